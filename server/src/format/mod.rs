@@ -1,0 +1,224 @@
+//! Notebook text → the notebook IR and back.
+//!
+//! Readers never fail: they return a [`Notebook`] whose `problems` list what was wrong.
+//! Every cell keeps byte spans into the text it was read from, so diagnostics, lenses and
+//! edits map back exactly, and its original text, so that writing back an unchanged
+//! notebook in the same format is byte-identical. Cells that changed (or came from another
+//! format) are written the way jupytext writes them.
+//!
+//! Formats: `percent` (jupytext py:percent), `myst` (MyST markdown), `ipynb` (nbformat
+//! v4.5 JSON). Shared pieces: `tags` (the jellycell cell spec), `pep723` (the
+//! `# /// script` block).
+
+use serde_json::{Map, Value};
+
+use crate::text::Span;
+
+/// The notebook formats this tool reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotebookFormat {
+    /// jupytext `py:percent`: `# %%` cells in a `.py` file.
+    Percent,
+    /// MyST markdown: ```` ```{code-cell} ```` blocks in a `.md` file.
+    Myst,
+    /// nbformat v4 JSON.
+    Ipynb,
+}
+
+impl NotebookFormat {
+    /// The name used on the command line and in JSON (`py`, `md`, `ipynb`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NotebookFormat::Percent => "py",
+            NotebookFormat::Myst => "md",
+            NotebookFormat::Ipynb => "ipynb",
+        }
+    }
+}
+
+/// The three nbformat cell types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CellType {
+    Code,
+    Markdown,
+    Raw,
+}
+
+impl CellType {
+    /// The nbformat spelling: `code`, `markdown`, `raw`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellType::Code => "code",
+            CellType::Markdown => "markdown",
+            CellType::Raw => "raw",
+        }
+    }
+}
+
+/// Something wrong with the text that a reader noticed. Readers never fail; the lint
+/// layer turns problems into diagnostics with a severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// A stable rule id such as `unknown-kind` or `pep723-invalid`.
+    pub code: &'static str,
+    /// Where, in the text the notebook was read from.
+    pub span: Span,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a cell sits in the text it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CellSpans {
+    /// The whole cell: from the start of its header (or its first line when it has no
+    /// header) to the start of the next cell, trailing blank lines included.
+    pub whole: Span,
+    /// The marker line (`# %% ...`, ```` ```{code-cell} ````, `+++`), without its line
+    /// ending. `None` for a cell with no header (text before the first marker).
+    pub header: Option<Span>,
+    /// The cell's content lines, without the blank lines that separate it from the next
+    /// cell.
+    pub body: Span,
+}
+
+/// What a cell looked like when it was read: lets a writer emit the original bytes for a
+/// cell nobody changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginalCell {
+    /// The format the cell was read from.
+    pub format: NotebookFormat,
+    /// The exact text of `CellSpans::whole`.
+    pub text: String,
+    pub cell_type: CellType,
+    pub source: String,
+    pub metadata: Map<String, Value>,
+}
+
+/// One notebook cell, as jupytext reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub cell_type: CellType,
+    /// The cell's source as jupytext reads it: for percent code cells after comment-magic
+    /// uncommenting, for markdown cells with the comment prefix removed.
+    pub source: String,
+    /// Cell metadata in the order it was written (`tags`, `title`, ...).
+    pub metadata: Map<String, Value>,
+    /// The jellycell spec (kind, name, deps, timeout) from the `tags` metadata; the
+    /// default spec for cells that are not code.
+    pub spec: tags::CellSpec,
+    /// Spans into the text the notebook was read from (all zero for a built cell).
+    pub spans: CellSpans,
+    /// The cell as read, for byte-exact write-back; `None` for a built cell.
+    pub original: Option<OriginalCell>,
+}
+
+impl Cell {
+    /// A cell built in code (not read from text).
+    pub fn new(cell_type: CellType, source: impl Into<String>) -> Self {
+        Cell {
+            cell_type,
+            source: source.into(),
+            metadata: Map::new(),
+            spec: tags::CellSpec::default(),
+            spans: CellSpans::default(),
+            original: None,
+        }
+    }
+
+    /// The `tags` metadata as strings (non-string entries are skipped).
+    pub fn tags(&self) -> Vec<&str> {
+        match self.metadata.get("tags") {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the cell still equals what was read, so its original text can be written.
+    pub fn is_unchanged_since_read(&self, format: NotebookFormat) -> bool {
+        self.original.as_ref().is_some_and(|original| {
+            original.format == format
+                && original.cell_type == self.cell_type
+                && original.source == self.source
+                && original.metadata == self.metadata
+        })
+    }
+}
+
+/// Text that precedes the first cell and is not a cell: the PEP-723 block, the jupytext
+/// YAML header, MyST front matter, and blank lines around them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Preamble {
+    /// The exact text, for byte-exact write-back.
+    pub text: String,
+    /// The notebook metadata the preamble carried when it was read; if the notebook's
+    /// metadata still equals it, `text` is written back verbatim.
+    pub metadata: Map<String, Value>,
+}
+
+/// A notebook read from text (or built in code).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notebook {
+    pub format: NotebookFormat,
+    /// Notebook metadata (jupytext header / MyST front matter / ipynb metadata).
+    pub metadata: Map<String, Value>,
+    pub cells: Vec<Cell>,
+    /// The first `# /// script` block, wherever it was.
+    pub pep723: Option<pep723::Pep723Block>,
+    /// Text before the first cell, kept for byte-exact write-back.
+    pub preamble: Preamble,
+    /// Text after the last cell that belongs to no cell, kept for write-back.
+    pub trailer: String,
+    /// What the reader found wrong.
+    pub problems: Vec<Problem>,
+}
+
+impl Notebook {
+    /// An empty notebook of `format`.
+    pub fn empty(format: NotebookFormat) -> Self {
+        Notebook {
+            format,
+            metadata: Map::new(),
+            cells: Vec::new(),
+            pep723: None,
+            preamble: Preamble::default(),
+            trailer: String::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+pub mod ipynb;
+pub mod myst;
+pub mod pep723;
+pub mod percent;
+pub mod tags;
+
+/// Reads `text` as a notebook of `format`. Never fails: problems are in the result.
+/// (ipynb text that is not valid JSON gives an empty notebook with one problem.)
+pub fn read(text: &str, format: NotebookFormat) -> Notebook {
+    match format {
+        NotebookFormat::Percent => percent::read_percent(text),
+        NotebookFormat::Myst => myst::read_myst(text),
+        NotebookFormat::Ipynb => ipynb::read_ipynb(text),
+    }
+}
+
+/// Writes `notebook` as `format`. Cells unchanged since they were read in this same format
+/// are written as their original bytes.
+pub fn write(notebook: &Notebook, format: NotebookFormat) -> String {
+    match format {
+        NotebookFormat::Percent => percent::write_percent(notebook),
+        NotebookFormat::Myst => myst::write_myst(notebook),
+        NotebookFormat::Ipynb => ipynb::write_ipynb(notebook),
+    }
+}

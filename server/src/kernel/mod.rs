@@ -1,0 +1,1 @@
+//! PLACEHOLDER (owned by the kernel helper): kernelspecs, launching, the Jupyter client.

@@ -1,0 +1,13 @@
+//! jellycell-lsp: a language server and headless CLI for notebooks kept as plain text
+//! (jupytext py:percent `.py` files and MyST `.md` files) in the jellycell format.
+//!
+//! Layers depend only downward (see `docs/architecture.md`):
+//! `text`, `project` → `format` → `analysis` → `lint`, `cache` → `kernel` → `run` →
+//! `render` → `preview`, `lsp`, `cli`. Everything below `preview` knows nothing of LSP,
+//! JSON-RPC or HTTP.
+
+pub mod cli;
+pub mod format;
+pub mod kernel;
+pub mod project;
+pub mod text;

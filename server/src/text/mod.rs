@@ -1,0 +1,7 @@
+//! The text model: byte spans, and (in `document`) a ropey-backed document that applies
+//! incremental edits and converts byte offsets to line/character positions in UTF-8,
+//! UTF-16 or UTF-32.
+
+mod span;
+
+pub use span::Span;
