@@ -6,6 +6,7 @@
 //! `render` → `preview`, `lsp`, `cli`. Everything below `preview` knows nothing of LSP,
 //! JSON-RPC or HTTP.
 
+pub mod analysis;
 pub mod cli;
 pub mod format;
 pub mod kernel;

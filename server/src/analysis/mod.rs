@@ -1,0 +1,1 @@
+//! PLACEHOLDER (owned by the analysis helper): tree-sitter-python per cell, jc.* calls, syntax errors.
