@@ -120,6 +120,21 @@ pub struct Cell {
     pub spans: CellSpans,
     /// The cell as read, for byte-exact write-back; `None` for a built cell.
     pub original: Option<OriginalCell>,
+    /// What only nbformat JSON carries (cell id, outputs, execution count).
+    pub jupyter: JupyterCellData,
+}
+
+/// The parts of an nbformat cell that text formats do not carry. Kept when an `.ipynb` is
+/// read so that converting it back loses nothing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JupyterCellData {
+    /// The nbformat 4.5 cell id.
+    pub id: Option<String>,
+    /// Outputs as nbformat JSON objects (code cells only).
+    pub outputs: Vec<Value>,
+    pub execution_count: Option<i64>,
+    /// Markdown/raw cell attachments, as nbformat JSON.
+    pub attachments: Option<Value>,
 }
 
 impl Cell {
@@ -132,6 +147,7 @@ impl Cell {
             spec: tags::CellSpec::default(),
             spans: CellSpans::default(),
             original: None,
+            jupyter: JupyterCellData::default(),
         }
     }
 
