@@ -1,6 +1,99 @@
-//! PLACEHOLDER (owned by the lead): the headless CLI.
+//! The headless CLI: argument parsing (clap) and dispatch to one file per command.
+//!
+//! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
+//! `export` converts between notebook formats. Commands print what people read on stderr
+//! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
+//! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
-/// Runs the CLI and returns the process exit code.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod export;
+mod messages;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::format::NotebookFormat;
+
+/// Exit code for a usage error, an unreadable input or an internal failure.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jellycell-lsp",
+    version,
+    about = "Language server and headless CLI for plain-text notebooks (py:percent, MyST)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// Speak the Language Server Protocol on stdin/stdout (the default with no command).
+    #[arg(long)]
+    stdio: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Convert a notebook between py:percent (.py), MyST (.md) and Jupyter (.ipynb).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// The notebook to convert (.py, .md or .ipynb).
+    notebook: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    to: ExportFormat,
+    /// Where to write; `-` for stdout. Default: beside the notebook with the new extension.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Print a JSON report `{"schema_version":1,"source","output","format"}` on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// Jupyter notebook JSON (nbformat 4.5).
+    Ipynb,
+    /// jupytext py:percent.
+    Py,
+    /// MyST markdown.
+    Md,
+}
+
+impl ExportFormat {
+    fn notebook_format(self) -> NotebookFormat {
+        match self {
+            ExportFormat::Ipynb => NotebookFormat::Ipynb,
+            ExportFormat::Py => NotebookFormat::Percent,
+            ExportFormat::Md => NotebookFormat::Myst,
+        }
+    }
+}
+
+/// Runs the CLI with the process arguments and returns the exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = error.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Some(Command::Export(args)) => export::run(&args),
+        None => {
+            messages::error(
+                "the language server is not part of this build yet; use `jellycell-lsp export` \
+                 (see `jellycell-lsp --help`)",
+            );
+            EXIT_USAGE
+        }
+    }
 }

@@ -1,7 +1,9 @@
-//! The text model: byte spans, and (in `document`) a ropey-backed document that applies
-//! incremental edits and converts byte offsets to line/character positions in UTF-8,
-//! UTF-16 or UTF-32.
+//! The text model: byte spans, a line index for human-facing line:column messages, and
+//! (in `document`) a ropey-backed document that applies incremental edits and converts
+//! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32.
 
+mod line_index;
 mod span;
 
+pub use line_index::LineIndex;
 pub use span::Span;

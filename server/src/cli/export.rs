@@ -1,0 +1,107 @@
+//! `jellycell-lsp export NOTEBOOK --to ipynb|py|md [-o PATH|-] [--json]`: converts a
+//! notebook between formats. The source format comes from the file extension. Output
+//! files are written atomically (a temporary file renamed into place), and the source
+//! is never overwritten.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{EXIT_USAGE, ExportArgs, messages};
+use crate::format::{self, NotebookFormat};
+
+pub(super) fn run(args: &ExportArgs) -> i32 {
+    match export(args) {
+        Ok(()) => 0,
+        Err(message) => {
+            messages::error(&message);
+            EXIT_USAGE
+        }
+    }
+}
+
+fn export(args: &ExportArgs) -> Result<(), String> {
+    let source_format = format_of(&args.notebook)?;
+    let target_format = args.to.notebook_format();
+    let text = std::fs::read_to_string(&args.notebook)
+        .map_err(|error| format!("cannot read {}: {error}", args.notebook.display()))?;
+    let notebook = format::read(&text, source_format);
+    messages::warn_problems(&args.notebook, &text, &notebook.problems);
+    let converted = format::write(&notebook, target_format);
+
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && args.json {
+        return Err("--json reports on stdout, so it cannot be combined with `-o -`".into());
+    }
+    let output = match &args.output {
+        Some(path) if !to_stdout => path.clone(),
+        Some(_) => PathBuf::from("-"),
+        None => args.notebook.with_extension(target_format.name()),
+    };
+    if to_stdout {
+        std::io::stdout()
+            .write_all(converted.as_bytes())
+            .map_err(|error| format!("cannot write to stdout: {error}"))?;
+    } else {
+        if same_file(&output, &args.notebook) {
+            return Err(format!(
+                "{} is the notebook being exported; pass -o with another path (or -o - for stdout)",
+                output.display()
+            ));
+        }
+        write_atomically(&output, &converted)?;
+    }
+    if args.json {
+        let report = json!({
+            "schema_version": 1,
+            "source": args.notebook.display().to_string(),
+            "output": output.display().to_string(),
+            "format": target_format.name(),
+        });
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// The format of a notebook file, from its extension.
+fn format_of(path: &Path) -> Result<NotebookFormat, String> {
+    match path.extension().and_then(|extension| extension.to_str()) {
+        Some("py") => Ok(NotebookFormat::Percent),
+        Some("md") => Ok(NotebookFormat::Myst),
+        Some("ipynb") => Ok(NotebookFormat::Ipynb),
+        _ => Err(format!(
+            "{}: unknown notebook format; expected a .py (py:percent), .md (MyST) or .ipynb file",
+            path.display()
+        )),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it into place, so a
+/// reader never sees half a file and a failure leaves the old file intact.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
+    let temporary = directory.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path));
+    result.map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write {}: {error}", path.display())
+    })
+}
