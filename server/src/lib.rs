@@ -10,5 +10,6 @@ pub mod analysis;
 pub mod cli;
 pub mod format;
 pub mod kernel;
+pub mod lint;
 pub mod project;
 pub mod text;
