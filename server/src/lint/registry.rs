@@ -31,7 +31,7 @@ const fn rule(
     }
 }
 
-use Severity::{Error, Info, Warning};
+use Severity::{Error, Warning};
 
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
