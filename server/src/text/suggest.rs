@@ -2,20 +2,33 @@
 //! distance. Shared by the tag, PEP-723 and config readers so that every error names the
 //! likely fix the same way.
 
-/// The candidate closest to `word` (Levenshtein distance over chars), if it is close
-/// enough to be a plausible typo: at most 2 edits, and fewer edits than half the word.
-/// Ties go to the earlier candidate.
+/// The candidate closest to `word`, if it is close enough to be a plausible typo: at most
+/// 2 edits (Levenshtein over chars, and no more than half the word), or else the candidate
+/// sharing the longest prefix with `word` when that prefix is most of the word
+/// (`timeouts` → `timeout_seconds`). Ties go to the earlier candidate.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word_len = word.chars().count();
     let limit = 2.min(word_len.div_ceil(2).max(1));
     let mut best: Option<(usize, &'a str)> = None;
+    let mut best_prefix: Option<(usize, &'a str)> = None;
     for candidate in candidates {
         let distance = edit_distance(word, candidate);
         if distance <= limit && best.is_none_or(|(best_distance, _)| distance < best_distance) {
             best = Some((distance, candidate));
         }
+        let shared = word
+            .chars()
+            .zip(candidate.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if shared >= 4
+            && shared * 4 >= word_len * 3
+            && best_prefix.is_none_or(|(best_shared, _)| shared > best_shared)
+        {
+            best_prefix = Some((shared, candidate));
+        }
     }
-    best.map(|(_, candidate)| candidate)
+    best.or(best_prefix).map(|(_, candidate)| candidate)
 }
 
 /// `; did you mean "x"?` for the closest candidate, or an empty string.
@@ -65,6 +78,15 @@ mod tests {
     fn closest_rejects_far_candidates() {
         assert_eq!(closest("jc.banana", ["jc.load", "jc.step"]), None);
         assert_eq!(closest("x", ["name"]), None);
+        assert_eq!(closest("timexyz", ["timeout_seconds"]), None);
+    }
+
+    #[test]
+    fn closest_accepts_a_long_shared_prefix() {
+        assert_eq!(
+            closest("timeouts", ["kernel", "timeout_seconds"]),
+            Some("timeout_seconds")
+        );
     }
 
     #[test]
