@@ -14,6 +14,7 @@ use toml_edit::{Item, TableLike};
 
 use crate::format::Problem;
 use crate::format::tags::python_strip;
+pub use crate::project::Overrides;
 use crate::text::Span;
 use crate::text::suggest::closest;
 
@@ -50,23 +51,6 @@ pub struct Pep723Block {
     pub position_ok: bool,
     /// What is wrong with the block, including `pep723-position` when it is not at the top.
     pub problems: Vec<Problem>,
-}
-
-/// File-scope config overrides from `[tool.jellycell]`; `None` where not set (or invalid).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Overrides {
-    /// `project.name` / `name`.
-    pub project_name: Option<String>,
-    /// `run.kernel` / `kernel`.
-    pub kernel: Option<String>,
-    /// `run.timeout_seconds` / `timeout_seconds`.
-    pub timeout_seconds: Option<i64>,
-}
-
-impl Overrides {
-    pub fn is_empty(&self) -> bool {
-        self == &Overrides::default()
-    }
 }
 
 /// One whole-text replacement that fixes something: replace `span` with `new_text`.
