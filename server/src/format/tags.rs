@@ -5,7 +5,9 @@
 //! one kind tag, last `name=` wins, `deps=` split on `;`/`,` and accumulated, integer
 //! `timeout=`), except that where jellycell raises `TagParseError` and crashes `run`, we
 //! keep going and report a problem (`unknown-kind`, `multiple-kinds`, `bad-timeout`) and
-//! we also flag commas in `deps=` (`deps-no-comma`: nbformat rejects them in files).
+//! we also flag commas in `deps=` (`deps-no-comma`: nbformat rejects them in files) and
+//! tags nbformat rejects otherwise (`bad-tag`: a comma in another tag, an empty tag, a
+//! tag that is not a string).
 //! [`spec_for_cell`] adds the cell type rule and points each problem at the exact quoted
 //! tag in the header text. [`render_tags`] is the inverse, in jellycell's canonical order.
 
@@ -139,6 +141,22 @@ pub fn parse_tags<S: AsRef<str>>(tags: &[S]) -> (CellSpec, Vec<TagProblem>) {
             spec.foreign_tags.push(tag.to_string());
             continue;
         }
+        if tag.is_empty() {
+            problem(
+                "bad-tag",
+                "an empty tag is not allowed (nbformat's tag schema rejects it, so jellycell \
+                 cannot read the notebook); remove it"
+                    .to_string(),
+            );
+        } else if tag.contains(',') && !is_deps_tag(tag) {
+            problem(
+                "bad-tag",
+                format!(
+                    "tag \"{tag}\" contains a comma, which nbformat's tag schema rejects (jellycell \
+                     cannot read the notebook); remove the comma or split it into two tags"
+                ),
+            );
+        }
         let Some((key, value)) = tag.split_once('=') else {
             spec.foreign_tags.push(tag.to_string());
             continue;
@@ -189,6 +207,11 @@ fn comma_deps_message(tag: &str) -> String {
     )
 }
 
+fn is_deps_tag(tag: &str) -> bool {
+    tag.split_once('=')
+        .is_some_and(|(key, _)| python_strip(key) == "deps")
+}
+
 /// For a `deps=` tag that contains commas, the tags it should be split into (one
 /// `deps=` tag per comma-separated part, empty parts dropped). `None` for other tags.
 pub fn split_comma_deps(tag: &str) -> Option<Vec<String>> {
@@ -208,7 +231,8 @@ pub fn split_comma_deps(tag: &str) -> Option<Vec<String>> {
 
 /// The spec of a cell from its metadata. Code cells get their parsed tags; markdown and
 /// raw cells get the default spec with their tags kept as `foreign_tags` (jellycell
-/// ignores tags there). `header_text` is the text the metadata was read from and
+/// ignores tags there), and only the problems nbformat would fail on (commas, empty or
+/// non-string tags). `header_text` is the text the metadata was read from and
 /// `header_start` its offset in the notebook text: each problem points at its tag's quoted
 /// literal there, or at the whole header when the literal cannot be found.
 pub fn spec_for_cell(
@@ -240,14 +264,15 @@ pub fn spec_for_cell(
             format!("tags must be a list of strings, got {other}"),
         )),
     }
+    let (mut spec, mut tag_problems) = parse_tags(&tags);
     if cell_type != CellType::Code {
-        let spec = CellSpec {
+        spec = CellSpec {
             foreign_tags: tags.iter().map(|tag| tag.to_string()).collect(),
             ..CellSpec::default()
         };
-        return (spec, problems);
+        // jellycell ignores tags here, but nbformat still validates every cell's tags.
+        tag_problems.retain(|problem| matches!(problem.code, "deps-no-comma" | "bad-tag"));
     }
-    let (spec, tag_problems) = parse_tags(&tags);
     if !tag_problems.is_empty() {
         let spans = tag_spans(header_text, header_start, &tags);
         for problem in tag_problems {
@@ -706,6 +731,26 @@ mod tests {
         assert_eq!(parsed.kind, CellKind::Step);
         assert_eq!(parsed.name, None);
         assert_eq!(parsed.foreign_tags, ["jc.stepp", "name=x"]);
+    }
+
+    #[test]
+    fn commas_and_empty_tags_in_other_tags_are_bad_tags() {
+        assert_eq!(codes(&["note, important"]), ["bad-tag"]);
+        assert_eq!(codes(&["name=a,b"]), ["bad-tag"]);
+        assert_eq!(codes(&[""]), ["bad-tag"]);
+        assert_eq!(codes(&["deps=a,b"]), ["deps-no-comma"]);
+    }
+
+    #[test]
+    fn non_code_cells_still_report_what_nbformat_rejects() {
+        let (_, problems) = spec_for_cell(
+            CellType::Markdown,
+            &metadata(json!(["jc.stepp", "deps=a,b", "x,y"])),
+            "",
+            0,
+        );
+        let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["deps-no-comma", "bad-tag"]);
     }
 
     #[test]
