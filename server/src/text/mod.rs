@@ -1,9 +1,13 @@
 //! The text model: byte spans, a line index for human-facing line:column messages, and
 //! (in `document`) a ropey-backed document that applies incremental edits and converts
-//! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32.
+//! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32. `suggest` holds
+//! the "did you mean" helper every reader shares.
 
+mod document;
 mod line_index;
 mod span;
+pub mod suggest;
 
+pub use document::{Document, Position, PositionEncoding, PositionRange};
 pub use line_index::LineIndex;
 pub use span::Span;
