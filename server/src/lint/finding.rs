@@ -21,16 +21,6 @@ impl Severity {
             Severity::Info => "info",
         }
     }
-
-    /// `"error"`, `"warning"` or `"info"` (as written in `jellycell.toml`).
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "info" => Some(Severity::Info),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Severity {
