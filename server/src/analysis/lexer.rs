@@ -1,5 +1,6 @@
 //! Just enough of Python's tokenizer to know where logical lines start, where strings
-//! and brackets open and close, and which of them never do.
+//! and brackets open and close, which of them never do, and where indentation is wrong
+//! (tree-sitter-python accepts `x = 1` followed by an over-indented line).
 //!
 //! Fed one physical line at a time, so that the magic masker can look at a line before
 //! the lexer consumes it (a shell command such as `!echo "it's` must never reach it).
@@ -20,6 +21,9 @@ pub(crate) struct LexicalError {
     /// The text this error throws the parser off for; tree-sitter errors inside it are
     /// consequences, not separate mistakes.
     pub affects: Span,
+    /// Indentation errors are often the consequence of a mistake tree-sitter sees
+    /// better (`if x` without `:` makes the next line look over-indented).
+    pub indentation: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +52,13 @@ pub(crate) struct Lexer {
     stack: Vec<Frame>,
     continued: bool,
     errors: Vec<LexicalError>,
+    /// Indentation widths of the open blocks; the first logical line sets the base
+    /// (IPython strips a cell's common leading indent).
+    indents: Vec<usize>,
+    /// The `:` that ended the last logical line: the next one must be indented.
+    expect_block: Option<usize>,
+    /// The `:` if it is the last code byte so far of the current logical line.
+    last_colon: Option<usize>,
 }
 
 impl Lexer {
@@ -60,6 +71,9 @@ impl Lexer {
     /// Consume one physical line: `text[start..end]`, without its line ending.
     pub fn scan_line(&mut self, text: &str, start: usize, end: usize) {
         let bytes = text.as_bytes();
+        if self.at_logical_line_start() {
+            self.check_indentation(text, start, end);
+        }
         self.continued = false;
         let mut i = start;
         while i < end {
@@ -79,11 +93,13 @@ impl Lexer {
                     if byte == quote {
                         if !triple {
                             self.stack.pop();
+                            self.last_colon = None;
                             i += 1;
                             continue;
                         }
                         if bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote) {
                             self.stack.pop();
+                            self.last_colon = None;
                             i += 3;
                             continue;
                         }
@@ -127,19 +143,88 @@ impl Lexer {
                 span: Span::new(at, at + open_len),
                 message: "unterminated string literal".to_string(),
                 affects: Span::new(at, end),
+                indentation: false,
             });
             self.drop_single_line_strings();
+        }
+        if self.at_logical_line_start()
+            && let Some(colon) = self.last_colon.take()
+        {
+            self.expect_block = Some(colon);
+        }
+    }
+
+    /// Python's INDENT/DEDENT rules for a line that starts a logical line.
+    fn check_indentation(&mut self, text: &str, start: usize, end: usize) {
+        let content = text.get(start..end).unwrap_or("");
+        let rest = content.trim_start_matches([' ', '\t', '\x0c']);
+        if rest.is_empty() || rest.starts_with('#') {
+            return;
+        }
+        let indent = &content[..content.len() - rest.len()];
+        let width = indent.bytes().fold(0, |width, byte| match byte {
+            b'\t' => (width / 8 + 1) * 8,
+            b'\x0c' => 0,
+            _ => width + 1,
+        });
+        let first = start + indent.len();
+        let first_word = Span::new(
+            first,
+            first + rest.find(char::is_whitespace).unwrap_or(rest.len()),
+        );
+        let Some(&top) = self.indents.last() else {
+            self.indents.push(width);
+            self.expect_block = None;
+            return;
+        };
+        let error = |message: &str| LexicalError {
+            span: first_word,
+            message: message.to_string(),
+            affects: Span::new(first, end),
+            indentation: true,
+        };
+        if self.expect_block.take().is_some() {
+            if width > top {
+                self.indents.push(width);
+            } else {
+                let error = error("expected an indented block");
+                self.errors.push(error);
+            }
+            return;
+        }
+        if width > top {
+            let error = error("unexpected indent");
+            self.errors.push(error);
+            self.indents.push(width);
+            return;
+        }
+        while self.indents.last().is_some_and(|&open| open > width) {
+            self.indents.pop();
+        }
+        if self.indents.last() != Some(&width) {
+            let error = error("unindent does not match any outer indentation level");
+            self.errors.push(error);
+            self.indents.push(width);
         }
     }
 
     /// Finish: anything still open is never closed.
     pub fn finish(mut self, text_len: usize) -> Vec<LexicalError> {
+        if let Some(colon) = self.expect_block {
+            self.errors.push(LexicalError {
+                span: Span::new(colon, colon + 1),
+                message: "expected an indented block after `:`".to_string(),
+                affects: Span::new(colon, text_len),
+                indentation: true,
+            });
+        }
         for frame in std::mem::take(&mut self.stack) {
             match frame {
                 Frame::Bracket { open, at } => self.errors.push(LexicalError {
                     span: Span::new(at, at + 1),
                     message: format!("`{}` was never closed", open as char),
                     affects: Span::new(at, text_len),
+                    indentation: false,
                 }),
                 Frame::String {
                     triple: true,
@@ -150,6 +235,7 @@ impl Lexer {
                     span: Span::new(at, at + open_len),
                     message: "unterminated triple-quoted string literal".to_string(),
                     affects: Span::new(at, text_len),
+                    indentation: false,
                 }),
                 _ => {}
             }
@@ -191,6 +277,9 @@ impl Lexer {
     fn scan_code(&mut self, text: &str, i: usize, end: usize, top: Option<Frame>) -> usize {
         let bytes = text.as_bytes();
         let byte = bytes[i];
+        if !byte.is_ascii_whitespace() && byte != b'#' {
+            self.last_colon = (byte == b':').then_some(i);
+        }
         match byte {
             b'#' => end,
             b'"' | b'\'' => self.open_string(text, i, i, ""),
@@ -258,6 +347,7 @@ impl Lexer {
                             close as char, open as char
                         ),
                         affects: Span::new(at, i + 1),
+                        indentation: false,
                     });
                 }
             }
@@ -268,6 +358,7 @@ impl Lexer {
                 span: Span::new(i, i + 1),
                 message: format!("unmatched `{}`", close as char),
                 affects: Span::new(i, i + 1),
+                indentation: false,
             }),
         }
     }
@@ -405,6 +496,48 @@ mod tests {
                 "unterminated triple-quoted string literal".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn over_indented_line_is_an_unexpected_indent() {
+        assert_eq!(
+            messages("x = 1\n  y = 2\n"),
+            [("y", "unexpected indent".to_string())]
+        );
+    }
+
+    #[test]
+    fn block_header_without_a_body_expects_an_indented_block() {
+        assert_eq!(
+            messages("if x:\ny = 2\n"),
+            [("y", "expected an indented block".to_string())]
+        );
+        assert_eq!(
+            messages("for i in x:  # loop\n"),
+            [(":", "expected an indented block after `:`".to_string())]
+        );
+    }
+
+    #[test]
+    fn dedent_to_an_unknown_level_is_reported() {
+        assert_eq!(
+            messages("if x:\n    a = 1\n  b = 2\n"),
+            [(
+                "b",
+                "unindent does not match any outer indentation level".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn consistent_indentation_is_fine() {
+        let text = "if x:\n    a = {\n  'k': 1}\n    # note\n\n    b = f'{a:>3}'\nelse:\n\tc = 1\nd = (1,\n2)\n";
+        assert!(messages(text).is_empty(), "{:?}", messages(text));
+    }
+
+    #[test]
+    fn an_indented_first_line_sets_the_base_level() {
+        assert!(messages("    x = 1\n    if x:\n        y = 2\n").is_empty());
     }
 
     #[test]

@@ -1,30 +1,32 @@
 //! Syntax errors in a (masked) cell, with tight ranges and messages that say what was
 //! expected.
 //!
-//! Two sources. The lexer finds what tree-sitter's error recovery reports badly,
-//! because the rest of the cell gets swallowed into one ERROR node: unclosed or
-//! mismatched brackets and unterminated strings; tree-sitter errors inside the text such
-//! a mistake throws off are dropped as consequences. Tree-sitter finds the rest: a
-//! MISSING node is "expected `X`" where it was inserted; an ERROR node is narrowed to the
-//! token that went wrong (its last token: error recovery wraps what it could not use up
-//! to and including the token it choked on), with a message for the common shapes (a
-//! block header without `:`, an operator with nothing after it).
+//! Two sources. The lexer (`lexer.rs`) finds what tree-sitter reports badly or not at
+//! all: unclosed and mismatched brackets and unterminated strings (tree-sitter's error
+//! recovery swallows the rest of the cell into one ERROR node, so its errors inside the
+//! text such a mistake throws off are dropped as consequences), and indentation errors
+//! (tree-sitter-python accepts an over-indented line; these give way to any tree-sitter
+//! error on the same text, which is usually the cause).
+//!
+//! Tree-sitter finds the rest. A MISSING node is "expected `X`" where it was inserted.
+//! An ERROR node is narrowed to the token that went wrong, its last token (recovery
+//! wraps what it could not use up to and including the token it choked on), with
+//! messages for the common shapes: a block header without `:`, an operator with nothing
+//! after it, two expressions side by side, `else` with nothing to belong to. Python 2
+//! `print x`, which the grammar still accepts, is an error too.
 
 use tree_sitter::Node;
 
 use super::SyntaxError;
-use super::lexer::lexical_errors;
+use super::lexer::{LexicalError, lexical_errors};
 use crate::text::Span;
 
 pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
-    let lexical = lexical_errors(text);
-    let mut errors: Vec<SyntaxError> = lexical
-        .iter()
-        .map(|error| SyntaxError {
-            span: error.span,
-            message: error.message.clone(),
-        })
-        .collect();
+    let (indentation, lexical): (Vec<LexicalError>, Vec<LexicalError>) = lexical_errors(text)
+        .into_iter()
+        .partition(|error| error.indentation);
+    let mut errors: Vec<SyntaxError> = lexical.iter().map(to_syntax_error).collect();
+    let mut tree_ranges = Vec::new();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         if node.is_missing() || node.is_error() {
@@ -33,6 +35,7 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
                 .iter()
                 .any(|error| overlaps(error.affects, node_range));
             if !consequence {
+                tree_ranges.push(node_range);
                 errors.push(if node.is_missing() {
                     missing_error(node)
                 } else {
@@ -41,15 +44,37 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
             }
             continue;
         }
-        if !node.has_error() {
+        if let Some(error) = python2_statement(node) {
+            tree_ranges.push(Span::new(node.start_byte(), node.end_byte()));
+            errors.push(error);
+        }
+        if !node.has_error() && !node.is_named() {
             continue;
         }
         let mut cursor = node.walk();
         stack.extend(node.children(&mut cursor));
     }
+    errors.extend(
+        indentation
+            .iter()
+            .filter(|error| {
+                !tree_ranges
+                    .iter()
+                    .chain(lexical.iter().map(|lexical| &lexical.affects))
+                    .any(|range| overlaps(*range, error.span))
+            })
+            .map(to_syntax_error),
+    );
     errors.sort_by_key(|error| error.span);
     errors.dedup_by_key(|error| error.span);
     errors
+}
+
+fn to_syntax_error(error: &LexicalError) -> SyntaxError {
+    SyntaxError {
+        span: error.span,
+        message: error.message.clone(),
+    }
 }
 
 /// Ranges overlap, or an empty one sits inside (or at the start of) the other.
@@ -79,6 +104,22 @@ fn describe_named(kind: &str) -> &str {
     }
 }
 
+/// tree-sitter-python still accepts Python 2's `print x` and `exec code`.
+fn python2_statement(node: Node) -> Option<SyntaxError> {
+    let keyword = match node.kind() {
+        "print_statement" => "print",
+        "exec_statement" => "exec",
+        _ => return None,
+    };
+    let first = node.child(0)?;
+    Some(SyntaxError {
+        span: Span::new(first.start_byte(), first.end_byte()),
+        message: format!(
+            "missing parentheses in call to `{keyword}`; did you mean `{keyword}(...)`?"
+        ),
+    })
+}
+
 fn error_node_error(node: Node, text: &str) -> SyntaxError {
     let leaves = leaves(node);
     let Some(last) = leaves.last().copied() else {
@@ -88,16 +129,34 @@ fn error_node_error(node: Node, text: &str) -> SyntaxError {
             message: "invalid syntax".to_string(),
         };
     };
-    if let Some(error) = missing_colon(node, &leaves, text) {
+    if let Some(error) = missing_colon(node, &leaves, text)
+        .or_else(|| orphan_clause(&leaves, text))
+        .or_else(|| adjacent_expressions(node))
+    {
         return error;
     }
     let token = last.kind();
     let token_text = text.get(last.start_byte()..last.end_byte()).unwrap_or("");
     let span = Span::new(last.start_byte(), last.end_byte());
-    if needs_operand(token) && line_ends_after(text, last.end_byte()) {
+    if needs_operand(token) && nothing_follows(text, last.end_byte()) {
+        let what = match token {
+            "import" | "from" => "a module name",
+            _ => "an expression",
+        };
         return SyntaxError {
             span,
-            message: format!("expected an expression after `{token_text}`"),
+            message: format!("expected {what} after `{token_text}`"),
+        };
+    }
+    if token != "if"
+        && let Some(conditional) = leaves.iter().find(|leaf| leaf.kind() == "if")
+        && !leaves.iter().any(|leaf| leaf.kind() == "else")
+        && !leaves.iter().any(|leaf| leaf.kind() == ":")
+        && !starts_line(text, conditional.start_byte())
+    {
+        return SyntaxError {
+            span: Span::new(conditional.start_byte(), last.end_byte()),
+            message: "expected `else` after `if` expression".to_string(),
         };
     }
     let message = if token_text.is_empty() || token_text.contains('\n') {
@@ -157,6 +216,91 @@ fn missing_colon(node: Node, leaves: &[Node], text: &str) -> Option<SyntaxError>
     })
 }
 
+/// `else:` / `except:` / ... starting a line with nothing before it to belong to.
+fn orphan_clause(leaves: &[Node], text: &str) -> Option<SyntaxError> {
+    let first = leaves.first()?;
+    let owners = match first.kind() {
+        "else" => "`if`, `for`, `while` or `try`",
+        "elif" => "`if`",
+        "except" | "finally" => "`try`",
+        _ => return None,
+    };
+    let line_start = text
+        .get(..first.start_byte())?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    if !text.get(line_start..first.start_byte())?.trim().is_empty() {
+        return None;
+    }
+    Some(SyntaxError {
+        span: Span::new(first.start_byte(), first.end_byte()),
+        message: format!(
+            "`{}` does not follow an {owners} block at the same indentation",
+            first.kind()
+        ),
+    })
+}
+
+/// `x = 1 2`, `f(a b)`: an expression where tree-sitter skipped a lone expression right
+/// next to another one on the same line.
+fn adjacent_expressions(node: Node) -> Option<SyntaxError> {
+    let mut cursor = node.walk();
+    let children: Vec<Node> = node.children(&mut cursor).collect();
+    let [only] = children.as_slice() else {
+        return None;
+    };
+    if !is_expression(only.kind()) {
+        return None;
+    }
+    let row = node.start_position().row;
+    let on_same_line = |other: &Node| {
+        is_expression(other.kind())
+            && other.start_position().row <= row
+            && other.end_position().row >= row
+    };
+    let (start, end) = if let Some(before) = node.prev_sibling().filter(on_same_line) {
+        (before.start_byte(), node.end_byte())
+    } else if let Some(after) = node.next_sibling().filter(on_same_line) {
+        (node.start_byte(), after.end_byte())
+    } else {
+        return None;
+    };
+    Some(SyntaxError {
+        span: Span::new(start, end),
+        message: "invalid syntax; perhaps a missing comma or operator".to_string(),
+    })
+}
+
+fn is_expression(kind: &str) -> bool {
+    matches!(
+        kind,
+        "identifier"
+            | "integer"
+            | "float"
+            | "string"
+            | "concatenated_string"
+            | "true"
+            | "false"
+            | "none"
+            | "call"
+            | "attribute"
+            | "subscript"
+            | "list"
+            | "tuple"
+            | "dictionary"
+            | "set"
+            | "parenthesized_expression"
+            | "expression_statement"
+    )
+}
+
+/// Only blanks between the start of the line and `offset`.
+fn starts_line(text: &str, offset: usize) -> bool {
+    let before = text.get(..offset).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    before[line_start..].trim().is_empty()
+}
+
 /// Tokens that must be followed by an expression.
 fn needs_operand(kind: &str) -> bool {
     matches!(
@@ -194,6 +338,7 @@ fn needs_operand(kind: &str) -> bool {
             | "<<="
             | ">>="
             | ":="
+            | "->"
             | "and"
             | "or"
             | "not"
@@ -206,6 +351,16 @@ fn needs_operand(kind: &str) -> bool {
             | "import"
             | "from"
     )
+}
+
+/// Only blanks, a comment, or a closing token between `offset` and the end of its line:
+/// nothing that could be the operand the token before `offset` needs.
+fn nothing_follows(text: &str, offset: usize) -> bool {
+    let rest = text
+        .get(offset..)
+        .unwrap_or("")
+        .trim_start_matches([' ', '\t']);
+    line_ends_after(text, offset) || rest.starts_with([')', ']', '}', ':', ','])
 }
 
 /// Only blanks or a comment between `offset` and the end of its line.
@@ -340,8 +495,66 @@ print(*args, **kwargs, sep="")
 
     #[test]
     fn stray_token_is_unexpected() {
-        assert_eq!(error_at("foo(1 2)\n"), (6, 7, "unexpected `2`".into()));
         assert_eq!(error_at("x = f(a,, b)\n"), (7, 8, "unexpected `,`".into()));
+        assert_eq!(error_at("x = 1 = = 2\n"), (8, 9, "unexpected `=`".into()));
+    }
+
+    #[test]
+    fn python2_print_asks_for_parentheses() {
+        assert_eq!(
+            errors("print 'hello'\n"),
+            [(
+                "print",
+                "missing parentheses in call to `print`; did you mean `print(...)`?".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn two_expressions_side_by_side_suggest_a_missing_comma() {
+        let message = "invalid syntax; perhaps a missing comma or operator".to_string();
+        assert_eq!(errors("x = 1 2\n"), [("1 2", message.clone())]);
+        assert_eq!(errors("foo(a b)\n"), [("a b", message.clone())]);
+        assert_eq!(errors("x = [1, 2 3]\n"), [("2 3", message)]);
+    }
+
+    #[test]
+    fn conditional_expression_without_else_is_reported() {
+        assert_eq!(
+            errors("x = (1 if y)\n"),
+            [("if y", "expected `else` after `if` expression".to_string())]
+        );
+    }
+
+    #[test]
+    fn import_without_a_module_is_reported() {
+        assert_eq!(
+            errors("import\n"),
+            [(
+                "import",
+                "expected a module name after `import`".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn else_without_if_points_at_else() {
+        assert_eq!(
+            errors("else:\n    pass\n"),
+            [(
+                "else",
+                "`else` does not follow an `if`, `for`, `while` or `try` block at the same indentation"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn operator_before_a_closing_bracket_expects_an_expression() {
+        assert_eq!(
+            errors("f(1 +)\n"),
+            [("+", "expected an expression after `+`".to_string())]
+        );
     }
 
     #[test]
@@ -357,10 +570,94 @@ print(*args, **kwargs, sep="")
     }
 
     #[test]
+    fn unexpected_indent_is_reported() {
+        assert_eq!(
+            errors("x = 1\n    y = 2\n"),
+            [("y", "unexpected indent".to_string())]
+        );
+    }
+
+    #[test]
+    fn block_without_body_is_reported() {
+        assert_eq!(
+            errors("for i in x:\nprint(i)\n"),
+            [("print(i)", "expected an indented block".to_string())]
+        );
+    }
+
+    #[test]
     fn uncommented_english_comment_is_a_syntax_error() {
         assert_eq!(
             errors("ls the files\n"),
             [("the", "unexpected `the`".to_string())]
         );
+    }
+
+    #[test]
+    fn assorted_valid_python_and_ipython_has_no_errors() {
+        for s in [
+            "print(f\"{x:{'>' if a else '<'}10}\")\n",
+            "match = 1\nmatch(x)\ntype = 5\ncase = 2\nprint(match, type)\n",
+            "def f(*, a): pass\n",
+            "x = *a, *b\n",
+            "del a[0], b\n",
+            "with (open(a) as f, open(b) as g):\n    pass\n",
+            "try:\n    pass\nexcept (A, B) as e:\n    raise X from e\nfinally:\n    pass\n",
+            "x = Rb'a' + BR\"b\" + rB'''c'''\n",
+            "n = 1_000j + 0xFF + 1e-3 + 0o7 + 0b1 + 1.5E+3\n",
+            "x = ...\n",
+            "y = [z := 1 for _ in range(3)]\n",
+            "@x[0].y\ndef f(): pass\n",
+            "f = lambda *a, **k: 0\n",
+            "def outer():\n    x = 1\n    def inner():\n        nonlocal x\n        x += 1\n",
+            "a[*b]\n",
+            "def g():\n    return *a, *b\n",
+            "for x in *a, *b:\n    pass\n",
+            "x = 1 + \\\n    2\n",
+            "a = 1; b = 2;\n",
+            "async def f():\n    return [x async for x in y]\n",
+            "if x:\n\tpass\n",
+            "assert x, 'm'\n",
+            "a < b < c\n",
+            "café = 1\nprint(café)\n",
+            "type X[T] = list[T]\n",
+            "print(*[1], sep='')\n",
+            "x = f'''\n{a}\n{b!r}\n'''\n",
+            "s = '''it's'''\nt = \"\"\"say \"hi\" \"\"\"\n",
+            "x = 'a' 'b' \\\n    'c'\n",
+            "class A(B, metaclass=M):\n    x: int = 0\n    def m(self) -> 'A': ...\n",
+            "global g\n",
+            "x = [\n    1,\n    2,\n]\n",
+            "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\n",
+            "while x:\n    break\nelse:\n    continue\n",
+            "print(f\"{'a' 'b'}\")\n",
+            "x = f\"{x!r:^{w}.{p}f}\"\n",
+            "d = {**a, 'b': 1}\n",
+            "s = {1, 2}\nt = ()\n",
+            "x = not a\ny = a if b else c\n",
+            "print(x, end='')\n# trailing comment",
+            "x = 1  # comment with ( and \" quote\n",
+            "\n\n    \n",
+            "",
+            "import a.b.c as d, e\nfrom . import x\nfrom ..y import (z,\n    w)\n",
+            "x = f\"{\n    a\n}\"\n",
+            "x = u'abc'\n",
+            "raise\n",
+            "return_value = yield_ = 1\n",
+            "print(a if b else(c))\n",
+            "x = 'a\\\nb'\n",
+            "@property\ndef x(self): return self._x\n",
+            "x = t'{a}'\n",
+            "if True:\n    x = 1\n\n\n# comment at column 0\n    \ny = 2\n",
+            "def f(\n    a,\n    b,\n):\n    pass\n",
+            "x = [\n# comment\n1]\n",
+            "x = 1\r\nif x:\r\n    y = 2\r\n",
+            "%matplotlib inline\nimport numpy as np\n",
+            "df.plot();\n",
+            "x = !ls -la | grep \"(\"\ny = 1\n",
+            "!echo \"it's\"\nz = 2\n",
+        ] {
+            assert_eq!(errors(s), [], "in {s:?}");
+        }
     }
 }
