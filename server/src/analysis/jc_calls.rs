@@ -443,10 +443,17 @@ class Report:
 
     #[test]
     fn calls_on_masked_magic_lines_are_ignored_but_the_rest_are_found() {
-        let source = "%time jc.load('a')\nx = !ls\njc.load('b')\n";
+        let source = "%run -i jc.load('a')\nx = !ls\njc.load('b')\n";
         let found = calls(source);
         assert_eq!(found.len(), 1);
         assert_eq!(literals(&found[0]), ["b"]);
+    }
+
+    #[test]
+    fn calls_timed_by_a_line_magic_are_found() {
+        let source = "%time df = jc.load('artifacts/a.csv')\n";
+        let call = only_call(source);
+        assert_eq!(call.span.slice(source), "jc.load('artifacts/a.csv')");
     }
 
     #[test]

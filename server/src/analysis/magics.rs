@@ -9,7 +9,8 @@
 //!
 //! Masking keeps every byte offset: a masked range becomes `0` followed by spaces (a
 //! valid expression statement, so an indented block stays non-empty), or all spaces for
-//! cell magics. Multi-byte characters are overwritten byte for byte, so the result is
+//! cell magics. `%time STATEMENT` and `%timeit [options] STATEMENT` run Python, so only
+//! the magic becomes `0;` and the statement is analysed (`jc.load` under `%time` counts). Multi-byte characters are overwritten byte for byte, so the result is
 //! still UTF-8 of the same length.
 
 use super::lexer::{Lexer, Line, lines};
@@ -87,6 +88,16 @@ pub(crate) fn mask_magics(source: &str) -> MaskedSource {
         if lexer.at_logical_line_start()
             && let Some((start, kind)) = magic_in_line(source, *line)
         {
+            if kind == MagicKind::LineMagic
+                && let Some(statement) = timed_statement(source, start, line.end)
+            {
+                // `%time x = f()` runs `x = f()`: mask only the magic, as `0;`, and let
+                // the lexer see the statement.
+                masker.mask_prefix(start..statement, kind);
+                lexer.scan_line(source, line.start, line.end);
+                index += 1;
+                continue;
+            }
             masker.mask(start..line.end, kind, true);
             // A trailing backslash continues the magic, as in IPython.
             let mut current = *line;
@@ -130,6 +141,21 @@ impl Masker {
         });
     }
 
+    /// `0;` then spaces: the statement after it stays on the same logical line.
+    fn mask_prefix(&mut self, range: std::ops::Range<usize>, kind: MagicKind) {
+        for (offset, byte) in self.bytes[range.clone()].iter_mut().enumerate() {
+            *byte = match offset {
+                0 => b'0',
+                1 => b';',
+                _ => b' ',
+            };
+        }
+        self.masked.push(MaskedLine {
+            span: range.into(),
+            kind,
+        });
+    }
+
     fn finish(self, source: &str) -> MaskedSource {
         // Whole characters are overwritten with ASCII, so this cannot fail; if it ever
         // did, parsing the unmasked source is the safe fallback.
@@ -155,6 +181,40 @@ fn first_non_blank(source: &str, lines: &[Line]) -> usize {
 
 fn ends_with_backslash(source: &str, line: Line) -> bool {
     source[line.start..line.end].ends_with('\\')
+}
+
+/// For `%time STATEMENT` and `%timeit [options] STATEMENT`, where the statement starts.
+/// `None` when the magic is another one, has no statement, or the statement is a
+/// compound one (which cannot follow `0;`).
+fn timed_statement(source: &str, start: usize, end: usize) -> Option<usize> {
+    let magic = source.get(start..end)?;
+    let name_end = magic.find(|c: char| c.is_whitespace())?;
+    let takes_options = match &magic[..name_end] {
+        "%time" => false,
+        "%timeit" => true,
+        _ => return None,
+    };
+    let mut rest = magic[name_end..].trim_start();
+    while takes_options && rest.starts_with('-') {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let option = &rest[..word_end];
+        rest = rest[word_end..].trim_start();
+        if matches!(option, "-n" | "-r" | "-p") {
+            let value_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = rest[value_end..].trim_start();
+        }
+    }
+    const COMPOUND: &[&str] = &[
+        "if", "for", "while", "with", "def", "class", "try", "async", "match", "@",
+    ];
+    let first_word = rest
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@'))
+        .next()
+        .unwrap_or("");
+    if rest.is_empty() || rest.starts_with('#') || COMPOUND.contains(&first_word) {
+        return None;
+    }
+    Some(end - rest.len())
 }
 
 /// Where IPython syntax starts on a line that begins a logical line, if it has any.
@@ -312,6 +372,30 @@ mod tests {
     }
 
     #[test]
+    fn time_magic_keeps_its_statement() {
+        let source = "%time df = jc.load('a')\n";
+        assert_eq!(masked_text(source), "0;    df = jc.load('a')\n");
+        assert_eq!(kinds(source), [("%time ", MagicKind::LineMagic)]);
+    }
+
+    #[test]
+    fn timeit_options_are_masked_with_the_magic() {
+        let source = "    %timeit -n 10 -r3 -q f(x)\n";
+        assert_eq!(
+            masked_text(source),
+            format!("    0;{}f(x)\n", " ".repeat(19))
+        );
+    }
+
+    #[test]
+    fn time_magic_with_a_compound_statement_is_masked_whole() {
+        assert_eq!(
+            masked_text("%time for i in x: f(i)\n"),
+            "0                     \n"
+        );
+    }
+
+    #[test]
     fn shell_escape_is_masked() {
         assert_eq!(
             kinds("!pip install x\n"),
@@ -346,8 +430,8 @@ mod tests {
 
     #[test]
     fn indented_magic_keeps_the_block_non_empty() {
-        let source = "for i in x:\n    %time f(i)\n";
-        assert_eq!(masked_text(source), "for i in x:\n    0         \n");
+        let source = "for i in x:\n    %who int\n";
+        assert_eq!(masked_text(source), "for i in x:\n    0       \n");
     }
 
     #[test]
