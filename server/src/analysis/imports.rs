@@ -1,5 +1,4 @@
-//! Imports that name the jellycell API (`queries/python/imports.scm`), and the names a
-//! cell binds at module level.
+//! Imports that name the jellycell API (`queries/python/imports.scm`).
 //!
 //! Imports anywhere in the cell count for the cell's own calls (a function-local
 //! `import jellycell.api as J` is rare and harmless to honour); only module-level ones
@@ -9,8 +8,7 @@ use std::sync::LazyLock;
 
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
 
-use super::{Aliases, DefinedName, JcFunction, JcModule};
-use crate::text::Span;
+use super::{Aliases, JcFunction, JcModule};
 
 static IMPORTS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     Query::new(
@@ -114,143 +112,6 @@ fn is_module_level(node: Node) -> bool {
         current = ancestor.parent();
     }
     true
-}
-
-/// Names bound at module level, in source order (a name bound twice appears twice).
-pub(crate) fn top_level_names(root: Node, text: &str) -> Vec<DefinedName> {
-    let mut names = Vec::new();
-    collect_statements(root, text, &mut names);
-    names
-}
-
-fn collect_statements(block: Node, text: &str, names: &mut Vec<DefinedName>) {
-    let mut cursor = block.walk();
-    for statement in block.named_children(&mut cursor) {
-        collect_statement(statement, text, names);
-    }
-}
-
-fn collect_statement(statement: Node, text: &str, names: &mut Vec<DefinedName>) {
-    match statement.kind() {
-        "expression_statement" => {
-            let mut cursor = statement.walk();
-            for child in statement.named_children(&mut cursor) {
-                collect_assignment(child, text, names);
-            }
-        }
-        "function_definition" | "class_definition" => {
-            if let Some(name) = statement.child_by_field_name("name") {
-                push_name(name, text, names);
-            }
-        }
-        "decorated_definition" => {
-            if let Some(definition) = statement.child_by_field_name("definition") {
-                collect_statement(definition, text, names);
-            }
-        }
-        "type_alias_statement" => {
-            if let Some(left) = statement.child_by_field_name("left") {
-                collect_targets(left, text, names);
-            }
-        }
-        "import_statement" | "import_from_statement" => {
-            let mut cursor = statement.walk();
-            for name in statement.children_by_field_name("name", &mut cursor) {
-                let bound = match name.kind() {
-                    "aliased_import" => name.child_by_field_name("alias"),
-                    // `import a.b` binds `a`.
-                    _ => name.named_child(0),
-                };
-                if let Some(bound) = bound {
-                    push_name(bound, text, names);
-                }
-            }
-        }
-        "for_statement" => {
-            if let Some(left) = statement.child_by_field_name("left") {
-                collect_targets(left, text, names);
-            }
-            collect_blocks(statement, text, names);
-        }
-        "with_statement" => {
-            collect_with_targets(statement, text, names);
-            collect_blocks(statement, text, names);
-        }
-        "if_statement" | "while_statement" | "try_statement" | "match_statement" => {
-            collect_blocks(statement, text, names);
-        }
-        _ => {}
-    }
-}
-
-/// Statements in the blocks of a compound statement (and its clauses) bind at module
-/// level too.
-fn collect_blocks(statement: Node, text: &str, names: &mut Vec<DefinedName>) {
-    let mut cursor = statement.walk();
-    for child in statement.named_children(&mut cursor) {
-        match child.kind() {
-            "block" => collect_statements(child, text, names),
-            "elif_clause" | "else_clause" | "except_clause" | "finally_clause" | "case_clause" => {
-                collect_blocks(child, text, names)
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The `as` targets of a `with` header, in order (not its body).
-fn collect_with_targets(node: Node, text: &str, names: &mut Vec<DefinedName>) {
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        match child.kind() {
-            "as_pattern_target" => collect_targets(child, text, names),
-            "block" => {}
-            _ => collect_with_targets(child, text, names),
-        }
-    }
-}
-
-fn collect_assignment(node: Node, text: &str, names: &mut Vec<DefinedName>) {
-    if !matches!(node.kind(), "assignment" | "augmented_assignment") {
-        return;
-    }
-    if let Some(left) = node.child_by_field_name("left") {
-        collect_targets(left, text, names);
-    }
-    // `a = b = 1` nests the second assignment on the right.
-    if let Some(right) = node.child_by_field_name("right") {
-        collect_assignment(right, text, names);
-    }
-}
-
-fn collect_targets(target: Node, text: &str, names: &mut Vec<DefinedName>) {
-    match target.kind() {
-        "identifier" => push_name(target, text, names),
-        "pattern_list"
-        | "tuple_pattern"
-        | "list_pattern"
-        | "tuple"
-        | "list"
-        | "as_pattern_target"
-        | "type"
-        | "list_splat_pattern"
-        | "parenthesized_expression" => {
-            let mut cursor = target.walk();
-            for child in target.named_children(&mut cursor) {
-                collect_targets(child, text, names);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn push_name(node: Node, text: &str, names: &mut Vec<DefinedName>) {
-    if let Ok(name) = node.utf8_text(text.as_bytes()) {
-        names.push(DefinedName {
-            name: name.to_string(),
-            span: Span::new(node.start_byte(), node.end_byte()),
-        });
-    }
 }
 
 #[cfg(test)]

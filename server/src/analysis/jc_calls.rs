@@ -98,15 +98,18 @@ fn receiver_is_api(receiver: Node, text: &str, aliases: &Aliases) -> bool {
 
 /// `a.b.c` as `["a", "b", "c"]`; `None` for anything that is not a plain dotted name.
 fn dotted_path<'a>(node: Node, text: &'a str) -> Option<Vec<&'a str>> {
-    match node.kind() {
-        "identifier" => Some(vec![node_text(node, text)?]),
-        "attribute" => {
-            let mut path = dotted_path(node.child_by_field_name("object")?, text)?;
-            path.push(node_text(node.child_by_field_name("attribute")?, text)?);
-            Some(path)
-        }
-        _ => None,
+    let mut path = Vec::new();
+    let mut current = node;
+    while current.kind() == "attribute" {
+        path.push(node_text(current.child_by_field_name("attribute")?, text)?);
+        current = current.child_by_field_name("object")?;
     }
+    if current.kind() != "identifier" {
+        return None;
+    }
+    path.push(node_text(current, text)?);
+    path.reverse();
+    Some(path)
 }
 
 fn collect_arguments(list: Node, text: &str) -> Vec<Argument> {
@@ -116,7 +119,7 @@ fn collect_arguments(list: Node, text: &str) -> Vec<Argument> {
     }
     let mut cursor = list.walk();
     list.named_children(&mut cursor)
-        .filter(|child| child.kind() != "comment")
+        .filter(|child| child.kind() != "comment" && !child.is_error() && !child.is_missing())
         .map(|child| match child.kind() {
             "keyword_argument" => {
                 let name = child
@@ -460,6 +463,23 @@ class Report:
     fn calls_are_recovered_from_a_cell_with_a_syntax_error() {
         let source = "x = = 1\njc.deps('raw')\n";
         assert_eq!(literals(&only_call(source)), ["raw"]);
+    }
+
+    #[test]
+    fn broken_arguments_are_not_arguments() {
+        let call = only_call("jc.save(df 'artifacts/a.csv')\n");
+        assert!(
+            call.arguments
+                .iter()
+                .all(|argument| !argument.span.is_empty())
+        );
+        assert!(call.arguments.len() <= 2);
+    }
+
+    #[test]
+    fn long_receiver_chains_are_not_api_calls() {
+        let source = format!("{}load('a')\n", "x.".repeat(3000));
+        assert!(calls(&source).is_empty());
     }
 
     #[test]

@@ -14,13 +14,15 @@
 //! Files: `lexer` (logical lines, strings, brackets), `magics` (masking), `parse`
 //! (parser reuse, running the passes), `memo` (bounded cache by source hash), `syntax`
 //! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
-//! `strings` (Python string literal values). Queries live in `queries/python/*.scm`.
+//! `strings` (Python string literal values), `names` (module-level bindings). Queries
+//! live in `queries/python/*.scm`.
 
 mod imports;
 mod jc_calls;
 mod lexer;
 mod magics;
 mod memo;
+mod names;
 mod parse;
 mod strings;
 mod syntax;
@@ -308,55 +310,6 @@ mod tests {
         assert_eq!(aliases.module("J"), None);
     }
 
-    #[test]
-    fn a_clean_cell_has_no_errors_and_lists_its_names() {
-        let analysis = analyze("import pandas as pd\ndf = pd.DataFrame()\ndef f(): pass\n");
-        assert!(analysis.syntax_errors.is_empty());
-        let names: Vec<&str> = analysis
-            .top_level_names
-            .iter()
-            .map(|name| name.name.as_str())
-            .collect();
-        assert_eq!(names, ["pd", "df", "f"]);
-    }
-
-    #[test]
-    fn top_level_names_skip_function_bodies_but_enter_blocks() {
-        let source = r#"
-def f():
-    inner = 1
-if x:
-    a, (b, *c) = 1, (2, 3)
-else:
-    d: int = 4
-for i in y:
-    pass
-with open(p) as fh, g() as (u, v):
-    pass
-try:
-    import numpy as np
-except ImportError:
-    from os import path
-class K[T]:
-    attribute = 1
-type Alias = int
-e = f2 = 0
-n += 1
-"#;
-        let names: Vec<String> = analyze(source)
-            .top_level_names
-            .into_iter()
-            .map(|name| name.name)
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "f", "a", "b", "c", "d", "i", "fh", "u", "v", "np", "path", "K", "Alias", "e",
-                "f2", "n"
-            ]
-        );
-    }
-
     fn assert_spans_fit(source: &str, spans: impl IntoIterator<Item = Span>) {
         for span in spans {
             assert!(
@@ -391,9 +344,25 @@ n += 1
 
     proptest! {
         #[test]
-        fn arbitrary_text_never_panics_and_spans_fit(source in "\\PC*") {
+        fn arbitrary_text_never_panics_and_spans_fit(source in any::<String>()) {
             let analysis = analyze(&source);
             assert_spans_fit(&source, all_spans(&analysis));
+        }
+
+        #[test]
+        fn ascii_text_never_panics_and_spans_fit(source in "[ -~\\t\\r\\n]{0,200}") {
+            let analysis = analyze(&source);
+            assert_spans_fit(&source, all_spans(&analysis));
+        }
+
+        #[test]
+        fn masking_keeps_length_and_line_endings(source in "([ -~]{0,20}[\\r]?\\n){0,10}") {
+            let masked = magics::mask_magics(&source);
+            prop_assert_eq!(masked.text.len(), source.len());
+            let newlines = |text: &str| {
+                text.match_indices(['\n', '\r']).map(|(at, _)| at).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(newlines(&masked.text), newlines(&source));
         }
 
         #[test]

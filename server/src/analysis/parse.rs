@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use tree_sitter::{Parser, Tree};
 
-use super::{Aliases, CellAnalysis, imports, jc_calls, magics, syntax};
+use super::{Aliases, CellAnalysis, imports, jc_calls, magics, names, syntax};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -48,6 +48,6 @@ pub(crate) fn analyze_uncached(source: &str, aliases: &Aliases) -> CellAnalysis 
         jc_calls: jc_calls::find_jc_calls(root, text, &visible),
         aliases_defined: found.module_level,
         masked_lines: masked.masked,
-        top_level_names: imports::top_level_names(root, text),
+        top_level_names: names::top_level_names(root, text),
     }
 }

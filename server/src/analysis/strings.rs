@@ -10,6 +10,7 @@ pub(crate) fn literal_value(node: Node, text: &str) -> Option<String> {
     if node.has_error() {
         return None;
     }
+    let node = unparenthesized(node)?;
     match node.kind() {
         "string" => string_value(node, text),
         "concatenated_string" => {
@@ -23,19 +24,25 @@ pub(crate) fn literal_value(node: Node, text: &str) -> Option<String> {
             }
             Some(value)
         }
-        "parenthesized_expression" => {
-            let mut cursor = node.walk();
-            let inner: Vec<Node> = node
-                .named_children(&mut cursor)
-                .filter(|child| child.kind() != "comment")
-                .collect();
-            match inner.as_slice() {
-                [only] => literal_value(*only, text),
-                _ => None,
-            }
-        }
         _ => None,
     }
+}
+
+/// `(("a"))` → `"a"`, in a loop: nesting can be deeper than the stack allows recursion.
+fn unparenthesized(node: Node) -> Option<Node> {
+    let mut current = node;
+    while current.kind() == "parenthesized_expression" {
+        let mut cursor = current.walk();
+        let inner: Vec<Node> = current
+            .named_children(&mut cursor)
+            .filter(|child| child.kind() != "comment")
+            .collect();
+        match inner.as_slice() {
+            [only] => current = *only,
+            _ => return None,
+        }
+    }
+    Some(current)
 }
 
 fn string_value(node: Node, text: &str) -> Option<String> {
@@ -195,6 +202,13 @@ mod tests {
         assert_eq!(value_of(r#""a" + b"#), None);
         assert_eq!(value_of(r#""a" f"{b}""#), None);
         assert_eq!(value_of(r#""\N{DASH}""#), None);
+    }
+
+    #[test]
+    fn deeply_parenthesised_literal_has_its_value() {
+        let depth = 3000;
+        let expression = format!("{}'a'{}", "(".repeat(depth), ")".repeat(depth));
+        assert_eq!(value_of(&expression).as_deref(), Some("a"));
     }
 
     #[test]
