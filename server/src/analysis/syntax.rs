@@ -44,7 +44,7 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
             }
             continue;
         }
-        if let Some(error) = python2_statement(node) {
+        if let Some(error) = python2_statement(node, text) {
             tree_ranges.push(Span::new(node.start_byte(), node.end_byte()));
             errors.push(error);
         }
@@ -85,7 +85,17 @@ fn overlaps(a: Span, b: Span) -> bool {
 fn missing_error(node: Node) -> SyntaxError {
     let kind = node.kind();
     let expected = if node.is_named() {
-        describe_named(kind).to_string()
+        let names_something = node.parent().is_some_and(|parent| {
+            matches!(
+                parent.kind(),
+                "function_definition" | "class_definition" | "aliased_import" | "dotted_name"
+            )
+        });
+        if kind == "identifier" && names_something {
+            "a name".to_string()
+        } else {
+            describe_named(kind).to_string()
+        }
     } else {
         format!("`{kind}`")
     };
@@ -97,21 +107,25 @@ fn missing_error(node: Node) -> SyntaxError {
 
 fn describe_named(kind: &str) -> &str {
     match kind {
-        "identifier" => "a name",
         "block" => "an indented block",
         "string_end" => "the end of the string",
         _ => "an expression",
     }
 }
 
-/// tree-sitter-python still accepts Python 2's `print x` and `exec code`.
-fn python2_statement(node: Node) -> Option<SyntaxError> {
+/// tree-sitter-python still accepts Python 2's `print x` and `exec code`. Error
+/// recovery sometimes picks that reading for a broken call (`print(a for)`), whose real
+/// error is inside the parentheses.
+fn python2_statement(node: Node, text: &str) -> Option<SyntaxError> {
     let keyword = match node.kind() {
         "print_statement" => "print",
         "exec_statement" => "exec",
         _ => return None,
     };
     let first = node.child(0)?;
+    if text.get(first.end_byte()..)?.trim_start().starts_with('(') {
+        return None;
+    }
     Some(SyntaxError {
         span: Span::new(first.start_byte(), first.end_byte()),
         message: format!(
@@ -497,6 +511,22 @@ print(*args, **kwargs, sep="")
     fn stray_token_is_unexpected() {
         assert_eq!(error_at("x = f(a,, b)\n"), (7, 8, "unexpected `,`".into()));
         assert_eq!(error_at("x = 1 = = 2\n"), (8, 9, "unexpected `=`".into()));
+    }
+
+    #[test]
+    fn missing_expression_is_an_empty_range_where_it_belongs() {
+        assert_eq!(
+            error_at("x = [i for i in]\n"),
+            (15, 15, "expected an expression".into())
+        );
+    }
+
+    #[test]
+    fn broken_print_call_is_not_called_python2() {
+        assert_eq!(
+            errors("print(a for)\n"),
+            [("for", "unexpected `for`".to_string())]
+        );
     }
 
     #[test]
