@@ -6,13 +6,13 @@
 //! the lexer consumes it (a shell command such as `!echo "it's` must never reach it).
 //! Understands string prefixes, triple quotes, backslash continuations, comments and
 //! PEP 701 f-strings (replacement fields, nested quotes, format specs). It does not
-//! produce tokens: tree-sitter does the real parse; this only reports what tree-sitter's
-//! error recovery reports badly (unclosed brackets and strings).
+//! produce tokens: tree-sitter does the real parse; this only reports what tree-sitter
+//! reports badly (unclosed brackets and strings) or not at all (indentation).
 
 use crate::text::Span;
 
-/// A lexical problem: the kind of root cause that makes tree-sitter swallow the rest of
-/// a cell into one ERROR node.
+/// A lexical problem: an unclosed bracket or string (the kind of root cause that makes
+/// tree-sitter swallow the rest of a cell into one ERROR node), or bad indentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LexicalError {
     /// Tight range: the offending bracket or the opening of the string.
@@ -389,13 +389,11 @@ pub(crate) fn lexical_errors(text: &str) -> Vec<LexicalError> {
     lexer.finish(text.len())
 }
 
-/// A physical line: `start..end` is its content without the line ending; `next` is where
-/// the following line starts.
+/// A physical line: `start..end` is its content without the line ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line {
     pub start: usize,
     pub end: usize,
-    pub next: usize,
 }
 
 /// The physical lines of `text`; `\n` and `\r\n` end a line.
@@ -418,7 +416,7 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = Line> + '_ {
             }
             None => (bytes.len(), bytes.len()),
         };
-        let line = Line { start, end, next };
+        let line = Line { start, end };
         start = next;
         Some(line)
     })

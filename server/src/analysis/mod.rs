@@ -271,6 +271,20 @@ pub fn analyze_cell(source: &str, aliases: &Aliases) -> CellAnalysis {
     memo::analyze_memoized(source, aliases, parse::analyze_uncached)
 }
 
+/// Analyse a notebook's code cells in order, each with the aliases the cells before it
+/// defined.
+pub fn analyze_cells<'a>(sources: impl IntoIterator<Item = &'a str>) -> Vec<CellAnalysis> {
+    let mut aliases = Aliases::new();
+    sources
+        .into_iter()
+        .map(|source| {
+            let analysis = analyze_cell(source, &aliases);
+            aliases.extend(&analysis.aliases_defined);
+            analysis
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -289,6 +303,17 @@ mod tests {
         let second = analyze_cell("J.load('artifacts/a.csv')\n", &aliases);
         assert_eq!(second.jc_calls.len(), 1);
         assert!(analyze("J.load('artifacts/a.csv')\n").jc_calls.is_empty());
+    }
+
+    #[test]
+    fn analyze_cells_threads_aliases_in_order() {
+        let analyses = analyze_cells([
+            "J.load('before')\n",
+            "import jellycell.api as J\n",
+            "J.load('after')\n",
+        ]);
+        let counts: Vec<usize> = analyses.iter().map(|a| a.jc_calls.len()).collect();
+        assert_eq!(counts, [0, 0, 1]);
     }
 
     #[test]
