@@ -1,3 +1,413 @@
-//! PLACEHOLDER (owned by the analysis helper): tree-sitter-python per cell, jc.* calls, syntax errors.
+//! Static analysis of one code cell with tree-sitter-python: syntax errors, `jc.*` calls
+//! and the imports that name the jellycell API.
+//!
+//! The input is a cell's source as the kernel executes it (after jupytext uncommented
+//! its magics); every [`Span`] in the output is a byte range into that source, which the
+//! caller shifts into the file. IPython syntax is masked first (`magics`), so magics are
+//! never syntax errors and offsets never move. Analysis never fails and never panics:
+//! a cell that does not parse still yields the calls tree-sitter could recover.
+//!
+//! Aliases thread through a notebook: pass the aliases earlier cells defined
+//! ([`CellAnalysis::aliases_defined`], merged with [`Aliases::extend`]) to the next cell.
+//! `jc`, `jellycell` and `jellycell.api` are always known (the runner's prelude binds `jc`).
+//!
+//! Files: `lexer` (logical lines, strings, brackets), `magics` (masking), `parse`
+//! (parser reuse, running the passes), `memo` (bounded cache by source hash), `syntax`
+//! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
+//! `strings` (Python string literal values), `names` (module-level bindings). Queries
+//! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
+//! per-cell facts.
 
 pub mod graph;
+mod imports;
+mod jc_calls;
+mod lexer;
+mod magics;
+mod memo;
+mod names;
+mod parse;
+mod strings;
+mod syntax;
+
+use std::collections::BTreeMap;
+
+use crate::text::Span;
+
+pub use magics::{MagicKind, MaskedLine};
+
+/// Everything the analysis found in one code cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellAnalysis {
+    /// In source order; never the whole cell for one mistake.
+    pub syntax_errors: Vec<SyntaxError>,
+    /// Calls to the jellycell API anywhere in the cell, in source order.
+    pub jc_calls: Vec<JcCall>,
+    /// Aliases bound by this cell's module-level imports, for the cells after it.
+    pub aliases_defined: Aliases,
+    /// Ranges of IPython syntax that were masked before parsing.
+    pub masked_lines: Vec<MaskedLine>,
+    /// Names bound at module level (assignments, `def`, `class`, imports, `for`, `with`).
+    pub top_level_names: Vec<DefinedName>,
+}
+
+/// A syntax error with a tight range and a message that says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A name bound at module level.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DefinedName {
+    pub name: String,
+    pub span: Span,
+}
+
+/// The jellycell API functions the analysis tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JcFunction {
+    Deps,
+    Load,
+    Save,
+    Figure,
+    Table,
+    Path,
+}
+
+impl JcFunction {
+    pub const ALL: [JcFunction; 6] = [
+        JcFunction::Deps,
+        JcFunction::Load,
+        JcFunction::Save,
+        JcFunction::Figure,
+        JcFunction::Table,
+        JcFunction::Path,
+    ];
+
+    /// The Python name: `deps`, `load`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            JcFunction::Deps => "deps",
+            JcFunction::Load => "load",
+            JcFunction::Save => "save",
+            JcFunction::Figure => "figure",
+            JcFunction::Table => "table",
+            JcFunction::Path => "path",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<JcFunction> {
+        JcFunction::ALL
+            .into_iter()
+            .find(|function| function.name() == name)
+    }
+}
+
+/// A module of the jellycell package that a local name can stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JcModule {
+    /// `jellycell`: its API is reached as `X.api.load` (and, as jellycell accepts,
+    /// `X.load`).
+    Package,
+    /// `jellycell.api`
+    Api,
+}
+
+/// Local names that stand for the jellycell API, beyond the always-known `jc`,
+/// `jellycell` and `jellycell.api`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Aliases {
+    modules: BTreeMap<String, JcModule>,
+    functions: BTreeMap<String, JcFunction>,
+    star_import: bool,
+}
+
+impl Aliases {
+    pub fn new() -> Aliases {
+        Aliases::default()
+    }
+
+    /// `import jellycell.api as J` → `insert_module("J", JcModule::Api)`.
+    pub fn insert_module(&mut self, local: impl Into<String>, module: JcModule) {
+        let local = local.into();
+        self.functions.remove(&local);
+        self.modules.insert(local, module);
+    }
+
+    /// `from jellycell.api import save as s` → `insert_function("s", JcFunction::Save)`.
+    pub fn insert_function(&mut self, local: impl Into<String>, function: JcFunction) {
+        let local = local.into();
+        self.modules.remove(&local);
+        self.functions.insert(local, function);
+    }
+
+    /// `from jellycell.api import *`: every API function is reachable by its own name.
+    pub fn insert_star_import(&mut self) {
+        self.star_import = true;
+    }
+
+    /// Add what a later cell defined; its bindings win.
+    pub fn extend(&mut self, later: &Aliases) {
+        for (local, module) in &later.modules {
+            self.insert_module(local.clone(), *module);
+        }
+        for (local, function) in &later.functions {
+            self.insert_function(local.clone(), *function);
+        }
+        self.star_import |= later.star_import;
+    }
+
+    /// The module `local` stands for, including the built-in `jc` and `jellycell`.
+    pub fn module(&self, local: &str) -> Option<JcModule> {
+        if let Some(module) = self.modules.get(local) {
+            return Some(*module);
+        }
+        if self.functions.contains_key(local) {
+            return None;
+        }
+        match local {
+            "jc" => Some(JcModule::Api),
+            "jellycell" => Some(JcModule::Package),
+            _ => None,
+        }
+    }
+
+    /// The API function the bare name `local` stands for.
+    pub fn function(&self, local: &str) -> Option<JcFunction> {
+        if let Some(function) = self.functions.get(local) {
+            return Some(*function);
+        }
+        if self.star_import && !self.modules.contains_key(local) {
+            return JcFunction::from_name(local);
+        }
+        None
+    }
+
+    /// True when nothing beyond the built-in names is known.
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty() && self.functions.is_empty() && !self.star_import
+    }
+
+    /// Module aliases, sorted by local name.
+    pub fn modules(&self) -> impl Iterator<Item = (&str, JcModule)> {
+        self.modules
+            .iter()
+            .map(|(local, module)| (local.as_str(), *module))
+    }
+
+    /// Function aliases, sorted by local name.
+    pub fn functions(&self) -> impl Iterator<Item = (&str, JcFunction)> {
+        self.functions
+            .iter()
+            .map(|(local, function)| (local.as_str(), *function))
+    }
+
+    pub fn has_star_import(&self) -> bool {
+        self.star_import
+    }
+}
+
+/// One call to the jellycell API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JcCall {
+    pub function: JcFunction,
+    /// The whole call expression.
+    pub span: Span,
+    /// The callee, e.g. `jc.load` or an imported `load`.
+    pub callee_span: Span,
+    /// Every argument, in order.
+    pub arguments: Vec<Argument>,
+    /// The arguments that name a path or a cell, by the function's rule: every
+    /// positional argument of `deps`; the first positional or `path=` of `load` and
+    /// `figure`; the second positional or `path=` of `save`; `name=` of `table`; the
+    /// first positional or `name=` of `path`. Empty when the call has none.
+    pub targets: Vec<Argument>,
+}
+
+impl JcCall {
+    /// The targets that are plain string literals, with their values.
+    pub fn literal_targets(&self) -> impl Iterator<Item = (&str, Span)> {
+        self.targets
+            .iter()
+            .filter_map(|argument| match &argument.value {
+                ArgumentValue::Literal(value) => Some((value.as_str(), argument.value_span)),
+                ArgumentValue::NonLiteral => None,
+            })
+    }
+}
+
+/// One argument of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Argument {
+    pub kind: ArgumentKind,
+    /// The whole argument, keyword included.
+    pub span: Span,
+    /// The value expression.
+    pub value_span: Span,
+    pub value: ArgumentValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArgumentKind {
+    Positional,
+    Keyword(String),
+    /// `*args`
+    Splat,
+    /// `**kwargs`
+    DoubleSplat,
+}
+
+/// What the analysis knows statically about an argument's value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArgumentValue {
+    /// A plain string literal (implicit concatenation of plain literals included, as
+    /// Python folds it into one constant), with its value.
+    Literal(String),
+    /// Anything else: a name, an f-string, `"a" + b`, bytes, a call. Cannot be tracked.
+    NonLiteral,
+}
+
+/// Analyse one code cell, given the aliases defined by the cells before it.
+pub fn analyze_cell(source: &str, aliases: &Aliases) -> CellAnalysis {
+    memo::analyze_memoized(source, aliases, parse::analyze_uncached)
+}
+
+/// Analyse a notebook's code cells in order, each with the aliases the cells before it
+/// defined.
+pub fn analyze_cells<'a>(sources: impl IntoIterator<Item = &'a str>) -> Vec<CellAnalysis> {
+    let mut aliases = Aliases::new();
+    sources
+        .into_iter()
+        .map(|source| {
+            let analysis = analyze_cell(source, &aliases);
+            aliases.extend(&analysis.aliases_defined);
+            analysis
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn analyze(source: &str) -> CellAnalysis {
+        analyze_cell(source, &Aliases::new())
+    }
+
+    #[test]
+    fn aliases_thread_from_one_cell_to_the_next() {
+        let first = analyze("import jellycell.api as J\n");
+        let mut aliases = Aliases::new();
+        aliases.extend(&first.aliases_defined);
+        let second = analyze_cell("J.load('artifacts/a.csv')\n", &aliases);
+        assert_eq!(second.jc_calls.len(), 1);
+        assert!(analyze("J.load('artifacts/a.csv')\n").jc_calls.is_empty());
+    }
+
+    #[test]
+    fn analyze_cells_threads_aliases_in_order() {
+        let analyses = analyze_cells([
+            "J.load('before')\n",
+            "import jellycell.api as J\n",
+            "J.load('after')\n",
+        ]);
+        let counts: Vec<usize> = analyses.iter().map(|a| a.jc_calls.len()).collect();
+        assert_eq!(counts, [0, 0, 1]);
+    }
+
+    #[test]
+    fn later_binding_of_a_name_wins_when_extending() {
+        let mut aliases = Aliases::new();
+        aliases.insert_module("J", JcModule::Api);
+        let mut later = Aliases::new();
+        later.insert_function("J", JcFunction::Load);
+        aliases.extend(&later);
+        assert_eq!(aliases.module("J"), None);
+        assert_eq!(aliases.function("J"), Some(JcFunction::Load));
+    }
+
+    #[test]
+    fn jc_and_jellycell_are_always_known() {
+        let aliases = Aliases::new();
+        assert_eq!(aliases.module("jc"), Some(JcModule::Api));
+        assert_eq!(aliases.module("jellycell"), Some(JcModule::Package));
+        assert_eq!(aliases.module("J"), None);
+    }
+
+    fn assert_spans_fit(source: &str, spans: impl IntoIterator<Item = Span>) {
+        for span in spans {
+            assert!(
+                span.start <= span.end && span.end <= source.len(),
+                "{span:?} out of bounds"
+            );
+            assert!(
+                source.is_char_boundary(span.start),
+                "{span:?} start not on a char boundary"
+            );
+            assert!(
+                source.is_char_boundary(span.end),
+                "{span:?} end not on a char boundary"
+            );
+        }
+    }
+
+    fn all_spans(analysis: &CellAnalysis) -> Vec<Span> {
+        let mut spans: Vec<Span> = analysis.syntax_errors.iter().map(|e| e.span).collect();
+        spans.extend(analysis.masked_lines.iter().map(|m| m.span));
+        spans.extend(analysis.top_level_names.iter().map(|n| n.span));
+        for call in &analysis.jc_calls {
+            spans.push(call.span);
+            spans.push(call.callee_span);
+            for argument in call.arguments.iter().chain(&call.targets) {
+                spans.push(argument.span);
+                spans.push(argument.value_span);
+            }
+        }
+        spans
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics_and_spans_fit(source in any::<String>()) {
+            let analysis = analyze(&source);
+            assert_spans_fit(&source, all_spans(&analysis));
+        }
+
+        #[test]
+        fn ascii_text_never_panics_and_spans_fit(source in "[ -~\\t\\r\\n]{0,200}") {
+            let analysis = analyze(&source);
+            assert_spans_fit(&source, all_spans(&analysis));
+        }
+
+        #[test]
+        fn masking_keeps_length_and_line_endings(source in "([ -~]{0,20}[\\r]?\\n){0,10}") {
+            let masked = magics::mask_magics(&source);
+            prop_assert_eq!(masked.text.len(), source.len());
+            let newlines = |text: &str| {
+                text.match_indices(['\n', '\r']).map(|(at, _)| at).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(newlines(&masked.text), newlines(&source));
+        }
+
+        #[test]
+        fn python_like_text_never_panics_and_spans_fit(
+            source in proptest::collection::vec(
+                prop_oneof![
+                    Just("jc.load("), Just("jc.save(df, "), Just("jc.deps("), Just("\"a\""),
+                    Just("'é'"), Just("f\"{"), Just("}"), Just(")"), Just("("), Just("["),
+                    Just("]"), Just("\n"), Just("    "), Just("%time "), Just("!ls"), Just("?"),
+                    Just("%%bash\n"), Just("def f():"), Just("if x:"), Just("\"\"\""),
+                    Just("\\"), Just("#"), Just("x = "), Just("import jellycell.api as J"),
+                    Just("J.figure(path="), Just("\r\n"), Just("\t"), Just("日本"), Just(","),
+                ],
+                0..40,
+            ).prop_map(|parts| parts.concat())
+        ) {
+            let analysis = analyze(&source);
+            assert_spans_fit(&source, all_spans(&analysis));
+        }
+    }
+}
