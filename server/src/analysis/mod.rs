@@ -28,6 +28,7 @@ mod names;
 mod parse;
 mod strings;
 mod syntax;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 

@@ -159,6 +159,42 @@ impl Cell {
         }
     }
 
+    /// The offset in the notebook text of byte `offset` of this cell's `source`.
+    ///
+    /// Readers keep one source line per body line, only removing a prefix on some (the
+    /// `# ` of a percent markdown line or of an uncommented magic), so a source line maps
+    /// to the body line with the same index, shifted by what was removed. Offsets of a
+    /// built cell (no spans) map to 0.
+    pub fn text_offset(&self, text: &str, offset: usize) -> usize {
+        let body = self.spans.body.slice(text);
+        let source_before = self.source.get(..offset).unwrap_or(&self.source);
+        let line_index = source_before.matches('\n').count();
+        let column_in_source = offset - source_before.rfind('\n').map_or(0, |newline| newline + 1);
+        let source_line = self.source.split('\n').nth(line_index).unwrap_or("");
+        let mut body_line_start = 0;
+        for (index, line) in body.split_inclusive('\n').enumerate() {
+            if index == line_index {
+                let body_line = line.trim_end_matches(['\n', '\r']);
+                let source_line = source_line.trim_end_matches('\r');
+                let removed = if body_line.ends_with(source_line) {
+                    body_line.len() - source_line.len()
+                } else {
+                    0
+                };
+                let column = (removed + column_in_source).min(body_line.len());
+                return self.spans.body.start + body_line_start + column;
+            }
+            body_line_start += line.len();
+        }
+        self.spans.body.start + body.len().min(body_line_start)
+    }
+
+    /// [`Cell::text_offset`] for both ends of a span.
+    pub fn text_span(&self, text: &str, span: Span) -> Span {
+        let start = self.text_offset(text, span.start);
+        Span::new(start, self.text_offset(text, span.end).max(start))
+    }
+
     /// Whether the cell still equals what was read, so its original text can be written.
     pub fn is_unchanged_since_read(&self, format: NotebookFormat) -> bool {
         self.original.as_ref().is_some_and(|original| {

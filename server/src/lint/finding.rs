@@ -66,6 +66,38 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+impl Finding {
+    /// A finding at the rule's default severity (the settings may change it later).
+    pub fn new(rule: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: super::rule_by_id(rule)
+                .map_or(Severity::Error, |known| known.default_severity),
+            span,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    /// The same finding with a fix made of text edits.
+    pub fn with_edits(mut self, title: impl Into<String>, edits: Vec<TextEdit>) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            action: FixAction::Edits(edits),
+        });
+        self
+    }
+}
+
+impl TextEdit {
+    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
+        TextEdit {
+            span,
+            replacement: replacement.into(),
+        }
+    }
+}
+
 /// Applies non-overlapping edits to `text`. Edits that overlap an earlier one, or that
 /// fall outside the text or inside a character, are skipped (and counted in the result),
 /// so a bad fix can never corrupt a file.

@@ -1,0 +1,350 @@
+//! A project's notebooks read, analysed and linked into one graph: what the lint rules,
+//! the language server and the runner work on.
+//!
+//! A workspace is built from texts (files on disk, or an editor's unsaved buffers), so
+//! the same code serves `--check` and the LSP. Discovery follows jellycell: every `.py`
+//! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
+//! notebooks, plus any file named explicitly.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
+use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell};
+use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
+use crate::project::Project;
+
+/// A notebook's path and text, as the workspace is given it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotebookInput {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// One notebook of the workspace, read and analysed.
+#[derive(Debug, Clone)]
+pub struct NotebookFile {
+    /// The path as given (absolute when discovered).
+    pub path: PathBuf,
+    /// Project-relative, with `/` separators (e.g. `notebooks/prep.py`); the file name
+    /// alone when the notebook lies outside the project.
+    pub relative: String,
+    pub format: NotebookFormat,
+    pub text: String,
+    pub notebook: Notebook,
+    /// One entry per cell (by ordinal): the analysis of code cells, `None` for others.
+    pub analyses: Vec<Option<CellAnalysis>>,
+}
+
+impl NotebookFile {
+    /// Reads and analyses one notebook.
+    pub fn new(project: &Project, path: PathBuf, text: String, format: NotebookFormat) -> Self {
+        let notebook = format::read(&text, format);
+        let analyses = analyze_code_cells(&notebook.cells);
+        let relative = relative_name(project, &path);
+        NotebookFile {
+            path,
+            relative,
+            format,
+            text,
+            notebook,
+            analyses,
+        }
+    }
+
+    /// The file stem used in auto names (`prep` for `notebooks/prep.py`).
+    pub fn stem(&self) -> &str {
+        self.path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("")
+    }
+}
+
+/// A file the workspace could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// A project's notebooks and the graph that links their cells.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub project: Project,
+    pub files: Vec<NotebookFile>,
+    pub graph: ProjectGraph,
+}
+
+impl Workspace {
+    /// A workspace over already-read notebooks (files that are not notebooks are skipped).
+    pub fn build(project: Project, inputs: Vec<NotebookInput>) -> Workspace {
+        let files = inputs
+            .into_iter()
+            .filter_map(|input| {
+                let format = notebook_format_of(&input.path)?;
+                Some(NotebookFile::new(&project, input.path, input.text, format))
+            })
+            .collect();
+        Workspace::from_files(project, files)
+    }
+
+    /// A workspace over analysed files; builds the graph.
+    pub fn from_files(project: Project, files: Vec<NotebookFile>) -> Workspace {
+        let graph = ProjectGraph::build(files.iter().map(facts).collect());
+        Workspace {
+            project,
+            files,
+            graph,
+        }
+    }
+
+    /// Every notebook under the project's notebooks directory plus `extra` paths, read
+    /// from disk. Files that cannot be read are returned beside the workspace.
+    pub fn load(project: Project, extra: &[PathBuf]) -> (Workspace, Vec<LoadError>) {
+        let mut paths = discover_notebooks(&project);
+        for path in extra {
+            let absolute = absolute(path);
+            if !paths.contains(&absolute) {
+                paths.push(absolute);
+            }
+        }
+        let mut inputs = Vec::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => inputs.push(NotebookInput { path, text }),
+                Err(error) => errors.push(LoadError {
+                    message: format!("cannot read {}: {error}", path.display()),
+                    path,
+                }),
+            }
+        }
+        (Workspace::build(project, inputs), errors)
+    }
+
+    /// The index of the file at `path`.
+    pub fn file_index(&self, path: &Path) -> Option<usize> {
+        let absolute = absolute(path);
+        self.files
+            .iter()
+            .position(|file| file.path == path || file.path == absolute)
+    }
+}
+
+/// The notebook format of a path, by extension: `.py` percent, `.md` MyST, `.ipynb`.
+pub fn notebook_format_of(path: &Path) -> Option<NotebookFormat> {
+    match path.extension()?.to_str()? {
+        "py" => Some(NotebookFormat::Percent),
+        "md" => Some(NotebookFormat::Myst),
+        "ipynb" => Some(NotebookFormat::Ipynb),
+        _ => None,
+    }
+}
+
+/// Whether a text file is a notebook worth checking: a `.py` with `# %%` markers, or a
+/// `.md` with `{code-cell}` blocks or a jupytext header. (Everything under the notebooks
+/// directory counts as a notebook whatever it contains.)
+pub fn looks_like_notebook(path: &Path, text: &str) -> bool {
+    match notebook_format_of(path) {
+        Some(NotebookFormat::Percent) => text.lines().any(|line| {
+            let line = line.trim_start();
+            line.strip_prefix('#')
+                .is_some_and(|rest| rest.trim_start().starts_with("%%"))
+        }),
+        Some(NotebookFormat::Myst) => {
+            text.contains("{code-cell}") || myst_has_jupytext_header(text)
+        }
+        _ => false,
+    }
+}
+
+fn myst_has_jupytext_header(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("---") else {
+        return false;
+    };
+    rest.split("\n---")
+        .next()
+        .is_some_and(|front| front.contains("jupytext"))
+}
+
+/// The notebooks under `[paths] notebooks`: every `.py`, and `.md` files that look like
+/// notebooks, sorted; hidden folders, `__pycache__` and `.ipynb_checkpoints` skipped.
+pub fn discover_notebooks(project: &Project) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    walk(&project.notebooks_dir(), &mut found);
+    found.sort();
+    found
+}
+
+fn walk(folder: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, found);
+        } else if kind.is_file() {
+            match notebook_format_of(&path) {
+                Some(NotebookFormat::Percent) => found.push(path),
+                Some(NotebookFormat::Myst) => {
+                    let is_notebook = std::fs::read_to_string(&path)
+                        .is_ok_and(|text| looks_like_notebook(&path, &text));
+                    if is_notebook {
+                        found.push(path);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+fn relative_name(project: &Project, path: &Path) -> String {
+    let relative = project
+        .relative_path(&absolute(path))
+        .unwrap_or_else(|| path.file_name().map(PathBuf::from).unwrap_or_default());
+    relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Analyses every code cell in order, threading import aliases from cell to cell.
+fn analyze_code_cells(cells: &[Cell]) -> Vec<Option<CellAnalysis>> {
+    let mut aliases = Aliases::new();
+    cells
+        .iter()
+        .map(|cell| {
+            (cell.cell_type == CellType::Code).then(|| {
+                let analysis = analyze_cell(&cell.source, &aliases);
+                aliases.extend(&analysis.aliases_defined);
+                analysis
+            })
+        })
+        .collect()
+}
+
+/// The graph facts of one notebook, with spans in the notebook's text.
+fn facts(file: &NotebookFile) -> NotebookFacts {
+    let text = &file.text;
+    let cells = file
+        .notebook
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(ordinal, cell)| {
+            let header = cell.spans.header.map(|span| (span.slice(text), span.start));
+            let tag_texts = cell.tags();
+            let tag_spans = match header {
+                Some((header_text, start)) => tags::tag_spans(header_text, start, &tag_texts),
+                None => vec![None; tag_texts.len()],
+            };
+            let span_of_tag = |prefix: &str, value: &str| {
+                tag_texts
+                    .iter()
+                    .zip(&tag_spans)
+                    .rev()
+                    .find(|(tag, _)| {
+                        tag.strip_prefix(prefix).is_some_and(|rest| {
+                            rest.split([';', ',']).any(|part| part.trim() == value)
+                        })
+                    })
+                    .and_then(|(tag, span)| {
+                        let span = (*span)?;
+                        let inner = tag.find(value).map(|at| at + 1)?;
+                        let start = span.start + inner;
+                        Some(crate::text::Span::new(start, start + value.len()))
+                            .filter(|candidate| candidate.slice(text) == value)
+                            .or(Some(span))
+                    })
+            };
+            let is_code = cell.cell_type == CellType::Code;
+            let explicit_name = cell
+                .spec
+                .name
+                .as_ref()
+                .filter(|_| is_code)
+                .map(|name| (name.clone(), span_of_tag("name=", name)));
+            let mut deps: Vec<DepRef> = if is_code {
+                cell.spec
+                    .deps
+                    .iter()
+                    .map(|name| DepRef {
+                        name: name.clone(),
+                        span: span_of_tag("deps=", name),
+                        origin: DepOrigin::Tag,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut loads = Vec::new();
+            let mut produces = Vec::new();
+            if let Some(Some(analysis)) = file.analyses.get(ordinal) {
+                for call in &analysis.jc_calls {
+                    for (value, span) in call.literal_targets() {
+                        let span = Some(cell.text_span(text, span));
+                        let path = PathRef {
+                            path: normalize_artifact_path(value),
+                            span,
+                        };
+                        match call.function {
+                            JcFunction::Deps => {
+                                if !deps.iter().any(|dep| dep.name == value) {
+                                    deps.push(DepRef {
+                                        name: value.to_string(),
+                                        span,
+                                        origin: DepOrigin::JcDeps,
+                                    });
+                                }
+                            }
+                            JcFunction::Load => loads.push(path),
+                            JcFunction::Save | JcFunction::Figure => produces.push(path),
+                            JcFunction::Table | JcFunction::Path => {}
+                        }
+                    }
+                }
+            }
+            CellFacts {
+                ordinal,
+                kind: is_code.then_some(cell.spec.kind),
+                explicit_name,
+                deps,
+                loads,
+                produces,
+            }
+        })
+        .collect();
+    NotebookFacts {
+        path: file.relative.clone(),
+        cells,
+    }
+}
+
+/// `./artifacts/x.json` and `artifacts//x.json` name the same file as `artifacts/x.json`.
+fn normalize_artifact_path(path: &str) -> String {
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}

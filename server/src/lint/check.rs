@@ -1,0 +1,69 @@
+//! Running the rules: `check_file` for one notebook of a workspace (what the editor shows
+//! for a buffer) and `check_workspace` for everything (what `--check` reports), with the
+//! settings applied: rules that are off are dropped, severities overridden.
+
+use crate::analysis::workspace::Workspace;
+use crate::lint::rules::{self, project::PathFindings};
+use crate::lint::{Finding, LintSettings};
+
+/// The findings of one notebook of `workspace`, sorted by position.
+pub fn check_file(
+    workspace: &Workspace,
+    file_index: usize,
+    settings: &LintSettings,
+) -> Vec<Finding> {
+    let Some(file) = workspace.files.get(file_index) else {
+        return Vec::new();
+    };
+    let mut findings = rules::reader::findings(file);
+    findings.extend(rules::syntax::findings(file));
+    if settings.enforce_artifact_paths {
+        let artifacts = workspace.project.config.paths.artifacts.clone();
+        findings.extend(rules::artifact_paths::findings(file, &artifacts));
+    }
+    findings.extend(rules::graph::findings(workspace, file_index));
+    if settings.enforce_declared_deps {
+        findings.extend(rules::declared_deps::findings(workspace, file_index));
+    }
+    let mut findings = apply_settings(findings, settings);
+    findings.sort_by_key(|finding| {
+        (
+            finding.span.map(|span| (span.start, span.end)),
+            finding.rule,
+        )
+    });
+    findings
+}
+
+/// Findings for every notebook of the workspace, and for the project's own files and
+/// directories (`layout`, `config-invalid`).
+pub fn check_workspace(workspace: &Workspace, settings: &LintSettings) -> WorkspaceFindings {
+    let notebooks = (0..workspace.files.len())
+        .map(|index| check_file(workspace, index, settings))
+        .collect();
+    let mut paths = rules::project::layout(&workspace.project);
+    paths.extend(rules::project::config(&workspace.project, settings));
+    for path in &mut paths {
+        path.findings = apply_settings(std::mem::take(&mut path.findings), settings);
+    }
+    paths.retain(|path| !path.findings.is_empty());
+    WorkspaceFindings { notebooks, paths }
+}
+
+/// What `check_workspace` found: per notebook (same order as `workspace.files`), and per
+/// other path.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceFindings {
+    pub notebooks: Vec<Vec<Finding>>,
+    pub paths: Vec<PathFindings>,
+}
+
+fn apply_settings(findings: Vec<Finding>, settings: &LintSettings) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut finding| {
+            finding.severity = settings.severity_of(finding.rule)?;
+            Some(finding)
+        })
+        .collect()
+}

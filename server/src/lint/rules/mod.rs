@@ -1,0 +1,10 @@
+//! The rules, one file per rule or small family. Each takes what it needs (a notebook
+//! file, the workspace, the settings) and returns findings at their default severity;
+//! `check` applies the settings.
+
+pub mod artifact_paths;
+pub mod declared_deps;
+pub mod graph;
+pub mod project;
+pub mod reader;
+pub mod syntax;
