@@ -441,3 +441,67 @@ where
     }
     outputs
 }
+
+#[test]
+fn a_frozen_kernel_is_declared_dead_by_its_heartbeat() {
+    runtime().block_on(async {
+        let mut options = options();
+        options.heartbeat = Duration::from_millis(300);
+        let kernel = Kernel::start(python3_spec(), options).await.expect("start");
+        let mut events = kernel.execute_streaming("import time\ntime.sleep(60)", None);
+        while let Some(event) = events.recv().await {
+            if matches!(event, KernelEvent::Started { .. }) {
+                break;
+            }
+        }
+        let pid = kernel.pid().await.expect("pid").to_string();
+        // SIGSTOP freezes the process, heartbeat thread included, without ending it.
+        let stopped = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .expect("kill -STOP");
+        assert!(stopped.success());
+        let result = loop {
+            match tokio::time::timeout(Duration::from_secs(15), events.recv()).await {
+                Ok(Some(KernelEvent::Finished(result))) => break result,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("event stream ended"),
+                Err(_) => panic!("a frozen kernel was not noticed within 15 s"),
+            }
+        };
+        assert_eq!(result.status, ExecutionStatus::KernelDied, "{result:?}");
+        assert!(
+            result
+                .failure
+                .as_deref()
+                .unwrap_or_default()
+                .contains("heartbeat"),
+            "{result:?}"
+        );
+        assert!(!kernel.is_alive());
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &pid])
+            .status();
+        kernel.shutdown().await.expect("shutdown");
+    });
+}
+
+#[test]
+fn a_message_mode_kernel_is_interrupted_with_an_interrupt_request() {
+    runtime().block_on(async {
+        let mut spec = python3_spec();
+        spec.interrupt_mode = jellycell_lsp::kernel::InterruptMode::Message;
+        let kernel = Kernel::start(spec, options()).await.expect("start");
+        let result = kernel
+            .execute("while True:\n    pass", Some(Duration::from_millis(500)))
+            .await;
+        assert_eq!(result.status, ExecutionStatus::TimedOut, "{result:?}");
+        assert!(
+            matches!(result.error(), Some(Output::Error { ename, .. }) if ename == "KeyboardInterrupt"),
+            "{result:?}"
+        );
+        let after = kernel.execute("'alive'", None).await;
+        assert_eq!(after.status, ExecutionStatus::Ok);
+        kernel.shutdown().await.expect("shutdown");
+    });
+}

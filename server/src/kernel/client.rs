@@ -82,16 +82,17 @@ pub(crate) struct Client {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Seconds between heartbeat pings, and how long a pong may take.
-const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Consecutive missed pongs after which the kernel counts as dead.
 const HEARTBEAT_MISSES: u32 = 3;
 
 impl Client {
     /// Connects all channels. zmq.rs `connect` waits until the kernel listens, so the caller
     /// races this against the kernel process exiting.
-    pub(crate) async fn connect(info: &ConnectionInfo) -> Result<Client, KernelError> {
+    /// `heartbeat` is how long a pong may take; pings go out that often too.
+    pub(crate) async fn connect(
+        info: &ConnectionInfo,
+        heartbeat: Duration,
+    ) -> Result<Client, KernelError> {
         let session = uuid::Uuid::new_v4().to_string();
         let identity = peer_identity_for_session(&session).map_err(connection_error)?;
         let channel = |name: &'static str| {
@@ -99,6 +100,7 @@ impl Client {
                 KernelError::Connection(format!("{name} channel: {error}"))
             }
         };
+        let heartbeat_period = heartbeat;
         let (shell, control, iopub, heartbeat) = tokio::try_join!(
             async {
                 create_client_shell_connection_with_identity(info, &session, identity)
@@ -146,7 +148,12 @@ impl Client {
                 table.clone(),
                 rejected.clone(),
             )),
-            tokio::spawn(beat(heartbeat, info.clone(), heartbeat_tx)),
+            tokio::spawn(beat(
+                heartbeat,
+                heartbeat_period,
+                info.clone(),
+                heartbeat_tx,
+            )),
         ];
         Ok(Client {
             session,
@@ -236,12 +243,7 @@ async fn drain<S: SocketRecv>(
     rejected: Arc<AtomicU64>,
 ) {
     while let Ok(frames) = connection.socket.recv().await {
-        // Verifies the HMAC over the four raw JSON frames before anything is parsed.
-        let Ok(raw) = RawMessage::from_multipart(frames, &connection.mac) else {
-            rejected.fetch_add(1, Ordering::Relaxed);
-            continue;
-        };
-        let Some((parent_id, incoming)) = parse(&raw, channel) else {
+        let Some((parent_id, incoming)) = accept(&connection, frames, channel) else {
             rejected.fetch_add(1, Ordering::Relaxed);
             continue;
         };
@@ -256,6 +258,18 @@ async fn drain<S: SocketRecv>(
             let _ = sender.send(incoming);
         }
     }
+}
+
+/// Verifies `frames` with `connection`'s key and reads them; `None` for a bad signature or
+/// broken framing. The HMAC is checked over the four raw JSON frames before anything is
+/// parsed (re-serialising first would change the bytes).
+fn accept<S>(
+    connection: &Connection<S>,
+    frames: zeromq::ZmqMessage,
+    channel: Channel,
+) -> Option<(Option<String>, Incoming)> {
+    let raw = RawMessage::from_multipart(frames, &connection.mac).ok()?;
+    parse(&raw, channel)
 }
 
 /// The parent msg_id (if any) and the message; `None` if the JSON frames are unreadable.
@@ -283,13 +297,14 @@ fn parse(raw: &RawMessage, channel: Channel) -> Option<(Option<String>, Incoming
 /// Pings the heartbeat channel forever, publishing whether the kernel still answers.
 async fn beat(
     mut socket: ClientHeartbeatConnection,
+    period: Duration,
     info: ConnectionInfo,
     ok: watch::Sender<bool>,
 ) {
     let mut misses = 0;
     loop {
-        tokio::time::sleep(HEARTBEAT_INTERVAL).await;
-        let answered = tokio::time::timeout(HEARTBEAT_TIMEOUT, socket.single_heartbeat())
+        tokio::time::sleep(period).await;
+        let answered = tokio::time::timeout(period, socket.single_heartbeat())
             .await
             .is_ok_and(|result| result.is_ok());
         if answered {
@@ -302,15 +317,71 @@ async fn beat(
             ok.send_replace(false);
         }
         // A REQ socket that missed its reply is stuck mid-exchange; only a new one can
-        // send again.
-        match tokio::time::timeout(HEARTBEAT_TIMEOUT, create_client_heartbeat_connection(&info))
-            .await
+        // send again. If reconnecting fails too, the stale socket fails the next ping at
+        // once, which counts as another miss and another reconnect attempt.
+        if let Ok(Ok(fresh)) =
+            tokio::time::timeout(period, create_client_heartbeat_connection(&info)).await
         {
-            Ok(Ok(fresh)) => socket = fresh,
-            _ => {
-                ok.send_replace(false);
-                return;
-            }
+            socket = fresh;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jupyter_zmq_client::ExecuteRequest;
+    use zeromq::Socket;
+
+    /// A message as the kernel would put it on the wire, signed with `key`.
+    async fn signed_frames(key: &str) -> zeromq::ZmqMessage {
+        let mut router = zeromq::RouterSocket::new();
+        let endpoint = router.bind("tcp://127.0.0.1:0").await.unwrap();
+        let mut dealer = zeromq::DealerSocket::new();
+        dealer.connect(&endpoint.to_string()).await.unwrap();
+        let mut sender = Connection::new(dealer, key, "session");
+        sender
+            .send(JupyterMessage::new(
+                ExecuteRequest::new("1 + 1".into()),
+                None,
+            ))
+            .await
+            .unwrap();
+        let mut frames = router.recv().await.unwrap().into_vec();
+        frames.remove(0); // the routing id the ROUTER added
+        zeromq::ZmqMessage::try_from(frames).unwrap()
+    }
+
+    fn receiver(key: &str) -> Connection<zeromq::DealerSocket> {
+        Connection::new(zeromq::DealerSocket::new(), key, "ours")
+    }
+
+    #[tokio::test]
+    async fn a_correctly_signed_message_is_accepted() {
+        let frames = signed_frames("secret").await;
+        let (_, incoming) = accept(&receiver("secret"), frames, Channel::Shell).unwrap();
+        assert_eq!(incoming.msg_type, "execute_request");
+        assert_eq!(incoming.content["code"], "1 + 1");
+    }
+
+    #[tokio::test]
+    async fn a_message_signed_with_another_key_is_rejected() {
+        let frames = signed_frames("not-our-key").await;
+        assert!(accept(&receiver("secret"), frames, Channel::Shell).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_tampered_message_is_rejected() {
+        let mut frames = signed_frames("secret").await.into_vec();
+        let content = frames.len() - 1;
+        frames[content] = br#"{"code": "print('forged')"}"#.to_vec().into();
+        let frames = zeromq::ZmqMessage::try_from(frames).unwrap();
+        assert!(accept(&receiver("secret"), frames, Channel::Shell).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unsigned_message_is_rejected_when_we_have_a_key() {
+        let frames = signed_frames("").await;
+        assert!(accept(&receiver("secret"), frames, Channel::Shell).is_none());
     }
 }

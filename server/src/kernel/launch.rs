@@ -126,7 +126,7 @@ pub(crate) async fn launch(
     let started = Instant::now();
     let ready = async {
         wait_for_listener(SocketAddr::new(loopback, shell_port)).await;
-        let client = Client::connect(&info).await?;
+        let client = Client::connect(&info, options.heartbeat).await?;
         let kernel_info = wait_until_ready(&client).await?;
         Ok::<_, KernelError>((client, kernel_info))
     };

@@ -36,18 +36,21 @@ pub struct KernelOptions {
     pub startup_timeout: Duration,
     /// How long shutdown waits for the kernel to exit before killing it.
     pub shutdown_timeout: Duration,
+    /// Heartbeat period and the time a pong may take; three misses in a row count as dead.
+    pub heartbeat: Duration,
     /// Where the connection file's private directory is created (default: the temp dir).
     pub runtime_dir: Option<PathBuf>,
 }
 
 impl KernelOptions {
-    /// Defaults: 60 s to start (as jupyter_client), 5 s to shut down.
+    /// Defaults: 60 s to start (as jupyter_client), 5 s to shut down, 3 s heartbeat.
     pub fn new(cwd: impl Into<PathBuf>) -> KernelOptions {
         KernelOptions {
             cwd: cwd.into(),
             env: BTreeMap::new(),
             startup_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(3),
             runtime_dir: None,
         }
     }
