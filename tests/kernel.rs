@@ -56,7 +56,7 @@ fn shared_kernel() -> &'static Kernel {
     static KERNEL: OnceLock<Kernel> = OnceLock::new();
     KERNEL.get_or_init(|| {
         runtime()
-            .block_on(Kernel::start(python3_spec(), options()))
+            .block_on(Kernel::start_named("python3", venv_search(), options()))
             .expect("kernel starts")
     })
 }

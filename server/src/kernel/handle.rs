@@ -14,6 +14,7 @@ use tokio::sync::{RwLock, mpsc};
 use super::session::Session;
 use super::{
     ExecutionResult, ExecutionStatus, KernelError, KernelEvent, KernelOptions, KernelSpec,
+    SpecSearch,
 };
 
 /// A running Jupyter kernel.
@@ -53,6 +54,20 @@ impl Kernel {
                 jobs,
             }),
         })
+    }
+
+    /// Finds the kernel called `name` with `search` (off the async executor, since the
+    /// python3 fallback runs Python once) and starts it.
+    pub async fn start_named(
+        name: &str,
+        search: SpecSearch,
+        options: KernelOptions,
+    ) -> Result<Kernel, KernelError> {
+        let name = name.to_string();
+        let spec = tokio::task::spawn_blocking(move || search.find(&name))
+            .await
+            .map_err(|error| KernelError::Io(std::io::Error::other(error)))??;
+        Kernel::start(spec, options).await
     }
 
     pub fn spec(&self) -> &KernelSpec {

@@ -149,14 +149,17 @@ impl Session {
             }
         }
         if timed_out {
-            let limit = timeout.unwrap_or_default();
-            return run.finish(
-                ExecutionStatus::TimedOut,
-                Some(format!(
-                    "the cell exceeded its {}s timeout and was interrupted",
-                    limit.as_secs_f64()
-                )),
-            );
+            let limit = timeout.unwrap_or_default().as_secs_f64();
+            let failure = if run.done() {
+                format!("the cell exceeded its {limit}s timeout and was interrupted")
+            } else {
+                format!(
+                    "the cell exceeded its {limit}s timeout and did not stop within {}s of \
+                     being interrupted; the kernel may still be busy, so restart it",
+                    INTERRUPT_GRACE.as_secs()
+                )
+            };
+            return run.finish(ExecutionStatus::TimedOut, Some(failure));
         }
         let status = match run.reply_status.as_deref() {
             Some("ok") => ExecutionStatus::Ok,
