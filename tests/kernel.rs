@@ -505,3 +505,27 @@ fn a_message_mode_kernel_is_interrupted_with_an_interrupt_request() {
         kernel.shutdown().await.expect("shutdown");
     });
 }
+
+#[test]
+fn the_kernel_runs_in_the_given_directory_with_our_environment() {
+    let code =
+        "import os\nprint(os.getcwd())\nprint(os.environ.get('PYDEVD_DISABLE_FILE_VALIDATION'))";
+    let result = runtime().block_on(shared_kernel().execute(code, None));
+    let cwd = std::env::temp_dir()
+        .canonicalize()
+        .expect("temp dir")
+        .display()
+        .to_string();
+    assert_eq!(result.stream_text("stdout"), format!("{cwd}\n1\n"));
+}
+
+#[test]
+fn a_missing_working_directory_is_named_in_the_error() {
+    let options = KernelOptions::new("/nonexistent/project/dir");
+    let error = runtime()
+        .block_on(Kernel::start(python3_spec(), options))
+        .err()
+        .expect("start fails");
+    let message = error.to_string();
+    assert!(message.contains("/nonexistent/project/dir"), "{message}");
+}

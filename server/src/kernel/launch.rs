@@ -103,6 +103,15 @@ pub(crate) async fn launch(
         signature_scheme: "hmac-sha256".to_string(),
         kernel_name: Some(spec.name.clone()),
     };
+    if !options.cwd.is_dir() {
+        return Err(KernelError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "the kernel's working directory {} does not exist",
+                options.cwd.display()
+            ),
+        )));
+    }
     let runtime_dir = options
         .runtime_dir
         .clone()
