@@ -529,3 +529,32 @@ fn a_missing_working_directory_is_named_in_the_error() {
     let message = error.to_string();
     assert!(message.contains("/nonexistent/project/dir"), "{message}");
 }
+
+#[test]
+fn a_kernel_that_loses_a_port_race_is_started_again_on_new_ports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let attempts = dir.path().join("attempts");
+    // Fails like ipykernel does when another process took one of its ports, once.
+    let script = format!(
+        "import os, sys\n\
+         path = {attempts:?}\n\
+         with open(path, 'a') as f: f.write('x')\n\
+         if len(open(path).read()) == 1:\n\
+         \x20   sys.stderr.write('zmq.error.ZMQError: Address already in use (addr=tcp://127.0.0.1:1)\\n')\n\
+         \x20   sys.exit(1)\n\
+         os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher', '-f', sys.argv[1]])\n",
+        attempts = attempts.display().to_string()
+    );
+    let python = support::python::python().display().to_string();
+    let (_spec_dir, search) = failing_spec_dir(&[&python, "-c", &script, "{connection_file}"]);
+    let spec = search.find("broken").expect("spec");
+    runtime().block_on(async {
+        let kernel = Kernel::start(spec, options())
+            .await
+            .expect("second attempt starts");
+        let result = kernel.execute("'up'", None).await;
+        assert_eq!(result.status, ExecutionStatus::Ok);
+        kernel.shutdown().await.expect("shutdown");
+    });
+    assert_eq!(std::fs::read_to_string(&attempts).expect("attempts"), "xx");
+}

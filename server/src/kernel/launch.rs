@@ -89,6 +89,25 @@ pub(crate) async fn launch(
     spec: &KernelSpec,
     options: &KernelOptions,
 ) -> Result<Launched, KernelError> {
+    let mut attempt = 1;
+    loop {
+        match launch_once(spec, options).await {
+            // The ports are free when we pick them but another process may bind one before
+            // the kernel does; the kernel then dies with EADDRINUSE. New ports fix that.
+            Err(KernelError::DiedDuringStartup { output_tail, .. })
+                if attempt < PORT_ATTEMPTS && output_tail.contains("Address already in use") =>
+            {
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Launch attempts when the kernel loses a port race.
+const PORT_ATTEMPTS: u32 = 3;
+
+async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launched, KernelError> {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let [shell_port, iopub_port, stdin_port, control_port, hb_port] = free_ports(loopback)?;
     let info = ConnectionInfo {
