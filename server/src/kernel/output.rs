@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A MIME bundle: MIME type → data (a string, or JSON for `application/json`-like types).
 pub type MimeBundle = Map<String, Value>;
@@ -44,6 +44,41 @@ pub enum Output {
         metadata: MimeBundle,
         display_id: Option<String>,
     },
+}
+
+impl Output {
+    /// The output as an nbformat 4 output object, or `None` for `ClearOutput` and
+    /// `UpdateDisplayData`, which act on earlier outputs and are not stored in notebooks.
+    /// (`transient` data such as display ids is not stored either, as in nbformat.)
+    pub fn to_nbformat(&self) -> Option<Value> {
+        let value = match self {
+            Output::Stream { name, text } => json!({
+                "output_type": "stream", "name": name, "text": text,
+            }),
+            Output::DisplayData { data, metadata, .. } => json!({
+                "output_type": "display_data", "data": data, "metadata": metadata,
+            }),
+            Output::ExecuteResult {
+                data,
+                metadata,
+                execution_count,
+            } => json!({
+                "output_type": "execute_result",
+                "data": data,
+                "metadata": metadata,
+                "execution_count": execution_count,
+            }),
+            Output::Error {
+                ename,
+                evalue,
+                traceback,
+            } => json!({
+                "output_type": "error", "ename": ename, "evalue": evalue, "traceback": traceback,
+            }),
+            Output::ClearOutput { .. } | Output::UpdateDisplayData { .. } => return None,
+        };
+        Some(value)
+    }
 }
 
 /// How an execution ended.
@@ -190,7 +225,6 @@ fn display_id(content: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn converts_every_output_message_type() {
@@ -251,6 +285,33 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn outputs_convert_to_nbformat_objects() {
+        let result = output_from_iopub(
+            "execute_result",
+            &json!({"data": {"text/plain": "2"}, "metadata": {}, "execution_count": 3}),
+        );
+        assert_eq!(
+            result.and_then(|output| output.to_nbformat()),
+            Some(json!({
+                "output_type": "execute_result",
+                "data": {"text/plain": "2"},
+                "metadata": {},
+                "execution_count": 3
+            }))
+        );
+        let display = Output::DisplayData {
+            data: MimeBundle::new(),
+            metadata: MimeBundle::new(),
+            display_id: Some("d".into()),
+        };
+        assert_eq!(
+            display.to_nbformat(),
+            Some(json!({"output_type": "display_data", "data": {}, "metadata": {}}))
+        );
+        assert_eq!(Output::ClearOutput { wait: false }.to_nbformat(), None);
     }
 
     #[test]
