@@ -558,3 +558,21 @@ fn a_kernel_that_loses_a_port_race_is_started_again_on_new_ports() {
     });
     assert_eq!(std::fs::read_to_string(&attempts).expect("attempts"), "xx");
 }
+
+#[test]
+fn a_kernel_can_listen_on_ipc_sockets_in_its_private_directory() {
+    runtime().block_on(async {
+        let mut options = options();
+        options.transport = jellycell_lsp::kernel::KernelTransport::Ipc;
+        let kernel = Kernel::start(python3_spec(), options).await.expect("start");
+        let file = kernel.connection_file().await.expect("connection file");
+        let info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+        assert_eq!(info["transport"], "ipc");
+        let result = kernel.execute("print('over ipc')", None).await;
+        assert_eq!(result.stream_text("stdout"), "over ipc\n");
+        let dir = file.parent().map(Path::to_path_buf).expect("dir");
+        kernel.shutdown().await.expect("shutdown");
+        assert!(!dir.exists(), "private directory left behind");
+    });
+}

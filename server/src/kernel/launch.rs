@@ -2,7 +2,8 @@
 //! it is ready, reporting promptly if it dies first.
 //!
 //! The connection file lives in a fresh private directory (0700) and is written with mode
-//! 0600 and a random HMAC key; it is removed when the kernel is dropped. Readiness is
+//! 0600 and a random HMAC key; it is removed when the kernel is dropped. The kernel listens
+//! on loopback TCP ports, or (opt-in) on IPC sockets inside that private directory. Readiness is
 //! jupyter_client's rule: send `kernel_info_request` until the reply *and* an iopub message
 //! for it arrive (an `iopub_welcome` alone is not enough: ipykernel < 7 never sends one and
 //! ipykernel 7 sends it only to the first subscriber). Every wait is raced against the
@@ -10,7 +11,7 @@
 //! for a kernel that is already dead.
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,20 +23,21 @@ use tokio::time::{Instant, timeout};
 
 use super::client::{Channel, Client};
 use super::process::KernelProcess;
-use super::{KernelError, KernelOptions, KernelSpec};
+use super::{KernelError, KernelOptions, KernelSpec, KernelTransport};
 
 /// How long one `kernel_info_request` may go unanswered before it is sent again.
 const READY_ATTEMPT: Duration = Duration::from_secs(1);
 
-/// A connection file on disk, removed (with its private directory) on drop.
+/// A private directory (0700) holding the connection file and, for IPC, the kernel's
+/// sockets; removed with everything in it on drop.
 pub(crate) struct ConnectionFile {
     dir: PathBuf,
     path: PathBuf,
 }
 
 impl ConnectionFile {
-    /// Writes `info` into a new private directory under `parent`.
-    pub(crate) fn write(parent: &Path, info: &ConnectionInfo) -> std::io::Result<ConnectionFile> {
+    /// Creates a new private directory under `parent`; the file is written by [`Self::write`].
+    pub(crate) fn create(parent: &Path) -> std::io::Result<ConnectionFile> {
         let dir = parent.join(format!(
             "jellycell-kernel-{}",
             uuid::Uuid::new_v4().simple()
@@ -45,25 +47,34 @@ impl ConnectionFile {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.recursive(true).create(&dir)?;
         let path = dir.join("connection.json");
+        Ok(ConnectionFile { dir, path })
+    }
+
+    /// Writes `info` as the connection file, readable and writable by us only.
+    pub(crate) fn write(&self, info: &ConnectionInfo) -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
+        let mut file = options.open(&self.path)?;
         file.write_all(&serde_json::to_vec_pretty(info).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        Ok(ConnectionFile { dir, path })
+        file.sync_all()
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The prefix of the kernel's IPC socket paths (`<prefix>-<n>`).
+    fn ipc_prefix(&self) -> PathBuf {
+        self.dir.join("kernel")
+    }
 }
 
 impl Drop for ConnectionFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_dir(&self.dir);
+        // A killed kernel leaves its IPC socket files behind, so remove the whole directory.
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -108,20 +119,6 @@ pub(crate) async fn launch(
 const PORT_ATTEMPTS: u32 = 3;
 
 async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launched, KernelError> {
-    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let [shell_port, iopub_port, stdin_port, control_port, hb_port] = free_ports(loopback)?;
-    let info = ConnectionInfo {
-        ip: loopback.to_string(),
-        transport: Transport::TCP,
-        shell_port,
-        iopub_port,
-        stdin_port,
-        control_port,
-        hb_port,
-        key: random_key(),
-        signature_scheme: "hmac-sha256".to_string(),
-        kernel_name: Some(spec.name.clone()),
-    };
     if !options.cwd.is_dir() {
         return Err(KernelError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -135,7 +132,33 @@ async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launc
         .runtime_dir
         .clone()
         .unwrap_or_else(std::env::temp_dir);
-    let connection_file = ConnectionFile::write(&runtime_dir, &info)?;
+    let connection_file = ConnectionFile::create(&runtime_dir)?;
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let (transport, ip, ports) = match options.transport {
+        KernelTransport::Tcp => (Transport::TCP, loopback.to_string(), free_ports(loopback)?),
+        KernelTransport::Ipc => {
+            let prefix = connection_file.ipc_prefix();
+            (
+                Transport::IPC,
+                prefix.display().to_string(),
+                [1, 2, 3, 4, 5],
+            )
+        }
+    };
+    let [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
+    let info = ConnectionInfo {
+        ip,
+        transport,
+        shell_port,
+        iopub_port,
+        stdin_port,
+        control_port,
+        hb_port,
+        key: random_key(),
+        signature_scheme: "hmac-sha256".to_string(),
+        kernel_name: Some(spec.name.clone()),
+    };
+    connection_file.write(&info)?;
 
     let mut env = spec.env.clone();
     env.extend(options.env.clone());
@@ -153,7 +176,7 @@ async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launc
 
     let started = Instant::now();
     let ready = async {
-        wait_for_listener(SocketAddr::new(loopback, shell_port)).await;
+        wait_for_listener(&info).await;
         let client = Client::connect(&info, options.heartbeat).await?;
         let kernel_info = wait_until_ready(&client).await?;
         Ok::<_, KernelError>((client, kernel_info))
@@ -207,18 +230,27 @@ fn free_ports(ip: IpAddr) -> std::io::Result<[u16; 5]> {
     Ok(ports)
 }
 
-/// Polls until something listens on `address`. zmq.rs retries a refused connect with a
-/// doubling backoff (50, 100, 200, 400, 800 ms…), which would add up to a second to a
-/// kernel start; a plain TCP probe every 10 ms finds the port as soon as it is bound.
-async fn wait_for_listener(address: SocketAddr) {
+/// Polls until something listens on the shell endpoint. zmq.rs retries a refused connect
+/// with a doubling backoff (50, 100, 200, 400, 800 ms…), which would add up to a second to
+/// a kernel start; a plain probe every 10 ms finds the socket as soon as it is bound.
+async fn wait_for_listener(info: &ConnectionInfo) {
     loop {
-        if let Ok(Ok(stream)) = timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(address),
-        )
-        .await
-        {
-            drop(stream);
+        let probe = async {
+            match info.transport {
+                Transport::TCP => {
+                    let address = format!("{}:{}", info.ip, info.shell_port);
+                    tokio::net::TcpStream::connect(address).await.is_ok()
+                }
+                #[cfg(unix)]
+                Transport::IPC => {
+                    let path = format!("{}-{}", info.ip, info.shell_port);
+                    tokio::net::UnixStream::connect(path).await.is_ok()
+                }
+                #[cfg(not(unix))]
+                Transport::IPC => true,
+            }
+        };
+        if let Ok(true) = timeout(Duration::from_millis(200), probe).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -274,7 +306,8 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let parent = tempfile::tempdir().unwrap();
         let info = info();
-        let file = ConnectionFile::write(parent.path(), &info).unwrap();
+        let file = ConnectionFile::create(parent.path()).unwrap();
+        file.write(&info).unwrap();
         let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let dir_mode = std::fs::metadata(file.path().parent().unwrap())

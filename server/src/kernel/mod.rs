@@ -25,6 +25,17 @@ pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
 
+/// How the kernel's sockets are reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelTransport {
+    /// Loopback TCP ports (what Jupyter does; every kernel supports it).
+    #[default]
+    Tcp,
+    /// Unix sockets inside the kernel's private 0700 directory: no port to race for and no
+    /// other local user can connect. ipykernel supports it; not every kernel does.
+    Ipc,
+}
+
 /// How to start a kernel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelOptions {
@@ -40,6 +51,7 @@ pub struct KernelOptions {
     pub heartbeat: Duration,
     /// Where the connection file's private directory is created (default: the temp dir).
     pub runtime_dir: Option<PathBuf>,
+    pub transport: KernelTransport,
 }
 
 impl KernelOptions {
@@ -52,6 +64,7 @@ impl KernelOptions {
             shutdown_timeout: Duration::from_secs(5),
             heartbeat: Duration::from_secs(3),
             runtime_dir: None,
+            transport: KernelTransport::Tcp,
         }
     }
 }
