@@ -137,12 +137,16 @@ async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launc
     let (transport, ip, ports) = match options.transport {
         KernelTransport::Tcp => (Transport::TCP, loopback.to_string(), free_ports(loopback)?),
         KernelTransport::Ipc => {
-            let prefix = connection_file.ipc_prefix();
-            (
-                Transport::IPC,
-                prefix.display().to_string(),
-                [1, 2, 3, 4, 5],
-            )
+            let prefix = connection_file.ipc_prefix().display().to_string();
+            // A Unix socket path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS).
+            if prefix.len() + "-5".len() >= 104 {
+                return Err(KernelError::Io(std::io::Error::other(format!(
+                    "IPC socket paths under {} would be too long for Unix sockets; use a \
+                     shorter runtime directory or TCP",
+                    runtime_dir.display()
+                ))));
+            }
+            (Transport::IPC, prefix, [1, 2, 3, 4, 5])
         }
     };
     let [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
