@@ -142,9 +142,9 @@ fn not_found_message(
     if name == "python3" {
         match python {
             Some(python) => message.push_str(&format!(
-                ", and {} cannot import ipykernel.\nfix: install it into the Python the notebook \
-                 should use: `{} -m pip install ipykernel` (or `pip install ipykernel` in your \
-                 virtual environment)",
+                ", and {} cannot import ipykernel.\nfix: install ipykernel into the Python the \
+                 notebook should use: `{} -m pip install ipykernel` (or `pip install ipykernel` \
+                 in your activated virtual environment)",
                 python.display(),
                 python.display()
             )),
