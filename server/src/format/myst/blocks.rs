@@ -1,0 +1,376 @@
+//! The block structure jupytext's MyST reader acts on: top-level fenced code blocks and
+//! top-level `+++` block breaks, found with tree-sitter-md's block grammar.
+//!
+//! jupytext parses with markdown-it plus the MyST block plugin, where `+++` is a block of
+//! its own that interrupts paragraphs, lists and block quotes. tree-sitter-md knows nothing
+//! of `+++`, so it sees such a line as paragraph text (or a lazy continuation line inside a
+//! list or quote). We walk the top-level nodes in order; at the first `+++` line that
+//! markdown-it would read as a top-level break we record it and parse again from the next
+//! line, as markdown-it starts a fresh block there. Fences nested in lists or quotes, inside
+//! HTML blocks or indented code stay markdown, as in jupytext.
+
+use tree_sitter::{Node, Parser};
+
+use super::lines::{Line, is_python_space};
+
+/// A top-level block that delimits notebook cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Block {
+    /// A fenced code block: lines `start_line..end_line`, the closing fence (if any) on
+    /// `end_line - 1`.
+    Fence {
+        start_line: usize,
+        end_line: usize,
+        closed: bool,
+        /// markdown-it's `token.info`: the opening line after the fence characters, not
+        /// trimmed.
+        info: String,
+        /// Columns of indentation of the opening fence, removed from the content lines.
+        indent: usize,
+    },
+    /// A `+++` line, with the text after the pluses (trimmed).
+    Break { line: usize, content: String },
+}
+
+/// The top-level fences and breaks of `text` from line `first_line` on, in order.
+pub(crate) fn scan_blocks(text: &str, lines: &[Line], first_line: usize) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut parser = Parser::new();
+    if parser
+        .set_language(&tree_sitter_md::LANGUAGE.into())
+        .is_err()
+    {
+        return blocks;
+    }
+    let mut from_line = first_line;
+    while let Some(first) = lines.get(from_line) {
+        // A leading blank line keeps tree-sitter-md from reading `---`/`+++` at the start
+        // as YAML/TOML metadata: the front matter was handled already.
+        let base = first.start;
+        let mut source = String::with_capacity(text.len() - base + 1);
+        source.push('\n');
+        source.push_str(&text[base..]);
+        let Some(tree) = parser.parse(&source, None) else {
+            return blocks;
+        };
+        let mut walker = Walker {
+            text,
+            lines,
+            base,
+            blocks: &mut blocks,
+            break_line: None,
+        };
+        walker.visit_children(tree.root_node());
+        match walker.break_line {
+            Some(line) => from_line = line + 1,
+            None => break,
+        }
+    }
+    blocks
+}
+
+struct Walker<'a> {
+    text: &'a str,
+    lines: &'a [Line],
+    base: usize,
+    blocks: &'a mut Vec<Block>,
+    break_line: Option<usize>,
+}
+
+impl Walker<'_> {
+    /// The text offset of a byte in the parsed source (which has one extra leading byte).
+    fn offset(&self, byte: usize) -> usize {
+        (self.base + byte).saturating_sub(1).max(self.base)
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.lines
+            .partition_point(|line| line.start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The lines a node covers (its end byte is exclusive and often the next line's start).
+    fn node_lines(&self, node: Node) -> (usize, usize) {
+        let first = self.line_of(self.offset(node.start_byte()));
+        let end_byte = node.end_byte().max(node.start_byte() + 1);
+        let last = self.line_of(self.offset(end_byte - 1)).max(first);
+        (first, last)
+    }
+
+    fn visit_children(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if self.break_line.is_some() {
+                return;
+            }
+            self.visit_top_level(child);
+        }
+    }
+
+    fn visit_top_level(&mut self, node: Node) {
+        match node.kind() {
+            "section" => self.visit_children(node),
+            "fenced_code_block" => self.record_fence(node),
+            "indented_code_block"
+            | "html_block"
+            | "pipe_table"
+            | "thematic_break"
+            | "atx_heading" => {}
+            "block_quote" => {
+                let (first, last) = self.node_lines(node);
+                self.find_break(first, last, |_| true);
+            }
+            "list" => {
+                let mut cursor = node.walk();
+                for item in node.children(&mut cursor) {
+                    if self.break_line.is_some() {
+                        return;
+                    }
+                    let (first, last) = self.node_lines(item);
+                    let content_indent = self.list_content_indent(first);
+                    // The item's own line can only match if it is `+ + +`, which markdown-it
+                    // reads as a break before trying a list; later lines only break out of
+                    // the list when they are indented less than the item's content.
+                    self.find_break(first, last, |indent| indent < content_indent);
+                }
+            }
+            _ => {
+                let (first, last) = self.node_lines(node);
+                self.find_break(first, last, |_| true);
+            }
+        }
+    }
+
+    fn find_break(&mut self, first: usize, last: usize, top_level: impl Fn(usize) -> bool) {
+        for index in first..=last {
+            let Some(line) = self.lines.get(index) else {
+                return;
+            };
+            if let Some((indent, content)) = block_break(line.content(self.text))
+                && top_level(indent)
+            {
+                self.blocks.push(Block::Break {
+                    line: index,
+                    content,
+                });
+                self.break_line = Some(index);
+                return;
+            }
+        }
+    }
+
+    fn list_content_indent(&self, line: usize) -> usize {
+        let content = self
+            .lines
+            .get(line)
+            .map_or("", |line| line.content(self.text));
+        let (indent, rest_start) = indentation(content);
+        let rest = &content[rest_start..];
+        let marker_len = if rest.starts_with(['-', '+', '*']) {
+            1
+        } else {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            digits + 1
+        };
+        let after = rest.get(marker_len..).unwrap_or("");
+        let spaces = after.bytes().take_while(|&byte| byte == b' ').count();
+        let spaces = if spaces == 0 || spaces > 4 || spaces == after.len() {
+            1
+        } else {
+            spaces
+        };
+        indent + marker_len + spaces
+    }
+
+    fn record_fence(&mut self, node: Node) {
+        let (start_line, last_line) = self.node_lines(node);
+        let mut delimiters = Vec::new();
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.kind() == "fenced_code_block_delimiter" {
+                delimiters.push(child);
+            }
+        }
+        let Some(opening) = delimiters.first() else {
+            return;
+        };
+        let Some(line) = self.lines.get(start_line) else {
+            return;
+        };
+        let params_start = self
+            .offset(opening.end_byte())
+            .clamp(line.start, line.content_end);
+        let info = self
+            .text
+            .get(params_start..line.content_end)
+            .unwrap_or("")
+            .to_string();
+        let (indent, _) = indentation(line.content(self.text));
+        let (end_line, closed) = match delimiters.get(1) {
+            Some(closing) => (self.line_of(self.offset(closing.start_byte())) + 1, true),
+            None => (self.lines.len().max(last_line + 1), false),
+        };
+        self.blocks.push(Block::Fence {
+            start_line,
+            end_line,
+            closed,
+            info,
+            indent,
+        });
+    }
+}
+
+/// Columns of leading spaces and tabs (tabs to the next multiple of 4) and the byte where
+/// the rest of the line starts.
+pub(crate) fn indentation(content: &str) -> (usize, usize) {
+    let mut columns = 0;
+    for (index, byte) in content.bytes().enumerate() {
+        match byte {
+            b' ' => columns += 1,
+            b'\t' => columns += 4 - columns % 4,
+            _ => return (columns, index),
+        }
+    }
+    (columns, content.len())
+}
+
+/// The MyST block-break rule: up to three columns of indentation, then at least three `+`
+/// (spaces and tabs may be mixed in). Returns the indentation and the trimmed rest.
+pub(crate) fn block_break(content: &str) -> Option<(usize, String)> {
+    let (indent, start) = indentation(content);
+    if indent >= 4 || !content[start..].starts_with('+') {
+        return None;
+    }
+    let mut count = 0;
+    let mut rest = content.len();
+    for (index, byte) in content[start..].bytes().enumerate() {
+        match byte {
+            b'+' => count += 1,
+            b' ' | b'\t' => {}
+            _ => {
+                rest = start + index;
+                break;
+            }
+        }
+    }
+    (count >= 3).then(|| {
+        (
+            indent,
+            content[rest..].trim_matches(is_python_space).to_string(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lines::split_lines;
+    use super::*;
+
+    fn scan(text: &str) -> Vec<Block> {
+        scan_blocks(text, &split_lines(text), 0)
+    }
+
+    fn fence_lines(blocks: &[Block]) -> Vec<(usize, usize)> {
+        blocks
+            .iter()
+            .filter_map(|block| match block {
+                Block::Fence {
+                    start_line,
+                    end_line,
+                    ..
+                } => Some((*start_line, *end_line)),
+                Block::Break { .. } => None,
+            })
+            .collect()
+    }
+
+    fn break_lines(blocks: &[Block]) -> Vec<usize> {
+        blocks
+            .iter()
+            .filter_map(|block| match block {
+                Block::Break { line, .. } => Some(*line),
+                Block::Fence { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_top_level_fence_with_raw_info() {
+        let blocks = scan("text\n\n```{code-cell} ipython3\nx = 1\n```\nafter\n");
+        assert_eq!(
+            blocks,
+            [Block::Fence {
+                start_line: 2,
+                end_line: 5,
+                closed: true,
+                info: "{code-cell} ipython3".into(),
+                indent: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn unclosed_fence_runs_to_the_end() {
+        assert_eq!(fence_lines(&scan("```{code-cell}\nx\ny\n")), [(0, 3)]);
+    }
+
+    #[test]
+    fn fences_in_lists_and_quotes_are_not_top_level() {
+        assert!(fence_lines(&scan("- item\n\n  ```{code-cell}\n  x\n  ```\n")).is_empty());
+        assert!(fence_lines(&scan("> ```{code-cell}\n> x\n> ```\n")).is_empty());
+    }
+
+    #[test]
+    fn longer_outer_fence_hides_inner_fence() {
+        let blocks = scan("````\n```{code-cell}\nx\n```\n````\n");
+        assert_eq!(fence_lines(&blocks), [(0, 5)]);
+    }
+
+    #[test]
+    fn tilde_fences_count() {
+        assert_eq!(fence_lines(&scan("~~~{code-cell}\nx\n~~~\n")), [(0, 3)]);
+    }
+
+    #[test]
+    fn break_interrupts_a_paragraph() {
+        assert_eq!(break_lines(&scan("para\n+++\nmore\n")), [1]);
+    }
+
+    #[test]
+    fn break_with_spaces_between_pluses_beats_a_list() {
+        assert_eq!(break_lines(&scan("+ + +\n")), [0]);
+    }
+
+    #[test]
+    fn lazy_break_ends_a_list_and_a_quote() {
+        assert_eq!(break_lines(&scan("- item\n+++\n")), [1]);
+        assert_eq!(break_lines(&scan("> quote\n+++\n")), [1]);
+        assert!(break_lines(&scan("- item\n\n  +++\n")).is_empty());
+    }
+
+    #[test]
+    fn break_inside_fence_or_indented_code_is_content() {
+        assert!(break_lines(&scan("```\n+++\n```\n")).is_empty());
+        assert!(break_lines(&scan("    +++\n")).is_empty());
+    }
+
+    #[test]
+    fn after_a_break_parsing_starts_afresh() {
+        let blocks = scan("+++\n```{code-cell}\nx\n```\n+++ {\"a\": 1}\ntext\n");
+        assert_eq!(break_lines(&blocks), [0, 4]);
+        assert_eq!(fence_lines(&blocks), [(1, 4)]);
+        assert!(blocks.contains(&Block::Break {
+            line: 4,
+            content: "{\"a\": 1}".into()
+        }));
+    }
+
+    #[test]
+    fn block_break_pattern() {
+        assert_eq!(block_break("+++"), Some((0, String::new())));
+        assert_eq!(block_break("   +++ x "), Some((3, "x".into())));
+        assert_eq!(block_break("++"), None);
+        assert_eq!(block_break("    +++"), None);
+        assert_eq!(block_break("+++{}"), Some((0, "{}".into())));
+    }
+}
