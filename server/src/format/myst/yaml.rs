@@ -11,6 +11,11 @@ use serde_yaml_ng::Value as Yaml;
 
 /// Parses one YAML document into a JSON value; an empty document is `null`.
 pub(crate) fn parse(text: &str) -> Result<Value, String> {
+    // Straight into JSON values first: like PyYAML, that keeps the last of duplicate keys
+    // (serde_yaml_ng's own `Value` rejects them); its own `Value` then takes non-string keys.
+    if let Ok(value) = serde_yaml_ng::from_str::<Value>(text) {
+        return Ok(value);
+    }
     match serde_yaml_ng::from_str::<Yaml>(text) {
         Ok(value) => Ok(to_json(value)),
         Err(error) => {
@@ -510,6 +515,16 @@ mod tests {
         );
         assert_eq!(parse(""), Ok(Value::Null));
         assert!(parse("a: [").is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_like_pyyaml() {
+        assert_eq!(parse("a: 1\nb: 2\na: 3\n"), Ok(json!({"a": 3, "b": 2})));
+    }
+
+    #[test]
+    fn non_string_keys_become_strings() {
+        assert_eq!(parse("1: a\n"), Ok(json!({"1": "a"})));
     }
 
     #[test]
