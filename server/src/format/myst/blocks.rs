@@ -111,11 +111,7 @@ impl Walker<'_> {
         match node.kind() {
             "section" => self.visit_children(node),
             "fenced_code_block" => self.record_fence(node),
-            "indented_code_block"
-            | "html_block"
-            | "pipe_table"
-            | "thematic_break"
-            | "atx_heading" => {}
+            "indented_code_block" | "html_block" | "thematic_break" | "atx_heading" => {}
             "block_quote" => {
                 let (first, last) = self.node_lines(node);
                 self.find_break(first, last, |_| true);
@@ -346,6 +342,11 @@ mod tests {
         assert_eq!(break_lines(&scan("- item\n+++\n")), [1]);
         assert_eq!(break_lines(&scan("> quote\n+++\n")), [1]);
         assert!(break_lines(&scan("- item\n\n  +++\n")).is_empty());
+    }
+
+    #[test]
+    fn break_ends_a_table() {
+        assert_eq!(break_lines(&scan("| a | b |\n|---|---|\n+++\n")), [2]);
     }
 
     #[test]

@@ -102,7 +102,17 @@ pub(crate) fn parse_directive_options(content: &[ContentLine]) -> DirectiveOptio
         read_yaml(&yaml_text, &mut result);
     } else {
         result.body = content.to_vec();
+        return drop_first_blank(result);
     }
+    // Both option forms re-join the remaining lines with "\n" and split them again, which
+    // loses one trailing empty line.
+    if result.body.last().is_some_and(|line| line.text.is_empty()) {
+        result.body.pop();
+    }
+    drop_first_blank(result)
+}
+
+fn drop_first_blank(mut result: DirectiveOptions) -> DirectiveOptions {
     if result.body.first().is_some_and(|line| is_blank(&line.text)) {
         result.body.remove(0);
     }
@@ -259,6 +269,19 @@ mod tests {
     fn only_one_blank_line_after_options_is_dropped() {
         let options = parse_directive_options(&lines(":a: 1\n\n\nx"));
         assert_eq!(body(&options), ["", "x"]);
+    }
+
+    #[test]
+    fn options_lose_one_trailing_empty_line() {
+        assert_eq!(
+            body(&parse_directive_options(&lines(":a: 1\nx\n\n"))),
+            ["x", ""]
+        );
+        assert_eq!(
+            body(&parse_directive_options(&lines("---\na: 1\n---\nx\n"))),
+            ["x"]
+        );
+        assert_eq!(body(&parse_directive_options(&lines("x\n"))), ["x", ""]);
     }
 
     #[test]

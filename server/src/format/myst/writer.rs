@@ -168,15 +168,15 @@ fn cell_text(
     text
 }
 
-/// jupytext's `three_backticks_or_more`: one backtick more than the longest run of
-/// backticks that starts a line of the source with at least three.
+/// jupytext's `three_backticks_or_more`: grows the fence for each source line that starts
+/// with the fence so far, by one more than that line's extra backticks.
 fn backticks_for(source: &str) -> String {
     let mut delimiter = String::from("```");
     for line in source.lines() {
-        if !line.starts_with("```") {
+        if !line.starts_with(delimiter.as_str()) {
             continue;
         }
-        for c in line[3..].chars() {
+        for c in line[delimiter.len()..].chars() {
             if c != '`' {
                 break;
             }
@@ -361,8 +361,14 @@ mod tests {
         let cell = Cell::new(CellType::Code, "```\ninner\n````");
         assert_eq!(
             write_myst(&notebook(vec![cell])),
-            "``````{code-cell}\n```\ninner\n````\n``````\n"
+            "`````{code-cell}\n```\ninner\n````\n`````\n"
         );
+    }
+
+    #[test]
+    fn fence_grows_only_for_lines_that_start_with_it() {
+        assert_eq!(backticks_for("```a\n```b"), "````");
+        assert_eq!(backticks_for("```a\n````b"), "`````");
     }
 
     #[test]
