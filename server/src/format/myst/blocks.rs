@@ -6,8 +6,11 @@
 //! of `+++`, so it sees such a line as paragraph text (or a lazy continuation line inside a
 //! list or quote). We walk the top-level nodes in order; at the first `+++` line that
 //! markdown-it would read as a top-level break we record it and parse again from the next
-//! line, as markdown-it starts a fresh block there. Fences nested in lists or quotes, inside
-//! HTML blocks or indented code stay markdown, as in jupytext.
+//! line, as markdown-it starts a fresh block there. The plugin's `% comment` lines and
+//! `(target)=` lines also interrupt paragraphs, lists and quotes (so that, say, an HTML block
+//! may start right after them and hide a fence): we parse again after those too. Fences
+//! nested in lists or quotes, inside HTML blocks or indented code stay markdown, as in
+//! jupytext.
 
 use tree_sitter::{Node, Parser};
 
@@ -58,12 +61,12 @@ pub(crate) fn scan_blocks(text: &str, lines: &[Line], first_line: usize) -> Vec<
             lines,
             base,
             blocks: &mut blocks,
-            break_line: None,
+            restart_line: None,
         };
         walker.visit_children(tree.root_node());
-        match walker.break_line {
-            Some(line) => from_line = line + 1,
-            None => break,
+        match walker.restart_line {
+            Some(line) if line > from_line => from_line = line,
+            _ => break,
         }
     }
     blocks
@@ -74,7 +77,8 @@ struct Walker<'a> {
     lines: &'a [Line],
     base: usize,
     blocks: &'a mut Vec<Block>,
-    break_line: Option<usize>,
+    /// Where markdown-it starts a fresh block after a `+++`, comment or target line.
+    restart_line: Option<usize>,
 }
 
 impl Walker<'_> {
@@ -100,7 +104,7 @@ impl Walker<'_> {
     fn visit_children(&mut self, node: Node) {
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            if self.break_line.is_some() {
+            if self.restart_line.is_some() {
                 return;
             }
             self.visit_top_level(child);
@@ -119,7 +123,7 @@ impl Walker<'_> {
             "list" => {
                 let mut cursor = node.walk();
                 for item in node.children(&mut cursor) {
-                    if self.break_line.is_some() {
+                    if self.restart_line.is_some() {
                         return;
                     }
                     let (first, last) = self.node_lines(item);
@@ -137,19 +141,39 @@ impl Walker<'_> {
         }
     }
 
+    /// Finds the first line in `first..=last` where markdown-it ends the node with a MyST
+    /// block of its own (`top_level` says whether a line indented so far is outside it).
     fn find_break(&mut self, first: usize, last: usize, top_level: impl Fn(usize) -> bool) {
         for index in first..=last {
             let Some(line) = self.lines.get(index) else {
                 return;
             };
-            if let Some((indent, content)) = block_break(line.content(self.text))
-                && top_level(indent)
-            {
+            let content = line.content(self.text);
+            let (indent, start) = indentation(content);
+            if indent >= 4 || !top_level(indent) {
+                continue;
+            }
+            if let Some((_, rest)) = block_break(content) {
                 self.blocks.push(Block::Break {
                     line: index,
-                    content,
+                    content: rest,
                 });
-                self.break_line = Some(index);
+                self.restart_line = Some(index + 1);
+                return;
+            }
+            let rest = &content[start..];
+            if rest.starts_with('%') {
+                let comment_end = (index + 1..self.lines.len())
+                    .find(|&next| {
+                        let next = self.lines[next].content(self.text);
+                        !next[indentation(next).1..].starts_with('%')
+                    })
+                    .unwrap_or(self.lines.len());
+                self.restart_line = Some(comment_end);
+                return;
+            }
+            if is_target(rest) {
+                self.restart_line = Some(index + 1);
                 return;
             }
         }
@@ -214,6 +238,12 @@ impl Walker<'_> {
             indent,
         });
     }
+}
+
+/// A MyST target line: `(label)=`.
+fn is_target(rest: &str) -> bool {
+    let text = rest.trim_matches(is_python_space);
+    text.len() > 3 && text.starts_with('(') && text.ends_with(")=")
 }
 
 /// Columns of leading spaces and tabs (tabs to the next multiple of 4) and the byte where
@@ -364,6 +394,15 @@ mod tests {
             line: 4,
             content: "{\"a\": 1}".into()
         }));
+    }
+
+    #[test]
+    fn comment_and_target_lines_end_a_paragraph_so_html_hides_what_follows() {
+        // After `(t)=` a `<span>` line starts an HTML block, which runs to a blank line.
+        assert!(break_lines(&scan("(t)=\n<span>\n+++\n")).is_empty());
+        assert!(fence_lines(&scan("% c\n<span>\n```{code-cell}\nx\n```\n")).is_empty());
+        // In a paragraph, `<span>` cannot start an HTML block.
+        assert_eq!(break_lines(&scan("text\n<span>\n+++\n")), [2]);
     }
 
     #[test]

@@ -11,6 +11,12 @@ use serde_yaml_ng::Value as Yaml;
 
 /// Parses one YAML document into a JSON value; an empty document is `null`.
 pub(crate) fn parse(text: &str) -> Result<Value, String> {
+    if let Some(line) = tab_outside_scalar(text) {
+        return Err(format!(
+            "line {line}: a tab cannot start a YAML token (PyYAML rejects tabs outside quoted \
+             strings and comments); use spaces"
+        ));
+    }
     // Straight into JSON values first: like PyYAML, that keeps the last of duplicate keys
     // (serde_yaml_ng's own `Value` rejects them); its own `Value` then takes non-string keys.
     if let Ok(value) = serde_yaml_ng::from_str::<Value>(text) {
@@ -29,6 +35,46 @@ pub(crate) fn parse(text: &str) -> Result<Value, String> {
             }
         }
     }
+}
+
+/// The 1-based line of a tab that PyYAML's scanner rejects: one outside quoted scalars and
+/// comments (libyaml, under serde_yaml_ng, lets some through).
+fn tab_outside_scalar(text: &str) -> Option<usize> {
+    let mut line = 1;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some(open) if c == open => {
+                if open == '\'' && chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some(_) => {}
+            None if comment => {}
+            None => match c {
+                '\t' => return Some(line),
+                '#' if previous.is_whitespace() => comment = true,
+                '\'' | '"' if previous.is_whitespace() || "[{,:-?".contains(previous) => {
+                    quote = Some(c)
+                }
+                _ => {}
+            },
+        }
+        if c == '\n' {
+            line += 1;
+            comment = false;
+        }
+        previous = c;
+    }
+    None
 }
 
 fn to_json(value: Yaml) -> Value {
@@ -515,6 +561,14 @@ mod tests {
         );
         assert_eq!(parse(""), Ok(Value::Null));
         assert!(parse("a: [").is_err());
+    }
+
+    #[test]
+    fn tabs_outside_quotes_are_rejected_like_pyyaml() {
+        assert!(parse("tags: [a]\t").is_err());
+        assert!(parse("\ta: 1").is_err());
+        assert_eq!(parse("a: \"x\ty\" # c\td"), Ok(json!({"a": "x\ty"})));
+        assert_eq!(parse("a: 'it''s\t'"), Ok(json!({"a": "it's\t"})));
     }
 
     #[test]
