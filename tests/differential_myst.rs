@@ -15,8 +15,8 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use jellycell_lsp::format::Preamble;
 use jellycell_lsp::format::myst::{read_myst, write_myst};
+use jellycell_lsp::format::{Cell, CellType, Notebook, NotebookFormat, Preamble};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -233,6 +233,191 @@ fn generated_texts_read_and_write_like_jupytext() {
     println!(
         "myst differential: {read_same} read and {write_same} written identically, {raised} raised in jupytext, of {}",
         texts.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn tricky_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[a-z]{1,8}",
+        1 => "[a-zA-Z0-9 ._:#,'\"-]{0,12}",
+        1 => "[a-z ]{60,120}",
+        1 => prop::sample::select(vec![
+            "yes", "No", "null", "~", "1.5", "12", "0x1F", "017", "1e3", "1.0e+3", "2020-01-01", "=", "<<",
+            "a: b", "a:b", "- x", "-x", "#x", "x #y", "x#y", "", " lead", "trail ", "multi\nline", "two\n\nbreaks",
+            "é", "日本", "tab\tx", "'quote", "it's", "\"dq", "[x]", "{y}", "a,b", "@at", "`bt", "%p", "!bang",
+            "*star", "&amp", "?q", ":c", "---", "...", "| pipe", "> gt", "\u{85}", "emoji 😀",
+        ])
+        .prop_map(str::to_string),
+    ]
+}
+
+fn metadata_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        4 => tricky_string().prop_map(Value::String),
+        1 => any::<i32>().prop_map(|n| json!(n)),
+        1 => prop::sample::select(vec![0.5, -3.0, 1e20, 1.5e-7, 100.0, 0.1]).prop_map(|f| json!(f)),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z][a-z_]{0,6}", inner), 0..3)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+fn metadata_map() -> impl Strategy<Value = serde_json::Map<String, Value>> {
+    let key = prop_oneof![
+        4 => "[a-z][a-z_]{0,8}",
+        1 => Just("tags".to_string()),
+        1 => prop::sample::select(vec!["_private", "1st", "dotted.key", "dash-key", "ExecuteTime", "collapsed"])
+            .prop_map(str::to_string),
+    ];
+    prop::collection::vec((key, metadata_value()), 0..3)
+        .prop_map(|entries| entries.into_iter().collect())
+}
+
+fn built_notebooks() -> Vec<Value> {
+    let source = prop_oneof![
+        3 => "[a-z =()#\n]{0,30}",
+        1 => Just("```\ninner\n```".to_string()),
+        1 => Just(":not: options".to_string()),
+        1 => Just("---\nnot yaml".to_string()),
+    ];
+    let cell = (
+        prop::sample::select(vec!["code", "markdown", "raw"]),
+        source,
+        metadata_map(),
+    )
+        .prop_map(|(cell_type, source, metadata)| {
+            let source = if cell_type == "markdown" && source.trim().is_empty() {
+                "text".to_string()
+            } else {
+                source
+            };
+            json!({"cell_type": cell_type, "source": source, "metadata": Value::Object(metadata)})
+        });
+    let kernelspec = json!({"display_name": "Python 3", "language": "python", "name": "python3"});
+    let notebook = (
+        prop::collection::vec(cell, 0..5),
+        metadata_map(),
+        any::<bool>(),
+    )
+        .prop_map(move |(cells, extra, lexer)| {
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("kernelspec".into(), kernelspec.clone());
+            if lexer {
+                metadata.insert(
+                    "language_info".into(),
+                    json!({"name": "python", "pygments_lexer": "ipython3"}),
+                );
+            }
+            for (key, value) in extra {
+                metadata.entry(key).or_insert(value);
+            }
+            json!({"metadata": Value::Object(metadata), "cells": cells})
+        });
+    let seed = std::env::var("JELLYCELL_DIFF_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(11u8);
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    );
+    (0..CASES)
+        .filter_map(|_| {
+            notebook
+                .new_tree(&mut runner)
+                .ok()
+                .map(|tree| tree.current())
+        })
+        .collect()
+}
+
+#[test]
+fn built_notebooks_write_like_jupytext() {
+    let notebooks = built_notebooks();
+    let script = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import jupytext, nbformat
+from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell, new_raw_cell
+make = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
+out = []
+for spec in json.load(sys.stdin):
+    try:
+        nb = new_notebook(metadata=spec["metadata"], cells=[make[c["cell_type"]](c["source"], metadata=c["metadata"]) for c in spec["cells"]])
+        out.append(jupytext.writes(nb, fmt="md:myst"))
+    except Exception:
+        out.append(None)
+json.dump(out, sys.stdout)
+"#;
+    let mut child = Command::new(support::python::python())
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(serde_json::to_string(&notebooks).expect("JSON").as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("python finishes");
+    assert!(output.status.success(), "jupytext script failed");
+    let expected: Vec<Option<String>> =
+        serde_json::from_slice(&output.stdout).expect("jupytext's JSON");
+
+    let mut same = 0;
+    let mut failures = Vec::new();
+    for (spec, expected) in notebooks.iter().zip(&expected) {
+        let Some(expected) = expected else { continue };
+        let mut notebook = Notebook::empty(NotebookFormat::Myst);
+        if let Some(Value::Object(metadata)) = spec.get("metadata") {
+            notebook.metadata = metadata.clone();
+        }
+        for cell in spec
+            .get("cells")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let cell_type = match cell.get("cell_type").and_then(Value::as_str) {
+                Some("code") => CellType::Code,
+                Some("raw") => CellType::Raw,
+                _ => CellType::Markdown,
+            };
+            let mut built = Cell::new(
+                cell_type,
+                cell.get("source").and_then(Value::as_str).unwrap_or(""),
+            );
+            if let Some(Value::Object(metadata)) = cell.get("metadata") {
+                built.metadata = metadata.clone();
+            }
+            notebook.cells.push(built);
+        }
+        let written = write_myst(&notebook);
+        if &written == expected {
+            same += 1;
+        } else {
+            failures.push(format!(
+                "for {spec}\n--- jupytext\n{expected}\n--- ours\n{written}"
+            ));
+        }
+    }
+    println!(
+        "myst built notebooks: {same} of {} written as jupytext writes them",
+        notebooks.len()
     );
     assert!(
         failures.is_empty(),

@@ -45,22 +45,24 @@ pub fn write_myst(notebook: &Notebook) -> String {
         let reusable = cell.is_unchanged_since_read(NotebookFormat::Myst)
             // Two markdown cells need a `+++` between them, or they read back as one.
             && !(cell.cell_type == CellType::Markdown && previous_markdown && cell.spans.header.is_none());
-        match cell.original.as_ref().filter(|_| reusable) {
-            Some(original) => {
-                if !out.is_empty() {
-                    end_line(&mut out, newline);
-                    if previous_generated {
-                        end_with_blank_line(&mut out, newline);
-                    }
+        let original = cell.original.as_ref().filter(|_| reusable);
+        if !out.is_empty() {
+            if previous_generated {
+                // jupytext writes "\n" before every cell; generated text ends with a newline.
+                out.push_str(newline);
+            } else {
+                end_line(&mut out, newline);
+                if original.is_none() {
+                    end_with_blank_line(&mut out, newline);
                 }
+            }
+        }
+        match original {
+            Some(original) => {
                 out.push_str(&original.text);
                 previous_generated = false;
             }
             None => {
-                if !out.is_empty() {
-                    end_line(&mut out, newline);
-                    end_with_blank_line(&mut out, newline);
-                }
                 let text = cell_text(cell, previous_markdown, lexer.as_deref(), cell_filter);
                 out.push_str(&text.replace('\n', newline));
                 previous_generated = true;
@@ -190,8 +192,12 @@ fn backticks_for(source: &str) -> String {
 /// jupytext's `dump_yaml_blocks(metadata, compact=True)`.
 fn options_text(metadata: &Map<String, Value>) -> String {
     let dumped = yaml::dump(metadata);
+    // Python's `splitlines` also splits at `\x85` and the like, which PyYAML may write.
     let compact = dumped
-        .lines()
+        .trim_end_matches('\n')
+        .split([
+            '\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}',
+        ])
         .all(|line| line.chars().next().is_some_and(char::is_alphabetic));
     if compact {
         let mut text: String = dumped

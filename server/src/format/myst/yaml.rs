@@ -153,8 +153,9 @@ struct Emitter {
 impl Emitter {
     fn write(&mut self, text: &str) {
         self.out.push_str(text);
-        match text.rfind('\n') {
-            Some(index) => self.column = text[index + 1..].chars().count(),
+        let is_break = |c: char| matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        match text.char_indices().rev().find(|(_, c)| is_break(*c)) {
+            Some((index, c)) => self.column = text[index + c.len_utf8()..].chars().count(),
             None => self.column += text.chars().count(),
         }
     }
@@ -283,23 +284,45 @@ impl Emitter {
         }
     }
 
+    /// PyYAML's `write_single_quoted`: `'` doubled, a run of line breaks written with one
+    /// more `\n` when it starts with one, then the indent; single spaces fold past the width.
     fn single_quoted(&mut self, text: &str, indent: usize, split: bool) {
+        let is_break = |c: char| matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        let chars: Vec<char> = text.chars().collect();
         self.write("'");
-        let lines: Vec<&str> = text.split('\n').collect();
-        for (index, line) in lines.iter().enumerate() {
-            if index > 0 {
-                // A line break inside single quotes is written as an empty line.
-                if lines[index - 1].is_empty() && index > 1 {
-                    self.write("\n");
+        let mut index = 0;
+        while index < chars.len() {
+            let c = chars[index];
+            if c == ' ' {
+                let run = chars[index..].iter().take_while(|&&c| c == ' ').count();
+                let inside = index != 0 && index + run != chars.len();
+                if run == 1 && inside && split && self.column > BEST_WIDTH {
+                    self.newline_indent(indent);
                 } else {
-                    self.write("\n\n");
+                    self.write(&" ".repeat(run));
                 }
-                if !line.is_empty() {
-                    self.write(&" ".repeat(indent));
+                index += run;
+            } else if is_break(c) {
+                let run = chars[index..].iter().take_while(|&&c| is_break(c)).count();
+                if c == '\n' {
+                    self.write("\n");
                 }
+                let breaks: String = chars[index..index + run].iter().collect();
+                self.write(&breaks);
+                self.write(&" ".repeat(indent));
+                index += run;
+            } else if c == '\'' {
+                self.write("''");
+                index += 1;
+            } else {
+                let run = chars[index..]
+                    .iter()
+                    .take_while(|&&c| c != ' ' && c != '\'' && !is_break(c))
+                    .count();
+                let word: String = chars[index..index + run].iter().collect();
+                self.write(&word);
+                index += run;
             }
-            let escaped = line.replace('\'', "''");
-            self.folded(&escaped, indent, split);
         }
         self.write("'");
     }
@@ -623,6 +646,8 @@ mod tests {
     #[test]
     fn multiline_strings_are_single_quoted_with_blank_lines() {
         assert_eq!(dumped(json!({"a": "x\ny"})), "a: 'x\n\n  y'\n");
+        assert_eq!(dumped(json!({"a": "x\n"})), "a: 'x\n\n  '\n");
+        assert_eq!(dumped(json!({"a": ["\u{85}"]})), "a: ['\u{85}    ']\n");
     }
 
     #[test]
