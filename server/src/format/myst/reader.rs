@@ -420,3 +420,253 @@ fn dedent_line(content: &str, offset: usize, indent: usize) -> ContentLine {
         text: String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sources(notebook: &Notebook) -> Vec<(CellType, &str)> {
+        notebook
+            .cells
+            .iter()
+            .map(|cell| (cell.cell_type, cell.source.as_str()))
+            .collect()
+    }
+
+    fn slice(text: &str, span: Span) -> &str {
+        &text[span.range()]
+    }
+
+    #[test]
+    fn code_cell_spans_and_lexer() {
+        let text = "# Title\n\n```{code-cell} ipython3\nx = 1\n```\n\nafter\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            sources(&notebook),
+            [
+                (CellType::Markdown, "# Title"),
+                (CellType::Code, "x = 1"),
+                (CellType::Markdown, "after")
+            ]
+        );
+        let code = &notebook.cells[1];
+        assert_eq!(
+            code.spans.header.map(|header| slice(text, header)),
+            Some("```{code-cell} ipython3")
+        );
+        assert_eq!(slice(text, code.spans.body), "x = 1");
+        assert_eq!(
+            slice(text, code.spans.whole),
+            "```{code-cell} ipython3\nx = 1\n```\n\n"
+        );
+        assert_eq!(slice(text, notebook.cells[0].spans.whole), "# Title\n\n");
+        let lexer = notebook
+            .metadata
+            .get("jupytext")
+            .and_then(|jupytext| jupytext.get("default_lexer"));
+        assert_eq!(lexer, Some(&json!("ipython3")));
+    }
+
+    #[test]
+    fn colon_options_become_cell_metadata() {
+        let text = "```{code-cell}\n:tags: [jc.step, name=x]\n\nprint(1)\n```\n";
+        let cell = &read_myst(text).cells[0];
+        assert_eq!(
+            cell.metadata.get("tags"),
+            Some(&json!(["jc.step", "name=x"]))
+        );
+        assert_eq!(cell.source, "print(1)");
+        assert_eq!(slice(text, cell.spans.body), "print(1)");
+    }
+
+    #[test]
+    fn yaml_block_options_become_cell_metadata() {
+        let text = "```{code-cell}\n---\ntags: [a]\nslideshow:\n  slide_type: slide\n---\nx\n```\n";
+        let cell = &read_myst(text).cells[0];
+        assert_eq!(
+            Value::Object(cell.metadata.clone()),
+            json!({"tags": ["a"], "slideshow": {"slide_type": "slide"}})
+        );
+        assert_eq!(cell.source, "x");
+    }
+
+    #[test]
+    fn raw_cells_and_tilde_fences() {
+        let notebook = read_myst("```{raw-cell}\nraw text\n```\n\n~~~{code-cell}\ny\n~~~\n");
+        assert_eq!(
+            sources(&notebook),
+            [(CellType::Raw, "raw text"), (CellType::Code, "y")]
+        );
+    }
+
+    #[test]
+    fn break_metadata_goes_to_the_next_markdown_cell() {
+        let text = "a\n\n+++ {\"slideshow\": {\"slide_type\": \"slide\"}}\n\nb\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            sources(&notebook),
+            [(CellType::Markdown, "a"), (CellType::Markdown, "b")]
+        );
+        let second = &notebook.cells[1];
+        assert_eq!(
+            second.metadata.get("slideshow"),
+            Some(&json!({"slide_type": "slide"}))
+        );
+        assert_eq!(
+            second.spans.header.map(|header| slice(text, header)),
+            Some("+++ {\"slideshow\": {\"slide_type\": \"slide\"}}")
+        );
+        assert_eq!(slice(text, second.spans.body), "b");
+    }
+
+    #[test]
+    fn a_break_with_nothing_after_it_makes_no_cell() {
+        let text = "```{code-cell}\nx\n```\n+++\n```{code-cell}\ny\n```\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            sources(&notebook),
+            [(CellType::Code, "x"), (CellType::Code, "y")]
+        );
+        assert_eq!(
+            slice(text, notebook.cells[0].spans.whole),
+            "```{code-cell}\nx\n```\n+++\n"
+        );
+    }
+
+    #[test]
+    fn fences_that_are_not_cells_stay_markdown() {
+        let text = "````md\n```{code-cell}\nx\n```\n````\n\n- item\n\n  ```{code-cell}\n  y\n  ```\n\n```python\nz\n```\n";
+        let notebook = read_myst(text);
+        assert_eq!(notebook.cells.len(), 1);
+        assert_eq!(notebook.cells[0].cell_type, CellType::Markdown);
+    }
+
+    #[test]
+    fn longer_fences_hold_inner_fences() {
+        let text = "`````{code-cell}\n```\ninner\n```\n`````\n";
+        assert_eq!(
+            sources(&read_myst(text)),
+            [(CellType::Code, "```\ninner\n```")]
+        );
+    }
+
+    #[test]
+    fn indented_fence_content_is_dedented() {
+        let text = "  ```{code-cell}\n  x\n    y\n  ```\n";
+        assert_eq!(sources(&read_myst(text)), [(CellType::Code, "x\n  y")]);
+    }
+
+    #[test]
+    fn unclosed_fence_keeps_the_extra_line_markdown_it_reads() {
+        assert_eq!(
+            sources(&read_myst("```{code-cell}\nx\n")),
+            [(CellType::Code, "x\n")]
+        );
+        assert_eq!(
+            sources(&read_myst("```{code-cell}\nx")),
+            [(CellType::Code, "x")]
+        );
+    }
+
+    #[test]
+    fn markdown_keeps_leading_space_lines_but_not_empty_ones() {
+        let text = "\n\n  \nfoo  \n\n";
+        let notebook = read_myst(text);
+        assert_eq!(sources(&notebook), [(CellType::Markdown, "  \nfoo")]);
+        assert_eq!(notebook.preamble.text, "\n\n");
+    }
+
+    #[test]
+    fn front_matter_becomes_notebook_metadata() {
+        let text = "---\nkernelspec:\n  name: python3\n---\n\n# Title\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            notebook.metadata.get("kernelspec"),
+            Some(&json!({"name": "python3"}))
+        );
+        assert_eq!(
+            notebook.preamble.text,
+            "---\nkernelspec:\n  name: python3\n---\n\n"
+        );
+        assert_eq!(sources(&notebook), [(CellType::Markdown, "# Title")]);
+    }
+
+    #[test]
+    fn crlf_text_reads_without_carriage_returns() {
+        let text = "a\r\nb\r\n\r\n```{code-cell}\r\n:tags: [t]\r\nx\r\ny\r\n```\r\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            sources(&notebook),
+            [(CellType::Markdown, "a\nb"), (CellType::Code, "x\ny")]
+        );
+        assert_eq!(slice(text, notebook.cells[1].spans.body), "x\r\ny");
+        assert_eq!(notebook.cells[1].metadata.get("tags"), Some(&json!(["t"])));
+    }
+
+    #[test]
+    fn invalid_options_are_a_problem_on_the_option_lines() {
+        let text = "```{code-cell}\n:tags: [a\nx\n```\n";
+        let notebook = read_myst(text);
+        let problem = &notebook.problems[0];
+        assert_eq!(problem.code, "myst-options-invalid");
+        assert_eq!(slice(text, problem.span), ":tags: [a");
+        assert!(problem.message.contains(":key: value"));
+        assert_eq!(notebook.cells[0].source, "x");
+    }
+
+    #[test]
+    fn invalid_yaml_block_is_a_problem() {
+        let text = "```{code-cell}\n---\na: [\n---\nx\n```\n";
+        let notebook = read_myst(text);
+        assert_eq!(notebook.problems[0].code, "myst-options-invalid");
+        assert_eq!(slice(text, notebook.problems[0].span), "---\na: [\n---");
+    }
+
+    #[test]
+    fn invalid_front_matter_is_a_problem_on_its_yaml() {
+        let text = "---\na: [\n---\ntext\n";
+        let notebook = read_myst(text);
+        assert_eq!(notebook.problems[0].code, "front-matter-invalid");
+        assert_eq!(slice(text, notebook.problems[0].span), "a: [");
+        assert_eq!(sources(&notebook), [(CellType::Markdown, "text")]);
+    }
+
+    #[test]
+    fn invalid_break_metadata_is_a_problem_on_the_break_line() {
+        let text = "a\n+++ {bad}\nb\n";
+        let notebook = read_myst(text);
+        assert_eq!(notebook.problems[0].code, "metadata-invalid");
+        assert_eq!(slice(text, notebook.problems[0].span), "+++ {bad}");
+        assert!(notebook.cells[1].metadata.is_empty());
+    }
+
+    #[test]
+    fn root_level_filter_makes_a_raw_cell_without_text() {
+        let text = "---\ntitle: T\njupytext:\n  root_level_metadata_filter: -title\n---\n\nx\n";
+        let notebook = read_myst(text);
+        assert_eq!(
+            sources(&notebook),
+            [
+                (CellType::Raw, "---\ntitle: T\n---"),
+                (CellType::Markdown, "x")
+            ]
+        );
+        assert!(notebook.cells[0].spans.whole.is_empty());
+        assert_eq!(notebook.metadata.get("title"), None);
+    }
+
+    #[test]
+    fn every_cell_keeps_its_original_text() {
+        let text = "a\n\n```{code-cell}\nx\n```\n";
+        let notebook = read_myst(text);
+        let originals: String = notebook
+            .cells
+            .iter()
+            .filter_map(|cell| cell.original.as_ref())
+            .map(|original| original.text.as_str())
+            .collect();
+        assert_eq!(originals, text);
+    }
+}

@@ -396,3 +396,78 @@ mod tests {
         assert_eq!(python_json(&json!("😀")), r#""\ud83d\ude00""#);
     }
 }
+
+#[cfg(test)]
+mod mixed_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::format::myst::read_myst;
+
+    #[test]
+    fn a_changed_cell_is_rewritten_and_the_rest_kept_byte_for_byte() {
+        let text = "# Title  \n\n\n```{code-cell}  ipython3\n:tags: [a]\nx = 1\n```\n\n\n~~~{code-cell}\ny\n~~~\n";
+        let mut notebook = read_myst(text);
+        notebook.cells[1].source = "x = 2".into();
+        assert_eq!(
+            write_myst(&notebook),
+            "# Title  \n\n\n```{code-cell} ipython3\n:tags: [a]\n\nx = 2\n```\n\n~~~{code-cell}\ny\n~~~\n"
+        );
+    }
+
+    #[test]
+    fn a_markdown_cell_after_a_new_markdown_cell_gets_a_break() {
+        let mut notebook = read_myst("```{code-cell}\nx\n```\n\ntext\n");
+        notebook
+            .cells
+            .insert(1, Cell::new(CellType::Markdown, "new"));
+        assert_eq!(
+            write_myst(&notebook),
+            "```{code-cell}\nx\n```\n\nnew\n\n+++\n\ntext\n"
+        );
+    }
+
+    #[test]
+    fn a_cell_appended_after_text_without_final_newline() {
+        let mut notebook = read_myst("text");
+        notebook.cells.push(Cell::new(CellType::Code, "x"));
+        assert_eq!(write_myst(&notebook), "text\n\n```{code-cell}\nx\n```\n");
+    }
+
+    #[test]
+    fn changed_metadata_regenerates_the_front_matter() {
+        let mut notebook = read_myst("---\nkernelspec:\n  name: python3\n---\n\ntext\n");
+        notebook
+            .metadata
+            .insert("kernelspec".into(), json!({"name": "other"}));
+        let written = write_myst(&notebook);
+        assert!(
+            written.starts_with("---\njupytext:\n  text_representation:\n"),
+            "{written}"
+        );
+        assert!(
+            written.ends_with("kernelspec:\n  name: other\n---\n\ntext\n"),
+            "{written}"
+        );
+    }
+
+    #[test]
+    fn new_cells_use_the_files_crlf_line_endings() {
+        let mut notebook = read_myst("a\r\n");
+        notebook.cells.push(Cell::new(CellType::Code, "x"));
+        assert_eq!(
+            write_myst(&notebook),
+            "a\r\n\r\n```{code-cell}\r\nx\r\n```\r\n"
+        );
+    }
+
+    #[test]
+    fn jupyter_only_cell_metadata_is_not_written() {
+        let mut cell = Cell::new(CellType::Code, "x");
+        cell.metadata.insert("collapsed".into(), json!(true));
+        cell.metadata.insert("ExecuteTime".into(), json!({}));
+        let mut notebook = Notebook::empty(NotebookFormat::Myst);
+        notebook.cells.push(cell);
+        assert_eq!(write_myst(&notebook), "```{code-cell}\nx\n```\n");
+    }
+}
