@@ -36,6 +36,12 @@ pub(crate) enum Block {
 }
 
 /// The top-level fences and breaks of `text` from line `first_line` on, in order.
+///
+/// Parsing starts afresh after every `+++`, comment or target line that interrupts a node;
+/// to keep that linear, each parse covers a window that ends at a candidate line (one that
+/// may be such a block). When the window ends in the open (after a paragraph, a closed
+/// fence, ...) the candidate is a block of its own; when it may be inside something (an
+/// unclosed fence, an HTML block, a list item) the window grows to twice as many candidates.
 pub(crate) fn scan_blocks(text: &str, lines: &[Line], first_line: usize) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut parser = Parser::new();
@@ -45,31 +51,111 @@ pub(crate) fn scan_blocks(text: &str, lines: &[Line], first_line: usize) -> Vec<
     {
         return blocks;
     }
+    let candidates: Vec<usize> = (first_line..lines.len())
+        .filter(|&index| is_candidate(lines[index].content(text)))
+        .collect();
     let mut from_line = first_line;
-    while let Some(first) = lines.get(from_line) {
+    let mut window_candidates = 1;
+    while from_line < lines.len() {
+        let next = candidates.partition_point(|&line| line <= from_line);
+        let window_end = candidates
+            .get(next + window_candidates - 1)
+            .copied()
+            .unwrap_or(lines.len());
+        let base = lines[from_line].start;
+        let end = lines.get(window_end).map_or(text.len(), |line| line.start);
         // A leading blank line keeps tree-sitter-md from reading `---`/`+++` at the start
         // as YAML/TOML metadata: the front matter was handled already.
-        let base = first.start;
-        let mut source = String::with_capacity(text.len() - base + 1);
+        let mut source = String::with_capacity(end - base + 1);
         source.push('\n');
-        source.push_str(&text[base..]);
+        source.push_str(&text[base..end]);
         let Some(tree) = parser.parse(&source, None) else {
             return blocks;
         };
+        let kept = blocks.len();
         let mut walker = Walker {
             text,
             lines,
             base,
             blocks: &mut blocks,
             restart_line: None,
+            last: LastNode::None,
         };
         walker.visit_children(tree.root_node());
-        match walker.restart_line {
-            Some(line) if line > from_line => from_line = line,
-            _ => break,
+        let (restart, last) = (walker.restart_line, walker.last);
+        if let Some(line) = restart.filter(|&line| line > from_line) {
+            from_line = line;
+            window_candidates = 1;
+            continue;
         }
+        if window_end >= lines.len() {
+            break;
+        }
+        let candidate_indent = indentation(lines[window_end].content(text)).0;
+        let in_the_open = match last {
+            LastNode::OpenFence | LastNode::Html => false,
+            LastNode::List { content_indent } => candidate_indent < content_indent,
+            LastNode::None | LastNode::Other => true,
+        };
+        if !in_the_open {
+            blocks.truncate(kept);
+            window_candidates *= 2;
+            continue;
+        }
+        let Some((block, after)) = boundary_at(text, lines, window_end) else {
+            break;
+        };
+        blocks.extend(block);
+        from_line = after;
+        window_candidates = 1;
     }
     blocks
+}
+
+/// The MyST block a line starts wherever markdown-it tries block rules on it (`+++`, a run
+/// of `%` comment lines, a `(target)=` line): the break to record, if any, and the line
+/// after the block.
+fn boundary_at(text: &str, lines: &[Line], index: usize) -> Option<(Option<Block>, usize)> {
+    let content = lines.get(index)?.content(text);
+    let (indent, start) = indentation(content);
+    if indent >= 4 {
+        return None;
+    }
+    let rest = &content[start..];
+    if let Some((_, after)) = block_break(content) {
+        return Some((
+            Some(Block::Break {
+                line: index,
+                content: after,
+            }),
+            index + 1,
+        ));
+    }
+    if rest.starts_with('%') {
+        let comment_end = (index + 1..lines.len()).find(|&next| {
+            let next = lines[next].content(text);
+            !next[indentation(next).1..].starts_with('%')
+        });
+        return Some((None, comment_end.unwrap_or(lines.len())));
+    }
+    is_target(rest).then_some((None, index + 1))
+}
+
+/// Whether a line may start a `+++`, comment or target block (cheap: no look-ahead).
+fn is_candidate(content: &str) -> bool {
+    let (indent, start) = indentation(content);
+    let rest = &content[start..];
+    indent < 4 && (rest.starts_with('%') || is_target(rest) || block_break(content).is_some())
+}
+
+/// The last top-level node of a parse, as far as whether it may go on past the window.
+#[derive(Debug, Clone, Copy)]
+enum LastNode {
+    None,
+    OpenFence,
+    Html,
+    List { content_indent: usize },
+    Other,
 }
 
 struct Walker<'a> {
@@ -79,6 +165,7 @@ struct Walker<'a> {
     blocks: &'a mut Vec<Block>,
     /// Where markdown-it starts a fresh block after a `+++`, comment or target line.
     restart_line: Option<usize>,
+    last: LastNode,
 }
 
 impl Walker<'_> {
@@ -112,6 +199,19 @@ impl Walker<'_> {
     }
 
     fn visit_top_level(&mut self, node: Node) {
+        self.last = match node.kind() {
+            "section" => self.last,
+            "html_block" => LastNode::Html,
+            "list" => {
+                let mut cursor = node.walk();
+                let last_item = node.children(&mut cursor).last();
+                let first = last_item.map_or(0, |item| self.node_lines(item).0);
+                LastNode::List {
+                    content_indent: self.list_content_indent(first),
+                }
+            }
+            _ => LastNode::Other,
+        };
         match node.kind() {
             "section" => self.visit_children(node),
             "fenced_code_block" => self.record_fence(node),
@@ -141,40 +241,33 @@ impl Walker<'_> {
         }
     }
 
-    /// Finds the first line in `first..=last` where markdown-it ends the node with a MyST
-    /// block of its own (`top_level` says whether a line indented so far is outside it).
+    /// Finds the lines in `first..=last` (one top-level node) where markdown-it ends the
+    /// node with a MyST block of its own (`top_level` says whether a line indented so far
+    /// is outside the node). A break is recorded; when such a block ends inside the node,
+    /// what follows must be parsed afresh. When it ends the node, tree-sitter already read
+    /// what follows afresh, so the walk goes on without a new parse.
     fn find_break(&mut self, first: usize, last: usize, top_level: impl Fn(usize) -> bool) {
-        for index in first..=last {
+        let mut index = first;
+        while index <= last {
             let Some(line) = self.lines.get(index) else {
                 return;
             };
-            let content = line.content(self.text);
-            let (indent, start) = indentation(content);
-            if indent >= 4 || !top_level(indent) {
-                continue;
-            }
-            if let Some((_, rest)) = block_break(content) {
-                self.blocks.push(Block::Break {
-                    line: index,
-                    content: rest,
-                });
-                self.restart_line = Some(index + 1);
-                return;
-            }
-            let rest = &content[start..];
-            if rest.starts_with('%') {
-                let comment_end = (index + 1..self.lines.len())
-                    .find(|&next| {
-                        let next = self.lines[next].content(self.text);
-                        !next[indentation(next).1..].starts_with('%')
-                    })
-                    .unwrap_or(self.lines.len());
-                self.restart_line = Some(comment_end);
-                return;
-            }
-            if is_target(rest) {
-                self.restart_line = Some(index + 1);
-                return;
+            let indent = indentation(line.content(self.text)).0;
+            let boundary = if top_level(indent) {
+                boundary_at(self.text, self.lines, index)
+            } else {
+                None
+            };
+            match boundary {
+                Some((block, end)) => {
+                    self.blocks.extend(block);
+                    if end != last + 1 {
+                        self.restart_line = Some(end);
+                        return;
+                    }
+                    index = end;
+                }
+                None => index += 1,
             }
         }
     }
@@ -226,6 +319,9 @@ impl Walker<'_> {
             .unwrap_or("")
             .to_string();
         let (indent, _) = indentation(line.content(self.text));
+        if delimiters.len() < 2 {
+            self.last = LastNode::OpenFence;
+        }
         let (end_line, closed) = match delimiters.get(1) {
             Some(closing) => (self.line_of(self.offset(closing.start_byte())) + 1, true),
             None => (self.lines.len().max(last_line + 1), false),
@@ -403,6 +499,49 @@ mod tests {
         assert!(fence_lines(&scan("% c\n<span>\n```{code-cell}\nx\n```\n")).is_empty());
         // In a paragraph, `<span>` cannot start an HTML block.
         assert_eq!(break_lines(&scan("text\n<span>\n+++\n")), [2]);
+    }
+
+    #[test]
+    fn candidates_inside_a_long_fence_are_content() {
+        let text = format!(
+            "```{{code-cell}}\n{}```\n+++\n",
+            "+++\n% c\n(t)=\n".repeat(20)
+        );
+        let blocks = scan(&text);
+        assert_eq!(fence_lines(&blocks), [(0, 62)]);
+        assert_eq!(break_lines(&blocks), [62]);
+    }
+
+    #[test]
+    fn candidates_nested_in_a_list_item_are_content() {
+        let blocks = scan(
+            "- item
+
+  +++
+
+  % c
+
+  ```{code-cell}
+  x
+  ```
+
++++
+",
+        );
+        assert!(fence_lines(&blocks).is_empty());
+        assert_eq!(break_lines(&blocks), [10]);
+    }
+
+    #[test]
+    fn many_interrupting_comments_stay_linear() {
+        let text = "% c\ntext\n+++\nmore\n".repeat(2000);
+        let start = std::time::Instant::now();
+        assert_eq!(break_lines(&scan(&text)).len(), 2000);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
