@@ -5,6 +5,20 @@
 //! byte-identical; writing with every original dropped must give what
 //! `jupytext.writes(jupytext.reads(text, "md:myst"), "md:myst")` gives (asked of the real
 //! jupytext in the test venv).
+//!
+//! No corpus file differs (the tables below are empty). Deliberate differences that no
+//! corpus file exercises (`tests/differential_myst.rs` avoids them):
+//!
+//! | input | jupytext | we |
+//! |---|---|---|
+//! | `\v`, `\f`, `\x1c`–`\x1e`, `\x85`, U+2028, U+2029 in the text | mixes markdown-it's line numbers with `str.splitlines`', misplacing cells | treat them as content; lines end at `\n`, `\r\n`, `\r` |
+//! | YAML 1.1 scalars (`yes`/`no`/`on`/`off`, `017`, `1e3`, dates) | PyYAML's YAML 1.1 types | serde_yaml_ng's YAML 1.2 core types |
+//! | invalid options, front matter or `+++` metadata | raises | a problem; the block reads as empty metadata |
+//! | options that are a YAML list or scalar | a non-dict `metadata` | a `myst-options-invalid` problem |
+//! | changed notebook metadata | the rewritten front matter drops keys outside `notebook_metadata_filter` (e.g. `title`) | keys the file's front matter had are kept |
+//! | a first raw cell holding `---` YAML `---` | merged into the front matter on write | merged only when the front matter is rewritten |
+//! | a notebook built in code with no metadata | front matter with `jupytext.text_representation` | no front matter |
+//! | a changed cell in a CRLF file | `\n` | the file's `\r\n` |
 
 #![allow(clippy::print_stdout)]
 

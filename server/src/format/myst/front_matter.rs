@@ -154,9 +154,14 @@ pub(crate) fn default_lexer(metadata: &Map<String, Value>) -> Option<String> {
 /// The front matter `jupytext.writes(notebook, "md:myst")` writes for `metadata` (empty when
 /// the filtered metadata is empty). A first raw cell that holds a YAML mapping between
 /// `---` lines is merged into it, as jupytext does; the flag says it was.
+///
+/// Deliberately unlike jupytext, keys in `kept_keys` (those the file's front matter had)
+/// survive the notebook metadata filter: jupytext would drop, say, a `title` the moment any
+/// metadata changed.
 pub(crate) fn write_front_matter(
     metadata: &Map<String, Value>,
     first_raw_cell: Option<&str>,
+    kept_keys: &[String],
 ) -> (String, bool) {
     let mut metadata = metadata.clone();
     let jupytext = object_entry(&mut metadata, "jupytext");
@@ -172,7 +177,12 @@ pub(crate) fn write_front_matter(
             "jupytext_version": JUPYTEXT_VERSION,
         }),
     );
-    let filtered = filter_notebook_metadata(&metadata, user_filter.as_ref());
+    let mut filtered = filter_notebook_metadata(&metadata, user_filter.as_ref());
+    for key in kept_keys {
+        if let Some(value) = metadata.get(key).filter(|_| !filtered.contains_key(key)) {
+            filtered.insert(key.clone(), value.clone());
+        }
+    }
     let mut sorted: Vec<(String, Value)> = filtered.into_iter().collect();
     sorted.sort_by(|(a, _), (b, _)| a.cmp(b));
     let mut sorted: Map<String, Value> = sorted.into_iter().collect();
@@ -225,6 +235,25 @@ fn merge_missing(target: &mut Map<String, Value>, update: Map<String, Value>) {
             }
         }
     }
+}
+
+/// The top-level keys written in the front matter at the start of `text` (those of a
+/// `jupyter:` namespace included).
+pub(crate) fn front_matter_keys(text: &str) -> Vec<String> {
+    let lines = super::lines::split_lines(text);
+    let Some(Ok(map)) = find_front_matter(text, &lines).map(|front| parse_front_matter(&front))
+    else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = map
+        .keys()
+        .filter(|key| *key != "jupyter")
+        .cloned()
+        .collect();
+    if let Some(Value::Object(namespace)) = map.get("jupyter") {
+        keys.extend(namespace.keys().cloned());
+    }
+    keys
 }
 
 /// Parses the front matter's YAML: a mapping, or why not.
@@ -309,7 +338,7 @@ mod tests {
             json!({"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}),
         );
         assert_eq!(
-            write_front_matter(&metadata, None).0,
+            write_front_matter(&metadata, None, &[]).0,
             "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    \
              format_version: 0.13\n    jupytext_version: 1.19.6\nkernelspec:\n  display_name: Python 3\n  \
              language: python\n  name: python3\n---\n"
@@ -322,7 +351,7 @@ mod tests {
             object(json!({"title": "t", "jupytext": {"root_level_metadata_filter": "-title"}}));
         let (metadata, raw_cell) = notebook_metadata(front, None);
         assert_eq!(raw_cell.as_deref(), Some("---\ntitle: t\n---"));
-        let (text, consumed) = write_front_matter(&metadata, raw_cell.as_deref());
+        let (text, consumed) = write_front_matter(&metadata, raw_cell.as_deref(), &[]);
         assert!(consumed);
         assert!(
             text.starts_with("---\ntitle: t\njupytext:\n  root_level_metadata_filter: -title\n"),
@@ -331,9 +360,25 @@ mod tests {
     }
 
     #[test]
+    fn keys_the_file_had_survive_the_filter() {
+        let text = "---\ntitle: T\nkernelspec:\n  name: a\n---\n";
+        let keys = front_matter_keys(text);
+        assert_eq!(keys, ["title", "kernelspec"]);
+        let metadata = object(json!({"title": "T", "kernelspec": {"name": "b"}, "widgets": {}}));
+        let (written, _) = write_front_matter(&metadata, None, &keys);
+        assert!(
+            written.contains("title: T\n") && !written.contains("widgets"),
+            "{written}"
+        );
+    }
+
+    #[test]
     fn minus_all_filter_writes_no_front_matter() {
         let (metadata, _) = notebook_metadata(Map::new(), Some("ipython3"));
-        assert_eq!(write_front_matter(&metadata, None), (String::new(), false));
+        assert_eq!(
+            write_front_matter(&metadata, None, &[]),
+            (String::new(), false)
+        );
         assert_eq!(default_lexer(&metadata).as_deref(), Some("ipython3"));
     }
 }

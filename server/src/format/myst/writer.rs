@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::front_matter::{default_lexer, write_front_matter};
+use super::front_matter::{default_lexer, front_matter_keys, write_front_matter};
 use super::lines::is_python_space;
 use super::metadata_filter::filter_cell_metadata;
 use super::yaml;
@@ -32,7 +32,11 @@ pub fn write_myst(notebook: &Notebook) -> String {
             .first()
             .filter(|cell| cell.cell_type == CellType::Raw)
             .map(|cell| cell.source.as_str());
-        let (front_matter, merged_first_cell) = write_front_matter(&notebook.metadata, first_raw);
+        let (front_matter, merged_first_cell) = write_front_matter(
+            &notebook.metadata,
+            first_raw,
+            &front_matter_keys(&notebook.preamble.text),
+        );
         if merged_first_cell {
             cells = &cells[1..];
         }
