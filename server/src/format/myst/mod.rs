@@ -3,8 +3,11 @@
 //! `lines` is the line table, `blocks` finds the top-level fences and `+++` breaks with
 //! tree-sitter-md, `options` reads a directive's `:key: value` / `---` YAML options and a
 //! break's JSON metadata, `front_matter` the YAML front matter and notebook metadata,
-//! `yaml` converts and dumps YAML the way PyYAML does, `reader` builds the cells with
-//! their spans and originals, `writer` writes them back.
+//! `metadata_filter` jupytext's notebook/cell metadata filters, `yaml` converts and dumps
+//! YAML the way PyYAML does, `reader` builds the cells with their spans and originals,
+//! `writer` writes them back (original bytes for unchanged cells, jupytext's layout for
+//! the rest). Where we deliberately differ from jupytext is listed in
+//! `tests/conformance_myst.rs`.
 
 mod blocks;
 mod front_matter;
