@@ -11,7 +11,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Every module the test suite imports; installed together so one venv serves all tests.
-const TEST_PACKAGES: &[&str] = &["ipykernel", "jupyter_client", "nbformat", "jupytext==1.19.6"];
+const TEST_PACKAGES: &[&str] = &[
+    "ipykernel",
+    "jupyter_client",
+    "nbformat",
+    "jupytext==1.19.6",
+];
 const TEST_MODULES: &[&str] = &["ipykernel", "jupyter_client", "nbformat", "jupytext"];
 
 /// A `python3` that imports every test module. Panics with the pip output if it cannot be
@@ -59,16 +64,25 @@ fn find_or_provision() -> PathBuf {
     }
     let lock = venv.with_extension("lock");
     let deadline = Instant::now() + Duration::from_secs(600);
-    while std::fs::create_dir_all(lock.parent().unwrap()).is_ok() && std::fs::create_dir(&lock).is_err()
+    while std::fs::create_dir_all(lock.parent().unwrap()).is_ok()
+        && std::fs::create_dir(&lock).is_err()
     {
-        assert!(Instant::now() < deadline, "timed out waiting for {}", lock.display());
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {}",
+            lock.display()
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
     if !imports_all(&venv_python) {
         provision(&venv);
     }
     let _ = std::fs::remove_dir(&lock);
-    assert!(imports_all(&venv_python), "provisioned venv at {} is incomplete", venv.display());
+    assert!(
+        imports_all(&venv_python),
+        "provisioned venv at {} is incomplete",
+        venv.display()
+    );
     venv_python
 }
 
@@ -78,7 +92,11 @@ fn provision(venv: &Path) {
         .arg(venv)
         .status()
         .expect("python3 must be installed to run the tests");
-    assert!(status.success(), "python3 -m venv {} failed", venv.display());
+    assert!(
+        status.success(),
+        "python3 -m venv {} failed",
+        venv.display()
+    );
     let output = Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
         .args(TEST_PACKAGES)

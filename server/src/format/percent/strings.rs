@@ -68,7 +68,7 @@ impl StringParser {
             if self.single.is_none()
                 && self.triple.is_none()
                 && let Some(comment) = self.comment
-                && line[i..].starts_with(comment)
+                && bytes[i..].starts_with(comment.as_bytes())
             {
                 break;
             }

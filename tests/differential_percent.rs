@@ -1,0 +1,241 @@
+//! Differential check against real jupytext 1.19.6 (the test venv's python): generated
+//! py:percent notebooks must read to the same cells (type, source, metadata), and our
+//! jupytext-style writer (originals dropped) must write what `jupytext.writes` writes,
+//! compared without the YAML header (jupytext adds its version there).
+
+#![allow(clippy::print_stdout)]
+
+mod support;
+
+use std::process::Command;
+
+use jellycell_lsp::format::percent::{read_percent, write_percent};
+use serde_json::{Value, json};
+
+const LINES: &[&str] = &[
+    "# %%",
+    "#%%",
+    "# %% [markdown]",
+    "# %% [md] tags=[\"a\"]",
+    "# %% [raw]",
+    "# %%% sub",
+    "# %% Title words tags=['jc.step', \"name=x\"] custom=3",
+    "# %% {\"tags\": [\"x\"]}",
+    "# %% active=\"py\"",
+    "# %% active=\"ipynb\"",
+    "# %% language=\"R\" magic_args=\"-w 1\"",
+    "# %% lines_to_next_cell=2",
+    "# %% key=(1, 'a') other=None flag",
+    "# %%tags=[\"a\"]",
+    "# <codecell>",
+    "# In[1]:",
+    "  # %% indented",
+    "# %matplotlib inline",
+    "# !pip list",
+    "# x = !ls",
+    "# ?help",
+    "# what?",
+    "# ls the files",
+    "## ls the files",
+    "# # %time",
+    "# # +",
+    "# normal comment",
+    "#",
+    "\"\"\"",
+    "'''",
+    "x = '''",
+    "# ```",
+    "# ~~~~",
+    "```",
+    "def f():",
+    "    return 1",
+    "class A:",
+    "@decorator",
+    "x = 1",
+    "x = \"é\\\"\"  # ünïcode",
+    "print('a')  # %%",
+    "",
+    "",
+    "",
+    "   ",
+    "# ---",
+    "# jupyter:",
+    "#   kernelspec:",
+    "#     name: python3",
+    "#     language: python",
+    "# title: x",
+    "%load_ext foo",
+    "!ls",
+];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn generate(rng: &mut Rng) -> String {
+    let count = rng.below(25);
+    let ending = ["\n", "\n", "\r\n"][rng.below(3)];
+    let mut lines: Vec<&str> = (0..count).map(|_| LINES[rng.below(LINES.len())]).collect();
+    match rng.below(6) {
+        0 => {
+            let header = [
+                "# ---",
+                "# jupyter:",
+                "#   kernelspec:",
+                "#     display_name: Python 3",
+                "#     language: python",
+                "#     name: python3",
+                "# ---",
+                "",
+            ];
+            lines.splice(0..0, header);
+        }
+        1 => {
+            let header = [
+                "# ---",
+                "# title: A notebook",
+                "# jupyter:",
+                "#   jupytext:",
+                "#     cell_metadata_json: true",
+                "# ---",
+            ];
+            lines.splice(0..0, header);
+        }
+        _ => {}
+    }
+    let mut text = lines.join(ending);
+    if rng.below(3) > 0 && !text.is_empty() {
+        text.push_str(ending);
+    }
+    text
+}
+
+/// Drops a leading `# ---` … `# ---` header and the newlines after it.
+fn without_header(text: &str) -> &str {
+    let mut rest = text;
+    if rest.starts_with("# ---") {
+        let mut lines = rest.split_inclusive('\n');
+        let mut consumed = lines.next().map_or(0, str::len);
+        for line in lines {
+            consumed += line.len();
+            if line.trim_end() == "# ---" {
+                rest = &rest[consumed..];
+                break;
+            }
+        }
+    }
+    rest.trim_start_matches(['\n', '\r'])
+}
+
+const SCRIPT: &str = r#"
+import json, sys, pathlib, jupytext
+out = []
+for p in sorted(pathlib.Path(sys.argv[1]).iterdir(), key=lambda p: int(p.stem)):
+    text = p.read_bytes().decode("utf-8")
+    try:
+        nb = jupytext.reads(text, fmt="py:percent")
+        cells = [{"cell_type": c.cell_type, "source": c.source, "metadata": dict(c.metadata)} for c in nb.cells]
+        written = jupytext.writes(nb, fmt="py:percent")
+        out.append({"cells": cells, "written": written})
+    except Exception as e:
+        out.append({"error": type(e).__name__ + ": " + str(e)[:80]})
+print(json.dumps(out))
+"#;
+
+#[test]
+fn generated_notebooks_match_jupytext() {
+    let python = support::python::python();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let texts: Vec<String> = (0..600).map(|_| generate(&mut rng)).collect();
+    for (i, text) in texts.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.py")), text).expect("write");
+    }
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(dir.path())
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&output.stdout).expect("json from python");
+
+    assert_eq!(results.len(), texts.len());
+    let mut cells_compared = 0;
+    let mut read_same = 0;
+    let mut write_same = 0;
+    let mut errors = 0;
+    let mut failures = Vec::new();
+    for (text, expected) in texts.iter().zip(&results) {
+        if let Some(error) = expected.get("error") {
+            if std::env::var_os("SHOW_JUPYTEXT_ERRORS").is_some() {
+                println!("jupytext rejects {text:?}: {error}");
+            }
+            errors += 1;
+            continue;
+        }
+        let notebook = read_percent(text);
+        let ours: Vec<Value> = notebook
+            .cells
+            .iter()
+            .map(|c| json!({"cell_type": c.cell_type.as_str(), "source": c.source, "metadata": Value::Object(c.metadata.clone())}))
+            .collect();
+        cells_compared += ours.len();
+        if Value::Array(ours.clone()) == expected["cells"] {
+            read_same += 1;
+        } else {
+            failures.push(format!(
+                "READ {text:?}\n ours:     {}\n jupytext: {}",
+                Value::Array(ours),
+                expected["cells"]
+            ));
+            continue;
+        }
+        let mut regenerated = notebook.clone();
+        for cell in &mut regenerated.cells {
+            cell.original = None;
+        }
+        let written = write_percent(&regenerated);
+        let theirs = expected["written"].as_str().unwrap_or_default();
+        if without_header(&written) == without_header(theirs) {
+            write_same += 1;
+        } else {
+            failures.push(format!(
+                "WRITE {text:?}\n ours:     {written:?}\n jupytext: {theirs:?}"
+            ));
+        }
+    }
+    let compared = texts.len() - errors;
+    println!(
+        "differential: read {read_same}/{compared} identical, write {write_same}/{compared} identical ({cells_compared} cells; {errors} inputs jupytext rejects)"
+    );
+    assert!(
+        cells_compared > texts.len(),
+        "the generator makes real notebooks"
+    );
+    let shown: Vec<&String> = failures.iter().take(8).collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches, first ones:\n{}",
+        failures.len(),
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
