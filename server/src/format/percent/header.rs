@@ -149,10 +149,9 @@ pub(crate) fn is_json_metadata(text: &str) -> bool {
 /// `options` is the text after `%%`.
 pub(crate) fn options_to_metadata(options: &str) -> Map<String, Value> {
     let (mut title, mut metadata) = text_to_metadata(options);
-    for cell_type in ["markdown", "raw", "md"] {
-        let code = format!("[{cell_type}]");
-        if title.contains(&code) {
-            title = py_strip(&title.replace(&code, "")).to_string();
+    for (cell_type, code) in [("markdown", "[markdown]"), ("raw", "[raw]"), ("md", "[md]")] {
+        if title.contains(code) {
+            title = py_strip(&title.replace(code, "")).to_string();
             if cell_type == "md" {
                 metadata.insert("cell_type".into(), Value::String("markdown".into()));
                 metadata.insert("region_name".into(), Value::String("md".into()));

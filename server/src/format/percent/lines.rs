@@ -63,12 +63,17 @@ fn terminator_len(rest: &str) -> Option<usize> {
 
 /// Splits `text` like `str.splitlines()`; offsets are shifted by `base`.
 pub(crate) fn split_lines(text: &str, base: usize) -> Vec<Line<'_>> {
+    let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut line_start = 0;
     let mut index = 0;
-    while index < text.len() {
-        let rest = &text[index..];
-        if let Some(len) = terminator_len(rest) {
+    while index < bytes.len() {
+        // Only these bytes can begin a terminator (U+0085 is C2 85, U+2028/9 are E2 80 A8/9).
+        let may_end = matches!(
+            bytes[index],
+            b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2
+        );
+        if may_end && let Some(len) = terminator_len(&text[index..]) {
             lines.push(Line {
                 text: &text[line_start..index],
                 start: base + line_start,
@@ -77,7 +82,10 @@ pub(crate) fn split_lines(text: &str, base: usize) -> Vec<Line<'_>> {
             index += len;
             line_start = index;
         } else {
-            index += rest.chars().next().map_or(1, char::len_utf8);
+            index += 1;
+            while index < bytes.len() && !text.is_char_boundary(index) {
+                index += 1;
+            }
         }
     }
     if line_start < text.len() {

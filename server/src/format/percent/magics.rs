@@ -3,11 +3,12 @@
 //! `# ?help`, and — jupytext's trap — comments starting with a shell word such as
 //! `# ls the files`), and how the writer comments them again.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::lines::{WS, py_lstrip};
+use super::lines::{WS, is_py_space, py_lstrip};
 use super::strings::{StringParser, comment_for_language};
 
 fn regex(pattern: &str) -> Regex {
@@ -24,10 +25,10 @@ static MAGIC_NOT_ESC: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^WS*(# |#)*(%|%%|%%%)[a-zA-Z](.*)#WS*noescape"));
 static HELP_OR_BASH: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^WS*(?:(?:# |#)+WS*)?(\?|!)WS*[A-Za-z\.\~\$\\/\{\}]"));
-/// `_PYTHON_MAGIC_CMD`: a shell word not followed by `=` or `,`.
-static SHELL_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(# |#)*(cat|cd|cp|mv|rm|rmdir|mkdir|copy|ddir|echo|ls|ldir|ren)($|WS$|WS[^=,])")
-});
+/// The shell words of `_PYTHON_MAGIC_CMD` (posix, then windows).
+const SHELL_WORDS: &[&str] = &[
+    "cat", "cd", "cp", "mv", "rm", "rmdir", "mkdir", "copy", "ddir", "echo", "ls", "ldir", "ren",
+];
 static IPYTHON_HELP: LazyLock<Regex> = LazyLock::new(|| regex(r"^WS*(# )*[^\s\x1c-\x1f]*\?WS*$"));
 static MAGIC_ASSIGN: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(# |#)*WS*([a-zA-Z_][a-zA-Z_$0-9]*)WS*=WS*(%|%%|%%%|!)[a-zA-Z](.*)"));
@@ -60,37 +61,76 @@ fn usual_language_name(language: &str) -> String {
 
 /// `is_magic(line, language, explicitly_code=...)`, telling which rule matched.
 pub(crate) fn magic_kind(line: &str, language: &str, explicitly_code: bool) -> Option<MagicKind> {
-    let language = usual_language_name(language);
-    if matches!(
-        language.as_str(),
-        "octave" | "matlab" | "sas" | "jenner" | "logtalk"
-    ) {
+    let python = language == "python";
+    if !python {
+        let language = usual_language_name(language);
+        if matches!(
+            language.as_str(),
+            "octave" | "matlab" | "sas" | "jenner" | "logtalk"
+        ) {
+            return None;
+        }
+        // Only `#`-comment script languages share the Python regexes; the others (rust,
+        // go, csharp, …) never occur in a `.py` notebook's cells in practice.
+        if comment_for_language(&language) != Some("#") {
+            return None;
+        }
+    }
+    // Cheap byte tests first: every regex below needs one of these characters, and this
+    // runs on every line of every code cell.
+    let has_percent = line.contains('%');
+    if has_percent {
+        if MAGIC_FORCE_ESC.is_match(line) {
+            return Some(MagicKind::Jupyter);
+        }
+        if MAGIC_NOT_ESC.is_match(line) {
+            return None;
+        }
+        if MAGIC.is_match(line) {
+            return Some(MagicKind::Jupyter);
+        }
+    }
+    if !python {
         return None;
     }
-    // Only `#`-comment script languages share the Python regexes; the others (rust, go,
-    // csharp, …) never occur in a `.py` notebook's cells in practice and are not magics here.
-    if comment_for_language(&language) != Some("#") {
-        return None;
-    }
-    if MAGIC_FORCE_ESC.is_match(line) {
+    let has_question = line.contains('?');
+    let has_bang = line.contains('!');
+    if (has_question || has_bang) && HELP_OR_BASH.is_match(line) {
         return Some(MagicKind::Jupyter);
     }
-    if MAGIC_NOT_ESC.is_match(line) {
-        return None;
-    }
-    if MAGIC.is_match(line) {
+    if (has_percent || has_bang) && line.contains('=') && MAGIC_ASSIGN.is_match(line) {
         return Some(MagicKind::Jupyter);
     }
-    if language != "python" {
-        return None;
-    }
-    if HELP_OR_BASH.is_match(line) || MAGIC_ASSIGN.is_match(line) {
+    if explicitly_code && has_question && IPYTHON_HELP.is_match(line) {
         return Some(MagicKind::Jupyter);
     }
-    if explicitly_code && IPYTHON_HELP.is_match(line) {
-        return Some(MagicKind::Jupyter);
+    is_shell_command(line).then_some(MagicKind::ShellWord)
+}
+
+/// `_PYTHON_MAGIC_CMD`, by hand: after `(# |#)*`, a shell word followed by the end of
+/// the line, one blank and the end, or a blank and anything but `=` or `,`.
+fn is_shell_command(line: &str) -> bool {
+    let mut rest = line;
+    loop {
+        if let Some(next) = rest.strip_prefix("# ") {
+            rest = next;
+        } else if let Some(next) = rest.strip_prefix('#') {
+            rest = next;
+        } else {
+            break;
+        }
     }
-    SHELL_COMMAND.is_match(line).then_some(MagicKind::ShellWord)
+    SHELL_WORDS.iter().any(|word| {
+        let Some(after) = rest.strip_prefix(word) else {
+            return false;
+        };
+        let mut chars = after.chars();
+        match chars.next() {
+            None => true,
+            Some(c) if is_py_space(c) => !matches!(chars.next(), Some('=' | ',')),
+            Some(_) => false,
+        }
+    })
 }
 
 /// `unesc`: remove one level of comment, keeping the indentation.
@@ -115,7 +155,7 @@ pub(crate) struct Uncommented {
 
 /// `uncomment_magic`: uncomment the magics of `source` in place; reports which lines
 /// changed and why (`kind` is `None` for continuation lines of a magic).
-pub(crate) fn uncomment_magics(source: &mut [String], language: &str) -> Vec<Uncommented> {
+pub(crate) fn uncomment_magics(source: &mut [Cow<'_, str>], language: &str) -> Vec<Uncommented> {
     let mut parser = StringParser::new(language);
     let mut next_is_magic = false;
     let mut changed = Vec::new();
@@ -127,12 +167,12 @@ pub(crate) fn uncomment_magics(source: &mut [String], language: &str) -> Vec<Unc
                 magic_kind(line, language, true)
             };
             if next_is_magic || kind.is_some() {
-                let original = std::mem::take(line);
-                *line = unescape(&original);
-                next_is_magic = language == "python" && LINE_CONTINUATION.is_match(&original);
-                parser.read_line(&original);
-                if *line != original {
+                let unescaped = unescape(line);
+                next_is_magic = language == "python" && LINE_CONTINUATION.is_match(line);
+                parser.read_line(line);
+                if unescaped != **line {
                     changed.push(Uncommented { index, kind });
+                    *line = Cow::Owned(unescaped);
                 }
                 continue;
             }
@@ -165,14 +205,17 @@ pub(crate) fn comment_magics(source: &mut [String], language: &str) {
 }
 
 /// `unescape_code_start` for `.py`: `# # +` becomes `# +`.
-pub(crate) fn unescape_code_start(source: &mut [String], language: &str) {
+pub(crate) fn unescape_code_start(source: &mut [Cow<'_, str>], language: &str) {
+    if !source.iter().any(|line| line.contains('+')) {
+        return;
+    }
     let mut parser = StringParser::new(language);
     for line in source.iter_mut() {
-        if !parser.is_quoted() && ESCAPED_CODE_START.is_match(line) {
+        if !parser.is_quoted() && line.contains('+') && ESCAPED_CODE_START.is_match(line) {
             let unescaped = unescape(line);
             if ESCAPED_CODE_START.is_match(&unescaped) {
                 parser.read_line(line);
-                *line = unescaped;
+                *line = Cow::Owned(unescaped);
                 continue;
             }
         }
@@ -185,9 +228,13 @@ mod tests {
     use super::*;
 
     fn read(line: &str) -> String {
-        let mut source = vec![line.to_string()];
+        let mut source = vec![Cow::Borrowed(line)];
         uncomment_magics(&mut source, "python");
-        source.remove(0)
+        source.remove(0).into_owned()
+    }
+
+    fn cows(lines: &[&'static str]) -> Vec<Cow<'static, str>> {
+        lines.iter().map(|line| Cow::Borrowed(*line)).collect()
     }
 
     #[test]
@@ -229,18 +276,14 @@ mod tests {
 
     #[test]
     fn magics_inside_strings_stay() {
-        let mut source = vec![
-            "x = '''".to_string(),
-            "# %magic".to_string(),
-            "'''".to_string(),
-        ];
+        let mut source = cows(&["x = '''", "# %magic", "'''"]);
         uncomment_magics(&mut source, "python");
         assert_eq!(source[1], "# %magic");
     }
 
     #[test]
     fn continuation_lines_follow_their_magic() {
-        let mut source = vec!["# !ls \\".to_string(), "#   -la".to_string()];
+        let mut source = cows(&["# !ls \\", "#   -la"]);
         uncomment_magics(&mut source, "python");
         assert_eq!(source, ["!ls \\", "  -la"]);
     }
@@ -258,7 +301,7 @@ mod tests {
 
     #[test]
     fn escaped_light_markers() {
-        let mut source = vec!["# # +".to_string(), "# +".to_string()];
+        let mut source = cows(&["# # +", "# +"]);
         unescape_code_start(&mut source, "python");
         assert_eq!(source, ["# +", "# +"]);
     }

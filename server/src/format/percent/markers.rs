@@ -19,19 +19,27 @@ static BARE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"^WS*#WS*(%%|<codecell>|In\[[0-9 ]*\]:?)WS*$"));
 static NO_SPACE: LazyLock<Regex> = LazyLock::new(|| pattern(r"^WS*#WS*%%[^%\s\x1c-\x1f]"));
 
+/// Every marker starts (after blanks) with `#`: a cheap test before the regexes, which
+/// run on every line.
+fn may_be_marker(line: &str) -> bool {
+    line.trim_start_matches(super::lines::is_py_space)
+        .starts_with('#')
+        && (line.contains("%%") || line.contains("<codecell>") || line.contains("In["))
+}
+
 /// A marker that carries options (title, cell type, metadata).
 pub(crate) fn is_marker_with_options(line: &str) -> bool {
-    WITH_OPTIONS.is_match(line)
+    may_be_marker(line) && WITH_OPTIONS.is_match(line)
 }
 
 /// Any line that starts a cell.
 pub(crate) fn is_marker(line: &str) -> bool {
-    WITH_OPTIONS.is_match(line) || BARE.is_match(line)
+    may_be_marker(line) && (WITH_OPTIONS.is_match(line) || BARE.is_match(line))
 }
 
 /// `# %%tags=…`: looks like a marker, but jupytext needs whitespace after `%%`.
 pub(crate) fn is_marker_without_space(line: &str) -> bool {
-    !is_marker(line) && NO_SPACE.is_match(line)
+    may_be_marker(line) && line.contains("%%") && !is_marker(line) && NO_SPACE.is_match(line)
 }
 
 /// The option text of a marker: what follows `%%` once the comment is removed

@@ -3,6 +3,8 @@
 //! fenced blocks), its type and metadata, its source after uncommenting, and the blank
 //! lines before the next cell (`lines_to_next_cell`).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::header::{is_json_metadata, options_to_metadata};
@@ -268,7 +270,7 @@ pub(crate) fn read_cell(
     }
     ReadCell {
         cell_type,
-        source: content.join("\n"),
+        source: content,
         metadata,
         has_header,
         content_start,
@@ -299,7 +301,7 @@ fn extract_content(
     language: Option<&str>,
     default_language: &str,
     uncommented: &mut Vec<Uncommented>,
-) -> Vec<String> {
+) -> String {
     if !is_active("py", metadata, cell_type == CellType::Code) {
         let joined = lines.join("\n");
         let content = py_strip(&joined);
@@ -330,7 +332,7 @@ fn extract_content(
                     if let Some(marker) = marker {
                         metadata.insert("cell_marker".into(), Value::String(marker));
                     }
-                    return py_splitlines(inner).into_iter().map(String::from).collect();
+                    return py_splitlines(inner).join("\n");
                 }
             }
         }
@@ -338,21 +340,18 @@ fn extract_content(
     let other_language =
         !metadata.contains_key("active") && language.is_some_and(|l| l != default_language);
     if !is_active("py", metadata, true) || other_language {
-        return lines
-            .iter()
-            .map(|l| uncomment_line(l, comment).to_string())
-            .collect();
+        let uncommented_lines: Vec<&str> =
+            lines.iter().map(|l| uncomment_line(l, comment)).collect();
+        return uncommented_lines.join("\n");
     }
     let language = language.unwrap_or(default_language);
-    let mut source: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut source: Vec<Cow<'_, str>> = lines.iter().map(|l| Cow::Borrowed(*l)).collect();
     let changed = uncomment_magics(&mut source, language);
     if cell_type == CellType::Code {
         *uncommented = changed;
         unescape_code_start(&mut source, language);
-        return source;
+        return source.join("\n");
     }
-    source
-        .iter()
-        .map(|l| uncomment_line(l, comment).to_string())
-        .collect()
+    let uncommented_lines: Vec<&str> = source.iter().map(|l| uncomment_line(l, comment)).collect();
+    uncommented_lines.join("\n")
 }

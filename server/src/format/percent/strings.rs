@@ -63,11 +63,19 @@ impl StringParser {
         // Quotes are ASCII, so byte positions give the same answers as Python's character
         // positions for every comparison below (see the module notes).
         let bytes = line.as_bytes();
+        if !bytes.iter().any(|b| *b == b'"' || *b == b'\'') {
+            // No quote: nothing can open or close; only the end-of-line rule applies.
+            if self.python {
+                self.single = None;
+            }
+            return;
+        }
         let mut triple_start: isize = -1;
         for (i, &byte) in bytes.iter().enumerate() {
             if self.single.is_none()
                 && self.triple.is_none()
                 && let Some(comment) = self.comment
+                && comment.as_bytes().first() == Some(&byte)
                 && bytes[i..].starts_with(comment.as_bytes())
             {
                 break;
