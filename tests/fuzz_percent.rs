@@ -112,7 +112,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_text_round_trips(text in "\\PC{0,200}|[#% \\[\\]a-z\"'\\n\\r=]{0,200}") {
+    fn arbitrary_text_round_trips(text in "\\PC{0,200}|[#% \\[\\]{}a-z\"'\\n\\r=:`~\u{2028}\u{85}\u{0b}\u{1c}]{0,200}") {
         let notebook = read_percent(&text);
         check_spans(&text, &notebook);
         prop_assert_eq!(write_percent(&notebook), text);
@@ -126,18 +126,18 @@ proptest! {
     }
 
     #[test]
-    fn regenerated_cells_read_back_the_same(text in notebook_text()) {
+    fn regenerated_cells_write_and_read_without_panicking(text in notebook_text()) {
+        // jupytext itself does not round-trip every odd input (a magic that looks like a
+        // marker, say), so equality with jupytext's writer is checked in
+        // `differential_percent`; here: writing never panics and its output reads cleanly.
         let mut notebook = read_percent(&text);
         for cell in &mut notebook.cells {
             cell.original = None;
         }
         let written = write_percent(&notebook);
         let again = read_percent(&written);
-        let cells = |nb: &Notebook| nb.cells.iter().map(|c| (c.cell_type, c.source.clone())).collect::<Vec<_>>();
-        // jupytext itself does not round-trip every odd input (e.g. a magic that looks
-        // like a marker); the invariant checked here is that writing never panics and
-        // produces text we read without panicking.
         check_spans(&written, &again);
-        let _ = cells(&again) == cells(&notebook);
+        prop_assert_eq!(write_percent(&again), written);
     }
+
 }

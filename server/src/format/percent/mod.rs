@@ -367,3 +367,6 @@ fn set_cell_language(cell: &mut ReadCell, main_language: &str) {
         cell.source.insert_str(0, &magic);
     }
 }
+
+#[cfg(test)]
+mod tests;
