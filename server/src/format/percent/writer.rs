@@ -118,10 +118,10 @@ impl CellMetadataFilter {
                             excluded,
                             drop_empty_tags,
                         } => {
-                            !excluded.iter().any(|k| k == *key)
-                                && !(*drop_empty_tags
-                                    && key.as_str() == "tags"
-                                    && !is_truthy(value))
+                            let excluded_key = excluded.iter().any(|k| k == *key);
+                            let empty_tags =
+                                *drop_empty_tags && key.as_str() == "tags" && !is_truthy(value);
+                            !excluded_key && !empty_tags
                         }
                     }
             })
