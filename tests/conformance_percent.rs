@@ -13,8 +13,43 @@ use serde_json::{Map, Value, json};
 /// Files where we deliberately differ from jupytext when reading: (file, reason).
 const READ_DIFFERENCES: &[(&str, &str)] = &[];
 
-/// Files the jupytext-style writer does not reproduce: (file, reason).
-const WRITE_EXCEPTIONS: &[(&str, &str)] = &[];
+/// Files the jupytext-style writer does not reproduce byte for byte: (file, reason).
+/// They are still compared, with our `text_representation` lines removed.
+const WRITE_EXCEPTIONS: &[(&str, &str)] = &[
+    ("jupyter_with_raw_cell_on_top.py", VERSIONLESS_HEADER),
+    (
+        "jupyter_with_raw_cell_with_invalid_yaml.py",
+        VERSIONLESS_HEADER,
+    ),
+    (
+        "raw_cell_with_complex_yaml_like_content.py",
+        VERSIONLESS_HEADER,
+    ),
+    ("raw_cell_with_non_dict_yaml_content.py", VERSIONLESS_HEADER),
+];
+
+/// With its first (front-matter) cell regenerated, the YAML header is rewritten, and
+/// `jupytext.writes` then records `jupytext.text_representation` (format and jupytext
+/// version) as we do; jupytext's test data is written with that insertion switched off.
+const VERSIONLESS_HEADER: &str = "front matter regenerated: we add jupytext's text_representation, which jupytext's test data omits";
+
+/// Our output without the `text_representation` block jupytext's test data leaves out.
+fn without_text_representation(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("#   jupytext:") || line.starts_with("#     text_representation:") {
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with("#       ") {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+    }
+    out
+}
 
 fn corpus() -> Vec<(String, String, Value)> {
     let dir = support::fixture("conformance/jupytext-percent");
@@ -108,14 +143,15 @@ fn unchanged_notebooks_write_back_byte_for_byte() {
 fn jupytext_style_writer_reproduces_jupytext_output() {
     let mut failures = Vec::new();
     for (name, text, _) in corpus() {
-        if WRITE_EXCEPTIONS.iter().any(|(file, _)| *file == name) {
-            continue;
-        }
+        let exception = WRITE_EXCEPTIONS.iter().any(|(file, _)| *file == name);
         let mut notebook = read_percent(&text);
         for cell in &mut notebook.cells {
             cell.original = None;
         }
-        let written = write_percent(&notebook);
+        let mut written = write_percent(&notebook);
+        if exception {
+            written = without_text_representation(&written);
+        }
         if written != text {
             failures.push(format!("{name}:\n--- written\n{written}\n--- file\n{text}"));
         }

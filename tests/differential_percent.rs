@@ -295,3 +295,57 @@ fn generated_notebooks_match_jupytext() {
             .join("\n")
     );
 }
+
+const HEADER_SCRIPT: &str = r#"
+import json, sys, jupytext
+from nbformat.v4 import new_notebook, new_code_cell
+out = []
+for metadata in json.loads(sys.stdin.read()):
+    nb = new_notebook(metadata=metadata, cells=[new_code_cell("x = 1")])
+    out.append(jupytext.writes(nb, fmt="py:percent"))
+print(json.dumps(out))
+"#;
+
+#[test]
+fn regenerated_headers_match_jupytext() {
+    use std::io::Write;
+    // Not `{}`: jupytext gives a brand-new notebook a header with only its version, but a
+    // notebook read without a header none (its reader sets `notebook_metadata_filter:
+    // -all`); we cannot tell the two apart and write no header, as for the second.
+    let cases = json!([
+        {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+         "language_info": {"name": "python", "version": "3.11.4"}},
+        {"jupytext": {"cell_metadata_filter": "-all", "formats": "ipynb,py:percent", "notebook_metadata_filter": "all,-language_info"},
+         "language_info": {"name": "python"}, "widgets": {"state": {}}, "title": "A: colon"},
+        {"kernel_info": {"name": "python3"}, "tocdepth": 2, "orphan": true,
+         "jupytext": {"notebook_metadata_filter": "title,-kernel_info"}, "title": "quoted 'x' \"y\"", "list": [1, "two", null]},
+        {"kernelspec": {"display_name": "R", "language": "R", "name": "ir"},
+         "jupytext": {"text_representation": {"extension": ".py", "format_name": "percent"}, "main_language": "R"}}
+    ]);
+    let mut child = Command::new(support::python::python())
+        .arg("-c")
+        .arg(HEADER_SCRIPT)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(cases.to_string().as_bytes())
+        .expect("write cases");
+    let output = child.wait_with_output().expect("python output");
+    let expected: Vec<String> = serde_json::from_slice(&output.stdout).expect("json from python");
+    for (metadata, theirs) in cases.as_array().expect("cases").iter().zip(&expected) {
+        let mut notebook =
+            jellycell_lsp::format::Notebook::empty(jellycell_lsp::format::NotebookFormat::Percent);
+        notebook.metadata = metadata.as_object().cloned().unwrap_or_default();
+        notebook.cells.push(jellycell_lsp::format::Cell::new(
+            jellycell_lsp::format::CellType::Code,
+            "x = 1",
+        ));
+        assert_eq!(&write_percent(&notebook), theirs, "metadata {metadata}");
+    }
+}

@@ -264,7 +264,9 @@ fn changed_notebook_metadata_regenerates_the_header() {
     );
     assert_eq!(
         write_percent(&notebook),
-        "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: R\n#     name: ir\n# ---\n\n# %%\nx\n"
+        "# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n#       extension: .py\n\
+         #       format_name: percent\n#       format_version: '1.3'\n#       jupytext_version: 1.19.6\n\
+         #   kernelspec:\n#     display_name: R\n#     name: ir\n# ---\n\n# %%\nx\n"
     );
 }
 

@@ -217,6 +217,7 @@ fn yaml_to_json(value: serde_yaml_ng::Value) -> Value {
 /// lines when the first cell is one.
 pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) -> Vec<String> {
     let mut metadata = metadata.clone();
+    // `encoding_and_executable` first: those lines go above the YAML block.
     let mut lines: Vec<String> = Vec::new();
     if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext") {
         if let Some(Value::String(executable)) = jupytext.shift_remove("executable") {
@@ -225,10 +226,20 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
         if let Some(Value::String(encoding)) = jupytext.shift_remove("encoding") {
             lines.push(encoding);
         }
-        if jupytext.is_empty() {
-            metadata.shift_remove("jupytext");
-        }
     }
+    // `default_language_from_metadata_and_ext(..., pop_main_language=True)`: a main
+    // language equal to the kernel's is not written.
+    let kernel_language = metadata
+        .get("kernelspec")
+        .and_then(|kernelspec| kernelspec.get("language"))
+        .cloned();
+    if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext")
+        && kernel_language.is_some()
+        && jupytext.get("main_language") == kernel_language.as_ref()
+    {
+        jupytext.shift_remove("main_language");
+    }
+    let metadata = filter_notebook_metadata(with_text_representation(metadata));
     let mut body: Vec<String> = frontmatter.iter().map(|s| s.to_string()).collect();
     if !metadata.is_empty() {
         let mut root = Map::new();
@@ -254,6 +265,55 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
     }
     lines.push("# ---".into());
     lines
+}
+
+/// jupytext records the format it wrote in `jupytext.text_representation`.
+fn with_text_representation(mut metadata: Map<String, Value>) -> Map<String, Value> {
+    let entry = jupytext_entry(&mut metadata);
+    let mut representation = Map::new();
+    representation.insert("extension".into(), Value::String(".py".into()));
+    representation.insert("format_name".into(), Value::String("percent".into()));
+    representation.insert("format_version".into(), Value::String("1.3".into()));
+    representation.insert("jupytext_version".into(), Value::String("1.19.6".into()));
+    entry.insert("text_representation".into(), Value::Object(representation));
+    metadata
+}
+
+/// jupytext's notebook metadata filter: by default only `jupytext`, `kernelspec`,
+/// `kernel_info`, `orphan` and `tocdepth` go in the header; `notebook_metadata_filter`
+/// (`a,b`, `all,-c`, `-all`) changes that.
+fn filter_notebook_metadata(metadata: Map<String, Value>) -> Map<String, Value> {
+    let user = metadata
+        .get("jupytext")
+        .and_then(|jupytext| jupytext.get("notebook_metadata_filter"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut additional: Vec<&str> = Vec::new();
+    let mut excluded: Vec<&str> = Vec::new();
+    for entry in user.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.strip_prefix('-') {
+            Some(key) => excluded.push(key),
+            None => additional.push(entry),
+        }
+    }
+    let defaults = [
+        "jupytext",
+        "kernelspec",
+        "kernel_info",
+        "orphan",
+        "tocdepth",
+    ];
+    let keep = |key: &str| {
+        if additional.contains(&"all") {
+            return !excluded.contains(&key);
+        }
+        if excluded.contains(&"all") {
+            return additional.contains(&key);
+        }
+        (defaults.contains(&key) || additional.contains(&key)) && !excluded.contains(&key)
+    };
+    metadata.into_iter().filter(|(key, _)| keep(key)).collect()
 }
 
 fn sort_keys(value: &Value) -> Value {
@@ -318,6 +378,12 @@ mod tests {
             [
                 "# ---",
                 "# jupyter:",
+                "#   jupytext:",
+                "#     text_representation:",
+                "#       extension: .py",
+                "#       format_name: percent",
+                "#       format_version: '1.3'",
+                "#       jupytext_version: 1.19.6",
                 "#   kernelspec:",
                 "#     display_name: Python 3",
                 "#     name: python3",
