@@ -38,8 +38,13 @@ pub use self::writer::write_percent;
 
 /// Reads py:percent text. Never fails; problems are in `Notebook::problems`.
 pub fn read_percent(text: &str) -> Notebook {
+    read_with_block(text, pep723::find_block(text))
+}
+
+/// [`read_percent`] with the PEP-723 block already found (tests give their own).
+fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
     let mut notebook = Notebook::empty(NotebookFormat::Percent);
-    let block = pep723::find_block(text).filter(|block| {
+    let block = block.filter(|block| {
         let span = block.span;
         span.start <= span.end
             && span.end <= text.len()

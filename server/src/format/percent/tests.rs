@@ -2,8 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::{read_percent, write_percent};
+use super::{read_percent, read_with_block, write_percent};
+use crate::format::pep723::Pep723Block;
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
+use crate::text::Span;
 
 fn cells(text: &str) -> Vec<(CellType, String, Value)> {
     read_percent(text)
@@ -287,4 +289,68 @@ fn any_text_reads_without_panicking() {
         let notebook = read_percent(text);
         assert_eq!(write_percent(&notebook), text, "{text:?}");
     }
+}
+
+/// Reads `text` with its `# /// script` … `# ///` block given explicitly, so these tests
+/// do not depend on `pep723::find_block`.
+fn with_block(text: &str) -> Notebook {
+    let start = text.find("# /// script").expect("block start");
+    let after_open = start + "# /// script".len();
+    let end = after_open + text[after_open..].find("\n# ///").expect("block end") + "\n# ///".len();
+    read_with_block(
+        text,
+        Some(Pep723Block {
+            span: Span::new(start, end),
+        }),
+    )
+}
+
+#[test]
+fn pep723_block_at_the_top_goes_to_the_preamble_with_its_blank_lines() {
+    let text = "# /// script\n# dependencies = []\n# ///\n\n# %%\nx = 1\n";
+    let notebook = with_block(text);
+    assert_eq!(
+        notebook.preamble.text,
+        "# /// script\n# dependencies = []\n# ///\n\n"
+    );
+    assert_eq!(notebook.cells.len(), 1);
+    assert_eq!(notebook.cells[0].source, "x = 1");
+    assert_eq!(write_percent(&notebook), text);
+}
+
+#[test]
+fn pep723_block_then_jupytext_header() {
+    let text = "# /// script\n# ///\n\n# ---\n# jupyter:\n#   a: 1\n# ---\n\n# %%\nx\n";
+    let notebook = with_block(text);
+    assert_eq!(Value::Object(notebook.metadata.clone()), json!({"a": 1}));
+    assert_eq!(notebook.cells.len(), 1);
+    assert_eq!(
+        notebook.cells[0].spans.whole.start,
+        text.find("# %%").unwrap()
+    );
+    assert_eq!(write_percent(&notebook), text);
+}
+
+#[test]
+fn pep723_block_inside_a_cell_is_left_out_of_its_source() {
+    // jellycell removes the block before jupytext reads: an empty line stays in its place.
+    let text = "# %%\nx = 1\n# /// script\n# dependencies = []\n# ///\ny = 2\n";
+    let notebook = with_block(text);
+    assert_eq!(notebook.cells.len(), 1);
+    assert_eq!(notebook.cells[0].source, "x = 1\n\ny = 2");
+    assert_eq!(notebook.cells[0].spans.whole, Span::new(0, text.len()));
+    assert_eq!(write_percent(&notebook), text);
+}
+
+#[test]
+fn pep723_block_between_cells_becomes_a_blank_line() {
+    let text = "# %%\nx = 1\n\n# /// script\n# ///\n# %%\ny\n";
+    let notebook = with_block(text);
+    assert_eq!(notebook.cells.len(), 2);
+    assert_eq!(notebook.cells[0].source, "x = 1");
+    assert_eq!(
+        Value::Object(notebook.cells[0].metadata.clone()),
+        json!({"lines_to_next_cell": 2})
+    );
+    assert_eq!(write_percent(&notebook), text);
 }
