@@ -51,7 +51,18 @@ fn rfind_before(text: &str, needle: char, end: Option<usize>) -> Option<usize> {
 
 /// `parse_key_equal_value`: `key1=value1 key2=value2`, read from the right.
 pub(crate) fn parse_key_equal_value(text: &str) -> Map<String, Value> {
+    parse_key_equal_value_at(text, 0)
+}
+
+/// jupytext recurses once per pair; past this many pairs we stop (keeping the rest as
+/// unparsed text) rather than risk the stack on a pathological header.
+const MAX_PAIRS: usize = 256;
+
+fn parse_key_equal_value_at(text: &str, depth: usize) -> Map<String, Value> {
     let text = py_strip(text);
+    if depth > MAX_PAIRS {
+        return incorrectly_encoded(text);
+    }
     if text.is_empty() {
         return Map::new();
     }
@@ -62,7 +73,7 @@ pub(crate) fn parse_key_equal_value(text: &str) -> Map<String, Value> {
         result.insert(last_word.to_string(), Value::Null);
         if let Some(pos) = last_space.filter(|p| *p > 0) {
             // Python's `result.update(...)` keeps the identifier first.
-            for (key, value) in parse_key_equal_value(&text[..pos]) {
+            for (key, value) in parse_key_equal_value_at(&text[..pos], depth + 1) {
                 result.insert(key, value);
             }
         }
@@ -85,7 +96,7 @@ pub(crate) fn parse_key_equal_value(text: &str) -> Map<String, Value> {
             continue;
         };
         let mut metadata = match prev_whitespace {
-            Some(p) if p > 0 => parse_key_equal_value(&text[..p]),
+            Some(p) if p > 0 => parse_key_equal_value_at(&text[..p], depth + 1),
             _ => Map::new(),
         };
         metadata.insert(key.to_string(), value);

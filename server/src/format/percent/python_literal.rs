@@ -14,6 +14,7 @@ pub(crate) fn literal_eval(text: &str) -> Option<Value> {
         text: text.as_bytes(),
         src: text,
         pos: 0,
+        depth: 0,
     };
     parser.skip_space();
     let value = parser.expression(true)?;
@@ -25,7 +26,11 @@ struct Parser<'a> {
     text: &'a [u8],
     src: &'a str,
     pos: usize,
+    /// Bracket nesting; Python's parser refuses more than 200 levels.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 200;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
@@ -92,6 +97,17 @@ impl Parser<'_> {
     }
 
     fn atom(&mut self) -> Option<Value> {
+        self.depth += 1;
+        let value = if self.depth > MAX_DEPTH {
+            None
+        } else {
+            self.atom_inner()
+        };
+        self.depth -= 1;
+        value
+    }
+
+    fn atom_inner(&mut self) -> Option<Value> {
         self.skip_space();
         match self.peek()? {
             b'[' => {
@@ -415,5 +431,7 @@ mod tests {
         assert_eq!(literal_eval("hello"), None);
         assert_eq!(literal_eval("'unterminated"), None);
         assert_eq!(literal_eval("[1,"), None);
+        assert_eq!(literal_eval(&"[".repeat(100_000)), None);
+        assert_eq!(literal_eval(&"-".repeat(100_000)), None);
     }
 }

@@ -354,3 +354,12 @@ fn pep723_block_between_cells_becomes_a_blank_line() {
     );
     assert_eq!(write_percent(&notebook), text);
 }
+
+#[test]
+fn pathological_headers_neither_overflow_nor_panic() {
+    let deep = format!("# %% x={}\ny\n", "[".repeat(50_000));
+    assert_eq!(write_percent(&read_percent(&deep)), deep);
+    let many = format!("# %% a=1 {}\ny\n", "flag ".repeat(20_000));
+    let notebook = read_percent(&many);
+    assert_eq!(write_percent(&notebook), many);
+}
