@@ -125,6 +125,12 @@ proptest! {
         prop_assert_eq!(write_percent(&notebook), text);
     }
 
+}
+
+proptest! {
+    // Writing regenerates every cell, the slowest path: fewer cases keep the run short.
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
     #[test]
     fn regenerated_cells_write_and_read_without_panicking(text in notebook_text()) {
         // jupytext itself does not round-trip every odd input (a magic that looks like a
