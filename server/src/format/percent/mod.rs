@@ -216,11 +216,15 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
                 let rest = now.trim_start();
                 let word = rest.split_whitespace().next().unwrap_or_default();
                 let after = rest[word.len()..].trim_start();
+                let rephrased = match after {
+                    "" => format!("# {}", plain_word(word)),
+                    _ => format!("# {} {after}", plain_word(word)),
+                };
                 problems.push(Problem::new(
                     "uncommented-comment",
                     Span::new(line.start, line.content_end()),
                     format!(
-                        "jupytext reads this comment as the shell command `{rest}` (it starts with the shell word `{word}`), which fails at run time; rephrase the comment (e.g. `# list {after}`) or double the hash (`## {rest}`), or write `!{rest}` if you meant the command"
+                        "jupytext reads this comment as the shell command `{rest}` (it starts with the shell word `{word}`), which fails at run time; rephrase the comment (e.g. `{rephrased}`) or double the hash (`## {rest}`), or write `!{rest}` if you meant the command"
                     ),
                 ));
             }
@@ -244,6 +248,21 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
     }
     notebook.problems.sort_by_key(|problem| problem.span.start);
     notebook
+}
+
+/// An English word for a shell command, to suggest a comment jupytext leaves alone.
+fn plain_word(command: &str) -> &'static str {
+    match command {
+        "cat" => "show",
+        "cd" => "enter",
+        "cp" | "copy" => "copy",
+        "mv" => "move",
+        "rm" | "rmdir" => "remove",
+        "mkdir" => "create",
+        "echo" => "print",
+        "ren" => "rename",
+        _ => "list",
+    }
 }
 
 /// Adds the spec, its problems and the original text, then appends the cell.

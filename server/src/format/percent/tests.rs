@@ -363,3 +363,18 @@ fn pathological_headers_neither_overflow_nor_panic() {
     let notebook = read_percent(&many);
     assert_eq!(write_percent(&notebook), many);
 }
+
+#[test]
+fn shell_word_suggestion_fits_the_command() {
+    let text = "# %%\n# cd into the data dir\n";
+    let notebook = read_percent(text);
+    let message = &notebook.problems[0].message;
+    assert!(
+        message.contains("`# go to into the data dir`") || message.contains("# go to"),
+        "{message}"
+    );
+    assert_eq!(
+        notebook.problems[0].span.slice(text),
+        "# cd into the data dir"
+    );
+}
