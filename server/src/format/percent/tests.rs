@@ -369,10 +369,7 @@ fn shell_word_suggestion_fits_the_command() {
     let text = "# %%\n# cd into the data dir\n";
     let notebook = read_percent(text);
     let message = &notebook.problems[0].message;
-    assert!(
-        message.contains("`# go to into the data dir`") || message.contains("# go to"),
-        "{message}"
-    );
+    assert!(message.contains("`# enter into the data dir`"), "{message}");
     assert_eq!(
         notebook.problems[0].span.slice(text),
         "# cd into the data dir"
