@@ -80,11 +80,14 @@ pub(crate) fn magic_kind(line: &str, language: &str, explicitly_code: bool) -> O
     // runs on every line of every code cell.
     let has_percent = line.contains('%');
     if has_percent {
-        if MAGIC_FORCE_ESC.is_match(line) {
-            return Some(MagicKind::Jupyter);
-        }
-        if MAGIC_NOT_ESC.is_match(line) {
-            return None;
+        // Both need the word `escape` (`noescape` contains it too).
+        if line.contains("escape") {
+            if MAGIC_FORCE_ESC.is_match(line) {
+                return Some(MagicKind::Jupyter);
+            }
+            if MAGIC_NOT_ESC.is_match(line) {
+                return None;
+            }
         }
         if MAGIC.is_match(line) {
             return Some(MagicKind::Jupyter);
@@ -206,7 +209,11 @@ pub(crate) fn comment_magics(source: &mut [String], language: &str) {
 
 /// `unescape_code_start` for `.py`: `# # +` becomes `# +`.
 pub(crate) fn unescape_code_start(source: &mut [Cow<'_, str>], language: &str) {
-    if !source.iter().any(|line| line.contains('+')) {
+    // `^(# |#)*(#|# )\+` needs a line starting with `#` that holds a `+`.
+    if !source
+        .iter()
+        .any(|line| line.starts_with('#') && line.contains('+'))
+    {
         return;
     }
     let mut parser = StringParser::new(language);

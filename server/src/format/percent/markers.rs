@@ -3,43 +3,65 @@
 //! `^\s*#\s*(%%|<codecell>|In\[[0-9 ]*\]:?)\s*$`, and the near-miss `# %%tags=…` that is
 //! not a marker at all.
 
-use std::sync::LazyLock;
+use super::lines::is_py_space;
 
-use regex::Regex;
+// The regexes are matched by hand: they run on every line of every notebook.
 
-use super::lines::WS;
-
-fn pattern(text: &str) -> Regex {
-    let text = text.replace("WS", WS);
-    Regex::new(&text).unwrap_or_else(|error| panic!("bad pattern {text}: {error}"))
+/// After `^\s*#\s*`: the rest of the line, or `None` when the line is not a comment.
+fn after_hash(line: &str) -> Option<&str> {
+    let rest = line.trim_start_matches(is_py_space).strip_prefix('#')?;
+    Some(rest.trim_start_matches(is_py_space))
 }
 
-static WITH_OPTIONS: LazyLock<Regex> = LazyLock::new(|| pattern(r"^WS*#WS*%%(%*)WS(.*)$"));
-static BARE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^WS*#WS*(%%|<codecell>|In\[[0-9 ]*\]:?)WS*$"));
-static NO_SPACE: LazyLock<Regex> = LazyLock::new(|| pattern(r"^WS*#WS*%%[^%\s\x1c-\x1f]"));
-
-/// Every marker starts (after blanks) with `#`: a cheap test before the regexes, which
-/// run on every line.
-fn may_be_marker(line: &str) -> bool {
-    line.trim_start_matches(super::lines::is_py_space)
-        .starts_with('#')
-        && (line.contains("%%") || line.contains("<codecell>") || line.contains("In["))
+/// `%%(%*)\s(.*)$` at the start of `rest`.
+fn percent_with_options(rest: &str) -> bool {
+    let Some(after) = rest.strip_prefix("%%") else {
+        return false;
+    };
+    after
+        .trim_start_matches('%')
+        .chars()
+        .next()
+        .is_some_and(is_py_space)
 }
 
-/// A marker that carries options (title, cell type, metadata).
+/// `(%%|<codecell>|In\[[0-9 ]*\]:?)\s*$` at the start of `rest`.
+fn bare_marker(rest: &str) -> bool {
+    let tail = if let Some(tail) = rest.strip_prefix("%%") {
+        tail
+    } else if let Some(tail) = rest.strip_prefix("<codecell>") {
+        tail
+    } else if let Some(tail) = rest.strip_prefix("In[") {
+        let tail = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        let Some(tail) = tail.strip_prefix(']') else {
+            return false;
+        };
+        tail.strip_prefix(':').unwrap_or(tail)
+    } else {
+        return false;
+    };
+    tail.chars().all(is_py_space)
+}
+
+/// A marker that carries options (title, cell type, metadata):
+/// `^\s*#\s*%%(%*)\s(.*)$`.
 pub(crate) fn is_marker_with_options(line: &str) -> bool {
-    may_be_marker(line) && WITH_OPTIONS.is_match(line)
+    after_hash(line).is_some_and(percent_with_options)
 }
 
 /// Any line that starts a cell.
 pub(crate) fn is_marker(line: &str) -> bool {
-    may_be_marker(line) && (WITH_OPTIONS.is_match(line) || BARE.is_match(line))
+    after_hash(line).is_some_and(|rest| percent_with_options(rest) || bare_marker(rest))
 }
 
-/// `# %%tags=…`: looks like a marker, but jupytext needs whitespace after `%%`.
+/// `# %%tags=…`: looks like a marker, but jupytext needs whitespace after `%%`
+/// (`^\s*#\s*%%[^%\s]`).
 pub(crate) fn is_marker_without_space(line: &str) -> bool {
-    may_be_marker(line) && line.contains("%%") && !is_marker(line) && NO_SPACE.is_match(line)
+    after_hash(line).is_some_and(|rest| {
+        rest.strip_prefix("%%")
+            .and_then(|after| after.chars().next())
+            .is_some_and(|c| c != '%' && !is_py_space(c))
+    })
 }
 
 /// The option text of a marker: what follows `%%` once the comment is removed
@@ -71,6 +93,9 @@ mod tests {
             "# In[ ]",
             "# %%% sub",
             "# %%   ",
+            "#\t%%%%\tx",
+            "\u{1c}# In[]",
+            "# In[ 12 ]:  ",
         ] {
             assert!(is_marker(line), "{line}");
         }
@@ -81,6 +106,9 @@ mod tests {
             "# % %",
             "# In[a]:",
             "x # %%",
+            "# In[1]::",
+            "# <codecell> x",
+            "# %%%%x",
         ] {
             assert!(!is_marker(line), "{line}");
         }

@@ -201,11 +201,15 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
                     ));
                 }
             }
-            let source_lines: Vec<&str> = cell.source.split('\n').collect();
-            for changed in &cell.uncommented {
-                if changed.kind != Some(MagicKind::ShellWord) {
-                    continue;
-                }
+            let shell_words = cell
+                .uncommented
+                .iter()
+                .filter(|c| c.kind == Some(MagicKind::ShellWord));
+            let source_lines: Vec<&str> = match shell_words.clone().next() {
+                Some(_) => cell.source.split('\n').collect(),
+                None => Vec::new(),
+            };
+            for changed in shell_words {
                 let Some(line) = lines.get(start + cell.content_start + changed.index) else {
                     continue;
                 };

@@ -51,14 +51,17 @@ fn cell_ends_with_function_or_class(lines: &[&str]) -> bool {
         }
         parser.read_line(line);
     }
-    let reversed: Vec<&str> = non_quoted.into_iter().rev().collect();
-    for (i, line) in reversed.iter().enumerate() {
-        if py_strip(line).is_empty() {
-            if i > 0 && py_strip(reversed[i - 1]).is_empty() {
+    let mut previous_blank = false;
+    for (i, line) in non_quoted.iter().rev().enumerate() {
+        let blank = py_strip(line).is_empty();
+        if blank {
+            if i > 0 && previous_blank {
                 return false;
             }
+            previous_blank = true;
             continue;
         }
+        previous_blank = false;
         if line.starts_with(['#', ' ', ')']) {
             continue;
         }
