@@ -123,6 +123,13 @@ fn is_shell_command(line: &str) -> bool {
             break;
         }
     }
+    // Every shell word starts with one of these letters.
+    if !matches!(
+        rest.as_bytes().first(),
+        Some(b'c' | b'm' | b'r' | b'd' | b'e' | b'l')
+    ) {
+        return false;
+    }
     SHELL_WORDS.iter().any(|word| {
         let Some(after) = rest.strip_prefix(word) else {
             return false;

@@ -302,7 +302,13 @@ fn extract_content(
     default_language: &str,
     uncommented: &mut Vec<Uncommented>,
 ) -> String {
-    if !is_active("py", metadata, cell_type == CellType::Code) {
+    // Only a cell whose text starts with a (raw) triple quote can be a quoted markdown cell.
+    let may_be_quoted = lines
+        .iter()
+        .map(|line| super::lines::py_lstrip(line))
+        .find(|line| !line.is_empty())
+        .is_some_and(|line| line.starts_with(['"', '\'', 'r', 'R']));
+    if may_be_quoted && !is_active("py", metadata, cell_type == CellType::Code) {
         let joined = lines.join("\n");
         let content = py_strip(&joined);
         for prefix in ["", "r", "R"] {
