@@ -120,7 +120,20 @@ fn generate(rng: &mut Rng) -> String {
     let count = rng.below(25);
     let ending = ["\n", "\n", "\r\n"][rng.below(3)];
     let mut lines: Vec<&str> = (0..count).map(|_| LINES[rng.below(LINES.len())]).collect();
-    match rng.below(6) {
+    match rng.below(7) {
+        2 => {
+            let header = [
+                "# ---",
+                "# jupyter:",
+                "#   kernelspec:",
+                "#     display_name: R",
+                "#     language: R",
+                "#     name: ir",
+                "# ---",
+                "",
+            ];
+            lines.splice(0..0, header);
+        }
         0 => {
             let header = [
                 "# ---",
@@ -164,7 +177,11 @@ fn header_has_jupyter_section(text: &str) -> bool {
 
 /// Drops a leading `# ---` … `# ---` header and the newlines after it.
 fn without_header(text: &str) -> &str {
-    let mut rest = text;
+    // jupytext adds a coding line when it regenerates the header of a non-Python notebook
+    // with non-ASCII text; we keep an unchanged header as it was.
+    let mut rest = text
+        .strip_prefix("# -*- coding: utf-8 -*-\n")
+        .unwrap_or(text);
     if rest.starts_with("# ---") {
         let mut lines = rest.split_inclusive('\n');
         let mut consumed = lines.next().map_or(0, str::len);

@@ -165,6 +165,23 @@ pub fn write_percent(notebook: &Notebook) -> String {
         }
         let borrowed: Vec<&str> = frontmatter.iter().map(String::as_str).collect();
         header_lines = write_header(&notebook.metadata, &borrowed);
+        // `encoding_and_executable`: a notebook in another language with non-ASCII text
+        // gets a coding line (after a `#!` line, if any).
+        let has_encoding = notebook
+            .metadata
+            .get("jupytext")
+            .is_some_and(|jupytext| jupytext.get("encoding").is_some());
+        if !has_encoding
+            && default_language(&notebook.metadata) != "python"
+            && notebook.cells.iter().any(|cell| !cell.source.is_ascii())
+        {
+            let at = usize::from(
+                header_lines
+                    .first()
+                    .is_some_and(|line| line.starts_with("#!")),
+            );
+            header_lines.insert(at, "# -*- coding: utf-8 -*-".into());
+        }
     } else {
         out.push_str(&notebook.preamble.text);
     }
