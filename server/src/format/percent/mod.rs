@@ -100,7 +100,8 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
     let fences = FenceIndex::new(&lines);
 
     let mut read_cells: Vec<(usize, ReadCell)> = Vec::new();
-    let mut frontmatter: Option<(String, Map<String, Value>)> = header.raw_cell;
+    // Root-level YAML keys make the header a raw cell (jupytext's front-matter cell).
+    let frontmatter: Option<(String, Map<String, Value>)> = header.raw_cell;
     let preamble_end = if frontmatter.is_some() {
         header_start
     } else {
@@ -113,7 +114,7 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
     notebook.metadata = header.metadata;
     notebook.pep723 = block;
 
-    if let Some((source, metadata)) = frontmatter.take() {
+    if let Some((source, metadata)) = frontmatter {
         let whole = Span::new(line_start(header_start), line_start(pos));
         let body_end = lines[header_start..pos]
             .iter()
