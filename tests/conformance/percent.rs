@@ -2,9 +2,7 @@
 //! reads (type, source, metadata), writing back is byte-exact, and the jupytext-style
 //! writer (originals dropped) reproduces these files, which are jupytext's own output.
 
-#![allow(clippy::print_stdout)]
-
-mod support;
+use crate::support;
 
 use jellycell_lsp::format::NotebookFormat;
 use jellycell_lsp::format::percent::{read_percent, write_percent};
@@ -92,8 +90,9 @@ fn cells_of(text: &str) -> Value {
     )
 }
 
-#[test]
-fn reads_every_file_as_jupytext_does() {
+/// Reads every corpus file and compares with jupytext: (identical, compared, skipped,
+/// failures).
+pub fn read_report() -> (usize, usize, usize, Vec<String>) {
     let corpus = corpus();
     let mut identical = 0;
     let mut skipped = 0;
@@ -117,6 +116,12 @@ fn reads_every_file_as_jupytext_does() {
         }
     }
     let total = corpus.len() - skipped;
+    (identical, total, skipped, failures)
+}
+
+#[test]
+fn reads_every_file_as_jupytext_does() {
+    let (identical, total, skipped, failures) = read_report();
     if skipped > 0 {
         println!("percent: {identical}/{total} identical, {skipped} skipped (not .py)");
     } else {

@@ -20,9 +20,7 @@
 //! | a notebook built in code with no metadata | front matter with `jupytext.text_representation` | no front matter |
 //! | a changed cell in a CRLF file | `\n` | the file's `\r\n` |
 
-#![allow(clippy::print_stdout)]
-
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -73,10 +71,9 @@ fn cells_as_json(notebook: &Notebook) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn reads_every_corpus_file_like_jupytext() {
+/// Reads every corpus file and compares with jupytext: (identical, total, failures).
+pub fn read_report() -> (usize, usize, Vec<String>) {
     let files = corpus();
-    assert_eq!(files.len(), 60, "the corpus has 60 MyST notebooks");
     let mut identical = 0;
     let mut failures = Vec::new();
     for (name, text) in &files {
@@ -100,7 +97,14 @@ fn reads_every_corpus_file_like_jupytext() {
             ));
         }
     }
-    println!("myst: {identical}/{} identical", files.len());
+    (identical, files.len(), failures)
+}
+
+#[test]
+fn reads_every_corpus_file_like_jupytext() {
+    let (identical, total, failures) = read_report();
+    assert_eq!(total, 60, "the corpus has 60 MyST notebooks");
+    println!("myst: {identical}/{total} identical");
     assert!(
         failures.is_empty(),
         "{} files differ:\n{}",
