@@ -278,4 +278,8 @@ fn usage_errors_exit_2() {
     assert_eq!(bad_format.status.code(), Some(2));
     let not_a_notebook = check(dir.path(), &["jellycell.toml"]);
     assert_eq!(not_a_notebook.status.code(), Some(2));
+    std::fs::write(dir.path().join("notebooks/prep.ipynb"), "{}").unwrap();
+    let ipynb = check(dir.path(), &["notebooks/prep.ipynb"]);
+    assert_eq!(ipynb.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&ipynb.stderr).contains("paired-out-of-sync"));
 }

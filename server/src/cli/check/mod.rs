@@ -22,6 +22,7 @@ use clap::ValueEnum;
 
 use super::{EXIT_USAGE, files::write_atomically, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
+use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
 use crate::project::Project;
 use report::CheckReport;
@@ -150,6 +151,11 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
             if absolute.is_dir() {
                 let inside_notebooks = absolute.starts_with(target.project.notebooks_dir());
                 collect_notebooks(&absolute, inside_notebooks, notebooks);
+            } else if notebook_format_of(&absolute) == Some(NotebookFormat::Ipynb) {
+                return Err(format!(
+                    "{}: --check reads .py and .md notebooks; an .ipynb is checked through the text notebook it is paired with (paired-out-of-sync)",
+                    path.display()
+                ));
             } else if notebook_format_of(&absolute).is_some() {
                 notebooks.push(absolute);
             } else {
@@ -183,8 +189,8 @@ fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<Path
             continue;
         }
         let counts = match notebook_format_of(&path) {
-            Some(crate::format::NotebookFormat::Percent) if inside_notebooks => true,
-            Some(crate::format::NotebookFormat::Percent | crate::format::NotebookFormat::Myst) => {
+            Some(NotebookFormat::Percent) if inside_notebooks => true,
+            Some(NotebookFormat::Percent | NotebookFormat::Myst) => {
                 std::fs::read_to_string(&path).is_ok_and(|text| looks_like_notebook(&path, &text))
             }
             _ => false,
