@@ -266,6 +266,21 @@ fn an_ordinary_python_file_outside_the_notebooks_folder_is_skipped_in_a_folder()
 }
 
 #[test]
+fn without_a_project_no_path_means_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nb.py"),
+        "# %% tags=[\"jc.stepp\"]\nx = 1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tool.py"), "print(1)\n").unwrap();
+    let output = check(dir.path(), &["--format", "json"]);
+    assert_eq!(json_rules(&output), ["unknown-kind"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 1, "tool.py is not a notebook");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = project();
     let missing = check(dir.path(), &["no/such/path.py"]);

@@ -1,6 +1,7 @@
 //! `jellycell-lsp --check [PATH...]`: lint notebooks for CI and pre-commit.
 //!
-//! No path checks the project around the current directory. A path may be a notebook or
+//! No path checks the project around the current directory (or, outside any project,
+//! the notebooks in and below it). A path may be a notebook or
 //! a folder; each is checked inside its project (found by walking up to
 //! `jellycell.toml`), and the project's other notebooks still feed the graph so names
 //! and producers resolve. Project-level rules (`layout`, `config-invalid`) run when a
@@ -113,6 +114,10 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
         let cwd =
             std::env::current_dir().map_err(|error| format!("no current directory: {error}"))?;
         let project = Project::discover(&cwd);
+        if project.config_path.is_none() {
+            // No project: check the notebooks in and below the current directory.
+            return group_by_project(&[cwd]);
+        }
         targets.insert(
             project.root.clone(),
             Target {
