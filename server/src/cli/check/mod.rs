@@ -206,9 +206,10 @@ fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<Path
     }
 }
 
+/// The target's project, with only the reported notebooks fully analysed.
 fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
     let extra = target.notebooks.clone().unwrap_or_default();
-    Workspace::load(target.project.clone(), &extra)
+    Workspace::load_reporting(target.project.clone(), &extra, target.notebooks.as_deref())
 }
 
 /// Which files of the workspace to report on.
