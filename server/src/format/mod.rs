@@ -250,6 +250,7 @@ impl Notebook {
 }
 
 pub mod ipynb;
+pub(crate) mod jupytext;
 pub mod myst;
 pub mod pep723;
 pub mod percent;

@@ -8,25 +8,14 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::format::jupytext::IGNORED_CELL_METADATA;
+
 const DEFAULT_NOTEBOOK_KEYS: &[&str] = &[
     "jupytext",
     "kernelspec",
     "kernel_info",
     "orphan",
     "tocdepth",
-];
-const IGNORED_CELL_KEYS: &[&str] = &[
-    "autoscroll",
-    "collapsed",
-    "scrolled",
-    "trusted",
-    "execution",
-    "ExecuteTime",
-    "skipline",
-    "noskipline",
-    "cell_marker",
-    "lines_to_next_cell",
-    "lines_to_end_of_cell_marker",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +178,7 @@ pub(crate) fn filter_cell_metadata(
     }
     let mut excluded: Vec<String> = exclude.list().to_vec();
     excluded.extend(
-        IGNORED_CELL_KEYS
+        IGNORED_CELL_METADATA
             .iter()
             .filter(|key| !include.list().iter().any(|included| included == *key))
             .map(|key| key.to_string()),

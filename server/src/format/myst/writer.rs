@@ -4,12 +4,13 @@
 //! metadata, options as `:key: value` lines when they fit, else a `---` YAML block). The
 //! front matter is written back verbatim unless the notebook metadata changed.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::front_matter::{default_lexer, front_matter_keys, write_front_matter};
 use super::lines::is_python_space;
 use super::metadata_filter::filter_cell_metadata;
 use super::yaml;
+use crate::format::jupytext::python_json_dumps;
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Writes `notebook` as MyST markdown.
@@ -135,7 +136,7 @@ fn cell_text(
             if !metadata.is_empty() {
                 text.push_str(&format!(
                     "+++ {}\n\n",
-                    python_json(&Value::Object(metadata))
+                    python_json_dumps(&Value::Object(metadata))
                 ));
             } else if previous_markdown {
                 text.push_str("+++\n\n");
@@ -214,88 +215,6 @@ fn options_text(metadata: &Map<String, Value>) -> String {
     } else {
         format!("---\n{dumped}---\n")
     }
-}
-
-/// Python's `json.dumps(value)`: `", "` and `": "` separators, non-ASCII escaped.
-pub(crate) fn python_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_python_json(value, &mut out);
-    out
-}
-
-fn write_python_json(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
-        Value::Number(number) => out.push_str(&python_number(number)),
-        Value::String(text) => write_python_string(text, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push_str(", ");
-                }
-                write_python_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (index, (key, item)) in map.iter().enumerate() {
-                if index > 0 {
-                    out.push_str(", ");
-                }
-                write_python_string(key, out);
-                out.push_str(": ");
-                write_python_json(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// `repr(float)`: shortest digits, exponent form below 1e-4 and from 1e16.
-fn python_number(number: &Number) -> String {
-    let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
-        return number.to_string();
-    };
-    let scientific = format!("{float:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if (-4..16).contains(&exponent) {
-        let text = float.to_string();
-        if text.contains('.') {
-            text
-        } else {
-            format!("{text}.0")
-        }
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
-    }
-}
-
-fn write_python_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e && c != '\x7f' => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -393,11 +312,11 @@ mod tests {
     #[test]
     fn python_json_matches_json_dumps() {
         assert_eq!(
-            python_json(&json!({"a": [1, 2.5, "é\n"], "b": null})),
+            python_json_dumps(&json!({"a": [1, 2.5, "é\n"], "b": null})),
             r#"{"a": [1, 2.5, "\u00e9\n"], "b": null}"#
         );
-        assert_eq!(python_json(&json!(1e16)), "1e+16");
-        assert_eq!(python_json(&json!("😀")), r#""\ud83d\ude00""#);
+        assert_eq!(python_json_dumps(&json!(1e16)), "1e+16");
+        assert_eq!(python_json_dumps(&json!("😀")), r#""\ud83d\ude00""#);
     }
 }
 

@@ -13,22 +13,8 @@ use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
 use super::yaml_header::write_header;
 use super::{JUPYTER_LANGUAGES, default_language};
+use crate::format::jupytext::IGNORED_CELL_METADATA;
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
-
-/// Cell metadata jupytext never writes in a cell header (`_IGNORE_CELL_METADATA`).
-const IGNORED_METADATA: &[&str] = &[
-    "autoscroll",
-    "collapsed",
-    "scrolled",
-    "trusted",
-    "execution",
-    "ExecuteTime",
-    "skipline",
-    "noskipline",
-    "cell_marker",
-    "lines_to_next_cell",
-    "lines_to_end_of_cell_marker",
-];
 
 /// Which cell metadata jupytext writes in a cell header (`filter_metadata`).
 enum CellMetadataFilter {
@@ -89,7 +75,7 @@ impl CellMetadataFilter {
             };
         }
         excluded.extend(
-            IGNORED_METADATA
+            IGNORED_CELL_METADATA
                 .iter()
                 .filter(|key| !additional.iter().any(|a| a == *key))
                 .map(|key| key.to_string()),
