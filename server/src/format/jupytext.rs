@@ -1,8 +1,8 @@
 //! Conventions jupytext follows in both text formats: `json.dumps` exactly as Python
-//! writes it (for metadata in `# %%` headers and `+++` lines), and the cell metadata
-//! jupytext never writes into a text notebook.
+//! writes it (for metadata in `# %%` headers and `+++` lines), the cell metadata jupytext
+//! never writes into a text notebook, and its `recursive_update` of metadata.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Cell metadata jupytext never writes in a text notebook (`_IGNORE_CELL_METADATA`).
 pub(crate) const IGNORED_CELL_METADATA: &[&str] = &[
@@ -98,6 +98,38 @@ fn dump_string(s: &str, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+/// The object under `key`, made one if it is missing or not an object.
+pub(crate) fn object_entry<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+) -> &'a mut Map<String, Value> {
+    let entry = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    match entry {
+        Value::Object(inner) => inner,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// jupytext's `recursive_update`: nested objects merge, `null` deletes, others overwrite.
+pub(crate) fn recursive_update(target: &mut Map<String, Value>, update: Map<String, Value>) {
+    for (key, value) in update {
+        match value {
+            Value::Null => {
+                target.shift_remove(&key);
+            }
+            Value::Object(inner) => recursive_update(object_entry(target, &key), inner),
+            other => {
+                target.insert(key, other);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

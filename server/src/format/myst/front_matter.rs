@@ -7,11 +7,12 @@
 //! `language_info`, and `jupytext.text_representation` records the format, as
 //! `jupytext.reads(text, "md:myst")` does. Writing: the reverse, as `jupytext.writes` does.
 
+use crate::format::jupytext::{object_entry, recursive_update};
 use serde_json::{Map, Value, json};
 
 use super::lines::Line;
 use super::metadata_filter::{filter_notebook_metadata, split_root_level};
-use super::yaml;
+use crate::format::yaml;
 
 pub(crate) const JUPYTEXT_VERSION: &str = "1.19.6";
 const MYST_FORMAT_VERSION: f64 = 0.13;
@@ -103,35 +104,6 @@ pub(crate) fn notebook_metadata(
     let raw_cell =
         (!remaining.is_empty()).then(|| format!("---\n{}---", yaml::safe_dump(&remaining)));
     (metadata, raw_cell)
-}
-
-/// The object under `key`, made one if it is missing or not an object.
-fn object_entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let entry = map
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    match entry {
-        Value::Object(inner) => inner,
-        _ => unreachable!("just made an object"),
-    }
-}
-
-/// jupytext's `recursive_update`: nested objects merge, `null` deletes, others overwrite.
-fn recursive_update(target: &mut Map<String, Value>, update: Map<String, Value>) {
-    for (key, value) in update {
-        match value {
-            Value::Null => {
-                target.shift_remove(&key);
-            }
-            Value::Object(inner) => recursive_update(object_entry(target, &key), inner),
-            other => {
-                target.insert(key, other);
-            }
-        }
-    }
 }
 
 /// The lexer jupytext writes after `{code-cell}`: `language_info.pygments_lexer`, else

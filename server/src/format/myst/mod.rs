@@ -3,11 +3,11 @@
 //! `lines` is the line table, `blocks` finds the top-level fences and `+++` breaks with
 //! tree-sitter-md, `options` reads a directive's `:key: value` / `---` YAML options and a
 //! break's JSON metadata, `front_matter` the YAML front matter and notebook metadata,
-//! `metadata_filter` jupytext's notebook/cell metadata filters, `yaml` converts and dumps
-//! YAML the way PyYAML does, `reader` builds the cells with their spans and originals,
+//! `metadata_filter` jupytext's notebook/cell metadata filters (YAML is read and dumped by
+//! the shared `format::yaml`), `reader` builds the cells with their spans and originals,
 //! `writer` writes them back (original bytes for unchanged cells, jupytext's layout for
 //! the rest). Where we deliberately differ from jupytext is listed in
-//! `tests/conformance_myst.rs`.
+//! `tests/conformance/myst.rs`.
 
 mod blocks;
 mod front_matter;
@@ -16,7 +16,6 @@ mod metadata_filter;
 mod options;
 mod reader;
 mod writer;
-mod yaml;
 
 pub use reader::read_myst;
 pub use writer::write_myst;

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::lines::{is_blank, is_python_space};
-use super::yaml;
+use crate::format::yaml;
 
 /// One content line of a fence: `text` starts at byte `offset` of the notebook text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::front_matter::{default_lexer, front_matter_keys, write_front_matter};
 use super::lines::is_python_space;
 use super::metadata_filter::filter_cell_metadata;
-use super::yaml;
 use crate::format::jupytext::python_json_dumps;
+use crate::format::yaml;
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Writes `notebook` as MyST markdown.

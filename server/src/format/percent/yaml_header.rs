@@ -3,6 +3,7 @@
 //! section is the notebook metadata. Other root-level YAML keys become a raw cell, as
 //! jupytext reads them. Also writes the header back the way jupytext does.
 
+use crate::format::jupytext::{object_entry, recursive_update};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -55,13 +56,15 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
         last = i;
         let text = line.text;
         if i == 0 && text.starts_with("#!") {
-            jupytext_entry(&mut extra).insert("executable".into(), Value::String(text[2..].into()));
+            object_entry(&mut extra, "jupytext")
+                .insert("executable".into(), Value::String(text[2..].into()));
             start = i + 1;
             continue;
         }
         if (i == 0 || (i == 1 && !ENCODING.is_match(lines[0].text))) && ENCODING.is_match(text) {
             // jupytext refuses encodings other than utf-8; we read the file anyway.
-            jupytext_entry(&mut extra).insert("encoding".into(), Value::String(text.into()));
+            object_entry(&mut extra, "jupytext")
+                .insert("encoding".into(), Value::String(text.into()));
             start = i + 1;
             continue;
         }
@@ -102,7 +105,7 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
     let mut result = Header::default();
     let mut metadata = Map::new();
     if !jupyter.is_empty() {
-        match parse_yaml(&jupyter.join("\n")) {
+        match crate::format::yaml::parse(&jupyter.join("\n")) {
             Ok(Value::Object(mut root)) => match root.remove("jupyter") {
                 Some(Value::Object(map)) => metadata = map,
                 Some(Value::Null) | None => {}
@@ -142,74 +145,6 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
     result.metadata = metadata;
     result.consumed = i + 1;
     result
-}
-
-fn jupytext_entry(map: &mut Map<String, Value>) -> &mut Map<String, Value> {
-    let entry = map
-        .entry("jupytext")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    match entry {
-        Value::Object(inner) => inner,
-        _ => unreachable!("just made an object"),
-    }
-}
-
-fn recursive_update(target: &mut Map<String, Value>, update: Map<String, Value>) {
-    for (key, value) in update {
-        match (target.get_mut(&key), value) {
-            (Some(Value::Object(existing)), Value::Object(inner)) => {
-                recursive_update(existing, inner)
-            }
-            (_, value) => {
-                target.insert(key, value);
-            }
-        }
-    }
-}
-
-/// YAML → JSON, as `yaml.safe_load` then `json.dumps` would see it.
-pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
-    Ok(yaml_to_json(value))
-}
-
-fn yaml_to_json(value: serde_yaml_ng::Value) -> Value {
-    use serde_yaml_ng::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (key, value) in map {
-                let key = match key {
-                    Y::String(s) => s,
-                    other => match yaml_to_json(other) {
-                        Value::String(s) => s,
-                        v => v.to_string(),
-                    },
-                };
-                out.insert(key, yaml_to_json(value));
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(tagged) => yaml_to_json(tagged.value),
-    }
 }
 
 /// The header jupytext writes for `metadata` (`yaml.safe_dump(..., default_flow_style=False)`
@@ -269,7 +204,7 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
 
 /// jupytext records the format it wrote in `jupytext.text_representation`.
 fn with_text_representation(mut metadata: Map<String, Value>) -> Map<String, Value> {
-    let entry = jupytext_entry(&mut metadata);
+    let entry = object_entry(&mut metadata, "jupytext");
     let mut representation = Map::new();
     representation.insert("extension".into(), Value::String(".py".into()));
     representation.insert("format_name".into(), Value::String("percent".into()));
