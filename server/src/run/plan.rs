@@ -137,6 +137,16 @@ pub fn plan_run(
             timeout: Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
         });
     }
+    // The `parameters` cell defines the defaults later cells read, so it runs whenever a
+    // cell after it runs, hit or not (a hit would leave its names undefined).
+    if let Some(parameters) = parameters_cell(workspace, file) {
+        let later_miss = cells
+            .iter()
+            .any(|cell| cell.ordinal > parameters && cell.key.is_some() && cell.hit.is_none());
+        if later_miss && let Some(cell) = cells.iter_mut().find(|cell| cell.ordinal == parameters) {
+            cell.hit = None;
+        }
+    }
     Plan {
         file,
         notebook: notebook.relative.clone(),
