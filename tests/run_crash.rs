@@ -4,6 +4,9 @@
 //! exists, and clean runs of every variant report each cell cached or ok with exactly the
 //! outputs that variant's cell prints.
 
+// The seed is printed so a failing kill pattern can be replayed.
+#![allow(clippy::print_stderr)]
+
 mod support;
 
 use std::path::Path;
@@ -127,12 +130,17 @@ fn runs_killed_while_writing_leave_a_consistent_cache() {
         std::process::id(),
         Instant::now().elapsed().as_nanos()
     );
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|time| time.as_nanos() as u64)
-        .unwrap_or(1)
+    let seed = std::env::var("JELLYCELL_CRASH_SEED")
+        .ok()
+        .and_then(|seed| seed.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|time| time.as_nanos() as u64)
+                .unwrap_or(1)
+        })
         | 1;
-    eprintln!("crash test seed {seed}");
+    eprintln!("crash test seed {seed} (replay with JELLYCELL_CRASH_SEED={seed})");
     let mut random = Random(seed);
 
     // One complete run tells how long a run takes on this machine.
