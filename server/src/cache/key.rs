@@ -319,6 +319,76 @@ mod tests {
         );
     }
 
+    fn workspace(files: &[(&str, &str)]) -> Workspace {
+        use crate::analysis::workspace::NotebookInput;
+        let root = std::path::PathBuf::from("/nonexistent-jellycell-project");
+        let project = crate::project::Project::without_config(&root);
+        let inputs = files
+            .iter()
+            .map(|(path, text)| NotebookInput {
+                path: root.join(path),
+                text: text.to_string(),
+            })
+            .collect();
+        Workspace::build(project, inputs)
+    }
+
+    fn cell(notebook: usize, ordinal: usize) -> CellRef {
+        CellRef { notebook, ordinal }
+    }
+
+    #[test]
+    fn a_cross_notebook_cycle_gives_the_same_keys_from_either_side() {
+        let files = [
+            (
+                "notebooks/a.py",
+                "# %%\nx = jc.load(\"artifacts/b.json\")\njc.save(x, \"artifacts/a.json\")\n",
+            ),
+            (
+                "notebooks/b.py",
+                "# %%\ny = jc.load(\"artifacts/a.json\")\njc.save(y, \"artifacts/b.json\")\n",
+            ),
+        ];
+        let workspace = workspace(&files);
+        assert_eq!(workspace.graph.dependencies(cell(0, 0))[0].target, cell(1, 0));
+        assert_eq!(workspace.graph.dependencies(cell(1, 0))[0].target, cell(0, 0));
+        let mut from_a = KeyContext::new(&workspace, None);
+        let a_first = (from_a.key(cell(0, 0)), from_a.key(cell(1, 0)));
+        let mut from_b = KeyContext::new(&workspace, None);
+        let b_first = (from_b.key(cell(0, 0)), from_b.key(cell(1, 0)));
+        let b_second = from_b.key(cell(1, 0));
+        assert!(a_first.0.is_some() && a_first.1.is_some());
+        assert_eq!(a_first, b_first);
+        assert_eq!(a_first.1, b_second);
+    }
+
+    #[test]
+    fn deps_setup_cells_and_parameters_reach_the_right_keys() {
+        let text = "# %% tags=[\"name=a\"]\na = 1\n\n# %% tags=[\"jc.setup\"]\nN = 1\n\n\
+                    # %% tags=[\"name=b\", \"deps=a\", \"parameters\"]\nb = a\n\n# %% tags=[\"name=c\"]\nc = 1\n";
+        let before = workspace(&[("notebooks/n.py", text)]);
+        let after = workspace(&[("notebooks/n.py", &text.replace("a = 1", "a = 2"))]);
+        let setup = workspace(&[("notebooks/n.py", &text.replace("N = 1", "N = 2"))]);
+        let keys = |workspace: &Workspace, injection: Option<Injection>| {
+            let mut context = KeyContext::new(workspace, injection);
+            [0, 1, 2, 3].map(|ordinal| context.key(cell(0, ordinal)))
+        };
+        let base = keys(&before, None);
+        assert_eq!(base[1], None, "setup cells have no key");
+        let edited = keys(&after, None);
+        assert!(edited[0] != base[0] && edited[2] != base[2] && edited[3] == base[3]);
+        let edited = keys(&setup, None);
+        assert!(edited[0] == base[0] && edited[2] != base[2] && edited[3] != base[3]);
+        let injection = Injection {
+            notebook: 0,
+            after: parameters_cell(&before, 0),
+            source: "# Parameters\nb = 2\n".into(),
+        };
+        assert_eq!(injection.after, Some(2));
+        let with = keys(&before, Some(injection));
+        assert!(with[0] == base[0] && with[2] == base[2] && with[3] != base[3]);
+    }
+
     #[test]
     fn whitespace_edits_keep_the_key_and_every_input_changes_it() {
         let base = inputs("x = 1\n");
