@@ -350,8 +350,14 @@ mod tests {
             ),
         ];
         let workspace = workspace(&files);
-        assert_eq!(workspace.graph.dependencies(cell(0, 0))[0].target, cell(1, 0));
-        assert_eq!(workspace.graph.dependencies(cell(1, 0))[0].target, cell(0, 0));
+        assert_eq!(
+            workspace.graph.dependencies(cell(0, 0))[0].target,
+            cell(1, 0)
+        );
+        assert_eq!(
+            workspace.graph.dependencies(cell(1, 0))[0].target,
+            cell(0, 0)
+        );
         let mut from_a = KeyContext::new(&workspace, None);
         let a_first = (from_a.key(cell(0, 0)), from_a.key(cell(1, 0)));
         let mut from_b = KeyContext::new(&workspace, None);

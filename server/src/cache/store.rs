@@ -93,11 +93,16 @@ impl Store {
     pub fn put_manifest(&self, manifest: &Manifest) -> io::Result<()> {
         let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
         text.push('\n');
+        let Ok(mut slot) = self.index.lock() else {
+            return write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes());
+        };
+        // Synced just before our write, so the folder's new mtime reflects only our own
+        // change: no re-scan of the folder after every cell.
+        let holding = self.index_in(&mut slot).is_some();
         write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes())?;
-        if let Ok(mut slot) = self.index.lock()
-            && let Some(index) = self.index_in(&mut slot)
-        {
+        if holding && let Some(index) = &slot.index {
             index.record(manifest);
+            slot.synced_at = modified(&self.manifests_dir);
         }
         Ok(())
     }
