@@ -103,7 +103,7 @@ fn list(args: &CommonArgs) -> Result<(), String> {
         for manifest in &manifests {
             println!(
                 "{}  {}  {}  {:?}  {} ms  {}",
-                &manifest.cache_key[..manifest.cache_key.len().min(12)],
+                manifest.cache_key.get(..12).unwrap_or(&manifest.cache_key),
                 manifest.executed_at,
                 manifest.notebook,
                 manifest.name,
