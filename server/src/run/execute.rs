@@ -178,6 +178,7 @@ fn unexecuted(cell: &PlannedCell) -> CellReport {
         cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
         duration_ms,
         error: None,
+        kernel_time: Duration::ZERO,
     }
 }
 
@@ -303,6 +304,7 @@ impl Runner<'_> {
             cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
             duration_ms: millis(result.duration),
             error: error.clone(),
+            kernel_time: result.duration,
         };
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
             let after = artifacts::snapshot(&artifacts_dir);

@@ -37,6 +37,9 @@ pub struct CellReport {
     /// Execution time; for a hit, the time recorded when it ran.
     pub duration_ms: u64,
     pub error: Option<CellError>,
+    /// The kernel's execution time at full precision (zero when not executed in this run).
+    #[serde(skip)]
+    pub kernel_time: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
