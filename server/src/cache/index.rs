@@ -15,6 +15,8 @@ use crate::cache::manifest::Manifest;
 pub enum IndexError {
     #[error("the index is held by another process")]
     Locked,
+    #[error("the index is corrupt: {0}")]
+    Corrupt(String),
     #[error("the index cannot be opened: {0}")]
     Other(String),
 }
@@ -43,10 +45,11 @@ fn cell_slot(notebook: &str, name: &str) -> Vec<u8> {
 
 impl Index {
     /// Opens (creating) the index in `dir`. A corrupt index is removed and recreated
-    /// empty; the caller rebuilds it.
+    /// empty (it is derived; manifests not yet recorded are synced in by the store). An
+    /// index locked by another process is never touched.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         match Index::try_open(dir) {
-            Err(IndexError::Other(_)) if dir.exists() => {
+            Err(IndexError::Corrupt(_)) if dir.exists() => {
                 let _ = std::fs::remove_dir_all(dir);
                 Index::try_open(dir)
             }
@@ -61,6 +64,9 @@ impl Index {
             .open()
             .map_err(|error| match &error {
                 sled::Error::Io(io) if is_lock_error(io) => IndexError::Locked,
+                sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => {
+                    IndexError::Corrupt(error.to_string())
+                }
                 _ => IndexError::Other(error.to_string()),
             })?;
         let tree = |name: &str| {

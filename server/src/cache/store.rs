@@ -156,7 +156,7 @@ impl Store {
                     slot.index = Some(index);
                     slot.synced_at = None;
                 }
-                Err(IndexError::Locked | IndexError::Other(_)) => return None,
+                Err(_) => return None,
             }
         }
         let modified = modified(&self.manifests_dir);

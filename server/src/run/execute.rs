@@ -233,7 +233,14 @@ impl Runner<'_> {
                     continue;
                 }
             }
-            if cell.kind == CellKind::Setup || !cell.executes() {
+            if cell.kind == CellKind::Setup {
+                continue;
+            }
+            if !cell.executes() {
+                // Hits and notes are reported in source order, between the cells that run.
+                let report = unexecuted(cell);
+                on_event(RunEvent::CellFinished { report: &report });
+                reports[index] = Some(report);
                 continue;
             }
             let report = self.execute_cell(cell, on_event).await;
