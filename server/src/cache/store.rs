@@ -22,6 +22,9 @@ use crate::project::Project;
 /// How long after a failed open (lock held elsewhere) the index is tried again.
 const INDEX_RETRY: Duration = Duration::from_secs(1);
 
+/// How old a folder's mtime must be before an unchanged mtime proves an unchanged folder.
+const MTIME_SETTLE: Duration = Duration::from_secs(2);
+
 /// Unreferenced blobs and temporary files younger than this are kept by `prune`: a run in
 /// another process may have written them and not yet its manifest.
 pub const GARBAGE_GRACE: Duration = Duration::from_secs(3600);
@@ -93,16 +96,13 @@ impl Store {
     pub fn put_manifest(&self, manifest: &Manifest) -> io::Result<()> {
         let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
         text.push('\n');
-        let Ok(mut slot) = self.index.lock() else {
-            return write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes());
-        };
-        // Synced just before our write, so the folder's new mtime reflects only our own
-        // change: no re-scan of the folder after every cell.
-        let holding = self.index_in(&mut slot).is_some();
         write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes())?;
-        if holding && let Some(index) = &slot.index {
+        // Recorded without a sync from the folder: writes stay cheap, and the next query
+        // syncs whatever else changed.
+        if let Ok(mut slot) = self.index.lock()
+            && let Some(index) = self.index_in(&mut slot, false)
+        {
             index.record(manifest);
-            slot.synced_at = modified(&self.manifests_dir);
         }
         Ok(())
     }
@@ -110,7 +110,7 @@ impl Store {
     /// The newest manifest key for the cell `name` of `notebook` whose file still exists.
     pub fn latest_for(&self, notebook: &str, name: &str) -> Option<String> {
         if let Ok(mut slot) = self.index.lock()
-            && let Some(index) = self.index_in(&mut slot)
+            && let Some(index) = self.index_in(&mut slot, true)
         {
             return index
                 .latest(notebook, name)
@@ -118,10 +118,7 @@ impl Store {
         }
         let mut scan = self.scan.lock().ok()?;
         let modified = modified(&self.manifests_dir);
-        if scan
-            .as_ref()
-            .is_none_or(|cache| cache.modified != modified || modified.is_none())
-        {
+        if !settled(modified) || scan.as_ref().is_none_or(|cache| cache.modified != modified) {
             let mut latest: HashMap<(String, String), (String, String)> = HashMap::new();
             for manifest in self.manifests() {
                 let slot = (manifest.notebook.clone(), manifest.name.clone());
@@ -140,9 +137,9 @@ impl Store {
             .map(|(_, key)| key.clone())
     }
 
-    /// The index, opened (or re-tried) and synced with the directory; `None` while another
-    /// process holds it.
-    fn index_in<'a>(&self, slot: &'a mut IndexSlot) -> Option<&'a Index> {
+    /// The index, opened (or re-tried) and, with `sync`, synced with the directory; `None`
+    /// while another process holds it.
+    fn index_in<'a>(&self, slot: &'a mut IndexSlot, sync: bool) -> Option<&'a Index> {
         if slot.index.is_none() {
             let due = slot
                 .last_attempt
@@ -160,7 +157,7 @@ impl Store {
             }
         }
         let modified = modified(&self.manifests_dir);
-        if modified.is_none() || modified != slot.synced_at {
+        if sync && !(settled(modified) && modified == slot.synced_at) {
             if let Some(index) = &slot.index {
                 self.sync(index);
             }
@@ -301,6 +298,13 @@ impl Store {
     }
 }
 
+/// Whether an mtime is old enough that an unchanged value proves an unchanged folder:
+/// file-system timestamps are coarse (ext4 advances them once per clock tick), so a folder
+/// changed moments ago may change again under the same mtime.
+fn settled(modified: Option<SystemTime>) -> bool {
+    modified.is_some_and(|time| time.elapsed().is_ok_and(|age| age > MTIME_SETTLE))
+}
+
 fn modified(dir: &Path) -> Option<SystemTime> {
     std::fs::metadata(dir).and_then(|meta| meta.modified()).ok()
 }
@@ -329,5 +333,76 @@ fn remove_dir(dir: &Path) -> io::Result<()> {
     match std::fs::remove_dir_all(dir) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::manifest::OutputRecord;
+
+    fn manifest(store: &Store, key: &str, name: &str, executed_at: &str) -> Manifest {
+        Manifest {
+            schema_version: 1,
+            cache_key: key.into(),
+            notebook: "notebooks/n.py".into(),
+            cell: 0,
+            cell_id: "n:0".into(),
+            cell_name: Some(name.into()),
+            name: name.into(),
+            kind: "step".into(),
+            kernel: "python3".into(),
+            key_version: "jellycell-lsp-cache-v1".into(),
+            source_hash: String::new(),
+            dep_keys: Vec::new(),
+            setup_hashes: Vec::new(),
+            env_hash: String::new(),
+            params_hash: None,
+            executed_at: executed_at.into(),
+            duration_ms: 1,
+            status: ManifestStatus::Ok,
+            outputs: vec![OutputRecord::Stream {
+                name: "stdout".into(),
+                blob: store.blobs().put(key.as_bytes()).unwrap_or_default(),
+            }],
+            artifacts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_second_store_without_the_index_still_reads_and_writes_and_the_holder_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = Store::at(dir.path().to_path_buf());
+        holder
+            .put_manifest(&manifest(&holder, "k1", "a", "2026-01-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            holder.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k1")
+        );
+
+        // sled's lock is per open file, so a second store in this process cannot take it.
+        let other = Store::at(dir.path().to_path_buf());
+        assert!(Index::open(&dir.path().join("index")).is_err());
+        assert_eq!(
+            other.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k1")
+        );
+        other
+            .put_manifest(&manifest(&other, "k2", "a", "2026-02-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            other.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k2")
+        );
+        assert!(other.is_hit("k2").is_some());
+
+        // The holder learns of the other store's manifest from the folder.
+        assert_eq!(
+            holder.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k2")
+        );
+        assert_eq!(holder.rebuild_index().ok(), Some(2));
+        assert!(matches!(other.rebuild_index(), Err(IndexError::Locked)));
     }
 }
