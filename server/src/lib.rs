@@ -7,9 +7,11 @@
 //! JSON-RPC or HTTP.
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod format;
 pub mod kernel;
 pub mod lint;
 pub mod project;
+pub mod run;
 pub mod text;
