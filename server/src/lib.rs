@@ -12,6 +12,8 @@ pub mod cli;
 pub mod format;
 pub mod kernel;
 pub mod lint;
+pub mod preview;
 pub mod project;
+pub mod render;
 pub mod run;
 pub mod text;

@@ -1,5 +1,5 @@
-//! `jellycell-lsp export NOTEBOOK --to ipynb|py|md [-o PATH|-] [--json]`: converts a
-//! notebook between formats. The source format comes from the file extension. Output
+//! `jellycell-lsp export NOTEBOOK --to ipynb|py|md|html [-o PATH|-] [--json]`: converts a
+//! notebook between formats, or renders it to one self-contained HTML page. The source format comes from the file extension. Output
 //! files are written atomically (a temporary file renamed into place), and the source
 //! is never overwritten. Exporting a text notebook to ipynb attaches the outputs cached
 //! for each cell's current key.
@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{EXIT_USAGE, ExportArgs, files::write_atomically, messages};
+use super::{EXIT_USAGE, ExportArgs, ExportFormat, files::write_atomically, messages};
 use crate::analysis::workspace::Workspace;
 use crate::cache::{Store, outputs_by_current_key};
 use crate::format::{self, NotebookFormat};
 use crate::project::Project;
+use crate::render;
 
 pub(super) fn run(args: &ExportArgs) -> i32 {
     match export(args) {
@@ -32,10 +33,23 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         .map_err(|error| format!("cannot read {}: {error}", args.notebook.display()))?;
     let mut notebook = format::read(&text, source_format);
     messages::warn_problems(&args.notebook, &text, &notebook.problems);
+    let html = args.to == ExportFormat::Html;
+    if html && source_format == NotebookFormat::Ipynb {
+        return Err(format!(
+            "{}: --to html renders text notebooks (.py, .md) with their cached outputs; \
+             convert the .ipynb first with --to py",
+            args.notebook.display()
+        ));
+    }
     if target_format == NotebookFormat::Ipynb && source_format != NotebookFormat::Ipynb {
         attach_outputs(&args.notebook, &mut notebook);
     }
-    let converted = format::write(&notebook, target_format);
+    let converted = if html {
+        render_html(&args.notebook)?
+    } else {
+        format::write(&notebook, target_format)
+    };
+    let extension = if html { "html" } else { target_format.name() };
 
     let to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if to_stdout && args.json {
@@ -44,7 +58,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let output = match &args.output {
         Some(path) if !to_stdout => path.clone(),
         Some(_) => PathBuf::from("-"),
-        None => args.notebook.with_extension(target_format.name()),
+        None => args.notebook.with_extension(extension),
     };
     if to_stdout {
         std::io::stdout()
@@ -64,7 +78,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
             "schema_version": 1,
             "source": args.notebook.display().to_string(),
             "output": output.display().to_string(),
-            "format": target_format.name(),
+            "format": extension,
         });
         println!("{report}");
     }
@@ -87,6 +101,18 @@ fn attach_outputs(path: &Path, notebook: &mut format::Notebook) {
             cell.jupyter.execution_count = execution_count.map(i64::from);
         }
     }
+}
+
+/// The notebook as one HTML page, outputs for each cell's current key, images inlined.
+fn render_html(path: &Path) -> Result<String, String> {
+    let project = Project::discover(path);
+    let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
+    let file = workspace
+        .file_index(path)
+        .ok_or_else(|| format!("{}: not a notebook", path.display()))?;
+    let store = Store::open(&workspace.project);
+    render::render_notebook(&workspace, file, &store, render::UrlScheme::SelfContained)
+        .ok_or_else(|| format!("{}: not a notebook", path.display()))
 }
 
 /// The format of a notebook file, from its extension.

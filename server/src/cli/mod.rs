@@ -2,7 +2,7 @@
 //!
 //! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
 //! `--check` lints notebooks for CI; `export` converts between notebook formats; `run`
-//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it. Commands print what people read on stderr
+//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it; `preview` serves rendered notebooks. Commands print what people read on stderr
 //! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
@@ -13,6 +13,7 @@ mod check;
 mod export;
 mod files;
 mod messages;
+mod preview;
 mod run;
 
 use std::path::PathBuf;
@@ -73,6 +74,8 @@ enum Command {
     Run(run::RunArgs),
     /// Inspect and maintain jellycell-lsp's cache (.jellycell/cache/jellycell-lsp/).
     Cache(cache::CacheArgs),
+    /// Serve notebooks with their cached outputs on 127.0.0.1, reloading on changes.
+    Preview(preview::PreviewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +101,8 @@ enum ExportFormat {
     Py,
     /// MyST markdown.
     Md,
+    /// One self-contained HTML page with the cached outputs (images inlined).
+    Html,
 }
 
 impl ExportFormat {
@@ -106,6 +111,8 @@ impl ExportFormat {
             ExportFormat::Ipynb => NotebookFormat::Ipynb,
             ExportFormat::Py => NotebookFormat::Percent,
             ExportFormat::Md => NotebookFormat::Myst,
+            // Not a notebook format: `export` renders HTML before it gets here.
+            ExportFormat::Html => NotebookFormat::Percent,
         }
     }
 }
@@ -133,6 +140,7 @@ pub fn main() -> i32 {
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Cache(args)) => cache::run(&args),
+        Some(Command::Preview(args)) => preview::run(&args),
         None => {
             messages::error(
                 "the language server is not part of this build yet; use `jellycell-lsp export` \

@@ -1,0 +1,149 @@
+//! The index page (notebooks with their status counts, and the most recent runs) and
+//! the `/api/state.json` document that carries the same facts for machines.
+
+use serde_json::{Value, json};
+
+use super::cell::duration;
+use super::page::head;
+use super::{UrlScheme, escape, escape_into, notebook_url};
+use crate::analysis::workspace::Workspace;
+use crate::cache::{CellStatus, Manifest, ManifestStatus, Store, cell_statuses};
+
+/// How many runs the index and the state document list.
+const RECENT_RUNS: usize = 30;
+
+/// One notebook's line on the index: relative path, cell count, status counts.
+type NotebookRow = (String, usize, Vec<(CellStatus, usize)>);
+
+fn notebook_rows(workspace: &Workspace, store: &Store) -> Vec<NotebookRow> {
+    workspace
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| {
+            let states = cell_statuses(workspace, index, store);
+            let counts = [
+                CellStatus::Cached,
+                CellStatus::Stale,
+                CellStatus::New,
+                CellStatus::Error,
+            ]
+            .into_iter()
+            .map(|status| {
+                (
+                    status,
+                    states.iter().filter(|state| state.status == status).count(),
+                )
+            })
+            .collect();
+            (file.relative.clone(), file.notebook.cells.len(), counts)
+        })
+        .collect()
+}
+
+fn recent_runs(store: &Store) -> Vec<Manifest> {
+    let mut manifests = store.manifests();
+    manifests.sort_by(|a, b| b.executed_at.cmp(&a.executed_at));
+    manifests.truncate(RECENT_RUNS);
+    manifests
+}
+
+/// The project index page.
+pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> String {
+    let mut page = head(workspace.project.name(), scheme, "");
+    page.push_str(
+        "<body data-jc-page=\"index\"><div class=\"jc-layout\"><nav class=\"jc-sidebar\">",
+    );
+    page.push_str(&format!(
+        "<div class=\"jc-brand\">jellycell<span>{}</span></div><h2>Notebooks</h2><ul class=\"jc-notebooks\">",
+        escape(workspace.project.name())
+    ));
+    let rows = notebook_rows(workspace, store);
+    for (relative, _, _) in &rows {
+        page.push_str(&format!(
+            "<li><a href=\"{}\">{}</a></li>",
+            escape(&notebook_url(relative)),
+            escape(relative)
+        ));
+    }
+    page.push_str(
+        "</ul></nav><main class=\"jc-main jc-index\"><header class=\"jc-page-header\"><h1>",
+    );
+    escape_into(&mut page, workspace.project.name());
+    page.push_str("</h1><p class=\"jc-summary\">");
+    escape_into(&mut page, &workspace.project.root.display().to_string());
+    page.push_str(
+        "</p></header><h2>Notebooks</h2><table><thead><tr><th>Notebook</th><th>Cells</th>\
+                   <th>Cached</th><th>Stale</th><th>New</th><th>Errors</th></tr></thead><tbody>",
+    );
+    for (relative, cells, counts) in &rows {
+        page.push_str(&format!(
+            "<tr><td><a href=\"{}\">{}</a></td><td>{cells}</td>",
+            escape(&notebook_url(relative)),
+            escape(relative)
+        ));
+        for (_, count) in counts {
+            page.push_str(&format!("<td>{count}</td>"));
+        }
+        page.push_str("</tr>");
+    }
+    page.push_str("</tbody></table><h2>Recent runs</h2><table><thead><tr><th>When (UTC)</th>\
+                   <th>Notebook</th><th>Cell</th><th>Status</th><th>Duration</th></tr></thead><tbody>");
+    for manifest in recent_runs(store) {
+        let status = match manifest.status {
+            ManifestStatus::Ok => "cached",
+            ManifestStatus::Error => "error",
+        };
+        page.push_str(&format!(
+            "<tr><td>{}</td><td><a href=\"{}\">{}</a></td><td><code>{}</code></td>\
+             <td><span class=\"jc-badge jc-status jc-status-{status}\">{}</span></td><td>{}</td></tr>",
+            escape(manifest.executed_at.get(..19).unwrap_or(&manifest.executed_at)),
+            escape(&notebook_url(&manifest.notebook)),
+            escape(&manifest.notebook),
+            escape(&manifest.name),
+            if status == "cached" { "ok" } else { "error" },
+            duration(manifest.duration_ms)
+        ));
+    }
+    page.push_str("</tbody></table></main></div></body></html>\n");
+    page
+}
+
+/// `/api/state.json`: `{schema_version, project, root, notebooks[], recent_runs[]}`.
+pub fn state_json(workspace: &Workspace, store: &Store) -> Value {
+    let notebooks: Vec<Value> = notebook_rows(workspace, store)
+        .into_iter()
+        .map(|(relative, cells, counts)| {
+            let mut statuses = serde_json::Map::new();
+            for (status, count) in counts {
+                statuses.insert(status.as_str().to_string(), json!(count));
+            }
+            json!({
+                "path": relative,
+                "url": notebook_url(&relative),
+                "cells": cells,
+                "statuses": statuses,
+            })
+        })
+        .collect();
+    let runs: Vec<Value> = recent_runs(store)
+        .into_iter()
+        .map(|manifest| {
+            json!({
+                "notebook": manifest.notebook,
+                "cell": manifest.name,
+                "key": manifest.cache_key,
+                "status": manifest.status,
+                "executed_at": manifest.executed_at,
+                "duration_ms": manifest.duration_ms,
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": 1,
+        "project": workspace.project.name(),
+        "root": workspace.project.root.display().to_string(),
+        "notebooks": notebooks,
+        "recent_runs": runs,
+    })
+}

@@ -1,0 +1,152 @@
+//! A notebook page: the document head (CSS inline, the live-reload script when served),
+//! a sidebar with the outline and the other notebooks, and the cells in order.
+
+use super::assets;
+use super::cell::{CellContext, render_cell};
+use super::highlight::Highlighter;
+use super::{UrlScheme, escape, escape_into, notebook_url};
+use crate::analysis::workspace::Workspace;
+use crate::cache::{CellStatus, Store, cell_statuses};
+use crate::format::CellType;
+
+/// The page of notebook `file` of `workspace`, with the outputs `store` holds for each
+/// cell's current key; `None` when there is no such file.
+pub fn render_notebook(
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+    scheme: UrlScheme,
+) -> Option<String> {
+    let notebook = workspace.files.get(file)?;
+    let states = cell_statuses(workspace, file, store);
+    let mut context = CellContext {
+        workspace,
+        file,
+        store,
+        scheme,
+        highlighter: Highlighter::default(),
+    };
+    let mut body = String::with_capacity(notebook.text.len() * 3);
+    let mut outline = String::new();
+    let mut state_index = 0;
+    for (ordinal, cell) in notebook.notebook.cells.iter().enumerate() {
+        let state = if cell.cell_type == CellType::Code {
+            let found = states
+                .get(state_index)
+                .filter(|state| state.ordinal == ordinal);
+            state_index += usize::from(found.is_some());
+            found
+        } else {
+            None
+        };
+        let rendered = render_cell(&mut context, ordinal, cell, state);
+        for heading in &rendered.headings {
+            outline.push_str(&format!(
+                "<li class=\"jc-outline-h{}\"><a href=\"#{}\">",
+                heading.level,
+                escape(&heading.id)
+            ));
+            escape_into(&mut outline, &heading.text);
+            outline.push_str("</a></li>");
+        }
+        if let Some(state) = state
+            && cell.spec.name.is_some()
+        {
+            outline.push_str(&format!(
+                "<li class=\"jc-outline-cell\"><a href=\"#cell-{ordinal}\"><span class=\"jc-dot jc-status-{}\"></span>",
+                state.status.as_str()
+            ));
+            escape_into(&mut outline, &state.name);
+            outline.push_str("</a></li>");
+        }
+        body.push_str(&rendered.html);
+    }
+
+    let count = |status: CellStatus| states.iter().filter(|state| state.status == status).count();
+    let summary = format!(
+        "{} cells · {} cached · {} stale · {} new · {} errors",
+        notebook.notebook.cells.len(),
+        count(CellStatus::Cached),
+        count(CellStatus::Stale),
+        count(CellStatus::New),
+        count(CellStatus::Error)
+    );
+
+    let mut siblings = String::new();
+    if scheme == UrlScheme::Served {
+        for (index, other) in workspace.files.iter().enumerate() {
+            let current = if index == file {
+                " class=\"jc-current\""
+            } else {
+                ""
+            };
+            siblings.push_str(&format!(
+                "<li{current}><a href=\"{}\">{}</a></li>",
+                escape(&notebook_url(&other.relative)),
+                escape(&other.relative)
+            ));
+        }
+    }
+
+    let mut page = String::with_capacity(body.len() + outline.len() + 8192);
+    page.push_str(&head(
+        &notebook.relative,
+        scheme,
+        &format!(
+            "<meta name=\"jellycell:notebook\" content=\"{}\">",
+            escape(&notebook.relative)
+        ),
+    ));
+    page.push_str(
+        "<body data-jc-page=\"notebook\"><div class=\"jc-layout\"><nav class=\"jc-sidebar\">",
+    );
+    page.push_str(&format!(
+        "<div class=\"jc-brand\">{}<span>{}</span></div>",
+        if scheme == UrlScheme::Served {
+            "<a href=\"/\">jellycell</a>"
+        } else {
+            "jellycell"
+        },
+        escape(workspace.project.name())
+    ));
+    if !outline.is_empty() {
+        page.push_str("<h2>Outline</h2><ul class=\"jc-outline\">");
+        page.push_str(&outline);
+        page.push_str("</ul>");
+    }
+    if !siblings.is_empty() {
+        page.push_str("<h2>Notebooks</h2><ul class=\"jc-notebooks\">");
+        page.push_str(&siblings);
+        page.push_str("</ul>");
+    }
+    page.push_str("</nav><main class=\"jc-main\"><header class=\"jc-page-header\"><h1>");
+    escape_into(&mut page, &notebook.relative);
+    page.push_str("</h1><p class=\"jc-summary\">");
+    escape_into(&mut page, &summary);
+    page.push_str("</p></header>\n");
+    page.push_str(&body);
+    page.push_str("</main></div></body></html>\n");
+    Some(page)
+}
+
+/// `<!doctype html>` through `<head>…</head>`.
+pub fn head(title: &str, scheme: UrlScheme, extra: &str) -> String {
+    let mut head = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+    );
+    escape_into(&mut head, title);
+    head.push_str("</title>");
+    head.push_str(extra);
+    head.push_str("<style>");
+    head.push_str(assets::STYLE);
+    head.push_str("</style>");
+    if scheme == UrlScheme::Served {
+        head.push_str(&format!(
+            "<script src=\"{}\" defer></script>",
+            assets::LIVE_SCRIPT_PATH
+        ));
+    }
+    head.push_str("</head>");
+    head
+}
