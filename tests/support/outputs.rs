@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use jellycell_lsp::analysis::workspace::Workspace;
+use jellycell_lsp::analysis::workspace::{NotebookFile, Workspace};
 use jellycell_lsp::cache::manifest::{MANIFEST_SCHEMA_VERSION, utc_now};
-use jellycell_lsp::cache::{Manifest, ManifestStatus, OutputRecord, Store, cell_statuses};
+use jellycell_lsp::cache::{
+    CellState, Manifest, ManifestStatus, OutputRecord, Store, cell_statuses,
+};
 use jellycell_lsp::project::Project;
 use serde_json::{Map, Value};
 
@@ -44,7 +46,18 @@ pub fn cache_outputs_in(
         .into_iter()
         .find(|state| state.ordinal == ordinal)
         .expect("a code cell at that ordinal");
-    let key = state.key.expect("a keyed cell");
+    cache_outputs_for(&workspace.files[file], &state, store, outputs)
+}
+
+/// [`cache_outputs`] for a cell whose status (and key) is already computed.
+pub fn cache_outputs_for(
+    notebook: &NotebookFile,
+    state: &CellState,
+    store: &Store,
+    outputs: Vec<Output>,
+) -> String {
+    let ordinal = state.ordinal;
+    let key = state.key.clone().expect("a keyed cell");
     let mut records = Vec::new();
     let mut failed = false;
     for output in outputs {
@@ -76,7 +89,6 @@ pub fn cache_outputs_in(
             }
         });
     }
-    let notebook = &workspace.files[file];
     let manifest = Manifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
         cache_key: key.clone(),
