@@ -466,6 +466,11 @@ fn an_event_arrives_after_a_file_edit() {
     std::fs::write(&path, format!("{NOTEBOOK}\n# %%\nedited = True\n")).expect("edit");
     let event = events.next_reload();
     assert_eq!(event["path"], "notebooks/analysis.py");
+    let page = preview.get("/nb/notebooks/analysis.py").text();
+    assert!(
+        page.contains("edited"),
+        "the page after the event shows the edit: {page}"
+    );
 }
 
 #[test]

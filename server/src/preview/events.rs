@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -30,12 +30,15 @@ pub const ALL: &str = "*";
 #[derive(Clone)]
 pub struct EventHub {
     sender: broadcast::Sender<String>,
+    /// Bumped on every event: what the preview's workspace snapshot is checked against.
+    generation: Arc<AtomicU64>,
 }
 
 impl Default for EventHub {
     fn default() -> Self {
         EventHub {
             sender: broadcast::channel(64).0,
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -43,8 +46,14 @@ impl Default for EventHub {
 impl EventHub {
     /// Announces that `path` (project-relative, or [`ALL`]) changed.
     pub fn send(&self, path: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         // No receiver is not an error: nobody has a page open.
         let _ = self.sender.send(path.to_string());
+    }
+
+    /// How many events have been sent: changes when anything changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<String> {

@@ -13,7 +13,7 @@ pub mod server;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use server::{PreviewError, PreviewHandle, PreviewOptions, start};
 
@@ -29,6 +29,8 @@ pub struct PreviewState {
     pub hub: EventHub,
     /// Editor buffers by absolute path: rendered instead of the file while present.
     buffers: Mutex<HashMap<PathBuf, String>>,
+    /// The last workspace built, with the event generation it was built at.
+    snapshot: Mutex<Option<(u64, Arc<Workspace>)>>,
 }
 
 impl PreviewState {
@@ -38,6 +40,7 @@ impl PreviewState {
             store,
             hub,
             buffers: Mutex::new(HashMap::new()),
+            snapshot: Mutex::new(None),
         }
     }
 
@@ -55,8 +58,25 @@ impl PreviewState {
     }
 
     /// The project's notebooks as they are now: buffers where the editor has them, files
-    /// otherwise.
-    pub fn workspace(&self) -> Workspace {
+    /// otherwise. Re-read only after a change event (file, cache, config or buffer), so
+    /// requests between changes skip parsing; a file written less than one watcher tick
+    /// ago may still show its old text, and its reload event follows.
+    pub fn workspace(&self) -> Arc<Workspace> {
+        let generation = self.hub.generation();
+        if let Ok(snapshot) = self.snapshot.lock()
+            && let Some((built_at, workspace)) = snapshot.as_ref()
+            && *built_at == generation
+        {
+            return workspace.clone();
+        }
+        let workspace = Arc::new(self.read_workspace());
+        if let Ok(mut snapshot) = self.snapshot.lock() {
+            *snapshot = Some((generation, workspace.clone()));
+        }
+        workspace
+    }
+
+    fn read_workspace(&self) -> Workspace {
         let buffers = self
             .buffers
             .lock()
