@@ -89,7 +89,14 @@ pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> 
     }
     page.push_str("</tbody></table><h2>Recent runs</h2><table><thead><tr><th>When (UTC)</th>\
                    <th>Notebook</th><th>Cell</th><th>Status</th><th>Duration</th></tr></thead><tbody>");
-    for manifest in recent_runs(store) {
+    let runs = recent_runs(store);
+    if runs.is_empty() {
+        page.push_str(
+            "<tr><td colspan=\"5\" class=\"jc-empty\">No runs cached yet: \
+             <code>jellycell-lsp run notebooks/&lt;name&gt;.py</code> fills the cache.</td></tr>",
+        );
+    }
+    for manifest in runs {
         let status = match manifest.status {
             ManifestStatus::Ok => "cached",
             ManifestStatus::Error => "error",

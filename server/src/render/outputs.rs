@@ -184,3 +184,100 @@ fn missing_blob(blob: &str) -> String {
         escape(blob)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Map, Value, json};
+
+    use super::render_output;
+    use crate::cache::OutputRecord;
+    use crate::cache::blobs::BlobStore;
+    use crate::render::UrlScheme;
+
+    fn display(blobs: &BlobStore, bundle: &[(&str, Value)]) -> OutputRecord {
+        let mut data = BTreeMap::new();
+        for (mime, value) in bundle {
+            data.insert(mime.to_string(), blobs.put_mime(mime, value).expect("blob"));
+        }
+        OutputRecord::DisplayData {
+            data,
+            metadata: Map::new(),
+        }
+    }
+
+    #[test]
+    fn svg_is_an_image_never_inline_markup() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = BlobStore::new(dir.path().to_path_buf());
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+        let output = display(&blobs, &[("image/svg+xml", json!(svg))]);
+        let served = render_output(&output, &blobs, UrlScheme::Served, "");
+        assert!(
+            served.contains("<img src=\"/blob/") && served.contains(".svg\""),
+            "{served}"
+        );
+        assert!(!served.contains("<svg"), "{served}");
+        let inlined = render_output(&output, &blobs, UrlScheme::SelfContained, "");
+        assert!(
+            inlined.contains("src=\"data:image/svg+xml;base64,"),
+            "{inlined}"
+        );
+        assert!(!inlined.contains("<svg"), "{inlined}");
+    }
+
+    #[test]
+    fn a_bundle_shows_only_its_richest_type() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = BlobStore::new(dir.path().to_path_buf());
+        let output = display(
+            &blobs,
+            &[
+                ("text/html", json!("<b>\"bold\"</b>")),
+                ("text/plain", json!("PLAIN")),
+            ],
+        );
+        let html = render_output(&output, &blobs, UrlScheme::Served, "");
+        assert!(!html.contains("PLAIN"), "{html}");
+        assert!(html.contains("srcdoc=\""), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;&quot;bold&quot;&lt;/b&gt;"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn json_is_pretty_printed_and_escaped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = BlobStore::new(dir.path().to_path_buf());
+        let output = display(&blobs, &[("application/json", json!({"a": [1, "<x>"]}))]);
+        let html = render_output(&output, &blobs, UrlScheme::Served, "");
+        assert!(
+            html.contains("{\n  &quot;a&quot;: [\n    1,\n    &quot;&lt;x&gt;&quot;"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn errors_keep_colours_and_plain_text_is_escaped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = BlobStore::new(dir.path().to_path_buf());
+        let error = OutputRecord::Error {
+            ename: "ValueError".into(),
+            evalue: "bad".into(),
+            traceback: vec!["\u{1b}[0;31mValueError\u{1b}[0m: <bad>".into()],
+        };
+        let html = render_output(&error, &blobs, UrlScheme::Served, "");
+        assert!(
+            html.contains("<span class=\"ansi-red\">ValueError</span>: &lt;bad&gt;"),
+            "{html}"
+        );
+        let stream = OutputRecord::Stream {
+            name: "stdout".into(),
+            blob: blobs.put(b"<script>x</script>").expect("blob"),
+        };
+        let html = render_output(&stream, &blobs, UrlScheme::Served, "");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+}
