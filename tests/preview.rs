@@ -254,8 +254,11 @@ fn notebook_page_shows_cells_with_their_cached_outputs() {
         page.contains(&format!("src=\"/blob/{}.png\"", preview.png_hash)),
         "image by hash: {page}"
     );
-    assert!(page.contains("jc-status-cached"), "{page}");
-    assert!(page.contains("jc-status-new"), "the un-run cell: {page}");
+    assert!(page.contains("jc-status jc-status-cached\""), "{page}");
+    assert!(
+        page.contains("jc-status jc-status-new\""),
+        "the un-run cell: {page}"
+    );
     assert!(
         page.contains("<a href=\"#cell-1\"><code>raw</code></a>"),
         "deps link: {page}"
@@ -583,4 +586,67 @@ fn export_to_html_writes_one_self_contained_file() {
     assert!(!page.contains("<script"), "no scripts in a standalone file");
     assert!(page.contains("<table>"));
     assert!(page.contains("hello from the cache"));
+}
+
+#[test]
+fn a_real_kernel_run_reloads_the_page_with_its_outputs() {
+    let project = support::project::TestProject::new(&[(
+        "notebooks/live.py",
+        "# %% [markdown]\n# | k | v |\n# |---|---|\n# | a | 1 |\n\n\
+         # %% tags=[\"jc.step\", \"name=greet\"]\nprint('hello from a kernel')\n\n\
+         # %% tags=[\"jc.table\", \"name=shown\", \"deps=greet\"]\n\
+         from IPython.display import HTML, display\n\
+         display(HTML('<table><tr><td>kernel cell</td></tr></table><script>parent.x = 1</script>'))\n",
+    )]);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let handle = runtime
+        .block_on(start(
+            Project::discover(project.root()),
+            PreviewOptions::default(),
+        ))
+        .expect("preview starts");
+    let host = handle.address().to_string();
+    let before = request(
+        handle.address(),
+        "/nb/notebooks/live.py",
+        &[("Host", &host)],
+    )
+    .text();
+    assert!(before.contains("jc-status jc-status-new\""), "{before}");
+    assert!(!before.contains("hello from a kernel\n</pre>"), "{before}");
+
+    let mut events = EventStream::open(handle.address());
+    let (code, report) = project.run("notebooks/live.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(events.next_reload()["path"], "*");
+
+    let after = request(
+        handle.address(),
+        "/nb/notebooks/live.py",
+        &[("Host", &host)],
+    )
+    .text();
+    assert!(after.contains("hello from a kernel\n</pre>"), "{after}");
+    assert!(after.contains("<iframe sandbox"), "{after}");
+    assert!(after.contains("&lt;script&gt;parent.x = 1"), "{after}");
+    assert!(!after.contains("<script>parent"), "{after}");
+    assert!(!after.contains("jc-status jc-status-new\""), "{after}");
+    runtime.block_on(handle.shutdown());
+}
+
+#[test]
+fn no_route_accepts_writes() {
+    let preview = Preview::new();
+    for method in ["POST", "PUT", "DELETE"] {
+        let mut stream = TcpStream::connect(preview.address()).expect("connect");
+        write!(
+            stream,
+            "{method} /nb/notebooks/analysis.py HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            preview.address()
+        )
+        .expect("send");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("read");
+        assert!(reply.starts_with("HTTP/1.1 405"), "{method}: {reply}");
+    }
 }

@@ -14,6 +14,9 @@ use super::{PreviewState, routes};
 use crate::cache::Store;
 use crate::project::Project;
 
+/// How long [`PreviewHandle::shutdown`] lets requests in flight finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Where to listen.
 #[derive(Debug, Clone, Default)]
 pub struct PreviewOptions {
@@ -34,8 +37,8 @@ pub enum PreviewError {
     },
 }
 
-/// A running preview server. Dropping it stops the watcher; [`PreviewHandle::shutdown`]
-/// also stops the server.
+/// A running preview server. Dropping it stops the watcher and the server at once;
+/// [`PreviewHandle::shutdown`] first lets requests in flight finish.
 pub struct PreviewHandle {
     address: SocketAddr,
     state: Arc<PreviewState>,
@@ -134,8 +137,15 @@ impl PreviewHandle {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
+        if let Some(mut server) = self.server.take() {
+            // Graceful shutdown waits for open connections, and an `/events` stream never
+            // ends by itself: give requests in flight a moment, then stop the rest.
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+                .await
+                .is_err()
+            {
+                server.abort();
+            }
         }
     }
 
@@ -152,6 +162,10 @@ impl Drop for PreviewHandle {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
+        }
+        // Open `/events` streams would keep a gracefully stopping server alive.
+        if let Some(server) = self.server.take() {
+            server.abort();
         }
     }
 }
