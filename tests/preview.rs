@@ -650,3 +650,46 @@ fn no_route_accepts_writes() {
         assert!(reply.starts_with("HTTP/1.1 405"), "{method}: {reply}");
     }
 }
+
+#[test]
+fn a_myst_notebook_renders_with_its_outputs() {
+    let preview = Preview::new();
+    let myst = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n\
+                # Story\n\nA *MyST* notebook.\n\n```{code-cell} ipython3\n:tags: [jc.step, name=told]\nprint('told')\n```\n";
+    std::fs::write(preview.root().join("notebooks/story.md"), myst).expect("write");
+    let project = Project::discover(preview.root());
+    let (workspace, _) = jellycell_lsp::analysis::workspace::Workspace::load(project, &[]);
+    let file = workspace
+        .files
+        .iter()
+        .position(|file| file.relative == "notebooks/story.md")
+        .expect("the MyST notebook is discovered");
+    let ordinal = workspace.files[file]
+        .notebook
+        .cells
+        .iter()
+        .position(|cell| cell.cell_type == jellycell_lsp::format::CellType::Code)
+        .expect("a code cell");
+    cache_outputs(
+        preview.root(),
+        "notebooks/story.md",
+        ordinal,
+        vec![Output::Stream("stdout", "told\n".into())],
+    );
+    // Files written in the last watcher tick may not be picked up yet: wait for the event.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut page = String::new();
+    while Instant::now() < deadline {
+        page = preview.get("/nb/notebooks/story.md").text();
+        if page.contains("told\n</pre>") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(page.contains("<h1 id=\"c0-story\">Story</h1>"), "{page}");
+    assert!(
+        page.contains("<span class=\"jc-cell-name\">told</span>"),
+        "{page}"
+    );
+    assert!(page.contains("told\n</pre>"), "{page}");
+}
