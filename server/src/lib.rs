@@ -11,5 +11,6 @@ pub mod cli;
 pub mod format;
 pub mod kernel;
 pub mod lint;
+pub mod lsp;
 pub mod project;
 pub mod text;

@@ -6,7 +6,9 @@
 //! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
 //! notebooks, plus any file named explicitly.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell};
@@ -51,6 +53,57 @@ impl NotebookFile {
         }
     }
 
+    /// Reads `text` as [`NotebookFile::new`] does, but takes the analysis of every code
+    /// cell whose source (and the import aliases in scope before it) did not change from
+    /// `previous`, so an edit re-analyses only the cells it touched.
+    pub fn reusing(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        previous: &NotebookFile,
+    ) -> Self {
+        let notebook = format::read(&text, format);
+        let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
+        let mut aliases = Aliases::new();
+        for (cell, analysis) in previous.notebook.cells.iter().zip(&previous.analyses) {
+            if let Some(analysis) = analysis {
+                earlier
+                    .entry(cell.source.as_str())
+                    .or_default()
+                    .push((aliases.clone(), analysis));
+                aliases.extend(&analysis.aliases_defined);
+            }
+        }
+        let mut aliases = Aliases::new();
+        let analyses = notebook
+            .cells
+            .iter()
+            .map(|cell| {
+                (cell.cell_type == CellType::Code).then(|| {
+                    let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
+                        candidates
+                            .iter()
+                            .find(|(before, _)| *before == aliases)
+                            .map(|(_, analysis)| (*analysis).clone())
+                    });
+                    let analysis = reused.unwrap_or_else(|| analyze_cell(&cell.source, &aliases));
+                    aliases.extend(&analysis.aliases_defined);
+                    analysis
+                })
+            })
+            .collect();
+        let relative = relative_name(project, &path);
+        NotebookFile {
+            path,
+            relative,
+            format,
+            text,
+            notebook,
+            analyses,
+        }
+    }
+
     /// The file stem used in auto names (`prep` for `notebooks/prep.py`).
     pub fn stem(&self) -> &str {
         self.path
@@ -71,7 +124,9 @@ pub struct LoadError {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub project: Project,
-    pub files: Vec<NotebookFile>,
+    /// Shared, so that a workspace rebuilt after an edit to one notebook shares the
+    /// others with the previous one.
+    pub files: Vec<Arc<NotebookFile>>,
     pub graph: ProjectGraph,
 }
 
@@ -90,7 +145,12 @@ impl Workspace {
 
     /// A workspace over analysed files; builds the graph.
     pub fn from_files(project: Project, files: Vec<NotebookFile>) -> Workspace {
-        let graph = ProjectGraph::build(files.iter().map(facts).collect());
+        Workspace::from_shared_files(project, files.into_iter().map(Arc::new).collect())
+    }
+
+    /// A workspace over analysed files that other workspaces may share; builds the graph.
+    pub fn from_shared_files(project: Project, files: Vec<Arc<NotebookFile>>) -> Workspace {
+        let graph = ProjectGraph::build(files.iter().map(|file| facts(file)).collect());
         Workspace {
             project,
             files,

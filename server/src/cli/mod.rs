@@ -88,12 +88,6 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Some(Command::Export(args)) => export::run(&args),
-        None => {
-            messages::error(
-                "the language server is not part of this build yet; use `jellycell-lsp export` \
-                 (see `jellycell-lsp --help`)",
-            );
-            EXIT_USAGE
-        }
+        None => crate::lsp::run_stdio(),
     }
 }
