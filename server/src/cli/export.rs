@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{EXIT_USAGE, ExportArgs, messages};
+use super::{EXIT_USAGE, ExportArgs, files::write_atomically, messages};
 use crate::format::{self, NotebookFormat};
 
 pub(super) fn run(args: &ExportArgs) -> i32 {
@@ -82,26 +82,4 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it into place, so a
-/// reader never sees half a file and a failure leaves the old file intact.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path));
-    result.map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot write {}: {error}", path.display())
-    })
 }

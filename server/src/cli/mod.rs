@@ -1,13 +1,15 @@
 //! The headless CLI: argument parsing (clap) and dispatch to one file per command.
 //!
 //! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
-//! `export` converts between notebook formats. Commands print what people read on stderr
+//! `--check` lints notebooks for CI; `export` converts between notebook formats. Commands print what people read on stderr
 //! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod check;
 mod export;
+mod files;
 mod messages;
 
 use std::path::PathBuf;
@@ -30,6 +32,31 @@ struct Cli {
     /// Speak the Language Server Protocol on stdin/stdout (the default with no command).
     #[arg(long)]
     stdio: bool,
+
+    /// Lint notebooks (files or folders; default: the project around the current
+    /// directory) and exit 1 if an error-severity finding remains.
+    #[arg(long)]
+    check: bool,
+
+    /// With --check: the notebooks or folders to check.
+    #[arg(requires = "check", value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// With --check: how to print findings.
+    #[arg(long, value_enum, default_value_t, requires = "check")]
+    format: check::OutputFormat,
+
+    /// With --check: apply safe fixes, then report what remains.
+    #[arg(long, requires = "check")]
+    fix: bool,
+
+    /// With --check: run only these rules (comma-separated ids; replaces `[lint] select`).
+    #[arg(long, value_delimiter = ',', requires = "check", value_name = "RULE")]
+    select: Option<Vec<String>>,
+
+    /// With --check: never run these rules (comma-separated ids; adds to `[lint] ignore`).
+    #[arg(long, value_delimiter = ',', requires = "check", value_name = "RULE")]
+    ignore: Vec<String>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -86,6 +113,15 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if cli.check {
+        return check::run(&check::CheckOptions {
+            paths: cli.paths,
+            format: cli.format,
+            fix: cli.fix,
+            select: cli.select,
+            ignore: cli.ignore,
+        });
+    }
     match cli.command {
         Some(Command::Export(args)) => export::run(&args),
         None => crate::lsp::run_stdio(),

@@ -22,6 +22,9 @@ pub fn check_file(
         findings.extend(rules::artifact_paths::findings(file, &artifacts));
     }
     findings.extend(rules::graph::findings(workspace, file_index));
+    if settings.severity_of("paired-out-of-sync").is_some() {
+        findings.extend(rules::paired::findings(file));
+    }
     if settings.enforce_declared_deps {
         findings.extend(rules::declared_deps::findings(workspace, file_index));
     }

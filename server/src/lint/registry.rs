@@ -36,6 +36,13 @@ use Severity::{Error, Warning};
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
     rule(
+        "bad-tag",
+        Error,
+        false,
+        false,
+        "a tag nbformat rejects: empty, not a string, or with a comma",
+    ),
+    rule(
         "bad-timeout",
         Error,
         false,

@@ -1,0 +1,162 @@
+//! Benchmark (figures, not pass/fail): `jellycell-lsp --check` over a generated project of
+//! 200 notebooks × 50 cells, beside Python `jellycell --json lint` on the same project in
+//! the same run, and `--check` on one notebook.
+//!
+//! Run: `cargo bench --bench check_project`. Python jellycell is taken from
+//! `JELLYCELL_BENCH_JELLYCELL`, else `target/jellycell-py/bin/jellycell`
+//! (`python3 -m venv target/jellycell-py && target/jellycell-py/bin/pip install jellycell==1.4.0`);
+//! without it only our figures are printed.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const NOTEBOOKS: usize = 200;
+const CELLS: usize = 50;
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    generate_project(root);
+    let ours = env!("CARGO_BIN_EXE_jellycell-lsp");
+    let one = root.join("notebooks/nb000.py");
+
+    let project_times = time_runs(5, || {
+        run(Command::new(ours)
+            .args(["--check", "--format", "json"])
+            .current_dir(root))
+    });
+    let one_times = time_runs(20, || {
+        run(Command::new(ours)
+            .args(["--check", "--format", "json"])
+            .arg(&one)
+            .current_dir(root))
+    });
+    let lines: usize = std::fs::read_dir(root.join("notebooks"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+                .map(|text| text.lines().count())
+                .sum()
+        })
+        .unwrap_or(0);
+
+    println!(
+        "Project: {NOTEBOOKS} notebooks × {CELLS} cells ({lines} lines), machine: {} cores",
+        cores()
+    );
+    println!();
+    println!("| command | runs | median | min |");
+    println!("|---|---|---|---|");
+    row("jellycell-lsp --check (whole project)", &project_times);
+    row(
+        "jellycell-lsp --check notebooks/nb000.py (one notebook)",
+        &one_times,
+    );
+    match jellycell() {
+        Some(jellycell) => {
+            let theirs = time_runs(3, || {
+                run(Command::new(&jellycell)
+                    .args(["--json", "lint"])
+                    .current_dir(root))
+            });
+            row("jellycell --json lint (1.4.0, whole project)", &theirs);
+            println!();
+            println!(
+                "Whole project: jellycell-lsp is {:.0}× faster (median wall time).",
+                median(&theirs).as_secs_f64() / median(&project_times).as_secs_f64()
+            );
+        }
+        None => println!("\n(jellycell not found: set JELLYCELL_BENCH_JELLYCELL to compare)"),
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |count| count.get())
+}
+
+fn jellycell() -> Option<PathBuf> {
+    let candidate = std::env::var_os("JELLYCELL_BENCH_JELLYCELL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/jellycell-py/bin/jellycell")
+        });
+    candidate.exists().then_some(candidate)
+}
+
+fn run(command: &mut Command) {
+    let output = command.output().expect("command runs");
+    // Exit 1 means findings; only 2 (usage or I/O failure) is a broken benchmark.
+    assert!(
+        output.status.code() != Some(2),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn time_runs(runs: usize, mut body: impl FnMut()) -> Vec<Duration> {
+    body(); // warm the file cache
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            body();
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn row(label: &str, times: &[Duration]) {
+    let min = times.iter().min().copied().unwrap_or_default();
+    println!(
+        "| `{label}` | {} | {:.1} ms | {:.1} ms |",
+        times.len(),
+        median(times).as_secs_f64() * 1e3,
+        min.as_secs_f64() * 1e3
+    );
+}
+
+/// A jellycell project whose notebooks look like real ones: named load/step/figure cells
+/// with deps, literal jc.save/jc.load paths, markdown between, and a few magics.
+fn generate_project(root: &Path) {
+    std::fs::write(root.join("jellycell.toml"), "[project]\nname = \"bench\"\n")
+        .expect("write config");
+    for folder in ["notebooks", "data", "artifacts", "site", "manuscripts"] {
+        std::fs::create_dir_all(root.join(folder)).expect("create folder");
+    }
+    for notebook in 0..NOTEBOOKS {
+        let mut text = String::from("# /// script\n# dependencies = [\"pandas\"]\n# ///\n\n");
+        for cell in 0..CELLS {
+            let name = format!("n{notebook}c{cell}");
+            match cell % 5 {
+                0 => text.push_str(&format!(
+                    "# %% [markdown]\n# ## Section {cell}\n#\n# Some prose about the data.\n\n"
+                )),
+                1 => text.push_str(&format!(
+                    "# %% tags=[\"jc.load\", \"name={name}\"]\nimport json\n\nrows = [{{\"k\": {cell}, \"v\": {notebook}}}]\njc.save(rows, \"artifacts/{name}.json\")\n\n"
+                )),
+                2 => text.push_str(&format!(
+                    "# %% tags=[\"jc.step\", \"name={name}\", \"deps=n{notebook}c{}\"]\nrows = jc.load(\"artifacts/n{notebook}c{}.json\")\ntotal = sum(row[\"v\"] for row in rows)\nprint(f\"total: {{total}}\")\n\n",
+                    cell - 1,
+                    cell - 1
+                )),
+                3 => text.push_str(&format!(
+                    "# %% tags=[\"jc.figure\", \"name={name}\"]\n# %matplotlib inline\nimport matplotlib.pyplot as plt\n\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\njc.figure(\"artifacts/{name}.png\")\n\n"
+                )),
+                _ => text.push_str(&format!(
+                    "# %% tags=[\"jc.step\", \"name={name}\"]\ndef helper_{cell}(x):\n    \"\"\"Double x.\"\"\"\n    return x * 2\n\nvalues = [helper_{cell}(i) for i in range(10)]\n\n"
+                )),
+            }
+        }
+        std::fs::write(root.join(format!("notebooks/nb{notebook:03}.py")), text)
+            .expect("write notebook");
+    }
+}

@@ -1,0 +1,288 @@
+//! `jellycell-lsp --check [PATH...]`: lint notebooks for CI and pre-commit.
+//!
+//! No path checks the project around the current directory. A path may be a notebook or
+//! a folder; each is checked inside its project (found by walking up to
+//! `jellycell.toml`), and the project's other notebooks still feed the graph so names
+//! and producers resolve. Project-level rules (`layout`, `config-invalid`) run when a
+//! whole project is checked. `--fix` applies safe fixes, re-checks, and repeats until
+//! nothing more can be fixed; then the remaining findings are reported.
+//! Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or internal failure.
+
+mod github;
+mod human;
+mod json;
+mod report;
+mod sarif;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use super::{EXIT_USAGE, files::write_atomically, messages};
+use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
+use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
+use crate::project::Project;
+use report::CheckReport;
+
+/// How `--check` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// `path:line:col: rule message` and a summary (colour on a terminal).
+    #[default]
+    Human,
+    /// One JSON object, schema_version 1.
+    Json,
+    /// GitHub Actions annotations.
+    Github,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub paths: Vec<PathBuf>,
+    pub format: OutputFormat,
+    pub fix: bool,
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+}
+
+/// At most this many fix-and-recheck rounds (a fix can expose a new finding).
+const FIX_ROUNDS: usize = 5;
+
+pub fn run(options: &CheckOptions) -> i32 {
+    let targets = match group_by_project(&options.paths) {
+        Ok(targets) => targets,
+        Err(message) => {
+            messages::error(&message);
+            return EXIT_USAGE;
+        }
+    };
+    let mut report = CheckReport::default();
+    let mut failed = false;
+    for target in targets.values() {
+        let settings = LintSettings::from_config(&target.project.config.lint)
+            .with_command_line(options.select.clone(), &options.ignore);
+        if options.fix {
+            match fix_until_stable(target, &settings) {
+                Ok(fixed) => report.fixed += fixed,
+                Err(message) => {
+                    messages::error(&message);
+                    failed = true;
+                }
+            }
+        }
+        failed |= !check_target(target, &settings, &mut report);
+    }
+    report.sort();
+    let output = match options.format {
+        OutputFormat::Human => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            human::format(&report, colour)
+        }
+        OutputFormat::Json => json::format(&report),
+        OutputFormat::Github => github::format(&report),
+        OutputFormat::Sarif => sarif::format(&report),
+    };
+    print!("{output}");
+    if failed {
+        EXIT_USAGE
+    } else if report.count(Severity::Error) > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// One project to check: which of its notebooks to report on, and whether the project
+/// itself (its config and layout) is checked too.
+struct Target {
+    project: Project,
+    /// Notebooks to report on; `None`: every notebook of the project.
+    notebooks: Option<Vec<PathBuf>>,
+    whole_project: bool,
+}
+
+fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, String> {
+    let mut targets: BTreeMap<PathBuf, Target> = BTreeMap::new();
+    if paths.is_empty() {
+        let cwd =
+            std::env::current_dir().map_err(|error| format!("no current directory: {error}"))?;
+        let project = Project::discover(&cwd);
+        targets.insert(
+            project.root.clone(),
+            Target {
+                project,
+                notebooks: None,
+                whole_project: true,
+            },
+        );
+        return Ok(targets);
+    }
+    for path in paths {
+        let absolute =
+            std::path::absolute(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        if !absolute.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        let start = if absolute.is_dir() {
+            absolute.clone()
+        } else {
+            absolute.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let project = Project::discover(&start);
+        let is_project_root =
+            absolute.is_dir() && absolute == project.root && project.config_path.is_some();
+        let target = targets
+            .entry(project.root.clone())
+            .or_insert_with(|| Target {
+                project,
+                notebooks: Some(Vec::new()),
+                whole_project: false,
+            });
+        if is_project_root {
+            target.notebooks = None;
+            target.whole_project = true;
+        } else if let Some(notebooks) = &mut target.notebooks {
+            if absolute.is_dir() {
+                let inside_notebooks = absolute.starts_with(target.project.notebooks_dir());
+                collect_notebooks(&absolute, inside_notebooks, notebooks);
+            } else if notebook_format_of(&absolute).is_some() {
+                notebooks.push(absolute);
+            } else {
+                return Err(format!(
+                    "{}: not a notebook; expected a .py (py:percent) or .md (MyST) file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// Notebook files under `folder`: every `.py` inside the notebooks directory, else those
+/// that look like notebooks (`# %%` markers, `{code-cell}` blocks).
+fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|entry| entry.path()).collect();
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.') || name == "__pycache__");
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_notebooks(&path, inside_notebooks, found);
+            continue;
+        }
+        let counts = match notebook_format_of(&path) {
+            Some(crate::format::NotebookFormat::Percent) if inside_notebooks => true,
+            Some(crate::format::NotebookFormat::Percent | crate::format::NotebookFormat::Myst) => {
+                std::fs::read_to_string(&path).is_ok_and(|text| looks_like_notebook(&path, &text))
+            }
+            _ => false,
+        };
+        if counts {
+            found.push(path);
+        }
+    }
+}
+
+fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
+    let extra = target.notebooks.clone().unwrap_or_default();
+    Workspace::load(target.project.clone(), &extra)
+}
+
+/// Which files of the workspace to report on.
+fn reported_files(workspace: &Workspace, target: &Target) -> Vec<usize> {
+    match &target.notebooks {
+        None => (0..workspace.files.len()).collect(),
+        Some(paths) => paths
+            .iter()
+            .filter_map(|path| workspace.file_index(path))
+            .collect(),
+    }
+}
+
+/// Adds the target's findings to the report; false when a file could not be read.
+fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckReport) -> bool {
+    let (workspace, errors) = load(target);
+    for error in &errors {
+        messages::error(&error.message);
+    }
+    for index in reported_files(&workspace, target) {
+        let file = &workspace.files[index];
+        let findings = lint::check_file(&workspace, index, settings);
+        report.add(&file.path, &file.text, &findings);
+        report.files += 1;
+    }
+    if target.whole_project {
+        let all = lint::check_workspace(&workspace, settings);
+        for path in &all.paths {
+            report.add(&path.path, &path.text, &path.findings);
+        }
+    }
+    errors.is_empty()
+}
+
+/// Applies every safe fix, re-checks, and repeats while fixes change something. Returns
+/// how many fixes were applied.
+fn fix_until_stable(target: &Target, settings: &LintSettings) -> Result<usize, String> {
+    let mut fixed = 0;
+    for _ in 0..FIX_ROUNDS {
+        let (workspace, _) = load(target);
+        let mut applied_this_round = 0;
+        for index in reported_files(&workspace, target) {
+            let file = &workspace.files[index];
+            let findings = lint::check_file(&workspace, index, settings);
+            let (edits, count) = collect_edits(&findings);
+            if count == 0 {
+                continue;
+            }
+            let (fixed_text, skipped) = lint::apply_edits(&file.text, &edits);
+            if fixed_text != file.text {
+                write_atomically(&file.path, &fixed_text)?;
+                applied_this_round += count.saturating_sub(skipped);
+            }
+        }
+        if target.whole_project {
+            for path in lint::check_workspace(&workspace, settings).paths {
+                for finding in &path.findings {
+                    if let Some(FixAction::CreateDirectory(directory)) =
+                        finding.fix.as_ref().map(|fix| &fix.action)
+                    {
+                        std::fs::create_dir_all(directory).map_err(|error| {
+                            format!("cannot create {}: {error}", directory.display())
+                        })?;
+                        applied_this_round += 1;
+                    }
+                }
+            }
+        }
+        fixed += applied_this_round;
+        if applied_this_round == 0 {
+            break;
+        }
+    }
+    Ok(fixed)
+}
+
+/// The text edits of every fixable finding, and how many findings they fix.
+fn collect_edits(findings: &[Finding]) -> (Vec<lint::TextEdit>, usize) {
+    let mut edits = Vec::new();
+    let mut count = 0;
+    for finding in findings {
+        if let Some(FixAction::Edits(fix_edits)) = finding.fix.as_ref().map(|fix| &fix.action) {
+            edits.extend(fix_edits.iter().cloned());
+            count += 1;
+        }
+    }
+    (edits, count)
+}

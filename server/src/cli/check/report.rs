@@ -1,0 +1,88 @@
+//! The check report that every output format prints: findings located by 1-based line
+//! and column, sorted by path and position, plus the summary counts.
+
+use std::path::Path;
+
+use crate::lint::{Finding, Severity};
+use crate::text::LineIndex;
+
+/// One finding, located for people and machines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedFinding {
+    /// The file as given or found, relative to the current directory when possible.
+    pub path: String,
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// 1-based line and character column of the start and end; `None` for findings about
+    /// a whole file or directory.
+    pub start: Option<(usize, usize)>,
+    pub end: Option<(usize, usize)>,
+    pub message: String,
+    pub fixable: bool,
+}
+
+/// Everything `--check` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub findings: Vec<ReportedFinding>,
+    /// How many files were checked.
+    pub files: usize,
+    /// How many findings `--fix` fixed.
+    pub fixed: usize,
+}
+
+impl CheckReport {
+    /// Adds the findings of one file whose text is `text` (empty for directories).
+    pub fn add(&mut self, path: &Path, text: &str, findings: &[Finding]) {
+        let index = LineIndex::new(text);
+        let display = display_path(path);
+        for finding in findings {
+            let (start, end) = match finding.span {
+                Some(span) => (
+                    Some(index.line_column(text, span.start)),
+                    Some(index.line_column(text, span.end)),
+                ),
+                None => (None, None),
+            };
+            self.findings.push(ReportedFinding {
+                path: display.clone(),
+                rule: finding.rule,
+                severity: finding.severity,
+                start,
+                end,
+                message: finding.message.clone(),
+                fixable: finding.fix.is_some(),
+            });
+        }
+    }
+
+    /// Sorts findings by path, then position (file-level findings first), then rule.
+    pub fn sort(&mut self) {
+        self.findings
+            .sort_by(|a, b| (&a.path, a.start, a.rule).cmp(&(&b.path, b.start, b.rule)));
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .count()
+    }
+
+    pub fn fixable(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.fixable)
+            .count()
+    }
+}
+
+/// `path` relative to the current directory when it is inside it, else as given.
+fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
