@@ -1,0 +1,208 @@
+//! `Kernel`: the one async handle the runner and the language server share.
+//!
+//! Owns the queue (execute requests run one at a time, in the order they were made, so
+//! outputs of two cells are never mixed), restart (the running session is shut down and a
+//! new one started from the same spec) and shutdown. Cloning a `Kernel` is cheap and every
+//! clone talks to the same kernel; the process is killed when the last clone is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{RwLock, mpsc};
+
+use super::session::Session;
+use super::{
+    ExecutionResult, ExecutionStatus, KernelError, KernelEvent, KernelOptions, KernelSpec,
+    SpecSearch,
+};
+
+/// A running Jupyter kernel.
+#[derive(Clone)]
+pub struct Kernel {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    spec: KernelSpec,
+    options: KernelOptions,
+    /// `None` after shutdown. Restart holds the write lock, so queued requests wait for the
+    /// new session rather than failing.
+    session: Arc<RwLock<Option<Arc<Session>>>>,
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+struct Job {
+    code: String,
+    timeout: Option<Duration>,
+    events: mpsc::UnboundedSender<KernelEvent>,
+}
+
+impl Kernel {
+    /// Launches `spec` and returns once the kernel answers (or an error saying why not,
+    /// within about 5 s for a kernel that exits while starting).
+    pub async fn start(spec: KernelSpec, options: KernelOptions) -> Result<Kernel, KernelError> {
+        let session = Session::start(&spec, &options).await?;
+        let session = Arc::new(RwLock::new(Some(Arc::new(session))));
+        let (jobs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(work(queue, session.clone()));
+        Ok(Kernel {
+            inner: Arc::new(Inner {
+                spec,
+                options,
+                session,
+                jobs,
+            }),
+        })
+    }
+
+    /// Finds the kernel called `name` with `search` (off the async executor, since the
+    /// python3 fallback runs Python once) and starts it.
+    pub async fn start_named(
+        name: &str,
+        search: SpecSearch,
+        options: KernelOptions,
+    ) -> Result<Kernel, KernelError> {
+        let name = name.to_string();
+        let spec = tokio::task::spawn_blocking(move || search.find(&name))
+            .await
+            .map_err(|error| KernelError::Io(std::io::Error::other(error)))??;
+        Kernel::start(spec, options).await
+    }
+
+    pub fn spec(&self) -> &KernelSpec {
+        &self.inner.spec
+    }
+
+    /// Runs `code`, returning a receiver of events as they happen: `Started`, each `Output`
+    /// as the kernel publishes it, then one `Finished`. Requests made while another runs
+    /// wait their turn. With a `timeout`, the kernel is interrupted when it passes and the
+    /// result is `TimedOut`.
+    pub fn execute_streaming(
+        &self,
+        code: impl Into<String>,
+        timeout: Option<Duration>,
+    ) -> mpsc::UnboundedReceiver<KernelEvent> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let job = Job {
+            code: code.into(),
+            timeout,
+            events,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.inner.jobs.send(job) {
+            let _ = job.events.send(KernelEvent::Finished(not_running()));
+        }
+        receiver
+    }
+
+    /// Runs `code` and collects the result (see [`Kernel::execute_streaming`]).
+    pub async fn execute(
+        &self,
+        code: impl Into<String>,
+        timeout: Option<Duration>,
+    ) -> ExecutionResult {
+        let mut events = self.execute_streaming(code, timeout);
+        while let Some(event) = events.recv().await {
+            if let KernelEvent::Finished(result) = event {
+                return result;
+            }
+        }
+        not_running()
+    }
+
+    /// Interrupts the cell that is running (SIGINT or `interrupt_request`, per the spec's
+    /// `interrupt_mode`). The cell then ends, usually with a `KeyboardInterrupt` error.
+    pub async fn interrupt(&self) -> Result<(), KernelError> {
+        let session = self.session().await.ok_or(KernelError::NotRunning)?;
+        session.interrupt().await
+    }
+
+    /// Shuts the current kernel down (a running cell ends with `KernelDied`) and starts a
+    /// fresh one from the same spec. Also brings back a kernel that died or was shut down.
+    pub async fn restart(&self) -> Result<(), KernelError> {
+        let mut slot = self.inner.session.write().await;
+        if let Some(old) = slot.take() {
+            old.shutdown().await;
+        }
+        let fresh = Session::start(&self.inner.spec, &self.inner.options).await?;
+        *slot = Some(Arc::new(fresh));
+        Ok(())
+    }
+
+    /// Asks the kernel to shut down, waits, then kills it. Later executes fail with
+    /// `KernelDied` until [`Kernel::restart`].
+    pub async fn shutdown(&self) -> Result<(), KernelError> {
+        let old = self.inner.session.write().await.take();
+        if let Some(old) = old {
+            old.shutdown().await;
+        }
+        Ok(())
+    }
+
+    /// True while the process runs and answers its heartbeat (false during a restart).
+    pub fn is_alive(&self) -> bool {
+        match self.inner.session.try_read() {
+            Ok(slot) => slot.as_ref().is_some_and(|session| session.is_alive()),
+            Err(_) => false,
+        }
+    }
+
+    /// How the kernel process ended, if it has.
+    pub async fn exit_status(&self) -> Option<String> {
+        self.session()
+            .await
+            .and_then(|session| session.exit_status())
+    }
+
+    /// The kernel's `kernel_info_reply` content (language, implementation, protocol version).
+    pub async fn kernel_info(&self) -> Option<Value> {
+        Some(self.session().await?.kernel_info().clone())
+    }
+
+    /// The connection file (for `jupyter console --existing FILE` while debugging).
+    pub async fn connection_file(&self) -> Option<std::path::PathBuf> {
+        Some(self.session().await?.connection_file().to_path_buf())
+    }
+
+    /// The kernel process id.
+    pub async fn pid(&self) -> Option<u32> {
+        self.session().await?.pid()
+    }
+
+    /// Incoming messages dropped because their signature or framing was bad.
+    pub async fn rejected_messages(&self) -> u64 {
+        match self.session().await {
+            Some(session) => session.rejected_messages(),
+            None => 0,
+        }
+    }
+
+    async fn session(&self) -> Option<Arc<Session>> {
+        self.inner.session.read().await.clone()
+    }
+}
+
+/// Runs queued requests one after another until every `Kernel` clone is gone.
+async fn work(mut queue: mpsc::UnboundedReceiver<Job>, slot: Arc<RwLock<Option<Arc<Session>>>>) {
+    while let Some(job) = queue.recv().await {
+        let session = slot.read().await.clone();
+        let result = match session {
+            Some(session) => session.execute(job.code, job.timeout, &job.events).await,
+            None => not_running(),
+        };
+        let _ = job.events.send(KernelEvent::Finished(result));
+    }
+    if let Some(session) = slot.write().await.take() {
+        session.shutdown().await;
+    }
+}
+
+fn not_running() -> ExecutionResult {
+    ExecutionResult {
+        status: ExecutionStatus::KernelDied,
+        outputs: Vec::new(),
+        execution_count: None,
+        duration: Duration::ZERO,
+        failure: Some(KernelError::NotRunning.to_string()),
+    }
+}

@@ -1,0 +1,296 @@
+//! One running kernel process and its connection: running a single execute request to its
+//! end, interrupting, shutting down.
+//!
+//! An execute ends when the kernel has sent both its `execute_reply` and the iopub `status:
+//! idle` for that request (outputs may arrive on iopub after the reply), when the kernel
+//! process exits or its heartbeat is lost (→ `KernelDied`, without waiting any longer), or
+//! when the timeout passes (→ interrupt, a short grace period for the kernel to wind down,
+//! then `TimedOut`).
+
+use std::time::Duration;
+
+use jupyter_zmq_client::{ExecuteRequest, InterruptRequest, ShutdownRequest};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::client::{Channel, Incoming};
+use super::launch::{Launched, launch};
+use super::output::{execution_count, output_from_iopub};
+use super::{
+    ExecutionResult, ExecutionStatus, InterruptMode, KernelError, KernelEvent, KernelOptions,
+    KernelSpec,
+};
+
+/// After a timeout's interrupt, how long the kernel gets to finish the request.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
+/// After the reply, how long the matching `status: idle` may take before we stop waiting.
+const IDLE_AFTER_REPLY: Duration = Duration::from_secs(5);
+/// How long an `interrupt_request` (message mode) may take to be answered.
+const INTERRUPT_REPLY: Duration = Duration::from_secs(5);
+
+pub(crate) struct Session {
+    launched: Launched,
+    interrupt_mode: InterruptMode,
+    shutdown_timeout: Duration,
+}
+
+impl Session {
+    pub(crate) async fn start(
+        spec: &KernelSpec,
+        options: &KernelOptions,
+    ) -> Result<Session, KernelError> {
+        Ok(Session {
+            launched: launch(spec, options).await?,
+            interrupt_mode: spec.interrupt_mode,
+            shutdown_timeout: options.shutdown_timeout,
+        })
+    }
+
+    pub(crate) fn kernel_info(&self) -> &Value {
+        &self.launched.kernel_info
+    }
+
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.launched.process.pid()
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        self.launched.process.is_running() && self.launched.client.heartbeat_ok()
+    }
+
+    pub(crate) fn rejected_messages(&self) -> u64 {
+        self.launched.client.rejected_messages()
+    }
+
+    /// Resolves when the kernel can no longer run code, with the reason.
+    async fn death(&self) -> String {
+        let process = &self.launched.process;
+        tokio::select! {
+            status = process.exited() => {
+                let tail = process.output_tail().await;
+                if tail.is_empty() {
+                    format!("the kernel process exited ({status})")
+                } else {
+                    format!("the kernel process exited ({status}); its last output:\n{tail}")
+                }
+            }
+            () = self.launched.client.heartbeat_lost() => {
+                "the kernel stopped answering its heartbeat".to_string()
+            }
+        }
+    }
+
+    /// Runs `code`, sending `Started` and `Output` events as they arrive; returns the result
+    /// (the caller sends `Finished`).
+    pub(crate) async fn execute(
+        &self,
+        code: String,
+        timeout: Option<Duration>,
+        events: &mpsc::UnboundedSender<KernelEvent>,
+    ) -> ExecutionResult {
+        let started = Instant::now();
+        let mut run = Run::new(started);
+        let client = &self.launched.client;
+        let request = client.message(ExecuteRequest {
+            code,
+            silent: false,
+            store_history: true,
+            user_expressions: None,
+            allow_stdin: false,
+            stop_on_error: true,
+        });
+        let mut route = match client.request(Channel::Shell, request).await {
+            Ok(route) => route,
+            Err(error) => {
+                return run.finish(ExecutionStatus::KernelDied, Some(error.to_string()));
+            }
+        };
+        let mut deadline = timeout.map(|limit| started + limit);
+        let mut timed_out = false;
+        loop {
+            if run.done() {
+                break;
+            }
+            let wake = match (deadline, run.reply_at) {
+                (Some(deadline), Some(reply)) => Some(deadline.min(reply + IDLE_AFTER_REPLY)),
+                (deadline, reply) => deadline.or(reply.map(|reply| reply + IDLE_AFTER_REPLY)),
+            };
+            tokio::select! {
+                incoming = route.recv() => match incoming {
+                    Some(incoming) => run.apply(incoming, events),
+                    None => {
+                        return run.finish(
+                            ExecutionStatus::KernelDied,
+                            Some("the connection to the kernel closed".into()),
+                        );
+                    }
+                },
+                reason = self.death() => {
+                    // Keep what the kernel published before it died.
+                    while let Some(incoming) = route.try_recv() {
+                        run.apply(incoming, events);
+                    }
+                    return run.finish(ExecutionStatus::KernelDied, Some(reason));
+                }
+                () = sleep_until(wake) => {
+                    let past_deadline = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+                    if !past_deadline {
+                        // The reply came but idle never did; iopub lost it. Finish anyway.
+                        break;
+                    }
+                    if timed_out {
+                        break;
+                    }
+                    timed_out = true;
+                    let _ = self.interrupt().await;
+                    deadline = Some(Instant::now() + INTERRUPT_GRACE);
+                }
+            }
+        }
+        if timed_out {
+            let limit = timeout.unwrap_or_default().as_secs_f64();
+            let failure = if run.done() {
+                format!("the cell exceeded its {limit}s timeout and was interrupted")
+            } else {
+                format!(
+                    "the cell exceeded its {limit}s timeout and did not stop within {}s of \
+                     being interrupted; the kernel may still be busy, so restart it",
+                    INTERRUPT_GRACE.as_secs()
+                )
+            };
+            return run.finish(ExecutionStatus::TimedOut, Some(failure));
+        }
+        let status = match run.reply_status.as_deref() {
+            Some("ok") => ExecutionStatus::Ok,
+            Some("aborted") => ExecutionStatus::Aborted,
+            _ => ExecutionStatus::Error,
+        };
+        run.finish(status, None)
+    }
+
+    /// Interrupts the running cell as the kernelspec asks.
+    pub(crate) async fn interrupt(&self) -> Result<(), KernelError> {
+        match self.interrupt_mode {
+            InterruptMode::Signal => self
+                .launched
+                .process
+                .interrupt()
+                .await
+                .map_err(KernelError::Io),
+            InterruptMode::Message => {
+                let client = &self.launched.client;
+                let mut route = client
+                    .request(Channel::Control, client.message(InterruptRequest {}))
+                    .await?;
+                let _ = tokio::time::timeout(INTERRUPT_REPLY, route.recv()).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Asks the kernel to shut down, waits, then kills its process group if it is still there.
+    pub(crate) async fn shutdown(&self) {
+        let process = &self.launched.process;
+        if process.is_running() {
+            let client = &self.launched.client;
+            let request = client.message(ShutdownRequest { restart: false });
+            if let Ok(mut route) = client.request(Channel::Control, request).await {
+                let _ = tokio::time::timeout(self.shutdown_timeout, async {
+                    let _ = route.recv().await;
+                    process.exited().await
+                })
+                .await;
+            }
+        }
+        // The reply comes within milliseconds but the process exits ~200 ms later; kill
+        // whatever is left either way.
+        process.kill(self.shutdown_timeout).await;
+    }
+
+    pub(crate) fn connection_file(&self) -> &std::path::Path {
+        self.launched.connection_file.path()
+    }
+
+    pub(crate) fn exit_status(&self) -> Option<String> {
+        self.launched.process.exit_status()
+    }
+}
+
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(wake) => tokio::time::sleep_until(wake).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The state of one execute request as messages arrive.
+struct Run {
+    started: Instant,
+    outputs: Vec<super::Output>,
+    execution_count: Option<u32>,
+    reply_status: Option<String>,
+    reply_at: Option<Instant>,
+    idle: bool,
+}
+
+impl Run {
+    fn new(started: Instant) -> Run {
+        Run {
+            started,
+            outputs: Vec::new(),
+            execution_count: None,
+            reply_status: None,
+            reply_at: None,
+            idle: false,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.reply_status.is_some() && self.idle
+    }
+
+    fn apply(&mut self, incoming: Incoming, events: &mpsc::UnboundedSender<KernelEvent>) {
+        let Incoming {
+            channel,
+            msg_type,
+            content,
+        } = incoming;
+        match (channel, msg_type.as_str()) {
+            (Channel::Shell, "execute_reply") => {
+                let status = content.get("status").and_then(Value::as_str);
+                self.reply_status = Some(status.unwrap_or("error").to_string());
+                self.reply_at = Some(Instant::now());
+                self.execution_count = self.execution_count.or(execution_count(&content));
+            }
+            (Channel::Iopub, "status")
+                if content.get("execution_state").and_then(Value::as_str) == Some("idle") =>
+            {
+                self.idle = true;
+            }
+            (Channel::Iopub, "execute_input") => {
+                self.execution_count = execution_count(&content);
+                let _ = events.send(KernelEvent::Started {
+                    execution_count: self.execution_count,
+                });
+            }
+            (Channel::Iopub, msg_type) => {
+                if let Some(output) = output_from_iopub(msg_type, &content) {
+                    let _ = events.send(KernelEvent::Output(output.clone()));
+                    self.outputs.push(output);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(self, status: ExecutionStatus, failure: Option<String>) -> ExecutionResult {
+        ExecutionResult {
+            status,
+            outputs: self.outputs,
+            execution_count: self.execution_count,
+            duration: self.started.elapsed(),
+            failure,
+        }
+    }
+}
