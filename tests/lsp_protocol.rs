@@ -17,7 +17,10 @@ fn initialize_advertises_the_features_and_negotiates_utf8() {
     let (client, result) = LspClient::start(dir.path(), utf8_capabilities());
     let capabilities = &result["capabilities"];
     assert_eq!(capabilities["positionEncoding"], "utf-8");
-    assert_eq!(capabilities["textDocumentSync"]["change"], 2, "incremental sync");
+    assert_eq!(
+        capabilities["textDocumentSync"]["change"], 2,
+        "incremental sync"
+    );
     for feature in [
         "completionProvider",
         "hoverProvider",

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -113,7 +113,9 @@ impl LspClient {
     pub fn send(&mut self, message: &Value) {
         let body = message.to_string();
         let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.stdin.write_all(frame.as_bytes()).expect("write to server");
+        self.stdin
+            .write_all(frame.as_bytes())
+            .expect("write to server");
         self.stdin.flush().expect("flush");
     }
 
@@ -191,7 +193,10 @@ impl LspClient {
             message.get("method").and_then(Value::as_str) == Some(method)
                 && accept(&message["params"])
         }) {
-            return self.pending.remove(index).map(|message| message["params"].clone());
+            return self
+                .pending
+                .remove(index)
+                .map(|message| message["params"].clone());
         }
         let deadline = Instant::now() + timeout;
         loop {
@@ -210,16 +215,26 @@ impl LspClient {
         let params = self.wait_for("textDocument/publishDiagnostics", |params| {
             params["uri"] == uri
         });
-        params["diagnostics"].as_array().cloned().unwrap_or_default()
+        params["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Waits for diagnostics for `uri` that satisfy `accept`.
-    pub fn diagnostics_matching(&mut self, uri: &str, accept: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub fn diagnostics_matching(
+        &mut self,
+        uri: &str,
+        accept: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         let params = self.wait_for("textDocument/publishDiagnostics", |params| {
             params["uri"] == uri
                 && accept(params["diagnostics"].as_array().map_or(&[], Vec::as_slice))
         });
-        params["diagnostics"].as_array().cloned().unwrap_or_default()
+        params["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn open(&mut self, path: &Path, language: &str, text: &str) -> String {
@@ -234,7 +249,10 @@ impl LspClient {
     /// Sends `shutdown` and `exit`, and returns the exit code.
     pub fn shutdown(mut self) -> Option<i32> {
         let response = self.request("shutdown", Value::Null);
-        assert!(response.get("error").is_none(), "shutdown failed: {response}");
+        assert!(
+            response.get("error").is_none(),
+            "shutdown failed: {response}"
+        );
         self.notify("exit", Value::Null);
         self.wait_exit()
     }
@@ -288,7 +306,7 @@ pub fn completion_labels(result: &Value) -> Vec<String> {
 pub fn project(files: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut current: Option<(String, String)> = None;
-    let mut write = |entry: Option<(String, String)>| {
+    let write = |entry: Option<(String, String)>| {
         if let Some((path, text)) = entry {
             let full = dir.path().join(path);
             if let Some(parent) = full.parent() {
@@ -320,4 +338,34 @@ pub fn cursor(text: &str) -> (String, u32, u32) {
         .next()
         .map_or(0, |last| last.encode_utf16().count()) as u32;
     (text.replacen("$0", "", 1), line, column)
+}
+
+/// A copy of `fixtures/lsp/<name>` in a temporary folder (tests edit and rename freely).
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read fixture dir").flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).expect("copy fixture file");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy(&super::fixture("lsp").join(name), dir.path());
+    dir
+}
+
+/// The (line, character) of the first occurrence of `needle` in `text`, plus `shift`
+/// characters (ASCII text).
+pub fn position_of(text: &str, needle: &str, shift: u32) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let character = before.rsplit('\n').next().map_or(0, str::len) as u32 + shift;
+    json!({"line": line, "character": character})
 }
