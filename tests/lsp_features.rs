@@ -48,10 +48,11 @@ impl Session {
     }
 
     fn at(&mut self, method: &str, uri: &str, position: Value) -> Value {
-        self.client.call(
-            method,
-            json!({"textDocument": {"uri": uri}, "position": position, "context": {"includeDeclaration": false}}),
-        )
+        let mut params = json!({"textDocument": {"uri": uri}, "position": position});
+        if method == "textDocument/references" {
+            params["context"] = json!({"includeDeclaration": false});
+        }
+        self.client.call(method, params)
     }
 }
 
@@ -590,10 +591,11 @@ fn every_request_answers_on_a_notebook_that_cannot_be_parsed() {
                 "textDocument/references",
                 "textDocument/prepareRename",
             ] {
-                let response = session.client.request(
-                    method,
-                    json!({"textDocument": {"uri": uri}, "position": position, "context": {"includeDeclaration": true}}),
-                );
+                let mut params = json!({"textDocument": {"uri": uri}, "position": position});
+                if method == "textDocument/references" {
+                    params["context"] = json!({"includeDeclaration": true});
+                }
+                let response = session.client.request(method, params);
                 assert!(
                     response.get("error").is_none(),
                     "{method} at {position}: {response}"

@@ -153,18 +153,18 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
 /// The findings of the snapshot's notebook (cached per version).
 pub fn findings_for(state: &State, snapshot: &Snapshot) -> Arc<Vec<Finding>> {
     let version = snapshot.document.version();
-    if snapshot.current
-        && let Some(findings) = state.findings(&snapshot.uri, version)
-    {
-        return findings;
-    }
     let Some(workspace) = &snapshot.workspace else {
         return Arc::new(Vec::new());
     };
+    if snapshot.current
+        && let Some(findings) = state.findings(&snapshot.uri, version, workspace)
+    {
+        return findings;
+    }
     let settings = State::lint_settings(workspace);
     let findings = Arc::new(check_file(workspace, snapshot.file_index, &settings));
     if snapshot.current {
-        state.store_findings(&snapshot.uri, version, findings.clone());
+        state.store_findings(&snapshot.uri, version, workspace, findings.clone());
     }
     findings
 }

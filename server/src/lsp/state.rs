@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use tower_lsp_server::ls_types::Uri;
 
@@ -87,8 +87,9 @@ struct ProjectEntry {
 struct Inner {
     documents: HashMap<Uri, OpenDocument>,
     projects: HashMap<PathBuf, ProjectEntry>,
-    /// The last findings per buffer, with the version they are for.
-    findings: HashMap<Uri, (i32, Arc<Vec<Finding>>)>,
+    /// The last findings per buffer, with the version and the workspace they are for
+    /// (a change in another notebook changes them too).
+    findings: HashMap<Uri, (i32, Weak<Workspace>, Arc<Vec<Finding>>)>,
     next_disk_stamp: u64,
 }
 
@@ -187,6 +188,7 @@ impl State {
         let path = canonical(path);
         let mut inner = self.lock();
         let mut affected = Vec::new();
+
         for (root, entry) in &mut inner.projects {
             if !path.starts_with(root) {
                 continue;
@@ -258,19 +260,29 @@ impl State {
             .or_else(|| Uri::from_file_path(path))
     }
 
-    pub fn store_findings(&self, uri: &Uri, version: i32, findings: Arc<Vec<Finding>>) {
+    pub fn store_findings(
+        &self,
+        uri: &Uri,
+        version: i32,
+        workspace: &Arc<Workspace>,
+        findings: Arc<Vec<Finding>>,
+    ) {
         self.lock()
             .findings
-            .insert(uri.clone(), (version, findings));
+            .insert(uri.clone(), (version, Arc::downgrade(workspace), findings));
     }
 
-    /// The stored findings of `uri` if they are for `version`.
-    pub fn findings(&self, uri: &Uri, version: i32) -> Option<Arc<Vec<Finding>>> {
-        self.lock()
-            .findings
-            .get(uri)
-            .filter(|(stored, _)| *stored == version)
-            .map(|(_, findings)| findings.clone())
+    /// The stored findings of `uri` if they are for `version` of it in `workspace`.
+    pub fn findings(
+        &self,
+        uri: &Uri,
+        version: i32,
+        workspace: &Arc<Workspace>,
+    ) -> Option<Arc<Vec<Finding>>> {
+        let inner = self.lock();
+        let (stored, built_on, findings) = inner.findings.get(uri)?;
+        (*stored == version && Weak::ptr_eq(built_on, &Arc::downgrade(workspace)))
+            .then(|| findings.clone())
     }
 
     /// The lint settings of the project at `root` (defaults until it is read).
