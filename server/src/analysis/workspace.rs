@@ -408,3 +408,34 @@ fn normalize_artifact_path(path: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reusing_analyses_gives_what_a_fresh_read_gives() {
+        let project = Project::without_config(Path::new("/project"));
+        let path = PathBuf::from("/project/nb.py");
+        let before = "# %%\nimport jellycell.api as J\n\n# %%\nJ.load('a')\n\n# %%\nx = (\n";
+        let after = "# %%\nimport jellycell.api as J\n\n# %%\nJ.load('b')\n\n# %%\nx = (\n";
+        let previous = NotebookFile::new(
+            &project,
+            path.clone(),
+            before.into(),
+            NotebookFormat::Percent,
+        );
+        for text in [before, after, "# %%\nJ.load('a')\n"] {
+            let reused = NotebookFile::reusing(
+                &project,
+                path.clone(),
+                text.into(),
+                NotebookFormat::Percent,
+                &previous,
+            );
+            let fresh =
+                NotebookFile::new(&project, path.clone(), text.into(), NotebookFormat::Percent);
+            assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
+        }
+    }
+}

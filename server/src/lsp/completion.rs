@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use tower_lsp_server::ls_types::{
-    self as lsp, CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit,
-    Documentation, MarkupContent, MarkupKind, TextEdit,
+    self as lsp, CompletionItem, CompletionItemKind, CompletionList, CompletionResponse,
+    CompletionTextEdit, Documentation, MarkupContent, MarkupKind, TextEdit,
 };
 
 use super::convert;
@@ -111,26 +111,31 @@ pub fn complete(snapshot: &Snapshot, position: lsp::Position) -> Option<Completi
         )
     };
     let trimmed = before.trim_start();
+    let mut incomplete = false;
     let items = if trimmed.starts_with("# %%") || trimmed.starts_with("#%%") {
         let list_start = ["tags=[", "\"tags\": [", "\"tags\":["]
             .iter()
             .find_map(|opening| before.find(opening).map(|at| at + opening.len()))?;
-        tag_items(
+        let (items, more) = tag_items(
             snapshot,
             &before[list_start..],
             list_start,
             true,
             &edit_range,
-        )
+        );
+        incomplete = more;
+        items
     } else if let Some(rest) = trimmed.strip_prefix(":tags:") {
         let list_start = before.len() - rest.len() + rest.find('[')? + 1;
-        tag_items(
+        let (items, more) = tag_items(
             snapshot,
             &before[list_start..],
             list_start,
             false,
             &edit_range,
-        )
+        );
+        incomplete = more;
+        items
     } else if let Some(captures) = JC_LOAD_STRING.as_ref().and_then(|re| re.captures(before)) {
         let partial = captures.get(1)?;
         path_items(snapshot, edit_range(partial.start()))
@@ -154,6 +159,12 @@ pub fn complete(snapshot: &Snapshot, position: lsp::Position) -> Option<Completi
     } else {
         return None;
     };
+    if incomplete {
+        return Some(CompletionResponse::List(CompletionList {
+            is_incomplete: true,
+            items,
+        }));
+    }
     Some(CompletionResponse::Array(items))
 }
 
@@ -164,9 +175,9 @@ fn tag_items(
     list_start: usize,
     quote_bare: bool,
     edit_range: &dyn Fn(usize) -> lsp::Range,
-) -> Vec<CompletionItem> {
+) -> (Vec<CompletionItem>, bool) {
     if list.contains(']') {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let (partial_start, in_quotes) = partial_tag(list);
     let partial = &list[partial_start..];
@@ -197,20 +208,23 @@ fn tag_items(
             ..CompletionItem::default()
         }
     };
-    if partial.starts_with("deps=") {
-        return cell_names(snapshot)
+    if let Some(typed) = partial.strip_prefix("deps=") {
+        let (names, complete) = cell_names(snapshot, typed, range.start.line);
+        let items = names
             .into_iter()
-            .map(|(name, kind, notebook, sort)| {
+            .enumerate()
+            .map(|(rank, (name, kind, notebook))| {
                 let mut completion = item(
                     format!("deps={name}"),
                     CompletionItemKind::REFERENCE,
                     format!("{kind} cell in {notebook}"),
                     "",
                 );
-                completion.sort_text = Some(format!("{sort}{name}"));
+                completion.sort_text = Some(format!("{rank:05}"));
                 completion
             })
             .collect();
+        return (items, !complete);
     }
     let mut items: Vec<CompletionItem> = CellKind::ALL
         .iter()
@@ -242,7 +256,7 @@ fn tag_items(
         );
         items.push(completion);
     }
-    items
+    (items, false)
 }
 
 /// Where the tag being typed starts in `list`, and whether it is inside quotes.
@@ -277,28 +291,58 @@ fn partial_tag(list: &str) -> (usize, bool) {
     }
 }
 
-/// Every explicit cell name in the project: (name, kind, notebook, sort group), the
-/// notebook's own names first.
-fn cell_names(snapshot: &Snapshot) -> Vec<(String, String, String, char)> {
+/// At most this many names are sent; the list is marked incomplete so that the client
+/// asks again as the user types (a project can have thousands of names).
+const MAX_NAMES: usize = 100;
+
+/// The explicit cell names of the project that contain `typed`, as (name, kind,
+/// notebook), best first: cells above `line` in this notebook (nearest first, as deps
+/// must come before), then the rest of this notebook, then other notebooks. The flag
+/// says whether every match is included.
+fn cell_names(
+    snapshot: &Snapshot,
+    typed: &str,
+    line: u32,
+) -> (Vec<(String, String, String)>, bool) {
     let Some(workspace) = &snapshot.workspace else {
-        return Vec::new();
+        return (Vec::new(), true);
     };
-    let mut names = Vec::new();
+    let here = snapshot
+        .document
+        .line_start(line as usize)
+        .and_then(|offset| super::definition::cell_at(workspace, snapshot.file_index, offset))
+        .map_or(usize::MAX, |cell| cell.ordinal);
+    let mut matches = Vec::new();
     for (index, notebook) in workspace.graph.notebooks.iter().enumerate() {
         for facts in &notebook.cells {
             let Some((name, _)) = &facts.explicit_name else {
                 continue;
             };
-            let kind = facts.kind.map_or("markdown", |kind| kind.tag());
-            let sort = if index == snapshot.file_index {
-                '0'
-            } else {
-                '1'
+            if !name.contains(typed) {
+                continue;
+            }
+            let rank = match (index == snapshot.file_index, facts.ordinal < here) {
+                (true, true) => (0, here - facts.ordinal),
+                (true, false) => (1, facts.ordinal),
+                (false, _) => (2, index),
             };
-            names.push((name.clone(), kind.to_string(), notebook.path.clone(), sort));
+            matches.push((rank, name, facts.kind, notebook.path.as_str()));
         }
     }
-    names
+    let complete = matches.len() <= MAX_NAMES;
+    if !complete {
+        matches.select_nth_unstable_by_key(MAX_NAMES, |(rank, ..)| *rank);
+        matches.truncate(MAX_NAMES);
+    }
+    matches.sort_by_key(|(rank, ..)| *rank);
+    let names = matches
+        .into_iter()
+        .map(|(_, name, kind, notebook)| {
+            let kind = kind.map_or("markdown", |kind| kind.tag());
+            (name.clone(), kind.to_string(), notebook.to_string())
+        })
+        .collect();
+    (names, complete)
 }
 
 fn path_items(snapshot: &Snapshot, range: lsp::Range) -> Vec<CompletionItem> {

@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn a_finding_becomes_a_diagnostic_with_rule_and_source() {
         let document = Document::new("ab\né x\n", 1);
-        let finding = Finding::new("unknown-dep", Some(Span::new(5, 6)), "no");
+        let finding = Finding::new("unknown-dep", Some(Span::new(6, 7)), "no");
         let diagnostic = diagnostic(&document, &finding, PositionEncoding::Utf16);
         assert_eq!(
             diagnostic.range,

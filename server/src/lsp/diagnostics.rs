@@ -4,8 +4,10 @@
 //!
 //! One job per document, coalescing: a change while the job waits or runs marks it to go
 //! again, so a burst of edits costs at most two runs and a result for a superseded version
-//! is dropped, never published. The job waits a short debounce first, then builds the
-//! snapshot and lints on a blocking thread. When an edit changes what other notebooks see
+//! is dropped, never published. That is the debounce: an isolated edit is linted at once
+//! (after letting notifications already queued apply), edits that arrive while a run is
+//! in flight are folded into one more run. The work (snapshot, lint) runs on a blocking
+//! thread. When an edit changes what other notebooks see
 //! of this one (names, kinds, deps, artifact paths), the other open notebooks of the
 //! project are linted again too.
 
@@ -13,7 +15,6 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
@@ -21,9 +22,6 @@ use super::state::{Snapshot, State};
 use super::{Core, convert, run_blocking};
 use crate::lint::{Finding, check_file};
 use crate::text::Document;
-
-/// How long a job waits for more edits before linting.
-const DEBOUNCE: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Default)]
 struct Job {
@@ -61,7 +59,7 @@ impl Scheduler {
         let uri = uri.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(DEBOUNCE).await;
+                tokio::task::yield_now().await;
                 run_once(&core, &uri).await;
                 let mut jobs = core.scheduler.jobs();
                 let Some(job) = jobs.get_mut(&uri) else { break };
@@ -148,6 +146,8 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
         let client = core.client.clone();
         tokio::spawn(async move { client.workspace_diagnostic_refresh().await });
     }
+    let collector = core.clone();
+    tokio::task::spawn_blocking(move || collector.state.collect_garbage());
 }
 
 /// The findings of the snapshot's notebook (cached per version).

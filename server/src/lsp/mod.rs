@@ -127,15 +127,18 @@ impl Backend {
     {
         let core = self.core.clone();
         let uri = uri.clone();
-        run_blocking(move || {
+        let worker = core.clone();
+        let answer = run_blocking(move || {
             let snapshot = if fresh {
-                core.state.snapshot(&uri)
+                worker.state.snapshot(&uri)
             } else {
-                core.state.snapshot_latest(&uri)
+                worker.state.snapshot_latest(&uri)
             }?;
-            feature(&core, &snapshot)
+            feature(&worker, &snapshot)
         })
-        .await
+        .await;
+        tokio::task::spawn_blocking(move || core.state.collect_garbage());
+        answer
     }
 
     async fn debug_panic(&self, params: Value) -> jsonrpc::Result<Value> {
@@ -495,6 +498,9 @@ pub fn run_stdio() -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jellycell-lsp")
+        // Analysis is CPU-bound: a few threads are enough, and fewer threads keep fewer
+        // malloc arenas holding freed memory.
+        .max_blocking_threads(4)
         .build()
     {
         Ok(runtime) => runtime,
