@@ -128,6 +128,9 @@ pub struct ProjectGraph {
     names: HashMap<String, Vec<CellRef>>,
     producers: HashMap<String, Vec<CellRef>>,
     edges: HashMap<CellRef, Vec<Edge>>,
+    /// Deps on later cells of the same notebook: not dependencies (jellycell drops them),
+    /// but a cycle through one is still a cycle the author wrote.
+    forward_edges: HashMap<CellRef, Vec<Edge>>,
     issues: Vec<GraphIssue>,
 }
 
@@ -296,6 +299,7 @@ impl ProjectGraph {
 
     fn resolve_edges(&mut self) {
         let mut edges: HashMap<CellRef, Vec<Edge>> = HashMap::new();
+        let mut forward_edges: HashMap<CellRef, Vec<Edge>> = HashMap::new();
         let mut issues = Vec::new();
         for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
             for facts in &notebook.cells {
@@ -321,6 +325,10 @@ impl ProjectGraph {
                             if target.notebook == cell.notebook
                                 && target.ordinal > cell.ordinal =>
                         {
+                            forward_edges.entry(cell).or_default().push(Edge {
+                                target,
+                                why: EdgeReason::Named(dep.clone()),
+                            });
                             issues.push(GraphIssue::ForwardDep {
                                 cell,
                                 dep: dep.clone(),
@@ -357,6 +365,7 @@ impl ProjectGraph {
             }
         }
         self.edges = edges;
+        self.forward_edges = forward_edges;
         self.issues.extend(issues);
     }
 
@@ -368,22 +377,30 @@ impl ProjectGraph {
         )
     }
 
-    /// Tarjan's strongly connected components; every edge inside a component of more
-    /// than one cell (or a self-edge) is reported as closing a cycle.
+    /// Tarjan's strongly connected components over dependencies and forward deps; every
+    /// named edge inside a component of more than one cell (or a self-edge) is reported
+    /// as closing a cycle, instead of as a forward dep.
     fn find_cycles(&mut self) {
-        let mut cells: Vec<CellRef> = self.edges.keys().copied().collect();
+        let mut all_edges = self.edges.clone();
+        for (cell, forward) in &self.forward_edges {
+            all_edges
+                .entry(*cell)
+                .or_default()
+                .extend(forward.iter().cloned());
+        }
+        let mut cells: Vec<CellRef> = all_edges.keys().copied().collect();
         cells.sort_unstable();
         let mut tarjan = Tarjan::default();
         for cell in cells {
             if !tarjan.index.contains_key(&cell) {
-                tarjan.connect(cell, &self.edges);
+                tarjan.connect(cell, &all_edges);
             }
         }
         let mut issues = Vec::new();
         for mut component in tarjan.components {
             component.sort_unstable();
             for &cell in &component {
-                for edge in self.dependencies(cell) {
+                for edge in all_edges.get(&cell).map_or(&[][..], Vec::as_slice) {
                     let inside = component.contains(&edge.target);
                     let is_cycle = inside && (component.len() > 1 || edge.target == cell);
                     if let (true, EdgeReason::Named(dep)) = (is_cycle, &edge.why) {
@@ -402,6 +419,15 @@ impl ProjectGraph {
                 notebook: 0,
                 ordinal: 0,
             },
+        });
+        let closes_cycle = |cell: &CellRef, dep: &DepRef| {
+            issues.iter().any(|issue| {
+                matches!(issue, GraphIssue::Cycle { cell: c, dep: d, .. } if c == cell && d == dep)
+            })
+        };
+        self.issues.retain(|issue| match issue {
+            GraphIssue::ForwardDep { cell, dep, .. } => !closes_cycle(cell, dep),
+            _ => true,
         });
         self.issues.extend(issues);
     }
@@ -602,6 +628,31 @@ mod tests {
             })
             .collect();
         assert_eq!(cycles, vec![(at(0, 0), 2), (at(1, 0), 2)]);
+    }
+
+    #[test]
+    fn a_cycle_within_a_notebook_is_a_cycle_not_a_forward_dep() {
+        let graph = ProjectGraph::build(vec![notebook(
+            "a.py",
+            vec![code(0, Some("x"), &["y"]), code(1, Some("y"), &["x"])],
+        )]);
+        let cycles = graph
+            .issues()
+            .iter()
+            .filter(|issue| matches!(issue, GraphIssue::Cycle { .. }))
+            .count();
+        assert_eq!(cycles, 2);
+        assert!(
+            !graph
+                .issues()
+                .iter()
+                .any(|issue| matches!(issue, GraphIssue::ForwardDep { .. }))
+        );
+        assert_eq!(
+            graph.dependencies(at(0, 1))[0].target,
+            at(0, 0),
+            "the backward dep still counts"
+        );
     }
 
     #[test]

@@ -185,6 +185,25 @@ impl Aliases {
         None
     }
 
+    /// Whether `text` could name any part of the API through these aliases or the
+    /// built-in `jc` and `jellycell` (a cheap substring test; false means certainly not).
+    pub fn may_appear_in(&self, text: &str) -> bool {
+        text.contains("jc")
+            || text.contains("jellycell")
+            || self
+                .modules
+                .keys()
+                .any(|local| text.contains(local.as_str()))
+            || self
+                .functions
+                .keys()
+                .any(|local| text.contains(local.as_str()))
+            || (self.star_import
+                && JcFunction::ALL
+                    .iter()
+                    .any(|function| text.contains(function.name())))
+    }
+
     /// True when nothing beyond the built-in names is known.
     pub fn is_empty(&self) -> bool {
         self.modules.is_empty() && self.functions.is_empty() && !self.star_import
@@ -274,6 +293,14 @@ pub fn analyze_cell(source: &str, aliases: &Aliases) -> CellAnalysis {
     memo::analyze_memoized(source, aliases, parse::analyze_uncached)
 }
 
+/// Analyse one code cell for the project graph only: its `jc.*` calls and the aliases it
+/// defines, without syntax errors or names. Cheaper than [`analyze_cell`] (a cell that
+/// names no part of the API and imports nothing is not parsed at all); used for the
+/// notebooks a command does not report on.
+pub fn analyze_cell_facts(source: &str, aliases: &Aliases) -> CellAnalysis {
+    parse::analyze_facts_uncached(source, aliases)
+}
+
 /// Analyse a notebook's code cells in order, each with the aliases the cells before it
 /// defined.
 pub fn analyze_cells<'a>(sources: impl IntoIterator<Item = &'a str>) -> Vec<CellAnalysis> {
@@ -290,6 +317,42 @@ pub fn analyze_cells<'a>(sources: impl IntoIterator<Item = &'a str>) -> Vec<Cell
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn facts_only_analysis_finds_the_same_calls_and_aliases() {
+        let sources = [
+            "import jellycell.api as J\nrows = J.load('artifacts/a.json')\n",
+            "from jellycell.api import save as keep\nkeep(x, 'artifacts/b.json')\n",
+            "jc.deps('raw', 'clean')\nif x:\n    jc.figure(path='artifacts/c.png')\n",
+            "%matplotlib inline\ntotal = sum(rows)\n",
+            "def broken(:\n    jc.load('artifacts/d.json')\n",
+        ];
+        let mut aliases = Aliases::new();
+        for source in sources {
+            let full = analyze_cell(source, &aliases);
+            let facts = analyze_cell_facts(source, &aliases);
+            assert_eq!(facts.jc_calls, full.jc_calls, "{source}");
+            assert_eq!(facts.aliases_defined, full.aliases_defined, "{source}");
+            aliases.extend(&full.aliases_defined);
+        }
+        let later = analyze_cell_facts("keep(y, 'artifacts/e.json')\n", &aliases);
+        assert_eq!(
+            later.jc_calls.len(),
+            1,
+            "an alias from an earlier cell still counts"
+        );
+    }
+
+    #[test]
+    fn facts_only_analysis_skips_cells_that_cannot_name_the_api() {
+        let facts = analyze_cell_facts("total = sum([1, 2)\n", &Aliases::new());
+        assert_eq!(facts, CellAnalysis::default());
+        assert!(
+            !analyze_cell("total = sum([1, 2)\n", &Aliases::new())
+                .syntax_errors
+                .is_empty()
+        );
+    }
     use proptest::prelude::*;
 
     use super::*;

@@ -31,6 +31,28 @@ pub(crate) fn parse_python(text: &str) -> Option<Tree> {
 
 /// The full analysis of one cell, without the memo.
 pub(crate) fn analyze_uncached(source: &str, aliases: &Aliases) -> CellAnalysis {
+    analyze_to_depth(source, aliases, Depth::Full)
+}
+
+/// Only what the project graph needs: `jc.*` calls and the aliases a cell defines.
+pub(crate) fn analyze_facts_uncached(source: &str, aliases: &Aliases) -> CellAnalysis {
+    analyze_to_depth(source, aliases, Depth::Facts)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Full,
+    Facts,
+}
+
+fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalysis {
+    // Both queries walk the whole tree; text that cannot hold a match skips them (an
+    // alias can only be bound by an import, an API call only named by a known name).
+    let may_import = source.contains("import");
+    let may_call_api = may_import || aliases.may_appear_in(source);
+    if depth == Depth::Facts && !may_call_api {
+        return CellAnalysis::default();
+    }
     let masked = magics::mask_magics(source);
     let Some(tree) = parse_python(&masked.text) else {
         return CellAnalysis {
@@ -40,14 +62,31 @@ pub(crate) fn analyze_uncached(source: &str, aliases: &Aliases) -> CellAnalysis 
     };
     let root = tree.root_node();
     let text = masked.text.as_str();
-    let found = imports::find_imports(root, text);
+    let found = if may_import {
+        imports::find_imports(root, text)
+    } else {
+        imports::FoundImports::default()
+    };
     let mut visible = aliases.clone();
     visible.extend(&found.everywhere);
+    let full = depth == Depth::Full;
     CellAnalysis {
-        syntax_errors: syntax::syntax_errors(root, text),
-        jc_calls: jc_calls::find_jc_calls(root, text, &visible),
+        syntax_errors: if full {
+            syntax::syntax_errors(root, text)
+        } else {
+            Vec::new()
+        },
+        jc_calls: if may_call_api {
+            jc_calls::find_jc_calls(root, text, &visible)
+        } else {
+            Vec::new()
+        },
         aliases_defined: found.module_level,
         masked_lines: masked.masked,
-        top_level_names: names::top_level_names(root, text),
+        top_level_names: if full {
+            names::top_level_names(root, text)
+        } else {
+            Vec::new()
+        },
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
-use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell};
+use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell, analyze_cell_facts};
 use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
 use crate::project::Project;
 
@@ -20,6 +20,15 @@ use crate::project::Project;
 pub struct NotebookInput {
     pub path: PathBuf,
     pub text: String,
+}
+
+/// How deeply a notebook's code cells are analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisDepth {
+    /// Everything: syntax errors, `jc.*` calls, aliases, names (notebooks being reported).
+    Full,
+    /// What the project graph needs (`jc.*` calls, aliases): the other notebooks.
+    Facts,
 }
 
 /// One notebook of the workspace, read and analysed.
@@ -35,13 +44,26 @@ pub struct NotebookFile {
     pub notebook: Notebook,
     /// One entry per cell (by ordinal): the analysis of code cells, `None` for others.
     pub analyses: Vec<Option<CellAnalysis>>,
+    /// How deeply `analyses` went; lint needs `Full`.
+    pub depth: AnalysisDepth,
 }
 
 impl NotebookFile {
-    /// Reads and analyses one notebook.
+    /// Reads and fully analyses one notebook.
     pub fn new(project: &Project, path: PathBuf, text: String, format: NotebookFormat) -> Self {
+        NotebookFile::with_depth(project, path, text, format, AnalysisDepth::Full)
+    }
+
+    /// Reads one notebook and analyses it to `depth`.
+    pub fn with_depth(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        depth: AnalysisDepth,
+    ) -> Self {
         let notebook = format::read(&text, format);
-        let analyses = analyze_code_cells(&notebook.cells);
+        let analyses = analyze_code_cells(&notebook.cells, depth);
         let relative = relative_name(project, &path);
         NotebookFile {
             path,
@@ -50,12 +72,14 @@ impl NotebookFile {
             text,
             notebook,
             analyses,
+            depth,
         }
     }
 
-    /// Reads `text` as [`NotebookFile::new`] does, but takes the analysis of every code
-    /// cell whose source (and the import aliases in scope before it) did not change from
-    /// `previous`, so an edit re-analyses only the cells it touched.
+    /// Reads `text` as [`NotebookFile::new`] does (fully analysed), but takes the analysis
+    /// of every code cell whose source (and the import aliases in scope before it) did
+    /// not change from `previous` (when that was fully analysed too), so an edit
+    /// re-analyses only the cells it touched.
     pub fn reusing(
         project: &Project,
         path: PathBuf,
@@ -66,7 +90,9 @@ impl NotebookFile {
         let notebook = format::read(&text, format);
         let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
         let mut aliases = Aliases::new();
-        for (cell, analysis) in previous.notebook.cells.iter().zip(&previous.analyses) {
+        let reusable = previous.depth == AnalysisDepth::Full;
+        let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
+        for (cell, analysis) in previous_cells.zip(&previous.analyses) {
             if let Some(analysis) = analysis {
                 earlier
                     .entry(cell.source.as_str())
@@ -101,6 +127,7 @@ impl NotebookFile {
             text,
             notebook,
             analyses,
+            depth: AnalysisDepth::Full,
         }
     }
 
@@ -131,15 +158,47 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// A workspace over already-read notebooks (files that are not notebooks are skipped).
+    /// A workspace over already-read notebooks, all fully analysed (files that are not
+    /// notebooks are skipped).
     pub fn build(project: Project, inputs: Vec<NotebookInput>) -> Workspace {
-        let files = inputs
+        Workspace::build_with_depth(project, inputs, |_| AnalysisDepth::Full)
+    }
+
+    /// A workspace over already-read notebooks, each analysed to the depth `depth_of`
+    /// gives its path. Notebooks are read and analysed on every core.
+    pub fn build_with_depth(
+        project: Project,
+        inputs: Vec<NotebookInput>,
+        depth_of: impl Fn(&Path) -> AnalysisDepth + Sync,
+    ) -> Workspace {
+        let inputs: Vec<(NotebookInput, NotebookFormat)> = inputs
             .into_iter()
-            .filter_map(|input| {
-                let format = notebook_format_of(&input.path)?;
-                Some(NotebookFile::new(&project, input.path, input.text, format))
-            })
+            .filter_map(|input| notebook_format_of(&input.path).map(|format| (input, format)))
             .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+        let chunk_size = inputs.len().div_ceil(threads).max(1);
+        let project_ref = &project;
+        let depth_of = &depth_of;
+        let files = std::thread::scope(|scope| {
+            let workers: Vec<_> = inputs
+                .chunks(chunk_size)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(input, format)| {
+                                read_guarded(project_ref, input, *format, depth_of(&input.path))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            // `read_guarded` catches panics, so a worker always returns its files.
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
         Workspace::from_files(project, files)
     }
 
@@ -159,8 +218,19 @@ impl Workspace {
     }
 
     /// Every notebook under the project's notebooks directory plus `extra` paths, read
-    /// from disk. Files that cannot be read are returned beside the workspace.
+    /// from disk and fully analysed. Files that cannot be read are returned beside the
+    /// workspace.
     pub fn load(project: Project, extra: &[PathBuf]) -> (Workspace, Vec<LoadError>) {
+        Workspace::load_reporting(project, extra, None)
+    }
+
+    /// Like [`Workspace::load`], but only the notebooks in `reported` (all when `None`)
+    /// are fully analysed; the others are analysed only as far as the graph needs.
+    pub fn load_reporting(
+        project: Project,
+        extra: &[PathBuf],
+        reported: Option<&[PathBuf]>,
+    ) -> (Workspace, Vec<LoadError>) {
         let mut paths = discover_notebooks(&project);
         for path in extra {
             let absolute = absolute(path);
@@ -179,7 +249,16 @@ impl Workspace {
                 }),
             }
         }
-        (Workspace::build(project, inputs), errors)
+        let reported: Option<Vec<PathBuf>> =
+            reported.map(|paths| paths.iter().map(|path| absolute(path)).collect());
+        let depth_of = |path: &Path| match &reported {
+            Some(paths) if !paths.iter().any(|reported| reported == path) => AnalysisDepth::Facts,
+            _ => AnalysisDepth::Full,
+        };
+        (
+            Workspace::build_with_depth(project, inputs, depth_of),
+            errors,
+        )
     }
 
     /// The index of the file at `path`.
@@ -189,6 +268,43 @@ impl Workspace {
             .iter()
             .position(|file| file.path == path || file.path == absolute)
     }
+}
+
+/// Reads and analyses one notebook; a panic in the reader or the analysis (a bug) keeps
+/// the file in the workspace with one `internal-error` problem instead of losing it or
+/// taking the process down.
+fn read_guarded(
+    project: &Project,
+    input: &NotebookInput,
+    format: NotebookFormat,
+    depth: AnalysisDepth,
+) -> NotebookFile {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        NotebookFile::with_depth(
+            project,
+            input.path.clone(),
+            input.text.clone(),
+            format,
+            depth,
+        )
+    }));
+    read.unwrap_or_else(|_| {
+        let mut notebook = Notebook::empty(format);
+        notebook.problems.push(crate::format::Problem::new(
+            "internal-error",
+            crate::text::Span::at(0),
+            "jellycell-lsp failed while reading this notebook (a bug); please report it with the file",
+        ));
+        NotebookFile {
+            relative: relative_name(project, &input.path),
+            path: input.path.clone(),
+            format,
+            text: input.text.clone(),
+            notebook,
+            analyses: Vec::new(),
+            depth,
+        }
+    })
 }
 
 /// The notebook format of a path, by extension: `.py` percent, `.md` MyST, `.ipynb`.
@@ -290,13 +406,16 @@ fn relative_name(project: &Project, path: &Path) -> String {
 }
 
 /// Analyses every code cell in order, threading import aliases from cell to cell.
-fn analyze_code_cells(cells: &[Cell]) -> Vec<Option<CellAnalysis>> {
+fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAnalysis>> {
     let mut aliases = Aliases::new();
     cells
         .iter()
         .map(|cell| {
             (cell.cell_type == CellType::Code).then(|| {
-                let analysis = analyze_cell(&cell.source, &aliases);
+                let analysis = match depth {
+                    AnalysisDepth::Full => analyze_cell(&cell.source, &aliases),
+                    AnalysisDepth::Facts => analyze_cell_facts(&cell.source, &aliases),
+                };
                 aliases.extend(&analysis.aliases_defined);
                 analysis
             })

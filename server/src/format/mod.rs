@@ -250,10 +250,12 @@ impl Notebook {
 }
 
 pub mod ipynb;
+pub(crate) mod jupytext;
 pub mod myst;
 pub mod pep723;
 pub mod percent;
 pub mod tags;
+pub(crate) mod yaml;
 
 /// Reads `text` as a notebook of `format`. Never fails: problems are in the result.
 /// (ipynb text that is not valid JSON gives an empty notebook with one problem.)

@@ -99,6 +99,13 @@ pub const RULES: &[Rule] = &[
         "a dependency on a cell further down the same notebook, which jellycell silently drops",
     ),
     rule(
+        "front-matter-invalid",
+        Error,
+        false,
+        false,
+        "MyST front matter that is not valid YAML",
+    ),
+    rule(
         "layout",
         Warning,
         true,

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::analysis::workspace::{
-    NotebookFile, Workspace, discover_notebooks, looks_like_notebook, notebook_format_of,
+    AnalysisDepth, NotebookFile, Workspace, discover_notebooks, looks_like_notebook,
+    notebook_format_of,
 };
 use crate::format::NotebookFormat;
 use crate::lint::{Finding, LintSettings};
@@ -453,7 +454,8 @@ impl State {
                         let file = match input.work {
                             InputWork::Unchanged(file) => file,
                             InputWork::Read { text, previous } => {
-                                let file = analyse(&project, &input.path, text, previous);
+                                let file =
+                                    analyse(&project, &input.path, input.stamp, text, previous);
                                 analysed.push((input.path.clone(), input.stamp, file.clone()));
                                 file
                             }
@@ -614,10 +616,12 @@ enum InputWork {
 
 /// Reads one input, or `None` when it is not a notebook: a `.py` counts when it has
 /// `# %%` markers or lies under `[paths] notebooks`, a `.md` when it has `{code-cell}`
-/// blocks or a jupytext header.
+/// blocks or a jupytext header. Open buffers are analysed fully (they are linted);
+/// notebooks only on disk as far as the project graph needs.
 fn analyse(
     project: &Project,
     path: &Path,
+    stamp: Stamp,
     text: String,
     previous: Option<Arc<NotebookFile>>,
 ) -> Option<Arc<NotebookFile>> {
@@ -632,16 +636,23 @@ fn analyse(
     if !is_notebook {
         return None;
     }
+    let depth = match stamp {
+        Stamp::Open(_) => AnalysisDepth::Full,
+        Stamp::Disk(_) => AnalysisDepth::Facts,
+    };
+    let deep_enough =
+        |file: &NotebookFile| file.depth == AnalysisDepth::Full || file.depth == depth;
     if let Some(previous) = &previous
         && previous.text == text
+        && deep_enough(previous)
     {
         return Some(previous.clone());
     }
     let mut file = match previous {
-        Some(previous) if previous.format == format => {
+        Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
             NotebookFile::reusing(project, path.to_path_buf(), text, format, &previous)
         }
-        _ => NotebookFile::new(project, path.to_path_buf(), text, format),
+        _ => NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth),
     };
     // The server never writes a notebook back, so the per-cell copies kept for byte-exact
     // write-back (a third of a notebook's memory) are dropped.

@@ -1,6 +1,7 @@
 //! `jellycell-lsp --check [PATH...]`: lint notebooks for CI and pre-commit.
 //!
-//! No path checks the project around the current directory. A path may be a notebook or
+//! No path checks the project around the current directory (or, outside any project,
+//! the notebooks in and below it). A path may be a notebook or
 //! a folder; each is checked inside its project (found by walking up to
 //! `jellycell.toml`), and the project's other notebooks still feed the graph so names
 //! and producers resolve. Project-level rules (`layout`, `config-invalid`) run when a
@@ -22,6 +23,7 @@ use clap::ValueEnum;
 
 use super::{EXIT_USAGE, files::write_atomically, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
+use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
 use crate::project::Project;
 use report::CheckReport;
@@ -112,6 +114,10 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
         let cwd =
             std::env::current_dir().map_err(|error| format!("no current directory: {error}"))?;
         let project = Project::discover(&cwd);
+        if project.config_path.is_none() {
+            // No project: check the notebooks in and below the current directory.
+            return group_by_project(&[cwd]);
+        }
         targets.insert(
             project.root.clone(),
             Target {
@@ -150,6 +156,11 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
             if absolute.is_dir() {
                 let inside_notebooks = absolute.starts_with(target.project.notebooks_dir());
                 collect_notebooks(&absolute, inside_notebooks, notebooks);
+            } else if notebook_format_of(&absolute) == Some(NotebookFormat::Ipynb) {
+                return Err(format!(
+                    "{}: --check reads .py and .md notebooks; an .ipynb is checked through the text notebook it is paired with (paired-out-of-sync)",
+                    path.display()
+                ));
             } else if notebook_format_of(&absolute).is_some() {
                 notebooks.push(absolute);
             } else {
@@ -183,8 +194,8 @@ fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<Path
             continue;
         }
         let counts = match notebook_format_of(&path) {
-            Some(crate::format::NotebookFormat::Percent) if inside_notebooks => true,
-            Some(crate::format::NotebookFormat::Percent | crate::format::NotebookFormat::Myst) => {
+            Some(NotebookFormat::Percent) if inside_notebooks => true,
+            Some(NotebookFormat::Percent | NotebookFormat::Myst) => {
                 std::fs::read_to_string(&path).is_ok_and(|text| looks_like_notebook(&path, &text))
             }
             _ => false,
@@ -195,9 +206,10 @@ fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<Path
     }
 }
 
+/// The target's project, with only the reported notebooks fully analysed.
 fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
     let extra = target.notebooks.clone().unwrap_or_default();
-    Workspace::load(target.project.clone(), &extra)
+    Workspace::load_reporting(target.project.clone(), &extra, target.notebooks.as_deref())
 }
 
 /// Which files of the workspace to report on.

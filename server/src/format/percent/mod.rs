@@ -1,11 +1,407 @@
-//! PLACEHOLDER (owned by the percent helper): jupytext py:percent reader and writer.
+//! jupytext py:percent (`# %%` cells in a `.py` file): reader and writer, exact to
+//! jupytext 1.19.6.
+//!
+//! [`read_percent`] gives the cells `jupytext.reads(text, fmt="py:percent")` gives (after
+//! jellycell removes the first PEP-723 `# /// script` block), with byte spans for every
+//! cell and its original text, so that [`write_percent`] of an unchanged notebook is the
+//! input byte for byte. Changed or foreign cells are written as `jupytext.writes` writes
+//! them. The pieces: `lines` (Python line splitting), `markers`, `header` (marker options
+//! and metadata), `python_literal`, `strings` (triple-quote tracking), `magics`, `pep8`
+//! (blank lines between cells), `yaml_header` (the `# ---` notebook header), `reader`
+//! (one cell), `writer`.
 
-use crate::format::{Notebook, NotebookFormat};
+mod header;
+mod lines;
+mod magics;
+mod markers;
+mod pep8;
+mod python_literal;
+mod reader;
+mod strings;
+mod writer;
+mod yaml_header;
 
-pub fn read_percent(_text: &str) -> Notebook {
-    Notebook::empty(NotebookFormat::Percent)
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use self::lines::{Line, is_blank, split_lines};
+use self::magics::MagicKind;
+use self::reader::{FenceIndex, ReadCell, read_cell};
+use crate::format::{
+    Cell, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, pep723,
+    tags,
+};
+use crate::text::Span;
+
+pub use self::writer::write_percent;
+
+/// Reads py:percent text. Never fails; problems are in `Notebook::problems`, the PEP-723
+/// block's first (`pep723::scan` reports them, including blocks jellycell cannot see).
+pub fn read_percent(text: &str) -> Notebook {
+    let (block, block_problems) = pep723::scan(text);
+    let mut notebook = read_with_block(text, block);
+    notebook.problems.splice(0..0, block_problems);
+    notebook
 }
 
-pub fn write_percent(_notebook: &Notebook) -> String {
-    String::new()
+/// [`read_percent`] with the PEP-723 block already found (tests give their own).
+fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
+    let mut notebook = Notebook::empty(NotebookFormat::Percent);
+    let block = block.filter(|block| {
+        let span = block.span;
+        span.start <= span.end
+            && span.end <= text.len()
+            && text.is_char_boundary(span.start)
+            && text.is_char_boundary(span.end)
+    });
+    // jellycell removes the block before calling jupytext: the text jupytext sees.
+    let removed = block.as_ref().map(|block| block.span);
+    let seen: Cow<'_, str> = match removed {
+        Some(span) => Cow::Owned(format!("{}{}", &text[..span.start], &text[span.end..])),
+        None => Cow::Borrowed(text),
+    };
+    let to_original = |offset: usize| match removed {
+        Some(span) if offset > span.start => offset + span.len(),
+        _ => offset,
+    };
+    let lines: Vec<Line<'_>> = split_lines(&seen, 0)
+        .into_iter()
+        .map(|line| Line {
+            text: line.text,
+            start: to_original(line.start),
+            end: to_original(line.end),
+        })
+        .collect();
+    let line_start = |index: usize| lines.get(index).map_or(text.len(), |line| line.start);
+
+    // The preamble: a PEP-723 block at the top and the blank lines after it (jellycell
+    // strips them before jupytext), then the jupytext header.
+    let mut pos = 0;
+    if let Some(span) = removed
+        && text[..span.start].chars().all(lines::is_py_space)
+    {
+        pos = split_lines(&seen, 0)
+            .iter()
+            .take_while(|line| line.start < span.start)
+            .count();
+        while pos < lines.len() && is_blank(lines[pos].text) {
+            pos += 1;
+        }
+    }
+    let header_start = pos;
+    let header = yaml_header::read_header(&lines[pos..]);
+    if let Some(error) = &header.error {
+        let span = Span::new(line_start(header_start), line_start(pos + header.consumed));
+        notebook.problems.push(Problem::new(
+            "metadata-invalid",
+            span,
+            format!("the jupytext YAML header cannot be parsed ({error}); fix the YAML between the `# ---` lines"),
+        ));
+    }
+    pos += header.consumed;
+    let default_language = default_language(&header.metadata);
+    let fences = FenceIndex::new(&lines);
+
+    let mut read_cells: Vec<(usize, ReadCell)> = Vec::new();
+    // Root-level YAML keys make the header a raw cell (jupytext's front-matter cell).
+    let frontmatter: Option<(String, Map<String, Value>)> = header.raw_cell;
+    let preamble_end = if frontmatter.is_some() {
+        header_start
+    } else {
+        pos
+    };
+    notebook.preamble = Preamble {
+        text: text[..line_start(preamble_end)].to_string(),
+        metadata: header.metadata.clone(),
+    };
+    notebook.metadata = header.metadata;
+    notebook.pep723 = block;
+
+    if let Some((source, metadata)) = frontmatter {
+        let whole = Span::new(line_start(header_start), line_start(pos));
+        let body_end = lines[header_start..pos]
+            .iter()
+            .rev()
+            .find(|line| !is_blank(line.text))
+            .map_or(whole.start, Line::content_end);
+        let cell = Cell {
+            cell_type: CellType::Raw,
+            source,
+            metadata,
+            spec: tags::CellSpec::default(),
+            spans: CellSpans {
+                whole,
+                header: None,
+                body: Span::new(whole.start, body_end.max(whole.start)),
+            },
+            original: None,
+            jupyter: Default::default(),
+        };
+        push_cell(&mut notebook, cell, text, "", whole.start);
+    }
+
+    while pos < lines.len() {
+        let cell = read_cell(&lines[pos..], pos, &fences, &default_language);
+        let next = cell.next.max(1);
+        read_cells.push((pos, cell));
+        pos += next;
+    }
+    if read_cells.iter().any(|(_, cell)| cell.json_metadata) {
+        // jupytext records the JSON header form in the notebook metadata, and its writer
+        // follows it.
+        for metadata in [&mut notebook.metadata, &mut notebook.preamble.metadata] {
+            let jupytext = metadata
+                .entry("jupytext")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(jupytext) = jupytext {
+                jupytext
+                    .entry("cell_metadata_json")
+                    .or_insert(Value::Bool(true));
+            }
+        }
+    }
+    for (start, mut cell) in read_cells {
+        set_cell_language(&mut cell, &default_language);
+        let first = &lines[start];
+        let whole = Span::new(first.start, line_start(start + cell.next.max(1)));
+        let header_span = cell
+            .has_header
+            .then(|| Span::new(first.start, first.content_end()));
+        let body = if cell.content_start < cell.content_end {
+            Span::new(
+                lines[start + cell.content_start].start,
+                lines[start + cell.content_end - 1].content_end(),
+            )
+        } else {
+            Span::at(if cell.has_header {
+                first.end.min(whole.end)
+            } else {
+                whole.start
+            })
+        };
+        let mut problems = Vec::new();
+        if let Some(header_span) = header_span
+            && let Some(bad) = cell.metadata.get(header::INCORRECTLY_ENCODED)
+        {
+            let bad = bad.as_str().unwrap_or_default();
+            problems.push(Problem::new(
+                "metadata-invalid",
+                header_span,
+                format!(
+                    "cannot parse the cell metadata `{bad}`: write `key=value` pairs with JSON values, e.g. `tags=[\"jc.step\"]`"
+                ),
+            ));
+        }
+        if cell.cell_type == CellType::Code {
+            for line in &lines[start + cell.content_start..start + cell.content_end] {
+                if markers::is_marker_without_space(line.text) {
+                    let options = markers::marker_options(line.text);
+                    problems.push(Problem::new(
+                        "marker-no-space",
+                        Span::new(line.start, line.content_end()),
+                        format!(
+                            "`{}` is not a cell marker: jupytext needs a space after `%%`, so it reads this line as the magic `%%{options}` in the cell above; write `# %% {options}`",
+                            line.text.trim()
+                        ),
+                    ));
+                }
+            }
+            let shell_words = cell
+                .uncommented
+                .iter()
+                .filter(|c| c.kind == Some(MagicKind::ShellWord));
+            let source_lines: Vec<&str> = match shell_words.clone().next() {
+                Some(_) => cell.source.split('\n').collect(),
+                None => Vec::new(),
+            };
+            for changed in shell_words {
+                let Some(line) = lines.get(start + cell.content_start + changed.index) else {
+                    continue;
+                };
+                let now = source_lines.get(changed.index).copied().unwrap_or_default();
+                if now.trim_start().starts_with('#') {
+                    continue;
+                }
+                let rest = now.trim_start();
+                let word = rest.split_whitespace().next().unwrap_or_default();
+                let after = rest[word.len()..].trim_start();
+                let rephrased = match after {
+                    "" => format!("# {}", plain_word(word)),
+                    _ => format!("# {} {after}", plain_word(word)),
+                };
+                problems.push(Problem::new(
+                    "uncommented-comment",
+                    Span::new(line.start, line.content_end()),
+                    format!(
+                        "jupytext reads this comment as the shell command `{rest}` (it starts with the shell word `{word}`), which fails at run time; rephrase the comment (e.g. `{rephrased}`) or double the hash (`## {rest}`), or write `!{rest}` if you meant the command"
+                    ),
+                ));
+            }
+        }
+        let header_text = header_span.map_or("", |span| span.slice(text));
+        let header_offset = header_span.map_or(whole.start, |span| span.start);
+        let built = Cell {
+            cell_type: cell.cell_type,
+            source: cell.source,
+            metadata: cell.metadata,
+            spec: tags::CellSpec::default(),
+            spans: CellSpans {
+                whole,
+                header: header_span,
+                body,
+            },
+            original: None,
+            jupyter: Default::default(),
+        };
+        notebook.problems.extend(problems);
+        push_cell(&mut notebook, built, text, header_text, header_offset);
+    }
+    notebook.problems.sort_by_key(|problem| problem.span.start);
+    notebook
 }
+
+/// An English word for a shell command, to suggest a comment jupytext leaves alone.
+fn plain_word(command: &str) -> &'static str {
+    match command {
+        "cat" => "show",
+        "cd" => "enter",
+        "cp" | "copy" => "copy",
+        "mv" => "move",
+        "rm" | "rmdir" => "remove",
+        "mkdir" => "create",
+        "echo" => "print",
+        "ren" => "rename",
+        _ => "list",
+    }
+}
+
+/// Adds the spec, its problems and the original text, then appends the cell.
+fn push_cell(
+    notebook: &mut Notebook,
+    mut cell: Cell,
+    text: &str,
+    header: &str,
+    header_start: usize,
+) {
+    let (spec, problems) =
+        tags::spec_for_cell(cell.cell_type, &cell.metadata, header, header_start);
+    cell.spec = spec;
+    notebook.problems.extend(problems);
+    cell.original = Some(OriginalCell {
+        format: NotebookFormat::Percent,
+        text: cell.spans.whole.slice(text).to_string(),
+        cell_type: cell.cell_type,
+        source: cell.source.clone(),
+        metadata: cell.metadata.clone(),
+    });
+    notebook.cells.push(cell);
+}
+
+/// `default_language_from_metadata_and_ext(metadata, ".py")`.
+pub(crate) fn default_language(metadata: &Map<String, Value>) -> String {
+    let main = metadata
+        .get("jupytext")
+        .and_then(|j| j.get("main_language"))
+        .and_then(Value::as_str);
+    let kernel = metadata
+        .get("kernelspec")
+        .and_then(|k| k.get("language"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let language = main.or(kernel).unwrap_or("python");
+    if language == "R" || language == "sas" {
+        return language.to_string();
+    }
+    if language.starts_with("C++") {
+        return "c++".into();
+    }
+    language.to_lowercase().replace('#', "sharp")
+}
+
+/// Jupyter cell magics that are also languages (`_JUPYTER_LANGUAGES`).
+pub(crate) const JUPYTER_LANGUAGES: &[&str] = &[
+    "R",
+    "bash",
+    "c#",
+    "c++",
+    "clojure",
+    "coconut",
+    "cs",
+    "csharp",
+    "cython",
+    "f#",
+    "fs",
+    "fsharp",
+    "gnuplot",
+    "go",
+    "groovy",
+    "haskell",
+    "html",
+    "idl",
+    "java",
+    "javascript",
+    "jenner",
+    "js",
+    "julia",
+    "latex",
+    "logtalk",
+    "lua",
+    "markdown",
+    "matlab",
+    "maxima",
+    "ocaml",
+    "octave",
+    "perl",
+    "powershell",
+    "pypy",
+    "python",
+    "python2",
+    "python3",
+    "q",
+    "robotframework",
+    "ruby",
+    "rust",
+    "sage",
+    "sas",
+    "scala",
+    "scheme",
+    "script",
+    "sh",
+    "sos",
+    "spark",
+    "sql",
+    "stata",
+    "svg",
+    "tcl",
+    "typescript",
+    "wolfram language",
+    "xonsh",
+];
+
+/// `set_main_and_cell_language`: a `language=` cell in another language becomes a
+/// `%%language` cell magic.
+fn set_cell_language(cell: &mut ReadCell, main_language: &str) {
+    let Some(Value::String(language)) = cell.metadata.get("language").cloned() else {
+        return;
+    };
+    if language == main_language {
+        cell.metadata.shift_remove("language");
+        return;
+    }
+    if language.to_lowercase() == main_language.to_lowercase() && language != "R" {
+        return;
+    }
+    if JUPYTER_LANGUAGES.contains(&language.as_str()) {
+        cell.metadata.shift_remove("language");
+        let magic = match cell.metadata.shift_remove("magic_args") {
+            Some(Value::String(args)) => format!("%%{language} {args}\n"),
+            Some(other) => format!("%%{language} {other}\n"),
+            None => format!("%%{language}\n"),
+        };
+        cell.source.insert_str(0, &magic);
+    }
+}
+
+#[cfg(test)]
+mod tests;

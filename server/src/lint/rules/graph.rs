@@ -30,7 +30,7 @@ pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
                     "unknown-dep",
                     dep.span,
                     format!(
-                        "no cell is named \"{}\"{}; jellycell would drop this dependency silently",
+                        "no cell is named \"{}\", so jellycell would drop this dependency silently{}",
                         dep.name,
                         did_you_mean(&dep.name, names.iter().map(String::as_str))
                     ),

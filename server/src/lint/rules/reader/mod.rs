@@ -4,9 +4,13 @@
 //! comment problems of the percent reader, and metadata the readers could not parse.
 //! Each keeps the reader's span and message; this file adds the safe fixes.
 
+#[cfg(test)]
+mod tests;
+
 use crate::analysis::workspace::NotebookFile;
 use crate::format::{Problem, pep723, tags};
 use crate::lint::{Finding, TextEdit};
+use crate::text::Span;
 
 pub fn findings(file: &NotebookFile) -> Vec<Finding> {
     file.notebook
@@ -45,6 +49,25 @@ fn fix_for(file: &NotebookFile, problem: &Problem) -> Option<(String, Vec<TextEd
             Some((
                 "Move the PEP-723 block to the top".into(),
                 vec![TextEdit::new(fix.span, fix.new_text)],
+            ))
+        }
+        "marker-no-space" => {
+            // `# %%tags=[...]`: a space after the run of `%` makes it a marker.
+            let line = problem.span.slice(text);
+            let percent = line.find("%%")?;
+            let after = percent + line[percent..].chars().take_while(|c| *c == '%').count();
+            Some((
+                "Insert a space after `%%`".into(),
+                vec![TextEdit::new(Span::at(problem.span.start + after), " ")],
+            ))
+        }
+        "uncommented-comment" => {
+            // jupytext's own escape: it reads `## ls the files` back as `# ls the files`.
+            let line = problem.span.slice(text);
+            let hash = line.find('#')?;
+            Some((
+                "Double the `#` so jupytext keeps the comment".into(),
+                vec![TextEdit::new(Span::at(problem.span.start + hash), "#")],
             ))
         }
         _ => None,

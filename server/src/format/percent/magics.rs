@@ -1,0 +1,322 @@
+//! jupytext's comment-magic rules (`magics.py`): which commented lines in a code cell are
+//! Jupyter magics that the reader uncomments (`# %matplotlib`, `# !pip`, `# x = !ls`,
+//! `# ?help`, and — jupytext's trap — comments starting with a shell word such as
+//! `# ls the files`), and how the writer comments them again.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::lines::{WS, is_py_space, py_lstrip};
+use super::strings::{StringParser, comment_for_language};
+
+fn regex(pattern: &str) -> Regex {
+    // The patterns are constants of this module: a failure is a bug caught by every test.
+    Regex::new(&pattern.replace("WS", WS))
+        .unwrap_or_else(|error| panic!("bad pattern {pattern}: {error}"))
+}
+
+/// `_MAGIC_RE` for `#`-comment languages.
+static MAGIC: LazyLock<Regex> = LazyLock::new(|| regex(r"^WS*(# |#)*(%|%%|%%%)[a-zA-Z]"));
+static MAGIC_FORCE_ESC: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^WS*(# |#)*(%|%%|%%%)[a-zA-Z](.*)#WS*escape"));
+static MAGIC_NOT_ESC: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^WS*(# |#)*(%|%%|%%%)[a-zA-Z](.*)#WS*noescape"));
+static HELP_OR_BASH: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^WS*(?:(?:# |#)+WS*)?(\?|!)WS*[A-Za-z\.\~\$\\/\{\}]"));
+/// The shell words of `_PYTHON_MAGIC_CMD` (posix, then windows).
+const SHELL_WORDS: &[&str] = &[
+    "cat", "cd", "cp", "mv", "rm", "rmdir", "mkdir", "copy", "ddir", "echo", "ls", "ldir", "ren",
+];
+static IPYTHON_HELP: LazyLock<Regex> = LazyLock::new(|| regex(r"^WS*(# )*[^\s\x1c-\x1f]*\?WS*$"));
+static MAGIC_ASSIGN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^(# |#)*WS*([a-zA-Z_][a-zA-Z_$0-9]*)WS*=WS*(%|%%|%%%|!)[a-zA-Z](.*)"));
+static LINE_CONTINUATION: LazyLock<Regex> = LazyLock::new(|| regex(r"^.*\\WS*$"));
+/// `_ESCAPED_CODE_START[".py"]`: a commented light-format `# +` marker.
+static ESCAPED_CODE_START: LazyLock<Regex> = LazyLock::new(|| regex(r"^(# |#)*(#|# )\+"));
+
+/// Why a line is a magic, for the lint that warns about English comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MagicKind {
+    /// `%magic`, `!cmd`, `?help`, `x = !cmd`, …
+    Jupyter,
+    /// Only because it starts with a shell word (`ls`, `cd`, `echo`, …).
+    ShellWord,
+}
+
+/// `usual_language_name`, reduced to what the magic rules look at.
+fn usual_language_name(language: &str) -> String {
+    let lower = language.to_lowercase();
+    match lower.as_str() {
+        "r" => "R".into(),
+        l if l.starts_with("c++") => "c++".into(),
+        "octave" => "matlab".into(),
+        "sas" | "jenner" | "logtalk" => lower,
+        "c#" | "cs" => "csharp".into(),
+        "f#" | "fs" => "fsharp".into(),
+        _ => lower,
+    }
+}
+
+/// `is_magic(line, language, explicitly_code=...)`, telling which rule matched.
+pub(crate) fn magic_kind(line: &str, language: &str, explicitly_code: bool) -> Option<MagicKind> {
+    let python = language == "python";
+    if !python {
+        let language = usual_language_name(language);
+        if matches!(
+            language.as_str(),
+            "octave" | "matlab" | "sas" | "jenner" | "logtalk"
+        ) {
+            return None;
+        }
+        // Only `#`-comment script languages share the Python regexes; the others (rust,
+        // go, csharp, …) never occur in a `.py` notebook's cells in practice.
+        if comment_for_language(&language) != Some("#") {
+            return None;
+        }
+    }
+    // Cheap byte tests first: every regex below needs one of these characters, and this
+    // runs on every line of every code cell.
+    let has_percent = line.contains('%');
+    if has_percent {
+        // Both need the word `escape` (`noescape` contains it too).
+        if line.contains("escape") {
+            if MAGIC_FORCE_ESC.is_match(line) {
+                return Some(MagicKind::Jupyter);
+            }
+            if MAGIC_NOT_ESC.is_match(line) {
+                return None;
+            }
+        }
+        if MAGIC.is_match(line) {
+            return Some(MagicKind::Jupyter);
+        }
+    }
+    if !python {
+        return None;
+    }
+    let has_question = line.contains('?');
+    let has_bang = line.contains('!');
+    if (has_question || has_bang) && HELP_OR_BASH.is_match(line) {
+        return Some(MagicKind::Jupyter);
+    }
+    if (has_percent || has_bang) && line.contains('=') && MAGIC_ASSIGN.is_match(line) {
+        return Some(MagicKind::Jupyter);
+    }
+    if explicitly_code && has_question && IPYTHON_HELP.is_match(line) {
+        return Some(MagicKind::Jupyter);
+    }
+    is_shell_command(line).then_some(MagicKind::ShellWord)
+}
+
+/// `_PYTHON_MAGIC_CMD`, by hand: after `(# |#)*`, a shell word followed by the end of
+/// the line, one blank and the end, or a blank and anything but `=` or `,`.
+fn is_shell_command(line: &str) -> bool {
+    let mut rest = line;
+    loop {
+        if let Some(next) = rest.strip_prefix("# ") {
+            rest = next;
+        } else if let Some(next) = rest.strip_prefix('#') {
+            rest = next;
+        } else {
+            break;
+        }
+    }
+    // Every shell word starts with one of these letters.
+    if !matches!(
+        rest.as_bytes().first(),
+        Some(b'c' | b'm' | b'r' | b'd' | b'e' | b'l')
+    ) {
+        return false;
+    }
+    SHELL_WORDS.iter().any(|word| {
+        let Some(after) = rest.strip_prefix(word) else {
+            return false;
+        };
+        let mut chars = after.chars();
+        match chars.next() {
+            None => true,
+            Some(c) if is_py_space(c) => !matches!(chars.next(), Some('=' | ',')),
+            Some(_) => false,
+        }
+    })
+}
+
+/// `unesc`: remove one level of comment, keeping the indentation.
+pub(crate) fn unescape(line: &str) -> String {
+    let unindented = py_lstrip(line);
+    let indent = &line[..line.len() - unindented.len()];
+    if let Some(rest) = unindented.strip_prefix("# ") {
+        format!("{indent}{rest}")
+    } else if let Some(rest) = unindented.strip_prefix('#') {
+        format!("{indent}{rest}")
+    } else {
+        line.to_string()
+    }
+}
+
+/// One line that `uncomment_magic` changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Uncommented {
+    pub index: usize,
+    pub kind: Option<MagicKind>,
+}
+
+/// `uncomment_magic`: uncomment the magics of `source` in place; reports which lines
+/// changed and why (`kind` is `None` for continuation lines of a magic).
+pub(crate) fn uncomment_magics(source: &mut [Cow<'_, str>], language: &str) -> Vec<Uncommented> {
+    let mut parser = StringParser::new(language);
+    let mut next_is_magic = false;
+    let mut changed = Vec::new();
+    for (index, line) in source.iter_mut().enumerate() {
+        if !parser.is_quoted() {
+            let kind = if next_is_magic {
+                None
+            } else {
+                magic_kind(line, language, true)
+            };
+            if next_is_magic || kind.is_some() {
+                let unescaped = unescape(line);
+                next_is_magic = language == "python" && LINE_CONTINUATION.is_match(line);
+                parser.read_line(line);
+                if unescaped != **line {
+                    changed.push(Uncommented { index, kind });
+                    *line = Cow::Owned(unescaped);
+                }
+                continue;
+            }
+        }
+        parser.read_line(line);
+    }
+    changed
+}
+
+/// `comment_magic`: the writer's inverse, commenting magics with `# `.
+pub(crate) fn comment_magics(source: &mut [String], language: &str) {
+    let mut parser = StringParser::new(language);
+    let mut next_is_magic = false;
+    for line in source.iter_mut() {
+        if !parser.is_quoted() && (next_is_magic || magic_kind(line, language, true).is_some()) {
+            let original = std::mem::take(line);
+            *line = if next_is_magic {
+                format!("# {original}")
+            } else {
+                let unindented = py_lstrip(&original);
+                let indent = &original[..original.len() - unindented.len()];
+                format!("{indent}# {unindented}")
+            };
+            next_is_magic = language == "python" && LINE_CONTINUATION.is_match(&original);
+            parser.read_line(&original);
+            continue;
+        }
+        parser.read_line(line);
+    }
+}
+
+/// `unescape_code_start` for `.py`: `# # +` becomes `# +`.
+pub(crate) fn unescape_code_start(source: &mut [Cow<'_, str>], language: &str) {
+    // `^(# |#)*(#|# )\+` needs a line starting with `#` that holds a `+`.
+    if !source
+        .iter()
+        .any(|line| line.starts_with('#') && line.contains('+'))
+    {
+        return;
+    }
+    let mut parser = StringParser::new(language);
+    for line in source.iter_mut() {
+        if !parser.is_quoted() && line.contains('+') && ESCAPED_CODE_START.is_match(line) {
+            let unescaped = unescape(line);
+            if ESCAPED_CODE_START.is_match(&unescaped) {
+                parser.read_line(line);
+                *line = Cow::Owned(unescaped);
+                continue;
+            }
+        }
+        parser.read_line(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str) -> String {
+        let mut source = vec![Cow::Borrowed(line)];
+        uncomment_magics(&mut source, "python");
+        source.remove(0).into_owned()
+    }
+
+    fn cows(lines: &[&'static str]) -> Vec<Cow<'static, str>> {
+        lines.iter().map(|line| Cow::Borrowed(*line)).collect()
+    }
+
+    #[test]
+    fn reference_table_of_comment_magics() {
+        // jellycell reference §1.4, verified against jupytext 1.19.6.
+        for (line, expected) in [
+            ("# %matplotlib inline", "%matplotlib inline"),
+            ("# !pip list", "!pip list"),
+            ("# x = !ls", "x = !ls"),
+            ("# ?help", "?help"),
+            ("# cd into the data dir", "cd into the data dir"),
+            ("# ls the files", "ls the files"),
+            ("# echo something", "echo something"),
+            ("# rm stuff", "rm stuff"),
+            ("# normal comment", "# normal comment"),
+            ("# ls = 3", "# ls = 3"),
+            ("# cat, dog", "# cat, dog"),
+            ("# %%tags=[\"a\"]", "%%tags=[\"a\"]"),
+            ("    # %time f()", "    %time f()"),
+            ("# # %matplotlib", "# %matplotlib"),
+            ("# what?", "what?"),
+        ] {
+            assert_eq!(read(line), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn shell_word_lines_are_told_apart() {
+        assert_eq!(
+            magic_kind("# ls the files", "python", true),
+            Some(MagicKind::ShellWord)
+        );
+        assert_eq!(
+            magic_kind("# %ls", "python", true),
+            Some(MagicKind::Jupyter)
+        );
+        assert_eq!(magic_kind("# list the files", "python", true), None);
+    }
+
+    #[test]
+    fn magics_inside_strings_stay() {
+        let mut source = cows(&["x = '''", "# %magic", "'''"]);
+        uncomment_magics(&mut source, "python");
+        assert_eq!(source[1], "# %magic");
+    }
+
+    #[test]
+    fn continuation_lines_follow_their_magic() {
+        let mut source = cows(&["# !ls \\", "#   -la"]);
+        uncomment_magics(&mut source, "python");
+        assert_eq!(source, ["!ls \\", "  -la"]);
+    }
+
+    #[test]
+    fn writer_comments_magics_back() {
+        let mut source = vec![
+            "%matplotlib inline".to_string(),
+            "x = 1".to_string(),
+            "  !ls".to_string(),
+        ];
+        comment_magics(&mut source, "python");
+        assert_eq!(source, ["# %matplotlib inline", "x = 1", "  # !ls"]);
+    }
+
+    #[test]
+    fn escaped_light_markers() {
+        let mut source = cows(&["# # +", "# +"]);
+        unescape_code_start(&mut source, "python");
+        assert_eq!(source, ["# +", "# +"]);
+    }
+}
