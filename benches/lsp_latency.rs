@@ -194,6 +194,26 @@ fn main() {
         client.diagnostics(&uri, 1);
     }
     let open_all = opened_all.elapsed();
+    // The same edit with all 20 notebooks open in the project (50 timed edits).
+    let mut crowded = Vec::new();
+    for index in 0..50 {
+        version += 1;
+        let digit = format!("{}", 2 + index % 7);
+        let start = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": edit_at, "end": {"line": edit_at["line"], "character": edit_at["character"].as_u64().unwrap_or(0) + 1}},
+                    "text": digit,
+                }],
+            }),
+        );
+        client.diagnostics(&uri, version);
+        crowded.push(start.elapsed());
+    }
+    let crowded = stats(crowded);
     // Let the re-lint of the notebooks opened earlier settle before reading memory.
     std::thread::sleep(Duration::from_millis(500));
     let rss_all = rss_kib(pid);
@@ -223,6 +243,12 @@ fn main() {
             millis(stats.max)
         );
     }
+    println!(
+        "| didChange → publishDiagnostics, {NOTEBOOKS} notebooks open (50 edits) | {} | {} | {} |",
+        millis(crowded.p50),
+        millis(crowded.p95),
+        millis(crowded.max)
+    );
     println!();
     let mib = |kib: Option<u64>| {
         kib.map_or("?".to_string(), |kib| {

@@ -616,3 +616,42 @@ fn every_request_answers_on_a_notebook_that_cannot_be_parsed() {
     assert!(response.get("error").is_none(), "{response}");
     session.client.diagnostics(&uri);
 }
+
+#[test]
+fn a_lone_notebook_without_a_project_still_gets_diagnostics_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lone.py");
+    let text = "# %% tags=[\"jc.load\", \"name=raw\"]\nx = 1\n\n# %% tags=[\"deps=rawr\"]\ny = x\n";
+    std::fs::write(&path, text).unwrap();
+    let (mut client, _) = LspClient::start(dir.path(), json!({}));
+    let uri = client.open(&path, "python", text);
+    let diagnostics = client.diagnostics_matching(&uri, has_code("unknown-dep"));
+    assert_eq!(codes(&diagnostics), ["unknown-dep"]);
+    let result = client.call(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": position_of(text, "deps=rawr", 6)}),
+    );
+    assert!(
+        result.is_null(),
+        "an unknown name has no definition: {result}"
+    );
+    let names = client.call(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": position_of(text, "deps=rawr", 5)}),
+    );
+    assert_eq!(completion_labels(&names), ["deps=raw"]);
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn a_myst_notebook_with_a_jupytext_header_gets_diagnostics() {
+    let mut session = Session::new();
+    let (uri, _) = session.open("notebooks/explore.md");
+    session.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": session.text("notebooks/explore.md").replace("deps=summary", "deps=nothing")}]}),
+    );
+    session
+        .client
+        .diagnostics_matching(&uri, has_code("unknown-dep"));
+}
