@@ -34,7 +34,10 @@ fn describe(workspace: &Workspace, cell: CellRef) -> String {
     let Some(source) = file.notebook.cells.get(cell.ordinal) else {
         return format!("`{name}`");
     };
-    let line = file.text[..source.spans.whole.start.min(file.text.len())]
+    let line = file
+        .text
+        .get(..source.spans.whole.start)
+        .unwrap_or(&file.text)
         .matches('\n')
         .count()
         + 1;

@@ -262,6 +262,20 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Read the projects of the workspace folders in the background, so that names from
+        // notebooks that are not open are known by the first request.
+        let folders = self
+            .core
+            .workspace_folders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        for folder in folders {
+            if folder.join(crate::project::CONFIG_FILE).is_file() {
+                let core = self.core.clone();
+                tokio::task::spawn_blocking(move || core.state.prewarm(&folder));
+            }
+        }
         if !self.core.flags().watched_files_registration {
             return;
         }

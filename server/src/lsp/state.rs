@@ -323,6 +323,11 @@ impl State {
         LintSettings::from_config(&workspace.project.config.lint)
     }
 
+    /// Reads and analyses the project at `root` ahead of the first request. Blocking.
+    pub fn prewarm(&self, root: &Path) {
+        let _ = self.workspace(&canonical(root));
+    }
+
     /// A snapshot of the buffer at `uri` with a workspace built from the current texts.
     /// Blocking: reads and analyses what changed. Call it on a blocking thread.
     pub fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
