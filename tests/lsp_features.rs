@@ -655,3 +655,33 @@ fn a_myst_notebook_with_a_jupytext_header_gets_diagnostics() {
         .client
         .diagnostics_matching(&uri, has_code("unknown-dep"));
 }
+
+#[test]
+fn an_open_buffer_overrides_the_disk_until_it_is_closed() {
+    let mut session = Session::new();
+    let (report, _) = session.open("notebooks/report.py");
+    session
+        .client
+        .diagnostics_matching(&report, has_code("unknown-dep"));
+    let (prep, prep_text) = session.open("notebooks/prep.py");
+    let unknown = |diagnostics: &[Value]| {
+        diagnostics
+            .iter()
+            .filter(|d| d["code"] == "unknown-dep")
+            .count()
+    };
+    session.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": prep, "version": 2}, "contentChanges": [{"text": prep_text.replace("name=summary", "name=totals")}]}),
+    );
+    session
+        .client
+        .diagnostics_matching(&report, |diagnostics| unknown(diagnostics) == 2);
+    session.client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": prep}}),
+    );
+    session
+        .client
+        .diagnostics_matching(&report, |diagnostics| unknown(diagnostics) == 1);
+}

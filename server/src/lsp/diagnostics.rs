@@ -127,9 +127,10 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
     if core.state.version(uri) != Some(result.version) {
         return;
     }
+    // A first run counts as a change too: the buffer may differ from the disk text the
+    // other notebooks were linted against.
     let previous = core.scheduler.swap_signature(uri, result.signature);
-    if previous.is_some()
-        && previous != result.signature
+    if previous != result.signature
         && let Some(root) = &result.root
     {
         for other in core.state.open_in_project(root) {

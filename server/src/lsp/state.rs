@@ -207,8 +207,12 @@ impl State {
             entry.generation += 1;
             if let Some(path) = open.path {
                 entry.analysed.remove(&path);
-                // The buffer may have been edited and saved: read the file again.
-                if entry.disk.contains_key(&path) {
+                // The buffer may have been edited and saved (or created): read the file
+                // again if it is one of the project's notebooks.
+                let in_project = entry.project.as_ref().is_some_and(|project| {
+                    project.config_path.is_some() && path.starts_with(project.notebooks_dir())
+                });
+                if entry.disk.contains_key(&path) || in_project {
                     entry.stale_disk.push(path);
                 }
             }
