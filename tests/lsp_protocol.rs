@@ -179,3 +179,50 @@ fn an_ordinary_python_file_gets_no_diagnostics() {
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn many_requests_in_flight_all_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.py");
+    let mut text = String::new();
+    for index in 0..200 {
+        text.push_str(&format!(
+            "# %% tags=[\"jc.step\", \"name=c{index}\"]\nx_{index} = {index}\n\n"
+        ));
+    }
+    let (mut client, _) = LspClient::start(dir.path(), json!({}));
+    let uri = client.open(&path, "python", &text);
+    let mut ids = Vec::new();
+    for index in 0..60u32 {
+        let position = json!({"line": (index * 3) % 600, "character": 12});
+        let (method, params) = match index % 3 {
+            0 => (
+                "textDocument/hover",
+                json!({"textDocument": {"uri": uri}, "position": position}),
+            ),
+            1 => (
+                "textDocument/completion",
+                json!({"textDocument": {"uri": uri}, "position": position}),
+            ),
+            _ => (
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": uri}}),
+            ),
+        };
+        ids.push(client.send_request(method, params));
+        if index % 10 == 0 {
+            client.notify(
+                "textDocument/didChange",
+                json!({
+                    "textDocument": {"uri": uri, "version": 2 + index},
+                    "contentChanges": [{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "#"}],
+                }),
+            );
+        }
+    }
+    for id in ids {
+        let response = client.response(id);
+        assert!(response.get("error").is_none(), "{response}");
+    }
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -165,6 +165,12 @@ impl LspClient {
 
     /// Waits for the response to request `id`, keeping other messages for later.
     pub fn response(&mut self, id: i64) -> Value {
+        let is_response = |message: &Value| {
+            message.get("method").is_none() && message.get("id") == Some(&json!(id))
+        };
+        if let Some(index) = self.pending.iter().position(is_response) {
+            return self.pending.remove(index).unwrap_or_default();
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let message = self

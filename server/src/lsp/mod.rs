@@ -513,8 +513,9 @@ pub fn run_stdio() -> i32 {
         .enable_all()
         .thread_name("jellycell-lsp")
         // Analysis is CPU-bound: a few threads are enough, and fewer threads keep fewer
-        // malloc arenas holding freed memory.
-        .max_blocking_threads(4)
+        // malloc arenas holding freed memory. Two of them are tokio's stdin reader and
+        // stdout writer, which block on the pipes.
+        .max_blocking_threads(8)
         .build()
     {
         Ok(runtime) => runtime,
