@@ -9,8 +9,10 @@
 //! re-read, reusing the analysis of every unchanged cell (`NotebookFile::reusing`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::mpsc::{SendError, Sender, channel, sync_channel};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 
 use tower_lsp_server::ls_types::Uri;
 
@@ -130,7 +132,8 @@ impl State {
             .extend(garbage);
     }
 
-    /// Frees what rebuilding snapshots replaced. Call it after answering.
+    /// Frees what rebuilding snapshots replaced, on the builder thread that allocated it
+    /// (no malloc lock contention with the next build). Call it after answering.
     pub fn collect_garbage(&self) {
         let garbage = std::mem::take(
             &mut *self
@@ -138,7 +141,9 @@ impl State {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
-        drop(garbage);
+        if !garbage.is_empty() {
+            on_builder_thread_later(move || drop(garbage));
+        }
     }
 
     pub fn encoding(&self) -> PositionEncoding {
@@ -455,25 +460,8 @@ impl State {
                     project,
                     inputs,
                 } => {
-                    let mut files = Vec::new();
-                    let mut analysed = Vec::new();
-                    let mut stamps = HashMap::new();
-                    for input in inputs {
-                        stamps.insert(input.path.clone(), input.stamp);
-                        let file = match input.work {
-                            InputWork::Unchanged(file) => file,
-                            InputWork::Read { text, previous } => {
-                                let file =
-                                    analyse(&project, &input.path, input.stamp, text, previous);
-                                analysed.push((input.path.clone(), input.stamp, file.clone()));
-                                file
-                            }
-                        };
-                        if let Some(file) = file {
-                            files.push(file);
-                        }
-                    }
-                    let workspace = Arc::new(Workspace::from_shared_files(*project, files));
+                    let (workspace, stamps, analysed) =
+                        on_builder_thread(move || build(*project, inputs));
                     let stamps = Arc::new(stamps);
                     let mut garbage: Vec<Box<dyn Send>> = Vec::new();
                     let mut inner = self.lock();
@@ -578,6 +566,84 @@ impl State {
             project: Box::new(project),
             inputs,
         }
+    }
+}
+
+/// Reads and analyses what changed and builds the workspace: the heavy, allocating part
+/// of a rebuild.
+fn build(
+    project: Project,
+    inputs: Vec<Input>,
+) -> (Arc<Workspace>, HashMap<PathBuf, Stamp>, Analysed) {
+    let mut files = Vec::new();
+    let mut analysed = Vec::new();
+    let mut stamps = HashMap::new();
+    for input in inputs {
+        stamps.insert(input.path.clone(), input.stamp);
+        let file = match input.work {
+            InputWork::Unchanged(file) => file,
+            InputWork::Read { text, previous } => {
+                let file = analyse(&project, &input.path, input.stamp, text, previous);
+                analysed.push((input.path.clone(), input.stamp, file.clone()));
+                file
+            }
+        };
+        if let Some(file) = file {
+            files.push(file);
+        }
+    }
+    let workspace = Arc::new(Workspace::from_shared_files(project, files));
+    (workspace, stamps, analysed)
+}
+
+/// Files analysed by a build, to remember for the next one.
+type Analysed = Vec<(PathBuf, Stamp, Option<Arc<NotebookFile>>)>;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `work` on one dedicated thread and waits for it. Every rebuild allocates the
+/// notebooks' many small values; doing it always on the same thread keeps one malloc
+/// arena at that peak instead of one per worker thread. A panic in `work` is resumed
+/// on the calling thread (so the request answers with an error) and the builder lives on.
+fn on_builder_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (answer, result) = sync_channel(1);
+    on_builder_thread_later(move || {
+        let _ = answer.send(std::panic::catch_unwind(AssertUnwindSafe(work)));
+    });
+    match result.recv() {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => std::panic::resume_unwind(Box::new("the workspace build was lost")),
+    }
+}
+
+/// Queues `job` on the builder thread without waiting (runs it here when there is no
+/// builder thread). The job must not panic; [`on_builder_thread`] makes sure of it.
+fn on_builder_thread_later(job: impl FnOnce() + Send + 'static) {
+    static BUILDER: LazyLock<Option<Mutex<Sender<Job>>>> = LazyLock::new(|| {
+        let (sender, receiver) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("jellycell-build".into())
+            .spawn(move || {
+                for job in receiver {
+                    // A panicking job must not take the builder thread down with it.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                }
+            })
+            .ok()?;
+        Some(Mutex::new(sender))
+    });
+    let job: Job = Box::new(job);
+    let Some(builder) = BUILDER.as_ref() else {
+        job();
+        return;
+    };
+    let sent = builder
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .send(job);
+    if let Err(SendError(job)) = sent {
+        job();
     }
 }
 
