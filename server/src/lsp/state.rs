@@ -3,10 +3,16 @@
 //! snapshot (`Arc<Workspace>`) that request handlers read.
 //!
 //! One `std::sync::Mutex` guards it all and is held only to copy or swap small things;
-//! parsing, analysis and disk reads happen outside it, in [`State::workspace`], which
-//! runs on a blocking thread. A snapshot is rebuilt only when an input changed (the
+//! parsing, analysis and disk reads happen outside it, in [`State::workspace`], called
+//! from blocking threads. A snapshot is rebuilt only when an input changed (the
 //! project's `generation` moved), and then only the notebooks whose text changed are
-//! re-read, reusing the analysis of every unchanged cell (`NotebookFile::reusing`).
+//! re-read, reusing the analysis of every unchanged cell (`NotebookFile::reusing`);
+//! notebooks that are only on disk are analysed as far as the graph needs.
+//!
+//! The heavy part of a rebuild runs on one builder thread, and what a rebuild replaces is
+//! freed there too, after the answer that needed the new snapshot is out
+//! ([`State::collect_garbage`]): one malloc arena at the peak instead of one per worker,
+//! and no request waits for freeing a notebook of thousands of cells.
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
