@@ -1,21 +1,17 @@
-//! Parity with Python jellycell 1.4.0: on `fixtures/parity/`, `jellycell-lsp --check`
-//! reports every rule jellycell's `lint` reported, on the same files, at the same lines
-//! where jellycell gives one. The expectation is what jellycell printed
-//! (`fixtures/parity/jellycell-lint-1.4.0.json`).
+//! Parity with Python jellycell 1.4.0: on `fixtures/parity/`, after a run of
+//! `notebooks/pipeline.py` (as jellycell needed one), `jellycell-lsp --check` reports every
+//! rule jellycell's `lint` reported, on the same files, at the same lines where jellycell
+//! gives one. The expectation is what jellycell printed
+//! (`fixtures/parity/jellycell-lint-1.4.0.json`). The run uses a real ipykernel and a
+//! stand-in `jellycell` package (see `tests/support/project.rs`).
 
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use support::fixture;
-
-/// jellycell findings we cannot reproduce yet, with the reason.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "warn-on-large-cell-output",
-    "reads the sizes of cached outputs; our output cache (jellycell-lsp run) is not built yet",
-)];
+use support::project::TestProject;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -29,27 +25,29 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn check(root: &Path) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
-        .args(["--check", "--format", "json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert_eq!(
+/// `--check --format json` in the project: the exit code and the diagnostics.
+fn check_with_code(project: &TestProject) -> (Option<i32>, Vec<Value>) {
+    let output = project.output(&["--check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&output.stderr)));
+    (
         output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    report["diagnostics"].as_array().unwrap().clone()
+        report["diagnostics"].as_array().unwrap().clone(),
+    )
+}
+
+fn check(project: &TestProject) -> Vec<Value> {
+    check_with_code(project).1
 }
 
 #[test]
 fn check_reports_what_jellycell_lint_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("parity"), dir.path());
-    let ours = check(dir.path());
+    let project = TestProject::with_jellycell_stub(&[]);
+    copy_dir(&fixture("parity"), project.root());
+    let (code, report) = project.run("notebooks/pipeline.py", &[]);
+    assert_eq!(code, 0, "the pipeline runs: {report}");
+    let (code, ours) = check_with_code(&project);
+    assert_eq!(code, Some(1), "deps-no-comma is an error");
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(fixture("parity/jellycell-lint-1.4.0.json")).unwrap(),
     )
@@ -58,9 +56,6 @@ fn check_reports_what_jellycell_lint_reported() {
     let mut matched = 0;
     for violation in expected["violations"].as_array().unwrap() {
         let rule = violation["rule"].as_str().unwrap();
-        if KNOWN_GAPS.iter().any(|(gap, _)| *gap == rule) {
-            continue;
-        }
         let path = violation["path"].as_str();
         let line = violation["line"].as_u64();
         let found = ours.iter().any(|diagnostic| {
@@ -78,7 +73,7 @@ fn check_reports_what_jellycell_lint_reported() {
         missing.is_empty(),
         "jellycell reported, we did not: {missing:#?}\nours: {ours:#?}"
     );
-    assert_eq!(matched, 6, "every jellycell violation but the known gaps");
+    assert_eq!(matched, 7, "every violation jellycell reported");
     let rules: std::collections::BTreeSet<&str> = ours
         .iter()
         .filter_map(|diagnostic| diagnostic["rule"].as_str())
@@ -92,4 +87,48 @@ fn check_reports_what_jellycell_lint_reported() {
     ] {
         assert!(rules.contains(rule), "{rule} missing from {rules:?}");
     }
+}
+
+#[test]
+fn large_output_warnings_count_only_the_current_outputs_over_the_limit() {
+    let project = TestProject::new(&[
+        (
+            "jellycell.toml",
+            "[project]\nname = \"t\"\n\n[lint]\nwarn_on_large_cell_output = \"1KB\"\n",
+        ),
+        (
+            "notebooks/out.py",
+            "# %% tags=[\"name=small\"]\nprint('x' * 10)\n\n# %% tags=[\"name=big\"]\nprint('y' * 2048)\n",
+        ),
+    ]);
+    for folder in ["data", "artifacts", "site", "manuscripts"] {
+        std::fs::create_dir_all(project.path(folder)).unwrap();
+    }
+    let (code, report) = project.run("notebooks/out.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    let fired = |project: &TestProject| -> Vec<(String, u64)> {
+        check(project)
+            .iter()
+            .filter(|diagnostic| diagnostic["rule"] == "warn-on-large-cell-output")
+            .map(|diagnostic| {
+                (
+                    diagnostic["message"].as_str().unwrap().to_string(),
+                    diagnostic["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let warnings = fired(&project);
+    assert_eq!(warnings.len(), 1, "only the big cell: {warnings:?}");
+    assert_eq!(warnings[0].1, 4, "on the big cell's header");
+    assert!(
+        warnings[0].0.contains("2,049 B, over the 1,024 B limit"),
+        "{warnings:?}"
+    );
+    // Once the cell changes, its old outputs are stale and no longer count.
+    project.write(
+        "notebooks/out.py",
+        "# %% tags=[\"name=small\"]\nprint('x' * 10)\n\n# %% tags=[\"name=big\"]\nprint('y' * 20)\n",
+    );
+    assert!(fired(&project).is_empty());
 }

@@ -16,7 +16,7 @@ use support::repo_root;
 /// Rules whose examples cannot run here, with the reason.
 const NOT_RUNNABLE: &[(&str, &str)] = &[(
     "warn-on-large-cell-output",
-    "reads cached outputs, which need the output cache (jellycell-lsp run)",
+    "needs a run in a real kernel first; tests/check_parity.rs covers it (firing and quiet)",
 )];
 
 /// One rule's section of the doc.

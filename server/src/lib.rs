@@ -7,10 +7,12 @@
 //! JSON-RPC or HTTP.
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod format;
 pub mod kernel;
 pub mod lint;
 pub mod lsp;
 pub mod project;
+pub mod run;
 pub mod text;

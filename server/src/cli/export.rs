@@ -1,7 +1,8 @@
 //! `jellycell-lsp export NOTEBOOK --to ipynb|py|md [-o PATH|-] [--json]`: converts a
 //! notebook between formats. The source format comes from the file extension. Output
 //! files are written atomically (a temporary file renamed into place), and the source
-//! is never overwritten.
+//! is never overwritten. Exporting a text notebook to ipynb attaches the outputs cached
+//! for each cell's current key.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::{EXIT_USAGE, ExportArgs, files::write_atomically, messages};
+use crate::analysis::workspace::Workspace;
+use crate::cache::{Store, outputs_by_current_key};
 use crate::format::{self, NotebookFormat};
+use crate::project::Project;
 
 pub(super) fn run(args: &ExportArgs) -> i32 {
     match export(args) {
@@ -26,8 +30,11 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let target_format = args.to.notebook_format();
     let text = std::fs::read_to_string(&args.notebook)
         .map_err(|error| format!("cannot read {}: {error}", args.notebook.display()))?;
-    let notebook = format::read(&text, source_format);
+    let mut notebook = format::read(&text, source_format);
     messages::warn_problems(&args.notebook, &text, &notebook.problems);
+    if target_format == NotebookFormat::Ipynb && source_format != NotebookFormat::Ipynb {
+        attach_outputs(&args.notebook, &mut notebook);
+    }
     let converted = format::write(&notebook, target_format);
 
     let to_stdout = args.output.as_deref() == Some(Path::new("-"));
@@ -62,6 +69,24 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         println!("{report}");
     }
     Ok(())
+}
+
+/// Gives each code cell the outputs cached for its *current* key (never by ordinal, so a
+/// moved or edited cell gets its own outputs or none).
+fn attach_outputs(path: &Path, notebook: &mut format::Notebook) {
+    let project = Project::discover(path);
+    let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
+    let Some(file) = workspace.file_index(path) else {
+        return;
+    };
+    let store = Store::open(&workspace.project);
+    let outputs = outputs_by_current_key(&workspace, file, &store, None);
+    for (cell, found) in notebook.cells.iter_mut().zip(outputs) {
+        if let Some((outputs, execution_count)) = found {
+            cell.jupyter.outputs = outputs;
+            cell.jupyter.execution_count = execution_count.map(i64::from);
+        }
+    }
 }
 
 /// The format of a notebook file, from its extension.

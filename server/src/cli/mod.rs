@@ -1,16 +1,19 @@
 //! The headless CLI: argument parsing (clap) and dispatch to one file per command.
 //!
 //! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
-//! `--check` lints notebooks for CI; `export` converts between notebook formats. Commands print what people read on stderr
+//! `--check` lints notebooks for CI; `export` converts between notebook formats; `run`
+//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it. Commands print what people read on stderr
 //! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod cache;
 mod check;
 mod export;
 mod files;
 mod messages;
+mod run;
 
 use std::path::PathBuf;
 
@@ -66,6 +69,10 @@ struct Cli {
 enum Command {
     /// Convert a notebook between py:percent (.py), MyST (.md) and Jupyter (.ipynb).
     Export(ExportArgs),
+    /// Run a notebook's cells in a Jupyter kernel, re-using cached results.
+    Run(run::RunArgs),
+    /// Inspect and maintain jellycell-lsp's cache (.jellycell/cache/jellycell-lsp/).
+    Cache(cache::CacheArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,6 +131,8 @@ pub fn main() -> i32 {
     }
     match cli.command {
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Cache(args)) => cache::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }

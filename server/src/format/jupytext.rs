@@ -132,6 +132,18 @@ pub(crate) fn recursive_update(target: &mut Map<String, Value>, update: Map<Stri
     }
 }
 
+/// Python's truthiness of a JSON value (`bool(value)`), as jupytext's filters test it.
+pub(crate) fn python_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64() != Some(0.0),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

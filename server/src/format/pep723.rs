@@ -10,6 +10,7 @@
 //! and the `[tool.jellycell]` overrides; everything wrong becomes a [`Problem`]
 //! (`pep723-invalid`, `unknown-override-key`, `pep723-position`), never a failure.
 
+use crate::format::percent::lines::is_python_line_break;
 use toml_edit::{Item, TableLike};
 
 use crate::format::Problem;
@@ -311,7 +312,10 @@ fn build_block(text: &str, found: Match) -> Pep723Block {
         }
         content_starts.push((content.len(), line_span.start + prefix));
         content.push_str(&line[prefix.min(line.len())..]);
-        if let Some(breaker) = line.chars().find(|c| is_python_line_break(*c)) {
+        if let Some(breaker) = line
+            .chars()
+            .find(|c| *c != '\n' && is_python_line_break(*c))
+        {
             problems.push(Problem::new(
                 "pep723-invalid",
                 *line_span,
@@ -383,20 +387,6 @@ fn build_block(text: &str, found: Match) -> Pep723Block {
     block.content = content;
     block.problems = problems;
     block
-}
-
-fn is_python_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\r' | '\u{b}'
-            | '\u{c}'
-            | '\u{1c}'
-            | '\u{1d}'
-            | '\u{1e}'
-            | '\u{85}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
 }
 
 fn read_metadata(

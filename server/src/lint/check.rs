@@ -38,6 +38,24 @@ pub fn check_file(
     findings
 }
 
+/// `warn-on-large-cell-output` for notebook `file_index`, given the total size of each
+/// cell's cached outputs for its current key (`cache::output_sizes`).
+pub fn check_output_sizes(
+    workspace: &Workspace,
+    file_index: usize,
+    sizes: &[(usize, u64)],
+    settings: &LintSettings,
+) -> Vec<Finding> {
+    let lint = &workspace.project.config.lint;
+    let (Some(file), Some(limit)) = (workspace.files.get(file_index), lint.large_output_limit())
+    else {
+        return Vec::new();
+    };
+    let findings =
+        rules::large_output::findings(file, sizes, limit, &lint.warn_on_large_cell_output);
+    apply_settings(findings, settings)
+}
+
 /// Findings for every notebook of the workspace, and for the project's own files and
 /// directories (`layout`, `config-invalid`).
 pub fn check_workspace(workspace: &Workspace, settings: &LintSettings) -> WorkspaceFindings {

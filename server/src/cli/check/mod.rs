@@ -23,6 +23,7 @@ use clap::ValueEnum;
 
 use super::{EXIT_USAGE, files::write_atomically, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
+use crate::cache::{self, Store};
 use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
 use crate::project::Project;
@@ -229,9 +230,16 @@ fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckRepo
     for error in &errors {
         messages::error(&error.message);
     }
+    let store = Store::open(&workspace.project);
     for index in reported_files(&workspace, target) {
         let file = &workspace.files[index];
-        let findings = lint::check_file(&workspace, index, settings);
+        let mut findings = lint::check_file(&workspace, index, settings);
+        if settings.severity_of("warn-on-large-cell-output").is_some() {
+            let sizes = cache::output_sizes(&workspace, index, &store);
+            findings.extend(lint::check_output_sizes(
+                &workspace, index, &sizes, settings,
+            ));
+        }
         report.add(&file.path, &file.text, &findings);
         report.files += 1;
     }

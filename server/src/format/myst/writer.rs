@@ -4,6 +4,7 @@
 //! metadata, options as `:key: value` lines when they fit, else a `---` YAML block). The
 //! front matter is written back verbatim unless the notebook metadata changed.
 
+use crate::format::percent::lines::is_python_line_break;
 use serde_json::{Map, Value};
 
 use super::front_matter::{default_lexer, front_matter_keys, write_front_matter};
@@ -200,9 +201,7 @@ fn options_text(metadata: &Map<String, Value>) -> String {
     // Python's `splitlines` also splits at `\x85` and the like, which PyYAML may write.
     let compact = dumped
         .trim_end_matches('\n')
-        .split([
-            '\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}',
-        ])
+        .split(is_python_line_break)
         .all(|line| line.chars().next().is_some_and(char::is_alphabetic));
     if compact {
         let mut text: String = dumped

@@ -55,10 +55,25 @@ fn terminator_len(rest: &str) -> Option<usize> {
         } else {
             1
         }),
-        '\n' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}'
-        | '\u{2029}' => Some(c.len_utf8()),
+        c if is_python_line_break(c) => Some(c.len_utf8()),
         _ => None,
     }
+}
+
+/// Whether Python's `str.splitlines` breaks a line at `c` (`\r\n` counts as one break).
+pub(crate) fn is_python_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\u{0b}'
+            | '\u{0c}'
+            | '\u{1c}'
+            | '\u{1d}'
+            | '\u{1e}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 /// Splits `text` like `str.splitlines()`; offsets are shifted by `base`.

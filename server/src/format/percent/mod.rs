@@ -11,7 +11,7 @@
 //! (one cell), `writer`.
 
 mod header;
-mod lines;
+pub(crate) mod lines;
 mod magics;
 mod markers;
 mod pep8;

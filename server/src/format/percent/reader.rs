@@ -3,6 +3,7 @@
 //! fenced blocks), its type and metadata, its source after uncommenting, and the blank
 //! lines before the next cell (`lines_to_next_cell`).
 
+use crate::format::jupytext::python_truthy;
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
@@ -265,7 +266,7 @@ pub(crate) fn read_cell(
     if lines_to_next_cell != expected {
         metadata.insert("lines_to_next_cell".into(), Value::from(lines_to_next_cell));
     }
-    if let Some(language) = language.filter(is_truthy) {
+    if let Some(language) = language.filter(python_truthy) {
         metadata.insert("language".into(), language);
     }
     ReadCell {
@@ -278,17 +279,6 @@ pub(crate) fn read_cell(
         next,
         json_metadata,
         uncommented,
-    }
-}
-
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 

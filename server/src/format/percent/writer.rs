@@ -4,6 +4,8 @@
 //! and key=value metadata in jupytext's spelling, commented markdown, re-commented
 //! magics, and blank lines from `lines_to_next_cell` or the PEP 8 rule.
 
+use super::lines::is_python_line_break;
+use crate::format::jupytext::python_truthy;
 use serde_json::{Map, Value};
 
 use super::header::metadata_to_text;
@@ -106,24 +108,13 @@ impl CellMetadataFilter {
                         } => {
                             let excluded_key = excluded.iter().any(|k| k == *key);
                             let empty_tags =
-                                *drop_empty_tags && key.as_str() == "tags" && !is_truthy(value);
+                                *drop_empty_tags && key.as_str() == "tags" && !python_truthy(value);
                             !excluded_key && !empty_tags
                         }
                     }
             })
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect()
-    }
-}
-
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
     }
 }
 
@@ -238,20 +229,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
 }
 
 fn ends_with_line_break(text: &str) -> bool {
-    text.chars().next_back().is_some_and(|c| {
-        matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
-    })
+    text.chars().next_back().is_some_and(is_python_line_break)
 }
 
 /// The PEP-723 block (and the blank lines after it) at the start of a preamble.

@@ -1,0 +1,219 @@
+//! The manifest of one executed cell: `manifests/<key>.json` (schema in `docs/cache.md`).
+//!
+//! jellycell's manifest fields (reference §4.5) plus the notebook-relative ordinal and
+//! name, the kind, the kernel and every input of the key. Outputs are one record per
+//! output with a MIME → blob map, so that a display's bundle is rebuilt exactly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::cache::blobs::{BlobRef, BlobStore};
+
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+/// How a cell execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ManifestStatus {
+    Ok,
+    Error,
+}
+
+/// One output, in the order the cell produced it (after `clear_output` was applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputRecord {
+    Stream {
+        name: String,
+        blob: String,
+    },
+    DisplayData {
+        data: BTreeMap<String, BlobRef>,
+        #[serde(default)]
+        metadata: Map<String, Value>,
+    },
+    ExecuteResult {
+        data: BTreeMap<String, BlobRef>,
+        #[serde(default)]
+        metadata: Map<String, Value>,
+        execution_count: Option<u32>,
+    },
+    Error {
+        ename: String,
+        evalue: String,
+        traceback: Vec<String>,
+    },
+}
+
+/// A file under `artifacts/` that the cell created or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactRecord {
+    /// Project-relative, `/`-separated.
+    pub path: String,
+    pub blake3: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub cache_key: String,
+    /// Project-relative notebook path.
+    pub notebook: String,
+    /// The cell's ordinal when it ran (informational: outputs are found by key).
+    pub cell: usize,
+    /// `<stem>:<ordinal>` when it ran.
+    pub cell_id: String,
+    /// The `name=` tag, if any.
+    pub cell_name: Option<String>,
+    /// `cell_name`, else `cell_id`: what stale detection matches on.
+    pub name: String,
+    pub kind: String,
+    pub kernel: String,
+    pub key_version: String,
+    pub source_hash: String,
+    pub dep_keys: Vec<String>,
+    pub setup_hashes: Vec<String>,
+    pub env_hash: String,
+    pub params_hash: Option<String>,
+    /// UTC, RFC 3339 with microseconds and `Z`.
+    pub executed_at: String,
+    pub duration_ms: u64,
+    pub status: ManifestStatus,
+    pub outputs: Vec<OutputRecord>,
+    pub artifacts: Vec<ArtifactRecord>,
+}
+
+impl Manifest {
+    /// Every blob the manifest refers to.
+    pub fn blobs(&self) -> Vec<&str> {
+        let mut blobs = Vec::new();
+        for output in &self.outputs {
+            match output {
+                OutputRecord::Stream { blob, .. } => blobs.push(blob.as_str()),
+                OutputRecord::DisplayData { data, .. }
+                | OutputRecord::ExecuteResult { data, .. } => {
+                    blobs.extend(data.values().map(|reference| reference.blob.as_str()));
+                }
+                OutputRecord::Error { .. } => {}
+            }
+        }
+        blobs
+    }
+
+    /// The outputs as nbformat 4 output objects, rebuilt from the blobs.
+    pub fn nbformat_outputs(&self, blobs: &BlobStore) -> std::io::Result<Vec<Value>> {
+        let bundle = |data: &BTreeMap<String, BlobRef>| -> std::io::Result<Map<String, Value>> {
+            let mut bundle = Map::new();
+            for (mime, reference) in data {
+                bundle.insert(mime.clone(), blobs.get_mime(reference)?);
+            }
+            Ok(bundle)
+        };
+        let mut outputs = Vec::new();
+        for output in &self.outputs {
+            outputs.push(match output {
+                OutputRecord::Stream { name, blob } => {
+                    let text = String::from_utf8_lossy(&blobs.get(blob)?).into_owned();
+                    json!({"output_type": "stream", "name": name, "text": text})
+                }
+                OutputRecord::DisplayData { data, metadata } => json!({
+                    "output_type": "display_data", "data": bundle(data)?, "metadata": metadata,
+                }),
+                OutputRecord::ExecuteResult {
+                    data,
+                    metadata,
+                    execution_count,
+                } => json!({
+                    "output_type": "execute_result", "data": bundle(data)?,
+                    "metadata": metadata, "execution_count": execution_count,
+                }),
+                OutputRecord::Error {
+                    ename,
+                    evalue,
+                    traceback,
+                } => json!({
+                    "output_type": "error", "ename": ename, "evalue": evalue,
+                    "traceback": traceback,
+                }),
+            });
+        }
+        Ok(outputs)
+    }
+
+    /// The first error output, if any.
+    pub fn error(&self) -> Option<(&str, &str, &[String])> {
+        self.outputs.iter().find_map(|output| match output {
+            OutputRecord::Error {
+                ename,
+                evalue,
+                traceback,
+            } => Some((ename.as_str(), evalue.as_str(), traceback.as_slice())),
+            _ => None,
+        })
+    }
+}
+
+/// Now as UTC RFC 3339 with microseconds, e.g. `2026-11-21T22:39:19.459647Z`.
+pub fn utc_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format_utc(now.as_secs(), now.subsec_micros())
+}
+
+fn format_utc(seconds: u64, micros: u32) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Seconds since the epoch of a timestamp written by [`utc_now`] (for `cache prune`).
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let year: i64 = text.get(0..4)?.parse().ok()?;
+    let month: i64 = text.get(5..7)?.parse().ok()?;
+    let day: i64 = text.get(8..10)?.parse().ok()?;
+    let hour: u64 = text.get(11..13)?.parse().ok()?;
+    let minute: u64 = text.get(14..16)?.parse().ok()?;
+    let second: u64 = text.get(17..19)?.parse().ok()?;
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days)
+        .ok()
+        .map(|days| days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_and_parse() {
+        assert_eq!(format_utc(0, 0), "1970-01-01T00:00:00.000000Z");
+        let text = format_utc(1_795_302_359, 459_647);
+        assert_eq!(text, "2026-11-21T23:05:59.459647Z");
+        assert_eq!(parse_utc(&text), Some(1_795_302_359));
+    }
+}

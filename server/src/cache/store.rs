@@ -1,0 +1,408 @@
+//! The store (DESIGN contract 4): `<cache>/jellycell-lsp/` holding `manifests/<key>.json`,
+//! `blobs/<aa>/<hex>` and the derived sled index in `index/`.
+//!
+//! The files are the truth: a manifest is written (atomically) only after every blob it
+//! names, so a reader never sees a manifest with missing outputs. The index is opened
+//! lazily and only when needed; when another process holds it, queries scan the manifests
+//! instead, and a process that holds it picks up manifests written by others by syncing
+//! from the directory when its modification time changes. Nothing of jellycell's own
+//! (`manifests/`, `blobs/`, `state.db` one level up) is read or written.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::cache::blobs::{BlobStore, write_atomically};
+use crate::cache::index::{Index, IndexError};
+use crate::cache::manifest::{Manifest, ManifestStatus};
+use crate::project::Project;
+
+/// How long after a failed open (lock held elsewhere) the index is tried again.
+const INDEX_RETRY: Duration = Duration::from_secs(1);
+
+/// How old a folder's mtime must be before an unchanged mtime proves an unchanged folder.
+const MTIME_SETTLE: Duration = Duration::from_secs(2);
+
+/// Unreferenced blobs and temporary files younger than this are kept by `prune`: a run in
+/// another process may have written them and not yet its manifest.
+pub const GARBAGE_GRACE: Duration = Duration::from_secs(3600);
+
+pub struct Store {
+    root: PathBuf,
+    manifests_dir: PathBuf,
+    blobs: BlobStore,
+    index: Mutex<IndexSlot>,
+    scan: Mutex<Option<ScanCache>>,
+}
+
+#[derive(Default)]
+struct IndexSlot {
+    index: Option<Index>,
+    last_attempt: Option<Instant>,
+    /// The manifests directory's mtime when the index last synced from it.
+    synced_at: Option<SystemTime>,
+}
+
+/// Latest manifest per notebook + name, from a scan, valid while the directory is unchanged.
+struct ScanCache {
+    modified: Option<SystemTime>,
+    latest: HashMap<(String, String), (String, String)>,
+}
+
+impl Store {
+    /// The store of `project` (nothing is created until something is written).
+    pub fn open(project: &Project) -> Store {
+        Store::at(project.lsp_cache_dir())
+    }
+
+    pub fn at(root: PathBuf) -> Store {
+        Store {
+            manifests_dir: root.join("manifests"),
+            blobs: BlobStore::new(root.join("blobs")),
+            root,
+            index: Mutex::new(IndexSlot::default()),
+            scan: Mutex::new(None),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub fn manifest_path(&self, key: &str) -> PathBuf {
+        self.manifests_dir.join(format!("{key}.json"))
+    }
+
+    /// The manifest for `key`, if one exists and parses.
+    pub fn manifest(&self, key: &str) -> Option<Manifest> {
+        let bytes = std::fs::read(self.manifest_path(key)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// A hit: a manifest with status ok for `key`.
+    pub fn is_hit(&self, key: &str) -> Option<Manifest> {
+        self.manifest(key)
+            .filter(|manifest| manifest.status == ManifestStatus::Ok)
+    }
+
+    /// Writes `manifest` (its blobs must be stored already) and records it in the index
+    /// when this process can hold it.
+    pub fn put_manifest(&self, manifest: &Manifest) -> io::Result<()> {
+        let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
+        text.push('\n');
+        write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes())?;
+        // Recorded without a sync from the folder: writes stay cheap, and the next query
+        // syncs whatever else changed.
+        if let Ok(mut slot) = self.index.lock()
+            && let Some(index) = self.index_in(&mut slot, false)
+        {
+            index.record(manifest);
+        }
+        Ok(())
+    }
+
+    /// The newest manifest key for the cell `name` of `notebook` whose file still exists.
+    pub fn latest_for(&self, notebook: &str, name: &str) -> Option<String> {
+        if let Ok(mut slot) = self.index.lock()
+            && let Some(index) = self.index_in(&mut slot, true)
+        {
+            return index
+                .latest(notebook, name)
+                .filter(|key| self.manifest_path(key).is_file());
+        }
+        let mut scan = self.scan.lock().ok()?;
+        let modified = modified(&self.manifests_dir);
+        if !settled(modified) || scan.as_ref().is_none_or(|cache| cache.modified != modified) {
+            let mut latest: HashMap<(String, String), (String, String)> = HashMap::new();
+            for manifest in self.manifests() {
+                let slot = (manifest.notebook.clone(), manifest.name.clone());
+                let newer = latest
+                    .get(&slot)
+                    .is_none_or(|(executed_at, _)| *executed_at < manifest.executed_at);
+                if newer {
+                    latest.insert(slot, (manifest.executed_at, manifest.cache_key));
+                }
+            }
+            *scan = Some(ScanCache { modified, latest });
+        }
+        scan.as_ref()?
+            .latest
+            .get(&(notebook.to_string(), name.to_string()))
+            .map(|(_, key)| key.clone())
+    }
+
+    /// The index, opened (or re-tried) and, with `sync`, synced with the directory; `None`
+    /// while another process holds it.
+    fn index_in<'a>(&self, slot: &'a mut IndexSlot, sync: bool) -> Option<&'a Index> {
+        if slot.index.is_none() {
+            let due = slot
+                .last_attempt
+                .is_none_or(|attempt| attempt.elapsed() >= INDEX_RETRY);
+            if !due {
+                return None;
+            }
+            slot.last_attempt = Some(Instant::now());
+            match Index::open(&self.root.join("index")) {
+                Ok(index) => {
+                    slot.index = Some(index);
+                    slot.synced_at = None;
+                }
+                Err(_) => return None,
+            }
+        }
+        let modified = modified(&self.manifests_dir);
+        if sync && !(settled(modified) && modified == slot.synced_at) {
+            if let Some(index) = &slot.index {
+                self.sync(index);
+            }
+            slot.synced_at = modified;
+        }
+        slot.index.as_ref()
+    }
+
+    /// Records manifests the index has not seen (written by another process).
+    fn sync(&self, index: &Index) {
+        let Ok(entries) = std::fs::read_dir(&self.manifests_dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(key) = name.to_str().and_then(|name| name.strip_suffix(".json")) else {
+                continue;
+            };
+            if index.knows(key) {
+                continue;
+            }
+            if let Some(manifest) = self.manifest(key) {
+                index.record(&manifest);
+            }
+        }
+    }
+
+    /// Every manifest that parses, in no particular order.
+    pub fn manifests(&self) -> Vec<Manifest> {
+        let Ok(entries) = std::fs::read_dir(&self.manifests_dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let key = name.to_str()?.strip_suffix(".json")?.to_string();
+                self.manifest(&key)
+            })
+            .collect()
+    }
+
+    /// Rebuilds the index from the manifests: `Ok(count)`, or `Err` when another process
+    /// holds it (that process syncs itself from the files).
+    pub fn rebuild_index(&self) -> Result<usize, IndexError> {
+        let manifests = self.manifests();
+        let mut slot = self
+            .index
+            .lock()
+            .map_err(|_| IndexError::Other("poisoned".into()))?;
+        if slot.index.is_none() {
+            slot.index = Some(Index::open(&self.root.join("index"))?);
+        }
+        let index = slot.index.as_ref().ok_or(IndexError::Locked)?;
+        let count = index.rebuild(&manifests);
+        slot.synced_at = modified(&self.manifests_dir);
+        Ok(count)
+    }
+
+    /// Flushes the index, if this process holds it.
+    pub fn flush(&self) {
+        if let Ok(slot) = self.index.lock()
+            && let Some(index) = &slot.index
+        {
+            index.flush();
+        }
+    }
+
+    /// Removes every manifest and blob (and the index unless another process holds it).
+    /// Returns (manifests, blobs) removed.
+    pub fn clear(&self) -> io::Result<(usize, usize)> {
+        let manifests = count_files(&self.manifests_dir);
+        let blobs = count_files(self.blobs.dir());
+        remove_dir(&self.manifests_dir)?;
+        remove_dir(self.blobs.dir())?;
+        let mut slot = self
+            .index
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?;
+        slot.index = None;
+        let index_dir = self.root.join("index");
+        if let Ok(index) = Index::open(&index_dir) {
+            drop(index);
+            remove_dir(&index_dir)?;
+        }
+        if let Ok(mut scan) = self.scan.lock() {
+            *scan = None;
+        }
+        Ok((manifests, blobs))
+    }
+
+    /// Deletes the manifest for `key`.
+    pub fn remove_manifest(&self, key: &str) -> io::Result<()> {
+        match std::fs::remove_file(self.manifest_path(key)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes blobs no manifest refers to and stray temporary files, both only when older
+    /// than [`GARBAGE_GRACE`]. Returns how many files were (or would be) removed.
+    pub fn collect_garbage(&self, dry_run: bool) -> usize {
+        let referenced: HashSet<String> = self
+            .manifests()
+            .iter()
+            .flat_map(|manifest| manifest.blobs().into_iter().map(str::to_string))
+            .collect();
+        let mut removed = 0;
+        let mut visit = |path: &Path| {
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
+            let garbage =
+                name.ends_with(".tmp") || (!name.starts_with('.') && !referenced.contains(name));
+            let old = std::fs::metadata(path)
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|time| time.elapsed().ok())
+                .is_some_and(|age| age >= GARBAGE_GRACE);
+            if garbage && old {
+                removed += 1;
+                if !dry_run {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        };
+        walk_files(self.blobs.dir(), &mut visit);
+        if let Ok(entries) = std::fs::read_dir(&self.manifests_dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|extension| extension == "tmp") {
+                    visit(&path);
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// Whether an mtime is old enough that an unchanged value proves an unchanged folder:
+/// file-system timestamps are coarse (ext4 advances them once per clock tick), so a folder
+/// changed moments ago may change again under the same mtime.
+fn settled(modified: Option<SystemTime>) -> bool {
+    modified.is_some_and(|time| time.elapsed().is_ok_and(|age| age > MTIME_SETTLE))
+}
+
+fn modified(dir: &Path) -> Option<SystemTime> {
+    std::fs::metadata(dir).and_then(|meta| meta.modified()).ok()
+}
+
+fn walk_files(dir: &Path, visit: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => walk_files(&path, visit),
+            Ok(kind) if kind.is_file() => visit(&path),
+            _ => {}
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    let mut count = 0;
+    walk_files(dir, &mut |_| count += 1);
+    count
+}
+
+fn remove_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::manifest::OutputRecord;
+
+    fn manifest(store: &Store, key: &str, name: &str, executed_at: &str) -> Manifest {
+        Manifest {
+            schema_version: 1,
+            cache_key: key.into(),
+            notebook: "notebooks/n.py".into(),
+            cell: 0,
+            cell_id: "n:0".into(),
+            cell_name: Some(name.into()),
+            name: name.into(),
+            kind: "step".into(),
+            kernel: "python3".into(),
+            key_version: "jellycell-lsp-cache-v1".into(),
+            source_hash: String::new(),
+            dep_keys: Vec::new(),
+            setup_hashes: Vec::new(),
+            env_hash: String::new(),
+            params_hash: None,
+            executed_at: executed_at.into(),
+            duration_ms: 1,
+            status: ManifestStatus::Ok,
+            outputs: vec![OutputRecord::Stream {
+                name: "stdout".into(),
+                blob: store.blobs().put(key.as_bytes()).unwrap_or_default(),
+            }],
+            artifacts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_second_store_without_the_index_still_reads_and_writes_and_the_holder_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = Store::at(dir.path().to_path_buf());
+        holder
+            .put_manifest(&manifest(&holder, "k1", "a", "2026-01-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            holder.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k1")
+        );
+
+        // sled's lock is per open file, so a second store in this process cannot take it.
+        let other = Store::at(dir.path().to_path_buf());
+        assert!(Index::open(&dir.path().join("index")).is_err());
+        assert_eq!(
+            other.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k1")
+        );
+        other
+            .put_manifest(&manifest(&other, "k2", "a", "2026-02-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            other.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k2")
+        );
+        assert!(other.is_hit("k2").is_some());
+
+        // The holder learns of the other store's manifest from the folder.
+        assert_eq!(
+            holder.latest_for("notebooks/n.py", "a").as_deref(),
+            Some("k2")
+        );
+        assert_eq!(holder.rebuild_index().ok(), Some(2));
+        assert!(matches!(other.rebuild_index(), Err(IndexError::Locked)));
+    }
+}

@@ -1,0 +1,561 @@
+//! Executing a plan: no kernel when everything is a hit; otherwise one kernel, the prelude
+//! once, setup cells first (in order, always, never cached), the injected parameters cell
+//! after the cell tagged `parameters`, then the misses in order, hits skipped. Each miss
+//! gets a timeout, an artifact diff, its outputs stored as blobs and a manifest. The first
+//! error stops the run unless `keep_going`.
+//!
+//! Outputs are captured as Jupyter frontends show them: `clear_output` is applied
+//! (`wait=True` clears when the next output arrives), `update_display_data` replaces the
+//! earlier display with that id, and consecutive stream text of one stream is merged.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use crate::cache::blobs::BlobRef;
+use crate::cache::key::KEY_VERSION;
+use crate::cache::manifest::{
+    MANIFEST_SCHEMA_VERSION, Manifest, ManifestStatus, OutputRecord, utc_now,
+};
+use crate::cache::store::Store;
+use crate::format::tags::CellKind;
+use crate::kernel::{
+    ExecutionResult, ExecutionStatus, Kernel, KernelError, KernelEvent, KernelOptions, Output,
+    SpecSearch,
+};
+use crate::project::Project;
+use crate::run::artifacts;
+use crate::run::plan::{Plan, PlannedCell};
+use crate::run::report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Keep executing after a cell fails.
+    pub keep_going: bool,
+    /// Where to find the kernel.
+    pub search: SpecSearch,
+    /// Where the kernel's connection file goes (default: the temp dir).
+    pub runtime_dir: Option<std::path::PathBuf>,
+}
+
+impl RunOptions {
+    pub fn new() -> RunOptions {
+        RunOptions {
+            keep_going: false,
+            search: SpecSearch::from_env(),
+            runtime_dir: None,
+        }
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions::new()
+    }
+}
+
+/// What happens during a run, for progress displays.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// A kernel is being started (only when something misses).
+    KernelStarting { name: &'a str },
+    /// A cell starts executing.
+    CellStarted { cell: &'a PlannedCell },
+    /// A cell's outcome (hits and skipped cells too), in execution order.
+    CellFinished { report: &'a CellReport },
+}
+
+/// The context comment appended to each cell when jellycell is importable: the prelude's
+/// `pre_run_cell` hook reads it, so setting `jc`'s context costs no extra round trip.
+const CONTEXT_MARKER: &str = "# jellycell-lsp-context: ";
+
+fn prelude(root: &str) -> String {
+    let root = Value::String(root.to_string());
+    format!(
+        r#"def _jellycell_lsp_prelude():
+    import json, os
+    os.chdir({root})
+    try:
+        import jellycell.api
+        from pathlib import Path
+        from jellycell.paths import Project
+        from jellycell.run.context import RunContext, set_context
+    except Exception:
+        return False
+    project = Project.from_path(Path({root}))
+    marker = "\n{CONTEXT_MARKER}"
+    def pre_run_cell(info):
+        raw = getattr(info, "raw_cell", "") or ""
+        at = raw.rfind(marker)
+        if at < 0:
+            return
+        try:
+            context = json.loads(raw[at + len(marker):])
+        except ValueError:
+            return
+        set_context(RunContext(notebook=context["notebook"], cell_id=context["cell_id"],
+                               cell_name=context["cell_name"], project=project))
+    get_ipython().events.register("pre_run_cell", pre_run_cell)
+    get_ipython().user_ns["jc"] = jellycell.api
+    return True
+_jellycell_lsp_prelude()
+"#
+    )
+}
+
+/// Executes `plan`. Fails only when the kernel cannot be found or started.
+pub async fn execute_plan(
+    project: &Project,
+    plan: &Plan,
+    store: &Store,
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(RunEvent<'_>),
+) -> Result<RunReport, KernelError> {
+    let started = Instant::now();
+    let mut reports: Vec<Option<CellReport>> = vec![None; plan.cells.len()];
+    let needs_kernel = plan.needs_kernel();
+    let mut failed = false;
+    if needs_kernel {
+        on_event(RunEvent::KernelStarting { name: &plan.kernel });
+        let mut kernel_options = KernelOptions::new(project.root.clone());
+        kernel_options.runtime_dir = options.runtime_dir.clone();
+        let kernel =
+            Kernel::start_named(&plan.kernel, options.search.clone(), kernel_options).await?;
+        let root = project.root.to_string_lossy();
+        let prelude_result = kernel.execute(prelude(&root), None).await;
+        let jc_available = prelude_result.outputs.iter().any(|output| {
+            matches!(output, Output::ExecuteResult { data, .. }
+                if data.get("text/plain").and_then(Value::as_str) == Some("True"))
+        });
+        let runner = Runner {
+            project,
+            plan,
+            store,
+            kernel: &kernel,
+            jc_available,
+        };
+        failed = runner
+            .run_all(&mut reports, options.keep_going, on_event)
+            .await;
+        let _ = kernel.shutdown().await;
+    }
+    // Everything not executed: hits, notes, and what the stop left.
+    let mut cells = Vec::with_capacity(plan.cells.len());
+    for (cell, report) in plan.cells.iter().zip(reports) {
+        let report = report.unwrap_or_else(|| {
+            let report = unexecuted(cell);
+            on_event(RunEvent::CellFinished { report: &report });
+            report
+        });
+        cells.push(report);
+    }
+    failed |= cells.iter().any(|cell| cell.status == CellOutcome::Error);
+    Ok(RunReport {
+        schema_version: 1,
+        notebook: plan.notebook.clone(),
+        status: if failed {
+            RunStatus::Error
+        } else {
+            RunStatus::Ok
+        },
+        kernel_started: needs_kernel,
+        total_duration_ms: millis(started.elapsed()),
+        cells,
+    })
+}
+
+fn unexecuted(cell: &PlannedCell) -> CellReport {
+    let (status, duration_ms) = match &cell.hit {
+        Some(manifest) => (CellOutcome::Cached, manifest.duration_ms),
+        None => (CellOutcome::Skipped, 0),
+    };
+    CellReport {
+        cell: cell.ordinal,
+        name: cell.name.clone(),
+        kind: cell.kind.as_str().to_string(),
+        status,
+        cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
+        duration_ms,
+        error: None,
+        kernel_time: Duration::ZERO,
+    }
+}
+
+struct Runner<'a> {
+    project: &'a Project,
+    plan: &'a Plan,
+    store: &'a Store,
+    kernel: &'a Kernel,
+    jc_available: bool,
+}
+
+impl Runner<'_> {
+    /// Fills `reports` for the cells it executes; true when the run failed.
+    async fn run_all(
+        &self,
+        reports: &mut [Option<CellReport>],
+        keep_going: bool,
+        on_event: &mut dyn FnMut(RunEvent<'_>),
+    ) -> bool {
+        let mut failed = false;
+        let setups =
+            (0..self.plan.cells.len()).filter(|&i| self.plan.cells[i].kind == CellKind::Setup);
+        for index in setups {
+            let report = self.execute_cell(&self.plan.cells[index], on_event).await;
+            let stop = report.status == CellOutcome::Error;
+            on_event(RunEvent::CellFinished { report: &report });
+            reports[index] = Some(report);
+            if stop {
+                failed = true;
+                if !keep_going || !self.kernel.is_alive() {
+                    return true;
+                }
+            }
+        }
+        let mut injected = self.plan.injection.is_none();
+        for (index, cell) in self.plan.cells.iter().enumerate() {
+            if !injected
+                && let Some(injection) = &self.plan.injection
+                && injection.after.is_none_or(|after| cell.ordinal > after)
+            {
+                injected = true;
+                if let Some(error) = self.execute_injection(&injection.source).await {
+                    failed = true;
+                    reports[index] = Some(CellReport {
+                        error: Some(error),
+                        status: CellOutcome::Error,
+                        ..unexecuted(cell)
+                    });
+                    if !keep_going {
+                        return true;
+                    }
+                    continue;
+                }
+            }
+            if cell.kind == CellKind::Setup {
+                continue;
+            }
+            if !cell.executes() {
+                // Hits and notes are reported in source order, between the cells that run.
+                let report = unexecuted(cell);
+                on_event(RunEvent::CellFinished { report: &report });
+                reports[index] = Some(report);
+                continue;
+            }
+            let report = self.execute_cell(cell, on_event).await;
+            let error = report.status == CellOutcome::Error;
+            on_event(RunEvent::CellFinished { report: &report });
+            reports[index] = Some(report);
+            if error {
+                failed = true;
+                if !keep_going || !self.kernel.is_alive() {
+                    return true;
+                }
+            }
+        }
+        failed
+    }
+
+    async fn execute_injection(&self, source: &str) -> Option<CellError> {
+        let result = self.kernel.execute(source.to_string(), None).await;
+        failure(&result, &captured(&result.outputs))
+    }
+
+    async fn execute_cell(
+        &self,
+        cell: &PlannedCell,
+        on_event: &mut dyn FnMut(RunEvent<'_>),
+    ) -> CellReport {
+        on_event(RunEvent::CellStarted { cell });
+        let mut code = cell.source.clone();
+        if self.jc_available {
+            let context = json!({
+                "notebook": self.plan.notebook,
+                "cell_id": cell.cell_id,
+                "cell_name": cell.explicit_name,
+            });
+            code.push('\n');
+            code.push_str(CONTEXT_MARKER);
+            code.push_str(&context.to_string());
+        }
+        let artifacts_dir = self.project.artifacts_dir();
+        let keyed = cell.key.is_some();
+        let before = keyed.then(|| artifacts::snapshot(&artifacts_dir));
+        let mut events = self.kernel.execute_streaming(code, Some(cell.timeout));
+        let mut result = None;
+        while let Some(event) = events.recv().await {
+            if let KernelEvent::Finished(finished) = event {
+                result = Some(finished);
+                break;
+            }
+        }
+        let result = result.unwrap_or_else(|| ExecutionResult {
+            status: ExecutionStatus::KernelDied,
+            outputs: Vec::new(),
+            execution_count: None,
+            duration: Duration::ZERO,
+            failure: Some("the kernel stopped answering".into()),
+        });
+        let outputs = captured(&result.outputs);
+        let error = failure(&result, &outputs);
+        let mut report = CellReport {
+            cell: cell.ordinal,
+            name: cell.name.clone(),
+            kind: cell.kind.as_str().to_string(),
+            status: match (&error, cell.kind) {
+                (Some(_), _) => CellOutcome::Error,
+                (None, CellKind::Setup) => CellOutcome::Setup,
+                (None, _) => CellOutcome::Ok,
+            },
+            cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
+            duration_ms: millis(result.duration),
+            error: error.clone(),
+            kernel_time: result.duration,
+        };
+        if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
+            let after = artifacts::snapshot(&artifacts_dir);
+            let artifacts = artifacts::changed(&self.project.root, &before, &after);
+            let mut records = match self.records(&outputs) {
+                Ok(records) => records,
+                Err(problem) => {
+                    report.status = CellOutcome::Error;
+                    report.error = Some(CellError {
+                        ename: "CacheWriteError".into(),
+                        evalue: format!("the outputs could not be stored: {problem}"),
+                        traceback: Vec::new(),
+                    });
+                    return report;
+                }
+            };
+            // A timeout or a dead kernel is an error the kernel did not report itself.
+            if let Some(error) = &error
+                && !outputs
+                    .iter()
+                    .any(|output| matches!(output, Output::Error { .. }))
+            {
+                records.push(OutputRecord::Error {
+                    ename: error.ename.clone(),
+                    evalue: error.evalue.clone(),
+                    traceback: error.traceback.clone(),
+                });
+            }
+            let manifest = Manifest {
+                schema_version: MANIFEST_SCHEMA_VERSION,
+                cache_key: key.clone(),
+                notebook: self.plan.notebook.clone(),
+                cell: cell.ordinal,
+                cell_id: cell.cell_id.clone(),
+                cell_name: cell.explicit_name.clone(),
+                name: cell.name.clone(),
+                kind: cell.kind.as_str().to_string(),
+                kernel: inputs.kernel.clone(),
+                key_version: KEY_VERSION.to_string(),
+                source_hash: inputs.source_hash(),
+                dep_keys: inputs.dep_keys.clone(),
+                setup_hashes: inputs.setup_hashes.clone(),
+                env_hash: inputs.env_hash.clone(),
+                params_hash: inputs.params_hash(),
+                executed_at: utc_now(),
+                duration_ms: report.duration_ms,
+                status: if error.is_some() {
+                    ManifestStatus::Error
+                } else {
+                    ManifestStatus::Ok
+                },
+                outputs: records,
+                artifacts,
+            };
+            if let Err(problem) = self.store.put_manifest(&manifest) {
+                report.status = CellOutcome::Error;
+                report.error = Some(CellError {
+                    ename: "CacheWriteError".into(),
+                    evalue: format!("the manifest could not be written: {problem}"),
+                    traceback: Vec::new(),
+                });
+            }
+        }
+        report
+    }
+
+    /// Stores every MIME value as a blob; blobs are written before the manifest names them.
+    fn records(&self, outputs: &[Output]) -> std::io::Result<Vec<OutputRecord>> {
+        let blobs = self.store.blobs();
+        let bundle = |data: &Map<String, Value>| -> std::io::Result<_> {
+            let mut stored: std::collections::BTreeMap<String, BlobRef> = Default::default();
+            for (mime, value) in data {
+                stored.insert(mime.clone(), blobs.put_mime(mime, value)?);
+            }
+            Ok(stored)
+        };
+        let mut records = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            records.push(match output {
+                Output::Stream { name, text } => OutputRecord::Stream {
+                    name: name.clone(),
+                    blob: blobs.put(text.as_bytes())?,
+                },
+                Output::DisplayData { data, metadata, .. } => OutputRecord::DisplayData {
+                    data: bundle(data)?,
+                    metadata: metadata.clone(),
+                },
+                Output::ExecuteResult {
+                    data,
+                    metadata,
+                    execution_count,
+                } => OutputRecord::ExecuteResult {
+                    data: bundle(data)?,
+                    metadata: metadata.clone(),
+                    execution_count: *execution_count,
+                },
+                Output::Error {
+                    ename,
+                    evalue,
+                    traceback,
+                } => OutputRecord::Error {
+                    ename: ename.clone(),
+                    evalue: evalue.clone(),
+                    traceback: traceback.clone(),
+                },
+                Output::ClearOutput { .. } | Output::UpdateDisplayData { .. } => continue,
+            });
+        }
+        Ok(records)
+    }
+}
+
+/// The error of a finished execution, if it failed.
+fn failure(result: &ExecutionResult, outputs: &[Output]) -> Option<CellError> {
+    let from_kernel = outputs.iter().find_map(|output| match output {
+        Output::Error {
+            ename,
+            evalue,
+            traceback,
+        } => Some(CellError {
+            ename: ename.clone(),
+            evalue: evalue.clone(),
+            traceback: traceback.clone(),
+        }),
+        _ => None,
+    });
+    let described = |ename: &str, fallback: &str| CellError {
+        ename: ename.to_string(),
+        evalue: result
+            .failure
+            .clone()
+            .unwrap_or_else(|| fallback.to_string()),
+        traceback: Vec::new(),
+    };
+    match result.status {
+        ExecutionStatus::Ok => None,
+        ExecutionStatus::Error => {
+            Some(from_kernel.unwrap_or_else(|| described("Error", "the cell failed")))
+        }
+        ExecutionStatus::TimedOut => Some(described("Timeout", "the cell timed out")),
+        ExecutionStatus::KernelDied => Some(described("KernelDied", "the kernel died")),
+        ExecutionStatus::Aborted => Some(described("Aborted", "the kernel aborted the cell")),
+    }
+}
+
+/// The outputs as a frontend would show them at the end of the cell.
+pub fn captured(outputs: &[Output]) -> Vec<Output> {
+    let mut shown: Vec<Output> = Vec::new();
+    let mut clear_pending = false;
+    for output in outputs {
+        match output {
+            Output::ClearOutput { wait: true } => clear_pending = true,
+            Output::ClearOutput { wait: false } => {
+                shown.clear();
+                clear_pending = false;
+            }
+            Output::UpdateDisplayData {
+                data,
+                metadata,
+                display_id: Some(id),
+            } => {
+                for earlier in &mut shown {
+                    if let Output::DisplayData {
+                        data: old_data,
+                        metadata: old_metadata,
+                        display_id: Some(old_id),
+                    } = earlier
+                        && old_id == id
+                    {
+                        old_data.clone_from(data);
+                        old_metadata.clone_from(metadata);
+                    }
+                }
+            }
+            Output::UpdateDisplayData { .. } => {}
+            other => {
+                if clear_pending {
+                    shown.clear();
+                    clear_pending = false;
+                }
+                if let (
+                    Output::Stream { name, text },
+                    Some(Output::Stream {
+                        name: last_name,
+                        text: last_text,
+                    }),
+                ) = (other, shown.last_mut())
+                    && name == last_name
+                {
+                    last_text.push_str(text);
+                    continue;
+                }
+                shown.push(other.clone());
+            }
+        }
+    }
+    shown
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(text: &str) -> Output {
+        Output::Stream {
+            name: "stdout".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn clear_output_and_updates_are_applied_and_streams_merged() {
+        let display = |value: &str, id: Option<&str>| Output::DisplayData {
+            data: json!({"text/plain": value})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            metadata: Map::new(),
+            display_id: id.map(str::to_string),
+        };
+        let outputs = vec![
+            stream("gone"),
+            Output::ClearOutput { wait: false },
+            stream("a"),
+            stream("b"),
+            display("old", Some("d")),
+            Output::UpdateDisplayData {
+                data: json!({"text/plain": "new"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                metadata: Map::new(),
+                display_id: Some("d".into()),
+            },
+        ];
+        let shown = captured(&outputs);
+        assert_eq!(shown.len(), 2);
+        assert_eq!(shown[0], stream("ab"));
+        assert_eq!(shown[1], display("new", Some("d")));
+        let waited = captured(&[stream("x"), Output::ClearOutput { wait: true }, stream("y")]);
+        assert_eq!(waited, vec![stream("y")]);
+    }
+}

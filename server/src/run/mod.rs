@@ -1,0 +1,17 @@
+//! The runner: plan a notebook's cells against the cache (`plan`), execute the misses in
+//! one kernel (`execute`), detect artifacts (`artifacts`), inject papermill-style
+//! parameters (`params`) and report (`report`).
+//!
+//! Prints nothing: progress goes through [`RunEvent`] callbacks and the result is a
+//! [`RunReport`]; `cli/run.rs` does the printing.
+
+pub mod artifacts;
+pub mod execute;
+pub mod params;
+pub mod plan;
+pub mod report;
+
+pub use execute::{RunEvent, RunOptions, execute_plan};
+pub use params::Parameters;
+pub use plan::{Plan, PlannedCell, plan_run};
+pub use report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};

@@ -1,0 +1,157 @@
+//! The run plan: every code cell of one notebook with its current key and what the run
+//! will do with it (cached, stale, new, error: re-run, setup, note), before any kernel
+//! starts. A plan whose every keyed cell is a hit needs no kernel at all.
+
+use std::time::Duration;
+
+use crate::analysis::graph::CellRef;
+use crate::analysis::workspace::Workspace;
+use crate::cache::key::{Injection, KeyContext, KeyInputs, parameters_cell};
+use crate::cache::manifest::{Manifest, ManifestStatus};
+use crate::cache::status::CellStatus;
+use crate::cache::store::Store;
+use crate::format::CellType;
+use crate::format::tags::{self, CellKind};
+use crate::run::params::Parameters;
+
+/// One code cell of the plan.
+#[derive(Debug, Clone)]
+pub struct PlannedCell {
+    pub ordinal: usize,
+    /// `name=`, else `<stem>:<ordinal>`.
+    pub name: String,
+    /// The `name=` tag alone.
+    pub explicit_name: Option<String>,
+    /// `<stem>:<ordinal>`.
+    pub cell_id: String,
+    pub kind: CellKind,
+    /// The status before the run (contract 5).
+    pub status: CellStatus,
+    /// Key and its inputs (`None` for setup and note cells).
+    pub key: Option<(String, KeyInputs)>,
+    /// The hit's manifest when the cell is cached and not forced.
+    pub hit: Option<Manifest>,
+    /// The code as it will be executed.
+    pub source: String,
+    pub timeout: Duration,
+}
+
+impl PlannedCell {
+    /// Whether the cell executes in this run (setup cells and misses).
+    pub fn executes(&self) -> bool {
+        match self.kind {
+            CellKind::Note => false,
+            CellKind::Setup => true,
+            _ => self.hit.is_none(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub file: usize,
+    /// Project-relative notebook path.
+    pub notebook: String,
+    pub kernel: String,
+    pub cells: Vec<PlannedCell>,
+    /// The parameters cell to inject, if any.
+    pub injection: Option<Injection>,
+}
+
+impl Plan {
+    /// Whether any keyed cell misses (only then does a kernel start).
+    pub fn needs_kernel(&self) -> bool {
+        self.cells
+            .iter()
+            .any(|cell| cell.key.is_some() && cell.hit.is_none())
+    }
+}
+
+/// Plans a run of notebook `file`. `force` makes every keyed cell a miss.
+pub fn plan_run(
+    workspace: &Workspace,
+    file: usize,
+    parameters: &Parameters,
+    force: bool,
+    store: &Store,
+) -> Plan {
+    let injection = parameters.injected_source().map(|source| Injection {
+        notebook: file,
+        after: parameters_cell(workspace, file),
+        source,
+    });
+    let mut keys = KeyContext::new(workspace, injection.clone());
+    let kernel = keys.kernel(file);
+    let Some(notebook) = workspace.files.get(file) else {
+        return Plan {
+            file,
+            notebook: String::new(),
+            kernel,
+            cells: Vec::new(),
+            injection,
+        };
+    };
+    let project = match &notebook.notebook.pep723 {
+        Some(block) => workspace.project.with_overrides(&block.overrides),
+        None => workspace.project.clone(),
+    };
+    let default_timeout = project.config.run.timeout_seconds;
+    let stem = notebook.stem().to_string();
+    let mut cells = Vec::new();
+    for (ordinal, cell) in notebook.notebook.cells.iter().enumerate() {
+        if cell.cell_type != CellType::Code {
+            continue;
+        }
+        let name = tags::cell_name(&cell.spec, &stem, ordinal);
+        let seconds = cell.spec.timeout_seconds.unwrap_or(default_timeout).max(0);
+        let cell_ref = CellRef {
+            notebook: file,
+            ordinal,
+        };
+        let key = keys.inputs(cell_ref).map(|inputs| (inputs.key(), inputs));
+        let (status, hit) = match (cell.spec.kind, &key) {
+            (CellKind::Setup, _) => (CellStatus::Setup, None),
+            (CellKind::Note, _) => (CellStatus::Note, None),
+            (_, Some((key, _))) => match store.manifest(key) {
+                Some(manifest) if manifest.status == ManifestStatus::Ok => {
+                    (CellStatus::Cached, (!force).then_some(manifest))
+                }
+                Some(_) => (CellStatus::Error, None),
+                None if store.latest_for(&notebook.relative, &name).is_some() => {
+                    (CellStatus::Stale, None)
+                }
+                None => (CellStatus::New, None),
+            },
+            (_, None) => (CellStatus::New, None),
+        };
+        cells.push(PlannedCell {
+            ordinal,
+            name,
+            explicit_name: cell.spec.name.clone(),
+            cell_id: format!("{stem}:{ordinal}"),
+            kind: cell.spec.kind,
+            status,
+            key,
+            hit,
+            source: cell.source.clone(),
+            timeout: Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
+        });
+    }
+    // The `parameters` cell defines the defaults later cells read, so it runs whenever a
+    // cell after it runs, hit or not (a hit would leave its names undefined).
+    if let Some(parameters) = parameters_cell(workspace, file) {
+        let later_miss = cells
+            .iter()
+            .any(|cell| cell.ordinal > parameters && cell.key.is_some() && cell.hit.is_none());
+        if later_miss && let Some(cell) = cells.iter_mut().find(|cell| cell.ordinal == parameters) {
+            cell.hit = None;
+        }
+    }
+    Plan {
+        file,
+        notebook: notebook.relative.clone(),
+        kernel,
+        cells,
+        injection,
+    }
+}

@@ -1,0 +1,157 @@
+//! `jellycell-lsp cache list|clear|prune|rebuild-index --json` on a store filled through
+//! the library (no kernel needed), next to a jellycell cache that must stay untouched.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use jellycell_lsp::cache::Store;
+use jellycell_lsp::cache::manifest::{Manifest, ManifestStatus, OutputRecord};
+use serde_json::Value;
+use support::project::TestProject;
+
+fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str) -> Manifest {
+    let blob = store.blobs().put(text.as_bytes()).expect("blob written");
+    Manifest {
+        schema_version: 1,
+        cache_key: key.to_string(),
+        notebook: "notebooks/nb.py".into(),
+        cell: 0,
+        cell_id: "nb:0".into(),
+        cell_name: Some(name.to_string()),
+        name: name.to_string(),
+        kind: "step".into(),
+        kernel: "python3".into(),
+        key_version: "jellycell-lsp-cache-v1".into(),
+        source_hash: String::new(),
+        dep_keys: Vec::new(),
+        setup_hashes: Vec::new(),
+        env_hash: String::new(),
+        params_hash: None,
+        executed_at: executed_at.to_string(),
+        duration_ms: 5,
+        status: ManifestStatus::Ok,
+        outputs: vec![OutputRecord::Stream {
+            name: "stdout".into(),
+            blob,
+        }],
+        artifacts: Vec::new(),
+    }
+}
+
+fn json(project: &TestProject, args: &[&str]) -> Value {
+    let output = project.output(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn list_prune_rebuild_and_clear_work_on_our_store_only() {
+    let project = TestProject::new(&[]);
+    // Python jellycell's own cache beside ours.
+    project.write(".jellycell/cache/manifests/theirs.json", "{}");
+    let store = Store::at(project.path(".jellycell/cache/jellycell-lsp"));
+    let old = manifest(
+        &store,
+        &"a".repeat(64),
+        "x",
+        "2020-01-01T00:00:00.000000Z",
+        "old",
+    );
+    let new = manifest(
+        &store,
+        &"b".repeat(64),
+        "x",
+        "2026-11-01T00:00:00.000000Z",
+        "new",
+    );
+    let other = manifest(
+        &store,
+        &"c".repeat(64),
+        "y",
+        "2026-10-01T00:00:00.000000Z",
+        "y",
+    );
+    for manifest in [&old, &new, &other] {
+        store.put_manifest(manifest).expect("manifest written");
+    }
+    drop(store);
+    // An orphan blob old enough to collect.
+    let orphan = project.path(".jellycell/cache/jellycell-lsp/blobs/ff/ff00");
+    project.write(".jellycell/cache/jellycell-lsp/blobs/ff/ff00", "orphan");
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .and_then(|file| file.set_modified(SystemTime::now() - Duration::from_secs(7200)))
+        .expect("age the orphan");
+
+    let list = json(&project, &["cache", "list", "--json"]);
+    assert_eq!(list["schema_version"], 1);
+    let keys: Vec<&str> = list["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["cache_key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            new.cache_key.as_str(),
+            other.cache_key.as_str(),
+            old.cache_key.as_str()
+        ]
+    );
+
+    let rebuilt = json(&project, &["cache", "rebuild-index", "--json"]);
+    assert_eq!(rebuilt["indexed"], 3);
+    assert_eq!(rebuilt["note"], Value::Null);
+
+    let dry = json(
+        &project,
+        &["cache", "prune", "--keep-last", "1", "--dry-run", "--json"],
+    );
+    assert_eq!(dry["removed"].as_array().map(Vec::len), Some(1));
+    assert!(
+        project
+            .path(&format!(
+                ".jellycell/cache/jellycell-lsp/manifests/{}.json",
+                old.cache_key
+            ))
+            .exists()
+    );
+
+    let pruned = json(
+        &project,
+        &["cache", "prune", "--older-than", "30d", "--json"],
+    );
+    let removed: Vec<&str> = pruned["removed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["cache_key"].as_str())
+        .collect();
+    assert_eq!(
+        removed,
+        [other.cache_key.as_str(), old.cache_key.as_str()],
+        "{pruned}"
+    );
+    // Only the aged orphan: the removed manifests' blobs are younger than the grace period.
+    assert_eq!(pruned["removed_files"], 1, "{pruned}");
+    assert!(!orphan.exists());
+
+    let bad = project.output(&["cache", "prune", "--older-than", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    let cleared = json(&project, &["cache", "clear", "--json"]);
+    assert!(cleared["removed_manifests"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(
+        json(&project, &["cache", "list", "--json"])["entries"],
+        Value::Array(Vec::new())
+    );
+    assert_eq!(project.read(".jellycell/cache/manifests/theirs.json"), "{}");
+}
