@@ -1,6 +1,6 @@
 //! The headless CLI: argument parsing (clap) and dispatch to one file per command.
 //!
-//! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
+//! `jellycell-lsp` with no command (or `--stdio`) is the language server (`crate::lsp`);
 //! `--check` lints notebooks for CI; `export` converts between notebook formats; `run`
 //! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it. Commands print what people read on stderr
 //! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
