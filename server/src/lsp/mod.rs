@@ -484,8 +484,20 @@ where
             && self.core.initialized.load(Ordering::SeqCst)
             && sync::handles(request.method())
         {
-            // Applied here, synchronously, before the next message is even read.
-            sync::apply(&self.core, request.method(), request.params());
+            // Applied here, synchronously, before the next message is even read. A panic
+            // must not take the transport's read loop down with it.
+            let core = &self.core;
+            let applied = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                sync::apply(core, request.method(), request.params())
+            }));
+            if applied.is_err() {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "jellycell-lsp: {} failed; the document may be out of date until reopened",
+                    request.method()
+                );
+            }
             return Box::pin(async { Ok(None) });
         }
         let id = request.id().cloned();
