@@ -12,6 +12,7 @@ pub mod cli;
 pub mod format;
 pub mod kernel;
 pub mod lint;
+pub mod lsp;
 pub mod preview;
 pub mod project;
 pub mod render;

