@@ -693,3 +693,46 @@ fn a_myst_notebook_renders_with_its_outputs() {
     );
     assert!(page.contains("told\n</pre>"), "{page}");
 }
+
+#[test]
+fn outputs_follow_cell_keys_not_ordinals() {
+    let preview = Preview::new();
+    let path = preview.root().join("notebooks/analysis.py");
+    // A new cell inserted first, and the `raw` cell edited: every ordinal moves by one.
+    let edited = NOTEBOOK
+        .replace(
+            "# %% [markdown]\n# # Analysis",
+            "# %%\ninserted = True\n\n# %% [markdown]\n# # Analysis",
+        )
+        .replace("print('hello from the cache')", "print('edited, not run')");
+    preview.handle().notify_buffer_changed(&path, &edited);
+    let page = preview.get("/nb/notebooks/analysis.py").text();
+    let section = |ordinal: usize| -> String {
+        let start = format!("id=\"cell-{ordinal}\"");
+        let from = page
+            .find(&start)
+            .unwrap_or_else(|| panic!("cell {ordinal}: {page}"));
+        let rest = &page[from..];
+        rest[..rest.find("</section>").unwrap_or(rest.len())].to_string()
+    };
+    let raw = section(2);
+    assert!(raw.contains("jc-status jc-status-stale\""), "{raw}");
+    assert!(
+        !raw.contains("hello from the cache"),
+        "old output shown as current: {raw}"
+    );
+    assert!(raw.contains("jc-note"), "{raw}");
+    // The figure depends on `raw`, so its key changed too: stale, and its dep link moved.
+    let plot = section(3);
+    assert!(plot.contains("jc-status jc-status-stale\""), "{plot}");
+    assert!(!plot.contains("/blob/"), "{plot}");
+    assert!(plot.contains("href=\"#cell-2\""), "{plot}");
+    // The unchanged, independent table cell keeps its output at its new ordinal.
+    let frame = section(4);
+    assert!(frame.contains("jc-status jc-status-cached\""), "{frame}");
+    assert!(frame.contains("<iframe sandbox"), "{frame}");
+    assert!(
+        !section(0).contains("jc-outputs"),
+        "the inserted cell has no outputs"
+    );
+}
