@@ -521,7 +521,10 @@ fn a_port_in_use_names_the_port_and_the_flag() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let result = runtime.block_on(start(
         Project::discover(project.path()),
-        PreviewOptions { port: Some(port) },
+        PreviewOptions {
+            port: Some(port),
+            ..PreviewOptions::default()
+        },
     ));
     let error = result.err().expect("the port is taken");
     assert!(matches!(error, PreviewError::PortInUse { .. }));
@@ -735,4 +738,46 @@ fn outputs_follow_cell_keys_not_ordinals() {
         !section(0).contains("jc-outputs"),
         "the inserted cell has no outputs"
     );
+}
+
+#[test]
+fn preview_of_a_lone_notebook_serves_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let notebook = dir.path().join("scratch.py");
+    std::fs::write(
+        &notebook,
+        "# %%
+print('lone')
+",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
+        .args(["preview", "--port", "0"])
+        .arg(&notebook)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read");
+    let url = first.trim().to_string();
+    let reply = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(authority, path)| {
+            let address: SocketAddr = authority.parse().ok()?;
+            Some(request(
+                address,
+                &format!("/{path}"),
+                &[("Host", authority)],
+            ))
+        });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.ends_with("/nb/scratch.py"), "{url}");
+    let reply = reply.expect("a URL with an address");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().contains("lone"));
 }

@@ -43,7 +43,16 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         }
     };
     runtime.block_on(async {
-        let handle = match start(project, PreviewOptions { port }).await {
+        let extra_notebooks = if start_path.is_file() {
+            vec![start_path.clone()]
+        } else {
+            Vec::new()
+        };
+        let options = PreviewOptions {
+            port,
+            extra_notebooks,
+        };
+        let handle = match start(project, options).await {
             Ok(handle) => handle,
             Err(error) => {
                 messages::error(&error.to_string());

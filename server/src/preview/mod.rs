@@ -29,6 +29,8 @@ pub struct PreviewState {
     pub hub: EventHub,
     /// Editor buffers by absolute path: rendered instead of the file while present.
     buffers: Mutex<HashMap<PathBuf, String>>,
+    /// Notebooks outside the notebooks folder to include (see `PreviewOptions`).
+    pub extra: Vec<PathBuf>,
     /// The last workspace built, with the event generation it was built at.
     snapshot: Mutex<Option<(u64, Arc<Workspace>)>>,
 }
@@ -41,6 +43,7 @@ impl PreviewState {
             hub,
             buffers: Mutex::new(HashMap::new()),
             snapshot: Mutex::new(None),
+            extra: Vec::new(),
         }
     }
 
@@ -83,7 +86,7 @@ impl PreviewState {
             .map(|buffers| buffers.clone())
             .unwrap_or_default();
         let mut paths = discover_notebooks(&self.project);
-        for path in buffers.keys() {
+        for path in self.extra.iter().chain(buffers.keys()) {
             if !paths.contains(path) && self.project.relative_path(path).is_some() {
                 paths.push(path.clone());
             }

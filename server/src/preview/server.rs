@@ -17,11 +17,14 @@ use crate::project::Project;
 /// How long [`PreviewHandle::shutdown`] lets requests in flight finish.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Where to listen.
+/// Where to listen, and what to show beyond the project's notebooks folder.
 #[derive(Debug, Clone, Default)]
 pub struct PreviewOptions {
     /// `None` or `Some(0)`: any free port.
     pub port: Option<u16>,
+    /// Notebooks to serve although they are not under the notebooks folder (a notebook
+    /// named on the command line); they must still be inside the project root.
+    pub extra_notebooks: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +70,14 @@ pub async fn start(
 
     let store = Store::open(&project);
     let hub = EventHub::default();
-    let state = Arc::new(PreviewState::new(project.clone(), store, hub.clone()));
+    let mut state = PreviewState::new(project.clone(), store, hub.clone());
+    state.extra = options
+        .extra_notebooks
+        .iter()
+        .filter_map(|path| std::path::absolute(path).ok())
+        .filter(|path| project.relative_path(path).is_some())
+        .collect();
+    let state = Arc::new(state);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
