@@ -69,7 +69,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Convert a notebook between py:percent (.py), MyST (.md) and Jupyter (.ipynb).
+    /// Convert a notebook between py:percent (.py), MyST (.md) and Jupyter (.ipynb), or
+    /// render it with its cached outputs to one HTML page (--to html).
     Export(ExportArgs),
     /// Run a notebook's cells in a Jupyter kernel, re-using cached results.
     Run(run::RunArgs),
