@@ -63,13 +63,15 @@ pub fn render_notebook(
     }
 
     let count = |status: CellStatus| states.iter().filter(|state| state.status == status).count();
+    let cells = notebook.notebook.cells.len();
+    let errors = count(CellStatus::Error);
     let summary = format!(
-        "{} cells · {} cached · {} stale · {} new · {} errors",
-        notebook.notebook.cells.len(),
+        "{cells} cell{} · {} cached · {} stale · {} new · {errors} error{}",
+        if cells == 1 { "" } else { "s" },
         count(CellStatus::Cached),
         count(CellStatus::Stale),
         count(CellStatus::New),
-        count(CellStatus::Error)
+        if errors == 1 { "" } else { "s" },
     );
 
     let mut siblings = String::new();
