@@ -30,7 +30,9 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         return EXIT_USAGE;
     }
     let project = Project::discover(&start_path);
-    let port = args.port.or_else(|| configured_port(&project));
+    let port = args
+        .port
+        .or_else(|| crate::preview::configured_port(&project));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,15 +78,6 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         handle.shutdown().await;
         0
     })
-}
-
-/// `[viewer] port`, only when jellycell.toml writes it (its default, 5179, is jellycell's
-/// viewer's; ours picks a free port so two previews never collide).
-fn configured_port(project: &Project) -> Option<u16> {
-    let text = std::fs::read_to_string(project.config_path.as_deref()?).ok()?;
-    let document: toml_edit::DocumentMut = text.parse().ok()?;
-    let port = document.get("viewer")?.get("port")?.as_integer()?;
-    u16::try_from(port).ok()
 }
 
 fn open_browser(url: &str) {

@@ -15,12 +15,14 @@
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
 
 mod code_actions;
+mod commands;
 mod completion;
 mod convert;
 mod definition;
 mod diagnostics;
 mod folding;
 mod hover;
+mod preview;
 mod references;
 mod rename;
 mod state;
@@ -53,6 +55,8 @@ pub(crate) struct ClientFlags {
     pub pull_diagnostics: bool,
     pub diagnostic_refresh: bool,
     pub watched_files_registration: bool,
+    /// The client opens URLs for us (`window/showDocument`).
+    pub show_document: bool,
 }
 
 /// Everything the handlers and background tasks share.
@@ -62,6 +66,7 @@ pub(crate) struct Core {
     pub flags: std::sync::Mutex<ClientFlags>,
     pub scheduler: diagnostics::Scheduler,
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    pub previews: preview::Previews,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -107,6 +112,7 @@ impl Backend {
                 flags: std::sync::Mutex::new(ClientFlags::default()),
                 scheduler: diagnostics::Scheduler::default(),
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
+                previews: preview::Previews::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -189,6 +195,13 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
                 work_done_progress_options: WorkDoneProgressOptions::default(),
             })
         }),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: commands::COMMANDS
+                .iter()
+                .map(|command| command.to_string())
+                .collect(),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -226,6 +239,11 @@ impl LanguageServer for Backend {
                 .and_then(|workspace| workspace.did_change_watched_files.as_ref())
                 .and_then(|watched| watched.dynamic_registration)
                 .unwrap_or(false),
+            show_document: capabilities_of_client
+                .window
+                .as_ref()
+                .and_then(|window| window.show_document.as_ref())
+                .is_some_and(|show| show.support),
         };
         self.core.state.set_encoding(encoding);
         *self
@@ -339,6 +357,13 @@ impl LanguageServer for Backend {
             move |_, snapshot| completion::complete(snapshot, position),
         )
         .await
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> jsonrpc::Result<Option<Value>> {
+        commands::execute(&self.core, params).await
     }
 
     async fn hover(&self, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {

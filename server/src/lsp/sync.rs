@@ -42,6 +42,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             let document = params.text_document;
             core.state
                 .open(document.uri.clone(), &document.text, document.version);
+            core.previews.buffer_changed(core, &document.uri);
             core.scheduler.schedule(core, &document.uri);
         }
         DID_CHANGE => {
@@ -57,6 +58,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
                 .state
                 .change(&uri, params.text_document.version, changes)
             {
+                core.previews.buffer_changed(core, &uri);
                 core.scheduler.schedule(core, &uri);
             }
         }
@@ -66,6 +68,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             };
             let uri = params.text_document.uri;
             let root = core.state.document(&uri).and_then(|open| open.root);
+            core.previews.buffer_closed(core, &uri);
             core.state.close(&uri);
             core.scheduler.forget(core, &uri);
             if let Some(root) = root {

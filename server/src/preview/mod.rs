@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use server::{PreviewError, PreviewHandle, PreviewOptions, start};
+pub use server::{PreviewError, PreviewHandle, PreviewOptions, configured_port, start};
 
 use crate::analysis::workspace::{NotebookInput, Workspace, discover_notebooks};
 use crate::cache::Store;

@@ -50,6 +50,15 @@ pub struct PreviewHandle {
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// `[viewer] port`, only when jellycell.toml writes it (its default, 5179, is jellycell's
+/// viewer's; ours picks a free port so two previews never collide).
+pub fn configured_port(project: &crate::project::Project) -> Option<u16> {
+    let text = std::fs::read_to_string(project.config_path.as_deref()?).ok()?;
+    let document: toml_edit::DocumentMut = text.parse().ok()?;
+    let port = document.get("viewer")?.get("port")?.as_integer()?;
+    u16::try_from(port).ok()
+}
+
 /// Binds and starts serving `project` (must be called inside a tokio runtime).
 pub async fn start(
     project: Project,
