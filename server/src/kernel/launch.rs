@@ -10,9 +10,11 @@
 //! process exiting, because zmq.rs `connect` otherwise waits out its 30 s connect timeout
 //! for a kernel that is already dead.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use jupyter_protocol::KernelInfoRequest;
@@ -110,6 +112,13 @@ pub(crate) async fn launch(
             {
                 attempt += 1;
             }
+            // Another process took one of our ports before the kernel bound it, and our
+            // client reached that process's socket (zmq refuses the socket pairing).
+            Err(KernelError::Connection(_))
+                if attempt < PORT_ATTEMPTS && options.transport == KernelTransport::Tcp =>
+            {
+                attempt += 1;
+            }
             outcome => return outcome,
         }
     }
@@ -134,8 +143,14 @@ async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launc
         .unwrap_or_else(std::env::temp_dir);
     let connection_file = ConnectionFile::create(&runtime_dir)?;
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    // Held until this attempt ends, so kernels starting at the same time in this process
+    // never share a port (the kernel has bound its ports by the time it answers).
+    let mut reservation = None;
     let (transport, ip, ports) = match options.transport {
-        KernelTransport::Tcp => (Transport::TCP, loopback.to_string(), free_ports(loopback)?),
+        KernelTransport::Tcp => {
+            let ports = reservation.insert(PortReservation::new(loopback)?).ports;
+            (Transport::TCP, loopback.to_string(), ports)
+        }
         KernelTransport::Ipc => {
             let prefix = connection_file.ipc_prefix().display().to_string();
             // A Unix socket path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS).
@@ -218,20 +233,51 @@ async fn launch_once(spec: &KernelSpec, options: &KernelOptions) -> Result<Launc
     }
 }
 
-/// Five distinct free ports, released before the kernel binds them (as jupyter_client
-/// does). jupyter-zmq-client's `peek_ports_with_listeners` keeps its listeners open until
-/// after the spawn to narrow the port race, but with it most concurrent starts here failed
-/// with "connection reset by peer" on some channel: our connect reached a listener that was
-/// not the kernel's.
-fn free_ports(ip: IpAddr) -> std::io::Result<[u16; 5]> {
-    let listeners = (0..5)
-        .map(|_| std::net::TcpListener::bind((ip, 0)))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let mut ports = [0; 5];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener.local_addr()?.port();
+/// Ports handed to kernels that are still starting in this process.
+static RESERVED_PORTS: LazyLock<Mutex<HashSet<u16>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+/// Five distinct free ports for one kernel start, released before the kernel binds them
+/// (as jupyter_client does) but reserved in this process until the start ends: the OS may
+/// hand a just-released port to the next `bind(0)`, and two kernels starting at once would
+/// then share it. jupyter-zmq-client's `peek_ports_with_listeners` keeps its listeners open
+/// until after the spawn instead, but with it most concurrent starts here failed with
+/// "connection reset by peer": our connect reached a listener that was not the kernel's.
+struct PortReservation {
+    ports: [u16; 5],
+}
+
+impl PortReservation {
+    fn new(ip: IpAddr) -> std::io::Result<PortReservation> {
+        let mut reserved = RESERVED_PORTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ports = Vec::with_capacity(5);
+        let mut listeners = Vec::new();
+        // Keep every listener open while choosing, so no port comes back twice.
+        while ports.len() < 5 {
+            let listener = std::net::TcpListener::bind((ip, 0))?;
+            let port = listener.local_addr()?.port();
+            if !reserved.contains(&port) {
+                ports.push(port);
+            }
+            listeners.push(listener);
+        }
+        let mut chosen = [0; 5];
+        chosen.copy_from_slice(&ports);
+        reserved.extend(chosen);
+        Ok(PortReservation { ports: chosen })
     }
-    Ok(ports)
+}
+
+impl Drop for PortReservation {
+    fn drop(&mut self) {
+        let mut reserved = RESERVED_PORTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for port in self.ports {
+            reserved.remove(&port);
+        }
+    }
 }
 
 /// Polls until something listens on the shell endpoint. zmq.rs retries a refused connect
@@ -327,6 +373,31 @@ mod tests {
         drop(file);
         assert!(!path.exists());
         assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn reservations_held_at_the_same_time_never_share_a_port() {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let held: Vec<PortReservation> = (0..20)
+            .map(|_| PortReservation::new(loopback).expect("free ports"))
+            .collect();
+        let mut all: Vec<u16> = held
+            .iter()
+            .flat_map(|reservation| reservation.ports)
+            .collect();
+        let count = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), count, "every port handed out once");
+        let first = held[0].ports;
+        drop(held);
+        let reserved = RESERVED_PORTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        assert!(
+            first.iter().all(|port| !reserved.contains(port)),
+            "released on drop"
+        );
     }
 
     #[test]
