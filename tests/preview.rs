@@ -535,13 +535,12 @@ fn a_port_in_use_names_the_port_and_the_flag() {
     );
 }
 
-#[test]
-fn preview_command_prints_the_url_first_and_serves_it() {
-    let preview_project = Preview::new();
-    let notebook = preview_project.root().join("notebooks/analysis.py");
+/// Runs `jellycell-lsp preview --port 0 NOTEBOOK`, reads the URL it prints first, fetches
+/// it, and stops the server: (the URL, the reply when the URL has an address).
+fn preview_first_url(notebook: &Path) -> (String, Option<Reply>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
         .args(["preview", "--port", "0"])
-        .arg(&notebook)
+        .arg(notebook)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -551,7 +550,7 @@ fn preview_command_prints_the_url_first_and_serves_it() {
         .read_line(&mut first)
         .expect("read");
     let url = first.trim().to_string();
-    let served = url
+    let reply = url
         .strip_prefix("http://")
         .and_then(|rest| rest.split_once('/'))
         .and_then(|(authority, path)| {
@@ -564,6 +563,14 @@ fn preview_command_prints_the_url_first_and_serves_it() {
         });
     let _ = child.kill();
     let _ = child.wait();
+    (url, reply)
+}
+
+#[test]
+fn preview_command_prints_the_url_first_and_serves_it() {
+    let preview_project = Preview::new();
+    let notebook = preview_project.root().join("notebooks/analysis.py");
+    let (url, served) = preview_first_url(&notebook);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(url.ends_with("/nb/notebooks/analysis.py"), "{url}");
     let reply = served.expect("a URL with an address");
@@ -751,31 +758,7 @@ print('lone')
 ",
     )
     .expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
-        .args(["preview", "--port", "0"])
-        .arg(&notebook)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("read");
-    let url = first.trim().to_string();
-    let reply = url
-        .strip_prefix("http://")
-        .and_then(|rest| rest.split_once('/'))
-        .and_then(|(authority, path)| {
-            let address: SocketAddr = authority.parse().ok()?;
-            Some(request(
-                address,
-                &format!("/{path}"),
-                &[("Host", authority)],
-            ))
-        });
-    let _ = child.kill();
-    let _ = child.wait();
+    let (url, reply) = preview_first_url(&notebook);
     assert!(url.ends_with("/nb/scratch.py"), "{url}");
     let reply = reply.expect("a URL with an address");
     assert_eq!(reply.status, 200, "{}", reply.text());
