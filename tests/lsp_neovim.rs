@@ -102,4 +102,10 @@ fn neovim_attaches_through_the_plugin_and_shows_diagnostics() {
         "{stdout}"
     );
     assert!(stdout.contains("symbols 2"), "{stdout}");
+    // `:JellycellPreview` on line 5 (the second cell) opens the page at that cell.
+    assert!(
+        stdout.contains("preview http://127.0.0.1:")
+            && stdout.contains("/nb/notebooks/report.py#cell-1"),
+        "{stdout}"
+    );
 }

@@ -156,6 +156,15 @@ fn a_client_that_cannot_show_documents_gets_the_url_in_a_message() {
             .is_some_and(|text| text.contains(&url))
     });
     assert_eq!(message["type"], 3, "an info message");
+    // A cursor line instead of a cell: line 7 is in the third cell.
+    let at_line = client.request(
+        "workspace/executeCommand",
+        json!({"command": "jellycell.openPreview", "arguments": [{"uri": uri, "line": 7}]}),
+    );
+    let url = at_line["result"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{at_line}"));
+    assert!(url.ends_with("#cell-2"), "{url}");
     assert_eq!(client.shutdown(), Some(0));
 }
 

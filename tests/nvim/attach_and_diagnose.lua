@@ -39,6 +39,19 @@ local symbols = client:request_sync('textDocument/documentSymbol',
 if not symbols or symbols.err then die('documentSymbol failed') end
 say('symbols %d', #(symbols.result or {}))
 
+-- :JellycellPreview asks the server, which asks Neovim to open the page (vim.ui.open).
+local opened
+vim.ui.open = function(url)
+  opened = url
+  return nil, 'not opening a browser in a test'
+end
+vim.api.nvim_win_set_cursor(0, { 5, 0 })
+vim.cmd('JellycellPreview')
+if not vim.wait(10000, function() return opened ~= nil end, 20) then
+  die(':JellycellPreview opened nothing')
+end
+say('preview %s', opened)
+
 client:stop()
 vim.wait(2000, function() return client:is_stopped() end, 20)
 os.exit(0)

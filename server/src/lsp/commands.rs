@@ -1,7 +1,8 @@
 //! `workspace/executeCommand`: the command ids this server advertises (public API, DESIGN
 //! contract 6) and their dispatch. A command that applies to a cell takes one argument
 //! `{ "uri": ..., "cell": N }` (N the 0-based cell ordinal, optional for notebook-wide
-//! commands). Only implemented commands are advertised; the run commands come with the
+//! commands); instead of `cell`, a client may pass `"line": L` (0-based, its cursor line)
+//! and the server finds the cell there. Only implemented commands are advertised; the run commands come with the
 //! runner's editor integration.
 
 use serde_json::Value;
@@ -23,6 +24,8 @@ pub const COMMANDS: &[&str] = &[OPEN_PREVIEW];
 pub struct CommandTarget {
     pub uri: Uri,
     pub cell: Option<usize>,
+    /// The client's cursor line (0-based), when it did not give `cell`.
+    pub line: Option<usize>,
 }
 
 pub async fn execute(
@@ -64,7 +67,18 @@ pub fn parse_target(command: &str, arguments: &[Value]) -> jsonrpc::Result<Comma
                 })?,
         ),
     };
-    Ok(CommandTarget { uri, cell })
+    let line = match argument.get("line") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .and_then(|line| usize::try_from(line).ok())
+                .ok_or_else(|| {
+                    invalid_params(format!("{}: \"line\" must be a 0-based line", usage()))
+                })?,
+        ),
+    };
+    Ok(CommandTarget { uri, cell, line })
 }
 
 pub(crate) fn invalid_params(message: String) -> jsonrpc::Error {
@@ -90,6 +104,12 @@ mod tests {
         assert_eq!(target.cell, Some(2));
         let whole = parse_target(OPEN_PREVIEW, &[json!({"uri": "file:///p/nb.py"})]).unwrap();
         assert_eq!(whole.cell, None);
+        let at_line = parse_target(
+            OPEN_PREVIEW,
+            &[json!({"uri": "file:///p/nb.py", "line": 7})],
+        )
+        .unwrap();
+        assert_eq!((at_line.cell, at_line.line), (None, Some(7)));
     }
 
     #[test]

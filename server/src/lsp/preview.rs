@@ -88,7 +88,10 @@ pub async fn open(core: &Arc<Core>, target: CommandTarget) -> jsonrpc::Result<Va
             root.display()
         ))
     })?;
-    if let Some(cell) = target.cell {
+    if let Some(cell) = target
+        .cell
+        .or_else(|| cell_at_line(core, &target.uri, target.line?))
+    {
         url.push_str(&format!("#cell-{cell}"));
     }
     ask_client_to_open(core, &url);
@@ -126,6 +129,19 @@ async fn start(
         core.previews.buffer_changed(core, &uri);
     }
     Ok(handle)
+}
+
+/// The ordinal of the cell that contains 0-based `line` of the open buffer at `uri`.
+fn cell_at_line(core: &Core, uri: &Uri, line: usize) -> Option<usize> {
+    let open = core.state.document(uri)?;
+    let offset = open.document.line_start(line)?;
+    let text = open.document.text();
+    let format = crate::analysis::workspace::notebook_format_of(open.path.as_deref()?)?;
+    let notebook = crate::format::read(&text, format);
+    notebook
+        .cells
+        .iter()
+        .rposition(|cell| cell.spans.whole.start <= offset)
 }
 
 /// `window/showDocument` (external) when the client supports it, else a message with

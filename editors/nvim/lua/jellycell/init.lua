@@ -22,6 +22,26 @@ local function codelens_refresh_handler(_, _, ctx)
   return vim.NIL
 end
 
+--- Runs a jellycell command for the current buffer at the cursor's line (the server maps
+--- the line to its cell).
+---@param command string
+local function run_at_cursor(command)
+  local buf = vim.api.nvim_get_current_buf()
+  local client = vim.lsp.get_clients({ bufnr = buf, name = M.name })[1]
+  if not client then
+    vim.notify('jellycell-lsp is not attached to this buffer', vim.log.levels.WARN)
+    return
+  end
+  local line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  client:exec_cmd({
+    title = command,
+    command = command,
+    arguments = { { uri = vim.uri_from_bufnr(buf), line = line } },
+  }, { bufnr = buf })
+end
+
+M.run_at_cursor = run_at_cursor
+
 ---@param opts? vim.lsp.Config
 function M.setup(opts)
   opts = opts or {}
@@ -36,6 +56,9 @@ function M.setup(opts)
   }, opts)
   vim.lsp.config(M.name, config)
   vim.lsp.enable(M.name)
+  vim.api.nvim_create_user_command('JellycellPreview', function()
+    run_at_cursor('jellycell.openPreview')
+  end, { desc = 'Open the jellycell preview of this notebook at the cursor' })
 end
 
 return M
