@@ -1,6 +1,7 @@
 //! Running the rules: `check_file` for one notebook of a workspace (what the editor shows
-//! for a buffer) and `check_workspace` for everything (what `--check` reports), with the
-//! settings applied: rules that are off are dropped, severities overridden.
+//! for a buffer), `check_project_paths` for the project's own files and folders, and
+//! `check_output_sizes` for cached outputs, with the settings applied: rules that are off
+//! are dropped, severities overridden.
 
 use crate::analysis::workspace::Workspace;
 use crate::lint::rules::{self, project::PathFindings};
@@ -56,27 +57,16 @@ pub fn check_output_sizes(
     apply_settings(findings, settings)
 }
 
-/// Findings for every notebook of the workspace, and for the project's own files and
-/// directories (`layout`, `config-invalid`).
-pub fn check_workspace(workspace: &Workspace, settings: &LintSettings) -> WorkspaceFindings {
-    let notebooks = (0..workspace.files.len())
-        .map(|index| check_file(workspace, index, settings))
-        .collect();
+/// Findings about the project's own files and directories (`layout`, `config-invalid`),
+/// the part of a whole-project check that is not about one notebook.
+pub fn check_project_paths(workspace: &Workspace, settings: &LintSettings) -> Vec<PathFindings> {
     let mut paths = rules::project::layout(&workspace.project);
     paths.extend(rules::project::config(&workspace.project, settings));
     for path in &mut paths {
         path.findings = apply_settings(std::mem::take(&mut path.findings), settings);
     }
     paths.retain(|path| !path.findings.is_empty());
-    WorkspaceFindings { notebooks, paths }
-}
-
-/// What `check_workspace` found: per notebook (same order as `workspace.files`), and per
-/// other path.
-#[derive(Debug, Clone, Default)]
-pub struct WorkspaceFindings {
-    pub notebooks: Vec<Vec<Finding>>,
-    pub paths: Vec<PathFindings>,
+    paths
 }
 
 fn apply_settings(findings: Vec<Finding>, settings: &LintSettings) -> Vec<Finding> {

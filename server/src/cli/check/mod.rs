@@ -244,8 +244,7 @@ fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckRepo
         report.files += 1;
     }
     if target.whole_project {
-        let all = lint::check_workspace(&workspace, settings);
-        for path in &all.paths {
+        for path in &lint::check_project_paths(&workspace, settings) {
             report.add(&path.path, &path.text, &path.findings);
         }
     }
@@ -273,7 +272,7 @@ fn fix_until_stable(target: &Target, settings: &LintSettings) -> Result<usize, S
             }
         }
         if target.whole_project {
-            for path in lint::check_workspace(&workspace, settings).paths {
+            for path in lint::check_project_paths(&workspace, settings) {
                 for finding in &path.findings {
                     if let Some(FixAction::CreateDirectory(directory)) =
                         finding.fix.as_ref().map(|fix| &fix.action)
