@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod editors;
 pub mod lsp;
 pub mod outputs;
 pub mod project;

@@ -1,0 +1,205 @@
+// Jellycell for VS Code: starts `jellycell-lsp` over stdio with vscode-languageclient,
+// adds the palette commands and the kernel status-bar item.
+//
+// The server starts once the workspace has a `jellycell.toml` or a notebook-looking file
+// (`# %%` cells, MyST `{code-cell}`) is opened; from then on every Python and Markdown file
+// goes to it and it reports only on notebooks. Lenses, hover, diagnostics, completion and
+// the rest come from the server through the client's standard features.
+import * as vscode from 'vscode';
+import {
+  Disposable,
+  LanguageClient,
+  LanguageClientOptions,
+  NotificationHandler,
+  ProgressType,
+  State,
+  WorkDoneProgress,
+} from 'vscode-languageclient/node';
+import { FORWARDED, forward } from './commands';
+import { LANGUAGES, looksLikeNotebook, workspaceHasProject } from './notebook';
+import { initializationOptions, notFoundMessage, readServerSettings, serverOptions } from './server';
+import { KernelStatusBar, isKernelStatus } from './status';
+
+const KERNEL_MENU = 'jellycell.vscode.kernelMenu';
+/** Settings that the server reads at start: changing one restarts it. */
+const RESTART_ON = ['jellycell.server', 'jellycell.codeLens', 'jellycell.inlayHints', 'jellycell.preview'];
+
+/** A LanguageClient that also tells the status bar about work-done progress (run begin/end),
+ * whoever created the token: the client's progress UI subscribes through `onProgress`. */
+class JellycellClient extends LanguageClient {
+  constructor(
+    options: ConstructorParameters<typeof LanguageClient>,
+    private readonly onWorkDone: (kind: 'begin' | 'end') => void,
+  ) {
+    super(...options);
+  }
+
+  override onProgress<P>(type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): Disposable {
+    if (type !== (WorkDoneProgress.type as unknown)) {
+      return super.onProgress(type, token, handler);
+    }
+    return super.onProgress(type, token, (value: P) => {
+      const kind = (value as { kind?: unknown }).kind;
+      if (kind === 'begin' || kind === 'end') {
+        this.onWorkDone(kind);
+      }
+      handler(value);
+    });
+  }
+}
+
+class Extension implements vscode.Disposable {
+  private client: JellycellClient | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly output = vscode.window.createOutputChannel('Jellycell');
+  private readonly status = new KernelStatusBar(KERNEL_MENU);
+  private warnedAbout: string | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  register(): void {
+    const subscriptions = this.context.subscriptions;
+    subscriptions.push(this, this.output, this.status);
+    for (const [paletteCommand, serverCommand] of FORWARDED) {
+      subscriptions.push(
+        vscode.commands.registerCommand(paletteCommand, async () => {
+          await this.ensureStarted();
+          return forward(this.client, serverCommand);
+        }),
+      );
+    }
+    subscriptions.push(
+      vscode.commands.registerCommand('jellycell.vscode.restartServer', () => this.restart()),
+      vscode.commands.registerCommand('jellycell.vscode.showOutput', () => this.output.show(true)),
+      vscode.commands.registerCommand(KERNEL_MENU, () => this.kernelMenu()),
+      vscode.workspace.onDidOpenTextDocument((document) => {
+        if (looksLikeNotebook(document)) {
+          void this.ensureStarted();
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (this.client && RESTART_ON.some((section) => event.affectsConfiguration(section))) {
+          void this.restart();
+        }
+      }),
+    );
+  }
+
+  /** Starts the server when this workspace has jellycell in it. */
+  async startIfNeeded(): Promise<void> {
+    if (vscode.workspace.textDocuments.some(looksLikeNotebook) || (await workspaceHasProject())) {
+      await this.ensureStarted();
+    }
+  }
+
+  ensureStarted(): Promise<void> {
+    if (this.client?.isRunning()) {
+      return Promise.resolve();
+    }
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const settings = readServerSettings();
+    if (!settings.resolved) {
+      this.status.serverStateChanged('missing');
+      const message = notFoundMessage(settings);
+      this.output.appendLine(message);
+      if (this.warnedAbout !== settings.configured) {
+        this.warnedAbout = settings.configured;
+        void vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
+          if (choice === 'Open Settings') {
+            void vscode.commands.executeCommand('workbench.action.openSettings', 'jellycell.server.path');
+          }
+        });
+      }
+      return;
+    }
+    this.output.appendLine(`starting ${settings.resolved} ${settings.args.join(' ')}`.trimEnd());
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
+      initializationOptions: initializationOptions(),
+      outputChannel: this.output,
+      synchronize: {
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/jellycell.toml'),
+      },
+    };
+    const client = new JellycellClient(
+      ['jellycell', 'Jellycell', serverOptions(settings.resolved, settings.args), clientOptions],
+      (kind) => this.status.progress(kind),
+    );
+    client.onDidChangeState((event) => {
+      this.status.serverStateChanged(event.newState === State.Running ? 'running' : 'stopped');
+    });
+    this.context.subscriptions.push(
+      client.onNotification('jellycell/kernelStatus', (params: unknown) => {
+        if (isKernelStatus(params)) {
+          this.status.kernelStatus(params);
+        }
+      }),
+    );
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.output.appendLine(`the server failed to start: ${message}`);
+      void vscode.window.showErrorMessage(`Jellycell: the language server failed to start: ${message}`);
+    }
+  }
+
+  async restart(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await client.stop().catch(() => undefined);
+    }
+    this.warnedAbout = undefined;
+    await this.ensureStarted();
+  }
+
+  private async kernelMenu(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const state = editor ? this.status.stateOf(editor.document.uri.toString()) : 'none';
+    if (!this.client) {
+      this.output.show(true);
+      return;
+    }
+    const items: Array<vscode.QuickPickItem & { command: string }> = [
+      { label: '$(debug-pause) Interrupt Kernel', command: 'jellycell.vscode.interrupt' },
+      { label: '$(debug-restart) Restart Kernel', command: 'jellycell.vscode.restart' },
+      { label: '$(run-all) Run All', command: 'jellycell.vscode.runAll' },
+      { label: '$(open-preview) Open Preview', command: 'jellycell.vscode.openPreview' },
+      { label: '$(output) Show Server Log', command: 'jellycell.vscode.showOutput' },
+    ];
+    const choice = await vscode.window.showQuickPick(items, { placeHolder: `Jellycell kernel: ${state}` });
+    if (choice) {
+      await vscode.commands.executeCommand(choice.command);
+    }
+  }
+
+  dispose(): void {
+    void this.client?.stop();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.stop();
+  }
+}
+
+let extension: Extension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extension = new Extension(context);
+  extension.register();
+  await extension.startIfNeeded();
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.stop();
+}

@@ -1,0 +1,82 @@
+// Finding and describing the `jellycell-lsp` executable (setting `jellycell.server.path`).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ServerOptions, TransportKind } from 'vscode-languageclient/node';
+
+export interface ServerSettings {
+  /** As written in the setting. */
+  configured: string;
+  /** The absolute path it resolves to, when it does. */
+  resolved: string | undefined;
+  args: string[];
+}
+
+function isExecutableFile(candidate: string): boolean {
+  try {
+    fs.accessSync(candidate, fs.constants.X_OK);
+    return fs.statSync(candidate).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `name` resolved like a shell would: a path as is (`~` expanded), a bare name on PATH. */
+export function resolveExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const expanded = name.startsWith('~/') ? path.join(env.HOME ?? '', name.slice(2)) : name;
+  if (expanded.includes('/') || expanded.includes('\\')) {
+    const absolute = path.resolve(expanded);
+    return isExecutableFile(absolute) ? absolute : undefined;
+  }
+  const extensions = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) {
+      continue;
+    }
+    for (const extension of extensions) {
+      const candidate = path.join(dir, expanded + extension);
+      if (isExecutableFile(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function readServerSettings(): ServerSettings {
+  const config = vscode.workspace.getConfiguration('jellycell');
+  const configured = config.get<string>('server.path')?.trim() || 'jellycell-lsp';
+  return {
+    configured,
+    resolved: resolveExecutable(configured),
+    args: config.get<string[]>('server.extraArgs') ?? [],
+  };
+}
+
+/** The stdio launch of a resolved server. */
+export function serverOptions(executable: string, args: string[]): ServerOptions {
+  return { command: executable, args, transport: TransportKind.stdio };
+}
+
+/** The message shown when the executable is missing, with the fix. */
+export function notFoundMessage(settings: ServerSettings): string {
+  const where = settings.configured.includes('/')
+    ? `"${settings.configured}" does not exist or is not executable`
+    : `"${settings.configured}" is not on PATH`;
+  return (
+    `Jellycell: cannot start the language server: ${where}. ` +
+    'Install it with `cargo install --locked --path .` in a jellycell-lsp checkout ' +
+    '(it lands in ~/.cargo/bin), or set "jellycell.server.path" to the binary\'s absolute path.'
+  );
+}
+
+/** What the server reads from `initializationOptions`. */
+export function initializationOptions(): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration('jellycell');
+  const port = config.get<number | null>('preview.port');
+  return {
+    codeLens: config.get<boolean>('codeLens.enable', true),
+    inlayHints: config.get<boolean>('inlayHints.enable', false),
+    previewPort: typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : null,
+  };
+}

@@ -1,0 +1,318 @@
+//! A real VS Code: code-server 4.100.3 (VS Code 1.100.3, from npm) with our extension's
+//! `.vsix` and the built `jellycell-lsp`, on a copy of `fixtures/editors`, driven in
+//! Debian's headless Chromium by playwright-core (`editors/vscode/test/drive.js`) the way a
+//! user would. The notebook's diagnostics reach the Problems panel, the status lens says
+//! `○ not run`, clicking `▶ Run` executes the cell in a real ipykernel, the lens turns
+//! `✓ cached`, hovering the cell shows what it printed, and the palette's *Jellycell: Run
+//! Cell* runs the cell under the cursor. Screenshots land in `target/vscode-*.png`.
+//!
+//! Provisioning (each step skipped when already done; `.ci/run` does them beforehand):
+//! code-server into `target/code-server` (`editors/vscode/test/install-code-server.sh`,
+//! ~90 s, npm + a few Debian build packages), the extension's npm dependencies
+//! (`npm ci` in `editors/vscode`), playwright-core into `target/vscode-driver`, and
+//! Debian's `chromium`. Node 20 and npm must be on PATH.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use support::editors::{GroupChild, apt_install, editors_project, manifests, target_dir};
+use support::python::python_bin_dir;
+use support::repo_root;
+
+const CODE_SERVER_VERSION: &str = "4.100.3";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn run(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("{what}: cannot start ({error})"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn node_is_20_or_newer() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| {
+            let version = String::from_utf8_lossy(&output.stdout).to_string();
+            version
+                .trim()
+                .trim_start_matches('v')
+                .split('.')
+                .next()
+                .and_then(|major| major.parse::<u32>().ok())
+        })
+        .is_some_and(|major| major >= 20)
+}
+
+fn code_server() -> PathBuf {
+    if let Ok(explicit) = std::env::var("JELLYCELL_TEST_CODE_SERVER") {
+        return PathBuf::from(explicit);
+    }
+    let prefix = target_dir().join("code-server");
+    let binary = prefix.join("node_modules/.bin/code-server");
+    let ready = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(CODE_SERVER_VERSION.as_bytes()));
+    if !ready {
+        run(
+            Command::new("bash")
+                .arg(repo_root().join("editors/vscode/test/install-code-server.sh"))
+                .arg(&prefix),
+            "editors/vscode/test/install-code-server.sh",
+        );
+    }
+    binary
+}
+
+/// `npm ci` (when needed) and `vsce package` of `editors/vscode`: the `.vsix` of the
+/// extension as it is in the tree now.
+fn package_extension() -> PathBuf {
+    let extension = repo_root().join("editors/vscode");
+    if !extension
+        .join("node_modules/vscode-languageclient")
+        .is_dir()
+        || !extension.join("node_modules/@vscode/vsce").is_dir()
+    {
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&extension),
+            "npm ci in editors/vscode",
+        );
+    }
+    let vsix = target_dir().join("vscode/jellycell-lsp.vsix");
+    std::fs::create_dir_all(vsix.parent().unwrap_or(Path::new("."))).expect("mkdir");
+    let _ = std::fs::remove_file(&vsix);
+    run(
+        Command::new("npx")
+            .args(["--no-install", "vsce", "package", "--out"])
+            .arg(&vsix)
+            .current_dir(&extension),
+        "vsce package",
+    );
+    vsix
+}
+
+/// The `node_modules` holding playwright-core (`editors/vscode/test/package-lock.json`).
+fn playwright() -> PathBuf {
+    let source = repo_root().join("editors/vscode/test");
+    let dir = target_dir().join("vscode-driver");
+    let lock = std::fs::read(source.join("package-lock.json")).expect("the driver's lock file");
+    let up_to_date = std::fs::read(dir.join("package-lock.json")).is_ok_and(|old| old == lock)
+        && dir.join("node_modules/playwright-core").is_dir();
+    if !up_to_date {
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(source.join(file), dir.join(file)).expect("copy the driver's manifest");
+        }
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+            "npm ci of playwright-core",
+        );
+    }
+    dir.join("node_modules")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn texts(seen: &Value, key: &str) -> Vec<String> {
+    seen[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|text| text.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
+    assert!(
+        node_is_20_or_newer(),
+        "node 20 or newer and npm must be on PATH (code-server {CODE_SERVER_VERSION} needs Node 20), \
+         e.g. from https://deb.nodesource.com"
+    );
+    apt_install(&["chromium"]);
+    let code_server = code_server();
+    let vsix = package_extension();
+    let node_modules = playwright();
+    let python_bin = python_bin_dir();
+
+    let shots = [
+        "vscode-screenshot.png",
+        "vscode-lenses.png",
+        "vscode-failure.png",
+    ];
+    for shot in shots {
+        let _ = std::fs::remove_file(target_dir().join(shot));
+    }
+    let (_project, root) = editors_project();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let state = scratch.path();
+    for dir in ["user/User", "extensions", "config", "data", "out"] {
+        std::fs::create_dir_all(state.join(dir)).expect("mkdir");
+    }
+    let code_server_command = |extra: &[&str]| {
+        let mut command = Command::new(&code_server);
+        command
+            .arg("--user-data-dir")
+            .arg(state.join("user"))
+            .arg("--extensions-dir")
+            .arg(state.join("extensions"))
+            .args(extra)
+            // code-server writes its config.yaml there; keep the user's home untouched.
+            .env("XDG_CONFIG_HOME", state.join("config"))
+            .env("XDG_DATA_HOME", state.join("data"));
+        command
+    };
+    run(
+        code_server_command(&["--install-extension"]).arg(&vsix),
+        "code-server --install-extension",
+    );
+    let settings = serde_json::json!({
+        "jellycell.server.path": env!("CARGO_BIN_EXE_jellycell-lsp"),
+        "workbench.startupEditor": "none",
+        "security.workspace.trust.enabled": false,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoCheckUpdates": false,
+        "extensions.autoUpdate": false,
+        "extensions.ignoreRecommendations": true,
+        "workbench.tips.enabled": false,
+        "editor.hover.delay": 200,
+    });
+    std::fs::write(
+        state.join("user/User/settings.json"),
+        serde_json::to_string_pretty(&settings).expect("json"),
+    )
+    .expect("write settings.json");
+
+    // The server that the extension starts inherits this environment: the test venv's
+    // python3 (with ipykernel and its kernelspec) comes first on PATH.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![python_bin.clone()];
+    dirs.extend(std::env::split_paths(&path));
+    let port = free_port();
+    let out = state.join("out");
+    let log = std::fs::File::create(out.join("code-server.log")).expect("log file");
+    let mut serve = code_server_command(&[
+        "--auth",
+        "none",
+        "--bind-addr",
+        &format!("127.0.0.1:{port}"),
+        "--disable-telemetry",
+        "--disable-update-check",
+        "--disable-workspace-trust",
+        "--disable-getting-started-override",
+    ]);
+    serve
+        .arg(&root)
+        .env("PATH", std::env::join_paths(dirs).expect("PATH"))
+        .env("VIRTUAL_ENV", python_bin.parent().unwrap_or(&python_bin))
+        .env_remove("JUPYTER_PATH")
+        .env_remove("PYTHONPATH")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+    let server = GroupChild::spawn(serve).expect("start code-server");
+
+    let driven = Command::new("node")
+        .arg(repo_root().join("editors/vscode/test/drive.js"))
+        .arg(format!(
+            "http://127.0.0.1:{port}/?folder={}",
+            root.display()
+        ))
+        .arg("analysis.py")
+        .arg(&out)
+        .env("NODE_PATH", &node_modules)
+        .env("JELLYCELL_TEST_CHROMIUM", CHROMIUM)
+        .output()
+        .expect("run the playwright driver");
+    drop(server);
+    for shot in shots {
+        let _ = std::fs::copy(out.join(shot), target_dir().join(shot));
+    }
+    let stdout = String::from_utf8_lossy(&driven.stdout);
+    let report = format!(
+        "driver stdout:\n{stdout}\ndriver stderr:\n{}\ncode-server log:\n{}",
+        String::from_utf8_lossy(&driven.stderr),
+        std::fs::read_to_string(out.join("code-server.log")).unwrap_or_default()
+    );
+    let seen: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("the driver printed no JSON\n{report}"));
+    assert!(
+        seen.get("error").is_none(),
+        "the driver stopped (screenshot: target/vscode-failure.png)\n{report}"
+    );
+
+    let problems = texts(&seen, "problems").join("\n");
+    assert!(
+        problems.contains("unknown-dep") && problems.contains("did you mean \"hello\""),
+        "the Problems panel lists the unknown dependency: {problems}"
+    );
+    let before = texts(&seen, "lensesBefore");
+    assert!(
+        before
+            .first()
+            .is_some_and(|lens| lens.contains("○ not run")),
+        "the first cell's lens says not run: {before:?}"
+    );
+    assert!(
+        before.first().is_some_and(|lens| lens.contains("▶ Run")),
+        "{before:?}"
+    );
+    let status = texts(&seen, "statusBarBefore");
+    assert!(
+        status.iter().any(|text| text.contains("kernel")),
+        "the status bar shows the kernel state: {status:?}"
+    );
+    let after = texts(&seen, "lensesAfter");
+    assert!(
+        after.first().is_some_and(|lens| lens.contains("✓ cached")),
+        "after ▶ Run the lens says cached: {after:?}"
+    );
+    let hover = seen["hover"].as_str().unwrap_or_default();
+    assert!(
+        hover.contains("hello from the kernel"),
+        "hovering the cell shows its printed output: {hover:?}"
+    );
+    assert!(
+        seen["paletteEntry"]
+            .as_str()
+            .is_some_and(|entry| entry.contains("Jellycell: Run Cell")),
+        "{seen}"
+    );
+    let after_palette = texts(&seen, "lensesAfterPalette");
+    assert!(
+        after_palette
+            .get(1)
+            .is_some_and(|lens| lens.contains("✓ cached")),
+        "the palette's Run Cell ran the cell under the cursor: {after_palette:?}"
+    );
+    assert!(
+        manifests(&root).len() >= 2,
+        "two manifests in the project's cache"
+    );
+    let screenshot = std::fs::read(target_dir().join("vscode-screenshot.png")).expect("screenshot");
+    assert!(screenshot.starts_with(b"\x89PNG") && screenshot.len() > 10_000);
+}
