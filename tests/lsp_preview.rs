@@ -207,3 +207,28 @@ fn bad_arguments_and_unknown_commands_answer_errors_and_the_server_lives_on() {
     );
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn the_clients_preview_port_option_wins_over_jellycell_toml() {
+    let dir = project(&format!(
+        "//- jellycell.toml\n[project]\nname = \"p\"\n[viewer]\nport = 1\n//- notebooks/sales.py\n{NOTEBOOK}"
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port");
+    let mut client = LspClient::spawn(&[]);
+    client.initialize_with_options(dir.path(), json!({}), json!({"previewPort": port}));
+    let uri = client.open(&dir.path().join("notebooks/sales.py"), "python", NOTEBOOK);
+    let response = open_preview(&mut client, &uri, None);
+    let url = response["result"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{response}"));
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{port}/")),
+        "{url}"
+    );
+    let (authority, path) = split_url(url);
+    assert!(get(&authority, &path).0.contains("200"), "{url}");
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -110,6 +110,28 @@ impl LspClient {
         result.get("result").cloned().unwrap_or(Value::Null)
     }
 
+    /// `initialize` with `initializationOptions`, then `initialized`.
+    pub fn initialize_with_options(
+        &mut self,
+        root: &Path,
+        capabilities: Value,
+        options: Value,
+    ) -> Value {
+        let root_uri = uri(root);
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "rootUri": root_uri,
+                "workspaceFolders": [{"uri": root_uri, "name": "test"}],
+                "capabilities": capabilities,
+                "initializationOptions": options,
+            }),
+        );
+        self.notify("initialized", json!({}));
+        result.get("result").cloned().unwrap_or(Value::Null)
+    }
+
     pub fn send(&mut self, message: &Value) {
         let body = message.to_string();
         let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());

@@ -246,6 +246,9 @@ impl LanguageServer for Backend {
                 .is_some_and(|show| show.support),
         };
         self.core.state.set_encoding(encoding);
+        self.core
+            .previews
+            .configure(params.initialization_options.as_ref());
         *self
             .core
             .flags

@@ -3,10 +3,12 @@
 //! forwarded to it, so pages show unsaved edits and reload as the user types. The client
 //! is asked to open the page (`window/showDocument`, external) at the cell; the server
 //! never waits on that answer (some clients never answer), and the command's result
-//! carries the URL for clients that cannot show documents.
+//! carries the URL for clients that cannot show documents. The port is the client's
+//! `previewPort` initialization option, else `[viewer] port`, else a free one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -22,9 +24,26 @@ use crate::project::Project;
 #[derive(Default)]
 pub(crate) struct Previews {
     running: Mutex<HashMap<PathBuf, Arc<PreviewHandle>>>,
+    /// The client's `previewPort` initialization option (0: none); it wins over
+    /// `[viewer] port` in `jellycell.toml`.
+    client_port: AtomicU16,
 }
 
 impl Previews {
+    /// Reads `{"previewPort": N}` from the client's `initializationOptions`.
+    pub fn configure(&self, initialization_options: Option<&Value>) {
+        let port = initialization_options
+            .and_then(|options| options.get("previewPort"))
+            .and_then(Value::as_u64)
+            .and_then(|port| u16::try_from(port).ok())
+            .unwrap_or(0);
+        self.client_port.store(port, Ordering::Relaxed);
+    }
+
+    fn client_port(&self) -> Option<u16> {
+        Some(self.client_port.load(Ordering::Relaxed)).filter(|port| *port != 0)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<PreviewHandle>>> {
         self.running
             .lock()
@@ -105,7 +124,10 @@ async fn start(
 ) -> jsonrpc::Result<Arc<PreviewHandle>> {
     let project = Project::discover(notebook.parent().unwrap_or(root));
     let options = PreviewOptions {
-        port: preview::configured_port(&project),
+        port: core
+            .previews
+            .client_port()
+            .or_else(|| preview::configured_port(&project)),
         extra_notebooks: vec![notebook.to_path_buf()],
     };
     let handle = preview::start(project, options).await.map_err(|error| {
