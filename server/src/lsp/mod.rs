@@ -26,6 +26,7 @@ mod preview;
 mod references;
 mod rename;
 mod state;
+mod stores;
 mod symbols;
 mod sync;
 
@@ -67,6 +68,7 @@ pub(crate) struct Core {
     pub scheduler: diagnostics::Scheduler,
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
+    pub stores: stores::Stores,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -113,6 +115,7 @@ impl Backend {
                 scheduler: diagnostics::Scheduler::default(),
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
+                stores: stores::Stores::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -371,7 +374,7 @@ impl LanguageServer for Backend {
         self.on_snapshot(
             &params.text_document_position_params.text_document.uri,
             true,
-            move |_, snapshot| hover::hover(snapshot, position),
+            move |core, snapshot| hover::hover(core, snapshot, position),
         )
         .await
     }

@@ -98,11 +98,25 @@ pub async fn open(core: &Arc<Core>, target: CommandTarget) -> jsonrpc::Result<Va
     Ok(json!({ "url": url }))
 }
 
-async fn start(
-    core: &Arc<Core>,
+/// The project's running endpoint; with `start`, one is started when none runs (from a
+/// blocking thread: binding a loopback port is quick). `None` when it cannot start.
+pub(crate) fn endpoint_for_hover(
+    core: &Core,
     root: &Path,
     notebook: &Path,
-) -> jsonrpc::Result<Arc<PreviewHandle>> {
+    start_one: bool,
+) -> Option<Arc<PreviewHandle>> {
+    if let Some(handle) = core.previews.running_for(root) {
+        return Some(handle);
+    }
+    if !start_one {
+        return None;
+    }
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    runtime.block_on(start(core, root, notebook)).ok()
+}
+
+async fn start(core: &Core, root: &Path, notebook: &Path) -> jsonrpc::Result<Arc<PreviewHandle>> {
     let project = Project::discover(notebook.parent().unwrap_or(root));
     let options = PreviewOptions {
         port: preview::configured_port(&project),
