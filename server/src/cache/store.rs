@@ -35,6 +35,9 @@ pub struct Store {
     blobs: BlobStore,
     index: Mutex<IndexSlot>,
     scan: Mutex<Option<ScanCache>>,
+    /// False for a long-lived reader that must never hold sled's lock (see
+    /// [`Store::open_unindexed`]).
+    use_index: bool,
 }
 
 #[derive(Default)]
@@ -64,7 +67,26 @@ impl Store {
             root,
             index: Mutex::new(IndexSlot::default()),
             scan: Mutex::new(None),
+            use_index: true,
         }
+    }
+
+    /// The store of `project` for a process that stays up for hours (the language
+    /// server): it never opens the sled index, whose lock would otherwise be held for as
+    /// long as the editor is open and make `cache rebuild-index` in a terminal fail. It
+    /// reads and writes the same files; lookups scan the manifests, cached per folder
+    /// modification time.
+    pub fn open_unindexed(project: &Project) -> Store {
+        Store {
+            use_index: false,
+            ..Store::at(project.lsp_cache_dir())
+        }
+    }
+
+    /// The folder of the manifests (its modification time changes whenever a manifest
+    /// is written or removed, by any process).
+    pub fn manifests_dir(&self) -> &Path {
+        &self.manifests_dir
     }
 
     pub fn root(&self) -> &Path {
@@ -140,6 +162,9 @@ impl Store {
     /// The index, opened (or re-tried) and, with `sync`, synced with the directory; `None`
     /// while another process holds it.
     fn index_in<'a>(&self, slot: &'a mut IndexSlot, sync: bool) -> Option<&'a Index> {
+        if !self.use_index {
+            return None;
+        }
         if slot.index.is_none() {
             let due = slot
                 .last_attempt

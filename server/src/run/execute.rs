@@ -1,13 +1,17 @@
-//! Executing a plan: no kernel when everything is a hit; otherwise one kernel, the prelude
-//! once, setup cells first (in order, always, never cached), the injected parameters cell
+//! Executing a plan: no kernel when everything is a hit; otherwise one kernel (the CLI's
+//! own, or a caller's warm [`RunKernel`]), the prelude once per kernel, setup cells first
+//! (in order, never cached; in a warm kernel only when they changed), the injected parameters cell
 //! after the cell tagged `parameters`, then the misses in order, hits skipped. Each miss
 //! gets a timeout, an artifact diff, its outputs stored as blobs and a manifest. The first
-//! error stops the run unless `keep_going`.
+//! error stops the run unless `keep_going`; a [`Cancel`] stops it between cells and keeps
+//! the interrupted cell out of the cache.
 //!
 //! Outputs are captured as Jupyter frontends show them: `clear_output` is applied
 //! (`wait=True` clears when the next output arrives), `update_display_data` replaces the
 //! earlier display with that id, and consecutive stream text of one stream is merged.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -104,41 +108,132 @@ _jellycell_lsp_prelude()
     )
 }
 
-/// Executes `plan`. Fails only when the kernel cannot be found or started.
+/// Executes `plan` in a kernel of its own, started only when something misses and shut
+/// down at the end (the CLI's run). Fails only when the kernel cannot be found or started.
 pub async fn execute_plan(
     project: &Project,
     plan: &Plan,
     store: &Store,
     options: &RunOptions,
-    on_event: &mut dyn FnMut(RunEvent<'_>),
+    on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<RunReport, KernelError> {
+    let mut kernel = None;
+    if plan.needs_kernel() {
+        on_event(RunEvent::KernelStarting { name: &plan.kernel });
+        kernel = Some(RunKernel::start(project, &plan.kernel, options).await?);
+    }
+    let report = execute_plan_on(
+        project,
+        plan,
+        store,
+        kernel.as_mut(),
+        options.keep_going,
+        &Cancel::default(),
+        on_event,
+    )
+    .await;
+    if let Some(kernel) = kernel {
+        kernel.shutdown().await;
+    }
+    Ok(report)
+}
+
+/// A kernel the runner drives, with what was already sent to it: the prelude goes once
+/// per kernel start, and setup cells run again only when their sources changed since they
+/// last ran in it (a warm kernel in the editor keeps its setup; a fresh one gets it). A
+/// restart is a new `RunKernel`.
+pub struct RunKernel {
+    kernel: Kernel,
+    /// Whether the prelude found jellycell importable; `None` until it was sent.
+    jc_available: Option<bool>,
+    /// The setup cells' sources as they last ran without error in this kernel.
+    setup_sent: Option<Vec<String>>,
+}
+
+impl RunKernel {
+    /// Starts the kernel called `name` (working directory: the project root).
+    pub async fn start(
+        project: &Project,
+        name: &str,
+        options: &RunOptions,
+    ) -> Result<RunKernel, KernelError> {
+        let mut kernel_options = KernelOptions::new(project.root.clone());
+        kernel_options.runtime_dir = options.runtime_dir.clone();
+        let kernel = Kernel::start_named(name, options.search.clone(), kernel_options).await?;
+        Ok(RunKernel {
+            kernel,
+            jc_available: None,
+            setup_sent: None,
+        })
+    }
+
+    /// The kernel handle (clone it to interrupt from elsewhere while a plan runs).
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.kernel.shutdown().await;
+    }
+
+    async fn ensure_prelude(&mut self, root: &str) -> bool {
+        if let Some(available) = self.jc_available {
+            return available;
+        }
+        let result = self.kernel.execute(prelude(root), None).await;
+        let available = result.outputs.iter().any(|output| {
+            matches!(output, Output::ExecuteResult { data, .. }
+                if data.get("text/plain").and_then(Value::as_str) == Some("True"))
+        });
+        self.jc_available = Some(available);
+        available
+    }
+}
+
+/// Stops a run between cells, and keeps the cell that was running when it was set from
+/// being cached (it was interrupted or its kernel was restarted: its outcome says nothing
+/// about the code). Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Executes `plan` on `kernel` (which may be warm from earlier runs). `kernel` may be
+/// `None` only when the plan needs none ([`Plan::needs_kernel`]); misses are then
+/// reported as skipped.
+pub async fn execute_plan_on(
+    project: &Project,
+    plan: &Plan,
+    store: &Store,
+    kernel: Option<&mut RunKernel>,
+    keep_going: bool,
+    cancel: &Cancel,
+    on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
+) -> RunReport {
     let started = Instant::now();
     let mut reports: Vec<Option<CellReport>> = vec![None; plan.cells.len()];
     let needs_kernel = plan.needs_kernel();
     let mut failed = false;
-    if needs_kernel {
-        on_event(RunEvent::KernelStarting { name: &plan.kernel });
-        let mut kernel_options = KernelOptions::new(project.root.clone());
-        kernel_options.runtime_dir = options.runtime_dir.clone();
-        let kernel =
-            Kernel::start_named(&plan.kernel, options.search.clone(), kernel_options).await?;
+    if needs_kernel && let Some(kernel) = kernel {
         let root = project.root.to_string_lossy();
-        let prelude_result = kernel.execute(prelude(&root), None).await;
-        let jc_available = prelude_result.outputs.iter().any(|output| {
-            matches!(output, Output::ExecuteResult { data, .. }
-                if data.get("text/plain").and_then(Value::as_str) == Some("True"))
-        });
-        let runner = Runner {
+        let jc_available = kernel.ensure_prelude(&root).await;
+        let mut runner = Runner {
             project,
             plan,
             store,
-            kernel: &kernel,
+            kernel,
             jc_available,
+            cancel,
         };
-        failed = runner
-            .run_all(&mut reports, options.keep_going, on_event)
-            .await;
-        let _ = kernel.shutdown().await;
+        failed = runner.run_all(&mut reports, keep_going, on_event).await;
     }
     // Everything not executed: hits, notes, and what the stop left.
     let mut cells = Vec::with_capacity(plan.cells.len());
@@ -151,7 +246,7 @@ pub async fn execute_plan(
         cells.push(report);
     }
     failed |= cells.iter().any(|cell| cell.status == CellOutcome::Error);
-    Ok(RunReport {
+    RunReport {
         schema_version: 1,
         notebook: plan.notebook.clone(),
         status: if failed {
@@ -162,7 +257,7 @@ pub async fn execute_plan(
         kernel_started: needs_kernel,
         total_duration_ms: millis(started.elapsed()),
         cells,
-    })
+    }
 }
 
 fn unexecuted(cell: &PlannedCell) -> CellReport {
@@ -186,31 +281,49 @@ struct Runner<'a> {
     project: &'a Project,
     plan: &'a Plan,
     store: &'a Store,
-    kernel: &'a Kernel,
+    kernel: &'a mut RunKernel,
     jc_available: bool,
+    cancel: &'a Cancel,
 }
 
 impl Runner<'_> {
-    /// Fills `reports` for the cells it executes; true when the run failed.
+    /// Fills `reports` for the cells it executes; true when the run failed or was
+    /// cancelled.
     async fn run_all(
-        &self,
+        &mut self,
         reports: &mut [Option<CellReport>],
         keep_going: bool,
-        on_event: &mut dyn FnMut(RunEvent<'_>),
+        on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
     ) -> bool {
         let mut failed = false;
-        let setups =
-            (0..self.plan.cells.len()).filter(|&i| self.plan.cells[i].kind == CellKind::Setup);
-        for index in setups {
-            let report = self.execute_cell(&self.plan.cells[index], on_event).await;
-            let stop = report.status == CellOutcome::Error;
-            on_event(RunEvent::CellFinished { report: &report });
-            reports[index] = Some(report);
-            if stop {
-                failed = true;
-                if !keep_going || !self.kernel.is_alive() {
+        let setups: Vec<usize> = (0..self.plan.cells.len())
+            .filter(|&i| self.plan.cells[i].kind == CellKind::Setup)
+            .collect();
+        let setup_sources: Vec<String> = setups
+            .iter()
+            .map(|&i| self.plan.cells[i].source.clone())
+            .collect();
+        if self.kernel.setup_sent.as_ref() != Some(&setup_sources) {
+            self.kernel.setup_sent = None;
+            let mut setup_failed = false;
+            for &index in &setups {
+                if self.cancel.is_cancelled() {
                     return true;
                 }
+                let report = self.execute_cell(&self.plan.cells[index], on_event).await;
+                let stop = report.status == CellOutcome::Error;
+                on_event(RunEvent::CellFinished { report: &report });
+                reports[index] = Some(report);
+                if stop {
+                    failed = true;
+                    setup_failed = true;
+                    if !keep_going || !self.kernel.kernel.is_alive() {
+                        return true;
+                    }
+                }
+            }
+            if !setup_failed {
+                self.kernel.setup_sent = Some(setup_sources);
             }
         }
         let mut injected = self.plan.injection.is_none();
@@ -243,13 +356,16 @@ impl Runner<'_> {
                 reports[index] = Some(report);
                 continue;
             }
+            if self.cancel.is_cancelled() {
+                return true;
+            }
             let report = self.execute_cell(cell, on_event).await;
             let error = report.status == CellOutcome::Error;
             on_event(RunEvent::CellFinished { report: &report });
             reports[index] = Some(report);
             if error {
                 failed = true;
-                if !keep_going || !self.kernel.is_alive() {
+                if !keep_going || !self.kernel.kernel.is_alive() || self.cancel.is_cancelled() {
                     return true;
                 }
             }
@@ -258,14 +374,14 @@ impl Runner<'_> {
     }
 
     async fn execute_injection(&self, source: &str) -> Option<CellError> {
-        let result = self.kernel.execute(source.to_string(), None).await;
+        let result = self.kernel.kernel.execute(source.to_string(), None).await;
         failure(&result, &captured(&result.outputs))
     }
 
     async fn execute_cell(
         &self,
         cell: &PlannedCell,
-        on_event: &mut dyn FnMut(RunEvent<'_>),
+        on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
     ) -> CellReport {
         on_event(RunEvent::CellStarted { cell });
         let mut code = cell.source.clone();
@@ -282,7 +398,10 @@ impl Runner<'_> {
         let artifacts_dir = self.project.artifacts_dir();
         let keyed = cell.key.is_some();
         let before = keyed.then(|| artifacts::snapshot(&artifacts_dir));
-        let mut events = self.kernel.execute_streaming(code, Some(cell.timeout));
+        let mut events = self
+            .kernel
+            .kernel
+            .execute_streaming(code, Some(cell.timeout));
         let mut result = None;
         while let Some(event) = events.recv().await {
             if let KernelEvent::Finished(finished) = event {
@@ -313,6 +432,10 @@ impl Runner<'_> {
             error: error.clone(),
             kernel_time: result.duration,
         };
+        // Interrupted or restarted under it: nothing to cache.
+        if self.cancel.is_cancelled() {
+            return report;
+        }
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
             let after = artifacts::snapshot(&artifacts_dir);
             let artifacts = artifacts::changed(&self.project.root, &before, &after);

@@ -10,8 +10,9 @@ pub mod execute;
 pub mod params;
 pub mod plan;
 pub mod report;
+pub mod traceback;
 
-pub use execute::{RunEvent, RunOptions, execute_plan};
+pub use execute::{Cancel, RunEvent, RunKernel, RunOptions, execute_plan, execute_plan_on};
 pub use params::Parameters;
 pub use plan::{Plan, PlannedCell, plan_run};
 pub use report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};

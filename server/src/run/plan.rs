@@ -2,6 +2,7 @@
 //! will do with it (cached, stale, new, error: re-run, setup, note), before any kernel
 //! starts. A plan whose every keyed cell is a hit needs no kernel at all.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::analysis::graph::CellRef;
@@ -34,15 +35,18 @@ pub struct PlannedCell {
     /// The code as it will be executed.
     pub source: String,
     pub timeout: Duration,
+    /// Whether the run may execute it (see [`Plan::select`]); every cell is selected by
+    /// [`plan_run`].
+    pub selected: bool,
 }
 
 impl PlannedCell {
-    /// Whether the cell executes in this run (setup cells and misses).
+    /// Whether the cell executes in this run (setup cells, and misses that are selected).
     pub fn executes(&self) -> bool {
         match self.kind {
             CellKind::Note => false,
             CellKind::Setup => true,
-            _ => self.hit.is_none(),
+            _ => self.selected && self.hit.is_none(),
         }
     }
 }
@@ -59,11 +63,38 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether any keyed cell misses (only then does a kernel start).
+    /// Whether any selected keyed cell misses (only then does a kernel start).
     pub fn needs_kernel(&self) -> bool {
         self.cells
             .iter()
-            .any(|cell| cell.key.is_some() && cell.hit.is_none())
+            .any(|cell| cell.key.is_some() && cell.selected && cell.hit.is_none())
+    }
+
+    /// Restricts the run to the keyed cells whose ordinal is in `ordinals` (setup cells
+    /// stay: they run before whatever executes); with `force`, those run even when cached.
+    /// The editor's run commands use it: one cell, a cell with its dependencies, the cells
+    /// above one.
+    pub fn select(&mut self, ordinals: &BTreeSet<usize>, force: bool) {
+        for cell in &mut self.cells {
+            if cell.key.is_none() {
+                continue;
+            }
+            cell.selected = ordinals.contains(&cell.ordinal);
+            if cell.selected && force {
+                cell.hit = None;
+            }
+        }
+    }
+
+    /// The ordinals of the cells that will execute (setup cells only when something else
+    /// does), in order.
+    pub fn executing(&self) -> Vec<usize> {
+        let misses = self.needs_kernel();
+        self.cells
+            .iter()
+            .filter(|cell| cell.executes() && (misses || cell.kind != CellKind::Setup))
+            .map(|cell| cell.ordinal)
+            .collect()
     }
 }
 
@@ -135,6 +166,7 @@ pub fn plan_run(
             hit,
             source: cell.source.clone(),
             timeout: Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
+            selected: true,
         });
     }
     // The `parameters` cell defines the defaults later cells read, so it runs whenever a
