@@ -240,3 +240,24 @@ fn specific_hovers_come_first_and_the_outputs_follow() {
     assert!(outputs.contains("hello from the kernel"), "{outputs}");
     assert_eq!(session.client.shutdown(), Some(0));
 }
+
+#[test]
+fn hovering_a_project_that_never_ran_says_not_run_and_writes_nothing() {
+    let text = notebook();
+    let project = TestProject::new(&[("notebooks/outputs.py", &text)]);
+    let (mut client, _) = LspClient::start(project.root(), json!({}));
+    let uri = client.open(&project.path("notebooks/outputs.py"), "python", &text);
+    for needle in ["print(\"hello", "display(Image", "raise ValueError"] {
+        let result = client.call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": position_of(&text, needle, 2)}),
+        );
+        let value = result["contents"]["value"].as_str().unwrap_or_default();
+        assert!(value.starts_with("○ not run"), "{value}");
+    }
+    assert!(
+        !project.path(".jellycell").exists(),
+        "a hover created the cache folder"
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}

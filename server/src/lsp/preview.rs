@@ -5,7 +5,7 @@
 //! never waits on that answer (some clients never answer), and the command's result
 //! carries the URL for clients that cannot show documents.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +22,9 @@ use crate::project::Project;
 #[derive(Default)]
 pub(crate) struct Previews {
     running: Mutex<HashMap<PathBuf, Arc<PreviewHandle>>>,
+    /// Projects whose endpoint a hover could not start: hovers do not try again (and do
+    /// not repeat the error message); `jellycell.openPreview` still does.
+    failed_for_hover: Mutex<HashSet<PathBuf>>,
 }
 
 impl Previews {
@@ -109,11 +112,20 @@ pub(crate) fn endpoint_for_hover(
     if let Some(handle) = core.previews.running_for(root) {
         return Some(handle);
     }
-    if !start_one {
+    let mut failed = core
+        .previews
+        .failed_for_hover
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !start_one || failed.contains(root) {
         return None;
     }
     let runtime = tokio::runtime::Handle::try_current().ok()?;
-    runtime.block_on(start(core, root, notebook)).ok()
+    let started = runtime.block_on(start(core, root, notebook)).ok();
+    if started.is_none() {
+        failed.insert(root.to_path_buf());
+    }
+    started
 }
 
 async fn start(core: &Core, root: &Path, notebook: &Path) -> jsonrpc::Result<Arc<PreviewHandle>> {

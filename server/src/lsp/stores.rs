@@ -1,6 +1,7 @@
 //! One output store (`cache::Store`) per cache folder, shared by every handler of the
-//! server: a second `Store` on the same folder in this process would find the sled index
-//! locked by the first and fall back to scanning manifests.
+//! server, so that the scan of the manifests a store caches is shared too. The server's
+//! stores never open the sled index (`Store::open_unindexed`): an editor stays open for
+//! hours and must neither hold its lock nor create it in a folder where it only reads.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,14 +16,13 @@ pub(crate) struct Stores {
 }
 
 impl Stores {
-    /// The store of `project` (opening it reads nothing; the index opens on first use).
+    /// The store of `project` (opening it reads and creates nothing).
     pub fn of(&self, project: &Project) -> Arc<Store> {
-        let dir = project.lsp_cache_dir();
         self.open
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(dir.clone())
-            .or_insert_with(|| Arc::new(Store::at(dir)))
+            .entry(project.lsp_cache_dir())
+            .or_insert_with(|| Arc::new(Store::open_unindexed(project)))
             .clone()
     }
 }
