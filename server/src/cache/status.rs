@@ -1,13 +1,14 @@
 //! Cell status (DESIGN contract 5), computed from the current keys and the store, never
-//! stored: what code lenses, hovers and `warn-on-large-cell-output` read.
+//! stored: what code lenses, hovers and `warn-on-large-cell-output` read, and for one
+//! cell the manifest whose outputs a hover shows (`cell_outputs`).
 
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::key::{Injection, KeyContext};
-use crate::cache::manifest::ManifestStatus;
+use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::cache::store::Store;
-use crate::format::CellType;
 use crate::format::tags::{self, CellKind};
+use crate::format::{Cell, CellType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellStatus {
@@ -83,24 +84,7 @@ pub fn cell_statuses_with(
                 notebook: file,
                 ordinal,
             };
-            let (status, key) = match cell.spec.kind {
-                CellKind::Setup => (CellStatus::Setup, None),
-                CellKind::Note => (CellStatus::Note, None),
-                _ => {
-                    let key = keys.key(cell_ref);
-                    let status = match key.as_deref().and_then(|key| store.manifest(key)) {
-                        Some(manifest) if manifest.status == ManifestStatus::Ok => {
-                            CellStatus::Cached
-                        }
-                        Some(_) => CellStatus::Error,
-                        None if store.latest_for(&notebook.relative, &name).is_some() => {
-                            CellStatus::Stale
-                        }
-                        None => CellStatus::New,
-                    };
-                    (status, key)
-                }
-            };
+            let (status, key, _) = state_of(keys, &notebook.relative, &name, cell, cell_ref, store);
             CellState {
                 ordinal,
                 name,
@@ -109,6 +93,67 @@ pub fn cell_statuses_with(
             }
         })
         .collect()
+}
+
+/// The status of one code cell, its current key, and the current key's manifest when
+/// there is one (cached or error).
+fn state_of(
+    keys: &mut KeyContext<'_>,
+    relative: &str,
+    name: &str,
+    cell: &Cell,
+    cell_ref: CellRef,
+    store: &Store,
+) -> (CellStatus, Option<String>, Option<Manifest>) {
+    match cell.spec.kind {
+        CellKind::Setup => (CellStatus::Setup, None, None),
+        CellKind::Note => (CellStatus::Note, None, None),
+        _ => {
+            let key = keys.key(cell_ref);
+            match key.as_deref().and_then(|key| store.manifest(key)) {
+                Some(manifest) if manifest.status == ManifestStatus::Ok => {
+                    (CellStatus::Cached, key, Some(manifest))
+                }
+                Some(manifest) => (CellStatus::Error, key, Some(manifest)),
+                None => match store.latest_for(relative, name) {
+                    // Read by `cell_outputs` only: statuses need not parse it.
+                    Some(_) => (CellStatus::Stale, key, None),
+                    None => (CellStatus::New, key, None),
+                },
+            }
+        }
+    }
+}
+
+/// What a hover shows for one code cell: its state and the manifest of the outputs to
+/// show, the current key's or, for a stale cell, the newest older one for this notebook
+/// and cell name. `None` for markdown and raw cells.
+pub fn cell_outputs(
+    workspace: &Workspace,
+    cell: CellRef,
+    store: &Store,
+) -> Option<(CellState, Option<Manifest>)> {
+    let notebook = workspace.files.get(cell.notebook)?;
+    let source = notebook.notebook.cells.get(cell.ordinal)?;
+    if source.cell_type != CellType::Code {
+        return None;
+    }
+    let name = tags::cell_name(&source.spec, notebook.stem(), cell.ordinal);
+    let mut keys = KeyContext::new(workspace, None);
+    let (status, key, mut manifest) =
+        state_of(&mut keys, &notebook.relative, &name, source, cell, store);
+    if status == CellStatus::Stale {
+        manifest = store
+            .latest_for(&notebook.relative, &name)
+            .and_then(|older| store.manifest(&older));
+    }
+    let state = CellState {
+        ordinal: cell.ordinal,
+        name,
+        status,
+        key,
+    };
+    Some((state, manifest))
 }
 
 /// Per code cell with a manifest for its current key: (ordinal, total bytes of its output

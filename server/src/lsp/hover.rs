@@ -1,26 +1,37 @@
 //! Hover: on a dependency name (a `deps=` tag or a `jc.deps("…")` literal) or a cell's own
 //! name, what that cell is and where; on a `jc.load("…")` path, who writes it; on a
-//! `jc.*` call, the function's signature; on a kind tag, what the kind means. (Cached
-//! outputs come later.)
+//! `jc.*` call, the function's signature; on a kind tag, what the kind means. Anywhere in
+//! a code cell (header or body), the cell's status and the outputs cached for it
+//! (`render::outputs_markdown`), below the specific hover when there is one.
+//!
+//! Outputs with images or HTML link to the preview server of the project, which is
+//! started for the first such hover (binding a loopback port takes well under a
+//! millisecond); plain text never starts it, and links appear only while one runs.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tower_lsp_server::ls_types::{self as lsp, Hover, HoverContents, MarkupContent, MarkupKind};
 
 use super::completion::{api_signature, kind_meaning};
-use super::convert;
 use super::definition::{self, ItemKind};
 use super::state::Snapshot;
+use super::{Core, convert, preview};
 use crate::analysis::graph::CellRef;
-use crate::analysis::workspace::Workspace;
+use crate::analysis::workspace::{NotebookFile, Workspace};
+use crate::cache::cell_outputs;
 use crate::format::tags::{CellKind, tag_spans};
+use crate::render::outputs_markdown::{
+    HoverLimits, PreviewLinks, cell_hover_markdown, wants_preview,
+};
 use crate::text::Span;
 
-fn markdown(snapshot: &Snapshot, span: Span, value: String) -> Hover {
+fn markdown(snapshot: &Snapshot, span: Option<Span>, value: String) -> Hover {
     Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
             value,
         }),
-        range: Some(convert::range(&snapshot.document, span, snapshot.encoding)),
+        range: span.map(|span| convert::range(&snapshot.document, span, snapshot.encoding)),
     }
 }
 
@@ -55,11 +66,34 @@ fn describe(workspace: &Workspace, cell: CellRef) -> String {
     )
 }
 
-pub fn hover(snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
+pub fn hover(core: &Core, snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
     let workspace = snapshot.workspace.as_ref()?;
     let file = snapshot.file()?;
     let offset = convert::offset(&snapshot.document, position, snapshot.encoding);
-    if let Some(item) = definition::item_at(workspace, snapshot.file_index, offset) {
+    let specific = specific_hover(workspace, snapshot.file_index, file, offset);
+    let outputs = definition::cell_at(workspace, snapshot.file_index, offset)
+        .and_then(|cell| outputs_hover(core, snapshot, workspace, cell));
+    match (specific, outputs) {
+        (Some((span, text)), Some(outputs)) => Some(markdown(
+            snapshot,
+            Some(span),
+            format!("{text}\n\n---\n\n{outputs}"),
+        )),
+        (Some((span, text)), None) => Some(markdown(snapshot, Some(span), text)),
+        (None, Some(outputs)) => Some(markdown(snapshot, None, outputs)),
+        (None, None) => None,
+    }
+}
+
+/// The hover about the thing under the cursor (a name, a path, a kind tag, a `jc.*`
+/// call) and its span.
+fn specific_hover(
+    workspace: &Workspace,
+    file_index: usize,
+    file: &NotebookFile,
+    offset: usize,
+) -> Option<(Span, String)> {
+    if let Some(item) = definition::item_at(workspace, file_index, offset) {
         let lines: Vec<String> = item
             .targets
             .iter()
@@ -78,9 +112,9 @@ pub fn hover(snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
             }
             _ => lines.join("\n\n"),
         };
-        return Some(markdown(snapshot, item.span, value));
+        return Some((item.span, value));
     }
-    let cell_ref = definition::cell_at(workspace, snapshot.file_index, offset)?;
+    let cell_ref = definition::cell_at(workspace, file_index, offset)?;
     let cell = file.notebook.cells.get(cell_ref.ordinal)?;
     if let Some(header) = cell.spans.header
         && header.start <= offset
@@ -93,8 +127,7 @@ pub fn hover(snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
                 continue;
             };
             if let Some(kind) = CellKind::from_tag(tag) {
-                return Some(markdown(
-                    snapshot,
+                return Some((
                     span,
                     format!("**{}** cell kind\n\n{}", kind.tag(), kind_meaning(kind)),
                 ));
@@ -107,12 +140,49 @@ pub fn hover(snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
         let callee = cell.text_span(&file.text, call.callee_span);
         if callee.start <= offset && offset <= callee.end {
             let (signature, meaning) = api_signature(call.function);
-            return Some(markdown(
-                snapshot,
+            return Some((
                 callee,
                 format!("```python\njc.{signature}\n```\n\n{meaning}"),
             ));
         }
     }
     None
+}
+
+/// The status and cached outputs of the code cell `cell` as Markdown.
+fn outputs_hover(
+    core: &Core,
+    snapshot: &Snapshot,
+    workspace: &Workspace,
+    cell: CellRef,
+) -> Option<String> {
+    let store = core.stores.of(&workspace.project);
+    let (state, manifest) = cell_outputs(workspace, cell, &store)?;
+    let open = core.state.document(&snapshot.uri);
+    let links = match (open.as_ref(), manifest.as_ref()) {
+        (Some(open), Some(manifest)) => match (open.root.as_deref(), open.path.as_deref()) {
+            (Some(root), Some(path)) => {
+                let start = wants_preview(&manifest.outputs);
+                preview::endpoint_for_hover(core, root, path, start).and_then(|handle| {
+                    Some(PreviewLinks {
+                        cell_page: format!("{}#cell-{}", handle.notebook_url(path)?, cell.ordinal),
+                        origin: handle.url().trim_end_matches('/').to_string(),
+                    })
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |now| now.as_secs());
+    Some(cell_hover_markdown(
+        state.status,
+        manifest.as_ref(),
+        store.blobs(),
+        links.as_ref(),
+        now,
+        &HoverLimits::default(),
+    ))
 }

@@ -33,6 +33,7 @@ mod references;
 mod rename;
 mod runs;
 mod state;
+mod stores;
 mod symbols;
 mod sync;
 
@@ -77,6 +78,7 @@ pub(crate) struct Core {
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
     pub runs: runs::Runs,
+    pub stores: stores::Stores,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -124,6 +126,7 @@ impl Backend {
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
                 runs: runs::Runs::default(),
+                stores: stores::Stores::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -407,7 +410,7 @@ impl LanguageServer for Backend {
         self.on_snapshot(
             &params.text_document_position_params.text_document.uri,
             true,
-            move |_, snapshot| hover::hover(snapshot, position),
+            move |core, snapshot| hover::hover(core, snapshot, position),
         )
         .await
     }

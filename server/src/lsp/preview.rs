@@ -6,7 +6,7 @@
 //! carries the URL for clients that cannot show documents. The port is the client's
 //! `previewPort` initialization option, else `[viewer] port`, else a free one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,9 @@ pub(crate) struct Previews {
     /// The client's `previewPort` initialization option (0: none); it wins over
     /// `[viewer] port` in `jellycell.toml`.
     client_port: AtomicU16,
+    /// Projects whose endpoint a hover could not start: hovers do not try again (and do
+    /// not repeat the error message); `jellycell.openPreview` still does.
+    failed_for_hover: Mutex<HashSet<PathBuf>>,
 }
 
 impl Previews {
@@ -117,11 +120,34 @@ pub async fn open(core: &Arc<Core>, target: CommandTarget) -> jsonrpc::Result<Va
     Ok(json!({ "url": url }))
 }
 
-async fn start(
-    core: &Arc<Core>,
+/// The project's running endpoint; with `start`, one is started when none runs (from a
+/// blocking thread: binding a loopback port is quick). `None` when it cannot start.
+pub(crate) fn endpoint_for_hover(
+    core: &Core,
     root: &Path,
     notebook: &Path,
-) -> jsonrpc::Result<Arc<PreviewHandle>> {
+    start_one: bool,
+) -> Option<Arc<PreviewHandle>> {
+    if let Some(handle) = core.previews.running_for(root) {
+        return Some(handle);
+    }
+    let mut failed = core
+        .previews
+        .failed_for_hover
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !start_one || failed.contains(root) {
+        return None;
+    }
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    let started = runtime.block_on(start(core, root, notebook)).ok();
+    if started.is_none() {
+        failed.insert(root.to_path_buf());
+    }
+    started
+}
+
+async fn start(core: &Core, root: &Path, notebook: &Path) -> jsonrpc::Result<Arc<PreviewHandle>> {
     let project = Project::discover(notebook.parent().unwrap_or(root));
     let options = PreviewOptions {
         port: core

@@ -1,5 +1,6 @@
 //! Notebook pages as HTML: a notebook with the outputs cached for each cell's current key,
-//! an index of notebooks and recent runs, and the `/api/state.json` document.
+//! an index of notebooks and recent runs, and the `/api/state.json` document; and one
+//! cell's cached outputs as Markdown for editor hovers (`outputs_markdown`).
 //!
 //! Core, not HTTP: functions take a workspace, a file index and the store and return
 //! strings. The [`UrlScheme`] decides how images and links are written: `/blob/<hash>.<ext>`
@@ -15,6 +16,7 @@ pub mod highlight;
 pub mod index;
 pub mod markdown;
 pub mod outputs;
+pub mod outputs_markdown;
 pub mod page;
 
 pub use index::{render_index, state_json};

@@ -1,5 +1,5 @@
--- jellycell.nvim: Neovim (>= 0.11) client setup for jellycell-lsp, the language server
--- for plain-text notebooks (jupytext py:percent `.py` and MyST `.md`).
+-- jellycell.nvim: Neovim (>= 0.11) client for jellycell-lsp, the language server for
+-- plain-text notebooks (jupytext py:percent `.py` and MyST `.md`).
 --
 --   require('jellycell').setup({ cmd = { '/path/to/jellycell-lsp' } })
 --
@@ -7,58 +7,155 @@
 -- The server only reports on files that are notebooks (`# %%` markers, files under
 -- `[paths] notebooks`, MyST `{code-cell}` blocks), so attaching to every Python and
 -- Markdown buffer is harmless.
+--
+-- What this module adds to the plain config (`install()`, also run by `lsp/jellycell.lua`,
+-- so `vim.lsp.enable('jellycell')` alone gets it too):
+--   * user commands that run the server's commands (DESIGN contract 6) on the cell under
+--     the cursor: :JellycellRun, :JellycellRunWithDeps, :JellycellRunAbove, :JellycellRunAll,
+--     :JellycellInterrupt, :JellycellRestart, :JellycellPreview;
+--   * code lenses fetched on attach and refreshed on BufEnter, InsertLeave, BufWritePost,
+--     and whenever the server asks (`workspace/codeLens/refresh`: Neovim 0.11 has no
+--     handler for it and does not advertise `refreshSupport`);
+--   * the server's `$/progress` (a cell running, a run's steps) echoed in the command line.
 local M = {}
 
 M.name = 'jellycell'
 
---- Neovim 0.11 has no `workspace/codeLens/refresh` handler and does not advertise
---- `refreshSupport`; add both so code lenses (cache status, Run) stay current.
-local function codelens_refresh_handler(_, _, ctx)
-  for _, buf in ipairs(vim.lsp.get_buffers_by_client_id(ctx.client_id)) do
-    if vim.api.nvim_buf_is_loaded(buf) then
-      vim.lsp.codelens.refresh({ bufnr = buf })
+--- `:Command` → server command id, and whether the command applies to the cell under the
+--- cursor (it gets `{uri, line}`) or to the whole notebook (`{uri}`).
+M.commands = {
+  { 'JellycellRun', 'jellycell.runCell', true, 'Run the cell under the cursor' },
+  { 'JellycellRunWithDeps', 'jellycell.runWithDeps', true, 'Run the cell under the cursor and the cells it depends on that are not cached' },
+  { 'JellycellRunAbove', 'jellycell.runAbove', true, 'Run every cell above the cursor' },
+  { 'JellycellRunAll', 'jellycell.runAll', false, 'Run every cell of the notebook' },
+  { 'JellycellInterrupt', 'jellycell.interrupt', false, "Interrupt the notebook's kernel" },
+  { 'JellycellRestart', 'jellycell.restart', false, "Restart the notebook's kernel" },
+  { 'JellycellPreview', 'jellycell.openPreview', true, 'Open the preview of this notebook at the cursor' },
+}
+
+local function jellycell_client(buf)
+  return vim.lsp.get_clients({ bufnr = buf, name = M.name })[1]
+end
+
+local function refresh_lenses(buf)
+  if vim.api.nvim_buf_is_loaded(buf) and jellycell_client(buf) then
+    vim.lsp.codelens.refresh({ bufnr = buf })
+  end
+end
+
+--- Handler for the server's `workspace/codeLens/refresh` request: fetch the lenses of every
+--- buffer the client is attached to again.
+function M.on_codelens_refresh(_, _, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if client then
+    for buf in pairs(client.attached_buffers) do
+      refresh_lenses(buf)
     end
   end
   return vim.NIL
 end
 
---- Runs a jellycell command for the current buffer at the cursor's line (the server maps
---- the line to its cell).
+--- Sends `command` for the current buffer: with `at_cursor`, `{uri, line}` of the cursor
+--- (the server maps the 0-based line to its cell), else `{uri}`.
 ---@param command string
-local function run_at_cursor(command)
+---@param at_cursor boolean
+---@param on_result? fun(err: lsp.ResponseError?, result: any)
+function M.execute(command, at_cursor, on_result)
   local buf = vim.api.nvim_get_current_buf()
-  local client = vim.lsp.get_clients({ bufnr = buf, name = M.name })[1]
+  local client = jellycell_client(buf)
   if not client then
     vim.notify('jellycell-lsp is not attached to this buffer', vim.log.levels.WARN)
     return
   end
-  local line = vim.api.nvim_win_get_cursor(0)[1] - 1
-  client:exec_cmd({
-    title = command,
-    command = command,
-    arguments = { { uri = vim.uri_from_bufnr(buf), line = line } },
-  }, { bufnr = buf })
+  local argument = { uri = vim.uri_from_bufnr(buf) }
+  if at_cursor then
+    argument.line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  end
+  client:exec_cmd({ title = command, command = command, arguments = { argument } }, { bufnr = buf }, on_result)
 end
 
-M.run_at_cursor = run_at_cursor
+--- Kept for configurations written against the first version of this module.
+function M.run_at_cursor(command)
+  M.execute(command, true)
+end
+
+local function progress_text(params)
+  local value = params.value or {}
+  local parts = { value.title, value.message }
+  local text = table.concat(vim.tbl_filter(function(part) return part and part ~= '' end, parts), ': ')
+  if value.percentage then
+    text = string.format('%s (%d%%)', text, value.percentage)
+  end
+  if value.kind == 'end' then
+    text = text ~= '' and (text .. ' — done') or 'done'
+  end
+  return 'jellycell: ' .. text
+end
+
+local installed = false
+
+--- Creates the user commands and autocommands (once; later calls do nothing).
+function M.install()
+  if installed then
+    return
+  end
+  installed = true
+  for _, entry in ipairs(M.commands) do
+    local name, command, at_cursor, desc = entry[1], entry[2], entry[3], entry[4]
+    vim.api.nvim_create_user_command(name, function()
+      M.execute(command, at_cursor)
+    end, { desc = desc })
+  end
+  local group = vim.api.nvim_create_augroup('jellycell', { clear = true })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      if not client or client.name ~= M.name then
+        return
+      end
+      local buf = event.buf
+      vim.api.nvim_clear_autocmds({ group = group, buffer = buf })
+      vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
+        group = group,
+        buffer = buf,
+        callback = function() refresh_lenses(buf) end,
+      })
+      refresh_lenses(buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd('LspProgress', {
+    group = group,
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      if not client or client.name ~= M.name or M.quiet_progress then
+        return
+      end
+      vim.api.nvim_echo({ { progress_text(event.data.params) } }, false, {})
+    end,
+  })
+end
+
+--- Client capabilities the server uses beyond Neovim's defaults (merged over them).
+M.capabilities = {
+  general = { positionEncodings = { 'utf-8', 'utf-16' } },
+  workspace = { codeLens = { refreshSupport = true } },
+  window = { workDoneProgress = true },
+}
+
+M.handlers = {
+  ['workspace/codeLens/refresh'] = function(...) return M.on_codelens_refresh(...) end,
+}
 
 ---@param opts? vim.lsp.Config
 function M.setup(opts)
-  opts = opts or {}
-  local capabilities = vim.lsp.protocol.make_client_capabilities()
-  capabilities.general = capabilities.general or {}
-  capabilities.general.positionEncodings = { 'utf-8', 'utf-16' }
-  capabilities.workspace = capabilities.workspace or {}
-  capabilities.workspace.codeLens = { refreshSupport = true }
+  M.install()
   local config = vim.tbl_deep_extend('force', {
-    capabilities = capabilities,
-    handlers = { ['workspace/codeLens/refresh'] = codelens_refresh_handler },
-  }, opts)
+    capabilities = M.capabilities,
+    handlers = M.handlers,
+  }, opts or {})
   vim.lsp.config(M.name, config)
   vim.lsp.enable(M.name)
-  vim.api.nvim_create_user_command('JellycellPreview', function()
-    run_at_cursor('jellycell.openPreview')
-  end, { desc = 'Open the jellycell preview of this notebook at the cursor' })
 end
 
 return M
