@@ -291,6 +291,11 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         after.first().is_some_and(|lens| lens.contains("✓ cached")),
         "after ▶ Run the lens says cached: {after:?}"
     );
+    let status_after = texts(&seen, "statusBarAfter");
+    assert!(
+        status_after.iter().any(|text| text.contains("kernel idle")),
+        "after the run the status bar says the kernel is idle: {status_after:?}"
+    );
     let hover = seen["hover"].as_str().unwrap_or_default();
     assert!(
         hover.contains("hello from the kernel"),

@@ -6,16 +6,8 @@
 // goes to it and it reports only on notebooks. Lenses, hover, diagnostics, completion and
 // the rest come from the server through the client's standard features.
 import * as vscode from 'vscode';
-import {
-  Disposable,
-  LanguageClient,
-  LanguageClientOptions,
-  NotificationHandler,
-  ProgressType,
-  State,
-  WorkDoneProgress,
-} from 'vscode-languageclient/node';
-import { FORWARDED, forward } from './commands';
+import { LanguageClient, LanguageClientOptions, State } from 'vscode-languageclient/node';
+import { FORWARDED, execute, forward, isCommandArgument } from './commands';
 import { LANGUAGES, looksLikeNotebook, workspaceHasProject } from './notebook';
 import { initializationOptions, notFoundMessage, readServerSettings, serverOptions } from './server';
 import { KernelStatusBar, isKernelStatus } from './status';
@@ -24,32 +16,8 @@ const KERNEL_MENU = 'jellycell.vscode.kernelMenu';
 /** Settings that the server reads at start: changing one restarts it. */
 const RESTART_ON = ['jellycell.server', 'jellycell.codeLens', 'jellycell.inlayHints', 'jellycell.preview'];
 
-/** A LanguageClient that also tells the status bar about work-done progress (run begin/end),
- * whoever created the token: the client's progress UI subscribes through `onProgress`. */
-class JellycellClient extends LanguageClient {
-  constructor(
-    options: ConstructorParameters<typeof LanguageClient>,
-    private readonly onWorkDone: (kind: 'begin' | 'end') => void,
-  ) {
-    super(...options);
-  }
-
-  override onProgress<P>(type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): Disposable {
-    if (type !== (WorkDoneProgress.type as unknown)) {
-      return super.onProgress(type, token, handler);
-    }
-    return super.onProgress(type, token, (value: P) => {
-      const kind = (value as { kind?: unknown }).kind;
-      if (kind === 'begin' || kind === 'end') {
-        this.onWorkDone(kind);
-      }
-      handler(value);
-    });
-  }
-}
-
 class Extension implements vscode.Disposable {
-  private client: JellycellClient | undefined;
+  private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
   private readonly output = vscode.window.createOutputChannel('Jellycell');
   private readonly status = new KernelStatusBar(KERNEL_MENU);
@@ -64,7 +32,7 @@ class Extension implements vscode.Disposable {
       subscriptions.push(
         vscode.commands.registerCommand(paletteCommand, async () => {
           await this.ensureStarted();
-          return forward(this.client, serverCommand);
+          return forward(this.client, this.status, serverCommand);
         }),
       );
     }
@@ -126,10 +94,23 @@ class Extension implements vscode.Disposable {
       synchronize: {
         fileEvents: vscode.workspace.createFileSystemWatcher('**/jellycell.toml'),
       },
+      middleware: {
+        // The lenses' commands (registered by the client from executeCommandProvider)
+        // go out with a progress token tied to their notebook; see commands.ts.
+        executeCommand: (command, args: unknown[], next) => {
+          const [argument] = args;
+          if (command.startsWith('jellycell.') && args.length === 1 && isCommandArgument(argument)) {
+            return execute(client, this.status, command, argument);
+          }
+          return next(command, args) as Promise<unknown>;
+        },
+      },
     };
-    const client = new JellycellClient(
-      ['jellycell', 'Jellycell', serverOptions(settings.resolved, settings.args), clientOptions],
-      (kind) => this.status.progress(kind),
+    const client = new LanguageClient(
+      'jellycell',
+      'Jellycell',
+      serverOptions(settings.resolved, settings.args),
+      clientOptions,
     );
     client.onDidChangeState((event) => {
       this.status.serverStateChanged(event.newState === State.Running ? 'running' : 'stopped');

@@ -1,10 +1,11 @@
 // The status-bar item with the kernel state of the notebook in the active editor.
 //
-// Two sources: the server's `jellycell/kernelStatus` notification
-// (`{uri, state: "starting" | "idle" | "busy" | "dead" | "none"}`), which is authoritative
-// for the notebook it names, and `$/progress` begin/end of runs, which mark the kernel busy
-// while a run is in flight for servers (or moments) that have not sent a status.
+// Two sources, the newest wins: the server's `jellycell/kernelStatus` notification
+// (`{uri, state: "starting" | "idle" | "busy" | "dead" | "none"}`), and the `$/progress`
+// of runs this extension starts (see commands.ts): busy from `begin`, starting while a
+// report says the kernel is starting, idle at `end` (the server keeps the kernel warm).
 import * as vscode from 'vscode';
+import { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageclient/node';
 import { looksLikeNotebook } from './notebook';
 
 export type KernelState = 'starting' | 'idle' | 'busy' | 'dead' | 'none';
@@ -32,10 +33,15 @@ const PRESENTATION: Record<KernelState, { icon: string; text: string; tooltip: s
   dead: { icon: '$(error)', text: 'kernel dead', tooltip: 'The kernel died. Click to restart it.' },
 };
 
+interface NotebookStatus {
+  state: KernelState;
+  /** The last progress message of a run in flight. */
+  activity?: string;
+}
+
 export class KernelStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private readonly states = new Map<string, KernelState>();
-  private runsInFlight = 0;
+  private readonly notebooks = new Map<string, NotebookStatus>();
   private serverState: 'running' | 'stopped' | 'missing' = 'stopped';
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -56,33 +62,40 @@ export class KernelStatusBar implements vscode.Disposable {
 
   /** A `jellycell/kernelStatus` notification. */
   kernelStatus(params: KernelStatusParams): void {
-    // Compare URIs in VS Code's spelling (percent-encoding may differ from the server's).
-    this.states.set(vscode.Uri.parse(params.uri).toString(), params.state);
+    // URIs compared in VS Code's spelling (the server's percent-encoding may differ).
+    this.notebooks.set(vscode.Uri.parse(params.uri).toString(), { state: params.state });
     this.render();
   }
 
-  /** A work-done progress `begin` or `end` from the server. */
-  progress(kind: 'begin' | 'end'): void {
-    this.runsInFlight = Math.max(0, this.runsInFlight + (kind === 'begin' ? 1 : -1));
+  /** `$/progress` of a run of the notebook at `uri` (in VS Code's spelling). */
+  runProgress(uri: string, value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd): void {
+    switch (value.kind) {
+      case 'begin':
+        this.notebooks.set(uri, { state: 'busy', activity: value.message ?? value.title });
+        break;
+      case 'report': {
+        const starting = /starting kernel/i.test(value.message ?? '');
+        this.notebooks.set(uri, { state: starting ? 'starting' : 'busy', activity: value.message });
+        break;
+      }
+      case 'end':
+        this.notebooks.set(uri, { state: 'idle', activity: value.message });
+        break;
+    }
     this.render();
   }
 
   serverStateChanged(state: 'running' | 'stopped' | 'missing'): void {
     this.serverState = state;
     if (state !== 'running') {
-      this.states.clear();
-      this.runsInFlight = 0;
+      this.notebooks.clear();
     }
     this.render();
   }
 
   /** The state shown for the notebook at `uri`. */
   stateOf(uri: string): KernelState {
-    const reported = this.states.get(uri);
-    if (this.runsInFlight > 0 && reported !== 'dead' && reported !== 'starting') {
-      return 'busy';
-    }
-    return reported ?? 'none';
+    return this.notebooks.get(uri)?.state ?? 'none';
   }
 
   private render(): void {
@@ -98,11 +111,12 @@ export class KernelStatusBar implements vscode.Disposable {
       this.item.tooltip = 'Set "jellycell.server.path" or install jellycell-lsp; click for the log.';
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     } else {
-      const shown = PRESENTATION[this.stateOf(editor.document.uri.toString())];
+      const status = this.notebooks.get(editor.document.uri.toString()) ?? { state: 'none' };
+      const shown = PRESENTATION[status.state];
       this.item.text = `${shown.icon} ${shown.text}`;
-      this.item.tooltip = `Jellycell: ${shown.tooltip}`;
+      this.item.tooltip = `Jellycell: ${shown.tooltip}${status.activity ? `\n${status.activity}` : ''}`;
       this.item.backgroundColor =
-        shown === PRESENTATION.dead ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+        status.state === 'dead' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     }
     this.item.show();
   }

@@ -180,6 +180,7 @@ async function hoverText(page, needle, expected, timeoutMs) {
 
     const hover = await hoverText(page, 'print(message)', 'hello from the kernel', 30000);
     step('hover', { hover });
+    await page.waitForTimeout(800); // the hover's fade-in
     await page.screenshot({ path: path.join(outDir, 'vscode-screenshot.png') });
 
     // The palette: cursor in the second code cell, "Jellycell: Run Cell".
