@@ -1,6 +1,7 @@
 //! Real Emacs with Eglot (`emacs --batch`) loads the user setup `editors/emacs/jellycell.el`,
 //! which starts jellycell-lsp on a notebook of `fixtures/editors`, and receives its
-//! diagnostics, down to Flymake in the buffer. Emacs comes from Debian (`emacs-nox` and
+//! diagnostics, down to Flymake in the buffer; the snippet's `jellycell-run-cell` runs the
+//! cell at point in a real ipykernel and the cell's lens then says cached. Emacs comes from Debian (`emacs-nox` and
 //! `elpa-eglot`: Emacs 28.2 + Eglot 1.9; Emacs 29+ has Eglot built in), installed here when
 //! missing (`.ci/run` installs it beforehand).
 
@@ -9,6 +10,7 @@ mod support;
 use std::process::Command;
 
 use support::editors::{apt_install, editors_project};
+use support::project::configure_kernel_env;
 use support::repo_root;
 
 fn emacs_with_eglot() -> bool {
@@ -19,13 +21,14 @@ fn emacs_with_eglot() -> bool {
 }
 
 #[test]
-fn eglot_attaches_through_the_setup_snippet_and_receives_diagnostics() {
+fn eglot_attaches_through_the_setup_snippet_gets_diagnostics_and_runs_a_cell() {
     if !emacs_with_eglot() {
         apt_install(&["emacs-nox", "elpa-eglot"]);
     }
     let (_project, root) = editors_project();
-    let output = Command::new("timeout")
-        .arg("120")
+    let mut command = Command::new("timeout");
+    command
+        .arg("300")
         .arg("emacs")
         .arg("--batch")
         .arg("-l")
@@ -35,8 +38,9 @@ fn eglot_attaches_through_the_setup_snippet_and_receives_diagnostics() {
         .arg(root.join("notebooks/analysis.py"))
         .env("JELLYCELL_LSP_BIN", env!("CARGO_BIN_EXE_jellycell-lsp"))
         .env("HOME", &root)
-        .output()
-        .expect("run emacs");
+        .env("LANG", "C.UTF-8");
+    configure_kernel_env(&mut command);
+    let output = command.output().expect("run emacs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -52,6 +56,14 @@ fn eglot_attaches_through_the_setup_snippet_and_receives_diagnostics() {
     assert!(
         stdout.contains("diagnostic unknown-dep line=13: no cell is named \"helo\""),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("run-cell -> (:queued t)"),
+        "M-x jellycell-run-cell queued the run: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"5:✓ cached"),
+        "the hello cell's lens says cached after the run: {stdout}"
     );
     assert!(
         stdout

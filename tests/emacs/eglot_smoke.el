@@ -35,6 +35,22 @@
   (smoke-wait 10 (lambda () (flymake-diagnostics)) "flymake")
   (dolist (d (flymake-diagnostics))
     (smoke-say "flymake L%d %s" (line-number-at-pos (flymake-diagnostic-beg d)) (flymake-diagnostic-text d)))
+  ;; The snippet's run command on the `hello' cell; Eglot has no lens UI, so ask for the
+  ;; lenses until the cell's status says cached.
+  (goto-char (point-min))
+  (search-forward "print(message)")
+  (smoke-say "run-cell -> %S" (jellycell-run-cell))
+  (let ((titles nil))
+    (with-timeout (120 (smoke-say "FAIL: timeout waiting for a cached lens: %S" titles) (kill-emacs 1))
+      (while (not (cl-some (lambda (title) (string-match-p "cached" title)) titles))
+        (accept-process-output nil 0.3)
+        (setq titles
+              (mapcar (lambda (lens) (format "%d:%s"
+                                             (plist-get (plist-get (plist-get lens :range) :start) :line)
+                                             (plist-get (plist-get lens :command) :title)))
+                      (jsonrpc-request server :textDocument/codeLens
+                                       `(:textDocument ,(eglot--TextDocumentIdentifier)))))))
+    (smoke-say "lenses %S" titles))
   (eglot-shutdown server)
   (smoke-say "seen %S" (delete-dups (reverse smoke-seen)))
   (smoke-say "OK")
