@@ -35,7 +35,6 @@ fn vim_ale_gets_diagnostics_and_runs_a_cell_without_answering_server_requests() 
         .env("LSP_OUT", &out)
         .env("LSP_EXE", env!("CARGO_BIN_EXE_jellycell-lsp"))
         .env("LSP_FILE", root.join("notebooks/analysis.py"))
-        .env("LSP_ROOT", &root)
         .env("RUN_LINE", HELLO_CELL_LINE)
         .env("HOME", &root)
         .current_dir(&root);

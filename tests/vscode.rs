@@ -197,6 +197,8 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         "extensions.ignoreRecommendations": true,
         "workbench.tips.enabled": false,
         "editor.hover.delay": 200,
+        // Below the line, so the screenshot shows the cell's lens and its hover together.
+        "editor.hover.above": false,
     });
     std::fs::write(
         state.join("user/User/settings.json"),

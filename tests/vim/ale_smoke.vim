@@ -1,7 +1,7 @@
 " tests/editor_vim_ale.rs: Vim 9 + Debian's vim-ale against jellycell-lsp, headless.
 " ALE never answers server->client requests (window/workDoneProgress/create,
 " workspace/codeLens/refresh): the server must work anyway.
-" usage: LSP_OUT=out.txt LSP_EXE=/path/jellycell-lsp LSP_FILE=nb.py LSP_ROOT=dir RUN_LINE=N \
+" usage: LSP_OUT=out.txt LSP_EXE=/path/jellycell-lsp LSP_FILE=nb.py RUN_LINE=N \
 "        vim -N -u NONE -i NONE -n -es -S ale_smoke.vim
 set nocompatible
 set encoding=utf-8
@@ -26,7 +26,8 @@ endfunction
 " What a user's vimrc would hold (docs/editors.md).
 call ale#linter#Define('python', {
 \ 'name': 'jellycell', 'lsp': 'stdio',
-\ 'executable': $LSP_EXE, 'command': '%e', 'project_root': $LSP_ROOT,
+\ 'executable': $LSP_EXE, 'command': '%e',
+\ 'project_root': {buffer -> fnamemodify(ale#path#FindNearestFile(buffer, 'jellycell.toml'), ':h')},
 \})
 let g:resp = {}
 function! OnResp(key, response) abort
