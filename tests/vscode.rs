@@ -83,6 +83,7 @@ fn package_extension() -> PathBuf {
         .join("node_modules/vscode-languageclient")
         .is_dir()
         || !extension.join("node_modules/@vscode/vsce").is_dir()
+        || !extension.join("node_modules/esbuild").is_dir()
     {
         run(
             Command::new("npm")
@@ -96,7 +97,13 @@ fn package_extension() -> PathBuf {
     let _ = std::fs::remove_file(&vsix);
     run(
         Command::new("npx")
-            .args(["--no-install", "vsce", "package", "--out"])
+            .args([
+                "--no-install",
+                "vsce",
+                "package",
+                "--no-dependencies",
+                "--out",
+            ])
             .arg(&vsix)
             .current_dir(&extension),
         "vsce package",
