@@ -16,6 +16,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 use support::editors::{GroupChild, apt_install, editors_project, manifests, target_dir};
@@ -149,35 +150,51 @@ fn texts(seen: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
-    assert!(
-        node_is_20_or_newer(),
-        "node 20 or newer and npm must be on PATH (code-server {CODE_SERVER_VERSION} needs Node 20), \
-         e.g. from https://deb.nodesource.com"
-    );
-    apt_install(&["chromium"]);
-    let code_server = code_server();
-    let vsix = package_extension();
-    let node_modules = playwright();
-    let python_bin = python_bin_dir();
+/// What every drive needs, provisioned once per test binary.
+struct Tools {
+    code_server: PathBuf,
+    vsix: PathBuf,
+    node_modules: PathBuf,
+}
 
-    let shots = [
-        "vscode-screenshot.png",
-        "vscode-lenses.png",
-        "vscode-failure.png",
-    ];
+fn tools() -> &'static Tools {
+    static TOOLS: OnceLock<Tools> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        assert!(
+            node_is_20_or_newer(),
+            "node 20 or newer and npm must be on PATH (code-server {CODE_SERVER_VERSION} needs \
+             Node 20), e.g. from https://deb.nodesource.com"
+        );
+        apt_install(&["chromium"]);
+        Tools {
+            code_server: code_server(),
+            vsix: package_extension(),
+            node_modules: playwright(),
+        }
+    })
+}
+
+/// Starts code-server with the extension and `server_path` as `jellycell.server.path` on
+/// `root`, runs `drive.js SCENARIO`, stops code-server, and returns what the driver saw.
+/// Screenshots are copied to `target/` under their names. One drive at a time: each is a
+/// whole VS Code plus a browser, on a 2-core machine.
+fn drive(scenario: &str, server_path: &Path, root: &Path, shots: &[&str]) -> Value {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let tools = tools();
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let python_bin = python_bin_dir();
     for shot in shots {
         let _ = std::fs::remove_file(target_dir().join(shot));
     }
-    let (_project, root) = editors_project();
     let scratch = tempfile::tempdir().expect("temp dir");
     let state = scratch.path();
     for dir in ["user/User", "extensions", "config", "data", "out"] {
         std::fs::create_dir_all(state.join(dir)).expect("mkdir");
     }
     let code_server_command = |extra: &[&str]| {
-        let mut command = Command::new(&code_server);
+        let mut command = Command::new(&tools.code_server);
         command
             .arg("--user-data-dir")
             .arg(state.join("user"))
@@ -190,11 +207,11 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         command
     };
     run(
-        code_server_command(&["--install-extension"]).arg(&vsix),
+        code_server_command(&["--install-extension"]).arg(&tools.vsix),
         "code-server --install-extension",
     );
     let settings = serde_json::json!({
-        "jellycell.server.path": env!("CARGO_BIN_EXE_jellycell-lsp"),
+        "jellycell.server.path": server_path,
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": false,
         "telemetry.telemetryLevel": "off",
@@ -232,7 +249,7 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         "--disable-getting-started-override",
     ]);
     serve
-        .arg(&root)
+        .arg(root)
         .env("PATH", std::env::join_paths(dirs).expect("PATH"))
         .env("VIRTUAL_ENV", python_bin.parent().unwrap_or(&python_bin))
         .env_remove("JUPYTER_PATH")
@@ -250,12 +267,13 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         ))
         .arg("analysis.py")
         .arg(&out)
-        .env("NODE_PATH", &node_modules)
+        .arg(scenario)
+        .env("NODE_PATH", &tools.node_modules)
         .env("JELLYCELL_TEST_CHROMIUM", CHROMIUM)
         .output()
         .expect("run the playwright driver");
     drop(server);
-    for shot in shots {
+    for shot in shots.iter().chain(&["vscode-failure.png"]) {
         let _ = std::fs::copy(out.join(shot), target_dir().join(shot));
     }
     let stdout = String::from_utf8_lossy(&driven.stdout);
@@ -274,6 +292,18 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         "the driver stopped (screenshot: target/vscode-failure.png)\n{report}"
     );
 
+    seen
+}
+
+#[test]
+fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
+    let (_project, root) = editors_project();
+    let seen = drive(
+        "run",
+        Path::new(env!("CARGO_BIN_EXE_jellycell-lsp")),
+        &root,
+        &["vscode-screenshot.png", "vscode-lenses.png"],
+    );
     let problems = texts(&seen, "problems").join("\n");
     assert!(
         problems.contains("unknown-dep") && problems.contains("did you mean \"hello\""),
@@ -329,4 +359,31 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
     );
     let screenshot = std::fs::read(target_dir().join("vscode-screenshot.png")).expect("screenshot");
     assert!(screenshot.starts_with(b"\x89PNG") && screenshot.len() > 10_000);
+}
+
+#[test]
+fn vscode_says_how_to_fix_a_missing_server() {
+    let (_project, root) = editors_project();
+    let missing = root.join("no-such-dir/jellycell-lsp");
+    let seen = drive(
+        "missing-server",
+        &missing,
+        &root,
+        &["vscode-missing-server.png"],
+    );
+    let notification = seen["notification"].as_str().unwrap_or_default();
+    assert!(
+        notification.contains("cannot start the language server")
+            && notification.contains("does not exist or is not executable")
+            && notification.contains("cargo install --locked --path .")
+            && notification.contains("jellycell.server.path"),
+        "the error names the setting and the fix: {notification:?}"
+    );
+    let status = texts(&seen, "statusBar");
+    assert!(
+        status
+            .iter()
+            .any(|text| text.contains("jellycell-lsp not found")),
+        "{status:?}"
+    );
 }

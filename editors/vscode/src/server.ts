@@ -65,7 +65,7 @@ export function notFoundMessage(settings: ServerSettings): string {
     : `"${settings.configured}" is not on PATH`;
   return (
     `Jellycell: cannot start the language server: ${where}. ` +
-    'Install it with `cargo install --locked --path .` in a jellycell-lsp checkout ' +
+    'Install it with "cargo install --locked --path ." in a jellycell-lsp checkout ' +
     '(it lands in ~/.cargo/bin), or set "jellycell.server.path" to the binary\'s absolute path.'
   );
 }

@@ -5,12 +5,14 @@
 // cell from the command palette. It asserts nothing: it prints one JSON object with what it
 // saw (tests/vscode.rs asserts on it) and saves screenshots in OUTDIR.
 //
-// usage: NODE_PATH=<dir with playwright-core> node drive.js URL NOTEBOOK_FILE_NAME OUTDIR
+// usage: NODE_PATH=<dir with playwright-core> node drive.js URL NOTEBOOK_FILE_NAME OUTDIR [SCENARIO]
+// SCENARIO: `run` (the default, above) or `missing-server` (jellycell.server.path points
+// nowhere: read the error notification and the status bar).
 'use strict';
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const [url, notebookName, outDir] = process.argv.slice(2);
+const [url, notebookName, outDir, scenario = 'run'] = process.argv.slice(2);
 const CHROMIUM = process.env.JELLYCELL_TEST_CHROMIUM || '/usr/bin/chromium';
 const seen = { steps: [] };
 const LENS = '.contentWidgets .codelens-decoration';
@@ -92,6 +94,106 @@ async function hoverText(page, needle, expected, timeoutMs) {
   return text;
 }
 
+async function play(page) {
+  await until('the workbench page to load', () => page.goto(url, { waitUntil: 'domcontentloaded' }), 60000, page);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  // The explorer appears once the folder is open: then keybindings are live.
+  await page.waitForSelector('.explorer-folders-view', { timeout: 60000 });
+  step('workbench');
+
+  await page.keyboard.press('Control+P');
+  const quickOpen = page.locator('.quick-input-widget input');
+  await quickOpen.waitFor({ timeout: 10000 });
+  await quickOpen.fill(notebookName);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: notebookName }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await lineWith(page, 'print(message)');
+  step('opened');
+
+  if (scenario === 'missing-server') {
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Jellycell' }).first();
+    await toast.waitFor({ timeout: 60000 });
+    await page.waitForTimeout(500);
+    step('missing-server', { notification: (await toast.innerText()).replace(/\s+/g, ' '), statusBar: await statusBarText(page) });
+    await page.screenshot({ path: path.join(outDir, 'vscode-missing-server.png') });
+    return;
+  }
+
+  // Diagnostics: a squiggle in the editor, then the rows of the Problems panel.
+  await page.waitForSelector('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning', { timeout: 60000 });
+  await page.keyboard.press('Control+Shift+M');
+  const problems = await until(
+    'rows in the Problems panel',
+    async () => {
+      const rows = await page.$$eval('.markers-panel .monaco-list-row', (nodes) => nodes.map((node) => node.innerText.replace(/\s+/g, ' ').trim()));
+      return rows.length > 1 ? rows : undefined;
+    },
+    20000,
+    page,
+  );
+  step('diagnostics', { problems });
+  // Back to the editor, and the panel closed so the lenses have room.
+  await page.keyboard.press('Control+J');
+  await (await lineWith(page, 'print(message)')).click();
+
+  const lensesBefore = await until(
+    'a status code lens',
+    async () => {
+      const texts = await lensTexts(page);
+      return texts.some((text) => text.includes('▶ Run')) ? texts : undefined;
+    },
+    60000,
+    page,
+  );
+  step('lenses', { lensesBefore, statusBarBefore: await statusBarText(page) });
+  await page.screenshot({ path: path.join(outDir, 'vscode-lenses.png') });
+
+  // Click `▶ Run` (not "Run with deps", not "Run all") on the topmost code cell.
+  const runLinks = page.locator(`${LENS} a`, { hasText: /^▶ Run$/ });
+  const boxes = [];
+  for (let i = 0; i < (await runLinks.count()); i++) {
+    boxes.push({ i, top: (await runLinks.nth(i).boundingBox()).y });
+  }
+  boxes.sort((a, b) => a.top - b.top);
+  if (!boxes.length) {
+    throw new Error('no "▶ Run" link in the lenses: ' + JSON.stringify(lensesBefore));
+  }
+  await runLinks.nth(boxes[0].i).click();
+  step('clicked-run');
+  const statusBarDuring = await statusBarText(page);
+  const lensesAfter = await until(
+    'the lens to say cached',
+    async () => {
+      const texts = await lensTexts(page);
+      return texts.length && texts[0].includes('✓ cached') ? texts : undefined;
+    },
+    180000,
+    page,
+  );
+  await page.waitForTimeout(500);
+  step('cached', { lensesAfter, statusBarDuring, statusBarAfter: await statusBarText(page) });
+
+  const hover = await hoverText(page, 'print(message)', 'hello from the kernel', 30000);
+  step('hover', { hover });
+  await page.waitForTimeout(800); // the hover's fade-in
+  await page.screenshot({ path: path.join(outDir, 'vscode-screenshot.png') });
+
+  // The palette: cursor in the second code cell, "Jellycell: Run Cell".
+  await page.mouse.move(1000, 700);
+  await (await lineWith(page, 'total = sum')).click();
+  const paletteEntry = await runPaletteCommand(page, 'Jellycell: Run Cell');
+  const lensesAfterPalette = await until(
+    'the second lens to say cached',
+    async () => {
+      const texts = await lensTexts(page);
+      return texts.length > 1 && texts[1].includes('✓ cached') ? texts : undefined;
+    },
+    120000,
+    page,
+  );
+  step('palette', { paletteEntry, lensesAfterPalette, statusBarEnd: await statusBarText(page) });
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -109,94 +211,7 @@ async function hoverText(page, needle, expected, timeoutMs) {
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   try {
-    await until('the workbench page to load', () => page.goto(url, { waitUntil: 'domcontentloaded' }), 60000, page);
-    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
-    // The explorer appears once the folder is open: then keybindings are live.
-    await page.waitForSelector('.explorer-folders-view', { timeout: 60000 });
-    step('workbench');
-
-    await page.keyboard.press('Control+P');
-    const quickOpen = page.locator('.quick-input-widget input');
-    await quickOpen.waitFor({ timeout: 10000 });
-    await quickOpen.fill(notebookName);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: notebookName }).first().waitFor({ timeout: 15000 });
-    await page.keyboard.press('Enter');
-    await lineWith(page, 'print(message)');
-    step('opened');
-
-    // Diagnostics: a squiggle in the editor, then the rows of the Problems panel.
-    await page.waitForSelector('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning', { timeout: 60000 });
-    await page.keyboard.press('Control+Shift+M');
-    const problems = await until(
-      'rows in the Problems panel',
-      async () => {
-        const rows = await page.$$eval('.markers-panel .monaco-list-row', (nodes) => nodes.map((node) => node.innerText.replace(/\s+/g, ' ').trim()));
-        return rows.length > 1 ? rows : undefined;
-      },
-      20000,
-      page,
-    );
-    step('diagnostics', { problems });
-    // Back to the editor, and the panel closed so the lenses have room.
-    await page.keyboard.press('Control+J');
-    await (await lineWith(page, 'print(message)')).click();
-
-    const lensesBefore = await until(
-      'a status code lens',
-      async () => {
-        const texts = await lensTexts(page);
-        return texts.some((text) => text.includes('▶ Run')) ? texts : undefined;
-      },
-      60000,
-      page,
-    );
-    step('lenses', { lensesBefore, statusBarBefore: await statusBarText(page) });
-    await page.screenshot({ path: path.join(outDir, 'vscode-lenses.png') });
-
-    // Click `▶ Run` (not "Run with deps", not "Run all") on the topmost code cell.
-    const runLinks = page.locator(`${LENS} a`, { hasText: /^▶ Run$/ });
-    const boxes = [];
-    for (let i = 0; i < (await runLinks.count()); i++) {
-      boxes.push({ i, top: (await runLinks.nth(i).boundingBox()).y });
-    }
-    boxes.sort((a, b) => a.top - b.top);
-    if (!boxes.length) {
-      throw new Error('no "▶ Run" link in the lenses: ' + JSON.stringify(lensesBefore));
-    }
-    await runLinks.nth(boxes[0].i).click();
-    step('clicked-run');
-    const statusBarDuring = await statusBarText(page);
-    const lensesAfter = await until(
-      'the lens to say cached',
-      async () => {
-        const texts = await lensTexts(page);
-        return texts.length && texts[0].includes('✓ cached') ? texts : undefined;
-      },
-      180000,
-      page,
-    );
-    await page.waitForTimeout(500);
-    step('cached', { lensesAfter, statusBarDuring, statusBarAfter: await statusBarText(page) });
-
-    const hover = await hoverText(page, 'print(message)', 'hello from the kernel', 30000);
-    step('hover', { hover });
-    await page.waitForTimeout(800); // the hover's fade-in
-    await page.screenshot({ path: path.join(outDir, 'vscode-screenshot.png') });
-
-    // The palette: cursor in the second code cell, "Jellycell: Run Cell".
-    await page.mouse.move(1000, 700);
-    await (await lineWith(page, 'total = sum')).click();
-    const paletteEntry = await runPaletteCommand(page, 'Jellycell: Run Cell');
-    const lensesAfterPalette = await until(
-      'the second lens to say cached',
-      async () => {
-        const texts = await lensTexts(page);
-        return texts.length > 1 && texts[1].includes('✓ cached') ? texts : undefined;
-      },
-      120000,
-      page,
-    );
-    step('palette', { paletteEntry, lensesAfterPalette, statusBarEnd: await statusBarText(page) });
+    await play(page);
   } catch (error) {
     seen.error = String(error && error.stack ? error.stack : error);
     await page.screenshot({ path: path.join(outDir, 'vscode-failure.png') }).catch(() => {});
