@@ -4,8 +4,9 @@
 //! while the cell runs.
 //!
 //! Run: `cargo bench --bench lsp_during_run`. The notebook is generated: a first cell
-//! `time.sleep(30)`, then 500 named cells with deps (as `lsp_latency`'s). For each kind:
-//! 20 warm-up requests, then 200 timed ones, each sent only after the previous answer.
+//! that busy-loops for 30 s (printing now and then), then 500 named cells with deps (as
+//! `lsp_latency`'s). For each kind: 20 warm-up requests, then 200 timed ones, each sent
+//! 20 ms after the previous answer.
 //! Python: `JELLYCELL_BENCH_PYTHON`, else `target/py/bin/python3` (needs ipykernel); its
 //! folder goes first on the server's PATH so the `python3` kernel is found there.
 
@@ -23,10 +24,12 @@ const CELLS: usize = 500;
 const WARMUP: usize = 20;
 const RUNS: usize = 200;
 const SLEEP_SECONDS: u64 = 30;
+const PACE: Duration = Duration::from_millis(20);
 
 fn notebook() -> String {
+    // A busy loop that prints: the kernel holds a core and streams output the whole time.
     let mut text = format!(
-        "# %% tags=[\"jc.step\", \"name=slow\"]\nimport time\ntime.sleep({SLEEP_SECONDS})\n\n"
+        "# %% tags=[\"jc.step\", \"name=slow\"]\nimport time\nend = time.time() + {SLEEP_SECONDS}\nticks = 0\nwhile time.time() < end:\n    ticks += 1\n    if ticks % 200000 == 0:\n        print(ticks)\n\n"
     );
     for i in 1..CELLS {
         let deps = if i == 1 {
@@ -76,18 +79,28 @@ fn position(text: &str, needle: &str, shift: usize) -> Value {
     })
 }
 
+/// Requests are paced (one every [`PACE`]) so that the timed ones spread over seconds of
+/// the cell's run rather than a burst at its start.
 fn time(client: &mut Client, method: &str, params: &Value) -> Stats {
     for _ in 0..WARMUP {
         client.call(method, params.clone());
     }
     let samples = (0..RUNS)
         .map(|_| {
+            std::thread::sleep(PACE);
             let start = Instant::now();
             client.call(method, params.clone());
             start.elapsed()
         })
         .collect();
     stats(samples)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
 }
 
 fn main() {
@@ -168,8 +181,10 @@ fn main() {
         "jellycell-lsp hover and completion over stdio (release build) while a {SLEEP_SECONDS} s cell runs in the server's kernel; notebook of {CELLS} cells"
     );
     println!(
-        "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential; measured within {:.1} s of the cell's start, the cell still running after",
-        measured_for.as_secs_f64()
+        "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential, {} ms apart; measured over {:.1} s of the cell's run, the cell still running after; load average {}",
+        PACE.as_millis(),
+        measured_for.as_secs_f64(),
+        load_average()
     );
     println!();
     println!("| request | kernel | p50 | p95 | max |");
