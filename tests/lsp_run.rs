@@ -472,3 +472,79 @@ fn cell_error_lines_skip_myst_options_and_follow_uncommented_magics() {
     assert_eq!(error["range"]["start"]["line"], 3, "{error}");
     assert_eq!(session.client.shutdown(), Some(0));
 }
+
+#[test]
+fn progress_uses_the_commands_token_and_creates_none_for_a_client_that_cannot_take_one() {
+    let mut session = session(HELLO_AND_BOOM, json!({}), true);
+    let uri = session.uri.clone();
+    let answer = session.client.call(
+        "workspace/executeCommand",
+        json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": 0}],
+               "workDoneToken": "from-the-client"}),
+    );
+    assert_eq!(answer, json!({"queued": true}));
+    let begin = session
+        .client
+        .wait_for("$/progress", |params| params["value"]["kind"] == "begin");
+    assert_eq!(begin["token"], "from-the-client");
+    session
+        .client
+        .wait_for("$/progress", |params| params["value"]["kind"] == "end");
+    // Without the command's token, a client that did not advertise window.workDoneProgress
+    // gets no progress at all; the run is the same.
+    session.command("jellycell.runCell", Some(1));
+    session.wait_status(3, |status| status.starts_with("✗ ValueError"));
+    assert!(
+        session
+            .client
+            .requests_of("window/workDoneProgress/create")
+            .is_empty()
+    );
+    assert!(
+        session
+            .client
+            .requests_of("workspace/codeLens/refresh")
+            .is_empty()
+    );
+    assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn initialization_options_turn_lenses_and_hints_off() {
+    let dir = project("//- jellycell.toml\n[project]\nname = \"p\"\n");
+    let mut client = LspClient::spawn(&[]);
+    let root = uri(dir.path());
+    let default = client.call(
+        "initialize",
+        json!({"processId": null, "rootUri": root, "capabilities": {}}),
+    );
+    assert_eq!(
+        default["capabilities"]["codeLensProvider"],
+        json!({"resolveProvider": false})
+    );
+    assert_eq!(default["capabilities"]["inlayHintProvider"], true);
+    let commands = default["capabilities"]["executeCommandProvider"]["commands"].clone();
+    for command in [
+        "jellycell.runCell",
+        "jellycell.runWithDeps",
+        "jellycell.runAbove",
+        "jellycell.runAll",
+        "jellycell.interrupt",
+        "jellycell.restart",
+        "jellycell.openPreview",
+    ] {
+        assert!(
+            commands.as_array().unwrap().iter().any(|c| c == command),
+            "{command} not in {commands}"
+        );
+    }
+    drop(client);
+    let mut client = LspClient::spawn(&[]);
+    let off = client.call(
+        "initialize",
+        json!({"processId": null, "rootUri": root, "capabilities": {},
+               "initializationOptions": {"codeLens": false, "inlayHints": false}}),
+    );
+    assert!(off["capabilities"].get("codeLensProvider").is_none());
+    assert!(off["capabilities"].get("inlayHintProvider").is_none());
+}
