@@ -33,16 +33,25 @@ struct Session {
 /// A project with `notebooks/nb.py` = `notebook`, the server started with the test
 /// venv's kernel, and the notebook open.
 fn session(notebook: &str, capabilities: Value, answering: bool) -> Session {
+    session_of("nb.py", notebook, capabilities, answering)
+}
+
+fn session_of(name: &str, notebook: &str, capabilities: Value, answering: bool) -> Session {
     let dir = project(&format!(
-        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{notebook}"
+        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/{name}\n{notebook}"
     ));
     let mut client = LspClient::spawn_with(configure_kernel_env);
     if !answering {
         client = client.never_answering();
     }
     client.initialize(dir.path(), capabilities);
-    let path = dir.path().join("notebooks/nb.py");
-    let uri = client.open(&path, "python", notebook);
+    let path = dir.path().join("notebooks").join(name);
+    let language = if name.ends_with(".md") {
+        "markdown"
+    } else {
+        "python"
+    };
+    let uri = client.open(&path, language, notebook);
     Session { client, uri, dir }
 }
 
@@ -405,5 +414,137 @@ fn a_run_in_another_process_turns_lenses_and_diagnostics_without_an_edit() {
             .iter()
             .any(|diagnostic| diagnostic["range"]["start"]["line"] == 5)
     );
+    // The server never holds the cache's sled index: the terminal can rebuild it.
+    let mut rebuild = std::process::Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
+    rebuild
+        .args(["cache", "rebuild-index", "--json"])
+        .current_dir(session.dir.path());
+    let output = rebuild.output().expect("the CLI runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("\"indexed\":2") && stdout.contains("\"note\":null"),
+        "{stdout}"
+    );
     assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn cell_error_lines_skip_myst_options_and_follow_uncommented_magics() {
+    let myst = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n```{code-cell} ipython3\n:tags: [jc.step, name=broken]\n\n%env A=1\nx = 1\nraise KeyError('missing')\n```\n";
+    let mut session = session_of("nb.md", myst, full_capabilities(), true);
+    session.command("jellycell.runCell", Some(0));
+    let progress = session.next_run_progress();
+    assert!(reports(&progress)[0].contains("KeyError"), "{progress:?}");
+    let uri = session.uri.clone();
+    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
+        diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "cell-error")
+    });
+    let error = diagnostics
+        .iter()
+        .find(|diagnostic| diagnostic["code"] == "cell-error")
+        .unwrap();
+    assert_eq!(error["range"]["start"]["line"], 13, "{error}");
+    assert_eq!(error["message"], "KeyError: 'missing'");
+    assert_eq!(session.client.shutdown(), Some(0));
+
+    // py:percent: the commented magic runs uncommented, on the same line.
+    let percent = "# %% tags=[\"jc.step\"]\n# %env A=1\nimport os\nassert os.environ['A'] == '2', 'A is ' + os.environ['A']\n";
+    let mut session = session_of("nb.py", percent, full_capabilities(), true);
+    session.command("jellycell.runCell", Some(0));
+    let progress = session.next_run_progress();
+    assert!(
+        reports(&progress)[0].contains("AssertionError: A is 1"),
+        "{progress:?}"
+    );
+    let uri = session.uri.clone();
+    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
+        diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "cell-error")
+    });
+    let error = diagnostics
+        .iter()
+        .find(|diagnostic| diagnostic["code"] == "cell-error")
+        .unwrap();
+    assert_eq!(error["range"]["start"]["line"], 3, "{error}");
+    assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn progress_uses_the_commands_token_and_creates_none_for_a_client_that_cannot_take_one() {
+    let mut session = session(HELLO_AND_BOOM, json!({}), true);
+    let uri = session.uri.clone();
+    let answer = session.client.call(
+        "workspace/executeCommand",
+        json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": 0}],
+               "workDoneToken": "from-the-client"}),
+    );
+    assert_eq!(answer, json!({"queued": true}));
+    let begin = session
+        .client
+        .wait_for("$/progress", |params| params["value"]["kind"] == "begin");
+    assert_eq!(begin["token"], "from-the-client");
+    session
+        .client
+        .wait_for("$/progress", |params| params["value"]["kind"] == "end");
+    // Without the command's token, a client that did not advertise window.workDoneProgress
+    // gets no progress at all; the run is the same.
+    session.command("jellycell.runCell", Some(1));
+    session.wait_status(3, |status| status.starts_with("✗ ValueError"));
+    assert!(
+        session
+            .client
+            .requests_of("window/workDoneProgress/create")
+            .is_empty()
+    );
+    assert!(
+        session
+            .client
+            .requests_of("workspace/codeLens/refresh")
+            .is_empty()
+    );
+    assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn initialization_options_turn_lenses_and_hints_off() {
+    let dir = project("//- jellycell.toml\n[project]\nname = \"p\"\n");
+    let mut client = LspClient::spawn(&[]);
+    let root = uri(dir.path());
+    let default = client.call(
+        "initialize",
+        json!({"processId": null, "rootUri": root, "capabilities": {}}),
+    );
+    assert_eq!(
+        default["capabilities"]["codeLensProvider"],
+        json!({"resolveProvider": false})
+    );
+    assert_eq!(default["capabilities"]["inlayHintProvider"], true);
+    let commands = default["capabilities"]["executeCommandProvider"]["commands"].clone();
+    for command in [
+        "jellycell.runCell",
+        "jellycell.runWithDeps",
+        "jellycell.runAbove",
+        "jellycell.runAll",
+        "jellycell.interrupt",
+        "jellycell.restart",
+        "jellycell.openPreview",
+    ] {
+        assert!(
+            commands.as_array().unwrap().iter().any(|c| c == command),
+            "{command} not in {commands}"
+        );
+    }
+    drop(client);
+    let mut client = LspClient::spawn(&[]);
+    let off = client.call(
+        "initialize",
+        json!({"processId": null, "rootUri": root, "capabilities": {},
+               "initializationOptions": {"codeLens": false, "inlayHints": false}}),
+    );
+    assert!(off["capabilities"].get("codeLensProvider").is_none());
+    assert!(off["capabilities"].get("inlayHintProvider").is_none());
 }

@@ -51,6 +51,8 @@ struct IndexSlot {
 /// Latest manifest per notebook + name, from a scan, valid while the directory is unchanged.
 struct ScanCache {
     modified: Option<SystemTime>,
+    /// When the scan began: a folder mtime well before it proves the scan saw every write.
+    started: SystemTime,
     latest: HashMap<(String, String), (String, String)>,
 }
 
@@ -140,7 +142,11 @@ impl Store {
         }
         let mut scan = self.scan.lock().ok()?;
         let modified = modified(&self.manifests_dir);
-        if !settled(modified) || scan.as_ref().is_none_or(|cache| cache.modified != modified) {
+        let valid = scan.as_ref().is_some_and(|cache| {
+            cache.modified == modified && (settled(modified) || scanned_after(cache, modified))
+        });
+        if !valid {
+            let started = SystemTime::now();
             let mut latest: HashMap<(String, String), (String, String)> = HashMap::new();
             for manifest in self.manifests() {
                 let slot = (manifest.notebook.clone(), manifest.name.clone());
@@ -151,7 +157,11 @@ impl Store {
                     latest.insert(slot, (manifest.executed_at, manifest.cache_key));
                 }
             }
-            *scan = Some(ScanCache { modified, latest });
+            *scan = Some(ScanCache {
+                modified,
+                started,
+                latest,
+            });
         }
         scan.as_ref()?
             .latest
@@ -328,6 +338,19 @@ impl Store {
 /// changed moments ago may change again under the same mtime.
 fn settled(modified: Option<SystemTime>) -> bool {
     modified.is_some_and(|time| time.elapsed().is_ok_and(|age| age > MTIME_SETTLE))
+}
+
+/// Whether a scan began more than a clock tick after the folder last changed: a write
+/// after the scan began would then have moved the mtime. Without it, a folder changed in
+/// the last two seconds is scanned again on every query, once per cell of a notebook.
+fn scanned_after(cache: &ScanCache, modified: Option<SystemTime>) -> bool {
+    const TICK: Duration = Duration::from_millis(50);
+    modified.is_some_and(|modified| {
+        cache
+            .started
+            .duration_since(modified)
+            .is_ok_and(|gap| gap > TICK)
+    })
 }
 
 fn modified(dir: &Path) -> Option<SystemTime> {
