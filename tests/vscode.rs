@@ -270,6 +270,7 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, shots: &[&str]) -> Val
         .arg(scenario)
         .env("NODE_PATH", &tools.node_modules)
         .env("JELLYCELL_TEST_CHROMIUM", CHROMIUM)
+        .env("JELLYCELL_TEST_SERVER", env!("CARGO_BIN_EXE_jellycell-lsp"))
         .output()
         .expect("run the playwright driver");
     drop(server);
@@ -362,7 +363,7 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
 }
 
 #[test]
-fn vscode_says_how_to_fix_a_missing_server() {
+fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
     let (_project, root) = editors_project();
     let missing = root.join("no-such-dir/jellycell-lsp");
     let seen = drive(
@@ -385,5 +386,12 @@ fn vscode_says_how_to_fix_a_missing_server() {
             .iter()
             .any(|text| text.contains("jellycell-lsp not found")),
         "{status:?}"
+    );
+    // Setting `jellycell.server.path` to the binary starts the server: diagnostics arrive
+    // and the status bar shows the kernel state instead.
+    let fixed = texts(&seen, "statusBarFixed");
+    assert!(
+        fixed.iter().any(|text| text.contains("no kernel")),
+        "{fixed:?}"
     );
 }

@@ -22,6 +22,8 @@ class Extension implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel('Jellycell');
   private readonly status = new KernelStatusBar(KERNEL_MENU);
   private warnedAbout: string | undefined;
+  /** Set once something asked for the server: later setting changes (re)start it. */
+  private wanted = false;
 
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -46,7 +48,8 @@ class Extension implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (this.client && RESTART_ON.some((section) => event.affectsConfiguration(section))) {
+        // Also after a failed start: fixing `jellycell.server.path` starts the server.
+        if (this.wanted && RESTART_ON.some((section) => event.affectsConfiguration(section))) {
           void this.restart();
         }
       }),
@@ -61,6 +64,7 @@ class Extension implements vscode.Disposable {
   }
 
   ensureStarted(): Promise<void> {
+    this.wanted = true;
     if (this.client?.isRunning()) {
       return Promise.resolve();
     }

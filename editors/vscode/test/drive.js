@@ -7,9 +7,11 @@
 //
 // usage: NODE_PATH=<dir with playwright-core> node drive.js URL NOTEBOOK_FILE_NAME OUTDIR [SCENARIO]
 // SCENARIO: `run` (the default, above) or `missing-server` (jellycell.server.path points
-// nowhere: read the error notification and the status bar).
+// nowhere: read the error notification and the status bar, then click its "Open
+// Settings", type the binary's path JELLYCELL_TEST_SERVER, and wait for the diagnostics).
 'use strict';
 const { chromium } = require('playwright-core');
+const fs = require('fs');
 const path = require('path');
 
 const [url, notebookName, outDir, scenario = 'run'] = process.argv.slice(2);
@@ -116,6 +118,19 @@ async function play(page) {
     await page.waitForTimeout(500);
     step('missing-server', { notification: (await toast.innerText()).replace(/\s+/g, ' '), statusBar: await statusBarText(page) });
     await page.screenshot({ path: path.join(outDir, 'vscode-missing-server.png') });
+    // The fix the message names, as a user applies it: "Open Settings" on the
+    // notification, the binary's path in the setting's box; the server then starts
+    // without a window reload.
+    await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Open Settings' }).first().click();
+    const box = page.locator('.settings-editor .setting-item-contents input').first();
+    await box.waitFor({ timeout: 20000 });
+    await box.fill(process.env.JELLYCELL_TEST_SERVER);
+    await box.press('Tab');
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Control+W');
+    await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: 60000 });
+    await page.waitForTimeout(500);
+    step('fixed', { statusBarFixed: await statusBarText(page) });
     return;
   }
 
