@@ -4,7 +4,10 @@
 //! user would. The notebook's diagnostics reach the Problems panel, the status lens says
 //! `○ not run`, clicking `▶ Run` executes the cell in a real ipykernel, the lens turns
 //! `✓ cached`, hovering the cell shows what it printed, and the palette's *Jellycell: Run
-//! Cell* runs the cell under the cursor. Screenshots land in `target/vscode-*.png`.
+//! Cell* runs the cell under the cursor; *Restart Kernel* puts the kernel status bar
+//! back to "no kernel". A second drive starts with `jellycell.server.path` pointing nowhere:
+//! the error names the fix, and applying it in the settings starts the server. Screenshots
+//! land in `target/vscode-*.png`.
 //!
 //! Provisioning (each step skipped when already done; `.ci/run` does them beforehand):
 //! code-server into `target/code-server` (`editors/vscode/test/install-code-server.sh`,
@@ -353,6 +356,15 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
             .get(1)
             .is_some_and(|lens| lens.contains("✓ cached")),
         "the palette's Run Cell ran the cell under the cursor: {after_palette:?}"
+    );
+    assert!(
+        seen["restartEntry"]
+            .as_str()
+            .is_some_and(|entry| entry.contains("Jellycell: Restart Kernel"))
+            && texts(&seen, "statusBarRestarted")
+                .iter()
+                .any(|text| text.contains("no kernel")),
+        "Restart Kernel from the palette: {seen}"
     );
     assert!(
         manifests(&root).len() >= 2,

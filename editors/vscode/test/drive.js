@@ -207,6 +207,19 @@ async function play(page) {
     page,
   );
   step('palette', { paletteEntry, lensesAfterPalette, statusBarEnd: await statusBarText(page) });
+
+  // Restarting the kernel from the palette: the status bar goes back to "no kernel".
+  const restartEntry = await runPaletteCommand(page, 'Jellycell: Restart Kernel');
+  const statusBarRestarted = await until(
+    'the status bar to say no kernel',
+    async () => {
+      const texts = await statusBarText(page);
+      return texts.some((text) => text.includes('no kernel')) ? texts : undefined;
+    },
+    30000,
+    page,
+  );
+  step('restart', { restartEntry, statusBarRestarted });
 }
 
 (async () => {
