@@ -49,9 +49,32 @@ struct IndexSlot {
 }
 
 /// Latest manifest per notebook + name, from a scan, valid while the directory is unchanged.
+///
+/// While the folder keeps changing (a run writing a manifest per cell), a refresh parses
+/// only the manifests it has not seen; once the folder's mtime has settled, one full scan
+/// picks up what that cannot see (a manifest rewritten under the same key).
+#[derive(Default)]
 struct ScanCache {
     modified: Option<SystemTime>,
+    /// Whether the last refresh was a full scan at a settled mtime.
+    complete: bool,
+    /// The manifest keys parsed so far.
+    seen: HashSet<String>,
     latest: HashMap<(String, String), (String, String)>,
+}
+
+impl ScanCache {
+    fn record(&mut self, manifest: Manifest) {
+        let slot = (manifest.notebook, manifest.name);
+        let newer = self
+            .latest
+            .get(&slot)
+            .is_none_or(|(executed_at, _)| *executed_at < manifest.executed_at);
+        if newer {
+            self.latest
+                .insert(slot, (manifest.executed_at, manifest.cache_key));
+        }
+    }
 }
 
 impl Store {
@@ -140,18 +163,22 @@ impl Store {
         }
         let mut scan = self.scan.lock().ok()?;
         let modified = modified(&self.manifests_dir);
-        if !settled(modified) || scan.as_ref().is_none_or(|cache| cache.modified != modified) {
-            let mut latest: HashMap<(String, String), (String, String)> = HashMap::new();
-            for manifest in self.manifests() {
-                let slot = (manifest.notebook.clone(), manifest.name.clone());
-                let newer = latest
-                    .get(&slot)
-                    .is_none_or(|(executed_at, _)| *executed_at < manifest.executed_at);
-                if newer {
-                    latest.insert(slot, (manifest.executed_at, manifest.cache_key));
-                }
-            }
-            *scan = Some(ScanCache { modified, latest });
+        let settled = settled(modified);
+        let fresh = scan
+            .as_ref()
+            .is_some_and(|cache| cache.complete && settled && cache.modified == modified);
+        if !fresh {
+            let refreshed = match scan.take() {
+                Some(cache) if !settled => self.scan_new_manifests(cache),
+                _ => None,
+            };
+            let refreshed_fully = refreshed.is_none();
+            let mut cache = refreshed
+                .or_else(|| self.scan_new_manifests(ScanCache::default()))
+                .unwrap_or_default();
+            cache.complete = settled && refreshed_fully;
+            cache.modified = modified;
+            *scan = Some(cache);
         }
         scan.as_ref()?
             .latest
@@ -208,6 +235,27 @@ impl Store {
                 index.record(&manifest);
             }
         }
+    }
+
+    /// `cache` with the manifests written since it was built; `None` when one it has seen
+    /// is gone (removed or pruned), which needs a full scan.
+    fn scan_new_manifests(&self, mut cache: ScanCache) -> Option<ScanCache> {
+        let entries = std::fs::read_dir(&self.manifests_dir).ok()?;
+        let mut still_there = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(key) = name.to_str().and_then(|name| name.strip_suffix(".json")) else {
+                continue;
+            };
+            if cache.seen.contains(key) {
+                still_there += 1;
+            } else if let Some(manifest) = self.manifest(key) {
+                still_there += 1;
+                cache.seen.insert(key.to_string());
+                cache.record(manifest);
+            }
+        }
+        (still_there == cache.seen.len()).then_some(cache)
     }
 
     /// Every manifest that parses, in no particular order.
@@ -392,6 +440,28 @@ mod tests {
             }],
             artifacts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_store_without_the_index_sees_new_and_removed_manifests_while_the_folder_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store {
+            use_index: false,
+            ..Store::at(dir.path().to_path_buf())
+        };
+        let (old, new) = ("a".repeat(64), "b".repeat(64));
+        store
+            .put_manifest(&manifest(&store, &old, "c", "2026-01-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old.clone()));
+        // Written moments later: the folder's mtime has not settled, the scan is partial.
+        store
+            .put_manifest(&manifest(&store, &new, "c", "2026-01-02T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(new.clone()));
+        store.remove_manifest(&new).unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old));
+        assert_eq!(store.latest_for("notebooks/n.py", "other"), None);
     }
 
     #[test]
