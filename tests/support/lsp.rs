@@ -1,6 +1,8 @@
 //! An LSP client for integration tests: spawns the built `jellycell-lsp` binary, speaks
 //! JSON-RPC over its stdio with real `Content-Length` framing, matches responses to
-//! requests, collects notifications, and answers server→client requests with `null`.
+//! requests, collects notifications, and answers server→client requests with `null`
+//! (`workDoneProgress/create`, `codeLens/refresh`, …), recording each; a client made with
+//! [`LspClient::never_answering`] records them and answers nothing, as Vim's ALE.
 //!
 //! A reader thread parses frames into a channel; every wait has a timeout, so a server
 //! that hangs fails the test instead of hanging it.
@@ -27,6 +29,10 @@ pub struct LspClient {
     /// Notifications and server requests received but not yet looked at.
     pending: VecDeque<Value>,
     next_id: i64,
+    /// Whether server→client requests get an answer.
+    answer_requests: bool,
+    /// Every server→client request received, in order.
+    pub server_requests: Vec<Value>,
 }
 
 /// The `file://` URI of a path.
@@ -58,14 +64,21 @@ fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
 impl LspClient {
     /// Starts the server with `extra_env` set.
     pub fn spawn(extra_env: &[(&str, &str)]) -> LspClient {
+        LspClient::spawn_with(|command| {
+            for (key, value) in extra_env {
+                command.env(key, value);
+            }
+        })
+    }
+
+    /// Starts the server after `configure` has set up its command (environment, cwd).
+    pub fn spawn_with(configure: impl FnOnce(&mut Command)) -> LspClient {
         let mut command = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (key, value) in extra_env {
-            command.env(key, value);
-        }
+        configure(&mut command);
         let mut child = command.spawn().expect("spawn jellycell-lsp");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
@@ -84,7 +97,24 @@ impl LspClient {
             incoming,
             pending: VecDeque::new(),
             next_id: 1,
+            answer_requests: true,
+            server_requests: Vec::new(),
         }
+    }
+
+    /// From now on, server→client requests are recorded but never answered.
+    pub fn never_answering(mut self) -> LspClient {
+        self.answer_requests = false;
+        self
+    }
+
+    /// The server→client requests of `method` received so far.
+    pub fn requests_of(&self, method: &str) -> Vec<Value> {
+        self.server_requests
+            .iter()
+            .filter(|request| request["method"] == method)
+            .cloned()
+            .collect()
     }
 
     /// Starts the server and performs `initialize`/`initialized` with `capabilities`
@@ -153,8 +183,11 @@ impl LspClient {
             Ok(message) => {
                 // Server→client requests get a null result, as Eglot answers them.
                 if message.get("id").is_some() && message.get("method").is_some() {
-                    let id = message["id"].clone();
-                    self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                    self.server_requests.push(message.clone());
+                    if self.answer_requests {
+                        let id = message["id"].clone();
+                        self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                    }
                 }
                 Some(message)
             }
@@ -214,6 +247,22 @@ impl LspClient {
             }
             self.pending.push_back(message);
         }
+    }
+
+    /// Forgets every message of `method` received so far (reading what has arrived).
+    pub fn discard(&mut self, method: &str) {
+        while let Ok(message) = self.incoming.try_recv() {
+            if message.get("id").is_some() && message.get("method").is_some() {
+                self.server_requests.push(message.clone());
+                if self.answer_requests {
+                    let id = message["id"].clone();
+                    self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                }
+            }
+            self.pending.push_back(message);
+        }
+        self.pending
+            .retain(|message| message.get("method").and_then(Value::as_str) != Some(method));
     }
 
     /// The diagnostics published for `uri` (the next publication for it).

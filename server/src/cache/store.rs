@@ -56,7 +56,9 @@ struct IndexSlot {
 #[derive(Default)]
 struct ScanCache {
     modified: Option<SystemTime>,
-    /// Whether the last refresh was a full scan at a settled mtime.
+    /// When the refresh began: a folder mtime well before it proves it saw every write.
+    started: Option<SystemTime>,
+    /// Whether the last refresh was a full scan (not only the manifests not seen before).
     complete: bool,
     /// The manifest keys parsed so far.
     seen: HashSet<String>,
@@ -164,19 +166,25 @@ impl Store {
         let mut scan = self.scan.lock().ok()?;
         let modified = modified(&self.manifests_dir);
         let settled = settled(modified);
-        let fresh = scan
-            .as_ref()
-            .is_some_and(|cache| cache.complete && settled && cache.modified == modified);
-        if !fresh {
-            let refreshed = match scan.take() {
+        // A partial refresh is enough while the folder changes; once it has settled, one
+        // full scan also sees a manifest rewritten under a key already seen.
+        let valid = scan.as_ref().is_some_and(|cache| {
+            cache.modified == modified
+                && (settled || scanned_after(cache, modified))
+                && (cache.complete || !settled)
+        });
+        if !valid {
+            let started = Some(SystemTime::now());
+            let partial = match scan.take() {
                 Some(cache) if !settled => self.scan_new_manifests(cache),
                 _ => None,
             };
-            let refreshed_fully = refreshed.is_none();
-            let mut cache = refreshed
+            let complete = partial.is_none();
+            let mut cache = partial
                 .or_else(|| self.scan_new_manifests(ScanCache::default()))
                 .unwrap_or_default();
-            cache.complete = settled && refreshed_fully;
+            cache.complete = complete;
+            cache.started = started;
             cache.modified = modified;
             *scan = Some(cache);
         }
@@ -376,6 +384,19 @@ impl Store {
 /// changed moments ago may change again under the same mtime.
 fn settled(modified: Option<SystemTime>) -> bool {
     modified.is_some_and(|time| time.elapsed().is_ok_and(|age| age > MTIME_SETTLE))
+}
+
+/// Whether a scan began more than a clock tick after the folder last changed: a write
+/// after the scan began would then have moved the mtime. Without it, a folder changed in
+/// the last two seconds is scanned again on every query, once per cell of a notebook.
+fn scanned_after(cache: &ScanCache, modified: Option<SystemTime>) -> bool {
+    const TICK: Duration = Duration::from_millis(50);
+    modified.is_some_and(|modified| {
+        cache
+            .started
+            .and_then(|started| started.duration_since(modified).ok())
+            .is_some_and(|gap| gap > TICK)
+    })
 }
 
 fn modified(dir: &Path) -> Option<SystemTime> {

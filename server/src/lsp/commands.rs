@@ -2,22 +2,45 @@
 //! contract 6) and their dispatch. A command that applies to a cell takes one argument
 //! `{ "uri": ..., "cell": N }` (N the 0-based cell ordinal, optional for notebook-wide
 //! commands); instead of `cell`, a client may pass `"line": L` (0-based, its cursor line)
-//! and the server finds the cell there. Only implemented commands are advertised; the run commands come with the
-//! runner's editor integration.
+//! and the server finds the cell there. The run commands only queue the run and answer
+//! `{"queued": true}` at once; the run reports through `$/progress` (see `runs.rs`).
 
-use serde_json::Value;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{ExecuteCommandParams, Uri};
 
 use std::sync::Arc;
 
+use super::runs::{RunKind, RunRequest};
 use super::{Core, preview};
 
 /// Opens the preview page of a notebook (at a cell) in the user's browser.
 pub const OPEN_PREVIEW: &str = "jellycell.openPreview";
+/// Runs the cell (even when cached) in the notebook's warm kernel.
+pub const RUN_CELL: &str = "jellycell.runCell";
+/// Runs the not-cached closure of the cell's dependencies, then the cell.
+pub const RUN_WITH_DEPS: &str = "jellycell.runWithDeps";
+/// Runs the not-cached cells above the cell.
+pub const RUN_ABOVE: &str = "jellycell.runAbove";
+/// Runs every not-cached cell of the notebook.
+pub const RUN_ALL: &str = "jellycell.runAll";
+/// Interrupts the running cell and stops the rest of its run.
+pub const INTERRUPT: &str = "jellycell.interrupt";
+/// Shuts the notebook's kernel down; the next run starts a fresh one.
+pub const RESTART: &str = "jellycell.restart";
 
 /// Every command `executeCommandProvider` lists.
-pub const COMMANDS: &[&str] = &[OPEN_PREVIEW];
+pub const COMMANDS: &[&str] = &[
+    RUN_CELL,
+    RUN_WITH_DEPS,
+    RUN_ABOVE,
+    RUN_ALL,
+    INTERRUPT,
+    RESTART,
+    OPEN_PREVIEW,
+];
 
 /// The notebook (and cell) a command applies to.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +59,41 @@ pub async fn execute(
         OPEN_PREVIEW => {
             let target = parse_target(&params.command, &params.arguments)?;
             preview::open(core, target).await.map(Some)
+        }
+        RUN_CELL | RUN_WITH_DEPS | RUN_ABOVE | RUN_ALL => {
+            let target = parse_target(&params.command, &params.arguments)?;
+            let kind = match params.command.as_str() {
+                RUN_CELL => RunKind::Cell,
+                RUN_WITH_DEPS => RunKind::WithDeps,
+                RUN_ABOVE => RunKind::Above,
+                _ => RunKind::All,
+            };
+            if kind != RunKind::All && target.cell.is_none() && target.line.is_none() {
+                return Err(invalid_params(format!(
+                    "{} needs the cell: {{\"uri\": \"file:///…\", \"cell\": N}}",
+                    params.command
+                )));
+            }
+            let path = open_notebook_path(core, &target.uri)?;
+            let request = RunRequest {
+                kind,
+                uri: target.uri,
+                cell: target.cell,
+                line: target.line,
+                token: params.work_done_progress_params.work_done_token,
+            };
+            core.runs.enqueue(core, path, request);
+            Ok(Some(json!({"queued": true})))
+        }
+        INTERRUPT => {
+            let target = parse_target(&params.command, &params.arguments)?;
+            let path = open_notebook_path(core, &target.uri)?;
+            Ok(Some(json!({"interrupted": core.runs.interrupt(&path)})))
+        }
+        RESTART => {
+            let target = parse_target(&params.command, &params.arguments)?;
+            let path = open_notebook_path(core, &target.uri)?;
+            Ok(Some(json!({"restarted": core.runs.restart(&path)})))
         }
         other => Err(invalid_params(format!(
             "unknown command {other:?}; this server runs {}",
@@ -79,6 +137,22 @@ pub fn parse_target(command: &str, arguments: &[Value]) -> jsonrpc::Result<Comma
         ),
     };
     Ok(CommandTarget { uri, cell, line })
+}
+
+/// The path of the open notebook buffer at `uri` (runs read the buffer, not the disk).
+fn open_notebook_path(core: &Core, uri: &Uri) -> jsonrpc::Result<PathBuf> {
+    let open = core.state.document(uri).ok_or_else(|| {
+        invalid_params(format!(
+            "{} is not open: runs use the editor's buffer, so open it first",
+            uri.as_str()
+        ))
+    })?;
+    open.path.ok_or_else(|| {
+        invalid_params(format!(
+            "{} is not a file: only notebooks on disk can run",
+            uri.as_str()
+        ))
+    })
 }
 
 pub(crate) fn invalid_params(message: String) -> jsonrpc::Error {

@@ -117,7 +117,7 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
         let root = worker.state.document(&task_uri).and_then(|open| open.root);
         Some(RunResult {
             version,
-            diagnostics: diagnostics_for(&worker.state, &snapshot),
+            diagnostics: diagnostics_for(&worker, &snapshot),
             signature: signature(&snapshot),
             root,
         })
@@ -170,12 +170,13 @@ pub fn findings_for(state: &State, snapshot: &Snapshot) -> Arc<Vec<Finding>> {
     findings
 }
 
-/// The diagnostics of the snapshot's notebook; none for a file that is not a notebook.
-pub fn diagnostics_for(state: &State, snapshot: &Snapshot) -> Vec<Diagnostic> {
+/// The diagnostics of the snapshot's notebook (lint findings, then the `cell-error`s of
+/// its cached runs); none for a file that is not a notebook.
+pub fn diagnostics_for(core: &Core, snapshot: &Snapshot) -> Vec<Diagnostic> {
     let Some(file) = snapshot.file() else {
         return Vec::new();
     };
-    let findings = findings_for(state, snapshot);
+    let findings = findings_for(&core.state, snapshot);
     // Spans are into the analysed text; when the buffer moved on, map through that text.
     let analysed;
     let document = if snapshot.current {
@@ -184,10 +185,12 @@ pub fn diagnostics_for(state: &State, snapshot: &Snapshot) -> Vec<Diagnostic> {
         analysed = Document::new(&file.text, snapshot.document.version());
         &analysed
     };
-    findings
+    let mut diagnostics: Vec<Diagnostic> = findings
         .iter()
         .map(|finding| convert::diagnostic(document, finding, snapshot.encoding))
-        .collect()
+        .collect();
+    diagnostics.extend(super::cell_errors::cell_errors(core, snapshot));
+    diagnostics
 }
 
 /// A hash of what other notebooks see of this one: cell names, kinds, deps and artifact

@@ -156,7 +156,7 @@ fn outputs_hover(
     workspace: &Workspace,
     cell: CellRef,
 ) -> Option<String> {
-    let store = core.stores.of(&workspace.project);
+    let store = core.runs.store_for(&workspace.project);
     let (state, manifest) = cell_outputs(workspace, cell, &store)?;
     let open = core.state.document(&snapshot.uri);
     let links = match (open.as_ref(), manifest.as_ref()) {

@@ -14,7 +14,11 @@
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
 
+mod cache_watch;
+mod cell_errors;
+mod cell_views;
 mod code_actions;
+mod code_lens;
 mod commands;
 mod completion;
 mod convert;
@@ -22,11 +26,13 @@ mod definition;
 mod diagnostics;
 mod folding;
 mod hover;
+mod inlay_hints;
 mod preview;
+mod progress;
 mod references;
 mod rename;
+mod runs;
 mod state;
-mod stores;
 mod symbols;
 mod sync;
 
@@ -58,6 +64,8 @@ pub(crate) struct ClientFlags {
     pub watched_files_registration: bool,
     /// The client opens URLs for us (`window/showDocument`).
     pub show_document: bool,
+    /// Runs: see `runs.rs` and `progress.rs`.
+    pub run: runs::RunFlags,
 }
 
 /// Everything the handlers and background tasks share.
@@ -68,7 +76,7 @@ pub(crate) struct Core {
     pub scheduler: diagnostics::Scheduler,
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
-    pub stores: stores::Stores,
+    pub runs: runs::Runs,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -115,7 +123,7 @@ impl Backend {
                 scheduler: diagnostics::Scheduler::default(),
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
-                stores: stores::Stores::default(),
+                runs: runs::Runs::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -205,6 +213,10 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
                 .collect(),
             work_done_progress_options: WorkDoneProgressOptions::default(),
         }),
+        code_lens_provider: flags.run.code_lens.then_some(CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        inlay_hint_provider: flags.run.inlay_hints.then_some(OneOf::Left(true)),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -247,6 +259,7 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|window| window.show_document.as_ref())
                 .is_some_and(|show| show.support),
+            run: runs::RunFlags::from_initialize(&params),
         };
         self.core.state.set_encoding(encoding);
         *self
@@ -283,6 +296,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        cache_watch::start(&self.core);
         // Read the projects of the workspace folders in the background, so that names from
         // notebooks that are not open are known by the first request.
         let folders = self
@@ -324,7 +338,23 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> jsonrpc::Result<()> {
         self.core.shutdown_requested.store(true, Ordering::SeqCst);
+        self.core.runs.shutdown().await;
         Ok(())
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> jsonrpc::Result<Option<Vec<CodeLens>>> {
+        self.on_snapshot(&params.text_document.uri, true, |core, snapshot| {
+            code_lens::code_lenses(core, snapshot)
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> jsonrpc::Result<Option<Vec<InlayHint>>> {
+        let range = params.range;
+        self.on_snapshot(&params.text_document.uri, true, move |core, snapshot| {
+            inlay_hints::inlay_hints(core, snapshot, range)
+        })
+        .await
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
@@ -471,7 +501,7 @@ impl LanguageServer for Backend {
     ) -> jsonrpc::Result<DocumentDiagnosticReportResult> {
         let items = self
             .on_snapshot(&params.text_document.uri, true, |core, snapshot| {
-                Some(diagnostics::diagnostics_for(&core.state, snapshot))
+                Some(diagnostics::diagnostics_for(core, snapshot))
             })
             .await?
             .unwrap_or_default();

@@ -1,0 +1,161 @@
+//! What code lenses, inlay hints and `cell-error` diagnostics show of each code cell: its
+//! status (DESIGN contract 5, computed from the current keys and the store on every
+//! request, never stored), the summary of its manifest, and its place in the run queue.
+
+use std::sync::Arc;
+
+use super::Core;
+use super::runs::Queued;
+use super::state::Snapshot;
+use crate::cache::manifest::parse_utc;
+use crate::cache::{CellStatus, OutputRecord, Store, cell_statuses};
+use crate::format::CellType;
+use crate::format::tags::CellKind;
+use crate::text::Span;
+
+/// The error a cell's current manifest recorded.
+#[derive(Debug, Clone)]
+pub struct CellErrorView {
+    pub ename: String,
+    pub evalue: String,
+    pub traceback: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CellView {
+    pub ordinal: usize,
+    /// The header line (or the cell's first line when it has no header).
+    pub header: Span,
+    pub status: CellStatus,
+    /// From the current key's manifest.
+    pub duration_ms: Option<u64>,
+    /// Seconds since the epoch, from the current key's manifest.
+    pub executed_at: Option<u64>,
+    pub error: Option<CellErrorView>,
+    pub queued: Option<Queued>,
+}
+
+/// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
+/// notebook or moved on since the analysis (spans would not fit).
+pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
+    if !snapshot.current {
+        return None;
+    }
+    let workspace = snapshot.workspace.as_ref()?;
+    let file = snapshot.file()?;
+    let store: Arc<Store> = core.runs.store_for(&workspace.project);
+    let queue = core.runs.queue_view(&file.path);
+    // Nothing was ever run in this project: no key needs computing.
+    let never_run = !store.manifests_dir().is_dir();
+    let states: Vec<(usize, CellStatus, Option<String>)> = if never_run {
+        file.notebook
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, cell)| cell.cell_type == CellType::Code)
+            .map(|(ordinal, cell)| {
+                let status = match cell.spec.kind {
+                    CellKind::Setup => CellStatus::Setup,
+                    CellKind::Note => CellStatus::Note,
+                    _ => CellStatus::New,
+                };
+                (ordinal, status, None)
+            })
+            .collect()
+    } else {
+        cell_statuses(workspace, snapshot.file_index, &store)
+            .into_iter()
+            .map(|state| (state.ordinal, state.status, state.key))
+            .collect()
+    };
+    let views = states
+        .into_iter()
+        .filter_map(|(ordinal, status, key)| {
+            let cell = file.notebook.cells.get(ordinal)?;
+            let header = cell.spans.header.unwrap_or_else(|| {
+                let start = cell.spans.whole.start;
+                let end = file.text[start..]
+                    .find('\n')
+                    .map_or(file.text.len(), |newline| start + newline);
+                Span::new(start, end)
+            });
+            let manifest = match status {
+                CellStatus::Cached | CellStatus::Error => {
+                    key.as_deref().and_then(|key| store.manifest(key))
+                }
+                _ => None,
+            };
+            let error = manifest.as_ref().and_then(|manifest| {
+                manifest.outputs.iter().find_map(|output| match output {
+                    OutputRecord::Error {
+                        ename,
+                        evalue,
+                        traceback,
+                    } => Some(CellErrorView {
+                        ename: ename.clone(),
+                        evalue: evalue.clone(),
+                        traceback: traceback.clone(),
+                    }),
+                    _ => None,
+                })
+            });
+            Some(CellView {
+                ordinal,
+                header,
+                status,
+                duration_ms: manifest.as_ref().map(|manifest| manifest.duration_ms),
+                executed_at: manifest
+                    .as_ref()
+                    .and_then(|manifest| parse_utc(&manifest.executed_at)),
+                error,
+                queued: queue.state_of(ordinal),
+            })
+        })
+        .collect();
+    Some(views)
+}
+
+/// `1.2 s`, `2 min 5 s`.
+pub fn duration_text(milliseconds: u64) -> String {
+    if milliseconds < 60_000 {
+        format!("{:.1} s", milliseconds as f64 / 1000.0)
+    } else {
+        let seconds = milliseconds / 1000;
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
+}
+
+/// `just now`, `3 min ago`, `2 h ago`, `4 days ago`.
+pub fn age_text(executed_at: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let age = now.saturating_sub(executed_at);
+    match age {
+        0..60 => "just now".to_string(),
+        60..3600 => format!("{} min ago", age / 60),
+        3600..86_400 => format!("{} h ago", age / 3600),
+        _ => {
+            let days = age / 86_400;
+            format!("{days} day{} ago", if days == 1 { "" } else { "s" })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_ages_read_well() {
+        assert_eq!(duration_text(1234), "1.2 s");
+        assert_eq!(duration_text(125_000), "2 min 5 s");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        assert_eq!(age_text(now), "just now");
+        assert_eq!(age_text(now - 180), "3 min ago");
+        assert_eq!(age_text(now - 7200), "2 h ago");
+        assert_eq!(age_text(now - 86_400), "1 day ago");
+    }
+}

@@ -1,0 +1,54 @@
+//! `textDocument/inlayHint`: a short status at the end of each code cell's header
+//! (`✓ 1.2s`, `● stale`, `✗ ValueError`, `○ not run`, `setup`, `⟳ running`, `… queued`).
+//! Off with `initializationOptions.inlayHints = false`.
+
+use tower_lsp_server::ls_types::{InlayHint, InlayHintKind, InlayHintLabel, Range};
+
+use super::cell_views::{CellView, cell_views};
+use super::runs::Queued;
+use super::state::Snapshot;
+use super::{Core, convert};
+use crate::cache::CellStatus;
+
+pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec<InlayHint>> {
+    let views = cell_views(core, snapshot)?;
+    let hints = views
+        .iter()
+        .filter_map(|view| {
+            let end = convert::range(&snapshot.document, view.header, snapshot.encoding).end;
+            (range.start.line <= end.line && end.line <= range.end.line).then(|| InlayHint {
+                position: end,
+                label: InlayHintLabel::String(label(view)),
+                kind: Some(InlayHintKind::PARAMETER),
+                text_edits: None,
+                tooltip: None,
+                padding_left: Some(true),
+                padding_right: None,
+                data: None,
+            })
+        })
+        .collect();
+    Some(hints)
+}
+
+fn label(view: &CellView) -> String {
+    match view.queued {
+        Some(Queued::Running) => return "⟳ running".to_string(),
+        Some(Queued::Waiting) => return "… queued".to_string(),
+        None => {}
+    }
+    match view.status {
+        CellStatus::Cached => match view.duration_ms {
+            Some(duration) => format!("✓ {:.1}s", duration as f64 / 1000.0),
+            None => "✓".to_string(),
+        },
+        CellStatus::Error => match &view.error {
+            Some(error) => format!("✗ {}", error.ename),
+            None => "✗ error".to_string(),
+        },
+        CellStatus::Stale => "● stale".to_string(),
+        CellStatus::New => "○ not run".to_string(),
+        CellStatus::Setup => "setup".to_string(),
+        CellStatus::Note => "note".to_string(),
+    }
+}

@@ -1,0 +1,605 @@
+//! Runs inside the server: one warm kernel per notebook and a queue of runs per notebook.
+//!
+//! A run command only enqueues (the command answers at once); a worker task per notebook
+//! takes the runs in order, plans each against the cache from the buffer's text as it is
+//! when the run starts (so a queued run sees what the runs before it cached), and executes
+//! it with `run::execute_plan_on` on the notebook's kernel, which is started on the first
+//! run that needs one and kept warm. Kernel IO lives in the worker and the kernel's own
+//! tasks; handlers only read the small [`QueueView`] under a mutex. `interrupt` stops the
+//! running cell and the rest of its run (later runs still go); `restart` also shuts the
+//! kernel down, and the next run starts a fresh one. Every kernel is shut down on the
+//! `shutdown` request (and killed with the process on `exit`).
+//!
+//! Results go to the same store the CLI uses ([`Store::open_unindexed`]: the server never
+//! holds the sled lock). Each finished cell reports progress, asks the client to refresh
+//! lenses and hints, and re-publishes the notebook's diagnostics (`cell-error`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, Uri};
+
+use super::progress::RunProgress;
+use super::{Core, run_blocking};
+use crate::analysis::graph::CellRef;
+use crate::analysis::workspace::Workspace;
+use crate::cache::Store;
+use crate::format::tags::CellKind;
+use crate::kernel::Kernel;
+use crate::project::Project;
+use crate::run::{
+    Cancel, CellOutcome, Parameters, Plan, RunEvent, RunKernel, RunOptions, RunReport,
+    execute_plan_on, plan_run,
+};
+
+/// What the client can do and wants, for runs and their display.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunFlags {
+    /// `initializationOptions.codeLens` (default true).
+    pub code_lens: bool,
+    /// `initializationOptions.inlayHints` (default true).
+    pub inlay_hints: bool,
+    /// `window.workDoneProgress`: the client takes `window/workDoneProgress/create`.
+    pub work_done_progress: bool,
+    /// `workspace.codeLens.refreshSupport`.
+    pub code_lens_refresh: bool,
+    /// `workspace.inlayHint.refreshSupport`.
+    pub inlay_hint_refresh: bool,
+}
+
+impl Default for RunFlags {
+    fn default() -> Self {
+        RunFlags {
+            code_lens: true,
+            inlay_hints: true,
+            work_done_progress: false,
+            code_lens_refresh: false,
+            inlay_hint_refresh: false,
+        }
+    }
+}
+
+impl RunFlags {
+    pub fn from_initialize(params: &InitializeParams) -> RunFlags {
+        let capabilities = &params.capabilities;
+        let option = |name: &str| {
+            params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get(name))
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true)
+        };
+        let workspace = capabilities.workspace.as_ref();
+        RunFlags {
+            code_lens: option("codeLens"),
+            inlay_hints: option("inlayHints"),
+            work_done_progress: capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false),
+            code_lens_refresh: workspace
+                .and_then(|workspace| workspace.code_lens.as_ref())
+                .and_then(|lens| lens.refresh_support)
+                .unwrap_or(false),
+            inlay_hint_refresh: workspace
+                .and_then(|workspace| workspace.inlay_hint.as_ref())
+                .and_then(|hint| hint.refresh_support)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// Which cells a run command executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// The cell, even when cached.
+    Cell,
+    /// The cell (even when cached) and the not-cached closure of its dependencies in
+    /// this notebook.
+    WithDeps,
+    /// The not-cached cells above the cell.
+    Above,
+    /// Every not-cached cell (as `jellycell-lsp run`).
+    All,
+}
+
+impl RunKind {
+    fn title(self, cell: Option<usize>) -> String {
+        let cell = cell.map_or_else(String::new, |cell| format!(" {cell}"));
+        match self {
+            RunKind::Cell => format!("jellycell: run cell{cell}"),
+            RunKind::WithDeps => format!("jellycell: run cell{cell} with its dependencies"),
+            RunKind::Above => format!("jellycell: run the cells above cell{cell}"),
+            RunKind::All => "jellycell: run all".to_string(),
+        }
+    }
+}
+
+/// A run as a command asked for it.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub kind: RunKind,
+    pub uri: Uri,
+    pub cell: Option<usize>,
+    /// The cursor line, when the command gave no cell.
+    pub line: Option<usize>,
+    /// The client's `workDoneToken` for the command, if it sent one.
+    pub token: Option<ProgressToken>,
+}
+
+/// Where a cell stands in its notebook's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    Running,
+    Waiting,
+}
+
+/// What lenses and hints show of a notebook's runs.
+#[derive(Debug, Clone, Default)]
+pub struct QueueView {
+    running: Option<usize>,
+    /// The cells still to execute in the current run.
+    remaining: BTreeSet<usize>,
+    /// The runs waiting, with the cell each was asked for.
+    waiting: Vec<(RunKind, Option<usize>)>,
+}
+
+impl QueueView {
+    pub fn state_of(&self, ordinal: usize) -> Option<Queued> {
+        if self.running == Some(ordinal) {
+            return Some(Queued::Running);
+        }
+        let waiting = self.remaining.contains(&ordinal)
+            || self.waiting.iter().any(|(kind, cell)| match (kind, cell) {
+                (RunKind::All, _) => true,
+                (RunKind::Above, Some(cell)) => ordinal < *cell,
+                (_, cell) => *cell == Some(ordinal),
+            });
+        waiting.then_some(Queued::Waiting)
+    }
+}
+
+/// The runs of every notebook, and the stores they write.
+#[derive(Default)]
+pub(crate) struct Runs {
+    notebooks: Mutex<HashMap<PathBuf, Arc<NotebookRuns>>>,
+    /// One store per project root, shared by runs, lenses and diagnostics.
+    stores: Mutex<HashMap<PathBuf, Arc<Store>>>,
+}
+
+struct NotebookRuns {
+    jobs: mpsc::UnboundedSender<Job>,
+    shared: Mutex<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    next_id: u64,
+    waiting: Vec<(u64, RunKind, Option<usize>)>,
+    running: Option<Running>,
+    /// A handle on the warm kernel, for interrupt and restart.
+    kernel: Option<Kernel>,
+    /// Bumped by restart: the worker drops a kernel of an older generation.
+    generation: u64,
+}
+
+struct Running {
+    cancel: Cancel,
+    current: Option<usize>,
+    remaining: BTreeSet<usize>,
+}
+
+struct Job {
+    id: u64,
+    request: RunRequest,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Runs {
+    /// The store of `project` (shared; opened once).
+    pub fn store_for(&self, project: &Project) -> Arc<Store> {
+        lock(&self.stores)
+            .entry(project.root.clone())
+            .or_insert_with(|| Arc::new(Store::open_unindexed(project)))
+            .clone()
+    }
+
+    /// Every store opened so far, by project root (for the cache watcher).
+    pub fn stores(&self) -> Vec<(PathBuf, Arc<Store>)> {
+        lock(&self.stores)
+            .iter()
+            .map(|(root, store)| (root.clone(), store.clone()))
+            .collect()
+    }
+
+    /// The queue of the notebook at `path`, as lenses show it.
+    pub fn queue_view(&self, path: &Path) -> QueueView {
+        let Some(notebook) = lock(&self.notebooks).get(path).cloned() else {
+            return QueueView::default();
+        };
+        let shared = lock(&notebook.shared);
+        QueueView {
+            running: shared.running.as_ref().and_then(|running| running.current),
+            remaining: shared
+                .running
+                .as_ref()
+                .map(|running| running.remaining.clone())
+                .unwrap_or_default(),
+            waiting: shared
+                .waiting
+                .iter()
+                .map(|(_, kind, cell)| (*kind, *cell))
+                .collect(),
+        }
+    }
+
+    /// Queues a run of the notebook at `path` and returns at once.
+    pub fn enqueue(&self, core: &Arc<Core>, path: PathBuf, request: RunRequest) {
+        let notebook = {
+            let mut notebooks = lock(&self.notebooks);
+            notebooks
+                .entry(path)
+                .or_insert_with(|| {
+                    let (jobs, queue) = mpsc::unbounded_channel();
+                    let notebook = Arc::new(NotebookRuns {
+                        jobs,
+                        shared: Mutex::new(Shared::default()),
+                    });
+                    tokio::spawn(work(core.clone(), notebook.clone(), queue));
+                    notebook
+                })
+                .clone()
+        };
+        let id = {
+            let mut shared = lock(&notebook.shared);
+            shared.next_id += 1;
+            let id = shared.next_id;
+            shared.waiting.push((id, request.kind, request.cell));
+            id
+        };
+        let uri = request.uri.clone();
+        let _ = notebook.jobs.send(Job { id, request });
+        refresh_views(core, &uri);
+    }
+
+    /// Interrupts the running cell of the notebook at `path` and stops the rest of its
+    /// run; runs queued after it still go. False when nothing runs.
+    pub fn interrupt(&self, path: &Path) -> bool {
+        let Some(notebook) = lock(&self.notebooks).get(path).cloned() else {
+            return false;
+        };
+        let shared = lock(&notebook.shared);
+        let Some(running) = &shared.running else {
+            return false;
+        };
+        running.cancel.cancel();
+        if let Some(kernel) = shared.kernel.clone() {
+            tokio::spawn(async move {
+                let _ = kernel.interrupt().await;
+            });
+        }
+        true
+    }
+
+    /// Stops the running run and shuts the notebook's kernel down; the next run starts a
+    /// fresh one. False when the notebook had no kernel.
+    pub fn restart(&self, path: &Path) -> bool {
+        let Some(notebook) = lock(&self.notebooks).get(path).cloned() else {
+            return false;
+        };
+        let mut shared = lock(&notebook.shared);
+        if let Some(running) = &shared.running {
+            running.cancel.cancel();
+        }
+        shared.generation += 1;
+        match shared.kernel.take() {
+            Some(kernel) => {
+                tokio::spawn(async move {
+                    let _ = kernel.shutdown().await;
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops every run and shuts every kernel down (the `shutdown` request).
+    pub async fn shutdown(&self) {
+        let notebooks: Vec<_> = lock(&self.notebooks).values().cloned().collect();
+        let mut kernels = Vec::new();
+        for notebook in notebooks {
+            let mut shared = lock(&notebook.shared);
+            if let Some(running) = &shared.running {
+                running.cancel.cancel();
+            }
+            shared.generation += 1;
+            kernels.extend(shared.kernel.take());
+        }
+        let all = futures::future::join_all(kernels.iter().map(|kernel| kernel.shutdown()));
+        // Kernel shutdown waits for the process, then kills it: bounded already.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), all).await;
+    }
+}
+
+/// A kernel the worker keeps warm, with the generation and kernel name it was started for.
+struct Warm {
+    generation: u64,
+    name: String,
+    kernel: RunKernel,
+}
+
+async fn work(
+    core: Arc<Core>,
+    notebook: Arc<NotebookRuns>,
+    mut queue: mpsc::UnboundedReceiver<Job>,
+) {
+    let mut warm: Option<Warm> = None;
+    while let Some(job) = queue.recv().await {
+        let cancel = Cancel::default();
+        {
+            let mut shared = lock(&notebook.shared);
+            shared.waiting.retain(|(id, _, _)| *id != job.id);
+            shared.running = Some(Running {
+                cancel: cancel.clone(),
+                current: None,
+                remaining: BTreeSet::new(),
+            });
+        }
+        let uri = job.request.uri.clone();
+        let mut progress = RunProgress::begin(
+            &core,
+            job.request.token.clone(),
+            job.request.kind.title(job.request.cell),
+        );
+        let summary = run_job(
+            &core,
+            &notebook,
+            &mut warm,
+            &job.request,
+            &cancel,
+            &mut progress,
+        )
+        .await
+        .unwrap_or_else(|message| {
+            let client = core.client.clone();
+            let shown = format!("jellycell: {message}");
+            tokio::spawn(async move { client.show_message(MessageType::ERROR, shown).await });
+            message
+        });
+        lock(&notebook.shared).running = None;
+        progress.end(summary);
+        refresh_views(&core, &uri);
+        refresh_diagnostics(&core, &uri);
+    }
+    if let Some(warm) = warm {
+        warm.kernel.shutdown().await;
+    }
+}
+
+/// Plans and executes one run; the summary for the progress end, or why it could not run.
+async fn run_job(
+    core: &Arc<Core>,
+    notebook: &Arc<NotebookRuns>,
+    warm: &mut Option<Warm>,
+    request: &RunRequest,
+    cancel: &Cancel,
+    progress: &mut RunProgress,
+) -> Result<String, String> {
+    let planner = core.clone();
+    let for_plan = request.clone();
+    let (workspace, plan, store) = run_blocking(move || plan_request(&planner, &for_plan))
+        .await
+        .map_err(|error| error.message.to_string())??;
+    let executing: BTreeSet<usize> = plan.executing().into_iter().collect();
+    if let Some(running) = lock(&notebook.shared).running.as_mut() {
+        running.remaining = executing.clone();
+    }
+    progress.set_total(executing.len());
+    refresh_views(core, &request.uri);
+    if executing.is_empty() {
+        return Ok("nothing to run: every cell asked for is cached".to_string());
+    }
+    if cancel.is_cancelled() {
+        return Ok("cancelled".to_string());
+    }
+    let generation = lock(&notebook.shared).generation;
+    if warm.as_ref().is_some_and(|warm| {
+        warm.generation != generation
+            || warm.name != plan.kernel
+            || !warm.kernel.kernel().is_alive()
+    }) && let Some(old) = warm.take()
+    {
+        old.kernel.shutdown().await;
+    }
+    if warm.is_none() {
+        progress.message(format!("starting kernel {}", plan.kernel));
+        let kernel = RunKernel::start(&workspace.project, &plan.kernel, &RunOptions::new())
+            .await
+            .map_err(|error| error.to_string())?;
+        let mut shared = lock(&notebook.shared);
+        // A restart while this kernel started finds nothing to shut down: this one is
+        // already fresh, so it belongs to the current generation.
+        shared.kernel = Some(kernel.kernel().clone());
+        *warm = Some(Warm {
+            generation: shared.generation,
+            name: plan.kernel.clone(),
+            kernel,
+        });
+    }
+    let Some(warm) = warm.as_mut() else {
+        return Err("the kernel did not start".to_string());
+    };
+    let uri = request.uri.clone();
+    let events_core = core.clone();
+    let events_notebook = notebook.clone();
+    let mut on_event = |event: RunEvent<'_>| match event {
+        RunEvent::KernelStarting { .. } => {}
+        RunEvent::CellStarted { cell } => {
+            if let Some(running) = lock(&events_notebook.shared).running.as_mut() {
+                running.current = Some(cell.ordinal);
+                running.remaining.remove(&cell.ordinal);
+            }
+            refresh_views(&events_core, &uri);
+        }
+        RunEvent::CellFinished { report } => {
+            if !matches!(
+                report.status,
+                CellOutcome::Ok | CellOutcome::Error | CellOutcome::Setup
+            ) {
+                return;
+            }
+            if let Some(running) = lock(&events_notebook.shared).running.as_mut() {
+                running.current = None;
+            }
+            progress.cell_done(report);
+            refresh_views(&events_core, &uri);
+            refresh_diagnostics(&events_core, &uri);
+        }
+    };
+    let report = execute_plan_on(
+        &workspace.project,
+        &plan,
+        &store,
+        Some(&mut warm.kernel),
+        false,
+        cancel,
+        &mut on_event,
+    )
+    .await;
+    Ok(summary(&report, cancel.is_cancelled()))
+}
+
+/// The buffer's snapshot, planned and narrowed to what `request` runs. Blocking.
+fn plan_request(
+    core: &Core,
+    request: &RunRequest,
+) -> Result<(Arc<Workspace>, Plan, Arc<Store>), String> {
+    let snapshot = core
+        .state
+        .snapshot(&request.uri)
+        .ok_or_else(|| format!("{} is not open; open it to run it", request.uri.as_str()))?;
+    let workspace = snapshot
+        .workspace
+        .clone()
+        .ok_or_else(|| format!("{} is not a notebook", request.uri.as_str()))?;
+    let file = snapshot.file_index;
+    let notebook = workspace
+        .files
+        .get(file)
+        .ok_or_else(|| "the notebook is gone".to_string())?;
+    let cell = request.cell.or_else(|| {
+        let offset = snapshot.document.line_start(request.line?)?;
+        notebook
+            .notebook
+            .cells
+            .iter()
+            .rposition(|cell| cell.spans.whole.start <= offset)
+    });
+    let store = core.runs.store_for(&workspace.project);
+    let mut plan = plan_run(&workspace, file, &Parameters::default(), false, &store);
+    if request.kind != RunKind::All {
+        let cell = cell.ok_or_else(|| {
+            "this command needs a cell: pass {\"uri\": …, \"cell\": N} (or \"line\")".to_string()
+        })?;
+        let planned = plan.cells.iter().find(|planned| planned.ordinal == cell);
+        match (request.kind, planned.map(|planned| planned.kind)) {
+            (RunKind::Above, _) => {}
+            (_, None) => return Err(format!("cell {cell} is not a code cell")),
+            (_, Some(CellKind::Setup)) => {
+                return Err(format!(
+                    "cell {cell} is a jc.setup cell: it runs by itself (once per kernel, and \
+                     again after an edit) before the first cell that runs; run a cell below it"
+                ));
+            }
+            (_, Some(CellKind::Note)) => {
+                return Err(format!("cell {cell} is a jc.note cell: notes never run"));
+            }
+            _ => {}
+        }
+        let ordinals: BTreeSet<usize> = match request.kind {
+            RunKind::Cell => [cell].into(),
+            RunKind::WithDeps => workspace
+                .graph
+                .closure_in_order(CellRef {
+                    notebook: file,
+                    ordinal: cell,
+                })
+                .into_iter()
+                .filter(|dep| dep.notebook == file)
+                .map(|dep| dep.ordinal)
+                .chain([cell])
+                .collect(),
+            RunKind::Above => (0..cell).collect(),
+            RunKind::All => BTreeSet::new(),
+        };
+        plan.select(&ordinals, request.kind == RunKind::Cell);
+        if request.kind == RunKind::WithDeps
+            && let Some(target) = plan
+                .cells
+                .iter_mut()
+                .find(|planned| planned.ordinal == cell)
+        {
+            target.hit = None;
+        }
+    }
+    Ok((workspace, plan, store))
+}
+
+fn summary(report: &RunReport, cancelled: bool) -> String {
+    let count = |outcome: CellOutcome| {
+        report
+            .cells
+            .iter()
+            .filter(|cell| cell.status == outcome)
+            .count()
+    };
+    let mut text = format!(
+        "{} ran, {} failed",
+        count(CellOutcome::Ok) + count(CellOutcome::Error),
+        count(CellOutcome::Error)
+    );
+    if cancelled {
+        text.push_str(" (stopped)");
+    }
+    text
+}
+
+/// Asks the client to fetch lenses and hints again (when it can be asked); never waits.
+pub(crate) fn refresh_views(core: &Arc<Core>, _uri: &Uri) {
+    let flags = core.flags().run;
+    if flags.code_lens && flags.code_lens_refresh {
+        let client = core.client.clone();
+        tokio::spawn(async move {
+            let _ = client.code_lens_refresh().await;
+        });
+    }
+    if flags.inlay_hints && flags.inlay_hint_refresh {
+        let client = core.client.clone();
+        tokio::spawn(async move {
+            let _ = client.inlay_hint_refresh().await;
+        });
+    }
+}
+
+/// Publishes the notebook's diagnostics again (its `cell-error`s may have changed).
+pub(crate) fn refresh_diagnostics(core: &Arc<Core>, uri: &Uri) {
+    if core.flags().pull_diagnostics {
+        if core.flags().diagnostic_refresh {
+            let client = core.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
+    } else {
+        core.scheduler.schedule(core, uri);
+    }
+}
