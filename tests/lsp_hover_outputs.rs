@@ -123,7 +123,7 @@ fn hover_shows_printed_output_under_a_cached_status_line() {
         let value = session.hover(needle, shift);
         assert!(value.starts_with("✓ cached · "), "{value}");
         assert!(
-            value.contains(" · just now\n") || value.contains(" s ago\n"),
+            value.contains(" · just now\n") || value.contains(" min ago\n"),
             "{value}"
         );
         assert!(

@@ -481,20 +481,19 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// `850 ms`, `1.2 s`, `3 min 5 s`.
+/// `0.8 s`, `1.2 s`, `3 min 5 s` (as the status code lens writes it).
 pub fn duration(ms: u64) -> String {
-    match ms {
-        0..1000 => format!("{ms} ms"),
-        1000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000)
     }
 }
 
-/// `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `4 days ago`.
+/// `just now`, `3 min ago`, `2 h ago`, `4 days ago` (as the status code lens writes it).
 pub fn ago(seconds: u64) -> String {
     match seconds {
-        0..5 => "just now".to_string(),
-        5..60 => format!("{seconds} s ago"),
+        0..60 => "just now".to_string(),
         60..3600 => format!("{} min ago", seconds / 60),
         3600..86_400 => format!("{} h ago", seconds / 3600),
         _ => {
@@ -880,11 +879,11 @@ mod tests {
 
     #[test]
     fn durations_ages_and_sizes_read_naturally() {
-        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(850), "0.8 s");
         assert_eq!(duration(1234), "1.2 s");
         assert_eq!(duration(185_000), "3 min 5 s");
         assert_eq!(ago(2), "just now");
-        assert_eq!(ago(42), "42 s ago");
+        assert_eq!(ago(42), "just now");
         assert_eq!(ago(7200), "2 h ago");
         assert_eq!(ago(86_400), "1 day ago");
         assert_eq!(bytes_text(812), "812 B");
