@@ -261,3 +261,64 @@ fn hovering_a_project_that_never_ran_says_not_run_and_writes_nothing() {
     );
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn a_cell_run_from_the_editor_hovers_as_running_then_queued_then_with_its_output() {
+    let go = tempfile::tempdir().expect("temp dir");
+    let flag = go.path().join("go");
+    let text = format!(
+        "# %% tags=[\"jc.step\", \"name=wait\"]\nimport os, time\nwhile not os.path.exists({flag:?}):\n    time.sleep(0.02)\nprint(\"released\")\n\n\
+         # %% tags=[\"jc.step\", \"name=next\"]\nprint(\"next ran\")\n"
+    );
+    let project = TestProject::new(&[("notebooks/wait.py", &text)]);
+    let mut client = LspClient::spawn_with(support::project::configure_kernel_env);
+    client.initialize(project.root(), json!({}));
+    let uri = client.open(&project.path("notebooks/wait.py"), "python", &text);
+    let mut hover = |client: &mut LspClient, needle: &str| -> String {
+        let result = client.call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": position_of(&text, needle, 2)}),
+        );
+        result["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for cell in [0, 1] {
+        client.call(
+            "workspace/executeCommand",
+            json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": cell}]}),
+        );
+    }
+    // Waits for the server's own progress, not a timing assertion.
+    let until = |client: &mut LspClient, needle: &str, accept: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + support::lsp::TIMEOUT;
+        loop {
+            let value = hover(client, needle);
+            if accept(&value) {
+                return value;
+            }
+            assert!(std::time::Instant::now() < deadline, "hover stayed {value}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let running = until(&mut client, "import os", &|value| {
+        value.starts_with("⟳ running")
+    });
+    assert!(running.contains("○ not run"), "{running}");
+    let queued = hover(&mut client, "print(\"next");
+    assert!(
+        queued.starts_with("… queued to run\n\n○ not run"),
+        "{queued}"
+    );
+    std::fs::write(&flag, "").expect("release the cell");
+    let done = until(&mut client, "import os", &|value| {
+        value.starts_with("✓ cached")
+    });
+    assert!(done.contains("```text\nreleased\n```"), "{done}");
+    let next = until(&mut client, "print(\"next", &|value| {
+        value.starts_with("✓ cached")
+    });
+    assert!(next.contains("next ran"), "{next}");
+    assert_eq!(client.shutdown(), Some(0));
+}
