@@ -274,7 +274,7 @@ fn a_cell_run_from_the_editor_hovers_as_running_then_queued_then_with_its_output
     let mut client = LspClient::spawn_with(support::project::configure_kernel_env);
     client.initialize(project.root(), json!({}));
     let uri = client.open(&project.path("notebooks/wait.py"), "python", &text);
-    let mut hover = |client: &mut LspClient, needle: &str| -> String {
+    let hover = |client: &mut LspClient, needle: &str| -> String {
         let result = client.call(
             "textDocument/hover",
             json!({"textDocument": {"uri": uri}, "position": position_of(&text, needle, 2)}),
