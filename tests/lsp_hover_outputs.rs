@@ -184,6 +184,39 @@ fn an_image_links_to_the_preview_and_is_inlined() {
 }
 
 #[test]
+fn a_client_that_asks_for_no_hover_images_gets_links_only() {
+    let text = notebook();
+    let project = TestProject::new(&[("notebooks/outputs.py", &text)]);
+    let (code, report) = project.run("notebooks/outputs.py", &["--keep-going"]);
+    assert_eq!(code, 1, "the last cell fails: {report}");
+    let mut client = LspClient::spawn(&[]);
+    let root = support::lsp::uri(project.root());
+    client.call(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "rootUri": root,
+            "capabilities": {},
+            "initializationOptions": {"hoverImages": false},
+        }),
+    );
+    client.notify("initialized", json!({}));
+    let uri = client.open(&project.path("notebooks/outputs.py"), "python", &text);
+    let result = client.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(&text, "display(Image", 2)}),
+    );
+    let value = result["contents"]["value"].as_str().unwrap_or_default();
+    assert!(!value.contains("data:"), "{value}");
+    assert!(
+        value.contains("`image/png` · 70 B · [open in preview]("),
+        "{value}"
+    );
+    assert!(link(value, "image").contains("/blob/"), "{value}");
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
 fn html_output_is_a_preview_link_with_its_plain_text() {
     let mut session = Session::new();
     let value = session.hover("HTML(\"<table>", 2);

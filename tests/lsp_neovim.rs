@@ -144,7 +144,7 @@ fn neovim_hover_shows_the_output_the_cli_cached() {
         &["cached"],
     );
     assert!(
-        stdout.contains("attached refreshSupport=true workDoneProgress=true"),
+        stdout.contains("attached refreshSupport=true workDoneProgress=true hoverImages=false"),
         "{stdout}"
     );
     assert!(stdout.contains("diagnostic unknown-dep 3:"), "{stdout}");

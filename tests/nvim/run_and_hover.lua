@@ -44,8 +44,9 @@ end, 20) then
   die('jellycell-lsp did not attach')
 end
 local refresh_support = vim.tbl_get(client.capabilities, 'workspace', 'codeLens', 'refreshSupport')
-say('attached refreshSupport=%s workDoneProgress=%s', tostring(refresh_support),
-  tostring(vim.tbl_get(client.capabilities, 'window', 'workDoneProgress')))
+say('attached refreshSupport=%s workDoneProgress=%s hoverImages=%s', tostring(refresh_support),
+  tostring(vim.tbl_get(client.capabilities, 'window', 'workDoneProgress')),
+  tostring(vim.tbl_get(client.config, 'init_options', 'hoverImages')))
 
 if not vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20) then
   die('no diagnostics')

@@ -179,6 +179,10 @@ fn outputs_hover(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |now| now.as_secs());
+    let mut limits = HoverLimits::default();
+    if core.flags().hover_without_images {
+        limits.inline_image_bytes = 0;
+    }
     let queued = workspace
         .files
         .get(cell.notebook)
@@ -196,7 +200,7 @@ fn outputs_hover(
                 store.blobs(),
                 links.as_ref(),
                 now,
-                &HoverLimits::default(),
+                &limits,
             ),
     )
 }

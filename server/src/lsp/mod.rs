@@ -66,6 +66,9 @@ pub(crate) struct ClientFlags {
     pub show_document: bool,
     /// Runs: see `runs.rs` and `progress.rs`.
     pub run: runs::RunFlags,
+    /// `initializationOptions.hoverImages = false`: hovers link images instead of inlining
+    /// them (for clients that show a `data:` URI as a screenful of text).
+    pub hover_without_images: bool,
 }
 
 /// Everything the handlers and background tasks share.
@@ -260,6 +263,12 @@ impl LanguageServer for Backend {
                 .and_then(|window| window.show_document.as_ref())
                 .is_some_and(|show| show.support),
             run: runs::RunFlags::from_initialize(&params),
+            hover_without_images: params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get("hoverImages"))
+                .and_then(Value::as_bool)
+                == Some(false),
         };
         self.core.state.set_encoding(encoding);
         *self

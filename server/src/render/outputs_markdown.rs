@@ -28,7 +28,8 @@ pub struct HoverLimits {
     pub text_bytes: usize,
     /// Lines of a traceback (its last ones: where it failed).
     pub traceback_lines: usize,
-    /// The largest `data:` URI inlined for an image; bigger images are only linked.
+    /// The largest `data:` URI inlined for an image; bigger images are only linked. `0`:
+    /// images are never inlined (for clients that cannot show them).
     pub inline_image_bytes: usize,
     /// The whole hover text; outputs past it are counted, not shown.
     pub total_bytes: usize,
@@ -321,6 +322,9 @@ fn image_block(
         ));
     } else {
         out.push_str(&format!(" — {}", preview_hint(None)));
+    }
+    if limits.inline_image_bytes == 0 {
+        return out;
     }
     // Room for the link line, the image and a later note.
     let fits = uri_length <= limits.inline_image_bytes && uri_length + out.len() + 256 < left;
@@ -740,6 +744,25 @@ mod tests {
             out.contains("too large to show here") && out.contains("open in preview"),
             "{out}"
         );
+        // A cap of 0 turns inlining off: links only, no "too large".
+        let off = HoverLimits {
+            inline_image_bytes: 0,
+            ..HoverLimits::default()
+        };
+        let out = outputs_markdown(
+            &[display(
+                &blobs,
+                &[("image/png", base64_encode(b"png").into())],
+            )],
+            &blobs,
+            Some(&links()),
+            &off,
+        );
+        assert!(
+            !out.contains("data:") && !out.contains("too large"),
+            "{out}"
+        );
+        assert!(out.contains("[image](http://127.0.0.1:9/blob/"), "{out}");
     }
 
     #[test]
