@@ -15,9 +15,11 @@
 //! lenses and hints, and re-publishes the notebook's diagnostics (`cell-error`).
 
 use std::collections::{BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures::FutureExt;
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, Uri};
 
@@ -360,16 +362,19 @@ async fn work(
             job.request.token.clone(),
             job.request.kind.title(job.request.cell),
         );
-        let summary = run_job(
+        // A panic in one run must not take the notebook's queue down with it.
+        let outcome = AssertUnwindSafe(run_job(
             &core,
             &notebook,
             &mut warm,
             &job.request,
             &cancel,
             &mut progress,
-        )
+        ))
+        .catch_unwind()
         .await
-        .unwrap_or_else(|message| {
+        .unwrap_or_else(|_| Err("internal error: the run panicked; please report it".into()));
+        let summary = outcome.unwrap_or_else(|message| {
             let client = core.client.clone();
             let shown = format!("jellycell: {message}");
             tokio::spawn(async move { client.show_message(MessageType::ERROR, shown).await });
