@@ -36,6 +36,11 @@ use crate::run::{
     execute_plan_on, plan_run,
 };
 
+/// How many times an interrupt is sent while the interrupted cell keeps running, and how
+/// long apart.
+const INTERRUPT_ATTEMPTS: usize = 10;
+const INTERRUPT_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What the client can do and wants, for runs and their display.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RunFlags {
@@ -190,6 +195,8 @@ struct Shared {
 }
 
 struct Running {
+    /// The job's id.
+    id: u64,
     cancel: Cancel,
     current: Option<usize>,
     remaining: BTreeSet<usize>,
@@ -284,9 +291,25 @@ impl Runs {
             return false;
         };
         running.cancel.cancel();
+        let (id, cell) = (running.id, running.current);
         if let Some(kernel) = shared.kernel.clone() {
+            // ipykernel ignores SIGINT outside of executing code, so a signal that lands
+            // just before the cell's code starts is lost: send it again while the same
+            // cell of the same run is still going.
+            let notebook = notebook.clone();
             tokio::spawn(async move {
-                let _ = kernel.interrupt().await;
+                for _ in 0..INTERRUPT_ATTEMPTS {
+                    let _ = kernel.interrupt().await;
+                    tokio::time::sleep(INTERRUPT_AGAIN_AFTER).await;
+                    let shared = lock(&notebook.shared);
+                    let same = shared
+                        .running
+                        .as_ref()
+                        .is_some_and(|running| running.id == id && running.current == cell);
+                    if !same {
+                        break;
+                    }
+                }
             });
         }
         true
@@ -351,6 +374,7 @@ async fn work(
             let mut shared = lock(&notebook.shared);
             shared.waiting.retain(|(id, _, _)| *id != job.id);
             shared.running = Some(Running {
+                id: job.id,
                 cancel: cancel.clone(),
                 current: None,
                 remaining: BTreeSet::new(),
