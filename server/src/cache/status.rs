@@ -4,7 +4,7 @@
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::key::{Injection, KeyContext};
-use crate::cache::manifest::ManifestStatus;
+use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::cache::store::Store;
 use crate::format::CellType;
 use crate::format::tags::{self, CellKind};
@@ -67,6 +67,20 @@ pub fn cell_statuses_with(
     file: usize,
     store: &Store,
 ) -> Vec<CellState> {
+    cell_states_and_manifests(keys, workspace, file, store)
+        .into_iter()
+        .map(|(state, _)| state)
+        .collect()
+}
+
+/// [`cell_statuses_with`], each cell with the manifest of its current key when one exists
+/// (read once: callers that show its duration or error need not read it again).
+pub fn cell_states_and_manifests(
+    keys: &mut KeyContext<'_>,
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+) -> Vec<(CellState, Option<Manifest>)> {
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -83,12 +97,13 @@ pub fn cell_statuses_with(
                 notebook: file,
                 ordinal,
             };
-            let (status, key) = match cell.spec.kind {
-                CellKind::Setup => (CellStatus::Setup, None),
-                CellKind::Note => (CellStatus::Note, None),
+            let (status, key, manifest) = match cell.spec.kind {
+                CellKind::Setup => (CellStatus::Setup, None, None),
+                CellKind::Note => (CellStatus::Note, None, None),
                 _ => {
                     let key = keys.key(cell_ref);
-                    let status = match key.as_deref().and_then(|key| store.manifest(key)) {
+                    let manifest = key.as_deref().and_then(|key| store.manifest(key));
+                    let status = match &manifest {
                         Some(manifest) if manifest.status == ManifestStatus::Ok => {
                             CellStatus::Cached
                         }
@@ -98,15 +113,16 @@ pub fn cell_statuses_with(
                         }
                         None => CellStatus::New,
                     };
-                    (status, key)
+                    (status, key, manifest)
                 }
             };
-            CellState {
+            let state = CellState {
                 ordinal,
                 name,
                 status,
                 key,
-            }
+            };
+            (state, manifest)
         })
         .collect()
 }
