@@ -214,7 +214,10 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
                 .iter()
                 .map(|command| command.to_string())
                 .collect(),
-            work_done_progress_options: WorkDoneProgressOptions::default(),
+            // Clients may then send a workDoneToken with a run command; runs report on it.
+            work_done_progress_options: WorkDoneProgressOptions {
+                work_done_progress: Some(true),
+            },
         }),
         code_lens_provider: flags.run.code_lens.then_some(CodeLensOptions {
             resolve_provider: Some(false),

@@ -15,9 +15,11 @@
 //! lenses and hints, and re-publishes the notebook's diagnostics (`cell-error`).
 
 use std::collections::{BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures::FutureExt;
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, Uri};
 
@@ -33,6 +35,11 @@ use crate::run::{
     Cancel, CellOutcome, Parameters, Plan, RunEvent, RunKernel, RunOptions, RunReport,
     execute_plan_on, plan_run,
 };
+
+/// How many times an interrupt is sent while the interrupted cell keeps running, and how
+/// long apart.
+const INTERRUPT_ATTEMPTS: usize = 10;
+const INTERRUPT_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What the client can do and wants, for runs and their display.
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +195,8 @@ struct Shared {
 }
 
 struct Running {
+    /// The job's id.
+    id: u64,
     cancel: Cancel,
     current: Option<usize>,
     remaining: BTreeSet<usize>,
@@ -282,9 +291,25 @@ impl Runs {
             return false;
         };
         running.cancel.cancel();
+        let (id, cell) = (running.id, running.current);
         if let Some(kernel) = shared.kernel.clone() {
+            // ipykernel ignores SIGINT outside of executing code, so a signal that lands
+            // just before the cell's code starts is lost: send it again while the same
+            // cell of the same run is still going.
+            let notebook = notebook.clone();
             tokio::spawn(async move {
-                let _ = kernel.interrupt().await;
+                for _ in 0..INTERRUPT_ATTEMPTS {
+                    let _ = kernel.interrupt().await;
+                    tokio::time::sleep(INTERRUPT_AGAIN_AFTER).await;
+                    let shared = lock(&notebook.shared);
+                    let same = shared
+                        .running
+                        .as_ref()
+                        .is_some_and(|running| running.id == id && running.current == cell);
+                    if !same {
+                        break;
+                    }
+                }
             });
         }
         true
@@ -349,6 +374,7 @@ async fn work(
             let mut shared = lock(&notebook.shared);
             shared.waiting.retain(|(id, _, _)| *id != job.id);
             shared.running = Some(Running {
+                id: job.id,
                 cancel: cancel.clone(),
                 current: None,
                 remaining: BTreeSet::new(),
@@ -360,16 +386,19 @@ async fn work(
             job.request.token.clone(),
             job.request.kind.title(job.request.cell),
         );
-        let summary = run_job(
+        // A panic in one run must not take the notebook's queue down with it.
+        let outcome = AssertUnwindSafe(run_job(
             &core,
             &notebook,
             &mut warm,
             &job.request,
             &cancel,
             &mut progress,
-        )
+        ))
+        .catch_unwind()
         .await
-        .unwrap_or_else(|message| {
+        .unwrap_or_else(|_| Err("internal error: the run panicked; please report it".into()));
+        let summary = outcome.unwrap_or_else(|message| {
             let client = core.client.clone();
             let shown = format!("jellycell: {message}");
             tokio::spawn(async move { client.show_message(MessageType::ERROR, shown).await });
