@@ -358,6 +358,15 @@ d = 4
     let all = reports(&session.next_run_progress());
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].contains("cell 3 (d)"));
+    // A client may name the cursor line instead of the cell.
+    let uri = session.uri.clone();
+    session.client.call(
+        "workspace/executeCommand",
+        json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "line": 11}]}),
+    );
+    let by_line = reports(&session.next_run_progress());
+    assert_eq!(by_line.len(), 1, "{by_line:?}");
+    assert!(by_line[0].contains("cell 3 (d): ok"), "{by_line:?}");
     assert_eq!(session.client.shutdown(), Some(0));
 }
 

@@ -169,8 +169,9 @@ impl Store {
         // A partial refresh is enough while the folder changes; once it has settled, one
         // full scan also sees a manifest rewritten under a key already seen.
         let valid = scan.as_ref().is_some_and(|cache| {
+            // No folder yet: nothing to scan until it appears (its mtime then differs).
             cache.modified == modified
-                && (settled || scanned_after(cache, modified))
+                && (modified.is_none() || settled || scanned_after(cache, modified))
                 && (cache.complete || !settled)
         });
         if !valid {
@@ -483,6 +484,44 @@ mod tests {
         store.remove_manifest(&new).unwrap();
         assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old));
         assert_eq!(store.latest_for("notebooks/n.py", "other"), None);
+    }
+
+    #[test]
+    fn an_unindexed_reader_sees_writes_made_moments_after_its_last_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::at(dir.path().to_path_buf());
+        let reader = Store {
+            use_index: false,
+            ..Store::at(dir.path().to_path_buf())
+        };
+        assert_eq!(reader.latest_for("notebooks/n.py", "a"), None);
+        for (key, at) in [
+            ("k1", "2026-01-01T00:00:00.000000Z"),
+            ("k2", "2026-01-02T00:00:00.000000Z"),
+            ("k3", "2026-01-03T00:00:00.000000Z"),
+        ] {
+            writer
+                .put_manifest(&manifest(&writer, key, "a", at))
+                .unwrap();
+            assert_eq!(
+                reader.latest_for("notebooks/n.py", "a").as_deref(),
+                Some(key)
+            );
+        }
+        // It never opens (or creates) the index, so it never takes sled's lock.
+        let alone_dir = tempfile::tempdir().unwrap();
+        let alone = Store {
+            use_index: false,
+            ..Store::at(alone_dir.path().to_path_buf())
+        };
+        alone
+            .put_manifest(&manifest(&alone, "k4", "b", "2026-01-04T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            alone.latest_for("notebooks/n.py", "b").as_deref(),
+            Some("k4")
+        );
+        assert!(!alone_dir.path().join("index").exists());
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub(crate) struct Runs {
     notebooks: Mutex<HashMap<PathBuf, Arc<NotebookRuns>>>,
     /// One store per project root, shared by runs, lenses and diagnostics.
     stores: Mutex<HashMap<PathBuf, Arc<Store>>>,
+    /// Set by the `shutdown` request: no run starts after it.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 struct NotebookRuns {
@@ -337,8 +339,14 @@ impl Runs {
         }
     }
 
-    /// Stops every run and shuts every kernel down (the `shutdown` request).
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops every run and shuts every kernel down (the `shutdown` request); runs still
+    /// queued never start.
     pub async fn shutdown(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         let notebooks: Vec<_> = lock(&self.notebooks).values().cloned().collect();
         let mut kernels = Vec::new();
         for notebook in notebooks {
@@ -369,6 +377,10 @@ async fn work(
 ) {
     let mut warm: Option<Warm> = None;
     while let Some(job) = queue.recv().await {
+        if core.runs.is_closed() {
+            lock(&notebook.shared).waiting.clear();
+            continue;
+        }
         let cancel = Cancel::default();
         {
             let mut shared = lock(&notebook.shared);
