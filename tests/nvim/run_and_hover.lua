@@ -1,6 +1,7 @@
 -- Headless Neovim (>= 0.11) end to end through editors/nvim: diagnostics arrive, a code
 -- lens appears, :JellycellRun executes the cell under the cursor in a real kernel through
--- the server, the lens turns cached, and the hover shows the printed output.
+-- the server, the lens turns cached, :JellycellRunAll runs the rest, and the hover shows
+-- the printed output.
 -- Run by tests/lsp_neovim.rs:
 --   JELLYCELL_NVIM_PLUGIN=editors/nvim JELLYCELL_LSP_BIN=target/debug/jellycell-lsp \
 --     nvim --headless --clean -l tests/nvim/run_and_hover.lua NOTEBOOK MODE
@@ -43,8 +44,9 @@ end, 20) then
   die('jellycell-lsp did not attach')
 end
 local refresh_support = vim.tbl_get(client.capabilities, 'workspace', 'codeLens', 'refreshSupport')
-say('attached refreshSupport=%s workDoneProgress=%s', tostring(refresh_support),
-  tostring(vim.tbl_get(client.capabilities, 'window', 'workDoneProgress')))
+say('attached refreshSupport=%s workDoneProgress=%s hoverImages=%s', tostring(refresh_support),
+  tostring(vim.tbl_get(client.capabilities, 'window', 'workDoneProgress')),
+  tostring(vim.tbl_get(client.config, 'init_options', 'hoverImages')))
 
 if not vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20) then
   die('no diagnostics')
@@ -78,6 +80,13 @@ if mode == 'run' then
     die('the lens never said cached: ' .. lenses_on(0) .. ', refreshes=' .. refreshes)
   end
   say('lens after %s', lenses_on(0))
+
+  -- A notebook-wide command (`{uri}` only): the other cell runs too.
+  vim.cmd('JellycellRunAll')
+  if not vim.wait(60000, function() return lenses_on(3):find('cached', 1, true) ~= nil end, 50) then
+    die(':JellycellRunAll did not run the second cell: ' .. lenses_on(3))
+  end
+  say('run all lens %s', lenses_on(3))
   say('refreshes %d', refreshes)
   say('progress kinds %s', table.concat(progress, ','))
 end

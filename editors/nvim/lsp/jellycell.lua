@@ -14,4 +14,6 @@ return {
   -- only when the client says it supports them.
   capabilities = jellycell.capabilities,
   handlers = jellycell.handlers,
+  -- Hover floats show a `data:` image URI as a screenful of base64: link images instead.
+  init_options = { hoverImages = false },
 }

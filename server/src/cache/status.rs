@@ -68,6 +68,20 @@ pub fn cell_statuses_with(
     file: usize,
     store: &Store,
 ) -> Vec<CellState> {
+    cell_states_and_manifests(keys, workspace, file, store)
+        .into_iter()
+        .map(|(state, _)| state)
+        .collect()
+}
+
+/// [`cell_statuses_with`], each cell with the manifest of its current key when one exists
+/// (read once: callers that show its duration or error need not read it again).
+pub fn cell_states_and_manifests(
+    keys: &mut KeyContext<'_>,
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+) -> Vec<(CellState, Option<Manifest>)> {
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -84,13 +98,15 @@ pub fn cell_statuses_with(
                 notebook: file,
                 ordinal,
             };
-            let (status, key, _) = state_of(keys, &notebook.relative, &name, cell, cell_ref, store);
-            CellState {
+            let (status, key, manifest) =
+                state_of(keys, &notebook.relative, &name, cell, cell_ref, store);
+            let state = CellState {
                 ordinal,
                 name,
                 status,
                 key,
-            }
+            };
+            (state, manifest)
         })
         .collect()
 }

@@ -49,11 +49,34 @@ struct IndexSlot {
 }
 
 /// Latest manifest per notebook + name, from a scan, valid while the directory is unchanged.
+///
+/// While the folder keeps changing (a run writing a manifest per cell), a refresh parses
+/// only the manifests it has not seen; once the folder's mtime has settled, one full scan
+/// picks up what that cannot see (a manifest rewritten under the same key).
+#[derive(Default)]
 struct ScanCache {
     modified: Option<SystemTime>,
-    /// When the scan began: a folder mtime well before it proves the scan saw every write.
-    started: SystemTime,
+    /// When the refresh began: a folder mtime well before it proves it saw every write.
+    started: Option<SystemTime>,
+    /// Whether the last refresh was a full scan (not only the manifests not seen before).
+    complete: bool,
+    /// The manifest keys parsed so far.
+    seen: HashSet<String>,
     latest: HashMap<(String, String), (String, String)>,
+}
+
+impl ScanCache {
+    fn record(&mut self, manifest: Manifest) {
+        let slot = (manifest.notebook, manifest.name);
+        let newer = self
+            .latest
+            .get(&slot)
+            .is_none_or(|(executed_at, _)| *executed_at < manifest.executed_at);
+        if newer {
+            self.latest
+                .insert(slot, (manifest.executed_at, manifest.cache_key));
+        }
+    }
 }
 
 impl Store {
@@ -142,26 +165,29 @@ impl Store {
         }
         let mut scan = self.scan.lock().ok()?;
         let modified = modified(&self.manifests_dir);
+        let settled = settled(modified);
+        // A partial refresh is enough while the folder changes; once it has settled, one
+        // full scan also sees a manifest rewritten under a key already seen.
         let valid = scan.as_ref().is_some_and(|cache| {
-            cache.modified == modified && (settled(modified) || scanned_after(cache, modified))
+            // No folder yet: nothing to scan until it appears (its mtime then differs).
+            cache.modified == modified
+                && (modified.is_none() || settled || scanned_after(cache, modified))
+                && (cache.complete || !settled)
         });
         if !valid {
-            let started = SystemTime::now();
-            let mut latest: HashMap<(String, String), (String, String)> = HashMap::new();
-            for manifest in self.manifests() {
-                let slot = (manifest.notebook.clone(), manifest.name.clone());
-                let newer = latest
-                    .get(&slot)
-                    .is_none_or(|(executed_at, _)| *executed_at < manifest.executed_at);
-                if newer {
-                    latest.insert(slot, (manifest.executed_at, manifest.cache_key));
-                }
-            }
-            *scan = Some(ScanCache {
-                modified,
-                started,
-                latest,
-            });
+            let started = Some(SystemTime::now());
+            let partial = match scan.take() {
+                Some(cache) if !settled => self.scan_new_manifests(cache),
+                _ => None,
+            };
+            let complete = partial.is_none();
+            let mut cache = partial
+                .or_else(|| self.scan_new_manifests(ScanCache::default()))
+                .unwrap_or_default();
+            cache.complete = complete;
+            cache.started = started;
+            cache.modified = modified;
+            *scan = Some(cache);
         }
         scan.as_ref()?
             .latest
@@ -218,6 +244,27 @@ impl Store {
                 index.record(&manifest);
             }
         }
+    }
+
+    /// `cache` with the manifests written since it was built; `None` when one it has seen
+    /// is gone (removed or pruned), which needs a full scan.
+    fn scan_new_manifests(&self, mut cache: ScanCache) -> Option<ScanCache> {
+        let entries = std::fs::read_dir(&self.manifests_dir).ok()?;
+        let mut still_there = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(key) = name.to_str().and_then(|name| name.strip_suffix(".json")) else {
+                continue;
+            };
+            if cache.seen.contains(key) {
+                still_there += 1;
+            } else if let Some(manifest) = self.manifest(key) {
+                still_there += 1;
+                cache.seen.insert(key.to_string());
+                cache.record(manifest);
+            }
+        }
+        (still_there == cache.seen.len()).then_some(cache)
     }
 
     /// Every manifest that parses, in no particular order.
@@ -348,8 +395,8 @@ fn scanned_after(cache: &ScanCache, modified: Option<SystemTime>) -> bool {
     modified.is_some_and(|modified| {
         cache
             .started
-            .duration_since(modified)
-            .is_ok_and(|gap| gap > TICK)
+            .and_then(|started| started.duration_since(modified).ok())
+            .is_some_and(|gap| gap > TICK)
     })
 }
 
@@ -415,6 +462,66 @@ mod tests {
             }],
             artifacts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_store_without_the_index_sees_new_and_removed_manifests_while_the_folder_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store {
+            use_index: false,
+            ..Store::at(dir.path().to_path_buf())
+        };
+        let (old, new) = ("a".repeat(64), "b".repeat(64));
+        store
+            .put_manifest(&manifest(&store, &old, "c", "2026-01-01T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old.clone()));
+        // Written moments later: the folder's mtime has not settled, the scan is partial.
+        store
+            .put_manifest(&manifest(&store, &new, "c", "2026-01-02T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(new.clone()));
+        store.remove_manifest(&new).unwrap();
+        assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old));
+        assert_eq!(store.latest_for("notebooks/n.py", "other"), None);
+    }
+
+    #[test]
+    fn an_unindexed_reader_sees_writes_made_moments_after_its_last_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::at(dir.path().to_path_buf());
+        let reader = Store {
+            use_index: false,
+            ..Store::at(dir.path().to_path_buf())
+        };
+        assert_eq!(reader.latest_for("notebooks/n.py", "a"), None);
+        for (key, at) in [
+            ("k1", "2026-01-01T00:00:00.000000Z"),
+            ("k2", "2026-01-02T00:00:00.000000Z"),
+            ("k3", "2026-01-03T00:00:00.000000Z"),
+        ] {
+            writer
+                .put_manifest(&manifest(&writer, key, "a", at))
+                .unwrap();
+            assert_eq!(
+                reader.latest_for("notebooks/n.py", "a").as_deref(),
+                Some(key)
+            );
+        }
+        // It never opens (or creates) the index, so it never takes sled's lock.
+        let alone_dir = tempfile::tempdir().unwrap();
+        let alone = Store {
+            use_index: false,
+            ..Store::at(alone_dir.path().to_path_buf())
+        };
+        alone
+            .put_manifest(&manifest(&alone, "k4", "b", "2026-01-04T00:00:00.000000Z"))
+            .unwrap();
+        assert_eq!(
+            alone.latest_for("notebooks/n.py", "b").as_deref(),
+            Some("k4")
+        );
+        assert!(!alone_dir.path().join("index").exists());
     }
 
     #[test]

@@ -8,7 +8,9 @@ use super::Core;
 use super::runs::Queued;
 use super::state::Snapshot;
 use crate::cache::manifest::parse_utc;
-use crate::cache::{CellStatus, OutputRecord, Store, cell_statuses};
+use crate::cache::{
+    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests,
+};
 use crate::format::CellType;
 use crate::format::tags::CellKind;
 use crate::text::Span;
@@ -47,7 +49,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     let queue = core.runs.queue_view(&file.path);
     // Nothing was ever run in this project: no key needs computing.
     let never_run = !store.manifests_dir().is_dir();
-    let states: Vec<(usize, CellStatus, Option<String>)> = if never_run {
+    let states: Vec<(usize, CellStatus, Option<Manifest>)> = if never_run {
         file.notebook
             .cells
             .iter()
@@ -63,14 +65,15 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
             })
             .collect()
     } else {
-        cell_statuses(workspace, snapshot.file_index, &store)
+        let mut keys = KeyContext::new(workspace, None);
+        cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
             .into_iter()
-            .map(|state| (state.ordinal, state.status, state.key))
+            .map(|(state, manifest)| (state.ordinal, state.status, manifest))
             .collect()
     };
     let views = states
         .into_iter()
-        .filter_map(|(ordinal, status, key)| {
+        .filter_map(|(ordinal, status, manifest)| {
             let cell = file.notebook.cells.get(ordinal)?;
             let header = cell.spans.header.unwrap_or_else(|| {
                 let start = cell.spans.whole.start;
@@ -79,12 +82,6 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
                     .map_or(file.text.len(), |newline| start + newline);
                 Span::new(start, end)
             });
-            let manifest = match status {
-                CellStatus::Cached | CellStatus::Error => {
-                    key.as_deref().and_then(|key| store.manifest(key))
-                }
-                _ => None,
-            };
             let error = manifest.as_ref().and_then(|manifest| {
                 manifest.outputs.iter().find_map(|output| match output {
                     OutputRecord::Error {

@@ -2,7 +2,8 @@
 //! name, what that cell is and where; on a `jc.load("…")` path, who writes it; on a
 //! `jc.*` call, the function's signature; on a kind tag, what the kind means. Anywhere in
 //! a code cell (header or body), the cell's status and the outputs cached for it
-//! (`render::outputs_markdown`), below the specific hover when there is one.
+//! (`render::outputs_markdown`), below the specific hover when there is one, under a line
+//! saying so while the cell runs or waits in the server's run queue.
 //!
 //! Outputs with images or HTML link to the preview server of the project, which is
 //! started for the first such hover (binding a loopback port takes well under a
@@ -14,6 +15,7 @@ use tower_lsp_server::ls_types::{self as lsp, Hover, HoverContents, MarkupConten
 
 use super::completion::{api_signature, kind_meaning};
 use super::definition::{self, ItemKind};
+use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert, preview};
 use crate::analysis::graph::CellRef;
@@ -156,7 +158,7 @@ fn outputs_hover(
     workspace: &Workspace,
     cell: CellRef,
 ) -> Option<String> {
-    let store = core.stores.of(&workspace.project);
+    let store = core.runs.store_for(&workspace.project);
     let (state, manifest) = cell_outputs(workspace, cell, &store)?;
     let open = core.state.document(&snapshot.uri);
     let links = match (open.as_ref(), manifest.as_ref()) {
@@ -177,12 +179,28 @@ fn outputs_hover(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |now| now.as_secs());
-    Some(cell_hover_markdown(
-        state.status,
-        manifest.as_ref(),
-        store.blobs(),
-        links.as_ref(),
-        now,
-        &HoverLimits::default(),
-    ))
+    let mut limits = HoverLimits::default();
+    if core.flags().hover_without_images {
+        limits.inline_image_bytes = 0;
+    }
+    let queued = workspace
+        .files
+        .get(cell.notebook)
+        .and_then(|file| core.runs.queue_view(&file.path).state_of(cell.ordinal));
+    let queue_line = match queued {
+        Some(Queued::Running) => "⟳ running… (`jellycell.interrupt` stops it)\n\n",
+        Some(Queued::Waiting) => "… queued to run\n\n",
+        None => "",
+    };
+    Some(
+        queue_line.to_string()
+            + &cell_hover_markdown(
+                state.status,
+                manifest.as_ref(),
+                store.blobs(),
+                links.as_ref(),
+                now,
+                &limits,
+            ),
+    )
 }

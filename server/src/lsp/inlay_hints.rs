@@ -2,7 +2,7 @@
 //! (`✓ 1.2s`, `● stale`, `✗ ValueError`, `○ not run`, `setup`, `⟳ running`, `… queued`).
 //! Off with `initializationOptions.inlayHints = false`.
 
-use tower_lsp_server::ls_types::{InlayHint, InlayHintKind, InlayHintLabel, Range};
+use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, Range};
 
 use super::cell_views::{CellView, cell_views};
 use super::runs::Queued;
@@ -19,7 +19,7 @@ pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec
             (range.start.line <= end.line && end.line <= range.end.line).then(|| InlayHint {
                 position: end,
                 label: InlayHintLabel::String(label(view)),
-                kind: Some(InlayHintKind::PARAMETER),
+                kind: None,
                 text_edits: None,
                 tooltip: None,
                 padding_left: Some(true),

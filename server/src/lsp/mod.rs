@@ -33,7 +33,6 @@ mod references;
 mod rename;
 mod runs;
 mod state;
-mod stores;
 mod symbols;
 mod sync;
 
@@ -67,6 +66,9 @@ pub(crate) struct ClientFlags {
     pub show_document: bool,
     /// Runs: see `runs.rs` and `progress.rs`.
     pub run: runs::RunFlags,
+    /// `initializationOptions.hoverImages = false`: hovers link images instead of inlining
+    /// them (for clients that show a `data:` URI as a screenful of text).
+    pub hover_without_images: bool,
 }
 
 /// Everything the handlers and background tasks share.
@@ -78,7 +80,6 @@ pub(crate) struct Core {
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
     pub runs: runs::Runs,
-    pub stores: stores::Stores,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -126,7 +127,6 @@ impl Backend {
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
                 runs: runs::Runs::default(),
-                stores: stores::Stores::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -214,7 +214,10 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
                 .iter()
                 .map(|command| command.to_string())
                 .collect(),
-            work_done_progress_options: WorkDoneProgressOptions::default(),
+            // Clients may then send a workDoneToken with a run command; runs report on it.
+            work_done_progress_options: WorkDoneProgressOptions {
+                work_done_progress: Some(true),
+            },
         }),
         code_lens_provider: flags.run.code_lens.then_some(CodeLensOptions {
             resolve_provider: Some(false),
@@ -263,6 +266,12 @@ impl LanguageServer for Backend {
                 .and_then(|window| window.show_document.as_ref())
                 .is_some_and(|show| show.support),
             run: runs::RunFlags::from_initialize(&params),
+            hover_without_images: params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get("hoverImages"))
+                .and_then(Value::as_bool)
+                == Some(false),
         };
         self.core.state.set_encoding(encoding);
         self.core

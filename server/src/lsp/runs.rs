@@ -15,9 +15,11 @@
 //! lenses and hints, and re-publishes the notebook's diagnostics (`cell-error`).
 
 use std::collections::{BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures::FutureExt;
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, Uri};
 
@@ -33,6 +35,11 @@ use crate::run::{
     Cancel, CellOutcome, Parameters, Plan, RunEvent, RunKernel, RunOptions, RunReport,
     execute_plan_on, plan_run,
 };
+
+/// How many times an interrupt is sent while the interrupted cell keeps running, and how
+/// long apart.
+const INTERRUPT_ATTEMPTS: usize = 10;
+const INTERRUPT_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What the client can do and wants, for runs and their display.
 #[derive(Debug, Clone, Copy)]
@@ -169,6 +176,8 @@ pub(crate) struct Runs {
     notebooks: Mutex<HashMap<PathBuf, Arc<NotebookRuns>>>,
     /// One store per project root, shared by runs, lenses and diagnostics.
     stores: Mutex<HashMap<PathBuf, Arc<Store>>>,
+    /// Set by the `shutdown` request: no run starts after it.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 struct NotebookRuns {
@@ -188,6 +197,8 @@ struct Shared {
 }
 
 struct Running {
+    /// The job's id.
+    id: u64,
     cancel: Cancel,
     current: Option<usize>,
     remaining: BTreeSet<usize>,
@@ -282,9 +293,25 @@ impl Runs {
             return false;
         };
         running.cancel.cancel();
+        let (id, cell) = (running.id, running.current);
         if let Some(kernel) = shared.kernel.clone() {
+            // ipykernel ignores SIGINT outside of executing code, so a signal that lands
+            // just before the cell's code starts is lost: send it again while the same
+            // cell of the same run is still going.
+            let notebook = notebook.clone();
             tokio::spawn(async move {
-                let _ = kernel.interrupt().await;
+                for _ in 0..INTERRUPT_ATTEMPTS {
+                    let _ = kernel.interrupt().await;
+                    tokio::time::sleep(INTERRUPT_AGAIN_AFTER).await;
+                    let shared = lock(&notebook.shared);
+                    let same = shared
+                        .running
+                        .as_ref()
+                        .is_some_and(|running| running.id == id && running.current == cell);
+                    if !same {
+                        break;
+                    }
+                }
             });
         }
         true
@@ -312,8 +339,14 @@ impl Runs {
         }
     }
 
-    /// Stops every run and shuts every kernel down (the `shutdown` request).
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops every run and shuts every kernel down (the `shutdown` request); runs still
+    /// queued never start.
     pub async fn shutdown(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         let notebooks: Vec<_> = lock(&self.notebooks).values().cloned().collect();
         let mut kernels = Vec::new();
         for notebook in notebooks {
@@ -344,11 +377,16 @@ async fn work(
 ) {
     let mut warm: Option<Warm> = None;
     while let Some(job) = queue.recv().await {
+        if core.runs.is_closed() {
+            lock(&notebook.shared).waiting.clear();
+            continue;
+        }
         let cancel = Cancel::default();
         {
             let mut shared = lock(&notebook.shared);
             shared.waiting.retain(|(id, _, _)| *id != job.id);
             shared.running = Some(Running {
+                id: job.id,
                 cancel: cancel.clone(),
                 current: None,
                 remaining: BTreeSet::new(),
@@ -360,16 +398,19 @@ async fn work(
             job.request.token.clone(),
             job.request.kind.title(job.request.cell),
         );
-        let summary = run_job(
+        // A panic in one run must not take the notebook's queue down with it.
+        let outcome = AssertUnwindSafe(run_job(
             &core,
             &notebook,
             &mut warm,
             &job.request,
             &cancel,
             &mut progress,
-        )
+        ))
+        .catch_unwind()
         .await
-        .unwrap_or_else(|message| {
+        .unwrap_or_else(|_| Err("internal error: the run panicked; please report it".into()));
+        let summary = outcome.unwrap_or_else(|message| {
             let client = core.client.clone();
             let shown = format!("jellycell: {message}");
             tokio::spawn(async move { client.show_message(MessageType::ERROR, shown).await });

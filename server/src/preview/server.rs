@@ -77,7 +77,9 @@ pub async fn start(
         .local_addr()
         .map_err(|source| PreviewError::Bind { address, source })?;
 
-    let store = Store::open(&project);
+    // A preview stays up for hours (and inside the language server for as long as the
+    // editor): it must not hold the sled index's lock all that time.
+    let store = Store::open_unindexed(&project);
     let hub = EventHub::default();
     let mut state = PreviewState::new(project.clone(), store, hub.clone());
     state.extra = options

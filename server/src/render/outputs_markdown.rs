@@ -28,7 +28,8 @@ pub struct HoverLimits {
     pub text_bytes: usize,
     /// Lines of a traceback (its last ones: where it failed).
     pub traceback_lines: usize,
-    /// The largest `data:` URI inlined for an image; bigger images are only linked.
+    /// The largest `data:` URI inlined for an image; bigger images are only linked. `0`:
+    /// images are never inlined (for clients that cannot show them).
     pub inline_image_bytes: usize,
     /// The whole hover text; outputs past it are counted, not shown.
     pub total_bytes: usize,
@@ -322,6 +323,9 @@ fn image_block(
     } else {
         out.push_str(&format!(" — {}", preview_hint(None)));
     }
+    if limits.inline_image_bytes == 0 {
+        return out;
+    }
     // Room for the link line, the image and a later note.
     let fits = uri_length <= limits.inline_image_bytes && uri_length + out.len() + 256 < left;
     if !fits {
@@ -481,20 +485,19 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// `850 ms`, `1.2 s`, `3 min 5 s`.
+/// `0.8 s`, `1.2 s`, `3 min 5 s` (as the status code lens writes it).
 pub fn duration(ms: u64) -> String {
-    match ms {
-        0..1000 => format!("{ms} ms"),
-        1000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000)
     }
 }
 
-/// `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `4 days ago`.
+/// `just now`, `3 min ago`, `2 h ago`, `4 days ago` (as the status code lens writes it).
 pub fn ago(seconds: u64) -> String {
     match seconds {
-        0..5 => "just now".to_string(),
-        5..60 => format!("{seconds} s ago"),
+        0..60 => "just now".to_string(),
         60..3600 => format!("{} min ago", seconds / 60),
         3600..86_400 => format!("{} h ago", seconds / 3600),
         _ => {
@@ -741,6 +744,25 @@ mod tests {
             out.contains("too large to show here") && out.contains("open in preview"),
             "{out}"
         );
+        // A cap of 0 turns inlining off: links only, no "too large".
+        let off = HoverLimits {
+            inline_image_bytes: 0,
+            ..HoverLimits::default()
+        };
+        let out = outputs_markdown(
+            &[display(
+                &blobs,
+                &[("image/png", base64_encode(b"png").into())],
+            )],
+            &blobs,
+            Some(&links()),
+            &off,
+        );
+        assert!(
+            !out.contains("data:") && !out.contains("too large"),
+            "{out}"
+        );
+        assert!(out.contains("[image](http://127.0.0.1:9/blob/"), "{out}");
     }
 
     #[test]
@@ -880,11 +902,11 @@ mod tests {
 
     #[test]
     fn durations_ages_and_sizes_read_naturally() {
-        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(850), "0.8 s");
         assert_eq!(duration(1234), "1.2 s");
         assert_eq!(duration(185_000), "3 min 5 s");
         assert_eq!(ago(2), "just now");
-        assert_eq!(ago(42), "42 s ago");
+        assert_eq!(ago(42), "just now");
         assert_eq!(ago(7200), "2 h ago");
         assert_eq!(ago(86_400), "1 day ago");
         assert_eq!(bytes_text(812), "812 B");

@@ -187,3 +187,38 @@ pub fn plan_run(
         injection,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::workspace::NotebookInput;
+
+    const NOTEBOOK: &str = "# %% tags=[\"jc.setup\"]\nF = 2\n\n# %% tags=[\"name=a\"]\na = 1\n\n# %% tags=[\"name=b\", \"deps=a\"]\nb = a\n\n# %% tags=[\"jc.note\"]\nnote = 1\n";
+
+    fn plan(store: &Store) -> Plan {
+        let root = std::path::PathBuf::from("/nonexistent-jellycell-project");
+        let project = crate::project::Project::without_config(&root);
+        let workspace = Workspace::build(
+            project,
+            vec![NotebookInput {
+                path: root.join("notebooks/n.py"),
+                text: NOTEBOOK.to_string(),
+            }],
+        );
+        plan_run(&workspace, 0, &Parameters::default(), false, store)
+    }
+
+    #[test]
+    fn selecting_cells_leaves_the_others_unexecuted_and_keeps_setup_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().to_path_buf());
+        let mut plan = plan(&store);
+        assert_eq!(plan.executing(), [0, 1, 2]);
+        plan.select(&[2].into(), false);
+        assert_eq!(plan.executing(), [0, 2]);
+        assert!(plan.needs_kernel());
+        plan.select(&BTreeSet::new(), false);
+        assert!(plan.executing().is_empty(), "setup alone does not run");
+        assert!(!plan.needs_kernel());
+    }
+}

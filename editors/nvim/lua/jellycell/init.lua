@@ -81,6 +81,7 @@ end
 
 local function progress_text(params)
   local value = params.value or {}
+  -- The server's titles start with `jellycell:` already.
   local parts = { value.title, value.message }
   local text = table.concat(vim.tbl_filter(function(part) return part and part ~= '' end, parts), ': ')
   if value.percentage then
@@ -89,7 +90,7 @@ local function progress_text(params)
   if value.kind == 'end' then
     text = text ~= '' and (text .. ' — done') or 'done'
   end
-  return 'jellycell: ' .. text
+  return text
 end
 
 local installed = false
