@@ -1,7 +1,8 @@
 //! Real Emacs with Eglot (`emacs --batch`) loads the user setup `editors/emacs/jellycell.el`,
 //! which starts jellycell-lsp on a notebook of `fixtures/editors`, and receives its
 //! diagnostics, down to Flymake in the buffer; the snippet's `jellycell-run-cell` runs the
-//! cell at point in a real ipykernel and the cell's lens then says cached. Emacs comes from Debian (`emacs-nox` and
+//! cell at point in a real ipykernel, the cell's lens then says cached, and the hover at
+//! point (what Eldoc shows) has the cell's output. Emacs comes from Debian (`emacs-nox` and
 //! `elpa-eglot`: Emacs 28.2 + Eglot 1.9; Emacs 29+ has Eglot built in), installed here when
 //! missing (`.ci/run` installs it beforehand).
 
@@ -64,6 +65,13 @@ fn eglot_attaches_through_the_setup_snippet_gets_diagnostics_and_runs_a_cell() {
     assert!(
         stdout.contains("\"5:✓ cached"),
         "the hello cell's lens says cached after the run: {stdout}"
+    );
+    assert!(
+        stdout
+            .split("\nhover ")
+            .nth(1)
+            .is_some_and(|hover| hover.contains("hello from the kernel")),
+        "the hover at point shows the cell's output: {stdout}"
     );
     assert!(
         stdout

@@ -1,9 +1,9 @@
 //! Real Vim 9 with Debian's ALE 3.3 (`vim -es`), a client that never answers the server's
 //! own requests (`window/workDoneProgress/create`, `workspace/codeLens/refresh`): the
 //! diagnostics of a notebook arrive, and `jellycell.runCell` sent through ALE answers and
-//! runs the cell in a real ipykernel; the manifest lands on disk and a later
-//! `textDocument/codeLens` says cached. Vim and vim-ale are installed here when missing
-//! (`.ci/run` installs them beforehand).
+//! runs the cell in a real ipykernel; the manifest lands on disk, a later
+//! `textDocument/codeLens` says cached and the hover shows the cell's output. Vim and
+//! vim-ale are installed here when missing (`.ci/run` installs them beforehand).
 
 mod support;
 
@@ -69,6 +69,14 @@ fn vim_ale_gets_diagnostics_and_runs_a_cell_without_answering_server_requests() 
     assert!(
         after.contains(&format!("\"{HELLO_HEADER_LINE}:✓ cached")),
         "the hello cell's lens says cached after the run: {after}\n{report}"
+    );
+    let hover = said
+        .lines()
+        .find_map(|line| line.strip_prefix("hover: "))
+        .unwrap_or_default();
+    assert!(
+        hover.contains("hello from the kernel"),
+        "the hover shows the cell's output: {hover}\n{report}"
     );
     assert!(
         !manifests(&root).is_empty(),

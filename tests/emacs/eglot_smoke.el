@@ -51,6 +51,11 @@
                       (jsonrpc-request server :textDocument/codeLens
                                        `(:textDocument ,(eglot--TextDocumentIdentifier)))))))
     (smoke-say "lenses %S" titles))
+  ;; What Eldoc shows at point: the hover, with the cell's output.
+  (let ((hover (jsonrpc-request server :textDocument/hover
+                                `(:textDocument ,(eglot--TextDocumentIdentifier)
+                                  :position ,(eglot--pos-to-lsp-position)))))
+    (smoke-say "hover %S" (plist-get (plist-get hover :contents) :value)))
   (eglot-shutdown server)
   (smoke-say "seen %S" (delete-dups (reverse smoke-seen)))
   (smoke-say "OK")

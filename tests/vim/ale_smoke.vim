@@ -81,5 +81,10 @@ while s:deadline > 0
   let s:deadline -= 500
 endwhile
 call Say('lenses after: ' . json_encode(s:titles))
+" ALE's own hover message (1-based line and column), on the line that ran.
+if Request('hover', ale#lsp#message#Hover(s:buf, str2nr($RUN_LINE) + 1, 1), 10000)
+  let s:hover = get(g:resp.hover, 'result', v:null)
+  call Say('hover: ' . json_encode(type(s:hover) == v:t_dict ? s:hover.contents : v:null))
+endif
 call Say('OK')
 qall!
