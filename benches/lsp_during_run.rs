@@ -1,12 +1,14 @@
-//! Benchmark (figures, not pass/fail): hover and completion latency over real stdio
+//! Benchmark (figures, not pass/fail): hover, completion and code lens latency over real stdio
 //! against the release binary while a cell runs for 30 seconds in the server's kernel,
 //! beside the same requests with the kernel idle, in the same run. Target: p95 ≤ 10 ms
 //! while the cell runs.
 //!
-//! Run: `cargo bench --bench lsp_during_run`. The notebook is generated: a first cell
-//! that busy-loops for 30 s (printing now and then), then 500 named cells with deps (as
-//! `lsp_latency`'s). For each kind: 20 warm-up requests, then 200 timed ones, each sent
-//! 20 ms after the previous answer.
+//! Run: `cargo bench --bench lsp_during_run`. The notebook is generated: 498 named cells
+//! with deps (as `lsp_latency`'s), cached first with `jellycell.runAbove`, then a cell
+//! that sleeps 40 s and one that busy-loops 40 s (printing now and then). For each kind
+//! (hover, completion, code lenses): 20 warm-up requests, then 200 timed ones, each sent
+//! 20 ms after the previous answer; with the kernel idle, while the sleeping cell runs,
+//! and while the busy cell runs (each interrupted after its measurement).
 //! Python: `JELLYCELL_BENCH_PYTHON`, else `target/py/bin/python3` (needs ipykernel); its
 //! folder goes first on the server's PATH so the `python3` kernel is found there.
 
@@ -23,16 +25,15 @@ use serde_json::{Value, json};
 const CELLS: usize = 500;
 const WARMUP: usize = 20;
 const RUNS: usize = 200;
-const SLEEP_SECONDS: u64 = 30;
+const SLOW_SECONDS: u64 = 40;
 const PACE: Duration = Duration::from_millis(20);
 
+/// `CELLS - 2` small cells, then a cell that sleeps and one that busy-loops (printing now
+/// and then, so the kernel holds a core and streams output), each for `SLOW_SECONDS`.
 fn notebook() -> String {
-    // A busy loop that prints: the kernel holds a core and streams output the whole time.
-    let mut text = format!(
-        "# %% tags=[\"jc.step\", \"name=slow\"]\nimport time\nend = time.time() + {SLEEP_SECONDS}\nticks = 0\nwhile time.time() < end:\n    ticks += 1\n    if ticks % 200000 == 0:\n        print(ticks)\n\n"
-    );
-    for i in 1..CELLS {
-        let deps = if i == 1 {
+    let mut text = String::new();
+    for i in 0..CELLS - 2 {
+        let deps = if i == 0 {
             String::new()
         } else {
             format!(", \"deps=c{}\"", i - 1)
@@ -41,6 +42,12 @@ fn notebook() -> String {
             "# %% tags=[\"jc.step\", \"name=c{i}\"{deps}]\nvalue_{i} = {i} * 2\nfor item in range(3):\n    print(item)\n\n"
         ));
     }
+    text.push_str(&format!(
+        "# %% tags=[\"jc.step\", \"name=sleeping\"]\nimport time\ntime.sleep({SLOW_SECONDS})\n\n"
+    ));
+    text.push_str(&format!(
+        "# %% tags=[\"jc.step\", \"name=busy\"]\nimport time\nend = time.time() + {SLOW_SECONDS}\nticks = 0\nwhile time.time() < end:\n    ticks += 1\n    if ticks % 200000 == 0:\n        print(ticks)\n"
+    ));
     text
 }
 
@@ -139,78 +146,91 @@ fn main() {
         "textDocument/completion",
         json!({"textDocument": {"uri": uri}, "position": position(&text, "\"deps=c402\"", 6)}),
     );
-    let idle_hover = time(&mut client, hover.0, &hover.1);
-    let idle_completion = time(&mut client, completion.0, &completion.1);
-
+    let lens = (
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    // Cache every cell above the slow ones, so that lenses show real statuses.
+    let cached_in = Instant::now();
     client.call(
         "workspace/executeCommand",
-        json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": 0}]}),
+        json!({"command": "jellycell.runAbove", "arguments": [{"uri": uri, "cell": CELLS - 2}]}),
     );
-    // The kernel is up and the cell executing once the lens says so.
-    let started = Instant::now();
-    loop {
-        let lenses = client.call(
-            "textDocument/codeLens",
-            json!({"textDocument": {"uri": uri}}),
+    client.wait_run_end();
+    let cached_in = cached_in.elapsed();
+    let kinds = [&hover, &completion, &lens];
+    let idle: Vec<Stats> = kinds
+        .iter()
+        .map(|(method, params)| time(&mut client, method, params))
+        .collect();
+    let mut phases = Vec::new();
+    for (cell, what) in [(CELLS - 2, "sleeping cell"), (CELLS - 1, "busy cell")] {
+        client.call(
+            "workspace/executeCommand",
+            json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": cell}]}),
         );
-        let running = lenses
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|lens| lens["command"]["title"] == "⟳ running…");
-        if running {
-            break;
-        }
+        client.wait_running(&uri);
+        let since = Instant::now();
+        let figures: Vec<Stats> = kinds
+            .iter()
+            .map(|(method, params)| time(&mut client, method, params))
+            .collect();
+        let measured_for = since.elapsed();
         assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the cell never started"
+            client.progress_ended.is_none() && measured_for < Duration::from_secs(SLOW_SECONDS),
+            "the {what} ended before the measurement did"
         );
-        std::thread::sleep(Duration::from_millis(100));
+        client.call(
+            "workspace/executeCommand",
+            json!({"command": "jellycell.interrupt", "arguments": [{"uri": uri}]}),
+        );
+        client.wait_run_end();
+        phases.push((what, figures, measured_for));
     }
-    let running_since = Instant::now();
-    let busy_hover = time(&mut client, hover.0, &hover.1);
-    let busy_completion = time(&mut client, completion.0, &completion.1);
-    let measured_for = running_since.elapsed();
-    let still_running = client.progress_ended.is_none();
-    assert!(
-        still_running && measured_for < Duration::from_secs(SLEEP_SECONDS),
-        "the cell ended before the measurement did"
-    );
 
     println!(
-        "jellycell-lsp hover and completion over stdio (release build) while a {SLEEP_SECONDS} s cell runs in the server's kernel; notebook of {CELLS} cells"
+        "jellycell-lsp hover, completion and code lenses over stdio (release build) while a {SLOW_SECONDS} s cell runs in the server's kernel; notebook of {CELLS} cells"
     );
     println!(
-        "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential, {} ms apart; measured over {:.1} s of the cell's run, the cell still running after; load average {}",
+        "runAbove cached the {} cells above the slow ones in {:.1} s (kernel start included)",
+        CELLS - 2,
+        cached_in.as_secs_f64()
+    );
+    println!(
+        "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential, {} ms apart; {}; load average {}",
         PACE.as_millis(),
-        measured_for.as_secs_f64(),
+        phases
+            .iter()
+            .map(|(what, _, took)| format!(
+                "{what} measured over {:.1} s of its run",
+                took.as_secs_f64()
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
         load_average()
     );
     println!();
     println!("| request | kernel | p50 | p95 | max |");
     println!("|---|---|---|---|---|");
-    for (name, state, stats) in [
-        ("hover (deps name)", "idle", &idle_hover),
-        ("hover (deps name)", "running a cell", &busy_hover),
-        ("completion (deps= in a header)", "idle", &idle_completion),
-        (
-            "completion (deps= in a header)",
-            "running a cell",
-            &busy_completion,
-        ),
-    ] {
-        println!(
-            "| {name} | {state} | {} | {} | {} |",
-            millis(stats.p50),
-            millis(stats.p95),
-            millis(stats.max)
-        );
+    let names = [
+        "hover (deps name)",
+        "completion (deps= in a header)",
+        "codeLens (500 cells, 498 cached)",
+    ];
+    for (index, name) in names.iter().enumerate() {
+        let mut rows = vec![("idle", &idle[index])];
+        for (what, figures, _) in &phases {
+            rows.push((what, &figures[index]));
+        }
+        for (state, stats) in rows {
+            println!(
+                "| {name} | {state} | {} | {} | {} |",
+                millis(stats.p50),
+                millis(stats.p95),
+                millis(stats.max)
+            );
+        }
     }
-    // Interrupt so that shutdown does not wait on the sleeping cell.
-    client.call(
-        "workspace/executeCommand",
-        json!({"command": "jellycell.interrupt", "arguments": [{"uri": uri}]}),
-    );
     client.call("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     let _ = client.child.wait();
@@ -320,6 +340,41 @@ impl Client {
             if accept(&message) {
                 return message;
             }
+        }
+    }
+
+    /// Waits for the end of the current run's progress.
+    fn wait_run_end(&mut self) {
+        if self.progress_ended.take().is_some() {
+            return;
+        }
+        self.wait(|message| {
+            message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end"
+        });
+        self.progress_ended = None;
+    }
+
+    /// Waits until the lens says a cell is executing (the kernel is up and busy).
+    fn wait_running(&mut self, uri: &str) {
+        let started = Instant::now();
+        loop {
+            let lenses = self.call(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+            );
+            let running = lenses
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|lens| lens["command"]["title"] == "⟳ running…");
+            if running {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the cell never started"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

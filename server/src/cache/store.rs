@@ -38,7 +38,36 @@ pub struct Store {
     /// False for a long-lived reader that must never hold sled's lock (see
     /// [`Store::open_unindexed`]).
     use_index: bool,
+    /// Parsed manifests by key, with the file's stamp when read: a status query of a
+    /// notebook reads every current manifest, and a `stat` is much cheaper than a parse.
+    parsed: Mutex<HashMap<String, (FileStamp, Manifest)>>,
 }
+
+/// What identifies one version of a manifest file: manifests are replaced by rename, so a
+/// rewrite changes the inode (and usually the time and size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> FileStamp {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileStamp {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode,
+        }
+    }
+}
+
+/// How many parsed manifests a store keeps before it starts over.
+const PARSED_LIMIT: usize = 20_000;
 
 #[derive(Default)]
 struct IndexSlot {
@@ -93,6 +122,7 @@ impl Store {
             index: Mutex::new(IndexSlot::default()),
             scan: Mutex::new(None),
             use_index: true,
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -128,8 +158,23 @@ impl Store {
 
     /// The manifest for `key`, if one exists and parses.
     pub fn manifest(&self, key: &str) -> Option<Manifest> {
-        let bytes = std::fs::read(self.manifest_path(key)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let path = self.manifest_path(key);
+        let stamp = FileStamp::of(&std::fs::metadata(&path).ok()?);
+        if let Ok(parsed) = self.parsed.lock()
+            && let Some((seen, manifest)) = parsed.get(key)
+            && *seen == stamp
+        {
+            return Some(manifest.clone());
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        if let Ok(mut parsed) = self.parsed.lock() {
+            if parsed.len() >= PARSED_LIMIT {
+                parsed.clear();
+            }
+            parsed.insert(key.to_string(), (stamp, manifest.clone()));
+        }
+        Some(manifest)
     }
 
     /// A hit: a manifest with status ok for `key`.
@@ -484,6 +529,22 @@ mod tests {
         store.remove_manifest(&new).unwrap();
         assert_eq!(store.latest_for("notebooks/n.py", "c"), Some(old));
         assert_eq!(store.latest_for("notebooks/n.py", "other"), None);
+    }
+
+    #[test]
+    fn a_rewritten_or_removed_manifest_is_read_again_not_served_from_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().to_path_buf());
+        let mut first = manifest(&store, "k", "a", "2026-01-01T00:00:00.000000Z");
+        store.put_manifest(&first).unwrap();
+        assert_eq!(store.manifest("k").map(|m| m.duration_ms), Some(1));
+        first.duration_ms = 2;
+        // Another process (another store) rewrites it.
+        let other = Store::at(dir.path().to_path_buf());
+        other.put_manifest(&first).unwrap();
+        assert_eq!(store.manifest("k").map(|m| m.duration_ms), Some(2));
+        other.remove_manifest("k").unwrap();
+        assert!(store.manifest("k").is_none());
     }
 
     #[test]
