@@ -586,3 +586,52 @@ fn a_warm_kernel_runs_setup_once_and_again_after_it_is_edited() {
     );
     assert_eq!(session.client.shutdown(), Some(0));
 }
+
+#[test]
+fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
+    let notebook = "# %% tags=[\"jc.step\", \"name=hello\"]\nprint(\"hello\")\n";
+    let dir = project(&format!(
+        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{notebook}"
+    ));
+    let mut client = LspClient::spawn_with(configure_kernel_env);
+    client.initialize_with_options(
+        dir.path(),
+        full_capabilities(),
+        json!({"kernelStatus": true}),
+    );
+    let uri = client.open(&dir.path().join("notebooks/nb.py"), "python", notebook);
+    let mut session = Session { client, uri, dir };
+    let state_is = |uri: &str, state: &'static str| {
+        let uri = uri.to_string();
+        move |params: &Value| params["uri"] == uri.as_str() && params["state"] == state
+    };
+    session.command("jellycell.runCell", Some(0));
+    let uri = session.uri.clone();
+    for state in ["starting", "busy", "idle"] {
+        session
+            .client
+            .wait_for("jellycell/kernelStatus", state_is(&uri, state));
+    }
+    assert_eq!(
+        session.command("jellycell.restart", Some(0)),
+        json!({"restarted": true})
+    );
+    session
+        .client
+        .wait_for("jellycell/kernelStatus", state_is(&uri, "none"));
+    assert_eq!(session.client.shutdown(), Some(0));
+
+    // A client that did not ask gets no such notification.
+    let mut quiet = session_of("q.py", notebook, full_capabilities(), true);
+    quiet.command("jellycell.runCell", Some(0));
+    quiet.next_run_progress();
+    assert!(
+        quiet
+            .client
+            .try_wait_for("jellycell/kernelStatus", Duration::from_millis(300), |_| {
+                true
+            })
+            .is_none()
+    );
+    assert_eq!(quiet.client.shutdown(), Some(0));
+}

@@ -78,5 +78,7 @@ export function initializationOptions(): Record<string, unknown> {
     codeLens: config.get<boolean>('codeLens.enable', true),
     inlayHints: config.get<boolean>('inlayHints.enable', false),
     previewPort: typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : null,
+    // The status-bar item follows `jellycell/kernelStatus` (sent only when asked for).
+    kernelStatus: true,
   };
 }

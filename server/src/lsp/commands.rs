@@ -13,6 +13,7 @@ use tower_lsp_server::ls_types::{ExecuteCommandParams, Uri};
 
 use std::sync::Arc;
 
+use super::kernel_status::{self, KernelState};
 use super::runs::{RunKind, RunRequest};
 use super::{Core, preview};
 
@@ -93,7 +94,9 @@ pub async fn execute(
         RESTART => {
             let target = parse_target(&params.command, &params.arguments)?;
             let path = open_notebook_path(core, &target.uri)?;
-            Ok(Some(json!({"restarted": core.runs.restart(&path)})))
+            let restarted = core.runs.restart(&path);
+            kernel_status::send(core, &target.uri, KernelState::None);
+            Ok(Some(json!({"restarted": restarted})))
         }
         other => Err(invalid_params(format!(
             "unknown command {other:?}; this server runs {}",

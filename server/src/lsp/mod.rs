@@ -27,6 +27,7 @@ mod diagnostics;
 mod folding;
 mod hover;
 mod inlay_hints;
+mod kernel_status;
 mod preview;
 mod progress;
 mod references;

@@ -23,6 +23,7 @@ use futures::FutureExt;
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, Uri};
 
+use super::kernel_status::{self, KernelState};
 use super::progress::RunProgress;
 use super::{Core, run_blocking};
 use crate::analysis::graph::CellRef;
@@ -54,6 +55,8 @@ pub(crate) struct RunFlags {
     pub code_lens_refresh: bool,
     /// `workspace.inlayHint.refreshSupport`.
     pub inlay_hint_refresh: bool,
+    /// `initializationOptions.kernelStatus` (default false): send `jellycell/kernelStatus`.
+    pub kernel_status: bool,
 }
 
 impl Default for RunFlags {
@@ -64,6 +67,7 @@ impl Default for RunFlags {
             work_done_progress: false,
             code_lens_refresh: false,
             inlay_hint_refresh: false,
+            kernel_status: false,
         }
     }
 }
@@ -71,14 +75,15 @@ impl Default for RunFlags {
 impl RunFlags {
     pub fn from_initialize(params: &InitializeParams) -> RunFlags {
         let capabilities = &params.capabilities;
-        let option = |name: &str| {
+        let option_or = |name: &str, default: bool| {
             params
                 .initialization_options
                 .as_ref()
                 .and_then(|options| options.get(name))
                 .and_then(serde_json::Value::as_bool)
-                .unwrap_or(true)
+                .unwrap_or(default)
         };
+        let option = |name: &str| option_or(name, true);
         let workspace = capabilities.workspace.as_ref();
         RunFlags {
             code_lens: option("codeLens"),
@@ -96,6 +101,7 @@ impl RunFlags {
                 .and_then(|workspace| workspace.inlay_hint.as_ref())
                 .and_then(|hint| hint.refresh_support)
                 .unwrap_or(false),
+            kernel_status: option_or("kernelStatus", false),
         }
     }
 }
@@ -410,6 +416,7 @@ async fn work(
         .catch_unwind()
         .await
         .unwrap_or_else(|_| Err("internal error: the run panicked; please report it".into()));
+        let failed = outcome.is_err();
         let summary = outcome.unwrap_or_else(|message| {
             let client = core.client.clone();
             let shown = format!("jellycell: {message}");
@@ -417,12 +424,24 @@ async fn work(
             message
         });
         lock(&notebook.shared).running = None;
+        kernel_status::send(&core, &uri, kernel_state(&notebook, warm.as_ref(), failed));
         progress.end(summary);
         refresh_views(&core, &uri);
         refresh_diagnostics(&core, &uri);
     }
     if let Some(warm) = warm {
         warm.kernel.shutdown().await;
+    }
+}
+
+/// What the notebook's kernel is doing once a run ended (`failed`: it could not run).
+fn kernel_state(notebook: &NotebookRuns, warm: Option<&Warm>, failed: bool) -> KernelState {
+    match warm {
+        Some(warm) if warm.generation != lock(&notebook.shared).generation => KernelState::None,
+        Some(warm) if warm.kernel.kernel().is_alive() => KernelState::Idle,
+        Some(_) => KernelState::Dead,
+        None if failed => KernelState::Dead,
+        None => KernelState::None,
     }
 }
 
@@ -463,6 +482,7 @@ async fn run_job(
     }
     if warm.is_none() {
         progress.message(format!("starting kernel {}", plan.kernel));
+        kernel_status::send(core, &request.uri, KernelState::Starting);
         let kernel = RunKernel::start(&workspace.project, &plan.kernel, &RunOptions::new())
             .await
             .map_err(|error| error.to_string())?;
@@ -479,6 +499,7 @@ async fn run_job(
     let Some(warm) = warm.as_mut() else {
         return Err("the kernel did not start".to_string());
     };
+    kernel_status::send(core, &request.uri, KernelState::Busy);
     let uri = request.uri.clone();
     let events_core = core.clone();
     let events_notebook = notebook.clone();
