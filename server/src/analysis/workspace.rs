@@ -76,6 +76,28 @@ impl NotebookFile {
         }
     }
 
+    /// Reads one notebook without analysing its code: enough for what needs only the
+    /// cells and the text (cache keys, tag edits, the pairing check) when the graph
+    /// comes from elsewhere (`--check`'s cache).
+    pub fn without_analysis(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+    ) -> Self {
+        let notebook = format::read(&text, format);
+        let relative = relative_name(project, &path);
+        NotebookFile {
+            path,
+            relative,
+            format,
+            text,
+            notebook,
+            analyses: Vec::new(),
+            depth: AnalysisDepth::Facts,
+        }
+    }
+
     /// Reads `text` as [`NotebookFile::new`] does (fully analysed), but takes the analysis
     /// of every code cell whose source (and the import aliases in scope before it) did
     /// not change from `previous` (when that was fully analysed too), so an edit
@@ -424,7 +446,7 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAn
 }
 
 /// The graph facts of one notebook, with spans in the notebook's text.
-fn facts(file: &NotebookFile) -> NotebookFacts {
+pub fn facts(file: &NotebookFile) -> NotebookFacts {
     let text = &file.text;
     let cells = file
         .notebook
