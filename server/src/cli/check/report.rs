@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::facts_cache::StoredFinding;
 use crate::lint::{Finding, Severity};
 use crate::text::LineIndex;
 
@@ -52,6 +53,26 @@ impl CheckReport {
                 end,
                 message: finding.message.clone(),
                 fixable: finding.fix.is_some(),
+            });
+        }
+    }
+
+    /// Adds findings already located (by the check cache) with their severity.
+    pub fn add_located(
+        &mut self,
+        path: &Path,
+        findings: impl IntoIterator<Item = (StoredFinding, Severity)>,
+    ) {
+        let display = display_path(path);
+        for (finding, severity) in findings {
+            self.findings.push(ReportedFinding {
+                path: display.clone(),
+                rule: finding.rule,
+                severity,
+                start: finding.start,
+                end: finding.end,
+                message: finding.message,
+                fixable: finding.fixable,
             });
         }
     }
