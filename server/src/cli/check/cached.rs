@@ -12,6 +12,9 @@
 //! run cache) are computed on every check, the first only for paired notebooks, the
 //! second only when the run cache holds any manifest.
 //!
+//! `JELLYCELL_LSP_CHECK_STATS=1` prints how many notebooks came from the cache and how
+//! many were analysed on stderr (for tests and benchmarks).
+//!
 //! The output is the uncached check's, finding for finding; `tests/cli_check_cache.rs`
 //! compares the two.
 
@@ -142,6 +145,14 @@ pub(super) fn check_target(
                 slots.push(None);
             }
         }
+    }
+
+    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        eprintln!(
+            "jellycell-lsp: check cache: {} cached, {} analysed",
+            slots.len() - misses.len(),
+            misses.len()
+        );
     }
 
     // Analyse what changed, on every core (the uncached check's reader and analysis).
