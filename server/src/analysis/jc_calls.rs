@@ -14,6 +14,7 @@ use super::strings::literal_value;
 use super::{Aliases, Argument, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule};
 use crate::text::Span;
 
+// Compiled on first use, each once per process (compiling costs milliseconds).
 static JC_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     Query::new(
         &tree_sitter_python::LANGUAGE.into(),
@@ -22,8 +23,33 @@ static JC_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     .expect("queries/python/jc_calls.scm is a valid query (checked by a test)")
 });
 
+static JC_BARE_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
+    Query::new(
+        &tree_sitter_python::LANGUAGE.into(),
+        include_str!("../../../queries/python/jc_bare_calls.scm"),
+    )
+    .expect("queries/python/jc_bare_calls.scm is a valid query (checked by a test)")
+});
+
 pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<JcCall> {
-    let query = &*JC_CALLS_QUERY;
+    let mut calls = Vec::new();
+    collect_calls(&JC_CALLS_QUERY, root, text, aliases, &mut calls);
+    // Matching every plain call is the costly part; only an imported function needs it.
+    if aliases.functions().next().is_some() || aliases.has_star_import() {
+        collect_calls(&JC_BARE_CALLS_QUERY, root, text, aliases, &mut calls);
+    }
+    calls.sort_by_key(|call| call.span);
+    calls.dedup_by_key(|call| call.span);
+    calls
+}
+
+fn collect_calls(
+    query: &Query,
+    root: Node,
+    text: &str,
+    aliases: &Aliases,
+    calls: &mut Vec<JcCall>,
+) {
     let capture = |name: &str| query.capture_index_for_name(name);
     let indices = (
         capture("call"),
@@ -35,7 +61,6 @@ pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<Jc
     );
     let (call_index, callee_index, receiver_index, function_index, name_index, arguments_index) =
         indices;
-    let mut calls = Vec::new();
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(query, root, text.as_bytes());
     while let Some(found) = matches.next() {
@@ -77,9 +102,6 @@ pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<Jc
             targets,
         });
     }
-    calls.sort_by_key(|call| call.span);
-    calls.dedup_by_key(|call| call.span);
-    calls
 }
 
 /// Does this receiver expression name `jellycell.api` (or the `jellycell` package)?
@@ -199,7 +221,7 @@ mod tests {
     use super::super::{
         Aliases, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule, analyze_cell,
     };
-    use super::JC_CALLS_QUERY;
+    use super::{JC_BARE_CALLS_QUERY, JC_CALLS_QUERY, find_jc_calls};
 
     fn calls(source: &str) -> Vec<JcCall> {
         analyze_cell(source, &Aliases::new()).jc_calls
@@ -231,6 +253,22 @@ mod tests {
     #[test]
     fn jc_calls_query_compiles_with_only_built_in_predicates() {
         query_is_fully_checked(&JC_CALLS_QUERY);
+        query_is_fully_checked(&JC_BARE_CALLS_QUERY);
+    }
+
+    #[test]
+    fn bare_imported_names_are_calls_only_after_their_import() {
+        let mut aliases = Aliases::new();
+        let source = "load('artifacts/a.csv')\nprint(1)\n";
+        let parse = |source: &str| crate::analysis::parse::parse_python(source).unwrap();
+        let tree = parse(source);
+        assert!(find_jc_calls(tree.root_node(), source, &aliases).is_empty());
+        aliases.insert_function("load", JcFunction::Load);
+        let found = find_jc_calls(tree.root_node(), source, &aliases);
+        assert_eq!(found.len(), 1);
+        let mut star = Aliases::new();
+        star.insert_star_import();
+        assert_eq!(find_jc_calls(tree.root_node(), source, &star).len(), 1);
     }
 
     #[test]

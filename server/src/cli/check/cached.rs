@@ -121,9 +121,8 @@ pub(super) fn check_target(
                 continue;
             }
         };
-        let content_hash = *blake3::hash(text.as_bytes()).as_bytes();
         match usable {
-            Some(mut entry) if entry.content_hash == content_hash => {
+            Some(mut entry) if entry.content_hash == *blake3::hash(text.as_bytes()).as_bytes() => {
                 entry.stamp = stamp;
                 entry.racy = stamp.is_racy(now);
                 changed = true;
