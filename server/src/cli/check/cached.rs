@@ -165,13 +165,12 @@ pub(super) fn check_target(
             .iter()
             .map(|(_, input, _, _)| input.clone())
             .collect();
-        let analysed = Workspace::build_with_depth(project.clone(), inputs, |path| {
+        let analysed = workspace::read_notebooks(project, inputs, |path| {
             depths.get(path).copied().unwrap_or(AnalysisDepth::Facts)
         });
         let mut files: HashMap<PathBuf, Arc<NotebookFile>> = analysed
-            .files
             .into_iter()
-            .map(|file| (file.path.clone(), file))
+            .map(|file| (file.path.clone(), Arc::new(file)))
             .collect();
         for (index, input, depth, stamp) in misses {
             let Some(file) = files.remove(&input.path) else {
