@@ -184,6 +184,14 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
             }
         }
     }
+    // A notebook named twice (`--check nb.py nb.py`, a folder and a file in it) is
+    // checked and reported once.
+    for target in targets.values_mut() {
+        if let Some(notebooks) = &mut target.notebooks {
+            let mut seen = std::collections::HashSet::new();
+            notebooks.retain(|path| seen.insert(path.clone()));
+        }
+    }
     Ok(targets)
 }
 
