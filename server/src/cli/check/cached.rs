@@ -7,10 +7,10 @@
 //! read and analysed as the uncached check does (on every core), and stored. The graph
 //! rules' findings depend on every notebook: they are stored with the hash of all
 //! notebooks' facts and recomputed from the (cached) facts when that hash changes.
-//! What the cache cannot know is never stored: `paired-out-of-sync` (it reads the
-//! `.ipynb` and jupytext's config files) and `warn-on-large-cell-output` (it reads the
-//! run cache) are computed on every check, the first only for paired notebooks, the
-//! second only when the run cache holds any manifest.
+//! `paired-out-of-sync` (it reads the `.ipynb` and jupytext's config files) is never
+//! stored: it is computed on every check, for paired notebooks only.
+//! `warn-on-large-cell-output` (it reads the run cache) is stored with a token over what
+//! it depends on and recomputed when that changes; without any manifest it finds nothing.
 //!
 //! `JELLYCELL_LSP_CHECK_STATS=1` prints how many notebooks came from the cache and how
 //! many were analysed on stderr (for tests and benchmarks).
@@ -272,7 +272,15 @@ pub(super) fn check_target(
     }
 
     if output_sizes_apply {
-        ok &= report_output_sizes(project, &mut slots, graph, settings, report);
+        ok &= report_output_sizes(
+            project,
+            &mut slots,
+            graph,
+            &graph_hash,
+            settings,
+            report,
+            &mut changed,
+        );
     }
     if target.whole_project {
         for path in &lint::check_project_paths(project, settings) {
@@ -349,6 +357,7 @@ impl Slot {
             header_paired: rules::paired::header_pairs_with_ipynb(&file.notebook),
             local,
             graph: None,
+            outputs: None,
         };
         Slot {
             path: file.path.clone(),
@@ -406,53 +415,127 @@ impl Slot {
     }
 }
 
-/// `warn-on-large-cell-output` needs every cell's current cache key, so every notebook
-/// is read (not analysed: the graph comes from the facts). Returns false when a file
-/// could not be read.
+/// `warn-on-large-cell-output`: its findings depend on every cell's current cache key
+/// and on the run cache, so they are stored with a token over both (every notebook's
+/// content and the graph, the lock files, the manifests folder's stamp) and recomputed
+/// when it changes: then every notebook is read (not analysed: the graph comes from the
+/// facts). Returns false when a file could not be read.
 fn report_output_sizes(
     project: &Project,
     slots: &mut [Slot],
     graph: Option<ProjectGraph>,
+    graph_hash: &Hash,
     settings: &LintSettings,
     report: &mut CheckReport,
+    changed: &mut bool,
 ) -> bool {
-    let graph = graph.unwrap_or_else(|| {
-        ProjectGraph::build(
-            slots
-                .iter()
-                .map(|slot| NotebookFacts {
-                    path: slot.entry.relative.clone(),
-                    cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
-                })
-                .collect(),
-        )
-    });
-    let mut files = Vec::with_capacity(slots.len());
-    for slot in slots.iter_mut() {
-        match slot.read(project) {
-            Ok(file) => files.push(Arc::clone(file)),
-            Err(message) => {
-                messages::error(&message);
-                return false;
+    let store = Store::open(project);
+    let token = outputs_token(project, &store, slots, graph_hash);
+    let stored = |slot: &Slot| {
+        slot.entry
+            .outputs
+            .as_ref()
+            .filter(|(held, _)| Some(held) == token.as_ref())
+            .is_some()
+    };
+    let reuse = slots.iter().filter(|slot| slot.reported).all(stored);
+    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        let what = if reuse { "reused" } else { "recomputed" };
+        eprintln!("jellycell-lsp: check cache: large outputs {what}");
+    }
+    if !reuse {
+        *changed = true;
+        let graph = graph.unwrap_or_else(|| {
+            ProjectGraph::build(
+                slots
+                    .iter()
+                    .map(|slot| NotebookFacts {
+                        path: slot.entry.relative.clone(),
+                        cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                    })
+                    .collect(),
+            )
+        });
+        let mut files = Vec::with_capacity(slots.len());
+        for slot in slots.iter_mut() {
+            match slot.read(project) {
+                Ok(file) => files.push(Arc::clone(file)),
+                Err(message) => {
+                    messages::error(&message);
+                    return false;
+                }
+            }
+        }
+        let workspace = Workspace {
+            project: project.clone(),
+            files,
+            graph,
+        };
+        let lint = &project.config.lint;
+        let Some(limit) = lint.large_output_limit() else {
+            return true;
+        };
+        for (index, slot) in slots.iter_mut().enumerate() {
+            if !slot.reported {
+                continue;
+            }
+            let sizes = cache::output_sizes(&workspace, index, &store);
+            let file = &workspace.files[index];
+            let findings =
+                rules::large_output::findings(file, &sizes, limit, &lint.warn_on_large_cell_output);
+            // Without a token (a lock file or the run cache changed this very moment)
+            // the findings are reported but kept only for this run.
+            slot.entry.outputs = Some((token.unwrap_or_default(), locate(&file.text, &findings)));
+        }
+    }
+    for slot in slots.iter_mut().filter(|slot| slot.reported) {
+        let findings = slot.entry.outputs.iter().flat_map(|(_, found)| found);
+        report.add_located(
+            &slot.path,
+            findings
+                .filter_map(|finding| Some((finding.clone(), settings.severity_of(finding.rule)?))),
+        );
+        if token.is_none() {
+            slot.entry.outputs = None;
+        }
+    }
+    true
+}
+
+/// What the large-output findings depend on beyond the config; `None` when something
+/// changed too recently for its stamp to be trusted.
+fn outputs_token(
+    project: &Project,
+    store: &Store,
+    slots: &[Slot],
+    graph_hash: &Hash,
+) -> Option<Hash> {
+    let now = SystemTime::now();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(graph_hash);
+    for slot in slots {
+        hasher.update(&slot.entry.content_hash);
+    }
+    let manifests = store.root().join("manifests");
+    let lock_files = ["uv.lock", "poetry.lock"].map(|name| project.root.join(name));
+    for path in std::iter::once(&manifests).chain(&lock_files) {
+        match std::fs::metadata(path) {
+            Ok(metadata) => {
+                let stamp = FileStamp::of(&metadata);
+                if stamp.is_racy(now) {
+                    return None;
+                }
+                hasher.update(&[1]);
+                hasher.update(&stamp.size.to_le_bytes());
+                hasher.update(&stamp.modified_ns.to_le_bytes());
+                hasher.update(&stamp.changed_ns.to_le_bytes());
+            }
+            Err(_) => {
+                hasher.update(&[0]);
             }
         }
     }
-    let workspace = Workspace {
-        project: project.clone(),
-        files,
-        graph,
-    };
-    let store = Store::open(project);
-    for (index, slot) in slots.iter().enumerate() {
-        if !slot.reported {
-            continue;
-        }
-        let sizes = cache::output_sizes(&workspace, index, &store);
-        let findings = lint::check_output_sizes(&workspace, index, &sizes, settings);
-        let file = &workspace.files[index];
-        report.add(&file.path, &file.text, &findings);
-    }
-    true
+    Some(*hasher.finalize().as_bytes())
 }
 
 /// Whether the run cache holds any manifest (else no cell has cached outputs).

@@ -7,7 +7,8 @@
 //! Per notebook (by absolute path): its stamp (size, mtime, ctime), a blake3 of its
 //! content, the graph facts of its cells (kept encoded; decoded only when the project
 //! graph must be rebuilt), the findings of the rules that read only this file, and the
-//! findings of the graph rules together with the graph hash they were computed under.
+//! findings of the graph rules together with the graph hash they were computed under,
+//! and the `warn-on-large-cell-output` findings with the token they hold for.
 //! Findings are stored located (1-based line and column) at their default severity; the
 //! settings are applied when they are reported.
 //!
@@ -114,6 +115,8 @@ pub(super) struct Entry {
     pub local: Option<Vec<StoredFinding>>,
     /// Findings of the graph rules and the graph hash they hold for.
     pub graph: Option<(Hash, Vec<StoredFinding>)>,
+    /// `warn-on-large-cell-output` findings and the token (see `cached`) they hold for.
+    pub outputs: Option<(Hash, Vec<StoredFinding>)>,
 }
 
 /// Every entry, by the notebook's absolute path.
@@ -169,13 +172,15 @@ fn encode(cache: &CheckCache, context: &Hash) -> Vec<u8> {
             }
             None => out.bool(false),
         }
-        match &entry.graph {
-            Some((graph_hash, findings)) => {
-                out.bool(true);
-                out.raw(graph_hash);
-                encode_findings(&mut out, findings);
+        for held in [&entry.graph, &entry.outputs] {
+            match held {
+                Some((hash, findings)) => {
+                    out.bool(true);
+                    out.raw(hash);
+                    encode_findings(&mut out, findings);
+                }
+                None => out.bool(false),
             }
-            None => out.bool(false),
         }
     }
     out.into_bytes()
@@ -212,6 +217,10 @@ fn decode(bytes: &[u8], context: &Hash) -> Option<CheckCache> {
             true => Some((input.array()?, decode_findings(&mut input)?)),
             false => None,
         };
+        let outputs = match input.bool()? {
+            true => Some((input.array()?, decode_findings(&mut input)?)),
+            false => None,
+        };
         entries.insert(
             path,
             Entry {
@@ -224,6 +233,7 @@ fn decode(bytes: &[u8], context: &Hash) -> Option<CheckCache> {
                 header_paired,
                 local,
                 graph,
+                outputs,
             },
         );
     }
@@ -451,6 +461,7 @@ mod tests {
                 fixable: true,
             }]),
             graph: Some(([3; 32], Vec::new())),
+            outputs: None,
         };
         CheckCache {
             entries: HashMap::from([(PathBuf::from("/p/notebooks/a.py"), entry)]),
