@@ -42,15 +42,6 @@ fn main() {
         let _ = std::fs::remove_dir_all(&cache);
     };
 
-    let uncached = time_runs(5, || {
-        run(Command::new(ours)
-            .args(["--check", "--format", "json", "--no-cache"])
-            .current_dir(root))
-    });
-    let cold = time_cold(5, forget, whole);
-    let warm = time_runs(20, whole);
-    let one_cold = time_cold(10, forget, single);
-    let one_warm = time_runs(20, single);
     let lines: usize = std::fs::read_dir(root.join("notebooks"))
         .map(|entries| {
             entries
@@ -60,6 +51,24 @@ fn main() {
                 .sum()
         })
         .unwrap_or(0);
+
+    let uncached = time_runs(5, || {
+        run(Command::new(ours)
+            .args(["--check", "--format", "json", "--no-cache"])
+            .current_dir(root))
+    });
+    let cold = time_cold(5, forget, whole);
+    let warm = time_runs(20, whole);
+    let edited_notebook = root.join("notebooks/nb100.py");
+    let edit = || {
+        let mut text = std::fs::read_to_string(&edited_notebook).expect("read notebook");
+        text.push_str("# edited\n");
+        std::fs::write(&edited_notebook, text).expect("write notebook");
+    };
+    whole();
+    let edited = time_cold(10, edit, whole);
+    let one_cold = time_cold(10, forget, single);
+    let one_warm = time_runs(20, single);
 
     println!(
         "Project: {NOTEBOOKS} notebooks × {CELLS} cells ({lines} lines), machine: {} cores",
@@ -77,6 +86,10 @@ fn main() {
         &cold,
     );
     row("jellycell-lsp --check (whole project, warm)", &warm);
+    row(
+        "jellycell-lsp --check (whole project, warm, one notebook edited since)",
+        &edited,
+    );
     row(
         "jellycell-lsp --check notebooks/nb000.py (one notebook, cold: no cache)",
         &one_cold,
@@ -107,7 +120,8 @@ fn main() {
     }
 }
 
-/// Times `body` after `reset` each run (the reset is not timed).
+/// Times `body` after `reset` (a cache removed, a file edited) each run; the reset is
+/// not timed.
 fn time_cold(runs: usize, reset: impl Fn(), body: impl Fn()) -> Vec<Duration> {
     (0..runs)
         .map(|_| {
