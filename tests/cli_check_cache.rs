@@ -172,6 +172,30 @@ fn cold_warm_and_uncached_runs_print_the_same() {
 }
 
 #[test]
+fn a_check_outside_any_project_leaves_nothing_for_git_to_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "analysis.py", "# %%\nx = 1\n");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap()
+    };
+    git(&["init", "-q"]);
+    let first = check(root, &["--format", "json"]);
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(stats(&check(root, &["--format", "json"])), Some((1, 0)));
+    let status = git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).trim(),
+        "?? analysis.py",
+        "only the notebook is new"
+    );
+}
+
+#[test]
 fn an_edit_of_the_same_size_is_seen_even_with_the_old_mtime() {
     let dir = project();
     let root = dir.path();

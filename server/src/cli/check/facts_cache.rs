@@ -140,9 +140,21 @@ impl CheckCache {
             .unwrap_or_default()
     }
 
-    /// Writes the cache atomically (temporary file, then rename).
+    /// Writes the cache atomically (temporary file, then rename), with a `.gitignore`
+    /// beside it so that a check in a folder that is not a jellycell project (whose
+    /// `.jellycell/` nobody ignores yet) leaves nothing for git to show.
     pub fn save(&self, path: &Path, context: &Hash) -> std::io::Result<()> {
-        crate::cache::blobs::write_atomically(path, &encode(self, context))
+        crate::cache::blobs::write_atomically(path, &encode(self, context))?;
+        if let Some(folder) = path.parent() {
+            let ignore = folder.join(".gitignore");
+            if !ignore.exists() {
+                crate::cache::blobs::write_atomically(
+                    &ignore,
+                    b"# jellycell-lsp --check's cache, never committed.\n*\n",
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
