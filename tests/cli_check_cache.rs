@@ -172,10 +172,9 @@ fn cold_warm_and_uncached_runs_print_the_same() {
 }
 
 #[test]
-fn a_check_outside_any_project_leaves_nothing_for_git_to_show() {
-    let dir = tempfile::tempdir().unwrap();
+fn the_cache_stays_out_of_git_and_out_of_folders_that_are_no_project() {
+    let dir = project();
     let root = dir.path();
-    write(root, "analysis.py", "# %%\nx = 1\n");
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
@@ -184,15 +183,21 @@ fn a_check_outside_any_project_leaves_nothing_for_git_to_show() {
             .unwrap()
     };
     git(&["init", "-q"]);
-    let first = check(root, &["--format", "json"]);
-    assert_eq!(first.status.code(), Some(0));
-    assert_eq!(stats(&check(root, &["--format", "json"])), Some((1, 0)));
-    let status = git(&["status", "--porcelain", "--untracked-files=all"]);
-    assert_eq!(
-        String::from_utf8_lossy(&status.stdout).trim(),
-        "?? analysis.py",
-        "only the notebook is new"
-    );
+    let untracked = || {
+        let status = git(&["status", "--porcelain", "--untracked-files=all"]);
+        String::from_utf8_lossy(&status.stdout).into_owned()
+    };
+    let before = untracked();
+    check(root, &["--format", "json"]);
+    assert!(cache_file(root).exists());
+    assert_eq!(untracked(), before, "the cache is ignored");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(elsewhere.path(), "analysis.py", "# %%\nx = 1\n");
+    let output = check(elsewhere.path(), &["--format", "json", "analysis.py"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stats(&output), None, "no project, no cache");
+    assert!(!elsewhere.path().join(".jellycell").exists());
 }
 
 #[test]

@@ -85,7 +85,10 @@ pub fn run(options: &CheckOptions) -> i32 {
                 }
             }
         }
-        let checked = if options.no_cache {
+        // Outside a jellycell project there is no `.jellycell/` to keep a cache in (one
+        // per folder of notebooks would litter a repository).
+        let cacheable = target.project.config_path.is_some();
+        let checked = if options.no_cache || !cacheable {
             check_target(target, &settings, &mut report)
         } else {
             cached::check_target(target, &settings, &mut report)
