@@ -298,7 +298,7 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
         assert!(!stderr.contains("error"), "{stderr}");
         assert_eq!(stats(&output), Some((0, 3)), "nothing trusted");
         let rewritten = std::fs::read(cache_file(root)).unwrap();
-        assert!(rewritten.starts_with(b"JCLCHK01"), "rewritten");
+        assert!(rewritten.starts_with(b"JCLCHK02"), "rewritten");
         assert_eq!(stats(&check(root, &["--format", "json"])), Some((3, 0)));
     }
 }

@@ -1,5 +1,6 @@
-//! A small binary encoding for the check cache: little-endian integers, length-prefixed
-//! strings and byte strings. Reading never panics and never trusts a length: any
+//! A small binary encoding for the check cache: little-endian fixed-width integers,
+//! LEB128 variable-width sizes (offsets, counts, lengths: mostly one or two bytes), and
+//! length-prefixed strings and byte strings. Reading never panics and never trusts a length: any
 //! inconsistency (a truncated or corrupt file) makes the reader return `None`, and the
 //! caller then treats the whole cache as empty.
 
@@ -34,9 +35,18 @@ impl Writer {
         self.raw(&value.to_le_bytes());
     }
 
-    /// A `usize` as a `u64` (offsets, counts).
+    /// A `usize` (offset, count, length) in LEB128: seven bits a byte, low bits first.
     pub fn size(&mut self, value: usize) {
-        self.u64(value as u64);
+        let mut rest = value as u64;
+        loop {
+            let low = (rest & 0x7f) as u8;
+            rest >>= 7;
+            if rest == 0 {
+                self.u8(low);
+                return;
+            }
+            self.u8(low | 0x80);
+        }
     }
 
     pub fn bytes(&mut self, value: &[u8]) {
@@ -97,7 +107,15 @@ impl<'a> Reader<'a> {
     }
 
     pub fn size(&mut self) -> Option<usize> {
-        usize::try_from(self.u64()?).ok()
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
     }
 
     /// A count of items that follow, each at least `min_item` bytes long: a count the
@@ -150,10 +168,22 @@ mod tests {
         let bytes = writer.into_bytes();
         assert_eq!(Reader::new(&bytes[..bytes.len() - 1]).str(), None);
         let mut huge = Writer::default();
-        huge.u64(u64::MAX);
+        huge.size(usize::MAX);
         let huge = huge.into_bytes();
         assert_eq!(Reader::new(&huge).bytes(), None);
         assert_eq!(Reader::new(&huge).count(1), None);
         assert_eq!(Reader::new(&[2]).bool(), None);
+        assert_eq!(Reader::new(&[0xff; 11]).size(), None, "more than 64 bits");
+    }
+
+    #[test]
+    fn sizes_take_one_byte_below_128_and_read_back_at_any_width() {
+        for value in [0, 1, 127, 128, 300, 1 << 40, usize::MAX] {
+            let mut writer = Writer::default();
+            writer.size(value);
+            let bytes = writer.into_bytes();
+            assert_eq!(bytes.len() == 1, value < 128, "{value}");
+            assert_eq!(Reader::new(&bytes).size(), Some(value));
+        }
     }
 }

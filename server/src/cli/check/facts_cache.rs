@@ -2,8 +2,9 @@
 //! unchanged notebook is neither read nor analysed again (ruff's cache, for notebooks).
 //!
 //! One file per project, `<lsp cache>/check/notebooks.bin`, written atomically; its
-//! header holds the format version and a context hash (tool version, the project's root
-//! and parsed config), so a new release or a config edit starts from an empty cache.
+//! header holds the format version, a context hash (tool version, the project's root
+//! and parsed config), so a new release or a config edit starts from an empty cache,
+//! and a blake3 of the rest, so damage anywhere is noticed.
 //! Per notebook (by absolute path): its stamp (size, mtime, ctime), a blake3 of its
 //! content, the graph facts of its cells (kept encoded; decoded only when the project
 //! graph must be rebuilt), the findings of the rules that read only this file, and the
@@ -26,7 +27,7 @@ use crate::format::tags::CellKind;
 use crate::text::Span;
 
 /// First bytes of the file; bump the number when the layout changes.
-const MAGIC: &[u8; 8] = b"JCLCHK01";
+const MAGIC: &[u8; 8] = b"JCLCHK02";
 
 /// How long after a file's last change its stamp is not trusted alone: a second change
 /// within one tick of the file system's clock would leave size and times unchanged
@@ -158,10 +159,20 @@ impl CheckCache {
     }
 }
 
+/// The file: magic, context hash, blake3 of the body, body (the entries). The checksum
+/// catches any damage, so that no corrupt byte is ever reported as a finding.
 fn encode(cache: &CheckCache, context: &Hash) -> Vec<u8> {
+    let body = encode_entries(cache);
     let mut out = Writer::default();
     out.raw(MAGIC);
     out.raw(context);
+    out.raw(blake3::hash(&body).as_bytes());
+    out.raw(&body);
+    out.into_bytes()
+}
+
+fn encode_entries(cache: &CheckCache) -> Vec<u8> {
+    let mut out = Writer::default();
     let mut paths: Vec<&PathBuf> = cache.entries.keys().collect();
     paths.sort();
     out.size(paths.len());
@@ -199,10 +210,16 @@ fn encode(cache: &CheckCache, context: &Hash) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8], context: &Hash) -> Option<CheckCache> {
-    let mut input = Reader::new(bytes);
-    if input.raw(MAGIC.len())? != MAGIC || &input.array::<32>()? != context {
+    let mut header = Reader::new(bytes);
+    if header.raw(MAGIC.len())? != MAGIC || &header.array::<32>()? != context {
         return None;
     }
+    let checksum: Hash = header.array()?;
+    let body = bytes.get(MAGIC.len() + 64..)?;
+    if blake3::hash(body).as_bytes() != &checksum {
+        return None;
+    }
+    let mut input = Reader::new(body);
     let count = input.count(64)?;
     let mut entries = HashMap::with_capacity(count);
     for _ in 0..count {
@@ -217,9 +234,6 @@ fn decode(bytes: &[u8], context: &Hash) -> Option<CheckCache> {
         let relative = input.string()?;
         let facts = input.bytes()?.to_vec();
         let facts_hash: Hash = input.array()?;
-        if blake3::hash(&facts).as_bytes() != &facts_hash {
-            return None;
-        }
         let header_paired = input.bool()?;
         let local = match input.bool()? {
             true => Some(decode_findings(&mut input)?),
@@ -264,7 +278,7 @@ fn encode_findings(out: &mut Writer, findings: &[StoredFinding]) {
 }
 
 fn decode_findings(input: &mut Reader) -> Option<Vec<StoredFinding>> {
-    let count = input.count(8)?;
+    let count = input.count(4)?;
     let mut findings = Vec::with_capacity(count);
     for _ in 0..count {
         findings.push(StoredFinding {
@@ -350,7 +364,7 @@ pub(super) fn encode_cells(cells: &[CellFacts]) -> Vec<u8> {
 /// The cell facts [`encode_cells`] wrote; `None` if the bytes are not such an encoding.
 pub(super) fn decode_cells(bytes: &[u8]) -> Option<Vec<CellFacts>> {
     let mut input = Reader::new(bytes);
-    let count = input.count(8)?;
+    let count = input.count(4)?;
     let mut cells = Vec::with_capacity(count);
     for _ in 0..count {
         let ordinal = input.size()?;
@@ -362,7 +376,7 @@ pub(super) fn decode_cells(bytes: &[u8]) -> Option<Vec<CellFacts>> {
             true => Some((input.string()?, decode_span(&mut input)?)),
             false => None,
         };
-        let dep_count = input.count(9)?;
+        let dep_count = input.count(3)?;
         let mut deps = Vec::with_capacity(dep_count);
         for _ in 0..dep_count {
             deps.push(DepRef {
@@ -377,7 +391,7 @@ pub(super) fn decode_cells(bytes: &[u8]) -> Option<Vec<CellFacts>> {
         }
         let mut path_lists = [Vec::new(), Vec::new()];
         for list in &mut path_lists {
-            let path_count = input.count(9)?;
+            let path_count = input.count(2)?;
             for _ in 0..path_count {
                 list.push(PathRef {
                     path: input.string()?,
@@ -501,6 +515,16 @@ mod tests {
         let bytes = encode(&sample_cache(), &[1; 32]);
         for length in 0..bytes.len() {
             assert!(decode(&bytes[..length], &[1; 32]).is_none(), "{length}");
+        }
+    }
+
+    #[test]
+    fn any_damaged_byte_is_rejected() {
+        let bytes = encode(&sample_cache(), &[1; 32]);
+        for at in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x01;
+            assert!(decode(&damaged, &[1; 32]).is_none(), "byte {at}");
         }
     }
 
