@@ -120,6 +120,28 @@ fn large_output_warnings_count_only_the_current_outputs_over_the_limit() {
     };
     let warnings = fired(&project);
     assert_eq!(warnings.len(), 1, "only the big cell: {warnings:?}");
+    // Through the check cache: once the run cache's stamp can be trusted, the findings
+    // are stored, then reused, and always what an uncached check reports.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let stats = |project: &TestProject, args: &[&str]| {
+        let output = project
+            .command(&[&["--check", "--format", "json"][..], args].concat())
+            .env("JELLYCELL_LSP_CHECK_STATS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (String::from_utf8_lossy(&output.stdout).into_owned(), stderr)
+    };
+    let (stored, stored_log) = stats(&project, &[]);
+    let (reused, reused_log) = stats(&project, &[]);
+    let (uncached, _) = stats(&project, &["--no-cache"]);
+    assert!(
+        stored_log.contains("large outputs recomputed"),
+        "{stored_log}"
+    );
+    assert!(reused_log.contains("large outputs reused"), "{reused_log}");
+    assert_eq!(stored, uncached);
+    assert_eq!(reused, uncached);
     assert_eq!(warnings[0].1, 4, "on the big cell's header");
     assert!(
         warnings[0].0.contains("2,049 B, over the 1,024 B limit"),

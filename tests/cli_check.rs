@@ -298,3 +298,19 @@ fn usage_errors_exit_2() {
     assert_eq!(ipynb.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&ipynb.stderr).contains("paired-out-of-sync"));
 }
+
+#[test]
+fn a_notebook_named_twice_is_checked_and_reported_once() {
+    let dir = project();
+    let once = check(dir.path(), &["--format", "json", "notebooks/prep.py"]);
+    for args in [
+        &["--format", "json", "notebooks/prep.py", "notebooks/prep.py"][..],
+        &["--format", "json", "notebooks", "notebooks/prep.py"],
+    ] {
+        for cache in [&[][..], &["--no-cache"]] {
+            let twice = check(dir.path(), &[args, cache].concat());
+            assert_eq!(stdout(&twice), stdout(&once), "{args:?} {cache:?}");
+        }
+    }
+    assert!(stdout(&once).contains("\"files\":1"), "{}", stdout(&once));
+}

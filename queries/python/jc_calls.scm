@@ -2,7 +2,8 @@
 ;
 ; The analysis decides in Rust whether the receiver (`@call.receiver`) is the jellycell
 ; module under some name (`jc`, `jellycell`, `jellycell.api`, an `import ... as` alias)
-; and whether a bare name (`@call.name`) was imported from `jellycell.api`.
+; Bare names imported from `jellycell.api` are in `jc_bare_calls.scm`, which runs only
+; when such an import is in scope (it matches every call of a plain name).
 
 ; jc.load("..."), J.save(df, "..."), jellycell.api.deps("...")
 (call
@@ -11,8 +12,3 @@
     attribute: (identifier) @call.function) @call.callee
   arguments: (_) @call.arguments
   (#any-of? @call.function "deps" "load" "save" "figure" "table" "path")) @call
-
-; load("...") after `from jellycell.api import load`
-(call
-  function: (identifier) @call.name @call.callee
-  arguments: (_) @call.arguments) @call

@@ -14,6 +14,7 @@ use super::strings::literal_value;
 use super::{Aliases, Argument, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule};
 use crate::text::Span;
 
+// Compiled on first use, each once per process (compiling costs milliseconds).
 static JC_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     Query::new(
         &tree_sitter_python::LANGUAGE.into(),
@@ -22,8 +23,78 @@ static JC_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     .expect("queries/python/jc_calls.scm is a valid query (checked by a test)")
 });
 
+static JC_BARE_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
+    Query::new(
+        &tree_sitter_python::LANGUAGE.into(),
+        include_str!("../../../queries/python/jc_bare_calls.scm"),
+    )
+    .expect("queries/python/jc_bare_calls.scm is a valid query (checked by a test)")
+});
+
 pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<JcCall> {
-    let query = &*JC_CALLS_QUERY;
+    let mut calls = Vec::new();
+    // The query runs only at the calls whose callee starts with a module name (found by
+    // text search), not over the whole tree: most cells have a few API calls among
+    // hundreds of nodes.
+    for call in calls_on_module_names(root, text, aliases) {
+        collect_calls(&JC_CALLS_QUERY, call, Some(0), text, aliases, &mut calls);
+    }
+    // Matching every plain call is the costly part; only an imported function needs it.
+    if aliases.functions().next().is_some() || aliases.has_star_import() {
+        collect_calls(&JC_BARE_CALLS_QUERY, root, None, text, aliases, &mut calls);
+    }
+    calls.sort_by_key(|call| call.span);
+    calls.dedup_by_key(|call| call.span);
+    calls
+}
+
+/// Every call whose callee is an attribute chain rooted at an identifier that names the
+/// API as a module (`jc`, `jellycell`, a module alias): the only places where the
+/// attribute pattern of `jc_calls.scm` can match.
+fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> Vec<Node<'t>> {
+    let mut names = vec!["jc", "jellycell"];
+    names.extend(aliases.modules().map(|(local, _)| local));
+    let mut calls = Vec::new();
+    for name in names {
+        for (start, _) in text.match_indices(name) {
+            let end = start + name.len();
+            let Some(node) = root.descendant_for_byte_range(start, end) else {
+                continue;
+            };
+            if node.kind() != "identifier" || node.start_byte() != start || node.end_byte() != end {
+                continue;
+            }
+            let mut current = node;
+            while let Some(parent) = current.parent() {
+                let field = match parent.kind() {
+                    "attribute" => "object",
+                    "call" => "function",
+                    _ => break,
+                };
+                if parent.child_by_field_name(field) != Some(current) {
+                    break;
+                }
+                if parent.kind() == "call" {
+                    calls.push(parent);
+                    break;
+                }
+                current = parent;
+            }
+        }
+    }
+    calls
+}
+
+/// The API calls `query` matches in the tree at `root`, starting at most `max_depth`
+/// below it (`Some(0)`: only at `root` itself).
+fn collect_calls(
+    query: &Query,
+    root: Node,
+    max_depth: Option<u32>,
+    text: &str,
+    aliases: &Aliases,
+    calls: &mut Vec<JcCall>,
+) {
     let capture = |name: &str| query.capture_index_for_name(name);
     let indices = (
         capture("call"),
@@ -35,8 +106,8 @@ pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<Jc
     );
     let (call_index, callee_index, receiver_index, function_index, name_index, arguments_index) =
         indices;
-    let mut calls = Vec::new();
     let mut cursor = QueryCursor::new();
+    cursor.set_max_start_depth(max_depth);
     let mut matches = cursor.matches(query, root, text.as_bytes());
     while let Some(found) = matches.next() {
         let node_for = |index: Option<u32>| {
@@ -77,9 +148,6 @@ pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<Jc
             targets,
         });
     }
-    calls.sort_by_key(|call| call.span);
-    calls.dedup_by_key(|call| call.span);
-    calls
 }
 
 /// Does this receiver expression name `jellycell.api` (or the `jellycell` package)?
@@ -199,7 +267,7 @@ mod tests {
     use super::super::{
         Aliases, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule, analyze_cell,
     };
-    use super::JC_CALLS_QUERY;
+    use super::{JC_BARE_CALLS_QUERY, JC_CALLS_QUERY, find_jc_calls};
 
     fn calls(source: &str) -> Vec<JcCall> {
         analyze_cell(source, &Aliases::new()).jc_calls
@@ -231,6 +299,22 @@ mod tests {
     #[test]
     fn jc_calls_query_compiles_with_only_built_in_predicates() {
         query_is_fully_checked(&JC_CALLS_QUERY);
+        query_is_fully_checked(&JC_BARE_CALLS_QUERY);
+    }
+
+    #[test]
+    fn bare_imported_names_are_calls_only_after_their_import() {
+        let mut aliases = Aliases::new();
+        let source = "load('artifacts/a.csv')\nprint(1)\n";
+        let parse = |source: &str| crate::analysis::parse::parse_python(source).unwrap();
+        let tree = parse(source);
+        assert!(find_jc_calls(tree.root_node(), source, &aliases).is_empty());
+        aliases.insert_function("load", JcFunction::Load);
+        let found = find_jc_calls(tree.root_node(), source, &aliases);
+        assert_eq!(found.len(), 1);
+        let mut star = Aliases::new();
+        star.insert_star_import();
+        assert_eq!(find_jc_calls(tree.root_node(), source, &star).len(), 1);
     }
 
     #[test]
@@ -496,5 +580,72 @@ class Report:
         let (value, span) = call.literal_targets().next().expect("one literal");
         assert_eq!(value, "artifacts/é.csv");
         assert_eq!(span.slice(source), "'artifacts/é.csv'");
+    }
+
+    use proptest::prelude::*;
+
+    /// What the query finds over the whole tree, as before the targeted search.
+    fn whole_tree_calls(source: &str, aliases: &Aliases) -> Vec<JcCall> {
+        let tree = crate::analysis::parse::parse_python(source).unwrap();
+        let mut calls = Vec::new();
+        let root = tree.root_node();
+        super::collect_calls(&JC_CALLS_QUERY, root, None, source, aliases, &mut calls);
+        super::collect_calls(
+            &JC_BARE_CALLS_QUERY,
+            root,
+            None,
+            source,
+            aliases,
+            &mut calls,
+        );
+        calls.sort_by_key(|call| call.span);
+        calls.dedup_by_key(|call| call.span);
+        calls
+    }
+
+    fn targeted_calls(source: &str, aliases: &Aliases) -> Vec<JcCall> {
+        let tree = crate::analysis::parse::parse_python(source).unwrap();
+        find_jc_calls(tree.root_node(), source, aliases)
+    }
+
+    #[test]
+    fn nested_and_chained_receivers_are_found_by_the_targeted_search() {
+        let mut aliases = Aliases::new();
+        aliases.insert_module("J", JcModule::Api);
+        aliases.insert_module("pkg", JcModule::Package);
+        let source = "jc.save(jc.load('a'), 'b')\njellycell.api.figure('c')\nx = [J.deps('d')]\npkg . api . table(name='t')\nAjc.load('no')\n'jc.load(\"no\")'\n";
+        let found = targeted_calls(source, &aliases);
+        assert_eq!(found.len(), 5, "{found:?}");
+        assert_eq!(found, whole_tree_calls(source, &aliases));
+    }
+
+    proptest! {
+        #[test]
+        fn the_targeted_search_finds_what_the_whole_tree_query_finds(
+            source in proptest::collection::vec(
+                prop_oneof![
+                    Just("jc.load("), Just("jc.save(df, "),
+                    Just("jellycell.api.deps("), Just("J.figure("),
+                    Just("load("), Just("\"a\""),
+                    Just(")"), Just("("), Just("["),
+                    Just("]"), Just("\n"), Just("    "),
+                    Just("x = "), Just(","), Just("."),
+                    Just("jc"), Just("J"), Just("#"),
+                    Just("def f():"), Just("'"), Just("é"),
+                ],
+                0..40,
+            ).prop_map(|parts| parts.concat()),
+            function_alias in proptest::bool::ANY,
+        ) {
+            let mut aliases = Aliases::new();
+            aliases.insert_module("J", JcModule::Api);
+            if function_alias {
+                aliases.insert_function("load", JcFunction::Load);
+            }
+            prop_assert_eq!(
+                targeted_calls(&source, &aliases),
+                whole_tree_calls(&source, &aliases)
+            );
+        }
     }
 }

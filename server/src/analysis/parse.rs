@@ -47,8 +47,9 @@ enum Depth {
 
 fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalysis {
     // Both queries walk the whole tree; text that cannot hold a match skips them (an
-    // alias can only be bound by an import, an API call only named by a known name).
-    let may_import = source.contains("import");
+    // alias can only be bound by an import that names `jellycell`, an API call only
+    // named by a known name).
+    let may_import = source.contains("import") && source.contains("jellycell");
     let may_call_api = may_import || aliases.may_appear_in(source);
     if depth == Depth::Facts && !may_call_api {
         return CellAnalysis::default();

@@ -48,7 +48,9 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
             tree_ranges.push(Span::new(node.start_byte(), node.end_byte()));
             errors.push(error);
         }
-        if !node.has_error() && !node.is_named() {
+        // Below an error-free node only a Python 2 statement can be wrong, and those sit
+        // only where statements do: expressions are not walked.
+        if !node.has_error() && !holds_statements(node.kind()) {
             continue;
         }
         let mut cursor = node.walk();
@@ -111,6 +113,31 @@ fn describe_named(kind: &str) -> &str {
         "string_end" => "the end of the string",
         _ => "an expression",
     }
+}
+
+/// Whether a node of this kind can have statements below it (without passing through
+/// another node that can).
+fn holds_statements(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module"
+            | "block"
+            | "if_statement"
+            | "for_statement"
+            | "while_statement"
+            | "try_statement"
+            | "with_statement"
+            | "match_statement"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "elif_clause"
+            | "else_clause"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "case_clause"
+    )
 }
 
 /// tree-sitter-python still accepts Python 2's `print x` and `exec code`. Error
@@ -537,6 +564,17 @@ print(*args, **kwargs, sep="")
                 "print",
                 "missing parentheses in call to `print`; did you mean `print(...)`?".to_string()
             )]
+        );
+    }
+
+    #[test]
+    fn python2_print_is_found_in_every_kind_of_block() {
+        let source = "def f():\n    print 1\nclass C:\n    print 2\n@d\ndef g():\n    print 3\nif x:\n    print 4\nelif y:\n    print 5\nelse:\n    print 6\nfor i in y:\n    print 7\nelse:\n    print 8\nwhile x:\n    print 9\ntry:\n    print 10\nexcept E:\n    print 11\nfinally:\n    print 12\nwith o:\n    print 13\nmatch x:\n    case 1:\n        print 14\nasync def h():\n    print 15\nif a:\n    if b:\n        print 16\n";
+        let found = errors(source);
+        assert_eq!(found.len(), 16, "{found:?}");
+        assert!(
+            found.iter().all(|(token, _)| *token == "print"),
+            "{found:?}"
         );
     }
 

@@ -76,6 +76,28 @@ impl NotebookFile {
         }
     }
 
+    /// Reads one notebook without analysing its code: enough for what needs only the
+    /// cells and the text (cache keys, tag edits, the pairing check) when the graph
+    /// comes from elsewhere (`--check`'s cache).
+    pub fn without_analysis(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+    ) -> Self {
+        let notebook = format::read(&text, format);
+        let relative = relative_name(project, &path);
+        NotebookFile {
+            path,
+            relative,
+            format,
+            text,
+            notebook,
+            analyses: Vec::new(),
+            depth: AnalysisDepth::Facts,
+        }
+    }
+
     /// Reads `text` as [`NotebookFile::new`] does (fully analysed), but takes the analysis
     /// of every code cell whose source (and the import aliases in scope before it) did
     /// not change from `previous` (when that was fully analysed too), so an edit
@@ -171,34 +193,7 @@ impl Workspace {
         inputs: Vec<NotebookInput>,
         depth_of: impl Fn(&Path) -> AnalysisDepth + Sync,
     ) -> Workspace {
-        let inputs: Vec<(NotebookInput, NotebookFormat)> = inputs
-            .into_iter()
-            .filter_map(|input| notebook_format_of(&input.path).map(|format| (input, format)))
-            .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
-        let chunk_size = inputs.len().div_ceil(threads).max(1);
-        let project_ref = &project;
-        let depth_of = &depth_of;
-        let files = std::thread::scope(|scope| {
-            let workers: Vec<_> = inputs
-                .chunks(chunk_size)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|(input, format)| {
-                                read_guarded(project_ref, input, *format, depth_of(&input.path))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            // `read_guarded` catches panics, so a worker always returns its files.
-            workers
-                .into_iter()
-                .flat_map(|worker| worker.join().unwrap_or_default())
-                .collect::<Vec<_>>()
-        });
+        let files = read_notebooks(&project, inputs, depth_of);
         Workspace::from_files(project, files)
     }
 
@@ -268,6 +263,42 @@ impl Workspace {
             .iter()
             .position(|file| file.path == path || file.path == absolute)
     }
+}
+
+/// Reads and analyses notebooks (files that are not notebooks are skipped), each to the
+/// depth `depth_of` gives its path, on every core; no graph is built.
+pub fn read_notebooks(
+    project: &Project,
+    inputs: Vec<NotebookInput>,
+    depth_of: impl Fn(&Path) -> AnalysisDepth + Sync,
+) -> Vec<NotebookFile> {
+    let inputs: Vec<(NotebookInput, NotebookFormat)> = inputs
+        .into_iter()
+        .filter_map(|input| notebook_format_of(&input.path).map(|format| (input, format)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let chunk_size = inputs.len().div_ceil(threads).max(1);
+    let depth_of = &depth_of;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = inputs
+            .chunks(chunk_size)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(input, format)| {
+                            read_guarded(project, input, *format, depth_of(&input.path))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // `read_guarded` catches panics, so a worker always returns its files.
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Reads and analyses one notebook; a panic in the reader or the analysis (a bug) keeps
@@ -424,7 +455,7 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAn
 }
 
 /// The graph facts of one notebook, with spans in the notebook's text.
-fn facts(file: &NotebookFile) -> NotebookFacts {
+pub fn facts(file: &NotebookFile) -> NotebookFacts {
     let text = &file.text;
     let cells = file
         .notebook

@@ -63,6 +63,10 @@ struct Cli {
     #[arg(long, value_delimiter = ',', requires = "check", value_name = "RULE")]
     ignore: Vec<String>,
 
+    /// With --check: neither read nor write the check cache (`.jellycell/cache/jellycell-lsp/check/`).
+    #[arg(long, requires = "check")]
+    no_cache: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -136,6 +140,7 @@ pub fn main() -> i32 {
             fix: cli.fix,
             select: cli.select,
             ignore: cli.ignore,
+            no_cache: cli.no_cache,
         });
     }
     match cli.command {

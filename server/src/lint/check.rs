@@ -6,6 +6,7 @@
 use crate::analysis::workspace::Workspace;
 use crate::lint::rules::{self, project::PathFindings};
 use crate::lint::{Finding, LintSettings};
+use crate::project::Project;
 
 /// The findings of one notebook of `workspace`, sorted by position.
 pub fn check_file(
@@ -59,9 +60,9 @@ pub fn check_output_sizes(
 
 /// Findings about the project's own files and directories (`layout`, `config-invalid`),
 /// the part of a whole-project check that is not about one notebook.
-pub fn check_project_paths(workspace: &Workspace, settings: &LintSettings) -> Vec<PathFindings> {
-    let mut paths = rules::project::layout(&workspace.project);
-    paths.extend(rules::project::config(&workspace.project, settings));
+pub fn check_project_paths(project: &Project, settings: &LintSettings) -> Vec<PathFindings> {
+    let mut paths = rules::project::layout(project);
+    paths.extend(rules::project::config(project, settings));
     for path in &mut paths {
         path.findings = apply_settings(std::mem::take(&mut path.findings), settings);
     }

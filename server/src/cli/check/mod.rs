@@ -6,9 +6,14 @@
 //! `jellycell.toml`), and the project's other notebooks still feed the graph so names
 //! and producers resolve. Project-level rules (`layout`, `config-invalid`) run when a
 //! whole project is checked. `--fix` applies safe fixes, re-checks, and repeats until
-//! nothing more can be fixed; then the remaining findings are reported.
+//! nothing more can be fixed; then the remaining findings are reported. Unchanged
+//! notebooks are not analysed again: their facts and findings come from the check cache
+//! (`cached`, `facts_cache`) unless `--no-cache` is given.
 //! Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or internal failure.
 
+mod cached;
+mod codec;
+mod facts_cache;
 mod github;
 mod human;
 mod json;
@@ -51,6 +56,8 @@ pub struct CheckOptions {
     pub fix: bool,
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
+    /// Neither read nor write the check cache.
+    pub no_cache: bool,
 }
 
 /// At most this many fix-and-recheck rounds (a fix can expose a new finding).
@@ -78,7 +85,15 @@ pub fn run(options: &CheckOptions) -> i32 {
                 }
             }
         }
-        failed |= !check_target(target, &settings, &mut report);
+        // Outside a jellycell project there is no `.jellycell/` to keep a cache in (one
+        // per folder of notebooks would litter a repository).
+        let cacheable = target.project.config_path.is_some();
+        let checked = if options.no_cache || !cacheable {
+            check_target(target, &settings, &mut report)
+        } else {
+            cached::check_target(target, &settings, &mut report)
+        };
+        failed |= !checked;
     }
     report.sort();
     let output = match options.format {
@@ -172,6 +187,14 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
             }
         }
     }
+    // A notebook named twice (`--check nb.py nb.py`, a folder and a file in it) is
+    // checked and reported once.
+    for target in targets.values_mut() {
+        if let Some(notebooks) = &mut target.notebooks {
+            let mut seen = std::collections::HashSet::new();
+            notebooks.retain(|path| seen.insert(path.clone()));
+        }
+    }
     Ok(targets)
 }
 
@@ -244,7 +267,7 @@ fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckRepo
         report.files += 1;
     }
     if target.whole_project {
-        for path in &lint::check_project_paths(&workspace, settings) {
+        for path in &lint::check_project_paths(&workspace.project, settings) {
             report.add(&path.path, &path.text, &path.findings);
         }
     }
@@ -272,7 +295,7 @@ fn fix_until_stable(target: &Target, settings: &LintSettings) -> Result<usize, S
             }
         }
         if target.whole_project {
-            for path in lint::check_project_paths(&workspace, settings) {
+            for path in lint::check_project_paths(&workspace.project, settings) {
                 for finding in &path.findings {
                     if let Some(FixAction::CreateDirectory(directory)) =
                         finding.fix.as_ref().map(|fix| &fix.action)

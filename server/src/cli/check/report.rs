@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::facts_cache::StoredFinding;
 use crate::lint::{Finding, Severity};
 use crate::text::LineIndex;
 
@@ -56,6 +57,26 @@ impl CheckReport {
         }
     }
 
+    /// Adds findings already located (by the check cache) with their severity.
+    pub fn add_located(
+        &mut self,
+        path: &Path,
+        findings: impl IntoIterator<Item = (StoredFinding, Severity)>,
+    ) {
+        let display = display_path(path);
+        for (finding, severity) in findings {
+            self.findings.push(ReportedFinding {
+                path: display.clone(),
+                rule: finding.rule,
+                severity,
+                start: finding.start,
+                end: finding.end,
+                message: finding.message,
+                fixable: finding.fixable,
+            });
+        }
+    }
+
     /// Sorts findings by path, then position (file-level findings first), then rule.
     pub fn sort(&mut self) {
         self.findings
@@ -79,9 +100,13 @@ impl CheckReport {
 
 /// `path` relative to the current directory when it is inside it, else as given.
 fn display_path(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+    // Asked once: a whole-project report names hundreds of files.
+    static CURRENT_DIR: std::sync::OnceLock<Option<std::path::PathBuf>> =
+        std::sync::OnceLock::new();
+    CURRENT_DIR
+        .get_or_init(|| std::env::current_dir().ok())
+        .as_ref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()

@@ -5,23 +5,66 @@
 //! `jc.figure` paths in any notebook), point at the `jc.load` call, and offer to add the
 //! tag.
 
-use crate::analysis::graph::{CellRef, EdgeReason};
-use crate::analysis::workspace::Workspace;
+use crate::analysis::graph::{CellRef, EdgeReason, PathRef, ProjectGraph};
+use crate::analysis::workspace::{NotebookFile, Workspace};
 use crate::lint::{Finding, tag_edit};
 
 pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
-    let Some(file) = workspace.files.get(file_index) else {
+    match workspace.files.get(file_index) {
+        Some(file) => findings_in(&workspace.graph, file_index, file),
+        None => Vec::new(),
+    }
+}
+
+/// The findings of notebook `file_index` of `graph`, whose file is `file` (its cells and
+/// text give the fix; its analyses are not used).
+pub fn findings_in(graph: &ProjectGraph, file_index: usize, file: &NotebookFile) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for undeclared in undeclared_loads(graph, file_index) {
+        let tag = format!("deps={}", undeclared.producer);
+        let finding = Finding::new(
+            "enforce-declared-deps",
+            undeclared.load.span,
+            format!(
+                "cell '{}' jc.load's artifacts from '{}' but doesn't declare {tag} — add it to the tag",
+                undeclared.name, undeclared.producer
+            ),
+        );
+        let cell = file.notebook.cells.get(undeclared.ordinal);
+        let edit = cell.and_then(|cell| tag_edit::add_tag(&file.text, file.format, cell, &tag));
+        findings.push(match edit {
+            Some(edit) => finding.with_edits(format!("Declare {tag}"), vec![edit]),
+            None => finding,
+        });
+    }
+    findings
+}
+
+/// Whether notebook `file_index` has a finding of this rule (decided from the graph
+/// alone, without reading the notebook).
+pub fn any_in(graph: &ProjectGraph, file_index: usize) -> bool {
+    !undeclared_loads(graph, file_index).is_empty()
+}
+
+/// A `jc.load` of an artifact whose producer the loading cell does not declare.
+struct UndeclaredLoad<'g> {
+    ordinal: usize,
+    load: &'g PathRef,
+    /// The producer's name, the dep to declare.
+    producer: String,
+    /// The loading cell's explicit name, else `anon` (jellycell's wording).
+    name: &'g str,
+}
+
+fn undeclared_loads(graph: &ProjectGraph, file_index: usize) -> Vec<UndeclaredLoad<'_>> {
+    let Some(notebook) = graph.notebooks.get(file_index) else {
         return Vec::new();
     };
-    let graph = &workspace.graph;
-    let mut findings = Vec::new();
-    for (ordinal, cell) in file.notebook.cells.iter().enumerate() {
+    let mut found = Vec::new();
+    for facts in &notebook.cells {
         let here = CellRef {
             notebook: file_index,
-            ordinal,
-        };
-        let Some(facts) = graph.cell(here) else {
-            continue;
+            ordinal: facts.ordinal,
         };
         for edge in graph.dependencies(here) {
             let EdgeReason::Loads(load) = &edge.why else {
@@ -34,25 +77,16 @@ pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
             if declared {
                 continue;
             }
-            let name = facts
-                .explicit_name
-                .as_ref()
-                .map_or("anon", |(name, _)| name.as_str());
-            let tag = format!("deps={producer}");
-            let finding = Finding::new(
-                "enforce-declared-deps",
-                load.span,
-                format!(
-                    "cell '{name}' jc.load's artifacts from '{producer}' but doesn't declare {tag} — add it to the tag"
-                ),
-            );
-            findings.push(
-                match tag_edit::add_tag(&file.text, file.format, cell, &tag) {
-                    Some(edit) => finding.with_edits(format!("Declare {tag}"), vec![edit]),
-                    None => finding,
-                },
-            );
+            found.push(UndeclaredLoad {
+                ordinal: facts.ordinal,
+                load,
+                producer,
+                name: facts
+                    .explicit_name
+                    .as_ref()
+                    .map_or("anon", |(name, _)| name.as_str()),
+            });
         }
     }
-    findings
+    found
 }

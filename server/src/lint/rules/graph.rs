@@ -2,14 +2,19 @@
 //! `setup-dep`, `duplicate-name` and `dep-cycle`. jellycell drops such deps silently
 //! (so a cell's cache key ignores them); we say so where the dep is written.
 
-use crate::analysis::graph::{CellRef, DepOrigin, DepRef, GraphIssue};
+use crate::analysis::graph::{CellRef, DepOrigin, DepRef, GraphIssue, ProjectGraph};
 use crate::analysis::workspace::Workspace;
 use crate::format::tags::CellKind;
 use crate::lint::Finding;
 use crate::text::suggest::did_you_mean;
 
 pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
-    let graph = &workspace.graph;
+    findings_in(&workspace.graph, file_index)
+}
+
+/// The graph findings of notebook `file_index` of `graph` (what `--check`'s cache uses
+/// when it has the graph but not the workspace).
+pub fn findings_in(graph: &ProjectGraph, file_index: usize) -> Vec<Finding> {
     let describe = |cell: CellRef| -> String {
         let path = graph
             .notebooks
@@ -25,7 +30,7 @@ pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
     for issue in graph.issues() {
         match issue {
             GraphIssue::UnknownDep { cell, dep } if cell.notebook == file_index => {
-                let names = known_names(workspace);
+                let names = known_names(graph);
                 findings.push(Finding::new(
                     "unknown-dep",
                     dep.span,
@@ -108,9 +113,8 @@ fn removal_hint(dep: &DepRef) -> &'static str {
 }
 
 /// Every explicit cell name in the project, for "did you mean".
-fn known_names(workspace: &Workspace) -> Vec<String> {
-    let mut names: Vec<String> = workspace
-        .graph
+fn known_names(graph: &ProjectGraph) -> Vec<String> {
+    let mut names: Vec<String> = graph
         .notebooks
         .iter()
         .flat_map(|notebook| &notebook.cells)

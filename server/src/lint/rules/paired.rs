@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::analysis::workspace::NotebookFile;
-use crate::format::{self, CellType, NotebookFormat};
+use crate::format::{self, CellType, Notebook, NotebookFormat};
 use crate::lint::Finding;
 use crate::text::Span;
 
@@ -100,16 +100,22 @@ fn describe(cell_type: CellType) -> &'static str {
 
 /// Whether any of jupytext's three places pairs this notebook with an `.ipynb`.
 fn is_paired_with_ipynb(file: &NotebookFile) -> bool {
-    let from_header = file
-        .notebook
+    header_pairs_with_ipynb(&file.notebook)
+        || folder_pairs_with_ipynb(file.path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Whether the notebook's own header (jupytext `formats`) pairs it with an `.ipynb`.
+pub fn header_pairs_with_ipynb(notebook: &Notebook) -> bool {
+    notebook
         .metadata
         .get("jupytext")
         .and_then(|jupytext| jupytext.get("formats"))
-        .is_some_and(formats_include_ipynb);
-    if from_header {
-        return true;
-    }
-    let folder = file.path.parent().unwrap_or(Path::new("."));
+        .is_some_and(formats_include_ipynb)
+}
+
+/// Whether the nearest `jupytext.toml` (else `pyproject.toml`'s `[tool.jupytext]`) from
+/// `folder` up pairs the notebooks in `folder` with `.ipynb` files.
+pub fn folder_pairs_with_ipynb(folder: &Path) -> bool {
     if let Some(formats) = nearest_config(folder, "jupytext.toml", &["formats"]) {
         return formats_include_ipynb(&formats);
     }

@@ -1,0 +1,595 @@
+//! `--check` of one project through the check cache (`facts_cache`): an unchanged
+//! notebook is not read, parsed or analysed again; its stored facts feed the project
+//! graph and its stored findings are reported.
+//!
+//! Per notebook the stamp decides: equal stamp (and not racy) → cached; else the content
+//! is hashed, and an equal hash → cached (the stamp is refreshed). Everything else is
+//! read and analysed as the uncached check does (on every core), and stored. The graph
+//! rules' findings depend on every notebook: they are stored with the hash of all
+//! notebooks' facts and recomputed from the (cached) facts when that hash changes.
+//! `paired-out-of-sync` (it reads the `.ipynb` and jupytext's config files) is never
+//! stored: it is computed on every check, for paired notebooks only.
+//! `warn-on-large-cell-output` (it reads the run cache) is stored with a token over what
+//! it depends on and recomputed when that changes; without any manifest it finds nothing.
+//!
+//! `JELLYCELL_LSP_CHECK_STATS=1` prints how many notebooks came from the cache and how
+//! many were analysed on stderr (for tests and benchmarks).
+//!
+//! The output is the uncached check's, finding for finding; `tests/cli_check_cache.rs`
+//! compares the two.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::Target;
+use super::facts_cache::{
+    CheckCache, Entry, FileStamp, Hash, StoredFinding, decode_cells, encode_cells,
+};
+use super::messages;
+use super::report::CheckReport;
+use crate::analysis::graph::{NotebookFacts, ProjectGraph};
+use crate::analysis::workspace::{
+    self, AnalysisDepth, NotebookFile, NotebookInput, Workspace, discover_notebooks,
+    notebook_format_of,
+};
+use crate::cache::{self, Store};
+use crate::format::NotebookFormat;
+use crate::lint::{self, Finding, LintSettings, rules};
+use crate::project::Project;
+use crate::text::LineIndex;
+
+/// One notebook of the check, as far as it has been read.
+struct Slot {
+    path: PathBuf,
+    format: NotebookFormat,
+    reported: bool,
+    /// The stored (or freshly computed) entry.
+    entry: Entry,
+    /// True when the entry came from the cache and still holds.
+    cached: bool,
+    /// The text, when it was read.
+    text: Option<String>,
+    /// The notebook read (and analysed, for a cache miss), when it was needed.
+    file: Option<Arc<NotebookFile>>,
+    /// Facts of a cache miss (cached ones are decoded from the entry when needed).
+    facts: Option<NotebookFacts>,
+}
+
+/// Adds the target's findings to the report, through the cache in the project's cache
+/// folder; false when a file could not be read.
+pub(super) fn check_target(
+    target: &Target,
+    settings: &LintSettings,
+    report: &mut CheckReport,
+) -> bool {
+    let project = &target.project;
+    let cache_path = CheckCache::file_in(&project.lsp_cache_dir());
+    let context = context_hash(project);
+    let mut cache = CheckCache::load(&cache_path, &context);
+    let loaded_entries = cache.entries.len();
+    let now = SystemTime::now();
+    let mut ok = true;
+    let mut changed = false;
+
+    let reported: Option<HashSet<&Path>> = target
+        .notebooks
+        .as_ref()
+        .map(|paths| paths.iter().map(PathBuf::as_path).collect());
+    let mut paths = discover_notebooks(project);
+    for extra in target.notebooks.iter().flatten() {
+        if !paths.contains(extra) {
+            paths.push(extra.clone());
+        }
+    }
+
+    // Sort every notebook into cached (stamp or content unchanged) and to-analyse.
+    let mut slots: Vec<Option<Slot>> = Vec::with_capacity(paths.len());
+    let mut misses: Vec<(usize, NotebookInput, AnalysisDepth, FileStamp)> = Vec::new();
+    for path in paths {
+        let Some(format) = notebook_format_of(&path) else {
+            continue;
+        };
+        let is_reported = reported
+            .as_ref()
+            .is_none_or(|reported| reported.contains(path.as_path()));
+        let stamp = match std::fs::metadata(&path) {
+            Ok(metadata) => FileStamp::of(&metadata),
+            Err(error) => {
+                messages::error(&format!("cannot read {}: {error}", path.display()));
+                ok = false;
+                continue;
+            }
+        };
+        let usable = cache
+            .entries
+            .remove(&path)
+            .filter(|entry| !is_reported || entry.local.is_some());
+        let usable = match usable {
+            Some(entry) if entry.stamp == stamp && !entry.racy => {
+                slots.push(Some(Slot::cached(path, format, is_reported, entry, None)));
+                continue;
+            }
+            usable => usable,
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                messages::error(&format!("cannot read {}: {error}", path.display()));
+                ok = false;
+                continue;
+            }
+        };
+        match usable {
+            Some(mut entry) if entry.content_hash == *blake3::hash(text.as_bytes()).as_bytes() => {
+                entry.stamp = stamp;
+                entry.racy = stamp.is_racy(now);
+                changed = true;
+                slots.push(Some(Slot::cached(
+                    path,
+                    format,
+                    is_reported,
+                    entry,
+                    Some(text),
+                )));
+            }
+            _ => {
+                let depth = if is_reported {
+                    AnalysisDepth::Full
+                } else {
+                    AnalysisDepth::Facts
+                };
+                misses.push((slots.len(), NotebookInput { path, text }, depth, stamp));
+                slots.push(None);
+            }
+        }
+    }
+
+    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        eprintln!(
+            "jellycell-lsp: check cache: {} cached, {} analysed",
+            slots.len() - misses.len(),
+            misses.len()
+        );
+    }
+
+    // Analyse what changed, on every core (the uncached check's reader and analysis).
+    if !misses.is_empty() {
+        changed = true;
+        let depths: HashMap<PathBuf, AnalysisDepth> = misses
+            .iter()
+            .map(|(_, input, depth, _)| (input.path.clone(), *depth))
+            .collect();
+        let inputs = misses
+            .iter()
+            .map(|(_, input, _, _)| input.clone())
+            .collect();
+        let analysed = workspace::read_notebooks(project, inputs, |path| {
+            depths.get(path).copied().unwrap_or(AnalysisDepth::Facts)
+        });
+        let mut files: HashMap<PathBuf, Arc<NotebookFile>> = analysed
+            .into_iter()
+            .map(|file| (file.path.clone(), Arc::new(file)))
+            .collect();
+        for (index, input, depth, stamp) in misses {
+            let Some(file) = files.remove(&input.path) else {
+                continue;
+            };
+            let Some(format) = notebook_format_of(&input.path) else {
+                continue;
+            };
+            slots[index] = Some(Slot::analysed(
+                project, settings, file, format, depth, stamp, now,
+            ));
+        }
+    }
+    let mut slots: Vec<Slot> = slots.into_iter().flatten().collect();
+
+    // The graph, rebuilt from the facts only when some reported notebook needs it.
+    let graph_hash = graph_hash(&slots);
+    let graph_is_stale = |slot: &Slot| {
+        !slot.cached || slot.entry.graph.as_ref().map(|(hash, _)| hash) != Some(&graph_hash)
+    };
+    let needs_graph = slots
+        .iter()
+        .any(|slot| slot.reported && graph_is_stale(slot));
+    let graph = needs_graph.then(|| {
+        ProjectGraph::build(
+            slots
+                .iter_mut()
+                .map(|slot| {
+                    slot.facts.take().unwrap_or_else(|| NotebookFacts {
+                        path: slot.entry.relative.clone(),
+                        // The bytes match their stored hash, so they are our own encoding.
+                        cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                    })
+                })
+                .collect(),
+        )
+    });
+
+    let output_sizes_apply = settings.severity_of("warn-on-large-cell-output").is_some()
+        && project.config.lint.large_output_limit().is_some()
+        && has_manifests(&Store::open(project));
+    let mut paired_folders: HashMap<PathBuf, bool> = HashMap::new();
+    for (index, slot) in slots.iter_mut().enumerate() {
+        if !slot.reported {
+            continue;
+        }
+        if let Some(graph) = &graph
+            && graph_is_stale(slot)
+        {
+            match slot.graph_findings(project, graph, index, settings) {
+                Ok(findings) => {
+                    slot.entry.graph = Some((graph_hash, findings));
+                    changed = true;
+                }
+                Err(message) => {
+                    messages::error(&message);
+                    ok = false;
+                    continue;
+                }
+            }
+        }
+        let mut findings: Vec<StoredFinding> = Vec::new();
+        findings.extend(slot.entry.local.iter().flatten().cloned());
+        findings.extend(
+            slot.entry
+                .graph
+                .iter()
+                .flat_map(|(_, found)| found)
+                .cloned(),
+        );
+        let folder = slot.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let paired = slot.entry.header_paired
+            || *paired_folders
+                .entry(folder)
+                .or_insert_with_key(|folder| rules::paired::folder_pairs_with_ipynb(folder));
+        if paired && settings.severity_of("paired-out-of-sync").is_some() {
+            match slot.read(project) {
+                Ok(file) => {
+                    let file = Arc::clone(file);
+                    findings.extend(locate(&file.text, &rules::paired::findings(&file)));
+                }
+                Err(message) => {
+                    messages::error(&message);
+                    ok = false;
+                    continue;
+                }
+            }
+        }
+        let mut findings: Vec<(StoredFinding, lint::Severity)> = findings
+            .into_iter()
+            .filter_map(|finding| {
+                let severity = settings.severity_of(finding.rule)?;
+                Some((finding, severity))
+            })
+            .collect();
+        findings.sort_by_key(|(finding, _)| (finding.start.zip(finding.end), finding.rule));
+        report.add_located(&slot.path, findings);
+        report.files += 1;
+    }
+
+    if output_sizes_apply {
+        ok &= report_output_sizes(
+            project,
+            &mut slots,
+            graph,
+            &graph_hash,
+            settings,
+            report,
+            &mut changed,
+        );
+    } else {
+        leave_for_exit(graph);
+    }
+    if target.whole_project {
+        for path in &lint::check_project_paths(project, settings) {
+            report.add(&path.path, &path.text, &path.findings);
+        }
+    }
+
+    let stored_paths: HashSet<&Path> = slots.iter().map(|slot| slot.path.as_path()).collect();
+    // Entries of notebooks this check did not look at (another target's extra files)
+    // stay; those of notebooks it looked at are replaced.
+    cache
+        .entries
+        .retain(|path, _| !stored_paths.contains(path.as_path()) && path.exists());
+    changed |= cache.entries.len() + slots.len() != loaded_entries;
+    if changed {
+        for slot in slots {
+            cache.entries.insert(slot.path, slot.entry);
+        }
+        // A cache that cannot be written (read-only checkout) only costs speed.
+        let _ = cache.save(&cache_path, &context);
+    }
+    leave_for_exit(cache);
+    ok
+}
+
+/// Keeps a large structure alive until the process exits (the check is the last thing
+/// `--check` does): freeing a 10,000-cell graph piece by piece costs milliseconds and
+/// gains nothing.
+fn leave_for_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
+impl Slot {
+    fn cached(
+        path: PathBuf,
+        format: NotebookFormat,
+        reported: bool,
+        entry: Entry,
+        text: Option<String>,
+    ) -> Slot {
+        Slot {
+            path,
+            format,
+            reported,
+            entry,
+            cached: true,
+            text,
+            file: None,
+            facts: None,
+        }
+    }
+
+    /// A notebook just read and analysed: its entry, with the findings of the rules that
+    /// read only this notebook when it was fully analysed.
+    fn analysed(
+        project: &Project,
+        settings: &LintSettings,
+        file: Arc<NotebookFile>,
+        format: NotebookFormat,
+        depth: AnalysisDepth,
+        stamp: FileStamp,
+        now: SystemTime,
+    ) -> Slot {
+        let facts = workspace::facts(&file);
+        let encoded = encode_cells(&facts.cells);
+        let local = (depth == AnalysisDepth::Full).then(|| {
+            let mut findings = rules::reader::findings(&file);
+            findings.extend(rules::syntax::findings(&file));
+            if settings.enforce_artifact_paths {
+                let artifacts = &project.config.paths.artifacts;
+                findings.extend(rules::artifact_paths::findings(&file, artifacts));
+            }
+            locate(&file.text, &findings)
+        });
+        let entry = Entry {
+            stamp,
+            racy: stamp.is_racy(now),
+            content_hash: *blake3::hash(file.text.as_bytes()).as_bytes(),
+            relative: file.relative.clone(),
+            facts_hash: *blake3::hash(&encoded).as_bytes(),
+            facts: encoded,
+            header_paired: rules::paired::header_pairs_with_ipynb(&file.notebook),
+            local,
+            graph: None,
+            outputs: None,
+        };
+        Slot {
+            path: file.path.clone(),
+            format,
+            reported: depth == AnalysisDepth::Full,
+            entry,
+            cached: false,
+            text: None,
+            file: Some(file),
+            facts: Some(facts),
+        }
+    }
+
+    /// The notebook's cells and text (read now if need be; analysed only if it was a
+    /// cache miss).
+    fn read(&mut self, project: &Project) -> Result<&Arc<NotebookFile>, String> {
+        if self.file.is_none() {
+            let text = match self.text.take() {
+                Some(text) => text,
+                None => std::fs::read_to_string(&self.path)
+                    .map_err(|error| format!("cannot read {}: {error}", self.path.display()))?,
+            };
+            self.file = Some(Arc::new(NotebookFile::without_analysis(
+                project,
+                self.path.clone(),
+                text,
+                self.format,
+            )));
+        }
+        self.file
+            .as_ref()
+            .ok_or_else(|| format!("cannot read {}", self.path.display()))
+    }
+
+    /// The graph rules' findings for this notebook (`index` in `graph`); the notebook is
+    /// read only when there is a finding to locate.
+    fn graph_findings(
+        &mut self,
+        project: &Project,
+        graph: &ProjectGraph,
+        index: usize,
+        settings: &LintSettings,
+    ) -> Result<Vec<StoredFinding>, String> {
+        let graph_rules = rules::graph::findings_in(graph, index);
+        let declared = settings.enforce_declared_deps && rules::declared_deps::any_in(graph, index);
+        if graph_rules.is_empty() && !declared {
+            return Ok(Vec::new());
+        }
+        let file = Arc::clone(self.read(project)?);
+        let mut findings = graph_rules;
+        if declared {
+            findings.extend(rules::declared_deps::findings_in(graph, index, &file));
+        }
+        Ok(locate(&file.text, &findings))
+    }
+}
+
+/// `warn-on-large-cell-output`: its findings depend on every cell's current cache key
+/// and on the run cache, so they are stored with a token over both (every notebook's
+/// content and the graph, the lock files, the manifests folder's stamp) and recomputed
+/// when it changes: then every notebook is read (not analysed: the graph comes from the
+/// facts). Returns false when a file could not be read.
+fn report_output_sizes(
+    project: &Project,
+    slots: &mut [Slot],
+    graph: Option<ProjectGraph>,
+    graph_hash: &Hash,
+    settings: &LintSettings,
+    report: &mut CheckReport,
+    changed: &mut bool,
+) -> bool {
+    let store = Store::open(project);
+    let token = outputs_token(project, &store, slots, graph_hash);
+    let stored = |slot: &Slot| {
+        slot.entry
+            .outputs
+            .as_ref()
+            .filter(|(held, _)| Some(held) == token.as_ref())
+            .is_some()
+    };
+    let reuse = slots.iter().filter(|slot| slot.reported).all(stored);
+    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        let what = if reuse { "reused" } else { "recomputed" };
+        eprintln!("jellycell-lsp: check cache: large outputs {what}");
+    }
+    if !reuse {
+        *changed = true;
+        let graph = graph.unwrap_or_else(|| {
+            ProjectGraph::build(
+                slots
+                    .iter()
+                    .map(|slot| NotebookFacts {
+                        path: slot.entry.relative.clone(),
+                        cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                    })
+                    .collect(),
+            )
+        });
+        let mut files = Vec::with_capacity(slots.len());
+        for slot in slots.iter_mut() {
+            match slot.read(project) {
+                Ok(file) => files.push(Arc::clone(file)),
+                Err(message) => {
+                    messages::error(&message);
+                    return false;
+                }
+            }
+        }
+        let workspace = Workspace {
+            project: project.clone(),
+            files,
+            graph,
+        };
+        let lint = &project.config.lint;
+        let Some(limit) = lint.large_output_limit() else {
+            return true;
+        };
+        for (index, slot) in slots.iter_mut().enumerate() {
+            if !slot.reported {
+                continue;
+            }
+            let sizes = cache::output_sizes(&workspace, index, &store);
+            let file = &workspace.files[index];
+            let findings =
+                rules::large_output::findings(file, &sizes, limit, &lint.warn_on_large_cell_output);
+            // Without a token (a lock file or the run cache changed this very moment)
+            // the findings are reported but kept only for this run.
+            slot.entry.outputs = Some((token.unwrap_or_default(), locate(&file.text, &findings)));
+        }
+        leave_for_exit(workspace);
+    } else {
+        leave_for_exit(graph);
+    }
+    for slot in slots.iter_mut().filter(|slot| slot.reported) {
+        let findings = slot.entry.outputs.iter().flat_map(|(_, found)| found);
+        report.add_located(
+            &slot.path,
+            findings
+                .filter_map(|finding| Some((finding.clone(), settings.severity_of(finding.rule)?))),
+        );
+        if token.is_none() {
+            slot.entry.outputs = None;
+        }
+    }
+    true
+}
+
+/// What the large-output findings depend on beyond the config; `None` when something
+/// changed too recently for its stamp to be trusted.
+fn outputs_token(
+    project: &Project,
+    store: &Store,
+    slots: &[Slot],
+    graph_hash: &Hash,
+) -> Option<Hash> {
+    let now = SystemTime::now();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(graph_hash);
+    for slot in slots {
+        hasher.update(&slot.entry.content_hash);
+    }
+    let manifests = store.root().join("manifests");
+    let lock_files = ["uv.lock", "poetry.lock"].map(|name| project.root.join(name));
+    for path in std::iter::once(&manifests).chain(&lock_files) {
+        match std::fs::metadata(path) {
+            Ok(metadata) => {
+                let stamp = FileStamp::of(&metadata);
+                if stamp.is_racy(now) {
+                    return None;
+                }
+                hasher.update(&[1]);
+                hasher.update(&stamp.size.to_le_bytes());
+                hasher.update(&stamp.modified_ns.to_le_bytes());
+                hasher.update(&stamp.changed_ns.to_le_bytes());
+            }
+            Err(_) => {
+                hasher.update(&[0]);
+            }
+        }
+    }
+    Some(*hasher.finalize().as_bytes())
+}
+
+/// Whether the run cache holds any manifest (else no cell has cached outputs).
+fn has_manifests(store: &Store) -> bool {
+    std::fs::read_dir(store.root().join("manifests"))
+        .is_ok_and(|mut entries| entries.next().is_some())
+}
+
+/// Findings located in `text`, as stored.
+fn locate(text: &str, findings: &[Finding]) -> Vec<StoredFinding> {
+    let index = LineIndex::new(text);
+    findings
+        .iter()
+        .map(|finding| StoredFinding {
+            rule: finding.rule,
+            start: finding.span.map(|span| index.line_column(text, span.start)),
+            end: finding.span.map(|span| index.line_column(text, span.end)),
+            message: finding.message.clone(),
+            fixable: finding.fix.is_some(),
+        })
+        .collect()
+}
+
+/// What every stored entry depends on besides its notebook: this build and the project
+/// (root and parsed configuration, which includes the lint settings from the config).
+fn context_hash(project: &Project) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(b"\0");
+    hasher.update(format!("{project:?}").as_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+/// The hash of the whole graph's input: every notebook's relative path and facts, in
+/// order (a notebook's position is its index in the graph).
+fn graph_hash(slots: &[Slot]) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    for slot in slots {
+        hasher.update(&(slot.entry.relative.len() as u64).to_le_bytes());
+        hasher.update(slot.entry.relative.as_bytes());
+        hasher.update(&slot.entry.facts_hash);
+    }
+    *hasher.finalize().as_bytes()
+}
