@@ -163,17 +163,30 @@ async function play(page) {
   step('lenses', { lensesBefore, statusBarBefore: await statusBarText(page) });
   await page.screenshot({ path: path.join(outDir, 'vscode-lenses.png') });
 
-  // Click `▶ Run` (not "Run with deps", not "Run all") on the topmost code cell.
-  const runLinks = page.locator(`${LENS} a`, { hasText: /^▶ Run$/ });
-  const boxes = [];
-  for (let i = 0; i < (await runLinks.count()); i++) {
-    boxes.push({ i, top: (await runLinks.nth(i).boundingBox()).y });
-  }
-  boxes.sort((a, b) => a.top - b.top);
-  if (!boxes.length) {
-    throw new Error('no "▶ Run" link in the lenses: ' + JSON.stringify(lensesBefore));
-  }
-  await runLinks.nth(boxes[0].i).click();
+  // Click `▶ Run` (not "Run with deps", not "Run all") on the topmost code cell. The
+  // lenses are re-rendered whenever the server asks for a refresh, so an element found
+  // a moment ago may be gone: look for the link and click it in one retried step.
+  await until(
+    'a "▶ Run" link to click',
+    async () => {
+      const runLinks = page.locator(`${LENS} a`, { hasText: /^▶ Run$/ });
+      const boxes = [];
+      for (let i = 0; i < (await runLinks.count()); i++) {
+        const box = await runLinks.nth(i).boundingBox();
+        if (box) {
+          boxes.push({ i, top: box.y });
+        }
+      }
+      if (!boxes.length) {
+        return undefined;
+      }
+      boxes.sort((a, b) => a.top - b.top);
+      await runLinks.nth(boxes[0].i).click({ timeout: 2000 });
+      return true;
+    },
+    20000,
+    page,
+  );
   step('clicked-run');
   const statusBarDuring = await statusBarText(page);
   const lensesAfter = await until(

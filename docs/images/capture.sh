@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Takes docs/images/nvim.png: Neovim 0.11 in tmux with editors/nvim on a copy of the demo
-# project, after :JellycellRunAll, with a hover open; the terminal is turned into a picture
-# by rendering tmux's coloured capture as HTML in headless Chromium.
-# usage: docs/images/capture-nvim.sh   (from the repository root; needs tmux, chromium,
+# Takes the pictures of docs/getting-started.md on a copy of the demo project:
+# - docs/images/nvim.png: Neovim 0.11 in tmux with editors/nvim, after :JellycellRunAll,
+#   with a hover open (tmux's coloured capture rendered as HTML in headless Chromium);
+# - docs/images/preview.png: the preview page of the notebook, with the outputs of that run.
+# (docs/images/vscode.png comes from tests/vscode.rs.)
+# usage: docs/images/capture.sh   (from the repository root; needs tmux, chromium,
 #        target/nvim from the tests, ipykernel in target/py, and a built target/release)
 set -euo pipefail
 repo=$(pwd)
 nvim=${JELLYCELL_TEST_NVIM:-$repo/target/nvim/bin/nvim}
 server=$repo/target/release/jellycell-lsp
 work=$(mktemp -d)
-trap 'tmux kill-session -t jc-shot 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'tmux kill-session -t jc-shot 2>/dev/null || true; kill $preview 2>/dev/null || true; rm -rf "$work"' EXIT
+preview=""
+shot() { # URL OUT WIDTH HEIGHT
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chrome" --hide-scrollbars --window-size="$3,$4" \
+    --virtual-time-budget=3000 --screenshot="$2" "$1" 2>/dev/null
+}
 cp -r fixtures/demo "$work/demo"
 rm -rf "$work/demo/.jellycell"
 cat > "$work/init.lua" <<LUA
@@ -80,8 +89,12 @@ page = ('<html><body style="margin:0;background:#1c1c1c;color:#bcbcbc">'
         + "\n".join(out) + "</pre></body></html>")
 open(sys.argv[2], "w", encoding="utf-8").write(page)
 PY
-chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/chrome" --hide-scrollbars --window-size=1010,800 \
-  --screenshot="$repo/docs/images/nvim.png" "file://$work/screen.html" 2>/dev/null
+shot "file://$work/screen.html" "$repo/docs/images/nvim.png" 1010 800
 echo "wrote docs/images/nvim.png"
+tmux kill-session -t jc-shot
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$server" preview . --port "$port" > "$work/preview.log" 2>&1 &
+preview=$!
+sleep 2
+shot "http://127.0.0.1:$port/nb/notebooks/tour.py" "$repo/docs/images/preview.png" 1100 900
+echo "wrote docs/images/preview.png"
