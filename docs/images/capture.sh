@@ -11,13 +11,13 @@ repo=$(pwd)
 nvim=${JELLYCELL_TEST_NVIM:-$repo/target/nvim/bin/nvim}
 server=$repo/target/release/jellycell-lsp
 work=$(mktemp -d)
-trap 'tmux kill-session -t jc-shot 2>/dev/null || true; kill $preview 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'tmux kill-session -t jc-shot 2>/dev/null || true; kill $preview 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
 preview=""
 shot() { # URL OUT WIDTH HEIGHT
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chrome" --hide-scrollbars --window-size="$3,$4" \
-    --virtual-time-budget=3000 --screenshot="$2" "$1" 2>/dev/null
+    --user-data-dir="$(mktemp -d -p "$work")" --hide-scrollbars --window-size="$3,$4" \
+    --screenshot="$2" "$1" 2>/dev/null
 }
 cp -r fixtures/demo "$work/demo"
 rm -rf "$work/demo/.jellycell"
@@ -31,14 +31,14 @@ require('jellycell').setup({ cmd = { '$server' } })
 vim.diagnostic.config({ virtual_text = true })
 LUA
 cd "$work/demo"
-tmux new-session -d -s jc-shot -x 110 -y 44 \
+tmux new-session -d -s jc-shot -x 130 -y 40 \
   "env PATH=$repo/target/py/bin:\$PATH TERM=xterm-256color $nvim -u $work/init.lua notebooks/tour.py"
 sleep 3
 tmux send-keys -t jc-shot ':JellycellRunAll' Enter
 sleep 8
-tmux send-keys -t jc-shot '28G' ':lua vim.lsp.codelens.refresh({bufnr=0})' Enter
+tmux send-keys -t jc-shot '29G' ':lua vim.lsp.codelens.refresh({bufnr=0})' Enter
 sleep 1
-tmux send-keys -t jc-shot 'K'
+tmux send-keys -t jc-shot ':echo' Enter 'K'
 sleep 2
 tmux capture-pane -t jc-shot -e -p > "$work/screen.ansi"
 python3 - "$work/screen.ansi" "$work/screen.html" <<'PY'
@@ -89,9 +89,9 @@ page = ('<html><body style="margin:0;background:#1c1c1c;color:#bcbcbc">'
         + "\n".join(out) + "</pre></body></html>")
 open(sys.argv[2], "w", encoding="utf-8").write(page)
 PY
-shot "file://$work/screen.html" "$repo/docs/images/nvim.png" 1010 800
+shot "file://$work/screen.html" "$repo/docs/images/nvim.png" 1190 730
 echo "wrote docs/images/nvim.png"
-tmux kill-session -t jc-shot
+tmux kill-session -t jc-shot || true
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$server" preview . --port "$port" > "$work/preview.log" 2>&1 &
 preview=$!

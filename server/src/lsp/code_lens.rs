@@ -8,13 +8,14 @@
 use serde_json::json;
 use tower_lsp_server::ls_types::{CodeLens, Command};
 
-use super::cell_views::{CellView, age_text, cell_views, duration_text};
+use super::cell_views::{CellView, cell_views};
 use super::commands::{INTERRUPT, OPEN_PREVIEW, RUN_ABOVE, RUN_ALL, RUN_CELL, RUN_WITH_DEPS};
 use super::progress::first_line;
 use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
 use crate::cache::CellStatus;
+use crate::render::time_text::{ago_since, duration};
 
 pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
     let views = cell_views(core, snapshot)?;
@@ -60,11 +61,11 @@ fn status_lens(view: &CellView) -> (String, &'static str) {
     let title = match view.status {
         CellStatus::Cached => {
             let mut title = "✓ cached".to_string();
-            if let Some(duration) = view.duration_ms {
-                title.push_str(&format!(" · {}", duration_text(duration)));
+            if let Some(milliseconds) = view.duration_ms {
+                title.push_str(&format!(" · {}", duration(milliseconds)));
             }
             if let Some(at) = view.executed_at {
-                title.push_str(&format!(" · {}", age_text(at)));
+                title.push_str(&format!(" · {}", ago_since(at)));
             }
             title
         }

@@ -9,6 +9,7 @@ use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
 use crate::cache::CellStatus;
+use crate::render::time_text::duration;
 
 pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec<InlayHint>> {
     let views = cell_views(core, snapshot)?;
@@ -39,7 +40,7 @@ fn label(view: &CellView) -> String {
     }
     match view.status {
         CellStatus::Cached => match view.duration_ms {
-            Some(duration) => format!("✓ {:.1}s", duration as f64 / 1000.0),
+            Some(milliseconds) => format!("✓ {}", duration(milliseconds)),
             None => "✓".to_string(),
         },
         CellStatus::Error => match &view.error {

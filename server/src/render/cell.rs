@@ -220,15 +220,4 @@ fn status_help(status: CellStatus) -> &'static str {
     }
 }
 
-/// `42 ms`, `1.3 s`, `2 min 5 s`.
-pub fn duration(milliseconds: u64) -> String {
-    match milliseconds {
-        0..1_000 => format!("{milliseconds} ms"),
-        1_000..60_000 => format!("{:.1} s", milliseconds as f64 / 1000.0),
-        _ => format!(
-            "{} min {} s",
-            milliseconds / 60_000,
-            milliseconds % 60_000 / 1000
-        ),
-    }
-}
+pub use super::time_text::duration;

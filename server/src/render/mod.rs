@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod outputs;
 pub mod outputs_markdown;
 pub mod page;
+pub mod time_text;
 
 pub use index::{render_index, state_json};
 pub use page::render_notebook;

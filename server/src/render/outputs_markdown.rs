@@ -18,6 +18,7 @@ use crate::cache::blobs::{BlobRef, BlobStore, base64_encode};
 use crate::cache::manifest::parse_utc;
 use crate::cache::{CellStatus, Manifest, OutputRecord};
 use crate::kernel::strip_ansi;
+use crate::render::time_text::{ago, duration};
 
 /// How much a hover shows.
 #[derive(Debug, Clone, Copy)]
@@ -485,28 +486,6 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// `0.8 s`, `1.2 s`, `3 min 5 s` (as the status code lens writes it).
-pub fn duration(ms: u64) -> String {
-    if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else {
-        format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000)
-    }
-}
-
-/// `just now`, `3 min ago`, `2 h ago`, `4 days ago` (as the status code lens writes it).
-pub fn ago(seconds: u64) -> String {
-    match seconds {
-        0..60 => "just now".to_string(),
-        60..3600 => format!("{} min ago", seconds / 60),
-        3600..86_400 => format!("{} h ago", seconds / 3600),
-        _ => {
-            let days = seconds / 86_400;
-            format!("{days} day{} ago", plural(days as usize))
-        }
-    }
-}
-
 /// `812 B`, `3.4 KiB`, `1.2 MiB`.
 pub fn bytes_text(bytes: u64) -> String {
     match bytes {
@@ -902,13 +881,6 @@ mod tests {
 
     #[test]
     fn durations_ages_and_sizes_read_naturally() {
-        assert_eq!(duration(850), "0.8 s");
-        assert_eq!(duration(1234), "1.2 s");
-        assert_eq!(duration(185_000), "3 min 5 s");
-        assert_eq!(ago(2), "just now");
-        assert_eq!(ago(42), "just now");
-        assert_eq!(ago(7200), "2 h ago");
-        assert_eq!(ago(86_400), "1 day ago");
         assert_eq!(bytes_text(812), "812 B");
         assert_eq!(bytes_text(3482), "3.4 KiB");
     }
