@@ -209,11 +209,45 @@ impl Workspace {
 
     /// A workspace over analysed files that other workspaces may share; builds the graph.
     pub fn from_shared_files(project: Project, files: Vec<Arc<NotebookFile>>) -> Workspace {
-        let graph = ProjectGraph::build(files.iter().map(|file| facts(file)).collect());
+        let graph =
+            ProjectGraph::build_shared(files.iter().map(|file| Arc::new(facts(file))).collect());
         Workspace {
             project,
             files,
             graph,
+        }
+    }
+
+    /// Like [`Workspace::from_shared_files`], but starting from `previous`: the facts of
+    /// every file it shares with `previous` (the same `Arc`) are reused, and the graph is
+    /// updated only as far as the other files can change it ([`ProjectGraph::updated`]).
+    /// An edit of one notebook costs that notebook, not the project.
+    pub fn updated(
+        previous: &Workspace,
+        project: Project,
+        files: Vec<Arc<NotebookFile>>,
+    ) -> Workspace {
+        let same_files = files.len() == previous.files.len()
+            && previous.graph.notebooks.len() == previous.files.len();
+        if !same_files {
+            return Workspace::from_shared_files(project, files);
+        }
+        let notebooks = files
+            .iter()
+            .zip(&previous.files)
+            .zip(&previous.graph.notebooks)
+            .map(|((file, old), old_facts)| {
+                if Arc::ptr_eq(file, old) {
+                    old_facts.clone()
+                } else {
+                    Arc::new(facts(file))
+                }
+            })
+            .collect();
+        Workspace {
+            project,
+            files,
+            graph: previous.graph.updated(notebooks),
         }
     }
 

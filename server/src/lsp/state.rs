@@ -89,6 +89,9 @@ struct ProjectEntry {
     generation: u64,
     /// The last workspace built, with the generation and input stamps it is for.
     snapshot: Option<(u64, Arc<Workspace>, Stamps)>,
+    /// The workspace built last, even when its generation was already superseded: the
+    /// next build updates its graph instead of building one from scratch.
+    base: Option<Arc<Workspace>>,
     /// Held while a snapshot is built, so that two threads do not build the same one.
     build_lock: Arc<Mutex<()>>,
 }
@@ -244,6 +247,7 @@ impl State {
             if path.file_name().is_some_and(|name| name == CONFIG_FILE) {
                 if path.parent() == Some(root.as_path()) {
                     entry.project = None;
+                    entry.base = None;
                     entry.disk_loaded = false;
                     entry.disk.clear();
                     entry.analysed.clear();
@@ -465,9 +469,10 @@ impl State {
                     generation,
                     project,
                     inputs,
+                    base,
                 } => {
                     let (workspace, stamps, analysed) =
-                        on_builder_thread(move || build(*project, inputs));
+                        on_builder_thread(move || build(*project, inputs, base));
                     let stamps = Arc::new(stamps);
                     let mut garbage: Vec<Box<dyn Send>> = Vec::new();
                     let mut inner = self.lock();
@@ -476,6 +481,9 @@ impl State {
                         if let Some(old) = entry.analysed.insert(path, (stamp, file)) {
                             garbage.push(Box::new(old));
                         }
+                    }
+                    if let Some(old) = entry.base.replace(workspace.clone()) {
+                        garbage.push(Box::new(old));
                     }
                     let built = entry.generation == generation;
                     if built {
@@ -571,6 +579,7 @@ impl State {
             generation: entry.generation,
             project: Box::new(project),
             inputs,
+            base: entry.base.clone(),
         }
     }
 }
@@ -580,6 +589,7 @@ impl State {
 fn build(
     project: Project,
     inputs: Vec<Input>,
+    base: Option<Arc<Workspace>>,
 ) -> (Arc<Workspace>, HashMap<PathBuf, Stamp>, Analysed) {
     let mut files = Vec::new();
     let mut analysed = Vec::new();
@@ -598,8 +608,11 @@ fn build(
             files.push(file);
         }
     }
-    let workspace = Arc::new(Workspace::from_shared_files(project, files));
-    (workspace, stamps, analysed)
+    let workspace = match base {
+        Some(base) => Workspace::updated(&base, project, files),
+        None => Workspace::from_shared_files(project, files),
+    };
+    (Arc::new(workspace), stamps, analysed)
 }
 
 /// Files analysed by a build, to remember for the next one.
@@ -678,6 +691,7 @@ enum BuildPlan {
         generation: u64,
         project: Box<Project>,
         inputs: Vec<Input>,
+        base: Option<Arc<Workspace>>,
     },
 }
 
