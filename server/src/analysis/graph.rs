@@ -9,6 +9,7 @@
 //! names, cycles) are returned as [`GraphIssue`]s for the lint layer to word and rank.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -150,16 +151,72 @@ pub struct ProjectGraph {
 }
 
 /// Explicit names, produced paths and stems across the project, for resolving.
+///
+/// Names and paths are keyed by a 64-bit hash of their text, so the index holds no copy
+/// of them; every lookup checks the text in the facts, so two texts with the same hash
+/// only share a bucket and never a result.
 #[derive(Debug, Default)]
 struct GraphIndex {
     /// The graph this index describes; 0 while it is being changed.
     version: u64,
     /// Explicit names → the cells that have them, sorted.
-    names: HashMap<String, Vec<CellRef>>,
+    names: HashMap<u64, Cells>,
     /// Artifact paths → the cells that write them, sorted.
-    producers: HashMap<String, Vec<CellRef>>,
+    producers: HashMap<u64, Cells>,
     /// File stems → the notebooks with that stem (auto names are `<stem>:<ordinal>`).
     stems: HashMap<String, Vec<usize>>,
+}
+
+/// A sorted list of cells that is usually one cell long, held without an allocation then.
+#[derive(Debug, Clone)]
+enum Cells {
+    One(CellRef),
+    Many(Vec<CellRef>),
+}
+
+impl Cells {
+    fn as_slice(&self) -> &[CellRef] {
+        match self {
+            Cells::One(cell) => std::slice::from_ref(cell),
+            Cells::Many(cells) => cells,
+        }
+    }
+
+    /// Inserts `cell` in order; with `keep_duplicates` a cell already there is added again.
+    fn insert(&mut self, cell: CellRef, keep_duplicates: bool) {
+        let mut cells = match std::mem::replace(self, Cells::Many(Vec::new())) {
+            Cells::One(one) => vec![one],
+            Cells::Many(cells) => cells,
+        };
+        match cells.binary_search(&cell) {
+            Ok(_) if !keep_duplicates => {}
+            _ => {
+                let at = cells.partition_point(|other| *other <= cell);
+                cells.insert(at, cell);
+            }
+        }
+        *self = Cells::Many(cells);
+    }
+
+    /// Drops the cells of one notebook; `false` when none are left.
+    fn remove_notebook(&mut self, notebook: usize) -> bool {
+        match self {
+            Cells::One(cell) => cell.notebook != notebook,
+            Cells::Many(cells) => {
+                cells.retain(|cell| cell.notebook != notebook);
+                if let [only] = cells[..] {
+                    *self = Cells::One(only);
+                }
+                !self.as_slice().is_empty()
+            }
+        }
+    }
+}
+
+fn text_key(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// One notebook's cells resolved against the project.
@@ -231,20 +288,6 @@ fn split_auto_name(name: &str) -> Option<(&str, usize)> {
     (ordinal.to_string() == digits).then_some((stem, ordinal))
 }
 
-/// Inserts `cell` into a sorted list unless it is there.
-fn insert_sorted(cells: &mut Vec<CellRef>, cell: CellRef) {
-    if let Err(at) = cells.binary_search(&cell) {
-        cells.insert(at, cell);
-    }
-}
-
-/// Inserts `cell` into a sorted list, keeping duplicates (a cell may define a name twice
-/// only through its auto name, which is not indexed; explicit names once per cell).
-fn insert_sorted_keep(cells: &mut Vec<CellRef>, cell: CellRef) {
-    let at = cells.partition_point(|other| *other <= cell);
-    cells.insert(at, cell);
-}
-
 impl GraphIndex {
     fn add_notebook(&mut self, notebook_index: usize, notebook: &NotebookFacts) {
         self.stems
@@ -257,41 +300,36 @@ impl GraphIndex {
                 ordinal: facts.ordinal,
             };
             if let Some((name, _)) = &facts.explicit_name {
-                match self.names.get_mut(name.as_str()) {
-                    Some(cells) => insert_sorted_keep(cells, cell),
-                    None => {
-                        self.names.insert(name.clone(), vec![cell]);
-                    }
-                }
+                self.names
+                    .entry(text_key(name))
+                    .and_modify(|cells| cells.insert(cell, true))
+                    .or_insert(Cells::One(cell));
             }
             for produced in &facts.produces {
-                match self.producers.get_mut(produced.path.as_str()) {
-                    Some(cells) => insert_sorted(cells, cell),
-                    None => {
-                        self.producers.insert(produced.path.clone(), vec![cell]);
-                    }
-                }
+                self.producers
+                    .entry(text_key(&produced.path))
+                    .and_modify(|cells| cells.insert(cell, false))
+                    .or_insert(Cells::One(cell));
             }
         }
     }
 
     fn remove_notebook(&mut self, notebook_index: usize, notebook: &NotebookFacts) {
-        let in_notebook = |cell: &CellRef| cell.notebook == notebook_index;
         for facts in &notebook.cells {
-            if let Some((name, _)) = &facts.explicit_name
-                && let Some(cells) = self.names.get_mut(name.as_str())
-            {
-                cells.retain(|cell| !in_notebook(cell));
-                if cells.is_empty() {
-                    self.names.remove(name.as_str());
+            if let Some((name, _)) = &facts.explicit_name {
+                let key = text_key(name);
+                if let Some(cells) = self.names.get_mut(&key)
+                    && !cells.remove_notebook(notebook_index)
+                {
+                    self.names.remove(&key);
                 }
             }
             for produced in &facts.produces {
-                if let Some(cells) = self.producers.get_mut(produced.path.as_str()) {
-                    cells.retain(|cell| !in_notebook(cell));
-                    if cells.is_empty() {
-                        self.producers.remove(produced.path.as_str());
-                    }
+                let key = text_key(&produced.path);
+                if let Some(cells) = self.producers.get_mut(&key)
+                    && !cells.remove_notebook(notebook_index)
+                {
+                    self.producers.remove(&key);
                 }
             }
         }
@@ -303,22 +341,80 @@ impl GraphIndex {
         }
     }
 
+    /// The cells whose `name=` is `name`, sorted (a cell twice if it says it twice).
+    fn explicit(&self, notebooks: &[Arc<NotebookFacts>], name: &str) -> Vec<CellRef> {
+        let cells = self
+            .names
+            .get(&text_key(name))
+            .map_or(&[][..], Cells::as_slice);
+        cells
+            .iter()
+            .copied()
+            .filter(|cell| {
+                facts_of(notebooks, *cell)
+                    .and_then(|facts| facts.explicit_name.as_ref())
+                    .is_some_and(|(explicit, _)| explicit == name)
+            })
+            .collect()
+    }
+
+    /// The cells that write `path`, sorted.
+    fn producers_of(&self, notebooks: &[Arc<NotebookFacts>], path: &str) -> Vec<CellRef> {
+        let cells = self
+            .producers
+            .get(&text_key(path))
+            .map_or(&[][..], Cells::as_slice);
+        cells
+            .iter()
+            .copied()
+            .filter(|cell| {
+                facts_of(notebooks, *cell).is_some_and(|facts| {
+                    facts.produces.iter().any(|produced| produced.path == path)
+                })
+            })
+            .collect()
+    }
+
     /// Every cell that `name` names, as [`ProjectGraph::cells_named`] lists them.
     fn candidates(&self, notebooks: &[Arc<NotebookFacts>], name: &str, out: &mut Vec<CellRef>) {
         out.clear();
-        let explicit = self.names.get(name).map_or(&[][..], Vec::as_slice);
+        let explicit = self.explicit(notebooks, name);
         let auto = split_auto_name(name)
             .and_then(|(stem, ordinal)| Some((self.stems.get(stem)?, ordinal)));
         match auto {
-            None => out.extend_from_slice(explicit),
+            None => out.extend_from_slice(&explicit),
             Some((stem_notebooks, ordinal)) => {
                 let auto_cells = stem_notebooks.iter().filter_map(|&notebook| {
                     let cell = CellRef { notebook, ordinal };
                     facts_of(notebooks, cell).map(|_| cell)
                 });
-                merge_auto_first(auto_cells, explicit, out);
+                merge_auto_first(auto_cells, &explicit, out);
             }
         }
+    }
+
+    /// Every explicit name used by more than one cell, with those cells.
+    fn duplicates(&self, notebooks: &[Arc<NotebookFacts>]) -> Vec<(String, Vec<CellRef>)> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut duplicates = Vec::new();
+        for cells in self.names.values() {
+            let Cells::Many(cells) = cells else { continue };
+            for cell in cells {
+                let Some((name, _)) =
+                    facts_of(notebooks, *cell).and_then(|facts| facts.explicit_name.as_ref())
+                else {
+                    continue;
+                };
+                if !seen.insert(name.as_str()) {
+                    continue;
+                }
+                let named = self.explicit(notebooks, name);
+                if named.len() > 1 {
+                    duplicates.push((name.clone(), named));
+                }
+            }
+        }
+        duplicates
     }
 }
 
@@ -416,8 +512,7 @@ fn resolve_notebook(
             }
         }
         for (load_index, load) in facts.loads.iter().enumerate() {
-            let producers = index.producers.get(load.path.as_str());
-            for &producer in producers.map_or(&[][..], Vec::as_slice) {
+            for producer in index.producers_of(notebooks, &load.path) {
                 targets.push(producer.notebook);
                 let usable = producer != cell
                     && has_cache_key(notebooks, producer)
@@ -622,12 +717,7 @@ impl ProjectGraph {
         let resolved: Vec<Arc<Resolved>> = (0..notebooks.len())
             .map(|notebook_index| Arc::new(resolve_notebook(&notebooks, &index, notebook_index)))
             .collect();
-        let mut duplicates: Vec<(String, Vec<CellRef>)> = index
-            .names
-            .iter()
-            .filter(|(_, cells)| cells.len() > 1)
-            .map(|(name, cells)| (name.clone(), cells.clone()))
-            .collect();
+        let mut duplicates = index.duplicates(&notebooks);
         sort_duplicates(&mut duplicates);
         let mut starts = Vec::new();
         for (notebook_index, notebook) in notebooks.iter().enumerate() {
@@ -746,10 +836,9 @@ impl ProjectGraph {
             let duplicates = Arc::make_mut(&mut duplicates);
             duplicates.retain(|(name, _)| !changed_names.contains(name.as_str()));
             for name in &changed_names {
-                if let Some(cells) = index.names.get(*name)
-                    && cells.len() > 1
-                {
-                    duplicates.push((name.to_string(), cells.clone()));
+                let cells = index.explicit(&notebooks, name);
+                if cells.len() > 1 {
+                    duplicates.push((name.to_string(), cells));
                 }
             }
             sort_duplicates(duplicates);
@@ -855,7 +944,7 @@ impl ProjectGraph {
     /// The cells whose literal save/figure/table calls write `path`.
     pub fn producers_of(&self, path: &str) -> Vec<CellRef> {
         if let Some(index) = self.current_index() {
-            return index.producers.get(path).cloned().unwrap_or_default();
+            return index.producers_of(&self.notebooks, path);
         }
         let mut cells = Vec::new();
         for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
