@@ -118,8 +118,9 @@ pub struct Cell {
     pub spec: tags::CellSpec,
     /// Spans into the text the notebook was read from (all zero for a built cell).
     pub spans: CellSpans,
-    /// The cell as read, for byte-exact write-back; `None` for a built cell.
-    pub original: Option<OriginalCell>,
+    /// The cell as read, for byte-exact write-back; `None` for a built cell (and after
+    /// [`read_without_originals`]). Boxed: most cells in memory never need it.
+    pub original: Option<Box<OriginalCell>>,
     /// What only nbformat JSON carries (cell id, outputs, execution count).
     pub jupyter: JupyterCellData,
 }
@@ -264,6 +265,22 @@ pub fn read(text: &str, format: NotebookFormat) -> Notebook {
         NotebookFormat::Percent => percent::read_percent(text),
         NotebookFormat::Myst => myst::read_myst(text),
         NotebookFormat::Ipynb => ipynb::read_ipynb(text),
+    }
+}
+
+/// [`read`] for a reader that never writes the notebook back: cells keep no copy of
+/// what they were read from (`Cell::original` is `None`), which saves the memory and
+/// the time of those copies. Everything else is as [`read`] gives it.
+pub fn read_without_originals(text: &str, format: NotebookFormat) -> Notebook {
+    match format {
+        NotebookFormat::Percent => percent::read_percent_without_originals(text),
+        NotebookFormat::Myst | NotebookFormat::Ipynb => {
+            let mut notebook = read(text, format);
+            for cell in &mut notebook.cells {
+                cell.original = None;
+            }
+            notebook
+        }
     }
 }
 

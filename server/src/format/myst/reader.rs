@@ -154,7 +154,7 @@ pub fn read_myst(text: &str) -> Notebook {
                 metadata,
                 spec,
                 spans,
-                original: Some(original),
+                original: Some(Box::new(original)),
                 jupyter: Default::default(),
             },
         );
@@ -375,7 +375,7 @@ impl Reader<'_> {
                 header,
                 body,
             },
-            original: Some(original),
+            original: Some(Box::new(original)),
             jupyter: Default::default(),
         });
     }

@@ -39,14 +39,36 @@ pub use self::writer::write_percent;
 /// Reads py:percent text. Never fails; problems are in `Notebook::problems`, the PEP-723
 /// block's first (`pep723::scan` reports them, including blocks jellycell cannot see).
 pub fn read_percent(text: &str) -> Notebook {
+    read_percent_keeping(text, Originals::Keep)
+}
+
+/// [`read_percent`] without the per-cell copies for byte-exact write-back
+/// (`Cell::original` stays `None`): for readers that never write the notebook back,
+/// such as the language server, which saves their memory and the time to copy them.
+pub fn read_percent_without_originals(text: &str) -> Notebook {
+    read_percent_keeping(text, Originals::Drop)
+}
+
+/// Whether cells keep a copy of what they were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Originals {
+    Keep,
+    Drop,
+}
+
+fn read_percent_keeping(text: &str, originals: Originals) -> Notebook {
     let (block, block_problems) = pep723::scan(text);
-    let mut notebook = read_with_block(text, block);
+    let mut notebook = read_with_block(text, block, originals);
     notebook.problems.splice(0..0, block_problems);
     notebook
 }
 
 /// [`read_percent`] with the PEP-723 block already found (tests give their own).
-fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
+fn read_with_block(
+    text: &str,
+    block: Option<pep723::Pep723Block>,
+    originals: Originals,
+) -> Notebook {
     let mut notebook = Notebook::empty(NotebookFormat::Percent);
     let block = block.filter(|block| {
         let span = block.span;
@@ -138,7 +160,7 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
             original: None,
             jupyter: Default::default(),
         };
-        push_cell(&mut notebook, cell, text, "", whole.start);
+        push_cell(&mut notebook, cell, text, "", whole.start, originals);
     }
 
     while pos < lines.len() {
@@ -255,7 +277,14 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
             jupyter: Default::default(),
         };
         notebook.problems.extend(problems);
-        push_cell(&mut notebook, built, text, header_text, header_offset);
+        push_cell(
+            &mut notebook,
+            built,
+            text,
+            header_text,
+            header_offset,
+            originals,
+        );
     }
     notebook.problems.sort_by_key(|problem| problem.span.start);
     notebook
@@ -283,18 +312,21 @@ fn push_cell(
     text: &str,
     header: &str,
     header_start: usize,
+    originals: Originals,
 ) {
     let (spec, problems) =
         tags::spec_for_cell(cell.cell_type, &cell.metadata, header, header_start);
     cell.spec = spec;
     notebook.problems.extend(problems);
-    cell.original = Some(OriginalCell {
-        format: NotebookFormat::Percent,
-        text: cell.spans.whole.slice(text).to_string(),
-        cell_type: cell.cell_type,
-        source: cell.source.clone(),
-        metadata: cell.metadata.clone(),
-    });
+    if originals == Originals::Keep {
+        cell.original = Some(Box::new(OriginalCell {
+            format: NotebookFormat::Percent,
+            text: cell.spans.whole.slice(text).to_string(),
+            cell_type: cell.cell_type,
+            source: cell.source.clone(),
+            metadata: cell.metadata.clone(),
+        }));
+    }
     notebook.cells.push(cell);
 }
 
