@@ -63,6 +63,19 @@ impl NotebookFile {
         depth: AnalysisDepth,
     ) -> Self {
         let notebook = format::read(&text, format);
+        NotebookFile::from_notebook(project, path, text, format, notebook, depth)
+    }
+
+    /// Analyses a notebook already read from `text` (e.g. by
+    /// [`format::read_without_originals`]) to `depth`.
+    pub fn from_notebook(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        notebook: Notebook,
+        depth: AnalysisDepth,
+    ) -> Self {
         let analyses = analyze_code_cells(&notebook.cells, depth);
         let relative = relative_name(project, &path);
         NotebookFile {
@@ -88,6 +101,18 @@ impl NotebookFile {
         previous: &NotebookFile,
     ) -> Self {
         let notebook = format::read(&text, format);
+        NotebookFile::from_notebook_reusing(project, path, text, format, notebook, previous)
+    }
+
+    /// [`NotebookFile::reusing`] for a notebook already read from `text`.
+    pub fn from_notebook_reusing(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        notebook: Notebook,
+        previous: &NotebookFile,
+    ) -> Self {
         let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
         let mut aliases = Aliases::new();
         let reusable = previous.depth == AnalysisDepth::Full;
@@ -227,21 +252,18 @@ impl Workspace {
         project: Project,
         files: Vec<Arc<NotebookFile>>,
     ) -> Workspace {
-        let same_files = files.len() == previous.files.len()
-            && previous.graph.notebooks.len() == previous.files.len();
-        if !same_files {
-            return Workspace::from_shared_files(project, files);
-        }
+        // Facts by file, so that opening or closing a notebook reuses the others' too.
+        let known: HashMap<*const NotebookFile, &Arc<NotebookFacts>> = previous
+            .files
+            .iter()
+            .zip(&previous.graph.notebooks)
+            .map(|(file, facts)| (Arc::as_ptr(file), facts))
+            .collect();
         let notebooks = files
             .iter()
-            .zip(&previous.files)
-            .zip(&previous.graph.notebooks)
-            .map(|((file, old), old_facts)| {
-                if Arc::ptr_eq(file, old) {
-                    old_facts.clone()
-                } else {
-                    Arc::new(facts(file))
-                }
+            .map(|file| match known.get(&Arc::as_ptr(file)) {
+                Some(facts) => Arc::clone(facts),
+                None => Arc::new(facts(file)),
             })
             .collect();
         Workspace {

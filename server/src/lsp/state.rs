@@ -743,17 +743,16 @@ fn analyse(
     {
         return Some(previous.clone());
     }
-    let mut file = match previous {
+    // The server never writes a notebook back: cells keep no copy for byte-exact
+    // write-back (a third of a notebook's memory).
+    let notebook = crate::format::read_without_originals(&text, format);
+    let path = path.to_path_buf();
+    let file = match previous {
         Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
-            NotebookFile::reusing(project, path.to_path_buf(), text, format, &previous)
+            NotebookFile::from_notebook_reusing(project, path, text, format, notebook, &previous)
         }
-        _ => NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth),
+        _ => NotebookFile::from_notebook(project, path, text, format, notebook, depth),
     };
-    // The server never writes a notebook back, so the per-cell copies kept for byte-exact
-    // write-back (a third of a notebook's memory) are dropped.
-    for cell in &mut file.notebook.cells {
-        cell.original = None;
-    }
     Some(Arc::new(file))
 }
 
