@@ -601,10 +601,9 @@ struct Tarjan<'a> {
     notebooks: &'a [Arc<NotebookFacts>],
     resolved: &'a [Arc<Resolved>],
     next_index: usize,
-    index: HashMap<CellRef, usize>,
-    low_link: HashMap<CellRef, usize>,
+    /// Per visited cell: its index, low link, and whether it is on the stack.
+    visited: HashMap<CellRef, (usize, usize, bool)>,
     stack: Vec<CellRef>,
-    on_stack: HashSet<CellRef>,
     components: Vec<Vec<CellRef>>,
 }
 
@@ -614,42 +613,53 @@ impl<'a> Tarjan<'a> {
             notebooks,
             resolved,
             next_index: 0,
-            index: HashMap::new(),
-            low_link: HashMap::new(),
+            visited: HashMap::new(),
             stack: Vec::new(),
-            on_stack: HashSet::new(),
             components: Vec::new(),
         }
     }
 
+    fn low_link(&self, cell: CellRef) -> usize {
+        self.visited.get(&cell).map_or(usize::MAX, |(_, low, _)| *low)
+    }
+
+    fn lower(&mut self, cell: CellRef, to: usize) {
+        if let Some((_, low, _)) = self.visited.get_mut(&cell) {
+            *low = (*low).min(to);
+        }
+    }
+
     fn connect(&mut self, cell: CellRef) {
-        self.index.insert(cell, self.next_index);
-        self.low_link.insert(cell, self.next_index);
+        let index = self.next_index;
+        self.visited.insert(cell, (index, index, true));
         self.next_index += 1;
         self.stack.push(cell);
-        self.on_stack.insert(cell);
         let successors = all_edges(self.notebooks, self.resolved, cell);
         for edge in &successors {
             let target = edge.target;
-            if !self.index.contains_key(&target) {
-                self.connect(target);
-                let low = self.low_link[&cell].min(self.low_link[&target]);
-                self.low_link.insert(cell, low);
-            } else if self.on_stack.contains(&target) {
-                let low = self.low_link[&cell].min(self.index[&target]);
-                self.low_link.insert(cell, low);
+            match self.visited.get(&target) {
+                None => {
+                    self.connect(target);
+                    let low = self.low_link(target);
+                    self.lower(cell, low);
+                }
+                Some(&(target_index, _, true)) => self.lower(cell, target_index),
+                Some(_) => {}
             }
         }
-        if self.low_link[&cell] == self.index[&cell] {
+        if self.low_link(cell) == index {
             let mut component = Vec::new();
             while let Some(member) = self.stack.pop() {
-                self.on_stack.remove(&member);
+                if let Some((_, _, on_stack)) = self.visited.get_mut(&member) {
+                    *on_stack = false;
+                }
                 component.push(member);
                 if member == cell {
                     break;
                 }
             }
-            let cyclic = component.len() > 1 || successors.iter().any(|edge| edge.target == cell);
+            let cyclic =
+                component.len() > 1 || successors.iter().any(|edge| edge.target == cell);
             if cyclic {
                 component.sort_unstable();
                 self.components.push(component);
@@ -1174,7 +1184,7 @@ fn find_cycles(
 ) -> Vec<Vec<CellRef>> {
     let mut tarjan = Tarjan::new(notebooks, resolved);
     for cell in starts {
-        if !tarjan.index.contains_key(&cell) {
+        if !tarjan.visited.contains_key(&cell) {
             tarjan.connect(cell);
         }
     }

@@ -51,6 +51,20 @@ pub struct CellAnalysis {
     pub top_level_names: Vec<DefinedName>,
 }
 
+impl CellAnalysis {
+    /// Drops the spare capacity of every list.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.syntax_errors.shrink_to_fit();
+        for call in &mut self.jc_calls {
+            call.arguments.shrink_to_fit();
+            call.targets.shrink_to_fit();
+        }
+        self.jc_calls.shrink_to_fit();
+        self.masked_lines.shrink_to_fit();
+        self.top_level_names.shrink_to_fit();
+    }
+}
+
 /// A syntax error with a tight range and a message that says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SyntaxError {

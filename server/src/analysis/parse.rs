@@ -70,7 +70,7 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
     let mut visible = aliases.clone();
     visible.extend(&found.everywhere);
     let full = depth == Depth::Full;
-    CellAnalysis {
+    let mut analysis = CellAnalysis {
         syntax_errors: if full {
             syntax::syntax_errors(root, text)
         } else {
@@ -88,5 +88,8 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
         } else {
             Vec::new()
         },
-    }
+    };
+    // Analyses are kept for every cell of every open notebook: no spare capacity.
+    analysis.shrink_to_fit();
+    analysis
 }

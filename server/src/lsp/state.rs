@@ -6,8 +6,11 @@
 //! parsing, analysis and disk reads happen outside it, in [`State::workspace`], called
 //! from blocking threads. A snapshot is rebuilt only when an input changed (the
 //! project's `generation` moved), and then only the notebooks whose text changed are
-//! re-read, reusing the analysis of every unchanged cell (`NotebookFile::reusing`);
-//! notebooks that are only on disk are analysed as far as the graph needs.
+//! re-read (without the copies kept for write-back), reusing the analysis of every
+//! unchanged cell (`NotebookFile::from_notebook_reusing`); notebooks that are only on
+//! disk are analysed as far as the graph needs. The new snapshot's graph is the previous
+//! one updated for the notebooks that changed (`Workspace::updated`), so an edit costs
+//! the edited notebook, not the project.
 //!
 //! The heavy part of a rebuild runs on one builder thread, and what a rebuild replaces is
 //! freed there too, after the answer that needed the new snapshot is out

@@ -305,6 +305,30 @@ fn plain_word(command: &str) -> &'static str {
     }
 }
 
+/// `map` rebuilt with every map and list at exact capacity.
+fn compact_map(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter()
+        .map(|(key, value)| (key, compact_value(value)))
+        .collect()
+}
+
+fn compact_value(value: Value) -> Value {
+    match value {
+        Value::Array(items) => {
+            // Collecting in place would keep the capacity.
+            let mut items: Vec<Value> = items.into_iter().map(compact_value).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(compact_map(map)),
+        Value::String(mut text) => {
+            text.shrink_to_fit();
+            Value::String(text)
+        }
+        other => other,
+    }
+}
+
 /// Adds the spec, its problems and the original text, then appends the cell.
 fn push_cell(
     notebook: &mut Notebook,
@@ -318,7 +342,15 @@ fn push_cell(
         tags::spec_for_cell(cell.cell_type, &cell.metadata, header, header_start);
     cell.spec = spec;
     notebook.problems.extend(problems);
-    if originals == Originals::Keep {
+    if originals == Originals::Drop {
+        // Kept for long (by the language server): at exact capacity, the metadata of a
+        // code cell (a one-key map with a list of tags) takes half the memory it is
+        // parsed into.
+        cell.metadata = compact_map(std::mem::take(&mut cell.metadata));
+        cell.source.shrink_to_fit();
+        cell.spec.deps.shrink_to_fit();
+        cell.spec.foreign_tags.shrink_to_fit();
+    } else {
         cell.original = Some(Box::new(OriginalCell {
             format: NotebookFormat::Percent,
             text: cell.spans.whole.slice(text).to_string(),
