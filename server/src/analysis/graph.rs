@@ -620,7 +620,9 @@ impl<'a> Tarjan<'a> {
     }
 
     fn low_link(&self, cell: CellRef) -> usize {
-        self.visited.get(&cell).map_or(usize::MAX, |(_, low, _)| *low)
+        self.visited
+            .get(&cell)
+            .map_or(usize::MAX, |(_, low, _)| *low)
     }
 
     fn lower(&mut self, cell: CellRef, to: usize) {
@@ -658,8 +660,7 @@ impl<'a> Tarjan<'a> {
                     break;
                 }
             }
-            let cyclic =
-                component.len() > 1 || successors.iter().any(|edge| edge.target == cell);
+            let cyclic = component.len() > 1 || successors.iter().any(|edge| edge.target == cell);
             if cyclic {
                 component.sort_unstable();
                 self.components.push(component);

@@ -121,8 +121,10 @@ pub struct Cell {
     /// The cell as read, for byte-exact write-back; `None` for a built cell (and after
     /// [`read_without_originals`]). Boxed: most cells in memory never need it.
     pub original: Option<Box<OriginalCell>>,
-    /// What only nbformat JSON carries (cell id, outputs, execution count).
-    pub jupyter: JupyterCellData,
+    /// What only nbformat JSON carries (cell id, outputs, execution count); `None` when
+    /// there is none (always for cells read from text): boxed, since most cells in
+    /// memory never have any. Read it with [`Cell::jupyter`].
+    pub jupyter: Option<Box<JupyterCellData>>,
 }
 
 /// The parts of an nbformat cell that text formats do not carry. Kept when an `.ipynb` is
@@ -148,8 +150,24 @@ impl Cell {
             spec: tags::CellSpec::default(),
             spans: CellSpans::default(),
             original: None,
-            jupyter: JupyterCellData::default(),
+            jupyter: None,
         }
+    }
+
+    /// What only nbformat JSON carries; empty when the cell has none.
+    pub fn jupyter(&self) -> &JupyterCellData {
+        static NONE: JupyterCellData = JupyterCellData {
+            id: None,
+            outputs: Vec::new(),
+            execution_count: None,
+            attachments: None,
+        };
+        self.jupyter.as_deref().unwrap_or(&NONE)
+    }
+
+    /// [`Cell::jupyter`] to change.
+    pub fn jupyter_mut(&mut self) -> &mut JupyterCellData {
+        self.jupyter.get_or_insert_with(Default::default)
     }
 
     /// The `tags` metadata as strings (non-string entries are skipped).

@@ -155,7 +155,7 @@ pub fn read_myst(text: &str) -> Notebook {
                 spec,
                 spans,
                 original: Some(Box::new(original)),
-                jupyter: Default::default(),
+                jupyter: None,
             },
         );
     }
@@ -376,7 +376,7 @@ impl Reader<'_> {
                 body,
             },
             original: Some(Box::new(original)),
-            jupyter: Default::default(),
+            jupyter: None,
         });
     }
 }

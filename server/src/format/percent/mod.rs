@@ -158,7 +158,7 @@ fn read_with_block(
                 body: Span::new(whole.start, body_end.max(whole.start)),
             },
             original: None,
-            jupyter: Default::default(),
+            jupyter: None,
         };
         push_cell(&mut notebook, cell, text, "", whole.start, originals);
     }
@@ -274,7 +274,7 @@ fn read_with_block(
                 body,
             },
             original: None,
-            jupyter: Default::default(),
+            jupyter: None,
         };
         notebook.problems.extend(problems);
         push_cell(
