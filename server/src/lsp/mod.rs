@@ -14,6 +14,7 @@
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
 
+mod arenas;
 mod code_actions;
 mod commands;
 mod completion;
@@ -546,6 +547,7 @@ where
 /// Serves LSP on stdin/stdout until `exit`. Returns the process exit code: 0 after a
 /// `shutdown` request, 1 when `exit` came without one (as the spec asks).
 pub fn run_stdio() -> i32 {
+    arenas::limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jellycell-lsp")
