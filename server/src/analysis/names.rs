@@ -234,9 +234,6 @@ n += 1
         let source = format!("{}a{} = 1\n", "(".repeat(depth), ")".repeat(depth));
         let chain = format!("{}1\n", "a = ".repeat(depth));
         let _ = analyze_cell(&source, &Aliases::new());
-        assert_eq!(
-            top_level_names(&chain).len(),
-            depth
-        );
+        assert_eq!(top_level_names(&chain).len(), depth);
     }
 }
