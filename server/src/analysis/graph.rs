@@ -167,27 +167,39 @@ struct GraphIndex {
     stems: HashMap<String, Vec<usize>>,
 }
 
-/// A sorted list of cells that is usually one cell long, held without an allocation then.
+/// A sorted list of cells that is usually one cell long, held without an allocation
+/// then, in 16 bytes either way (the index has an entry per name and path).
 #[derive(Debug, Clone)]
 enum Cells {
-    One(CellRef),
-    Many(Vec<CellRef>),
+    One(u32, u32),
+    #[expect(
+        clippy::box_collection,
+        reason = "a thin pointer keeps the enum at 16 bytes; shared names are rare"
+    )]
+    Many(Box<Vec<CellRef>>),
 }
 
 impl Cells {
-    fn as_slice(&self) -> &[CellRef] {
+    fn of(cell: CellRef) -> Cells {
+        match (u32::try_from(cell.notebook), u32::try_from(cell.ordinal)) {
+            (Ok(notebook), Ok(ordinal)) => Cells::One(notebook, ordinal),
+            _ => Cells::Many(Box::new(vec![cell])),
+        }
+    }
+
+    fn to_vec(&self) -> Vec<CellRef> {
         match self {
-            Cells::One(cell) => std::slice::from_ref(cell),
-            Cells::Many(cells) => cells,
+            Cells::One(notebook, ordinal) => vec![CellRef {
+                notebook: *notebook as usize,
+                ordinal: *ordinal as usize,
+            }],
+            Cells::Many(cells) => cells.to_vec(),
         }
     }
 
     /// Inserts `cell` in order; with `keep_duplicates` a cell already there is added again.
     fn insert(&mut self, cell: CellRef, keep_duplicates: bool) {
-        let mut cells = match std::mem::replace(self, Cells::Many(Vec::new())) {
-            Cells::One(one) => vec![one],
-            Cells::Many(cells) => cells,
-        };
+        let mut cells = self.to_vec();
         match cells.binary_search(&cell) {
             Ok(_) if !keep_duplicates => {}
             _ => {
@@ -195,21 +207,19 @@ impl Cells {
                 cells.insert(at, cell);
             }
         }
-        *self = Cells::Many(cells);
+        *self = Cells::Many(Box::new(cells));
     }
 
     /// Drops the cells of one notebook; `false` when none are left.
     fn remove_notebook(&mut self, notebook: usize) -> bool {
-        match self {
-            Cells::One(cell) => cell.notebook != notebook,
-            Cells::Many(cells) => {
-                cells.retain(|cell| cell.notebook != notebook);
-                if let [only] = cells[..] {
-                    *self = Cells::One(only);
-                }
-                !self.as_slice().is_empty()
-            }
-        }
+        let mut cells = self.to_vec();
+        cells.retain(|cell| cell.notebook != notebook);
+        *self = match cells[..] {
+            [] => return false,
+            [only] => Cells::of(only),
+            _ => Cells::Many(Box::new(cells)),
+        };
+        true
     }
 }
 
@@ -303,13 +313,13 @@ impl GraphIndex {
                 self.names
                     .entry(text_key(name))
                     .and_modify(|cells| cells.insert(cell, true))
-                    .or_insert(Cells::One(cell));
+                    .or_insert_with(|| Cells::of(cell));
             }
             for produced in &facts.produces {
                 self.producers
                     .entry(text_key(&produced.path))
                     .and_modify(|cells| cells.insert(cell, false))
-                    .or_insert(Cells::One(cell));
+                    .or_insert_with(|| Cells::of(cell));
             }
         }
     }
@@ -343,13 +353,10 @@ impl GraphIndex {
 
     /// The cells whose `name=` is `name`, sorted (a cell twice if it says it twice).
     fn explicit(&self, notebooks: &[Arc<NotebookFacts>], name: &str) -> Vec<CellRef> {
-        let cells = self
-            .names
-            .get(&text_key(name))
-            .map_or(&[][..], Cells::as_slice);
+        let cells = self.names.get(&text_key(name)).map(Cells::to_vec);
         cells
-            .iter()
-            .copied()
+            .unwrap_or_default()
+            .into_iter()
             .filter(|cell| {
                 facts_of(notebooks, *cell)
                     .and_then(|facts| facts.explicit_name.as_ref())
@@ -360,13 +367,10 @@ impl GraphIndex {
 
     /// The cells that write `path`, sorted.
     fn producers_of(&self, notebooks: &[Arc<NotebookFacts>], path: &str) -> Vec<CellRef> {
-        let cells = self
-            .producers
-            .get(&text_key(path))
-            .map_or(&[][..], Cells::as_slice);
+        let cells = self.producers.get(&text_key(path)).map(Cells::to_vec);
         cells
-            .iter()
-            .copied()
+            .unwrap_or_default()
+            .into_iter()
             .filter(|cell| {
                 facts_of(notebooks, *cell).is_some_and(|facts| {
                     facts.produces.iter().any(|produced| produced.path == path)
@@ -399,7 +403,7 @@ impl GraphIndex {
         let mut duplicates = Vec::new();
         for cells in self.names.values() {
             let Cells::Many(cells) = cells else { continue };
-            for cell in cells {
+            for cell in cells.iter() {
                 let Some((name, _)) =
                     facts_of(notebooks, *cell).and_then(|facts| facts.explicit_name.as_ref())
                 else {
@@ -600,11 +604,27 @@ fn changed_keys<'a, V: PartialEq>(
 struct Tarjan<'a> {
     notebooks: &'a [Arc<NotebookFacts>],
     resolved: &'a [Arc<Resolved>],
-    next_index: usize,
-    /// Per visited cell: its index, low link, and whether it is on the stack.
-    visited: HashMap<CellRef, (usize, usize, bool)>,
+    next_index: u32,
+    /// Per notebook, per cell position: the search's state (empty until a cell of the
+    /// notebook is reached; a flat array is a fraction of a map over every cell).
+    slots: Vec<Vec<Slot>>,
     stack: Vec<CellRef>,
     components: Vec<Vec<CellRef>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Visit {
+    #[default]
+    Not,
+    OnStack,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    index: u32,
+    low: u32,
+    visit: Visit,
 }
 
 impl<'a> Tarjan<'a> {
@@ -613,47 +633,60 @@ impl<'a> Tarjan<'a> {
             notebooks,
             resolved,
             next_index: 0,
-            visited: HashMap::new(),
+            slots: vec![Vec::new(); notebooks.len()],
             stack: Vec::new(),
             components: Vec::new(),
         }
     }
 
-    fn low_link(&self, cell: CellRef) -> usize {
-        self.visited
-            .get(&cell)
-            .map_or(usize::MAX, |(_, low, _)| *low)
+    fn slot(&mut self, cell: CellRef) -> Option<&mut Slot> {
+        let notebook = self.notebooks.get(cell.notebook)?;
+        let position = position_of(notebook, cell.ordinal)?;
+        let slots = self.slots.get_mut(cell.notebook)?;
+        if slots.is_empty() {
+            slots.resize(notebook.cells.len(), Slot::default());
+        }
+        slots.get_mut(position)
     }
 
-    fn lower(&mut self, cell: CellRef, to: usize) {
-        if let Some((_, low, _)) = self.visited.get_mut(&cell) {
-            *low = (*low).min(to);
-        }
+    fn visited(&mut self, cell: CellRef) -> bool {
+        // A cell without facts cannot be visited: count it as done.
+        self.slot(cell).is_none_or(|slot| slot.visit != Visit::Not)
     }
 
     fn connect(&mut self, cell: CellRef) {
         let index = self.next_index;
-        self.visited.insert(cell, (index, index, true));
         self.next_index += 1;
+        let Some(slot) = self.slot(cell) else { return };
+        *slot = Slot {
+            index,
+            low: index,
+            visit: Visit::OnStack,
+        };
         self.stack.push(cell);
         let successors = all_edges(self.notebooks, self.resolved, cell);
         for edge in &successors {
             let target = edge.target;
-            match self.visited.get(&target) {
-                None => {
+            let Some(target_slot) = self.slot(target).copied() else {
+                continue;
+            };
+            let lower = match target_slot.visit {
+                Visit::Not => {
                     self.connect(target);
-                    let low = self.low_link(target);
-                    self.lower(cell, low);
+                    self.slot(target).map(|slot| slot.low)
                 }
-                Some(&(target_index, _, true)) => self.lower(cell, target_index),
-                Some(_) => {}
+                Visit::OnStack => Some(target_slot.index),
+                Visit::Done => None,
+            };
+            if let (Some(lower), Some(slot)) = (lower, self.slot(cell)) {
+                slot.low = slot.low.min(lower);
             }
         }
-        if self.low_link(cell) == index {
+        if self.slot(cell).is_some_and(|slot| slot.low == index) {
             let mut component = Vec::new();
             while let Some(member) = self.stack.pop() {
-                if let Some((_, _, on_stack)) = self.visited.get_mut(&member) {
-                    *on_stack = false;
+                if let Some(slot) = self.slot(member) {
+                    slot.visit = Visit::Done;
                 }
                 component.push(member);
                 if member == cell {
@@ -1185,7 +1218,7 @@ fn find_cycles(
 ) -> Vec<Vec<CellRef>> {
     let mut tarjan = Tarjan::new(notebooks, resolved);
     for cell in starts {
-        if !tarjan.visited.contains_key(&cell) {
+        if !tarjan.visited(cell) {
             tarjan.connect(cell);
         }
     }
