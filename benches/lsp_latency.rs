@@ -325,7 +325,9 @@ struct Client {
 
 impl Client {
     fn spawn() -> Client {
-        // `JELLYCELL_BENCH_WRAP="heaptrack -o /tmp/lsp"` runs the server under a profiler.
+        // `JELLYCELL_BENCH_WRAP="heaptrack -o /tmp/lsp"` runs the server under a profiler;
+        // set `MALLOC_ARENA_MAX=2` too, or the server's re-execution (`lsp/arenas.rs`)
+        // escapes it.
         let server = env!("CARGO_BIN_EXE_jellycell-lsp");
         let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
         let mut words: Vec<&str> = wrap.split_whitespace().collect();

@@ -557,6 +557,13 @@ impl State {
                         InputText::Open(&open.document),
                     ),
                 );
+                // The buffer stands for the file while it is open, and closing it reads
+                // the file again (`close`): its disk text need not be held meanwhile.
+                if let Some((_, text)) = entry.disk.get_mut(path)
+                    && !text.is_empty()
+                {
+                    *text = Arc::from("");
+                }
             }
         }
         let inputs = sources
