@@ -7,6 +7,11 @@
 //! `jc.load("path")` resolves to the cells whose literal `jc.save`/`jc.figure`/`jc.table`
 //! write that path, in any notebook. Problems (unknown, forward and setup deps, duplicate
 //! names, cycles) are returned as [`GraphIssue`]s for the lint layer to word and rank.
+//!
+//! A graph is built at once ([`ProjectGraph::build`]) or from the previous one after some
+//! notebooks changed ([`ProjectGraph::updated`], what the language server does per edit):
+//! both give the same answers, which `graph_oracle.rs` (the former, rebuild-only
+//! implementation, kept for tests) checks property by property.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
