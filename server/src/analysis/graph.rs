@@ -248,6 +248,9 @@ struct Resolved {
     issues: Vec<GraphIssue>,
     /// The other notebooks that edges and issues point into.
     targets: Vec<usize>,
+    /// `edges` as [`Edge`]s (with a copy of the dep or load that makes each), built when
+    /// first asked for ([`ProjectGraph::dependencies`]): editing needs none of them.
+    expanded: OnceLock<Vec<Edge>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1024,22 +1027,35 @@ impl ProjectGraph {
     }
 
     /// What `cell` depends on (resolved, without setup/note targets).
-    pub fn dependencies(&self, cell: CellRef) -> Vec<Edge> {
+    pub fn dependencies(&self, cell: CellRef) -> &[Edge] {
         let (Some(notebook), Some(resolved)) = (
             self.notebooks.get(cell.notebook),
             self.resolved.get(cell.notebook),
         ) else {
-            return Vec::new();
+            return &[];
         };
         let Some(position) = position_of(notebook, cell.ordinal) else {
-            return Vec::new();
+            return &[];
         };
-        let facts = &notebook.cells[position];
-        resolved
-            .edges_at(position)
-            .iter()
-            .filter_map(|edge| expand(facts, edge))
-            .collect()
+        let (Some(&start), Some(&end)) = (
+            resolved.starts.get(position),
+            resolved.starts.get(position + 1),
+        ) else {
+            return &[];
+        };
+        let expanded = resolved.expanded.get_or_init(|| {
+            let mut expanded = Vec::with_capacity(resolved.edges.len());
+            for (position, facts) in notebook.cells.iter().enumerate() {
+                expanded.extend(
+                    resolved
+                        .edges_at(position)
+                        .iter()
+                        .map(|edge| expand(facts, edge)),
+                );
+            }
+            expanded
+        });
+        expanded.get(start as usize..end as usize).unwrap_or(&[])
     }
 
     /// The cells that depend on `cell` directly.
@@ -1202,15 +1218,25 @@ impl ProjectGraph {
 }
 
 /// An edge with the dep or load that makes it.
-fn expand(facts: &CellFacts, edge: &CompactEdge) -> Option<Edge> {
+fn expand(facts: &CellFacts, edge: &CompactEdge) -> Edge {
     let why = match edge.why {
-        CompactReason::Named(dep) => EdgeReason::Named(facts.deps.get(dep as usize)?.clone()),
-        CompactReason::Loads(load) => EdgeReason::Loads(facts.loads.get(load as usize)?.clone()),
+        CompactReason::Named(dep) => facts
+            .deps
+            .get(dep as usize)
+            .map(|dep| EdgeReason::Named(dep.clone())),
+        CompactReason::Loads(load) => facts
+            .loads
+            .get(load as usize)
+            .map(|load| EdgeReason::Loads(load.clone())),
     };
-    Some(Edge {
+    Edge {
         target: edge.target,
-        why,
-    })
+        // The indices come from these facts; an empty reason is never seen.
+        why: why.unwrap_or(EdgeReason::Loads(PathRef {
+            path: String::new(),
+            span: None,
+        })),
+    }
 }
 
 /// The cyclic components: `kept` (known not to have changed) and those found from
