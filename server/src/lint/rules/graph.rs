@@ -22,11 +22,10 @@ pub fn findings(workspace: &Workspace, file_index: usize) -> Vec<Finding> {
         )
     };
     let mut findings = Vec::new();
-    let mut names: Option<Vec<String>> = None;
     for issue in &graph.issues_of(file_index) {
         match issue {
             GraphIssue::UnknownDep { cell, dep } if cell.notebook == file_index => {
-                let names = names.get_or_insert_with(|| known_names(workspace));
+                let names = known_names(workspace);
                 findings.push(Finding::new(
                     "unknown-dep",
                     dep.span,
