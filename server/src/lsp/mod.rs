@@ -14,7 +14,6 @@
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
 
-mod arenas;
 mod code_actions;
 mod commands;
 mod completion;
@@ -29,6 +28,8 @@ mod rename;
 mod state;
 mod symbols;
 mod sync;
+// Process set-up, not a feature: kept apart from the list above.
+mod arenas;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
