@@ -1239,8 +1239,8 @@ fn expand(facts: &CellFacts, edge: &CompactEdge) -> Edge {
     }
 }
 
-/// The cyclic components: `kept` (known not to have changed) and those found from
-/// `starts` that are not among them.
+/// The cyclic components: those found from `starts`, and those of `kept` (components
+/// through no changed cell) that none of them contains.
 fn find_cycles(
     notebooks: &[Arc<NotebookFacts>],
     resolved: &[Arc<Resolved>],
@@ -1253,12 +1253,16 @@ fn find_cycles(
             tarjan.connect(cell);
         }
     }
-    let known: HashSet<CellRef> = kept.iter().flatten().copied().collect();
+    // A component found is a component of the graph as it is now; a kept one it
+    // overlaps is the same or was merged into it by a new edge.
     let mut cycles = kept;
     for component in tarjan.components {
-        if !component.iter().any(|cell| known.contains(cell)) {
-            cycles.push(component);
-        }
+        cycles.retain(|kept| {
+            !kept
+                .iter()
+                .any(|cell| component.binary_search(cell).is_ok())
+        });
+        cycles.push(component);
     }
     cycles.sort_unstable();
     cycles
@@ -1476,6 +1480,25 @@ mod tests {
         ];
         let updated = graph.updated(after);
         assert_eq!(cycle_cells(&updated), vec![at(1, 0), at(1, 1)]);
+    }
+
+    #[test]
+    fn an_update_that_closes_a_cycle_through_a_kept_one_merges_them() {
+        let before = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &[])])),
+            Arc::new(notebook("b.py", vec![code(0, Some("y"), &["y", "x"])])),
+        ];
+        let graph = ProjectGraph::build_shared(before.clone());
+        let after = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &["y"])])),
+            before[1].clone(),
+        ];
+        let updated = graph.updated(after.clone());
+        assert_eq!(updated.issues(), ProjectGraph::build_shared(after).issues());
+        assert!(updated.issues().iter().any(|issue| matches!(
+            issue,
+            GraphIssue::Cycle { cycle, .. } if *cycle == [at(0, 0), at(1, 0)]
+        )));
     }
 
     #[test]

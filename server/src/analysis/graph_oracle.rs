@@ -541,7 +541,7 @@ mod agreement {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
+        #![proptest_config(ProptestConfig::with_cases(1500))]
 
         #[test]
         fn a_graph_built_at_once_agrees_with_the_oracle(
