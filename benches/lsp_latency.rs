@@ -105,6 +105,22 @@ fn time<F: FnMut(usize)>(mut once: F) -> Stats {
     stats(samples)
 }
 
+/// The server's pid: the child itself, or the server a profiler wrapper started.
+fn server_pid(child: u32) -> u32 {
+    if std::env::var_os("JELLYCELL_BENCH_WRAP").is_none() {
+        return child;
+    }
+    for _ in 0..50 {
+        let children = std::fs::read_to_string(format!("/proc/{child}/task/{child}/children"))
+            .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().find_map(|pid| pid.parse().ok()) {
+            return pid;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
@@ -125,7 +141,7 @@ fn main() {
     std::fs::write(&first_path, &texts[0]).expect("notebook");
 
     let mut client = Client::spawn();
-    let pid = client.child.id();
+    let pid = server_pid(client.child.id());
     let root_uri = uri(root);
     client.call(
         "initialize",
@@ -309,7 +325,15 @@ struct Client {
 
 impl Client {
     fn spawn() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
+        // `JELLYCELL_BENCH_WRAP="heaptrack -o /tmp/lsp"` runs the server under a profiler;
+        // set `MALLOC_ARENA_MAX=2` too, or the server's re-execution (`lsp/arenas.rs`)
+        // escapes it.
+        let server = env!("CARGO_BIN_EXE_jellycell-lsp");
+        let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
+        let mut words: Vec<&str> = wrap.split_whitespace().collect();
+        words.push(server);
+        let mut child = Command::new(words[0])
+            .args(&words[1..])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -575,6 +575,60 @@ fn a_rename_on_disk_updates_unknown_dep_in_another_notebook() {
     );
 }
 
+/// The graph is updated per notebook after an edit: a ranged edit renaming a cell in one
+/// open notebook must still reach `unknown-dep` in another, both ways.
+#[test]
+fn a_ranged_rename_in_one_open_notebook_updates_unknown_dep_in_another() {
+    let mut session = Session::new();
+    let (report, _) = session.open("notebooks/report.py");
+    let unknown = |diagnostics: &[Value]| {
+        diagnostics
+            .iter()
+            .filter(|d| d["code"] == "unknown-dep")
+            .count()
+    };
+    session
+        .client
+        .diagnostics_matching(&report, |diagnostics| unknown(diagnostics) == 1);
+    let (prep, prep_text) = session.open("notebooks/prep.py");
+    let start = position_of(&prep_text, "name=summary", 5);
+    let end = position_of(&prep_text, "name=summary", 12);
+    let rename = |version: i32, text: &str, end: &Value| {
+        json!({
+            "textDocument": {"uri": prep, "version": version},
+            "contentChanges": [{"range": {"start": start, "end": end}, "text": text}],
+        })
+    };
+    // A body edit first: nothing another notebook sees changes.
+    let body = position_of(&prep_text, "summary = sum(raw)", 0);
+    session.client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": prep, "version": 2},
+            "contentChanges": [{"range": {"start": body, "end": body}, "text": "x = 1\n"}],
+        }),
+    );
+    let mut totals_end = start.clone();
+    totals_end["character"] = json!(start["character"].as_u64().unwrap() + 6);
+    session
+        .client
+        .notify("textDocument/didChange", rename(3, "totals", &end));
+    let renamed = session
+        .client
+        .diagnostics_matching(&report, |diagnostics| unknown(diagnostics) == 2);
+    assert!(
+        renamed
+            .iter()
+            .any(|d| d["message"].as_str().unwrap().contains("\"summary\""))
+    );
+    session
+        .client
+        .notify("textDocument/didChange", rename(4, "summary", &totals_end));
+    session
+        .client
+        .diagnostics_matching(&report, |diagnostics| unknown(diagnostics) == 1);
+}
+
 #[test]
 fn every_request_answers_on_a_notebook_that_cannot_be_parsed() {
     let mut session = Session::new();

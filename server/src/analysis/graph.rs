@@ -7,8 +7,16 @@
 //! `jc.load("path")` resolves to the cells whose literal `jc.save`/`jc.figure`/`jc.table`
 //! write that path, in any notebook. Problems (unknown, forward and setup deps, duplicate
 //! names, cycles) are returned as [`GraphIssue`]s for the lint layer to word and rank.
+//!
+//! A graph is built at once ([`ProjectGraph::build`]) or from the previous one after some
+//! notebooks changed ([`ProjectGraph::updated`], what the language server does per edit):
+//! both give the same answers, which `graph_oracle.rs` (the former, rebuild-only
+//! implementation, kept for tests) checks property by property.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::format::tags::CellKind;
 use crate::text::Span;
@@ -122,39 +130,822 @@ pub enum EdgeReason {
 }
 
 /// The resolved graph of one project.
+///
+/// Kept per notebook, so that [`ProjectGraph::updated`] re-resolves only the notebooks an
+/// edit can change and shares everything else with the previous graph: the facts, each
+/// notebook's resolved edges and issues (`Resolved`), the cyclic components and the
+/// duplicate names. Edges are stored compactly (target and the index of the dep or load
+/// that makes them) and turned into [`Edge`]s when asked for.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectGraph {
-    pub notebooks: Vec<NotebookFacts>,
-    names: HashMap<String, Vec<CellRef>>,
-    producers: HashMap<String, Vec<CellRef>>,
-    edges: HashMap<CellRef, Vec<Edge>>,
-    /// Deps on later cells of the same notebook: not dependencies (jellycell drops them),
-    /// but a cycle through one is still a cycle the author wrote.
-    forward_edges: HashMap<CellRef, Vec<Edge>>,
+    pub notebooks: Vec<Arc<NotebookFacts>>,
+    resolved: Vec<Arc<Resolved>>,
+    /// Cyclic strongly connected components (over dependencies and forward deps), each
+    /// sorted.
+    cycles: Arc<Vec<Vec<CellRef>>>,
+    /// Explicit names used by more than one cell, with those cells (sorted), ordered by
+    /// their first cell.
+    duplicates: Arc<Vec<(String, Vec<CellRef>)>>,
+    /// Where names and paths are defined across the project. Shared by the graphs of one
+    /// line of updates and valid for the newest of them only (`version`); older graphs
+    /// answer their queries from the facts instead.
+    index: Arc<Mutex<GraphIndex>>,
+    version: u64,
+    /// Every issue in one list, built on first use ([`ProjectGraph::issues`]).
+    all_issues: OnceLock<Vec<GraphIssue>>,
+}
+
+/// Explicit names, produced paths and stems across the project, for resolving.
+///
+/// Names and paths are keyed by a 64-bit hash of their text, so the index holds no copy
+/// of them; every lookup checks the text in the facts, so two texts with the same hash
+/// only share a bucket and never a result.
+#[derive(Debug, Default)]
+struct GraphIndex {
+    /// The graph this index describes; 0 while it is being changed.
+    version: u64,
+    /// Explicit names → the cells that have them, sorted.
+    names: HashMap<u64, Cells>,
+    /// Artifact paths → the cells that write them, sorted.
+    producers: HashMap<u64, Cells>,
+    /// File stems → the notebooks with that stem (auto names are `<stem>:<ordinal>`).
+    stems: HashMap<String, Vec<usize>>,
+}
+
+/// A sorted list of cells that is usually one cell long, held without an allocation
+/// then, in 16 bytes either way (the index has an entry per name and path).
+#[derive(Debug, Clone)]
+enum Cells {
+    One(u32, u32),
+    #[expect(
+        clippy::box_collection,
+        reason = "a thin pointer keeps the enum at 16 bytes; shared names are rare"
+    )]
+    Many(Box<Vec<CellRef>>),
+}
+
+impl Cells {
+    fn of(cell: CellRef) -> Cells {
+        match (u32::try_from(cell.notebook), u32::try_from(cell.ordinal)) {
+            (Ok(notebook), Ok(ordinal)) => Cells::One(notebook, ordinal),
+            _ => Cells::Many(Box::new(vec![cell])),
+        }
+    }
+
+    fn to_vec(&self) -> Vec<CellRef> {
+        match self {
+            Cells::One(notebook, ordinal) => vec![CellRef {
+                notebook: *notebook as usize,
+                ordinal: *ordinal as usize,
+            }],
+            Cells::Many(cells) => cells.to_vec(),
+        }
+    }
+
+    /// Inserts `cell` in order; with `keep_duplicates` a cell already there is added again.
+    fn insert(&mut self, cell: CellRef, keep_duplicates: bool) {
+        let mut cells = self.to_vec();
+        match cells.binary_search(&cell) {
+            Ok(_) if !keep_duplicates => {}
+            _ => {
+                let at = cells.partition_point(|other| *other <= cell);
+                cells.insert(at, cell);
+            }
+        }
+        *self = Cells::Many(Box::new(cells));
+    }
+
+    /// Drops the cells of one notebook; `false` when none are left.
+    fn remove_notebook(&mut self, notebook: usize) -> bool {
+        let mut cells = self.to_vec();
+        cells.retain(|cell| cell.notebook != notebook);
+        *self = match cells[..] {
+            [] => return false,
+            [only] => Cells::of(only),
+            _ => Cells::Many(Box::new(cells)),
+        };
+        true
+    }
+}
+
+fn text_key(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// One notebook's cells resolved against the project.
+#[derive(Debug, Default)]
+struct Resolved {
+    /// `edges[starts[p]..starts[p + 1]]` are the dependencies of the cell at position `p`
+    /// of the notebook's facts.
+    starts: Vec<u32>,
+    edges: Vec<CompactEdge>,
+    /// Deps on later cells of the same notebook, by position: not dependencies
+    /// (jellycell drops them), but a cycle through one is still a cycle the author wrote.
+    forward: Vec<(u32, CompactEdge)>,
+    /// Unknown, setup and forward deps, in cell and dep order.
     issues: Vec<GraphIssue>,
+    /// The other notebooks that edges and issues point into.
+    targets: Vec<usize>,
+    /// `edges` as [`Edge`]s (with a copy of the dep or load that makes each), built when
+    /// first asked for ([`ProjectGraph::dependencies`]): editing needs none of them.
+    expanded: OnceLock<Vec<Edge>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CompactEdge {
+    target: CellRef,
+    why: CompactReason,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CompactReason {
+    /// Index into the cell's `deps`.
+    Named(u32),
+    /// Index into the cell's `loads`.
+    Loads(u32),
+}
+
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+
+fn next_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The position of the facts of `ordinal` in a notebook's cells. Facts are usually listed
+/// by ordinal; look there first (keeps resolving linear on notebooks of thousands of cells).
+fn position_of(notebook: &NotebookFacts, ordinal: usize) -> Option<usize> {
+    match notebook.cells.get(ordinal) {
+        Some(facts) if facts.ordinal == ordinal => Some(ordinal),
+        _ => notebook
+            .cells
+            .iter()
+            .position(|facts| facts.ordinal == ordinal),
+    }
+}
+
+fn facts_of(notebooks: &[Arc<NotebookFacts>], cell: CellRef) -> Option<&CellFacts> {
+    let notebook = notebooks.get(cell.notebook)?;
+    notebook.cells.get(position_of(notebook, cell.ordinal)?)
+}
+
+/// Code cells of kinds that run and are cached (not setup, not note).
+fn has_cache_key(notebooks: &[Arc<NotebookFacts>], cell: CellRef) -> bool {
+    matches!(
+        facts_of(notebooks, cell).and_then(|facts| facts.kind),
+        Some(CellKind::Load | CellKind::Step | CellKind::Figure | CellKind::Table)
+    )
+}
+
+/// The ordinal of an auto name `<stem>:<ordinal>` and its stem, written exactly as the
+/// auto name would be (`prep:01` is no auto name).
+fn split_auto_name(name: &str) -> Option<(&str, usize)> {
+    let (stem, digits) = name.rsplit_once(':')?;
+    let ordinal: usize = digits.parse().ok()?;
+    (ordinal.to_string() == digits).then_some((stem, ordinal))
+}
+
+impl GraphIndex {
+    fn add_notebook(&mut self, notebook_index: usize, notebook: &NotebookFacts) {
+        self.stems
+            .entry(notebook.stem().to_string())
+            .or_default()
+            .push(notebook_index);
+        for facts in &notebook.cells {
+            let cell = CellRef {
+                notebook: notebook_index,
+                ordinal: facts.ordinal,
+            };
+            if let Some((name, _)) = &facts.explicit_name {
+                self.names
+                    .entry(text_key(name))
+                    .and_modify(|cells| cells.insert(cell, true))
+                    .or_insert_with(|| Cells::of(cell));
+            }
+            for produced in &facts.produces {
+                self.producers
+                    .entry(text_key(&produced.path))
+                    .and_modify(|cells| cells.insert(cell, false))
+                    .or_insert_with(|| Cells::of(cell));
+            }
+        }
+    }
+
+    fn remove_notebook(&mut self, notebook_index: usize, notebook: &NotebookFacts) {
+        for facts in &notebook.cells {
+            if let Some((name, _)) = &facts.explicit_name {
+                let key = text_key(name);
+                if let Some(cells) = self.names.get_mut(&key)
+                    && !cells.remove_notebook(notebook_index)
+                {
+                    self.names.remove(&key);
+                }
+            }
+            for produced in &facts.produces {
+                let key = text_key(&produced.path);
+                if let Some(cells) = self.producers.get_mut(&key)
+                    && !cells.remove_notebook(notebook_index)
+                {
+                    self.producers.remove(&key);
+                }
+            }
+        }
+        if let Some(notebooks) = self.stems.get_mut(notebook.stem()) {
+            notebooks.retain(|index| *index != notebook_index);
+            if notebooks.is_empty() {
+                self.stems.remove(notebook.stem());
+            }
+        }
+    }
+
+    /// The cells whose `name=` is `name`, sorted (a cell twice if it says it twice).
+    fn explicit(&self, notebooks: &[Arc<NotebookFacts>], name: &str) -> Vec<CellRef> {
+        let cells = self.names.get(&text_key(name)).map(Cells::to_vec);
+        cells
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|cell| {
+                facts_of(notebooks, *cell)
+                    .and_then(|facts| facts.explicit_name.as_ref())
+                    .is_some_and(|(explicit, _)| explicit == name)
+            })
+            .collect()
+    }
+
+    /// The cells that write `path`, sorted.
+    fn producers_of(&self, notebooks: &[Arc<NotebookFacts>], path: &str) -> Vec<CellRef> {
+        let cells = self.producers.get(&text_key(path)).map(Cells::to_vec);
+        cells
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|cell| {
+                facts_of(notebooks, *cell).is_some_and(|facts| {
+                    facts.produces.iter().any(|produced| produced.path == path)
+                })
+            })
+            .collect()
+    }
+
+    /// Every cell that `name` names, as [`ProjectGraph::cells_named`] lists them.
+    fn candidates(&self, notebooks: &[Arc<NotebookFacts>], name: &str, out: &mut Vec<CellRef>) {
+        out.clear();
+        let explicit = self.explicit(notebooks, name);
+        let auto = split_auto_name(name)
+            .and_then(|(stem, ordinal)| Some((self.stems.get(stem)?, ordinal)));
+        match auto {
+            None => out.extend_from_slice(&explicit),
+            Some((stem_notebooks, ordinal)) => {
+                let auto_cells = stem_notebooks.iter().filter_map(|&notebook| {
+                    let cell = CellRef { notebook, ordinal };
+                    facts_of(notebooks, cell).map(|_| cell)
+                });
+                merge_auto_first(auto_cells, &explicit, out);
+            }
+        }
+    }
+
+    /// Every explicit name used by more than one cell, with those cells.
+    fn duplicates(&self, notebooks: &[Arc<NotebookFacts>]) -> Vec<(String, Vec<CellRef>)> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut duplicates = Vec::new();
+        for cells in self.names.values() {
+            let Cells::Many(cells) = cells else { continue };
+            for cell in cells.iter() {
+                let Some((name, _)) =
+                    facts_of(notebooks, *cell).and_then(|facts| facts.explicit_name.as_ref())
+                else {
+                    continue;
+                };
+                if !seen.insert(name.as_str()) {
+                    continue;
+                }
+                let named = self.explicit(notebooks, name);
+                if named.len() > 1 {
+                    duplicates.push((name.clone(), named));
+                }
+            }
+        }
+        duplicates
+    }
+}
+
+/// Merges sorted auto-name cells and explicit-name cells, an auto name before an explicit
+/// one of the same cell (the order the cells were indexed in before).
+fn merge_auto_first(
+    auto: impl Iterator<Item = CellRef>,
+    explicit: &[CellRef],
+    out: &mut Vec<CellRef>,
+) {
+    let mut auto: Vec<CellRef> = auto.collect();
+    auto.sort_unstable();
+    let (mut a, mut e) = (0, 0);
+    while a < auto.len() || e < explicit.len() {
+        let take_auto = match (auto.get(a), explicit.get(e)) {
+            (Some(left), Some(right)) => left <= right,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if take_auto {
+            out.push(auto[a]);
+            a += 1;
+        } else {
+            out.push(explicit[e]);
+            e += 1;
+        }
+    }
+}
+
+/// A name written in `from`'s notebook resolves there first, then project-wide when
+/// exactly one cell elsewhere has it.
+fn resolve_name(candidates: &[CellRef], from: CellRef) -> Option<CellRef> {
+    candidates
+        .iter()
+        .find(|candidate| candidate.notebook == from.notebook)
+        .or(match candidates {
+            [only] => Some(only),
+            _ => None,
+        })
+        .copied()
+}
+
+fn resolve_notebook(
+    notebooks: &[Arc<NotebookFacts>],
+    index: &GraphIndex,
+    notebook_index: usize,
+) -> Resolved {
+    let Some(notebook) = notebooks.get(notebook_index) else {
+        return Resolved::default();
+    };
+    let mut resolved = Resolved {
+        starts: Vec::with_capacity(notebook.cells.len() + 1),
+        ..Resolved::default()
+    };
+    let mut candidates = Vec::new();
+    let mut targets = Vec::new();
+    for (position, facts) in notebook.cells.iter().enumerate() {
+        resolved.starts.push(resolved.edges.len() as u32);
+        let first = resolved.edges.len();
+        let cell = CellRef {
+            notebook: notebook_index,
+            ordinal: facts.ordinal,
+        };
+        for (dep_index, dep) in facts.deps.iter().enumerate() {
+            index.candidates(notebooks, &dep.name, &mut candidates);
+            let why = CompactReason::Named(dep_index as u32);
+            let Some(target) = resolve_name(&candidates, cell) else {
+                resolved.issues.push(GraphIssue::UnknownDep {
+                    cell,
+                    dep: dep.clone(),
+                });
+                continue;
+            };
+            targets.push(target.notebook);
+            if !has_cache_key(notebooks, target) {
+                resolved.issues.push(GraphIssue::SetupDep {
+                    cell,
+                    dep: dep.clone(),
+                    target,
+                });
+            } else if target.notebook == cell.notebook && target.ordinal > cell.ordinal {
+                resolved
+                    .forward
+                    .push((position as u32, CompactEdge { target, why }));
+                resolved.issues.push(GraphIssue::ForwardDep {
+                    cell,
+                    dep: dep.clone(),
+                    target,
+                });
+            } else if !resolved.edges[first..]
+                .iter()
+                .any(|edge| edge.target == target)
+            {
+                resolved.edges.push(CompactEdge { target, why });
+            }
+        }
+        for (load_index, load) in facts.loads.iter().enumerate() {
+            for producer in index.producers_of(notebooks, &load.path) {
+                targets.push(producer.notebook);
+                let usable = producer != cell
+                    && has_cache_key(notebooks, producer)
+                    && !(producer.notebook == cell.notebook && producer.ordinal > cell.ordinal);
+                if usable
+                    && !resolved.edges[first..]
+                        .iter()
+                        .any(|edge| edge.target == producer)
+                {
+                    resolved.edges.push(CompactEdge {
+                        target: producer,
+                        why: CompactReason::Loads(load_index as u32),
+                    });
+                }
+            }
+        }
+    }
+    resolved.starts.push(resolved.edges.len() as u32);
+    targets.sort_unstable();
+    targets.dedup();
+    targets.retain(|target| *target != notebook_index);
+    resolved.targets = targets;
+    resolved.edges.shrink_to_fit();
+    resolved
+}
+
+/// Explicit names used by more than one cell, ordered by their first cell.
+fn sort_duplicates(duplicates: &mut [(String, Vec<CellRef>)]) {
+    duplicates.sort_by(|a, b| a.1.first().cmp(&b.1.first()));
+}
+
+/// What other notebooks can see of one notebook's cells, to tell which of them an edit
+/// can change: the (ordinal, kind) of every cell, and of the cells behind each explicit
+/// name and produced path.
+struct Exports<'a> {
+    cells: Vec<(usize, Option<CellKind>)>,
+    names: HashMap<&'a str, Vec<(usize, Option<CellKind>)>>,
+    paths: HashMap<&'a str, Vec<(usize, Option<CellKind>)>>,
+}
+
+impl<'a> Exports<'a> {
+    fn of(notebook: &'a NotebookFacts) -> Exports<'a> {
+        let mut exports = Exports {
+            cells: Vec::with_capacity(notebook.cells.len()),
+            names: HashMap::new(),
+            paths: HashMap::new(),
+        };
+        for facts in &notebook.cells {
+            let entry = (facts.ordinal, facts.kind);
+            exports.cells.push(entry);
+            if let Some((name, _)) = &facts.explicit_name {
+                exports.names.entry(name.as_str()).or_default().push(entry);
+            }
+            for produced in &facts.produces {
+                exports
+                    .paths
+                    .entry(produced.path.as_str())
+                    .or_default()
+                    .push(entry);
+            }
+        }
+        exports
+    }
+}
+
+/// The keys whose values differ between two maps.
+fn changed_keys<'a, V: PartialEq>(
+    old: &HashMap<&'a str, V>,
+    new: &HashMap<&'a str, V>,
+    into: &mut HashSet<&'a str>,
+) {
+    for (key, value) in old {
+        if new.get(key) != Some(value) {
+            into.insert(key);
+        }
+    }
+    for (key, value) in new {
+        if old.get(key) != Some(value) {
+            into.insert(key);
+        }
+    }
+}
+
+/// Tarjan's strongly connected components over dependencies and forward deps.
+struct Tarjan<'a> {
+    notebooks: &'a [Arc<NotebookFacts>],
+    resolved: &'a [Arc<Resolved>],
+    next_index: u32,
+    /// Per notebook, per cell position: the search's state (empty until a cell of the
+    /// notebook is reached; a flat array is a fraction of a map over every cell).
+    slots: Vec<Vec<Slot>>,
+    stack: Vec<CellRef>,
+    components: Vec<Vec<CellRef>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Visit {
+    #[default]
+    Not,
+    OnStack,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    index: u32,
+    low: u32,
+    visit: Visit,
+}
+
+impl<'a> Tarjan<'a> {
+    fn new(notebooks: &'a [Arc<NotebookFacts>], resolved: &'a [Arc<Resolved>]) -> Self {
+        Tarjan {
+            notebooks,
+            resolved,
+            next_index: 0,
+            slots: vec![Vec::new(); notebooks.len()],
+            stack: Vec::new(),
+            components: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, cell: CellRef) -> Option<&mut Slot> {
+        let notebook = self.notebooks.get(cell.notebook)?;
+        let position = position_of(notebook, cell.ordinal)?;
+        let slots = self.slots.get_mut(cell.notebook)?;
+        if slots.is_empty() {
+            slots.resize(notebook.cells.len(), Slot::default());
+        }
+        slots.get_mut(position)
+    }
+
+    fn visited(&mut self, cell: CellRef) -> bool {
+        // A cell without facts cannot be visited: count it as done.
+        self.slot(cell).is_none_or(|slot| slot.visit != Visit::Not)
+    }
+
+    fn connect(&mut self, cell: CellRef) {
+        let index = self.next_index;
+        self.next_index += 1;
+        let Some(slot) = self.slot(cell) else { return };
+        *slot = Slot {
+            index,
+            low: index,
+            visit: Visit::OnStack,
+        };
+        self.stack.push(cell);
+        let successors = all_edges(self.notebooks, self.resolved, cell);
+        for edge in &successors {
+            let target = edge.target;
+            let Some(target_slot) = self.slot(target).copied() else {
+                continue;
+            };
+            let lower = match target_slot.visit {
+                Visit::Not => {
+                    self.connect(target);
+                    self.slot(target).map(|slot| slot.low)
+                }
+                Visit::OnStack => Some(target_slot.index),
+                Visit::Done => None,
+            };
+            if let (Some(lower), Some(slot)) = (lower, self.slot(cell)) {
+                slot.low = slot.low.min(lower);
+            }
+        }
+        if self.slot(cell).is_some_and(|slot| slot.low == index) {
+            let mut component = Vec::new();
+            while let Some(member) = self.stack.pop() {
+                if let Some(slot) = self.slot(member) {
+                    slot.visit = Visit::Done;
+                }
+                component.push(member);
+                if member == cell {
+                    break;
+                }
+            }
+            let cyclic = component.len() > 1 || successors.iter().any(|edge| edge.target == cell);
+            if cyclic {
+                component.sort_unstable();
+                self.components.push(component);
+            }
+        }
+    }
+}
+
+/// A cell's dependencies, then its forward deps: the edges cycles are looked for over.
+fn all_edges(
+    notebooks: &[Arc<NotebookFacts>],
+    resolved: &[Arc<Resolved>],
+    cell: CellRef,
+) -> Vec<CompactEdge> {
+    let (Some(notebook), Some(resolved)) =
+        (notebooks.get(cell.notebook), resolved.get(cell.notebook))
+    else {
+        return Vec::new();
+    };
+    let Some(position) = position_of(notebook, cell.ordinal) else {
+        return Vec::new();
+    };
+    let mut edges = resolved.edges_at(position).to_vec();
+    edges.extend(resolved.forward_at(position).map(|(_, edge)| *edge));
+    edges
+}
+
+impl Resolved {
+    fn edges_at(&self, position: usize) -> &[CompactEdge] {
+        match (self.starts.get(position), self.starts.get(position + 1)) {
+            (Some(&start), Some(&end)) => &self.edges[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+
+    fn forward_at(&self, position: usize) -> impl Iterator<Item = &(u32, CompactEdge)> {
+        let start = self
+            .forward
+            .partition_point(|(at, _)| (*at as usize) < position);
+        self.forward[start..]
+            .iter()
+            .take_while(move |(at, _)| *at as usize == position)
+    }
+
+    fn has_edges_at(&self, position: usize) -> bool {
+        !self.edges_at(position).is_empty() || self.forward_at(position).next().is_some()
+    }
 }
 
 impl ProjectGraph {
     pub fn build(notebooks: Vec<NotebookFacts>) -> Self {
-        let mut graph = ProjectGraph {
-            notebooks,
-            ..ProjectGraph::default()
+        ProjectGraph::build_shared(notebooks.into_iter().map(Arc::new).collect())
+    }
+
+    /// [`ProjectGraph::build`] over facts that other graphs may share.
+    pub fn build_shared(notebooks: Vec<Arc<NotebookFacts>>) -> Self {
+        let version = next_version();
+        let mut index = GraphIndex {
+            version,
+            ..GraphIndex::default()
         };
-        graph.index_names_and_producers();
-        graph.resolve_edges();
-        graph.find_cycles();
-        graph
+        for (notebook_index, notebook) in notebooks.iter().enumerate() {
+            index.add_notebook(notebook_index, notebook);
+        }
+        let resolved: Vec<Arc<Resolved>> = (0..notebooks.len())
+            .map(|notebook_index| Arc::new(resolve_notebook(&notebooks, &index, notebook_index)))
+            .collect();
+        let mut duplicates = index.duplicates(&notebooks);
+        sort_duplicates(&mut duplicates);
+        let mut starts = Vec::new();
+        for (notebook_index, notebook) in notebooks.iter().enumerate() {
+            for (position, facts) in notebook.cells.iter().enumerate() {
+                if resolved[notebook_index].has_edges_at(position) {
+                    starts.push(CellRef {
+                        notebook: notebook_index,
+                        ordinal: facts.ordinal,
+                    });
+                }
+            }
+        }
+        let cycles = find_cycles(&notebooks, &resolved, starts, Vec::new());
+        ProjectGraph {
+            notebooks,
+            resolved,
+            cycles: Arc::new(cycles),
+            duplicates: Arc::new(duplicates),
+            index: Arc::new(Mutex::new(index)),
+            version,
+            all_issues: OnceLock::new(),
+        }
+    }
+
+    /// The graph with `notebooks` as its facts, re-resolving only what the notebooks
+    /// that changed (by pointer) can affect: those notebooks, and the others only when
+    /// a name, kind, ordinal or produced path they see changed. Equal to
+    /// [`ProjectGraph::build_shared`] over the same facts; falls back to it when
+    /// notebooks were added, removed or reordered, or when `self` is not the newest
+    /// graph of its line.
+    pub fn updated(&self, notebooks: Vec<Arc<NotebookFacts>>) -> ProjectGraph {
+        let same_notebooks = notebooks.len() == self.notebooks.len()
+            && notebooks
+                .iter()
+                .zip(&self.notebooks)
+                .all(|(new, old)| new.path == old.path);
+        if !same_notebooks {
+            return ProjectGraph::build_shared(notebooks);
+        }
+        let changed: Vec<usize> = (0..notebooks.len())
+            .filter(|&index| !Arc::ptr_eq(&notebooks[index], &self.notebooks[index]))
+            .collect();
+        if changed.is_empty() {
+            let mut same = self.clone();
+            same.notebooks = notebooks;
+            return same;
+        }
+        if changed.len() * 2 > notebooks.len() && notebooks.len() > 2 {
+            return ProjectGraph::build_shared(notebooks);
+        }
+        let mut index = self
+            .index
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if index.version != self.version {
+            drop(index);
+            return ProjectGraph::build_shared(notebooks);
+        }
+        // Invalid until the update is done, should it panic half-way.
+        index.version = 0;
+
+        let mut affected: Vec<bool> = vec![false; notebooks.len()];
+        let mut changed_names: HashSet<&str> = HashSet::new();
+        let mut changed_paths: HashSet<&str> = HashSet::new();
+        let mut changed_stems: Vec<(usize, &str)> = Vec::new();
+        for &notebook_index in &changed {
+            affected[notebook_index] = true;
+            let old = &self.notebooks[notebook_index];
+            let new = &notebooks[notebook_index];
+            index.remove_notebook(notebook_index, old);
+            index.add_notebook(notebook_index, new);
+            let (old_exports, new_exports) = (Exports::of(old), Exports::of(new));
+            changed_keys(&old_exports.names, &new_exports.names, &mut changed_names);
+            changed_keys(&old_exports.paths, &new_exports.paths, &mut changed_paths);
+            if old_exports.cells != new_exports.cells {
+                changed_stems.push((notebook_index, new.stem()));
+            }
+        }
+        if !changed_names.is_empty() || !changed_paths.is_empty() || !changed_stems.is_empty() {
+            for (other, notebook) in notebooks.iter().enumerate() {
+                if affected[other] {
+                    continue;
+                }
+                let points_into_changed = changed_stems.iter().any(|(changed, _)| {
+                    self.resolved[other].targets.binary_search(changed).is_ok()
+                });
+                let names_changed = || {
+                    notebook.cells.iter().any(|facts| {
+                        facts.deps.iter().any(|dep| {
+                            changed_names.contains(dep.name.as_str())
+                                || split_auto_name(&dep.name).is_some_and(|(stem, _)| {
+                                    changed_stems.iter().any(|(_, changed)| *changed == stem)
+                                })
+                        }) || facts
+                            .loads
+                            .iter()
+                            .any(|load| changed_paths.contains(load.path.as_str()))
+                    })
+                };
+                if points_into_changed || names_changed() {
+                    affected[other] = true;
+                }
+            }
+        }
+
+        let mut resolved = self.resolved.clone();
+        for (notebook_index, is_affected) in affected.iter().enumerate() {
+            if *is_affected {
+                resolved[notebook_index] =
+                    Arc::new(resolve_notebook(&notebooks, &index, notebook_index));
+            }
+        }
+
+        let mut duplicates = self.duplicates.clone();
+        if !changed_names.is_empty() {
+            let duplicates = Arc::make_mut(&mut duplicates);
+            duplicates.retain(|(name, _)| !changed_names.contains(name.as_str()));
+            for name in &changed_names {
+                let cells = index.explicit(&notebooks, name);
+                if cells.len() > 1 {
+                    duplicates.push((name.to_string(), cells));
+                }
+            }
+            sort_duplicates(duplicates);
+        }
+
+        // Components through an affected notebook are found again, starting from its
+        // cells and from every cell of such a component before (the rest of a broken
+        // cycle may still be one); the other components cannot have changed.
+        let (dropped, kept): (Vec<Vec<CellRef>>, Vec<Vec<CellRef>>) = self
+            .cycles
+            .iter()
+            .cloned()
+            .partition(|component| component.iter().any(|cell| affected[cell.notebook]));
+        let mut starts: Vec<CellRef> = dropped.into_iter().flatten().collect();
+        for (notebook_index, is_affected) in affected.iter().enumerate() {
+            if !*is_affected {
+                continue;
+            }
+            let notebook = &notebooks[notebook_index];
+            for (position, facts) in notebook.cells.iter().enumerate() {
+                if resolved[notebook_index].has_edges_at(position) {
+                    starts.push(CellRef {
+                        notebook: notebook_index,
+                        ordinal: facts.ordinal,
+                    });
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let cycles = find_cycles(&notebooks, &resolved, starts, kept);
+
+        let version = next_version();
+        index.version = version;
+        drop(index);
+        ProjectGraph {
+            notebooks,
+            resolved,
+            cycles: Arc::new(cycles),
+            duplicates,
+            index: self.index.clone(),
+            version,
+            all_issues: OnceLock::new(),
+        }
+    }
+
+    /// The index, when it describes this graph.
+    fn current_index(&self) -> Option<MutexGuard<'_, GraphIndex>> {
+        let index = self.index.lock().ok()?;
+        (index.version == self.version).then_some(index)
     }
 
     /// The facts of one cell.
     pub fn cell(&self, cell: CellRef) -> Option<&CellFacts> {
-        let cells = &self.notebooks.get(cell.notebook)?.cells;
-        // Facts are usually listed by ordinal; look there first (keeps graph building
-        // linear on notebooks with thousands of cells).
-        match cells.get(cell.ordinal) {
-            Some(facts) if facts.ordinal == cell.ordinal => Some(facts),
-            _ => cells.iter().find(|facts| facts.ordinal == cell.ordinal),
-        }
+        facts_of(&self.notebooks, cell)
     }
 
     /// The name of a cell: its `name=` tag, else `<stem>:<ordinal>`.
@@ -171,36 +962,121 @@ impl ProjectGraph {
         }
     }
 
-    /// Every cell defining `name` (explicitly or as an auto name).
-    pub fn cells_named(&self, name: &str) -> &[CellRef] {
-        self.names.get(name).map_or(&[], Vec::as_slice)
+    /// Every cell defining `name` (explicitly or as an auto name), in project order.
+    pub fn cells_named(&self, name: &str) -> Vec<CellRef> {
+        let mut cells = Vec::new();
+        if let Some(index) = self.current_index() {
+            index.candidates(&self.notebooks, name, &mut cells);
+            return cells;
+        }
+        for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
+            let auto = split_auto_name(name)
+                .filter(|(stem, _)| *stem == notebook.stem())
+                .map(|(_, ordinal)| ordinal);
+            for facts in &notebook.cells {
+                let cell = CellRef {
+                    notebook: notebook_index,
+                    ordinal: facts.ordinal,
+                };
+                if auto == Some(facts.ordinal) {
+                    cells.push(cell);
+                }
+                if facts
+                    .explicit_name
+                    .as_ref()
+                    .is_some_and(|(explicit, _)| explicit == name)
+                {
+                    cells.push(cell);
+                }
+            }
+        }
+        cells
     }
 
     /// The cells whose literal save/figure/table calls write `path`.
-    pub fn producers_of(&self, path: &str) -> &[CellRef] {
-        self.producers.get(path).map_or(&[], Vec::as_slice)
+    pub fn producers_of(&self, path: &str) -> Vec<CellRef> {
+        if let Some(index) = self.current_index() {
+            return index.producers_of(&self.notebooks, path);
+        }
+        let mut cells = Vec::new();
+        for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
+            for facts in &notebook.cells {
+                if facts.produces.iter().any(|produced| produced.path == path) {
+                    cells.push(CellRef {
+                        notebook: notebook_index,
+                        ordinal: facts.ordinal,
+                    });
+                }
+            }
+        }
+        cells
     }
 
     /// Every artifact path some cell writes, sorted.
     pub fn produced_paths(&self) -> Vec<&str> {
-        let mut paths: Vec<&str> = self.producers.keys().map(String::as_str).collect();
+        let mut paths: Vec<&str> = self
+            .notebooks
+            .iter()
+            .flat_map(|notebook| &notebook.cells)
+            .flat_map(|facts| &facts.produces)
+            .map(|produced| produced.path.as_str())
+            .collect();
         paths.sort_unstable();
+        paths.dedup();
         paths
     }
 
     /// What `cell` depends on (resolved, without setup/note targets).
     pub fn dependencies(&self, cell: CellRef) -> &[Edge] {
-        self.edges.get(&cell).map_or(&[], Vec::as_slice)
+        let (Some(notebook), Some(resolved)) = (
+            self.notebooks.get(cell.notebook),
+            self.resolved.get(cell.notebook),
+        ) else {
+            return &[];
+        };
+        let Some(position) = position_of(notebook, cell.ordinal) else {
+            return &[];
+        };
+        let (Some(&start), Some(&end)) = (
+            resolved.starts.get(position),
+            resolved.starts.get(position + 1),
+        ) else {
+            return &[];
+        };
+        let expanded = resolved.expanded.get_or_init(|| {
+            let mut expanded = Vec::with_capacity(resolved.edges.len());
+            for (position, facts) in notebook.cells.iter().enumerate() {
+                expanded.extend(
+                    resolved
+                        .edges_at(position)
+                        .iter()
+                        .map(|edge| expand(facts, edge)),
+                );
+            }
+            expanded
+        });
+        expanded.get(start as usize..end as usize).unwrap_or(&[])
     }
 
     /// The cells that depend on `cell` directly.
     pub fn dependents(&self, cell: CellRef) -> Vec<CellRef> {
-        let mut dependents: Vec<CellRef> = self
-            .edges
-            .iter()
-            .filter(|(_, edges)| edges.iter().any(|edge| edge.target == cell))
-            .map(|(source, _)| *source)
-            .collect();
+        let mut dependents = Vec::new();
+        for (notebook_index, (notebook, resolved)) in
+            self.notebooks.iter().zip(&self.resolved).enumerate()
+        {
+            for (position, facts) in notebook.cells.iter().enumerate() {
+                if resolved
+                    .edges_at(position)
+                    .iter()
+                    .any(|edge| edge.target == cell)
+                {
+                    dependents.push(CellRef {
+                        notebook: notebook_index,
+                        ordinal: facts.ordinal,
+                    });
+                }
+            }
+        }
         dependents.sort_unstable();
         dependents
     }
@@ -231,179 +1107,96 @@ impl ProjectGraph {
         order.push(cell);
     }
 
+    /// Every issue of the project: duplicate names, then unknown, setup and forward deps
+    /// by notebook and cell (without forward deps that close a cycle), then cycles by cell.
     pub fn issues(&self) -> &[GraphIssue] {
-        &self.issues
+        self.all_issues.get_or_init(|| {
+            let mut issues = self.duplicate_issues(None);
+            for notebook_index in 0..self.notebooks.len() {
+                issues.extend(self.dep_issues(notebook_index));
+            }
+            for notebook_index in 0..self.notebooks.len() {
+                issues.extend(self.cycle_issues(notebook_index));
+            }
+            // Cycle issues by cell across notebooks: notebook order is cell order.
+            issues
+        })
     }
 
-    fn index_names_and_producers(&mut self) {
-        let mut explicit: HashMap<String, Vec<(CellRef, Option<Span>)>> = HashMap::new();
-        for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
-            let stem = notebook.stem().to_string();
-            for facts in &notebook.cells {
-                let cell = CellRef {
-                    notebook: notebook_index,
-                    ordinal: facts.ordinal,
-                };
-                let auto_name = format!("{stem}:{}", facts.ordinal);
-                self.names.entry(auto_name).or_default().push(cell);
-                if let Some((name, span)) = &facts.explicit_name {
-                    self.names.entry(name.clone()).or_default().push(cell);
-                    explicit
-                        .entry(name.clone())
-                        .or_default()
-                        .push((cell, *span));
+    /// The issues of the cells of one notebook, in the order [`ProjectGraph::issues`]
+    /// lists them.
+    pub fn issues_of(&self, notebook_index: usize) -> Vec<GraphIssue> {
+        let mut issues = self.duplicate_issues(Some(notebook_index));
+        issues.extend(self.dep_issues(notebook_index));
+        issues.extend(self.cycle_issues(notebook_index));
+        issues
+    }
+
+    fn duplicate_issues(&self, only: Option<usize>) -> Vec<GraphIssue> {
+        let mut issues = Vec::new();
+        for (name, cells) in self.duplicates.iter() {
+            for &cell in cells {
+                if only.is_some_and(|notebook| notebook != cell.notebook) {
+                    continue;
                 }
-                for produced in &facts.produces {
-                    let producers = self.producers.entry(produced.path.clone()).or_default();
-                    if !producers.contains(&cell) {
-                        producers.push(cell);
-                    }
-                }
-            }
-        }
-        let mut duplicates: Vec<_> = explicit
-            .into_iter()
-            .filter(|(_, cells)| cells.len() > 1)
-            .collect();
-        duplicates.sort_by(|a, b| a.1[0].0.cmp(&b.1[0].0));
-        for (name, cells) in duplicates {
-            for (cell, span) in &cells {
+                let span = self
+                    .cell(cell)
+                    .and_then(|facts| facts.explicit_name.as_ref())
+                    .and_then(|(_, span)| *span);
                 let others = cells
                     .iter()
-                    .map(|(other, _)| *other)
-                    .filter(|other| other != cell)
+                    .copied()
+                    .filter(|other| *other != cell)
                     .collect();
-                self.issues.push(GraphIssue::DuplicateName {
-                    cell: *cell,
+                issues.push(GraphIssue::DuplicateName {
+                    cell,
                     name: name.clone(),
-                    span: *span,
+                    span,
                     others,
                 });
             }
         }
+        issues
     }
 
-    /// A name written in `cell`'s notebook resolves there first, then project-wide
-    /// when exactly one cell elsewhere has it.
-    fn resolve_name(&self, from: CellRef, name: &str) -> Option<CellRef> {
-        let candidates = self.cells_named(name);
-        candidates
-            .iter()
-            .find(|candidate| candidate.notebook == from.notebook)
-            .or(match candidates {
-                [only] => Some(only),
-                _ => None,
+    fn dep_issues(&self, notebook_index: usize) -> Vec<GraphIssue> {
+        let Some(resolved) = self.resolved.get(notebook_index) else {
+            return Vec::new();
+        };
+        let cycles = self.cycle_issues(notebook_index);
+        let closes_cycle = |cell: &CellRef, dep: &DepRef| {
+            cycles.iter().any(|issue| {
+                matches!(issue, GraphIssue::Cycle { cell: c, dep: d, .. } if c == cell && d == dep)
             })
-            .copied()
+        };
+        resolved
+            .issues
+            .iter()
+            .filter(|issue| match issue {
+                GraphIssue::ForwardDep { cell, dep, .. } => !closes_cycle(cell, dep),
+                _ => true,
+            })
+            .cloned()
+            .collect()
     }
 
-    fn resolve_edges(&mut self) {
-        let mut edges: HashMap<CellRef, Vec<Edge>> = HashMap::new();
-        let mut forward_edges: HashMap<CellRef, Vec<Edge>> = HashMap::new();
+    /// Every named edge inside a cyclic component, from the cells of one notebook, by cell.
+    fn cycle_issues(&self, notebook_index: usize) -> Vec<GraphIssue> {
         let mut issues = Vec::new();
-        for (notebook_index, notebook) in self.notebooks.iter().enumerate() {
-            for facts in &notebook.cells {
-                let cell = CellRef {
-                    notebook: notebook_index,
-                    ordinal: facts.ordinal,
+        for component in self.cycles.iter() {
+            for &cell in component {
+                if cell.notebook != notebook_index {
+                    continue;
+                }
+                let Some(facts) = self.cell(cell) else {
+                    continue;
                 };
-                let mut resolved: Vec<Edge> = Vec::new();
-                for dep in &facts.deps {
-                    match self.resolve_name(cell, &dep.name) {
-                        None => issues.push(GraphIssue::UnknownDep {
-                            cell,
-                            dep: dep.clone(),
-                        }),
-                        Some(target) if !self.has_cache_key(target) => {
-                            issues.push(GraphIssue::SetupDep {
-                                cell,
-                                dep: dep.clone(),
-                                target,
-                            })
-                        }
-                        Some(target)
-                            if target.notebook == cell.notebook
-                                && target.ordinal > cell.ordinal =>
-                        {
-                            forward_edges.entry(cell).or_default().push(Edge {
-                                target,
-                                why: EdgeReason::Named(dep.clone()),
-                            });
-                            issues.push(GraphIssue::ForwardDep {
-                                cell,
-                                dep: dep.clone(),
-                                target,
-                            })
-                        }
-                        Some(target) => {
-                            if !resolved.iter().any(|edge| edge.target == target) {
-                                resolved.push(Edge {
-                                    target,
-                                    why: EdgeReason::Named(dep.clone()),
-                                });
-                            }
-                        }
-                    }
-                }
-                for load in &facts.loads {
-                    for &producer in self.producers_of(&load.path) {
-                        let usable = producer != cell
-                            && self.has_cache_key(producer)
-                            && !(producer.notebook == cell.notebook
-                                && producer.ordinal > cell.ordinal);
-                        if usable && !resolved.iter().any(|edge| edge.target == producer) {
-                            resolved.push(Edge {
-                                target: producer,
-                                why: EdgeReason::Loads(load.clone()),
-                            });
-                        }
-                    }
-                }
-                if !resolved.is_empty() {
-                    edges.insert(cell, resolved);
-                }
-            }
-        }
-        self.edges = edges;
-        self.forward_edges = forward_edges;
-        self.issues.extend(issues);
-    }
-
-    /// Code cells of kinds that run and are cached (not setup, not note).
-    fn has_cache_key(&self, cell: CellRef) -> bool {
-        matches!(
-            self.cell(cell).and_then(|facts| facts.kind),
-            Some(CellKind::Load | CellKind::Step | CellKind::Figure | CellKind::Table)
-        )
-    }
-
-    /// Tarjan's strongly connected components over dependencies and forward deps; every
-    /// named edge inside a component of more than one cell (or a self-edge) is reported
-    /// as closing a cycle, instead of as a forward dep.
-    fn find_cycles(&mut self) {
-        let mut all_edges = self.edges.clone();
-        for (cell, forward) in &self.forward_edges {
-            all_edges
-                .entry(*cell)
-                .or_default()
-                .extend(forward.iter().cloned());
-        }
-        let mut cells: Vec<CellRef> = all_edges.keys().copied().collect();
-        cells.sort_unstable();
-        let mut tarjan = Tarjan::default();
-        for cell in cells {
-            if !tarjan.index.contains_key(&cell) {
-                tarjan.connect(cell, &all_edges);
-            }
-        }
-        let mut issues = Vec::new();
-        for mut component in tarjan.components {
-            component.sort_unstable();
-            for &cell in &component {
-                for edge in all_edges.get(&cell).map_or(&[][..], Vec::as_slice) {
-                    let inside = component.contains(&edge.target);
+                for edge in all_edges(&self.notebooks, &self.resolved, cell) {
+                    let inside = component.binary_search(&edge.target).is_ok();
                     let is_cycle = inside && (component.len() > 1 || edge.target == cell);
-                    if let (true, EdgeReason::Named(dep)) = (is_cycle, &edge.why) {
+                    if let (true, CompactReason::Named(dep)) = (is_cycle, edge.why)
+                        && let Some(dep) = facts.deps.get(dep as usize)
+                    {
                         issues.push(GraphIssue::Cycle {
                             cell,
                             dep: dep.clone(),
@@ -420,67 +1213,64 @@ impl ProjectGraph {
                 ordinal: 0,
             },
         });
-        let closes_cycle = |cell: &CellRef, dep: &DepRef| {
-            issues.iter().any(|issue| {
-                matches!(issue, GraphIssue::Cycle { cell: c, dep: d, .. } if c == cell && d == dep)
-            })
-        };
-        self.issues.retain(|issue| match issue {
-            GraphIssue::ForwardDep { cell, dep, .. } => !closes_cycle(cell, dep),
-            _ => true,
+        issues
+    }
+}
+
+/// An edge with the dep or load that makes it.
+fn expand(facts: &CellFacts, edge: &CompactEdge) -> Edge {
+    let why = match edge.why {
+        CompactReason::Named(dep) => facts
+            .deps
+            .get(dep as usize)
+            .map(|dep| EdgeReason::Named(dep.clone())),
+        CompactReason::Loads(load) => facts
+            .loads
+            .get(load as usize)
+            .map(|load| EdgeReason::Loads(load.clone())),
+    };
+    Edge {
+        target: edge.target,
+        // The indices come from these facts; an empty reason is never seen.
+        why: why.unwrap_or(EdgeReason::Loads(PathRef {
+            path: String::new(),
+            span: None,
+        })),
+    }
+}
+
+/// The cyclic components: those found from `starts`, and those of `kept` (components
+/// through no changed cell) that none of them contains.
+fn find_cycles(
+    notebooks: &[Arc<NotebookFacts>],
+    resolved: &[Arc<Resolved>],
+    starts: Vec<CellRef>,
+    kept: Vec<Vec<CellRef>>,
+) -> Vec<Vec<CellRef>> {
+    let mut tarjan = Tarjan::new(notebooks, resolved);
+    for cell in starts {
+        if !tarjan.visited(cell) {
+            tarjan.connect(cell);
+        }
+    }
+    // A component found is a component of the graph as it is now; a kept one it
+    // overlaps is the same or was merged into it by a new edge.
+    let mut cycles = kept;
+    for component in tarjan.components {
+        cycles.retain(|kept| {
+            !kept
+                .iter()
+                .any(|cell| component.binary_search(cell).is_ok())
         });
-        self.issues.extend(issues);
+        cycles.push(component);
     }
+    cycles.sort_unstable();
+    cycles
 }
 
-/// Iterative-enough Tarjan over the (small) dependency graph.
-#[derive(Default)]
-struct Tarjan {
-    next_index: usize,
-    index: HashMap<CellRef, usize>,
-    low_link: HashMap<CellRef, usize>,
-    stack: Vec<CellRef>,
-    on_stack: std::collections::HashSet<CellRef>,
-    components: Vec<Vec<CellRef>>,
-}
-
-impl Tarjan {
-    fn connect(&mut self, cell: CellRef, edges: &HashMap<CellRef, Vec<Edge>>) {
-        self.index.insert(cell, self.next_index);
-        self.low_link.insert(cell, self.next_index);
-        self.next_index += 1;
-        self.stack.push(cell);
-        self.on_stack.insert(cell);
-        for edge in edges.get(&cell).map_or(&[][..], Vec::as_slice) {
-            let target = edge.target;
-            if !self.index.contains_key(&target) {
-                self.connect(target, edges);
-                let low = self.low_link[&cell].min(self.low_link[&target]);
-                self.low_link.insert(cell, low);
-            } else if self.on_stack.contains(&target) {
-                let low = self.low_link[&cell].min(self.index[&target]);
-                self.low_link.insert(cell, low);
-            }
-        }
-        if self.low_link[&cell] == self.index[&cell] {
-            let mut component = Vec::new();
-            while let Some(member) = self.stack.pop() {
-                self.on_stack.remove(&member);
-                component.push(member);
-                if member == cell {
-                    break;
-                }
-            }
-            let cyclic = component.len() > 1
-                || edges
-                    .get(&cell)
-                    .is_some_and(|out| out.iter().any(|edge| edge.target == cell));
-            if cyclic {
-                self.components.push(component);
-            }
-        }
-    }
-}
+#[cfg(test)]
+#[path = "graph_oracle.rs"]
+mod oracle;
 
 #[cfg(test)]
 mod tests {
@@ -659,6 +1449,56 @@ mod tests {
     fn a_cell_naming_itself_is_a_cycle_of_one() {
         let graph = ProjectGraph::build(vec![notebook("a.py", vec![code(0, Some("x"), &["x"])])]);
         assert!(matches!(graph.issues(), [GraphIssue::Cycle { .. }]));
+    }
+
+    #[test]
+    fn an_update_that_breaks_a_cycle_keeps_the_cycle_left_inside() {
+        let before = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &["y"])])),
+            Arc::new(notebook(
+                "b.py",
+                vec![code(0, Some("y"), &["x", "z"]), code(1, Some("z"), &["y"])],
+            )),
+        ];
+        let graph = ProjectGraph::build_shared(before.clone());
+        let cycle_cells = |graph: &ProjectGraph| -> Vec<CellRef> {
+            let mut cells: Vec<CellRef> = graph
+                .issues()
+                .iter()
+                .filter_map(|issue| match issue {
+                    GraphIssue::Cycle { cell, .. } => Some(*cell),
+                    _ => None,
+                })
+                .collect();
+            cells.dedup();
+            cells
+        };
+        assert_eq!(cycle_cells(&graph), vec![at(0, 0), at(1, 0), at(1, 1)]);
+        let after = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &[])])),
+            before[1].clone(),
+        ];
+        let updated = graph.updated(after);
+        assert_eq!(cycle_cells(&updated), vec![at(1, 0), at(1, 1)]);
+    }
+
+    #[test]
+    fn an_update_that_closes_a_cycle_through_a_kept_one_merges_them() {
+        let before = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &[])])),
+            Arc::new(notebook("b.py", vec![code(0, Some("y"), &["y", "x"])])),
+        ];
+        let graph = ProjectGraph::build_shared(before.clone());
+        let after = vec![
+            Arc::new(notebook("a.py", vec![code(0, Some("x"), &["y"])])),
+            before[1].clone(),
+        ];
+        let updated = graph.updated(after.clone());
+        assert_eq!(updated.issues(), ProjectGraph::build_shared(after).issues());
+        assert!(updated.issues().iter().any(|issue| matches!(
+            issue,
+            GraphIssue::Cycle { cycle, .. } if *cycle == [at(0, 0), at(1, 0)]
+        )));
     }
 
     #[test]

@@ -47,8 +47,19 @@ pub struct CellAnalysis {
     pub aliases_defined: Aliases,
     /// Ranges of IPython syntax that were masked before parsing.
     pub masked_lines: Vec<MaskedLine>,
-    /// Names bound at module level (assignments, `def`, `class`, imports, `for`, `with`).
-    pub top_level_names: Vec<DefinedName>,
+}
+
+impl CellAnalysis {
+    /// Drops the spare capacity of every list.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.syntax_errors.shrink_to_fit();
+        for call in &mut self.jc_calls {
+            call.arguments.shrink_to_fit();
+            call.targets.shrink_to_fit();
+        }
+        self.jc_calls.shrink_to_fit();
+        self.masked_lines.shrink_to_fit();
+    }
 }
 
 /// A syntax error with a tight range and a message that says what was expected.
@@ -56,6 +67,16 @@ pub struct CellAnalysis {
 pub struct SyntaxError {
     pub span: Span,
     pub message: String,
+}
+
+/// The names a cell binds at module level (assignments, `def`, `class`, imports, `for`,
+/// `with`), in source order. Computed when asked rather than kept in every
+/// [`CellAnalysis`]: nothing that runs on every edit needs them.
+pub fn top_level_names(source: &str) -> Vec<DefinedName> {
+    let masked = magics::mask_magics(source);
+    parse::parse_python(&masked.text)
+        .map(|tree| names::top_level_names(tree.root_node(), &masked.text))
+        .unwrap_or_default()
 }
 
 /// A name bound at module level.
@@ -418,10 +439,10 @@ mod tests {
         }
     }
 
-    fn all_spans(analysis: &CellAnalysis) -> Vec<Span> {
+    fn all_spans(source: &str, analysis: &CellAnalysis) -> Vec<Span> {
         let mut spans: Vec<Span> = analysis.syntax_errors.iter().map(|e| e.span).collect();
         spans.extend(analysis.masked_lines.iter().map(|m| m.span));
-        spans.extend(analysis.top_level_names.iter().map(|n| n.span));
+        spans.extend(top_level_names(source).iter().map(|n| n.span));
         for call in &analysis.jc_calls {
             spans.push(call.span);
             spans.push(call.callee_span);
@@ -437,13 +458,13 @@ mod tests {
         #[test]
         fn arbitrary_text_never_panics_and_spans_fit(source in any::<String>()) {
             let analysis = analyze(&source);
-            assert_spans_fit(&source, all_spans(&analysis));
+            assert_spans_fit(&source, all_spans(&source, &analysis));
         }
 
         #[test]
         fn ascii_text_never_panics_and_spans_fit(source in "[ -~\\t\\r\\n]{0,200}") {
             let analysis = analyze(&source);
-            assert_spans_fit(&source, all_spans(&analysis));
+            assert_spans_fit(&source, all_spans(&source, &analysis));
         }
 
         #[test]
@@ -471,7 +492,7 @@ mod tests {
             ).prop_map(|parts| parts.concat())
         ) {
             let analysis = analyze(&source);
-            assert_spans_fit(&source, all_spans(&analysis));
+            assert_spans_fit(&source, all_spans(&source, &analysis));
         }
     }
 }

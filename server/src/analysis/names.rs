@@ -180,20 +180,15 @@ impl NameCollector<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Aliases, analyze_cell};
+    use super::super::{Aliases, analyze_cell, top_level_names};
 
     #[test]
     fn a_clean_cell_has_no_errors_and_lists_its_names() {
-        let analysis = analyze_cell(
-            "import pandas as pd\ndf = pd.DataFrame()\ndef f(): pass\n",
-            &Aliases::new(),
-        );
+        let source = "import pandas as pd\ndf = pd.DataFrame()\ndef f(): pass\n";
+        let analysis = analyze_cell(source, &Aliases::new());
         assert!(analysis.syntax_errors.is_empty());
-        let names: Vec<&str> = analysis
-            .top_level_names
-            .iter()
-            .map(|name| name.name.as_str())
-            .collect();
+        let names = top_level_names(source);
+        let names: Vec<&str> = names.iter().map(|name| name.name.as_str()).collect();
         assert_eq!(names, ["pd", "df", "f"]);
     }
 
@@ -220,8 +215,7 @@ type Alias = int
 e = f2 = 0
 n += 1
 "#;
-        let names: Vec<String> = analyze_cell(source, &Aliases::new())
-            .top_level_names
+        let names: Vec<String> = top_level_names(source)
             .into_iter()
             .map(|name| name.name)
             .collect();
@@ -240,9 +234,6 @@ n += 1
         let source = format!("{}a{} = 1\n", "(".repeat(depth), ")".repeat(depth));
         let chain = format!("{}1\n", "a = ".repeat(depth));
         let _ = analyze_cell(&source, &Aliases::new());
-        assert_eq!(
-            analyze_cell(&chain, &Aliases::new()).top_level_names.len(),
-            depth
-        );
+        assert_eq!(top_level_names(&chain).len(), depth);
     }
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use tree_sitter::{Parser, Tree};
 
-use super::{Aliases, CellAnalysis, imports, jc_calls, magics, names, syntax};
+use super::{Aliases, CellAnalysis, imports, jc_calls, magics, syntax};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -71,7 +71,7 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
     let mut visible = aliases.clone();
     visible.extend(&found.everywhere);
     let full = depth == Depth::Full;
-    CellAnalysis {
+    let mut analysis = CellAnalysis {
         syntax_errors: if full {
             syntax::syntax_errors(root, text)
         } else {
@@ -84,10 +84,8 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
         },
         aliases_defined: found.module_level,
         masked_lines: masked.masked,
-        top_level_names: if full {
-            names::top_level_names(root, text)
-        } else {
-            Vec::new()
-        },
-    }
+    };
+    // Analyses are kept for every cell of every open notebook: no spare capacity.
+    analysis.shrink_to_fit();
+    analysis
 }

@@ -63,6 +63,19 @@ impl NotebookFile {
         depth: AnalysisDepth,
     ) -> Self {
         let notebook = format::read(&text, format);
+        NotebookFile::from_notebook(project, path, text, format, notebook, depth)
+    }
+
+    /// Analyses a notebook already read from `text` (e.g. by
+    /// [`format::read_without_originals`]) to `depth`.
+    pub fn from_notebook(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        notebook: Notebook,
+        depth: AnalysisDepth,
+    ) -> Self {
         let analyses = analyze_code_cells(&notebook.cells, depth);
         let relative = relative_name(project, &path);
         NotebookFile {
@@ -110,6 +123,18 @@ impl NotebookFile {
         previous: &NotebookFile,
     ) -> Self {
         let notebook = format::read(&text, format);
+        NotebookFile::from_notebook_reusing(project, path, text, format, notebook, previous)
+    }
+
+    /// [`NotebookFile::reusing`] for a notebook already read from `text`.
+    pub fn from_notebook_reusing(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        notebook: Notebook,
+        previous: &NotebookFile,
+    ) -> Self {
         let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
         let mut aliases = Aliases::new();
         let reusable = previous.depth == AnalysisDepth::Full;
@@ -204,11 +229,42 @@ impl Workspace {
 
     /// A workspace over analysed files that other workspaces may share; builds the graph.
     pub fn from_shared_files(project: Project, files: Vec<Arc<NotebookFile>>) -> Workspace {
-        let graph = ProjectGraph::build(files.iter().map(|file| facts(file)).collect());
+        let graph =
+            ProjectGraph::build_shared(files.iter().map(|file| Arc::new(facts(file))).collect());
         Workspace {
             project,
             files,
             graph,
+        }
+    }
+
+    /// Like [`Workspace::from_shared_files`], but starting from `previous`: the facts of
+    /// every file it shares with `previous` (the same `Arc`) are reused, and the graph is
+    /// updated only as far as the other files can change it ([`ProjectGraph::updated`]).
+    /// An edit of one notebook costs that notebook, not the project.
+    pub fn updated(
+        previous: &Workspace,
+        project: Project,
+        files: Vec<Arc<NotebookFile>>,
+    ) -> Workspace {
+        // Facts by file, so that opening or closing a notebook reuses the others' too.
+        let known: HashMap<*const NotebookFile, &Arc<NotebookFacts>> = previous
+            .files
+            .iter()
+            .zip(&previous.graph.notebooks)
+            .map(|(file, facts)| (Arc::as_ptr(file), facts))
+            .collect();
+        let notebooks = files
+            .iter()
+            .map(|file| match known.get(&Arc::as_ptr(file)) {
+                Some(facts) => Arc::clone(facts),
+                None => Arc::new(facts(file)),
+            })
+            .collect();
+        Workspace {
+            project,
+            files,
+            graph: previous.graph.updated(notebooks),
         }
     }
 

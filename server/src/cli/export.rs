@@ -97,8 +97,8 @@ fn attach_outputs(path: &Path, notebook: &mut format::Notebook) {
     let outputs = outputs_by_current_key(&workspace, file, &store, None);
     for (cell, found) in notebook.cells.iter_mut().zip(outputs) {
         if let Some((outputs, execution_count)) = found {
-            cell.jupyter.outputs = outputs;
-            cell.jupyter.execution_count = execution_count.map(i64::from);
+            cell.jupyter_mut().outputs = outputs;
+            cell.jupyter_mut().execution_count = execution_count.map(i64::from);
         }
     }
 }

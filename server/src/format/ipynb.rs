@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::format::{Cell, CellType, Notebook, NotebookFormat, Problem, tags};
+use crate::format::{Cell, CellType, JupyterCellData, Notebook, NotebookFormat, Problem, tags};
 use crate::text::Span;
 
 /// The nbformat version written: 4.5 is the first with cell ids.
@@ -106,12 +106,19 @@ fn read_cell(value: &Value) -> Result<(Cell, Vec<Problem>), String> {
     if let Some(Value::Object(metadata)) = object.get("metadata") {
         cell.metadata = metadata.clone();
     }
-    cell.jupyter.id = object.get("id").and_then(Value::as_str).map(str::to_string);
-    cell.jupyter.execution_count = object.get("execution_count").and_then(Value::as_i64);
-    if let Some(Value::Array(outputs)) = object.get("outputs") {
-        cell.jupyter.outputs = outputs.clone();
+    let jupyter = JupyterCellData {
+        id: object.get("id").and_then(Value::as_str).map(str::to_string),
+        execution_count: object.get("execution_count").and_then(Value::as_i64),
+        outputs: match object.get("outputs") {
+            Some(Value::Array(outputs)) => outputs.clone(),
+            _ => Vec::new(),
+        },
+        attachments: object.get("attachments").cloned(),
+    };
+    // A cell with none of it compares equal to the same cell read from text.
+    if jupyter != JupyterCellData::default() {
+        cell.jupyter = Some(Box::new(jupyter));
     }
-    cell.jupyter.attachments = object.get("attachments").cloned();
     let (spec, problems) = tags::spec_for_cell(cell_type, &cell.metadata, "", 0);
     cell.spec = spec;
     Ok((cell, problems))
@@ -159,14 +166,17 @@ fn write_cell(cell: &Cell, id: String) -> Value {
         CellType::Code => {
             object.insert(
                 "execution_count".into(),
-                cell.jupyter
+                cell.jupyter()
                     .execution_count
                     .map_or(Value::Null, Value::from),
             );
-            object.insert("outputs".into(), Value::Array(cell.jupyter.outputs.clone()));
+            object.insert(
+                "outputs".into(),
+                Value::Array(cell.jupyter().outputs.clone()),
+            );
         }
         CellType::Markdown | CellType::Raw => {
-            if let Some(attachments) = &cell.jupyter.attachments {
+            if let Some(attachments) = &cell.jupyter().attachments {
                 object.insert("attachments".into(), attachments.clone());
             }
         }
@@ -187,7 +197,7 @@ fn source_lines(source: &str) -> Value {
 /// The cell's own id when it has a valid, unused one; else an id derived from its
 /// position and source, so that exporting the same notebook twice gives the same file.
 fn unique_cell_id(cell: &Cell, ordinal: usize, used: &mut HashSet<String>) -> String {
-    if let Some(id) = &cell.jupyter.id
+    if let Some(id) = &cell.jupyter().id
         && is_valid_cell_id(id)
         && used.insert(id.clone())
     {
@@ -317,9 +327,9 @@ mod tests {
         assert_eq!(notebook.cells[0].source, "# Title\ntext");
         let code = &notebook.cells[1];
         assert_eq!(code.tags(), vec!["jc.step", "name=summary"]);
-        assert_eq!(code.jupyter.id.as_deref(), Some("a1"));
-        assert_eq!(code.jupyter.execution_count, Some(3));
-        assert_eq!(code.jupyter.outputs.len(), 1);
+        assert_eq!(code.jupyter().id.as_deref(), Some("a1"));
+        assert_eq!(code.jupyter().execution_count, Some(3));
+        assert_eq!(code.jupyter().outputs.len(), 1);
     }
 
     #[test]
@@ -335,7 +345,11 @@ mod tests {
         let first = write_ipynb(&notebook);
         assert_eq!(first, write_ipynb(&notebook));
         let reread = read_ipynb(&first);
-        let ids: Vec<_> = reread.cells.iter().map(|c| c.jupyter.id.clone()).collect();
+        let ids: Vec<_> = reread
+            .cells
+            .iter()
+            .map(|c| c.jupyter().id.clone())
+            .collect();
         assert!(ids[0].is_some() && ids[0] != ids[1], "{ids:?}");
     }
 

@@ -118,10 +118,13 @@ pub struct Cell {
     pub spec: tags::CellSpec,
     /// Spans into the text the notebook was read from (all zero for a built cell).
     pub spans: CellSpans,
-    /// The cell as read, for byte-exact write-back; `None` for a built cell.
-    pub original: Option<OriginalCell>,
-    /// What only nbformat JSON carries (cell id, outputs, execution count).
-    pub jupyter: JupyterCellData,
+    /// The cell as read, for byte-exact write-back; `None` for a built cell (and after
+    /// [`read_without_originals`]). Boxed: most cells in memory never need it.
+    pub original: Option<Box<OriginalCell>>,
+    /// What only nbformat JSON carries (cell id, outputs, execution count); `None` when
+    /// there is none (always for cells read from text): boxed, since most cells in
+    /// memory never have any. Read it with [`Cell::jupyter`].
+    pub jupyter: Option<Box<JupyterCellData>>,
 }
 
 /// The parts of an nbformat cell that text formats do not carry. Kept when an `.ipynb` is
@@ -147,8 +150,24 @@ impl Cell {
             spec: tags::CellSpec::default(),
             spans: CellSpans::default(),
             original: None,
-            jupyter: JupyterCellData::default(),
+            jupyter: None,
         }
+    }
+
+    /// What only nbformat JSON carries; empty when the cell has none.
+    pub fn jupyter(&self) -> &JupyterCellData {
+        static NONE: JupyterCellData = JupyterCellData {
+            id: None,
+            outputs: Vec::new(),
+            execution_count: None,
+            attachments: None,
+        };
+        self.jupyter.as_deref().unwrap_or(&NONE)
+    }
+
+    /// [`Cell::jupyter`] to change.
+    pub fn jupyter_mut(&mut self) -> &mut JupyterCellData {
+        self.jupyter.get_or_insert_with(Default::default)
     }
 
     /// The `tags` metadata as strings (non-string entries are skipped).
@@ -264,6 +283,22 @@ pub fn read(text: &str, format: NotebookFormat) -> Notebook {
         NotebookFormat::Percent => percent::read_percent(text),
         NotebookFormat::Myst => myst::read_myst(text),
         NotebookFormat::Ipynb => ipynb::read_ipynb(text),
+    }
+}
+
+/// [`read`] for a reader that never writes the notebook back: cells keep no copy of
+/// what they were read from (`Cell::original` is `None`), which saves the memory and
+/// the time of those copies. Everything else is as [`read`] gives it.
+pub fn read_without_originals(text: &str, format: NotebookFormat) -> Notebook {
+    match format {
+        NotebookFormat::Percent => percent::read_percent_without_originals(text),
+        NotebookFormat::Myst | NotebookFormat::Ipynb => {
+            let mut notebook = read(text, format);
+            for cell in &mut notebook.cells {
+                cell.original = None;
+            }
+            notebook
+        }
     }
 }
 

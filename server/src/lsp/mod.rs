@@ -36,6 +36,8 @@ mod runs;
 mod state;
 mod symbols;
 mod sync;
+// Process set-up, not a feature: kept apart from the list above.
+mod arenas;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -595,6 +597,7 @@ where
 /// Serves LSP on stdin/stdout until `exit`. Returns the process exit code: 0 after a
 /// `shutdown` request, 1 when `exit` came without one (as the spec asks).
 pub fn run_stdio() -> i32 {
+    arenas::limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jellycell-lsp")

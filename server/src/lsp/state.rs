@@ -6,8 +6,11 @@
 //! parsing, analysis and disk reads happen outside it, in [`State::workspace`], called
 //! from blocking threads. A snapshot is rebuilt only when an input changed (the
 //! project's `generation` moved), and then only the notebooks whose text changed are
-//! re-read, reusing the analysis of every unchanged cell (`NotebookFile::reusing`);
-//! notebooks that are only on disk are analysed as far as the graph needs.
+//! re-read (without the copies kept for write-back), reusing the analysis of every
+//! unchanged cell (`NotebookFile::from_notebook_reusing`); notebooks that are only on
+//! disk are analysed as far as the graph needs. The new snapshot's graph is the previous
+//! one updated for the notebooks that changed (`Workspace::updated`), so an edit costs
+//! the edited notebook, not the project.
 //!
 //! The heavy part of a rebuild runs on one builder thread, and what a rebuild replaces is
 //! freed there too, after the answer that needed the new snapshot is out
@@ -89,6 +92,9 @@ struct ProjectEntry {
     generation: u64,
     /// The last workspace built, with the generation and input stamps it is for.
     snapshot: Option<(u64, Arc<Workspace>, Stamps)>,
+    /// The workspace built last, even when its generation was already superseded: the
+    /// next build updates its graph instead of building one from scratch.
+    base: Option<Arc<Workspace>>,
     /// Held while a snapshot is built, so that two threads do not build the same one.
     build_lock: Arc<Mutex<()>>,
 }
@@ -244,6 +250,7 @@ impl State {
             if path.file_name().is_some_and(|name| name == CONFIG_FILE) {
                 if path.parent() == Some(root.as_path()) {
                     entry.project = None;
+                    entry.base = None;
                     entry.disk_loaded = false;
                     entry.disk.clear();
                     entry.analysed.clear();
@@ -465,9 +472,10 @@ impl State {
                     generation,
                     project,
                     inputs,
+                    base,
                 } => {
                     let (workspace, stamps, analysed) =
-                        on_builder_thread(move || build(*project, inputs));
+                        on_builder_thread(move || build(*project, inputs, base));
                     let stamps = Arc::new(stamps);
                     let mut garbage: Vec<Box<dyn Send>> = Vec::new();
                     let mut inner = self.lock();
@@ -476,6 +484,9 @@ impl State {
                         if let Some(old) = entry.analysed.insert(path, (stamp, file)) {
                             garbage.push(Box::new(old));
                         }
+                    }
+                    if let Some(old) = entry.base.replace(workspace.clone()) {
+                        garbage.push(Box::new(old));
                     }
                     let built = entry.generation == generation;
                     if built {
@@ -546,6 +557,13 @@ impl State {
                         InputText::Open(&open.document),
                     ),
                 );
+                // The buffer stands for the file while it is open, and closing it reads
+                // the file again (`close`): its disk text need not be held meanwhile.
+                if let Some((_, text)) = entry.disk.get_mut(path)
+                    && !text.is_empty()
+                {
+                    *text = Arc::from("");
+                }
             }
         }
         let inputs = sources
@@ -571,6 +589,7 @@ impl State {
             generation: entry.generation,
             project: Box::new(project),
             inputs,
+            base: entry.base.clone(),
         }
     }
 }
@@ -580,6 +599,7 @@ impl State {
 fn build(
     project: Project,
     inputs: Vec<Input>,
+    base: Option<Arc<Workspace>>,
 ) -> (Arc<Workspace>, HashMap<PathBuf, Stamp>, Analysed) {
     let mut files = Vec::new();
     let mut analysed = Vec::new();
@@ -598,8 +618,11 @@ fn build(
             files.push(file);
         }
     }
-    let workspace = Arc::new(Workspace::from_shared_files(project, files));
-    (workspace, stamps, analysed)
+    let workspace = match base {
+        Some(base) => Workspace::updated(&base, project, files),
+        None => Workspace::from_shared_files(project, files),
+    };
+    (Arc::new(workspace), stamps, analysed)
 }
 
 /// Files analysed by a build, to remember for the next one.
@@ -678,6 +701,7 @@ enum BuildPlan {
         generation: u64,
         project: Box<Project>,
         inputs: Vec<Input>,
+        base: Option<Arc<Workspace>>,
     },
 }
 
@@ -729,17 +753,16 @@ fn analyse(
     {
         return Some(previous.clone());
     }
-    let mut file = match previous {
+    // The server never writes a notebook back: cells keep no copy for byte-exact
+    // write-back (a third of a notebook's memory).
+    let notebook = crate::format::read_without_originals(&text, format);
+    let path = path.to_path_buf();
+    let file = match previous {
         Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
-            NotebookFile::reusing(project, path.to_path_buf(), text, format, &previous)
+            NotebookFile::from_notebook_reusing(project, path, text, format, notebook, &previous)
         }
-        _ => NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth),
+        _ => NotebookFile::from_notebook(project, path, text, format, notebook, depth),
     };
-    // The server never writes a notebook back, so the per-cell copies kept for byte-exact
-    // write-back (a third of a notebook's memory) are dropped.
-    for cell in &mut file.notebook.cells {
-        cell.original = None;
-    }
     Some(Arc::new(file))
 }
 

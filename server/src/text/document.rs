@@ -317,6 +317,8 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
             _ => {}
         }
     }
+    // Kept for as long as the buffer is open: no spare capacity.
+    starts.shrink_to_fit();
     starts
 }
 

@@ -154,8 +154,8 @@ pub fn read_myst(text: &str) -> Notebook {
                 metadata,
                 spec,
                 spans,
-                original: Some(original),
-                jupyter: Default::default(),
+                original: Some(Box::new(original)),
+                jupyter: None,
             },
         );
     }
@@ -375,8 +375,8 @@ impl Reader<'_> {
                 header,
                 body,
             },
-            original: Some(original),
-            jupyter: Default::default(),
+            original: Some(Box::new(original)),
+            jupyter: None,
         });
     }
 }

@@ -39,14 +39,36 @@ pub use self::writer::write_percent;
 /// Reads py:percent text. Never fails; problems are in `Notebook::problems`, the PEP-723
 /// block's first (`pep723::scan` reports them, including blocks jellycell cannot see).
 pub fn read_percent(text: &str) -> Notebook {
+    read_percent_keeping(text, Originals::Keep)
+}
+
+/// [`read_percent`] without the per-cell copies for byte-exact write-back
+/// (`Cell::original` stays `None`): for readers that never write the notebook back,
+/// such as the language server, which saves their memory and the time to copy them.
+pub fn read_percent_without_originals(text: &str) -> Notebook {
+    read_percent_keeping(text, Originals::Drop)
+}
+
+/// Whether cells keep a copy of what they were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Originals {
+    Keep,
+    Drop,
+}
+
+fn read_percent_keeping(text: &str, originals: Originals) -> Notebook {
     let (block, block_problems) = pep723::scan(text);
-    let mut notebook = read_with_block(text, block);
+    let mut notebook = read_with_block(text, block, originals);
     notebook.problems.splice(0..0, block_problems);
     notebook
 }
 
 /// [`read_percent`] with the PEP-723 block already found (tests give their own).
-fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
+fn read_with_block(
+    text: &str,
+    block: Option<pep723::Pep723Block>,
+    originals: Originals,
+) -> Notebook {
     let mut notebook = Notebook::empty(NotebookFormat::Percent);
     let block = block.filter(|block| {
         let span = block.span;
@@ -136,9 +158,9 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
                 body: Span::new(whole.start, body_end.max(whole.start)),
             },
             original: None,
-            jupyter: Default::default(),
+            jupyter: None,
         };
-        push_cell(&mut notebook, cell, text, "", whole.start);
+        push_cell(&mut notebook, cell, text, "", whole.start, originals);
     }
 
     while pos < lines.len() {
@@ -252,10 +274,17 @@ fn read_with_block(text: &str, block: Option<pep723::Pep723Block>) -> Notebook {
                 body,
             },
             original: None,
-            jupyter: Default::default(),
+            jupyter: None,
         };
         notebook.problems.extend(problems);
-        push_cell(&mut notebook, built, text, header_text, header_offset);
+        push_cell(
+            &mut notebook,
+            built,
+            text,
+            header_text,
+            header_offset,
+            originals,
+        );
     }
     notebook.problems.sort_by_key(|problem| problem.span.start);
     notebook
@@ -276,6 +305,30 @@ fn plain_word(command: &str) -> &'static str {
     }
 }
 
+/// `map` rebuilt with every map and list at exact capacity.
+fn compact_map(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter()
+        .map(|(key, value)| (key, compact_value(value)))
+        .collect()
+}
+
+fn compact_value(value: Value) -> Value {
+    match value {
+        Value::Array(items) => {
+            // Collecting in place would keep the capacity.
+            let mut items: Vec<Value> = items.into_iter().map(compact_value).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(compact_map(map)),
+        Value::String(mut text) => {
+            text.shrink_to_fit();
+            Value::String(text)
+        }
+        other => other,
+    }
+}
+
 /// Adds the spec, its problems and the original text, then appends the cell.
 fn push_cell(
     notebook: &mut Notebook,
@@ -283,18 +336,29 @@ fn push_cell(
     text: &str,
     header: &str,
     header_start: usize,
+    originals: Originals,
 ) {
     let (spec, problems) =
         tags::spec_for_cell(cell.cell_type, &cell.metadata, header, header_start);
     cell.spec = spec;
     notebook.problems.extend(problems);
-    cell.original = Some(OriginalCell {
-        format: NotebookFormat::Percent,
-        text: cell.spans.whole.slice(text).to_string(),
-        cell_type: cell.cell_type,
-        source: cell.source.clone(),
-        metadata: cell.metadata.clone(),
-    });
+    if originals == Originals::Drop {
+        // Kept for long (by the language server): at exact capacity, the metadata of a
+        // code cell (a one-key map with a list of tags) takes half the memory it is
+        // parsed into.
+        cell.metadata = compact_map(std::mem::take(&mut cell.metadata));
+        cell.source.shrink_to_fit();
+        cell.spec.deps.shrink_to_fit();
+        cell.spec.foreign_tags.shrink_to_fit();
+    } else {
+        cell.original = Some(Box::new(OriginalCell {
+            format: NotebookFormat::Percent,
+            text: cell.spans.whole.slice(text).to_string(),
+            cell_type: cell.cell_type,
+            source: cell.source.clone(),
+            metadata: cell.metadata.clone(),
+        }));
+    }
     notebook.cells.push(cell);
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{read_percent, read_with_block, write_percent};
+use super::{Originals, read_percent, read_with_block, write_percent};
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 use crate::text::Span;
 
@@ -293,7 +293,7 @@ fn any_text_reads_without_panicking() {
 /// Reads `text`, which must have a PEP-723 `# /// script` block.
 fn with_block(text: &str) -> Notebook {
     let block = crate::format::pep723::find_block(text).expect("a PEP-723 block");
-    read_with_block(text, Some(block))
+    read_with_block(text, Some(block), Originals::Keep)
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub fn findings_in(graph: &ProjectGraph, file_index: usize) -> Vec<Finding> {
         )
     };
     let mut findings = Vec::new();
-    for issue in graph.issues() {
+    for issue in &graph.issues_of(file_index) {
         match issue {
             GraphIssue::UnknownDep { cell, dep } if cell.notebook == file_index => {
                 let names = known_names(graph);
