@@ -27,10 +27,12 @@ pub fn findings_in(graph: &ProjectGraph, file_index: usize) -> Vec<Finding> {
         )
     };
     let mut findings = Vec::new();
+    // Every known name, gathered once and only when a dependency is unknown.
+    let mut names: Option<Vec<String>> = None;
     for issue in &graph.issues_of(file_index) {
         match issue {
             GraphIssue::UnknownDep { cell, dep } if cell.notebook == file_index => {
-                let names = known_names(graph);
+                let names = names.get_or_insert_with(|| known_names(graph));
                 findings.push(Finding::new(
                     "unknown-dep",
                     dep.span,
