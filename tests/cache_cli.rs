@@ -147,8 +147,18 @@ fn list_prune_rebuild_and_clear_work_on_our_store_only() {
     let bad = project.output(&["cache", "prune", "--older-than", "soon"]);
     assert_eq!(bad.status.code(), Some(2));
 
+    project.write(
+        ".jellycell/cache/jellycell-lsp/check/notebooks.bin",
+        "stale",
+    );
     let cleared = json(&project, &["cache", "clear", "--json"]);
     assert!(cleared["removed_manifests"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(cleared["removed_check_cache"], true, "{cleared}");
+    assert!(
+        !project
+            .path(".jellycell/cache/jellycell-lsp/check")
+            .exists()
+    );
     assert_eq!(
         json(&project, &["cache", "list", "--json"])["entries"],
         Value::Array(Vec::new())

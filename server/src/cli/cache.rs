@@ -125,12 +125,17 @@ fn clear(args: &CommonArgs) -> Result<(), String> {
     let (manifests, blobs) = store
         .clear()
         .map_err(|error| format!("cannot clear {}: {error}", store.root().display()))?;
+    let check_cache = super::check::clear_check_cache(&project)
+        .map_err(|error| format!("cannot clear --check's cache: {error}"))?;
     if args.json {
         println!(
             "{}",
             json!({"schema_version": 1, "project": project.root.display().to_string(),
-                   "removed_manifests": manifests, "removed_blobs": blobs})
+                   "removed_manifests": manifests, "removed_blobs": blobs,
+                   "removed_check_cache": check_cache})
         );
+    } else if check_cache {
+        println!("removed {manifests} manifests, {blobs} blobs and --check's cache");
     } else {
         println!("removed {manifests} manifests and {blobs} blobs");
     }

@@ -328,3 +328,17 @@ fn collect_edits(findings: &[Finding]) -> (Vec<lint::TextEdit>, usize) {
     }
     (edits, count)
 }
+
+/// Deletes `--check`'s cache of the project (`cache clear` does it with the outputs).
+/// True when there was one.
+pub fn clear_check_cache(project: &Project) -> std::io::Result<bool> {
+    let file = facts_cache::CheckCache::file_in(&project.lsp_cache_dir());
+    let Some(dir) = file.parent() else {
+        return Ok(false);
+    };
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
