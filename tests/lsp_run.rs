@@ -635,3 +635,48 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
     );
     assert_eq!(quiet.client.shutdown(), Some(0));
 }
+
+#[test]
+fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
+    let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nsecret = 42\n\n# %% tags=[\"jc.step\", \"name=use\"]\nprint(secret)\n";
+    let dir = project(&format!(
+        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{notebook}"
+    ));
+    let mut client = LspClient::spawn_with(configure_kernel_env);
+    client.initialize_with_options(
+        dir.path(),
+        full_capabilities(),
+        json!({"kernelStatus": true}),
+    );
+    let path = dir.path().join("notebooks/nb.py");
+    let uri = client.open(&path, "python", notebook);
+    let mut session = Session { client, uri, dir };
+    let uri = session.uri.clone();
+    let state_is = |state: &'static str| {
+        let uri = uri.clone();
+        move |params: &Value| params["uri"] == uri.as_str() && params["state"] == state
+    };
+    session.command("jellycell.runCell", Some(0));
+    session.next_run_progress();
+    session
+        .client
+        .wait_for("jellycell/kernelStatus", state_is("idle"));
+
+    session.client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    session
+        .client
+        .wait_for("jellycell/kernelStatus", state_is("none"));
+
+    // A fresh kernel: what the first one defined is gone.
+    session.client.open(&path, "python", notebook);
+    session.command("jellycell.runCell", Some(1));
+    let after = session.next_run_progress();
+    assert!(
+        reports(&after)[0].contains("NameError: name 'secret' is not defined"),
+        "{after:?}"
+    );
+    assert_eq!(session.client.shutdown(), Some(0));
+}

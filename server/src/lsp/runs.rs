@@ -187,7 +187,7 @@ pub(crate) struct Runs {
 }
 
 struct NotebookRuns {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Work>,
     shared: Mutex<Shared>,
 }
 
@@ -208,6 +208,13 @@ struct Running {
     cancel: Cancel,
     current: Option<usize>,
     remaining: BTreeSet<usize>,
+}
+
+/// What a notebook's worker does next, in the order it was asked for.
+enum Work {
+    Run(Job),
+    /// The buffer was closed: shut the kernel down, unless it was opened again by then.
+    Release(Uri),
 }
 
 struct Job {
@@ -284,8 +291,16 @@ impl Runs {
             id
         };
         let uri = request.uri.clone();
-        let _ = notebook.jobs.send(Job { id, request });
+        let _ = notebook.jobs.send(Work::Run(Job { id, request }));
         refresh_views(core, &uri);
+    }
+
+    /// The notebook's buffer was closed: once the runs queued before now are done, its
+    /// kernel is shut down, unless the buffer was opened again by then.
+    pub fn release(&self, path: &Path, uri: Uri) {
+        if let Some(notebook) = lock(&self.notebooks).get(path) {
+            let _ = notebook.jobs.send(Work::Release(uri));
+        }
     }
 
     /// Interrupts the running cell of the notebook at `path` and stops the rest of its
@@ -379,10 +394,23 @@ struct Warm {
 async fn work(
     core: Arc<Core>,
     notebook: Arc<NotebookRuns>,
-    mut queue: mpsc::UnboundedReceiver<Job>,
+    mut queue: mpsc::UnboundedReceiver<Work>,
 ) {
     let mut warm: Option<Warm> = None;
-    while let Some(job) = queue.recv().await {
+    while let Some(work) = queue.recv().await {
+        let job = match work {
+            Work::Run(job) => job,
+            Work::Release(uri) => {
+                if core.state.document(&uri).is_none()
+                    && let Some(old) = warm.take()
+                {
+                    lock(&notebook.shared).kernel = None;
+                    old.kernel.shutdown().await;
+                    kernel_status::send(&core, &uri, KernelState::None);
+                }
+                continue;
+            }
+        };
         if core.runs.is_closed() {
             lock(&notebook.shared).waiting.clear();
             continue;

@@ -67,9 +67,13 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
                 return;
             };
             let uri = params.text_document.uri;
-            let root = core.state.document(&uri).and_then(|open| open.root);
+            let open = core.state.document(&uri);
+            let root = open.as_ref().and_then(|open| open.root.clone());
             core.previews.buffer_closed(core, &uri);
             core.state.close(&uri);
+            if let Some(path) = open.and_then(|open| open.path) {
+                core.runs.release(&path, uri.clone());
+            }
             core.scheduler.forget(core, &uri);
             if let Some(root) = root {
                 core.scheduler.schedule_project(core, &root);
