@@ -13,13 +13,14 @@
 
 #![allow(clippy::print_stdout)] // the report is this program's output
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
 
 use serde_json::{Value, json};
+use support::{Client, millis, position};
 
 const CHAIN: usize = 200;
 const WARMUP: usize = 20;
@@ -57,7 +58,7 @@ fn main() {
     std::fs::write(&path, &text).expect("notebook");
 
     let started = Instant::now();
-    let mut run = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
+    let mut run = support::server();
     run.args(["run", "notebooks/hover.py"]).current_dir(root);
     kernel_environment(&mut run);
     let output = run.output().expect("run the notebook");
@@ -68,18 +69,11 @@ fn main() {
     );
     let run_time = started.elapsed();
 
-    let mut client = Client::spawn();
-    let root_uri = uri(root);
-    client.call(
-        "initialize",
-        json!({
-            "processId": std::process::id(),
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
-            "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}},
-        }),
+    let mut client: Client<Value> = Client::spawn(&mut support::server());
+    client.initialize(
+        root,
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
     );
-    client.notify("initialized", json!({}));
     let uri = client.open(&path, &text);
 
     let last = format!("print(\"cell {}\")", CHAIN - 1);
@@ -92,8 +86,8 @@ fn main() {
     ] {
         let at = position(&text, needle, 2);
         let mut size = 0;
-        let stats = time(|| {
-            size = client.hover(&uri, &at);
+        let stats = support::time(WARMUP, RUNS, |_| {
+            size = hover(&mut client, &uri, &at);
         });
         rows.push((name.to_string(), stats, size));
     }
@@ -105,8 +99,8 @@ fn main() {
     );
     let at = position(&edited, "edited", 0);
     let mut size = 0;
-    let stats = time(|| {
-        size = client.hover(&uri, &at);
+    let stats = support::time(WARMUP, RUNS, |_| {
+        size = hover(&mut client, &uri, &at);
     });
     rows.push(("stale cell (edited after its run)".to_string(), stats, size));
 
@@ -122,168 +116,29 @@ fn main() {
     for (name, stats, size) in rows {
         println!(
             "| {name} | {} | {} | {} | {:.1} KiB |",
-            millis(stats.0),
-            millis(stats.1),
-            millis(stats.2),
+            millis(stats.p50),
+            millis(stats.p95),
+            millis(stats.max),
             size as f64 / 1024.0
         );
     }
-    client.call("shutdown", Value::Null);
-    client.notify("exit", Value::Null);
-    let _ = client.child.wait();
+    client.shutdown();
 }
 
 /// The test venv's `bin/` first on PATH, so the run finds its ipykernel.
 fn kernel_environment(command: &mut Command) {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py/bin");
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![bin.clone()];
-    dirs.extend(std::env::split_paths(&path));
-    command.env("PATH", std::env::join_paths(dirs).unwrap_or(path));
-    if let Some(venv) = bin.parent() {
-        command.env("VIRTUAL_ENV", venv);
-    }
-    command.env_remove("JUPYTER_PATH");
+    support::kernel_environment(command, &bin);
     command.env_remove("PYTHONPATH");
 }
 
-/// (p50, p95, max) of `RUNS` timed calls after `WARMUP` untimed ones.
-fn time(mut once: impl FnMut()) -> (Duration, Duration, Duration) {
-    for _ in 0..WARMUP {
-        once();
-    }
-    let mut samples: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            once();
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.95), samples[samples.len() - 1])
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
-}
-
-fn position(text: &str, needle: &str, shift: usize) -> Value {
-    let at = text.find(needle).expect("needle in the notebook");
-    let before = &text[..at];
-    json!({
-        "line": before.matches('\n').count(),
-        "character": before.rsplit('\n').next().map_or(0, str::len) + shift,
-    })
-}
-
-fn uri(path: &Path) -> String {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("file://{}", path.display())
-}
-
-/// A minimal LSP client over the server's stdio with Content-Length framing.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    next_id: i64,
-}
-
-impl Client {
-    fn spawn() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn jellycell-lsp");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, incoming) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let Ok(message) = serde_json::from_slice::<Value>(&body) else {
-                    return;
-                };
-                if sender.send(message).is_err() {
-                    return;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            incoming,
-            next_id: 1,
-        }
-    }
-
-    fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
-        self.stdin.flush().expect("flush");
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let message = self
-                .incoming
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server answered within 60 s");
-            if let (Some(request), Some(_)) = (message.get("id"), message.get("method")) {
-                let request = request.clone();
-                self.send(&json!({"jsonrpc": "2.0", "id": request, "result": null}));
-                continue;
-            }
-            if message.get("id") == Some(&json!(id)) {
-                assert!(message.get("error").is_none(), "{method} failed: {message}");
-                return message.get("result").cloned().unwrap_or(Value::Null);
-            }
-        }
-    }
-
-    fn open(&mut self, path: &Path, text: &str) -> String {
-        let uri = uri(path);
-        self.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
-        );
-        uri
-    }
-
-    /// One hover; returns the size of its Markdown.
-    fn hover(&mut self, uri: &str, at: &Value) -> usize {
-        let result = self.call(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri}, "position": at}),
-        );
-        result["contents"]["value"].as_str().map_or(0, str::len)
-    }
+/// One hover; returns the size of its Markdown.
+fn hover(client: &mut Client<Value>, uri: &str, at: &Value) -> usize {
+    let response = client.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    response["result"]["contents"]["value"]
+        .as_str()
+        .map_or(0, str::len)
 }

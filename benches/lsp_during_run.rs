@@ -14,13 +14,13 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+mod support;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::{Client, Message, Stats, millis, position};
 
 const CELLS: usize = 500;
 const WARMUP: usize = 20;
@@ -57,38 +57,9 @@ fn python() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python3"))
 }
 
-struct Stats {
-    p50: Duration,
-    p95: Duration,
-    max: Duration,
-}
-
-fn stats(mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Stats {
-        p50: at(0.50),
-        p95: at(0.95),
-        max: samples[samples.len() - 1],
-    }
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
-}
-
-fn position(text: &str, needle: &str, shift: usize) -> Value {
-    let at = text.find(needle).expect("needle in generated text");
-    let before = &text[..at];
-    json!({
-        "line": before.matches('\n').count(),
-        "character": before.rsplit('\n').next().map_or(0, str::len) + shift,
-    })
-}
-
 /// Requests are paced (one every [`PACE`]) so that the timed ones spread over seconds of
 /// the cell's run rather than a burst at its start.
-fn time(client: &mut Client, method: &str, params: &Value) -> Stats {
+fn time(client: &mut Client<Value>, method: &str, params: &Value) -> Stats {
     for _ in 0..WARMUP {
         client.call(method, params.clone());
     }
@@ -100,7 +71,7 @@ fn time(client: &mut Client, method: &str, params: &Value) -> Stats {
             start.elapsed()
         })
         .collect();
-    stats(samples)
+    Stats::of(samples)
 }
 
 fn load_average() -> String {
@@ -119,22 +90,19 @@ fn main() {
     let path = root.join("notebooks/slow.py");
     std::fs::write(&path, &text).expect("notebook");
 
-    let mut client = Client::spawn(&python());
-    let root_uri = uri(root);
-    client.call(
-        "initialize",
+    let mut server = support::server();
+    if let Some(bin) = python().parent() {
+        support::kernel_environment(&mut server, bin);
+    }
+    let mut client: Client<Value> = Client::spawn(&mut server);
+    client.initialize(
+        root,
         json!({
-            "processId": std::process::id(),
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
-            "capabilities": {
-                "general": {"positionEncodings": ["utf-8", "utf-16"]},
-                "window": {"workDoneProgress": true},
-                "workspace": {"codeLens": {"refreshSupport": true}},
-            },
+            "general": {"positionEncodings": ["utf-8", "utf-16"]},
+            "window": {"workDoneProgress": true},
+            "workspace": {"codeLens": {"refreshSupport": true}},
         }),
     );
-    client.notify("initialized", json!({}));
     let uri = client.open(&path, &text);
     client.wait(|message| message["method"] == "textDocument/publishDiagnostics");
 
@@ -156,7 +124,7 @@ fn main() {
         "workspace/executeCommand",
         json!({"command": "jellycell.runAbove", "arguments": [{"uri": uri, "cell": CELLS - 2}]}),
     );
-    client.wait_run_end();
+    wait_run_end(&mut client);
     let cached_in = cached_in.elapsed();
     let kinds = [&hover, &completion, &lens];
     let idle: Vec<Stats> = kinds
@@ -169,7 +137,7 @@ fn main() {
             "workspace/executeCommand",
             json!({"command": "jellycell.runCell", "arguments": [{"uri": uri, "cell": cell}]}),
         );
-        client.wait_running(&uri);
+        wait_running(&mut client, &uri);
         let since = Instant::now();
         let figures: Vec<Stats> = kinds
             .iter()
@@ -184,7 +152,7 @@ fn main() {
             "workspace/executeCommand",
             json!({"command": "jellycell.interrupt", "arguments": [{"uri": uri}]}),
         );
-        client.wait_run_end();
+        wait_run_end(&mut client);
         phases.push((what, figures, measured_for));
     }
 
@@ -231,171 +199,38 @@ fn main() {
             );
         }
     }
-    client.call("shutdown", Value::Null);
-    client.notify("exit", Value::Null);
-    let _ = client.child.wait();
+    client.shutdown();
 }
 
-fn uri(path: &Path) -> String {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("file://{}", path.display())
+/// Waits for the end of the current run's progress.
+fn wait_run_end(client: &mut Client<Value>) {
+    if client.progress_ended.take().is_some() {
+        return;
+    }
+    client.wait(Message::ends_progress);
+    client.progress_ended = None;
 }
 
-/// A minimal LSP client over the server's stdio with Content-Length framing; answers
-/// server→client requests with `null` and notes the end of the run's progress.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    next_id: i64,
-    progress_ended: Option<Instant>,
-}
-
-impl Client {
-    fn spawn(python: &Path) -> Client {
-        let bin = python.parent().map(Path::to_path_buf).unwrap_or_default();
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut dirs = vec![bin.clone()];
-        dirs.extend(std::env::split_paths(&path));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
-        command
-            .env("PATH", std::env::join_paths(dirs).unwrap_or(path))
-            .env_remove("JUPYTER_PATH")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if let Some(venv) = bin.parent() {
-            command.env("VIRTUAL_ENV", venv);
-        }
-        let mut child = command.spawn().expect("spawn jellycell-lsp");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, incoming) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let Ok(message) = serde_json::from_slice::<Value>(&body) else {
-                    return;
-                };
-                if sender.send(message).is_err() {
-                    return;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            incoming,
-            next_id: 1,
-            progress_ended: None,
-        }
-    }
-
-    fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
-        self.stdin.flush().expect("flush");
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn next(&mut self) -> Value {
-        let message = self
-            .incoming
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server answered within 60 s");
-        if message.get("id").is_some() && message.get("method").is_some() {
-            let id = message["id"].clone();
-            self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-        }
-        if message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end" {
-            self.progress_ended = Some(Instant::now());
-        }
-        message
-    }
-
-    fn wait(&mut self, accept: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let message = self.next();
-            if accept(&message) {
-                return message;
-            }
-        }
-    }
-
-    /// Waits for the end of the current run's progress.
-    fn wait_run_end(&mut self) {
-        if self.progress_ended.take().is_some() {
+/// Waits until the lens says a cell is executing (the kernel is up and busy).
+fn wait_running(client: &mut Client<Value>, uri: &str) {
+    let started = Instant::now();
+    loop {
+        let lenses = client.call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        let running = lenses["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|lens| lens["command"]["title"] == "⟳ running…");
+        if running {
             return;
         }
-        self.wait(|message| {
-            message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end"
-        });
-        self.progress_ended = None;
-    }
-
-    /// Waits until the lens says a cell is executing (the kernel is up and busy).
-    fn wait_running(&mut self, uri: &str) {
-        let started = Instant::now();
-        loop {
-            let lenses = self.call(
-                "textDocument/codeLens",
-                json!({"textDocument": {"uri": uri}}),
-            );
-            let running = lenses
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|lens| lens["command"]["title"] == "⟳ running…");
-            if running {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the cell never started"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let response = self.wait(|message| message.get("method").is_none() && message["id"] == id);
         assert!(
-            response.get("error").is_none(),
-            "{method} failed: {response}"
+            started.elapsed() < Duration::from_secs(60),
+            "the cell never started"
         );
-        response["result"].clone()
-    }
-
-    fn open(&mut self, path: &Path, text: &str) -> String {
-        let uri = uri(path);
-        self.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
-        );
-        uri
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -11,15 +11,15 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
+use support::{Client, Message, Stats, millis, position};
 
 const CELLS: usize = 2000;
 const NOTEBOOKS: usize = 20;
@@ -61,48 +61,8 @@ fn notebook(k: usize) -> String {
     text
 }
 
-struct Stats {
-    p50: Duration,
-    p95: Duration,
-    max: Duration,
-}
-
-fn stats(mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Stats {
-        p50: at(0.50),
-        p95: at(0.95),
-        max: samples[samples.len() - 1],
-    }
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
-}
-
-/// Line and column of the first `needle` in `text`, shifted right by `shift`.
-fn position(text: &str, needle: &str, shift: usize) -> Value {
-    let at = text.find(needle).expect("needle in generated text");
-    let before = &text[..at];
-    json!({
-        "line": before.matches('\n').count(),
-        "character": before.rsplit('\n').next().map_or(0, str::len) + shift,
-    })
-}
-
-fn time<F: FnMut(usize)>(mut once: F) -> Stats {
-    for index in 0..WARMUP {
-        once(index);
-    }
-    let samples = (0..RUNS)
-        .map(|index| {
-            let start = Instant::now();
-            once(WARMUP + index);
-            start.elapsed()
-        })
-        .collect();
-    stats(samples)
+fn time(once: impl FnMut(usize)) -> Stats {
+    support::time(WARMUP, RUNS, once)
 }
 
 /// The server's pid: the child itself, or the server a profiler wrapper started.
@@ -140,19 +100,12 @@ fn main() {
     let first_path = root.join("notebooks/nb00.py");
     std::fs::write(&first_path, &texts[0]).expect("notebook");
 
-    let mut client = Client::spawn();
+    let mut client = spawn();
     let pid = server_pid(client.child.id());
-    let root_uri = uri(root);
-    client.call(
-        "initialize",
-        json!({
-            "processId": std::process::id(),
-            "rootUri": root_uri,
-            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
-            "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}},
-        }),
+    client.initialize(
+        root,
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
     );
-    client.notify("initialized", json!({}));
     std::thread::sleep(Duration::from_millis(200));
     let rss_idle = rss_kib(pid);
     let text = &texts[0];
@@ -229,7 +182,7 @@ fn main() {
         client.diagnostics(&uri, version);
         crowded.push(start.elapsed());
     }
-    let crowded = stats(crowded);
+    let crowded = Stats::of(crowded);
     // Let the re-lint of the notebooks opened earlier settle before reading memory.
     std::thread::sleep(Duration::from_millis(500));
     let rss_all = rss_kib(pid);
@@ -285,14 +238,7 @@ fn main() {
         NOTEBOOKS - 1,
         millis(open_all)
     );
-    client.call("shutdown", Value::Null);
-    client.notify("exit", Value::Null);
-    let _ = client.child.wait();
-}
-
-fn uri(path: &Path) -> String {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("file://{}", path.display())
+    client.shutdown();
 }
 
 /// What the client needs of a server message. Results and diagnostics are parsed but
@@ -313,133 +259,65 @@ struct NotificationParams {
     version: Option<i32>,
     #[allow(dead_code)]
     diagnostics: Option<IgnoredAny>,
+    /// A `$/progress` value.
+    value: Option<ProgressValue>,
 }
 
-/// A minimal LSP client over the server's stdio with Content-Length framing.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Envelope>,
-    next_id: i64,
+#[derive(Deserialize)]
+struct ProgressValue {
+    kind: Option<String>,
 }
 
-impl Client {
-    fn spawn() -> Client {
-        // `JELLYCELL_BENCH_WRAP="heaptrack -o /tmp/lsp"` runs the server under a profiler;
-        // set `MALLOC_ARENA_MAX=2` too, or the server's re-execution (`lsp/arenas.rs`)
-        // escapes it.
-        let server = env!("CARGO_BIN_EXE_jellycell-lsp");
-        let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
-        let mut words: Vec<&str> = wrap.split_whitespace().collect();
-        words.push(server);
-        let mut child = Command::new(words[0])
-            .args(&words[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn jellycell-lsp");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, incoming) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                match serde_json::from_slice::<Envelope>(&body) {
-                    Ok(envelope) => {
-                        if sender.send(envelope).is_err() {
-                            return;
-                        }
-                    }
-                    Err(error) => panic!("bad message from the server: {error}"),
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            incoming,
-            next_id: 1,
+impl Message for Envelope {
+    fn request_id(&self) -> Option<Value> {
+        self.method.as_ref()?;
+        self.id.map(Value::from)
+    }
+
+    fn response_id(&self) -> Option<i64> {
+        if self.method.is_some() {
+            return None;
         }
+        self.id
     }
 
-    fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
-        self.stdin.flush().expect("flush");
+    fn error(&self) -> Option<String> {
+        self.error.as_ref().map(Value::to_string)
     }
 
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    fn ends_progress(&self) -> bool {
+        self.method.as_deref() == Some("$/progress")
+            && self
+                .params
+                .as_ref()
+                .and_then(|params| params.value.as_ref())
+                .is_some_and(|value| value.kind.as_deref() == Some("end"))
     }
+}
 
-    fn next(&mut self) -> Envelope {
-        let envelope = self
-            .incoming
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server answered within 60 s");
-        if let (Some(id), Some(_)) = (envelope.id, &envelope.method) {
-            // A server→client request: answer null.
-            self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-        }
-        envelope
-    }
+/// The server, or the server under `JELLYCELL_BENCH_WRAP`
+/// (`"heaptrack -o /tmp/lsp"` runs it under a profiler; set `MALLOC_ARENA_MAX=2` too, or
+/// the server's re-execution (`lsp/arenas.rs`) escapes it).
+fn spawn() -> Client<Envelope> {
+    let server = env!("CARGO_BIN_EXE_jellycell-lsp");
+    let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
+    let mut words: Vec<&str> = wrap.split_whitespace().collect();
+    words.push(server);
+    Client::spawn(Command::new(words[0]).args(&words[1..]))
+}
 
-    fn call(&mut self, method: &str, params: Value) {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let envelope = self.next();
-            if envelope.method.is_none() && envelope.id == Some(id) {
-                assert!(
-                    envelope.error.is_none(),
-                    "{method} failed: {:?}",
-                    envelope.error
-                );
-                return;
-            }
-        }
-    }
-
-    fn open(&mut self, path: &Path, text: &str) -> String {
-        let uri = uri(path);
-        self.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
-        );
-        uri
-    }
-
+trait Diagnosed {
     /// Waits for the diagnostics of `uri` at `version`.
+    fn diagnostics(&mut self, uri: &str, version: i32);
+}
+
+impl Diagnosed for Client<Envelope> {
     fn diagnostics(&mut self, uri: &str, version: i32) {
-        loop {
-            let envelope = self.next();
-            if envelope.method.as_deref() == Some("textDocument/publishDiagnostics")
-                && let Some(params) = envelope.params
-                && params.uri.as_deref() == Some(uri)
-                && params.version == Some(version)
-            {
-                return;
-            }
-        }
+        self.wait(|envelope| {
+            envelope.method.as_deref() == Some("textDocument/publishDiagnostics")
+                && envelope.params.as_ref().is_some_and(|params| {
+                    params.uri.as_deref() == Some(uri) && params.version == Some(version)
+                })
+        });
     }
 }

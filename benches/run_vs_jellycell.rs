@@ -13,6 +13,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the report is this program's output
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ use jellycell_lsp::cache::Store;
 use jellycell_lsp::kernel::{Kernel, KernelOptions, SpecSearch};
 use jellycell_lsp::project::Project;
 use jellycell_lsp::run::{Parameters, RunEvent, RunOptions, execute_plan, plan_run};
+use support::kernel_environment;
 
 const CELLS: usize = 50;
 const COLD_SAMPLES: usize = 3;
@@ -45,18 +48,6 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
-/// PATH with the environment's bin first, VIRTUAL_ENV set to it.
-fn environment(command: &mut Command, bin: &Path) {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![bin.to_path_buf()];
-    dirs.extend(std::env::split_paths(&path));
-    command.env("PATH", std::env::join_paths(dirs).unwrap_or(path));
-    if let Some(prefix) = bin.parent() {
-        command.env("VIRTUAL_ENV", prefix);
-    }
-    command.env_remove("JUPYTER_PATH");
 }
 
 fn timed(command: &mut Command) -> Duration {
@@ -95,13 +86,13 @@ fn main() {
     let ours = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
         command.args(args).current_dir(root);
-        environment(&mut command, &bin);
+        kernel_environment(&mut command, &bin);
         command
     };
     let theirs = |args: &[&str]| {
         let mut command = Command::new(jellycell.clone().unwrap_or_default());
         command.args(args).current_dir(root);
-        environment(&mut command, &bin);
+        kernel_environment(&mut command, &bin);
         command
     };
     let clear = || {

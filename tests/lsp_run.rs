@@ -118,6 +118,15 @@ impl Session {
         }
     }
 
+    /// The first `cell-error` of the next diagnostics of the notebook that hold one.
+    fn cell_error(&mut self) -> Value {
+        let uri = self.uri.clone();
+        let diagnostics = self
+            .client
+            .diagnostics_matching(&uri, |diagnostics| diagnostics.iter().any(is_cell_error));
+        diagnostics.into_iter().find(is_cell_error).unwrap()
+    }
+
     /// The `$/progress` values of the next run, from its `begin` to its `end`.
     fn next_run_progress(&mut self) -> Vec<Value> {
         let begin = self
@@ -136,6 +145,10 @@ impl Session {
             }
         }
     }
+}
+
+fn is_cell_error(diagnostic: &Value) -> bool {
+    diagnostic["code"] == "cell-error"
 }
 
 /// The messages of a run's `report`s.
@@ -213,15 +226,7 @@ fn run_cell_reports_progress_refreshes_lenses_and_caches_the_cell() {
     let progress = session.next_run_progress();
     assert!(reports(&progress)[0].contains("ValueError: kaboom"));
     let uri = session.uri.clone();
-    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
-        diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic["code"] == "cell-error")
-    });
-    let error = diagnostics
-        .iter()
-        .find(|diagnostic| diagnostic["code"] == "cell-error")
-        .unwrap();
+    let error = session.cell_error();
     assert_eq!(error["message"], "ValueError: kaboom");
     assert_eq!(error["range"]["start"]["line"], 5);
     assert_eq!(error["range"]["start"]["character"], 0);
@@ -305,16 +310,7 @@ fn restart_gives_a_fresh_kernel() {
         reports(&after)[0].contains("NameError: name 'secret' is not defined"),
         "{after:?}"
     );
-    let uri = session.uri.clone();
-    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
-        diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic["code"] == "cell-error")
-    });
-    let error = diagnostics
-        .iter()
-        .find(|diagnostic| diagnostic["code"] == "cell-error")
-        .unwrap();
+    let error = session.cell_error();
     assert_eq!(error["range"]["start"]["line"], 4);
     assert_eq!(session.client.shutdown(), Some(0));
 }
@@ -413,11 +409,9 @@ fn a_run_in_another_process_turns_lenses_and_diagnostics_without_an_edit() {
     assert!(session.status(0).starts_with("✓ cached"));
     assert_eq!(session.status(3), "✗ ValueError: kaboom");
     let uri = uri(&session.dir.path().join("notebooks/nb.py"));
-    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
-        diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic["code"] == "cell-error")
-    });
+    let diagnostics = session
+        .client
+        .diagnostics_matching(&uri, |diagnostics| diagnostics.iter().any(is_cell_error));
     assert!(
         diagnostics
             .iter()
@@ -445,16 +439,7 @@ fn cell_error_lines_skip_myst_options_and_follow_uncommented_magics() {
     session.command("jellycell.runCell", Some(0));
     let progress = session.next_run_progress();
     assert!(reports(&progress)[0].contains("KeyError"), "{progress:?}");
-    let uri = session.uri.clone();
-    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
-        diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic["code"] == "cell-error")
-    });
-    let error = diagnostics
-        .iter()
-        .find(|diagnostic| diagnostic["code"] == "cell-error")
-        .unwrap();
+    let error = session.cell_error();
     assert_eq!(error["range"]["start"]["line"], 13, "{error}");
     assert_eq!(error["message"], "KeyError: 'missing'");
     assert_eq!(session.client.shutdown(), Some(0));
@@ -468,16 +453,7 @@ fn cell_error_lines_skip_myst_options_and_follow_uncommented_magics() {
         reports(&progress)[0].contains("AssertionError: A is 1"),
         "{progress:?}"
     );
-    let uri = session.uri.clone();
-    let diagnostics = session.client.diagnostics_matching(&uri, |diagnostics| {
-        diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic["code"] == "cell-error")
-    });
-    let error = diagnostics
-        .iter()
-        .find(|diagnostic| diagnostic["code"] == "cell-error")
-        .unwrap();
+    let error = session.cell_error();
     assert_eq!(error["range"]["start"]["line"], 3, "{error}");
     assert_eq!(session.client.shutdown(), Some(0));
 }

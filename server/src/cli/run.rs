@@ -213,13 +213,7 @@ impl Progress {
     }
 
     fn summary(&self, report: &RunReport) {
-        let count = |outcome: CellOutcome| {
-            report
-                .cells
-                .iter()
-                .filter(|cell| cell.status == outcome)
-                .count()
-        };
+        let count = |outcome| report.count(outcome);
         println!(
             "{}: {} ran, {} cached, {} failed, {} skipped in {} ms{}",
             report.notebook,

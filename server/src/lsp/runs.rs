@@ -645,13 +645,7 @@ fn plan_request(
 }
 
 fn summary(report: &RunReport, cancelled: bool) -> String {
-    let count = |outcome: CellOutcome| {
-        report
-            .cells
-            .iter()
-            .filter(|cell| cell.status == outcome)
-            .count()
-    };
+    let count = |outcome| report.count(outcome);
     let mut text = format!(
         "{} ran, {} failed",
         count(CellOutcome::Ok) + count(CellOutcome::Error),

@@ -63,4 +63,12 @@ impl RunReport {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// How many cells ended with `outcome`.
+    pub fn count(&self, outcome: CellOutcome) -> usize {
+        self.cells
+            .iter()
+            .filter(|cell| cell.status == outcome)
+            .count()
+    }
 }
