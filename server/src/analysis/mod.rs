@@ -454,6 +454,14 @@ mod tests {
         spans
     }
 
+    #[test]
+    fn a_magic_line_before_wide_characters_keeps_spans_on_char_boundaries() {
+        // Found by the property test below: the span ended inside "本".
+        let source = "\t%time \n日本?\r\n";
+        let analysis = analyze(source);
+        assert_spans_fit(source, all_spans(source, &analysis));
+    }
+
     proptest! {
         #[test]
         fn arbitrary_text_never_panics_and_spans_fit(source in any::<String>()) {

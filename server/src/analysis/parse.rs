@@ -73,7 +73,7 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
     let full = depth == Depth::Full;
     let mut analysis = CellAnalysis {
         syntax_errors: if full {
-            syntax::syntax_errors(root, text)
+            syntax::on_char_boundaries(syntax::syntax_errors(root, text), source)
         } else {
             Vec::new()
         },

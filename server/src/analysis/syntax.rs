@@ -72,6 +72,24 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
     errors
 }
 
+/// The errors with their spans widened to whole characters of `source`. They were found
+/// in the masked text, whose words can end inside a character of the source: a masked
+/// `日本?` is `0` and spaces, so "the first word" of that line ends after one byte.
+pub(crate) fn on_char_boundaries(mut errors: Vec<SyntaxError>, source: &str) -> Vec<SyntaxError> {
+    for error in &mut errors {
+        let mut start = error.span.start.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = error.span.end.clamp(start, source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
+        error.span = Span::new(start, end);
+    }
+    errors
+}
+
 fn to_syntax_error(error: &LexicalError) -> SyntaxError {
     SyntaxError {
         span: error.span,
