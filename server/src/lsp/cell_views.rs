@@ -37,6 +37,17 @@ pub struct CellView {
     pub queued: Option<Queued>,
 }
 
+/// Whether nothing was ever run in the snapshot's project (no manifests folder).
+pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
+    snapshot.workspace.as_ref().is_none_or(|workspace| {
+        !core
+            .runs
+            .store_for(&workspace.project)
+            .manifests_dir()
+            .is_dir()
+    })
+}
+
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
 /// notebook or moved on since the analysis (spans would not fit).
 pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
@@ -48,7 +59,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     let store: Arc<Store> = core.runs.store_for(&workspace.project);
     let queue = core.runs.queue_view(&file.path);
     // Nothing was ever run in this project: no key needs computing.
-    let never_run = !store.manifests_dir().is_dir();
+    let never_run = never_run(core, snapshot);
     let states: Vec<(usize, CellStatus, Option<Manifest>)> = if never_run {
         file.notebook
             .cells
