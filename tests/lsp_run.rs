@@ -563,9 +563,8 @@ fn a_warm_kernel_runs_setup_once_and_again_after_it_is_edited() {
     assert_eq!(session.client.shutdown(), Some(0));
 }
 
-#[test]
-fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
-    let notebook = "# %% tags=[\"jc.step\", \"name=hello\"]\nprint(\"hello\")\n";
+/// A session like [`session`] whose client asks for `jellycell/kernelStatus`.
+fn kernel_status_session(notebook: &str) -> Session {
     let dir = project(&format!(
         "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{notebook}"
     ));
@@ -576,7 +575,13 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
         json!({"kernelStatus": true}),
     );
     let uri = client.open(&dir.path().join("notebooks/nb.py"), "python", notebook);
-    let mut session = Session { client, uri, dir };
+    Session { client, uri, dir }
+}
+
+#[test]
+fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
+    let notebook = "# %% tags=[\"jc.step\", \"name=hello\"]\nprint(\"hello\")\n";
+    let mut session = kernel_status_session(notebook);
     let state_is = |uri: &str, state: &'static str| {
         let uri = uri.to_string();
         move |params: &Value| params["uri"] == uri.as_str() && params["state"] == state
@@ -615,18 +620,8 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
 #[test]
 fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
     let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nsecret = 42\n\n# %% tags=[\"jc.step\", \"name=use\"]\nprint(secret)\n";
-    let dir = project(&format!(
-        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{notebook}"
-    ));
-    let mut client = LspClient::spawn_with(configure_kernel_env);
-    client.initialize_with_options(
-        dir.path(),
-        full_capabilities(),
-        json!({"kernelStatus": true}),
-    );
-    let path = dir.path().join("notebooks/nb.py");
-    let uri = client.open(&path, "python", notebook);
-    let mut session = Session { client, uri, dir };
+    let mut session = kernel_status_session(notebook);
+    let path = session.dir.path().join("notebooks/nb.py");
     let uri = session.uri.clone();
     let state_is = |state: &'static str| {
         let uri = uri.clone();
