@@ -16,6 +16,20 @@ fn jellycell(args: &[&str]) -> Output {
         .expect("the jellycell-lsp binary runs")
 }
 
+/// `jellycell-lsp export SOURCE --to FORMAT -o OUT [EXTRA...]` (`OUT` may be `-`).
+fn export(source: &Path, format: &str, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "export",
+        source.to_str().unwrap(),
+        "--to",
+        format,
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    jellycell(&args)
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -63,14 +77,7 @@ fn export_to_ipynb_validates_and_matches_jupytext() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("nb.ipynb");
         let source = fixture(&format!("export/{name}"));
-        let output = jellycell(&[
-            "export",
-            source.to_str().unwrap(),
-            "--to",
-            "ipynb",
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        let output = export(&source, "ipynb", out.to_str().unwrap(), &[]);
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         let ours = python_json(VALIDATE_AND_LIST_CELLS, &[&out]);
         let theirs = python_json(JUPYTEXT_CELLS, &[&source]);
@@ -83,15 +90,7 @@ fn export_json_report_names_source_output_and_format() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nb.md");
     let source = fixture("export/analysis.py");
-    let output = jellycell(&[
-        "export",
-        source.to_str().unwrap(),
-        "--to",
-        "md",
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let output = export(&source, "md", out.to_str().unwrap(), &["--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["schema_version"], 1);
@@ -144,14 +143,7 @@ fn percent_to_myst_to_ipynb_keeps_the_cells() {
 #[test]
 fn export_to_stdout_prints_the_notebook() {
     let source = fixture("export/analysis.py");
-    let output = jellycell(&[
-        "export",
-        source.to_str().unwrap(),
-        "--to",
-        "ipynb",
-        "-o",
-        "-",
-    ]);
+    let output = export(&source, "ipynb", "-", &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let notebook: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(notebook["nbformat"], 4);

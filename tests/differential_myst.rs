@@ -12,9 +12,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use jellycell_lsp::format::myst::{read_myst, write_myst};
 use jellycell_lsp::format::{Cell, CellType, Notebook, NotebookFormat, Preamble};
 use proptest::prelude::*;
@@ -140,21 +137,7 @@ for text in json.load(sys.stdin):
         out.append({"crash": type(error).__name__ + ": " + str(error)})
 json.dump(out, sys.stdout)
 "#;
-    let mut child = Command::new(support::python::python())
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(serde_json::to_string(texts).expect("JSON").as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("python finishes");
-    assert!(output.status.success(), "jupytext script failed");
-    serde_json::from_slice(&output.stdout).expect("jupytext's JSON")
+    support::python::run_json("jupytext script", script, texts)
 }
 
 #[test]
@@ -361,22 +344,8 @@ for spec in json.load(sys.stdin):
         out.append(None)
 json.dump(out, sys.stdout)
 "#;
-    let mut child = Command::new(support::python::python())
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(serde_json::to_string(&notebooks).expect("JSON").as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("python finishes");
-    assert!(output.status.success(), "jupytext script failed");
     let expected: Vec<Option<String>> =
-        serde_json::from_slice(&output.stdout).expect("jupytext's JSON");
+        support::python::run_json("jupytext script", script, &notebooks);
 
     let mut same = 0;
     let mut failures = Vec::new();

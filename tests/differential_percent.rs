@@ -333,7 +333,6 @@ print(json.dumps(out))
 
 #[test]
 fn regenerated_headers_match_jupytext() {
-    use std::io::Write;
     // Not `{}`: jupytext gives a brand-new notebook a header with only its version, but a
     // notebook read without a header none (its reader sets `notebook_metadata_filter:
     // -all`); we cannot tell the two apart and write no header, as for the second.
@@ -348,21 +347,8 @@ fn regenerated_headers_match_jupytext() {
         {"kernelspec": {"display_name": "R", "language": "R", "name": "ir"},
          "jupytext": {"text_representation": {"extension": ".py", "format_name": "percent"}, "main_language": "R"}}
     ]);
-    let mut child = Command::new(support::python::python())
-        .arg("-c")
-        .arg(HEADER_SCRIPT)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run python");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(cases.to_string().as_bytes())
-        .expect("write cases");
-    let output = child.wait_with_output().expect("python output");
-    let expected: Vec<String> = serde_json::from_slice(&output.stdout).expect("json from python");
+    let expected: Vec<String> =
+        support::python::run_json("the header script", HEADER_SCRIPT, &cases);
     for (metadata, theirs) in cases.as_array().expect("cases").iter().zip(&expected) {
         let mut notebook =
             jellycell_lsp::format::Notebook::empty(jellycell_lsp::format::NotebookFormat::Percent);

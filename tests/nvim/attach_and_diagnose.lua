@@ -5,14 +5,8 @@
 -- Prints one line per diagnostic ("diagnostic CODE LINE:COL") and exits 0, or prints
 -- FAIL: ... on stderr and exits 1.
 local file = assert(arg[1], 'usage: nvim --headless --clean -l attach_and_diagnose.lua FILE')
-local function say(fmt, ...) io.stdout:write(string.format(fmt, ...) .. '\n') end
-local function die(msg)
-  io.stderr:write('FAIL: ' .. msg .. '\n')
-  os.exit(1)
-end
-
-vim.opt.runtimepath:prepend(assert(os.getenv('JELLYCELL_NVIM_PLUGIN')))
-require('jellycell').setup({ cmd = { assert(os.getenv('JELLYCELL_LSP_BIN')) } })
+local common = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'common.lua'))
+local say, die = common.say, common.die
 
 vim.cmd.edit(file)
 local buf = vim.api.nvim_get_current_buf()

@@ -10,14 +10,8 @@
 -- "progress ...", "hover ..."), exits 0, or prints FAIL: ... on stderr and exits 1.
 local file = assert(arg[1], 'usage: nvim --headless --clean -l run_and_hover.lua FILE MODE')
 local mode = arg[2] or 'run'
-local function say(fmt, ...) io.stdout:write(string.format(fmt, ...) .. '\n') end
-local function die(msg)
-  io.stderr:write('FAIL: ' .. msg .. '\n')
-  os.exit(1)
-end
-
-vim.opt.runtimepath:prepend(assert(os.getenv('JELLYCELL_NVIM_PLUGIN')))
-require('jellycell').setup({ cmd = { assert(os.getenv('JELLYCELL_LSP_BIN')) } })
+local common = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'common.lua'))
+local say, die = common.say, common.die
 
 local progress = {}
 vim.api.nvim_create_autocmd('LspProgress', {

@@ -69,20 +69,9 @@ pub fn apt_install(packages: &[&str]) {
 /// A copy of `fixtures/editors` (a project with `notebooks/analysis.py`) in a temporary
 /// folder whose path has no symlinks, so every client names files the same way.
 pub fn editors_project() -> (tempfile::TempDir, PathBuf) {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read fixture dir").flatten() {
-            let target = to.join(entry.file_name());
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).expect("copy fixture file");
-            }
-        }
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical temp dir");
-    copy(&fixture("editors"), &root);
+    super::copy_dir(&fixture("editors"), &root);
     (dir, root)
 }
 

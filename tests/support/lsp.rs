@@ -424,19 +424,8 @@ pub fn cursor(text: &str) -> (String, u32, u32) {
 
 /// A copy of `fixtures/lsp/<name>` in a temporary folder (tests edit and rename freely).
 pub fn fixture_copy(name: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read fixture dir").flatten() {
-            let target = to.join(entry.file_name());
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).expect("copy fixture file");
-            }
-        }
-    }
     let dir = tempfile::tempdir().expect("tempdir");
-    copy(&super::fixture("lsp").join(name), dir.path());
+    super::copy_dir(&super::fixture("lsp").join(name), dir.path());
     dir
 }
 

@@ -35,6 +35,32 @@ pub fn python_bin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin"))
 }
 
+/// Runs `script` with the test Python, `input` as JSON on its stdin, and reads the JSON
+/// it prints. Panics (naming `what`) when the script fails.
+pub fn run_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    script: &str,
+    input: &(impl serde::Serialize + ?Sized),
+) -> T {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(python())
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(serde_json::to_string(input).expect("JSON").as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("python finishes");
+    assert!(output.status.success(), "{what} failed");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{what}'s JSON: {error}"))
+}
+
 fn imports_all(python: &Path) -> bool {
     let script = TEST_MODULES
         .iter()

@@ -77,6 +77,19 @@ impl NotebookFile {
         depth: AnalysisDepth,
     ) -> Self {
         let analyses = analyze_code_cells(&notebook.cells, depth);
+        NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
+    }
+
+    /// The file of `notebook` (read from `text` at `path`) with its cells' `analyses`.
+    fn assembled(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        notebook: Notebook,
+        analyses: Vec<Option<CellAnalysis>>,
+        depth: AnalysisDepth,
+    ) -> Self {
         let relative = relative_name(project, &path);
         NotebookFile {
             path,
@@ -99,16 +112,16 @@ impl NotebookFile {
         format: NotebookFormat,
     ) -> Self {
         let notebook = format::read(&text, format);
-        let relative = relative_name(project, &path);
-        NotebookFile {
+        let no_analyses = Vec::new();
+        NotebookFile::assembled(
+            project,
             path,
-            relative,
-            format,
             text,
+            format,
             notebook,
-            analyses: Vec::new(),
-            depth: AnalysisDepth::Facts,
-        }
+            no_analyses,
+            AnalysisDepth::Facts,
+        )
     }
 
     /// Reads `text` as [`NotebookFile::new`] does (fully analysed), but takes the analysis
@@ -166,16 +179,8 @@ impl NotebookFile {
                 })
             })
             .collect();
-        let relative = relative_name(project, &path);
-        NotebookFile {
-            path,
-            relative,
-            format,
-            text,
-            notebook,
-            analyses,
-            depth: AnalysisDepth::Full,
-        }
+        let depth = AnalysisDepth::Full;
+        NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
     }
 
     /// The file stem used in auto names (`prep` for `notebooks/prep.py`).

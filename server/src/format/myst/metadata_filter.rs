@@ -143,17 +143,30 @@ fn subset(
     filtered
 }
 
+/// When the user's filter is `all` on one side, it alone decides (`-all` keeps only
+/// what it includes; `all` drops only what it excludes); otherwise `None`.
+fn only_the_user_filter(
+    metadata: &Map<String, Value>,
+    include: &Keys,
+    exclude: &Keys,
+) -> Option<Map<String, Value>> {
+    if *include == Keys::All {
+        return Some(subset(metadata, None, Some(exclude.list())));
+    }
+    if *exclude == Keys::All {
+        return Some(subset(metadata, Some(include.list()), None));
+    }
+    None
+}
+
 /// The notebook metadata jupytext writes to the front matter, before sorting.
 pub(crate) fn filter_notebook_metadata(
     metadata: &Map<String, Value>,
     user_filter: Option<&Value>,
 ) -> Map<String, Value> {
     let (include, exclude) = parse_filter(user_filter);
-    if include == Keys::All {
-        return subset(metadata, None, Some(exclude.list()));
-    }
-    if exclude == Keys::All {
-        return subset(metadata, Some(include.list()), None);
+    if let Some(filtered) = only_the_user_filter(metadata, &include, &exclude) {
+        return filtered;
     }
     let mut keep: Vec<String> = include.list().to_vec();
     keep.extend(DEFAULT_NOTEBOOK_KEYS.iter().map(|key| key.to_string()));
@@ -166,11 +179,8 @@ pub(crate) fn filter_cell_metadata(
     user_filter: Option<&Value>,
 ) -> Map<String, Value> {
     let (include, exclude) = parse_filter(user_filter);
-    if include == Keys::All {
-        return subset(metadata, None, Some(exclude.list()));
-    }
-    if exclude == Keys::All {
-        return subset(metadata, Some(include.list()), None);
+    if let Some(filtered) = only_the_user_filter(metadata, &include, &exclude) {
+        return filtered;
     }
     let mut metadata = metadata.clone();
     if metadata.get("tags").is_some_and(is_empty_value) {
