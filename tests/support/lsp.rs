@@ -125,19 +125,9 @@ impl LspClient {
         (client, result)
     }
 
+    /// `initialize` (no `initializationOptions`), then `initialized`.
     pub fn initialize(&mut self, root: &Path, capabilities: Value) -> Value {
-        let root_uri = uri(root);
-        let result = self.request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "rootUri": root_uri,
-                "workspaceFolders": [{"uri": root_uri, "name": "test"}],
-                "capabilities": capabilities,
-            }),
-        );
-        self.notify("initialized", json!({}));
-        result.get("result").cloned().unwrap_or(Value::Null)
+        self.initialize_with_options(root, capabilities, Value::Null)
     }
 
     /// `initialize` with `initializationOptions`, then `initialized`.
