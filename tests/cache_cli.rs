@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use jellycell_lsp::cache::Store;
-use jellycell_lsp::cache::manifest::{Manifest, ManifestStatus, OutputRecord};
+use jellycell_lsp::cache::manifest::{Manifest, ManifestStatus, OutputRecord, utc_at};
 use serde_json::Value;
 use support::project::TestProject;
 
@@ -39,6 +39,11 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
     }
 }
 
+/// A timestamp `days` before the real clock's now, so that ages hold whatever the date.
+fn days_ago(days: u64) -> String {
+    utc_at(SystemTime::now() - Duration::from_secs(days * 86_400))
+}
+
 fn json(project: &TestProject, args: &[&str]) -> Value {
     let output = project.output(args);
     assert_eq!(
@@ -56,27 +61,9 @@ fn list_prune_rebuild_and_clear_work_on_our_store_only() {
     // Python jellycell's own cache beside ours.
     project.write(".jellycell/cache/manifests/theirs.json", "{}");
     let store = Store::at(project.path(".jellycell/cache/jellycell-lsp"));
-    let old = manifest(
-        &store,
-        &"a".repeat(64),
-        "x",
-        "2020-01-01T00:00:00.000000Z",
-        "old",
-    );
-    let new = manifest(
-        &store,
-        &"b".repeat(64),
-        "x",
-        "2026-11-01T00:00:00.000000Z",
-        "new",
-    );
-    let other = manifest(
-        &store,
-        &"c".repeat(64),
-        "y",
-        "2026-10-01T00:00:00.000000Z",
-        "y",
-    );
+    let old = manifest(&store, &"a".repeat(64), "x", &days_ago(6 * 365), "old");
+    let new = manifest(&store, &"b".repeat(64), "x", &days_ago(1), "new");
+    let other = manifest(&store, &"c".repeat(64), "y", &days_ago(60), "y");
     for manifest in [&old, &new, &other] {
         store.put_manifest(manifest).expect("manifest written");
     }

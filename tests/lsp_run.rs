@@ -205,7 +205,11 @@ fn run_cell_reports_progress_refreshes_lenses_and_caches_the_cell() {
         .wait_for("workspace/codeLens/refresh", |_| true);
     let status = session.status(0);
     assert!(status.starts_with("✓ cached · "), "{status}");
-    assert!(status.ends_with("just now"), "{status}");
+    // The age reads "just now" for a minute; a loaded machine may take longer to get here.
+    assert!(
+        status.ends_with("just now") || status.ends_with(" min ago"),
+        "{status}"
+    );
     assert_eq!(session.status(3), "○ not run");
     let hints = session.client.call(
         "textDocument/inlayHint",

@@ -158,10 +158,16 @@ impl Manifest {
 
 /// Now as UTC RFC 3339 with microseconds, e.g. `2026-11-21T22:39:19.459647Z`.
 pub fn utc_now() -> String {
-    let now = std::time::SystemTime::now()
+    utc_at(std::time::SystemTime::now())
+}
+
+/// `time` as UTC RFC 3339 with microseconds, the format of [`utc_now`] (times before the
+/// epoch read as the epoch).
+pub fn utc_at(time: std::time::SystemTime) -> String {
+    let since_epoch = time
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    format_utc(now.as_secs(), now.subsec_micros())
+    format_utc(since_epoch.as_secs(), since_epoch.subsec_micros())
 }
 
 fn format_utc(seconds: u64, micros: u32) -> String {
