@@ -36,6 +36,7 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
             blob,
         }],
         artifacts: Vec::new(),
+        blob_sizes: Default::default(),
     }
 }
 

@@ -14,10 +14,16 @@ use serde_json::Value;
 use support::repo_root;
 
 /// Rules whose examples cannot run here, with the reason.
-const NOT_RUNNABLE: &[(&str, &str)] = &[(
-    "warn-on-large-cell-output",
-    "needs a run in a real kernel first; tests/check_parity.rs covers it (firing and quiet)",
-)];
+const NOT_RUNNABLE: &[(&str, &str)] = &[
+    (
+        "warn-on-large-cell-output",
+        "needs a run in a real kernel first; tests/check_parity.rs covers it (firing and quiet)",
+    ),
+    (
+        "unreadable-file",
+        "needs a file that is not text (a FIFO, invalid UTF-8, no permission); tests/fs_hardening.rs covers it",
+    ),
+];
 
 /// One rule's section of the doc.
 struct RuleDoc {

@@ -114,6 +114,7 @@ pub fn cache_outputs_for(
         },
         outputs: records,
         artifacts: Vec::new(),
+        blob_sizes: Default::default(),
     };
     store.put_manifest(&manifest).expect("manifest");
     key

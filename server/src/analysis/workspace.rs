@@ -14,6 +14,8 @@ use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRe
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell, analyze_cell_facts};
 use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
 use crate::project::Project;
+use crate::project::read::{ReadError, read_text_file};
+use crate::project::walk::files_under;
 
 /// A notebook's path and text, as the workspace is given it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,11 +194,30 @@ impl NotebookFile {
     }
 }
 
-/// A file the workspace could not read.
+/// A file the workspace could not read (left out of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub path: PathBuf,
+    /// `path: what is wrong`.
     pub message: String,
+    /// What is wrong, without the path (for a finding on the file).
+    pub problem: String,
+    /// Where in the file (the first invalid byte of text that is not UTF-8, else 0).
+    pub offset: usize,
+    /// The text read lossily, so that `offset` has a line and column (empty when none).
+    pub lossy_text: String,
+}
+
+impl LoadError {
+    pub fn new(path: PathBuf, error: &ReadError) -> LoadError {
+        LoadError {
+            message: error.message(&path),
+            problem: error.describe(),
+            offset: error.offset(),
+            lossy_text: error.lossy_text().to_string(),
+            path,
+        }
+    }
 }
 
 /// A project's notebooks and the graph that links their cells.
@@ -296,13 +317,11 @@ impl Workspace {
         }
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
+        let limit = project.config.lint.max_file_bytes();
         for path in paths {
-            match std::fs::read_to_string(&path) {
+            match read_text_file(&path, limit) {
                 Ok(text) => inputs.push(NotebookInput { path, text }),
-                Err(error) => errors.push(LoadError {
-                    message: format!("cannot read {}: {error}", path.display()),
-                    path,
-                }),
+                Err(error) => errors.push(LoadError::new(path, &error)),
             }
         }
         let reported: Option<Vec<PathBuf>> =
@@ -436,44 +455,22 @@ fn myst_has_jupytext_header(text: &str) -> bool {
 }
 
 /// The notebooks under `[paths] notebooks`: every `.py`, and `.md` files that look like
-/// notebooks, sorted; hidden folders, `__pycache__` and `.ipynb_checkpoints` skipped.
+/// notebooks, sorted; hidden folders, `__pycache__` and `.ipynb_checkpoints` skipped,
+/// symlinks followed only inside the project, each folder once (`project::walk`).
 pub fn discover_notebooks(project: &Project) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    walk(&project.notebooks_dir(), &mut found);
+    let limit = project.config.lint.max_file_bytes();
+    let mut found: Vec<PathBuf> = files_under(&project.notebooks_dir(), &project.root)
+        .into_iter()
+        .filter(|path| match notebook_format_of(path) {
+            Some(NotebookFormat::Percent) => true,
+            Some(NotebookFormat::Myst) => {
+                read_text_file(path, limit).is_ok_and(|text| looks_like_notebook(path, &text))
+            }
+            _ => false,
+        })
+        .collect();
     found.sort();
     found
-}
-
-fn walk(folder: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "__pycache__" {
-            continue;
-        }
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            walk(&path, found);
-        } else if kind.is_file() {
-            match notebook_format_of(&path) {
-                Some(NotebookFormat::Percent) => found.push(path),
-                Some(NotebookFormat::Myst) => {
-                    let is_notebook = std::fs::read_to_string(&path)
-                        .is_ok_and(|text| looks_like_notebook(&path, &text));
-                    if is_notebook {
-                        found.push(path);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
 }
 
 fn absolute(path: &Path) -> PathBuf {

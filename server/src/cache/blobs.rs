@@ -3,7 +3,12 @@
 //! Owns how a MIME value becomes bytes and back: base64 `image/*` (except SVG) and
 //! `application/pdf` are stored decoded, strings as UTF-8, other JSON values serialised;
 //! the manifest records which (`as`), so export rebuilds the exact value. Every write goes
-//! through a temporary file and a rename, and an existing blob is never rewritten.
+//! through a temporary file and a rename; an existing blob is rewritten only when its
+//! content no longer hashes to its name (damaged).
+//!
+//! A blob name is exactly 64 lowercase hex characters: anything else (a `../` path from a
+//! hand-edited manifest) never reaches the filesystem. Every read checks the content
+//! against its name, so a damaged blob is an error, never a garbled output.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -47,35 +52,71 @@ impl BlobStore {
         &self.dir
     }
 
-    /// Where the blob `hex` lives.
+    /// Where the blob `hex` lives (callers pass a name [`is_blob_name`] accepts; the
+    /// reading methods below check it themselves).
     pub fn path(&self, hex: &str) -> PathBuf {
         let prefix = hex.get(..2).unwrap_or("00");
         self.dir.join(prefix).join(hex)
     }
 
-    /// Stores `bytes` (once) and returns their blake3 hex.
+    /// Stores `bytes` (once) and returns their blake3 hex. A blob already there is kept
+    /// unless it is damaged, which a run thereby repairs.
     pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
         let hex = blake3::hash(bytes).to_hex().to_string();
         let path = self.path(&hex);
-        if !path.exists() {
+        let intact = std::fs::metadata(&path)
+            .is_ok_and(|meta| meta.is_file() && meta.len() == bytes.len() as u64)
+            && std::fs::read(&path).is_ok_and(|stored| stored == bytes);
+        if !intact {
             write_atomically(&path, bytes)?;
         }
         Ok(hex)
     }
 
+    /// The bytes of blob `hex`, checked against their name: an invalid name, a missing
+    /// blob and content that does not hash to the name are errors naming the file.
     pub fn get(&self, hex: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.path(hex))
+        let path = self.checked_path(hex)?;
+        let bytes = std::fs::read(&path).map_err(|error| {
+            io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+        })?;
+        if blake3::hash(&bytes).to_hex().as_str() != hex {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is damaged: its content does not hash to its name",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(bytes)
     }
 
     pub fn exists(&self, hex: &str) -> bool {
-        self.path(hex).is_file()
+        is_blob_name(hex) && self.path(hex).is_file()
     }
 
-    /// The size of blob `hex`, if it exists.
+    /// The size of blob `hex`, if it exists (and the name is a blob name).
     pub fn size(&self, hex: &str) -> Option<u64> {
+        if !is_blob_name(hex) {
+            return None;
+        }
         std::fs::metadata(self.path(hex))
             .ok()
+            .filter(std::fs::Metadata::is_file)
             .map(|meta| meta.len())
+    }
+
+    /// The path of blob `hex`, or an error when `hex` is not a blob name.
+    fn checked_path(&self, hex: &str) -> io::Result<PathBuf> {
+        if is_blob_name(hex) {
+            Ok(self.path(hex))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{hex:?} is not a blob name (64 lowercase hex characters)"),
+            ))
+        }
     }
 
     /// Stores one MIME value.
@@ -109,6 +150,14 @@ impl BlobStore {
                 .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?,
         })
     }
+}
+
+/// Whether `name` is a blob name: exactly 64 lowercase hex characters (a blake3 hex).
+pub fn is_blob_name(name: &str) -> bool {
+    name.len() == 64
+        && name
+            .bytes()
+            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn is_binary_mime(mime: &str) -> bool {
@@ -241,5 +290,36 @@ mod tests {
                 .path(&reference.blob)
                 .starts_with(dir.path().join("blobs"))
         );
+    }
+
+    #[test]
+    fn names_that_are_not_64_lowercase_hex_never_reach_the_filesystem() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        let store = BlobStore::new(dir.path().join("blobs"));
+        for name in [
+            "../secret",
+            "../../secret",
+            &"A".repeat(64),
+            &"a".repeat(63),
+            "",
+        ] {
+            assert!(store.get(name).is_err(), "{name}");
+            assert!(!store.exists(name), "{name}");
+            assert_eq!(store.size(name), None, "{name}");
+        }
+        assert!(is_blob_name(&blake3::hash(b"x").to_hex()));
+    }
+
+    #[test]
+    fn a_damaged_blob_is_an_error_and_storing_its_bytes_again_repairs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path().join("blobs"));
+        let hex = store.put(b"hello").unwrap();
+        std::fs::write(store.path(&hex), b"hellO").unwrap();
+        let error = store.get(&hex).unwrap_err();
+        assert!(error.to_string().contains("damaged"), "{error}");
+        assert_eq!(store.put(b"hello").unwrap(), hex);
+        assert_eq!(store.get(&hex).unwrap(), b"hello");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::cache::blobs::{BlobRef, BlobStore};
+use crate::cache::blobs::{BlobRef, BlobStore, is_blob_name};
 
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
@@ -84,9 +84,31 @@ pub struct Manifest {
     pub status: ManifestStatus,
     pub outputs: Vec<OutputRecord>,
     pub artifacts: Vec<ArtifactRecord>,
+    /// The size of every blob in `outputs`, recorded by `Store::put_manifest`, so a status
+    /// query can tell a truncated blob without reading it (absent in older manifests).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub blob_sizes: BTreeMap<String, u64>,
 }
 
 impl Manifest {
+    /// Why this manifest, read from the file named by `key`, cannot be trusted: it records
+    /// another key (a file copied over another), or names a blob with something that is
+    /// not a blob name (a path). `None` when it is consistent.
+    pub fn inconsistency(&self, key: &str) -> Option<String> {
+        if self.cache_key != key {
+            return Some(format!(
+                "it records the key {:?}, not the key its file is named by",
+                self.cache_key
+            ));
+        }
+        if let Some(bad) = self.blobs().into_iter().find(|blob| !is_blob_name(blob)) {
+            return Some(format!(
+                "it names the blob {bad:?}, which is not 64 lowercase hex characters"
+            ));
+        }
+        None
+    }
+
     /// Every blob the manifest refers to.
     pub fn blobs(&self) -> Vec<&str> {
         let mut blobs = Vec::new();

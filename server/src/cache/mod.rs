@@ -6,6 +6,7 @@
 //! The layout, key bytes, schema and statuses are documented in `docs/cache.md`.
 
 pub mod blobs;
+pub mod damage;
 pub mod index;
 pub mod key;
 pub mod manifest;

@@ -214,7 +214,7 @@ pub fn outputs_by_current_key(
                 notebook: file,
                 ordinal,
             })?;
-            let manifest = store.manifest(&key)?;
+            let manifest = store.verified_manifest(&key)?;
             let outputs = manifest.nbformat_outputs(store.blobs()).ok()?;
             let count = manifest.outputs.iter().find_map(|output| match output {
                 crate::cache::manifest::OutputRecord::ExecuteResult {

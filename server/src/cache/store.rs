@@ -7,6 +7,11 @@
 //! instead, and a process that holds it picks up manifests written by others by syncing
 //! from the directory when its modification time changes. Nothing of jellycell's own
 //! (`manifests/`, `blobs/`, `state.db` one level up) is read or written.
+//!
+//! Nothing damaged is served: a manifest must parse, record the key its file is named by
+//! and name only blob names; its blobs must exist with the recorded sizes, and readers of
+//! outputs check their hashes too. Damage is a miss with one warning (`damage`), and
+//! `verify` checks the whole store for `cache verify`.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -14,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cache::blobs::{BlobStore, write_atomically};
+use crate::cache::blobs::{BlobStore, is_blob_name, write_atomically};
+use crate::cache::damage::{Damage, sorted, warn_once};
 use crate::cache::index::{Index, IndexError};
 use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::project::Project;
@@ -156,25 +162,170 @@ impl Store {
         self.manifests_dir.join(format!("{key}.json"))
     }
 
-    /// The manifest for `key`, if one exists and parses.
+    /// The manifest for `key` when it can be served: it parses, records `key` itself and
+    /// names only blob names, and every blob it names exists with the recorded size (the
+    /// cheap checks, a `stat` per blob). Damage is a miss, with one warning naming the file.
     pub fn manifest(&self, key: &str) -> Option<Manifest> {
+        let manifest = self.read_manifest(key)?;
+        match self.missing_or_truncated_blob(&manifest) {
+            Some(damage) => {
+                warn_once(&damage);
+                None
+            }
+            None => Some(manifest),
+        }
+    }
+
+    /// [`Store::manifest`], and every blob's content hashes to its name (read in full):
+    /// for the readers of outputs (a run's hits, export, the preview page).
+    pub fn verified_manifest(&self, key: &str) -> Option<Manifest> {
+        let manifest = self.manifest(key)?;
+        for blob in manifest.blobs() {
+            if let Err(error) = self.blobs.get(blob) {
+                warn_once(&Damage::new(&self.blobs.path(blob), error.to_string()));
+                return None;
+            }
+        }
+        Some(manifest)
+    }
+
+    /// The manifest for `key` if its file parses and is consistent with its name (blobs
+    /// are not looked at): what listings and the index read.
+    fn read_manifest(&self, key: &str) -> Option<Manifest> {
+        match self.check_manifest(key) {
+            Ok(manifest) => manifest,
+            Err(damage) => {
+                warn_once(&damage);
+                None
+            }
+        }
+    }
+
+    /// `Ok(None)` when there is no manifest for `key`, `Err` when its file is damaged.
+    fn check_manifest(&self, key: &str) -> Result<Option<Manifest>, Damage> {
         let path = self.manifest_path(key);
-        let stamp = FileStamp::of(&std::fs::metadata(&path).ok()?);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return Ok(None);
+        };
+        let stamp = FileStamp::of(&meta);
         if let Ok(parsed) = self.parsed.lock()
             && let Some((seen, manifest)) = parsed.get(key)
             && *seen == stamp
         {
-            return Some(manifest.clone());
+            return Ok(Some(manifest.clone()));
         }
-        let bytes = std::fs::read(&path).ok()?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(Damage::new(&path, format!("cannot read it: {error}"))),
+        };
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|error| Damage::new(&path, format!("not a manifest: {error}")))?;
+        if let Some(problem) = manifest.inconsistency(key) {
+            return Err(Damage::new(&path, problem));
+        }
         if let Ok(mut parsed) = self.parsed.lock() {
             if parsed.len() >= PARSED_LIMIT {
                 parsed.clear();
             }
             parsed.insert(key.to_string(), (stamp, manifest.clone()));
         }
-        Some(manifest)
+        Ok(Some(manifest))
+    }
+
+    /// The first blob of `manifest` that is missing or not the size it recorded.
+    fn missing_or_truncated_blob(&self, manifest: &Manifest) -> Option<Damage> {
+        manifest.blobs().into_iter().find_map(|blob| {
+            let path = self.blobs.path(blob);
+            match (self.blobs.size(blob), manifest.blob_sizes.get(blob)) {
+                (None, _) => Some(Damage::new(&path, "the blob is missing")),
+                (Some(size), Some(&recorded)) if size != recorded => Some(Damage::new(
+                    &path,
+                    format!("the blob has {size} bytes, the manifest recorded {recorded}"),
+                )),
+                _ => None,
+            }
+        })
+    }
+
+    /// Checks every manifest and blob of the store in full (`cache verify`): manifests that
+    /// do not parse or do not match their name, blobs that are missing, of the wrong size
+    /// or do not hash to their name, and the manifests that name those. Nothing is changed.
+    pub fn verify(&self) -> Vec<Damage> {
+        let mut damages = Vec::new();
+        let mut blob_damage: HashMap<String, Damage> = HashMap::new();
+        walk_files(self.blobs.dir(), &mut |path: &Path| {
+            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+                return;
+            };
+            if name.starts_with('.') {
+                return;
+            }
+            if !is_blob_name(name) {
+                damages.push(Damage::new(
+                    path,
+                    "not a blob name (64 lowercase hex characters)",
+                ));
+                return;
+            }
+            if let Err(error) = self.blobs.get(name) {
+                let damage = Damage::new(path, error.to_string());
+                blob_damage.insert(name.to_string(), damage.clone());
+                damages.push(damage);
+            }
+        });
+        if let Ok(entries) = std::fs::read_dir(&self.manifests_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(key) = name.to_str().and_then(|name| name.strip_suffix(".json")) else {
+                    continue;
+                };
+                let manifest = match self.check_manifest(key) {
+                    Ok(Some(manifest)) => manifest,
+                    Ok(None) => continue,
+                    Err(damage) => {
+                        damages.push(damage);
+                        continue;
+                    }
+                };
+                let path = self.manifest_path(key);
+                let broken = manifest.blobs().into_iter().find_map(|blob| {
+                    if let Some(damage) = blob_damage.get(blob) {
+                        return Some(format!("its blob {} is damaged", damage.path.display()));
+                    }
+                    self.missing_or_truncated_blob(&manifest)
+                        .map(|damage| format!("{}: {}", damage.path.display(), damage.problem))
+                });
+                if let Some(problem) = broken {
+                    damages.push(Damage::new(&path, problem));
+                }
+            }
+        }
+        sorted(damages)
+    }
+
+    /// Removes the damaged files `verify` found. Returns how many were removed.
+    pub fn remove_damaged(&self, damages: &[Damage]) -> io::Result<usize> {
+        let mut removed = 0;
+        for damage in damages {
+            match std::fs::remove_file(&damage.path) {
+                Ok(()) => removed += 1,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(io::Error::new(
+                        error.kind(),
+                        format!("cannot remove {}: {error}", damage.path.display()),
+                    ));
+                }
+            }
+        }
+        if let Ok(mut parsed) = self.parsed.lock() {
+            parsed.clear();
+        }
+        if let Ok(mut scan) = self.scan.lock() {
+            *scan = None;
+        }
+        Ok(removed)
     }
 
     /// A hit: a manifest with status ok for `key`.
@@ -186,6 +337,18 @@ impl Store {
     /// Writes `manifest` (its blobs must be stored already) and records it in the index
     /// when this process can hold it.
     pub fn put_manifest(&self, manifest: &Manifest) -> io::Result<()> {
+        let mut manifest = manifest.clone();
+        let blobs: Vec<String> = manifest.blobs().into_iter().map(str::to_string).collect();
+        for blob in blobs {
+            let size = self.blobs.size(&blob).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("blob {} is not stored", self.blobs.path(&blob).display()),
+                )
+            })?;
+            manifest.blob_sizes.insert(blob, size);
+        }
+        let manifest = &manifest;
         let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
         text.push('\n');
         write_atomically(&self.manifest_path(&manifest.cache_key), text.as_bytes())?;
@@ -285,7 +448,7 @@ impl Store {
             if index.knows(key) {
                 continue;
             }
-            if let Some(manifest) = self.manifest(key) {
+            if let Some(manifest) = self.read_manifest(key) {
                 index.record(&manifest);
             }
         }
@@ -303,7 +466,7 @@ impl Store {
             };
             if cache.seen.contains(key) {
                 still_there += 1;
-            } else if let Some(manifest) = self.manifest(key) {
+            } else if let Some(manifest) = self.read_manifest(key) {
                 still_there += 1;
                 cache.seen.insert(key.to_string());
                 cache.record(manifest);
@@ -322,7 +485,7 @@ impl Store {
             .filter_map(|entry| {
                 let name = entry.file_name();
                 let key = name.to_str()?.strip_suffix(".json")?.to_string();
-                self.manifest(&key)
+                self.read_manifest(&key)
             })
             .collect()
     }
@@ -506,6 +669,7 @@ mod tests {
                 blob: store.blobs().put(key.as_bytes()).unwrap_or_default(),
             }],
             artifacts: Vec::new(),
+            blob_sizes: Default::default(),
         }
     }
 

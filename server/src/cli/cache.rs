@@ -1,4 +1,4 @@
-//! `jellycell-lsp cache list|clear|prune|rebuild-index [--project DIR] [--json]`: our own
+//! `jellycell-lsp cache list|clear|prune|rebuild-index|verify [--project DIR] [--json]`: our own
 //! store under `<cache>/jellycell-lsp/` (jellycell's files beside it are never touched).
 //! A held index never fails a command: `rebuild-index` then says the holder syncs itself.
 
@@ -28,6 +28,8 @@ enum CacheCommand {
     Prune(PruneArgs),
     /// Rebuild the index from the manifest files.
     RebuildIndex(CommonArgs),
+    /// Check every manifest and blob in full; --fix removes what is damaged.
+    Verify(super::cache_verify::VerifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +58,9 @@ struct PruneArgs {
 }
 
 pub(super) fn run(args: &CacheArgs) -> i32 {
+    if let CacheCommand::Verify(verify) = &args.command {
+        return super::cache_verify::run(verify);
+    }
     match dispatch(args) {
         Ok(()) => 0,
         Err(message) => {
@@ -71,11 +76,12 @@ fn dispatch(args: &CacheArgs) -> Result<(), String> {
         CacheCommand::Clear(common) => clear(common),
         CacheCommand::Prune(prune_args) => prune(prune_args),
         CacheCommand::RebuildIndex(common) => rebuild(common),
+        CacheCommand::Verify(_) => Ok(()),
     }
 }
 
 fn list(args: &CommonArgs) -> Result<(), String> {
-    let project = project_for(args.project.as_deref());
+    let project = project_for(args.project.as_deref())?;
     let store = Store::open(&project);
     let mut manifests = store.manifests();
     manifests.sort_by(|a, b| b.executed_at.cmp(&a.executed_at));
@@ -120,7 +126,7 @@ fn list(args: &CommonArgs) -> Result<(), String> {
 }
 
 fn clear(args: &CommonArgs) -> Result<(), String> {
-    let project = project_for(args.project.as_deref());
+    let project = project_for(args.project.as_deref())?;
     let store = Store::open(&project);
     let (manifests, blobs) = store
         .clear()
@@ -143,7 +149,7 @@ fn clear(args: &CommonArgs) -> Result<(), String> {
 }
 
 fn prune(args: &PruneArgs) -> Result<(), String> {
-    let project = project_for(args.common.project.as_deref());
+    let project = project_for(args.common.project.as_deref())?;
     let store = Store::open(&project);
     let max_age = args.older_than.as_deref().map(parse_age).transpose()?;
     let now = SystemTime::now()
@@ -205,7 +211,7 @@ fn prune(args: &PruneArgs) -> Result<(), String> {
 }
 
 fn rebuild(args: &CommonArgs) -> Result<(), String> {
-    let project = project_for(args.project.as_deref());
+    let project = project_for(args.project.as_deref())?;
     let store = Store::open(&project);
     let (indexed, note) = match store.rebuild_index() {
         Ok(count) => (count, None),

@@ -1,6 +1,7 @@
 //! `jellycell-lsp export NOTEBOOK --to ipynb|py|md|html [-o PATH|-] [--json]`: converts a
 //! notebook between formats, or renders it to one self-contained HTML page. The source format comes from the file extension. Output
-//! files are written atomically (a temporary file renamed into place), and the source
+//! files are written atomically (a temporary file renamed into place) when they are
+//! regular files or new, straight into a device or FIFO, never over a directory; the source
 //! is never overwritten. Exporting a text notebook to ipynb attaches the outputs cached
 //! for each cell's current key.
 
@@ -9,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{EXIT_USAGE, ExportArgs, ExportFormat, files::write_atomically, messages};
+use super::{EXIT_USAGE, ExportArgs, ExportFormat, files::write_output, messages};
 use crate::analysis::workspace::Workspace;
 use crate::cache::{Store, outputs_by_current_key};
 use crate::format::{self, NotebookFormat};
 use crate::project::Project;
+use crate::project::read::read_text_file;
 use crate::render;
 
 pub(super) fn run(args: &ExportArgs) -> i32 {
@@ -28,9 +30,11 @@ pub(super) fn run(args: &ExportArgs) -> i32 {
 
 fn export(args: &ExportArgs) -> Result<(), String> {
     let source_format = format_of(&args.notebook)?;
+    let project = Project::discover(&args.notebook);
+    super::config_gate::require_valid_config(&project)?;
     let target_format = args.to.notebook_format();
-    let text = std::fs::read_to_string(&args.notebook)
-        .map_err(|error| format!("cannot read {}: {error}", args.notebook.display()))?;
+    let text = read_text_file(&args.notebook, project.config.lint.max_file_bytes())
+        .map_err(|error| error.message(&args.notebook))?;
     let mut notebook = format::read(&text, source_format);
     messages::warn_problems(&args.notebook, &text, &notebook.problems);
     let html = args.to == ExportFormat::Html;
@@ -61,9 +65,13 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         None => args.notebook.with_extension(extension),
     };
     if to_stdout {
-        std::io::stdout()
+        let mut out = std::io::stdout().lock();
+        if let Err(error) = out
             .write_all(converted.as_bytes())
-            .map_err(|error| format!("cannot write to stdout: {error}"))?;
+            .and_then(|()| out.flush())
+        {
+            super::stdout::exit_on_write_error(&error);
+        }
     } else {
         if same_file(&output, &args.notebook) {
             return Err(format!(
@@ -71,7 +79,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
                 output.display()
             ));
         }
-        write_atomically(&output, &converted)?;
+        write_output(&output, &converted)?;
     }
     if args.json {
         let report = json!({

@@ -1,6 +1,44 @@
 //! File writes shared by the commands that change files (`export`, `--check --fix`).
+//!
+//! Only a regular file (or a path that does not exist yet) is replaced atomically: a
+//! rename over `/dev/null` or a FIFO would put a regular file in its place, so those are
+//! written into directly, and a directory is refused.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `text` to the output `path` of a command: atomically over a regular file (a
+/// symlink's target is replaced, the link kept) or a new path, straight into anything
+/// else (a device, a FIFO), and never over a directory.
+pub(super) fn write_output(path: &Path, text: &str) -> Result<(), String> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return write_atomically(path, text);
+        }
+        Err(error) => return Err(format!("cannot write {}: {error}", path.display())),
+    };
+    if metadata.is_dir() {
+        return Err(format!(
+            "{} is a directory; pass -o with a file path (or -o - for stdout)",
+            path.display()
+        ));
+    }
+    if metadata.is_file() {
+        let target: PathBuf = match std::fs::symlink_metadata(path) {
+            Ok(link) if link.file_type().is_symlink() => {
+                path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+            }
+            _ => path.to_path_buf(),
+        };
+        return write_atomically(&target, text);
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()).and_then(|()| file.flush()))
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
 
 /// Writes `text` to a temporary file beside `path`, then renames it into place, so a
 /// reader never sees half a file and a failure leaves the old file intact.

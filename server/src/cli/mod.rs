@@ -9,13 +9,33 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// Every command's output goes through `stdout::write` (declared before the modules, so
+// they all see these instead of std's panicking macros).
+macro_rules! println {
+    () => {
+        $crate::cli::stdout::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::stdout::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::stdout::write(format_args!($($arg)*))
+    };
+}
+
 mod cache;
+mod cache_verify;
 mod check;
+mod config_gate;
 mod export;
 mod files;
 mod messages;
 mod preview;
 mod run;
+mod stdout;
 
 use std::path::PathBuf;
 

@@ -30,6 +30,10 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         return EXIT_USAGE;
     }
     let project = Project::discover(&start_path);
+    if let Err(message) = super::config_gate::require_valid_config(&project) {
+        messages::error(&message);
+        return EXIT_USAGE;
+    }
     let port = args
         .port
         .or_else(|| crate::preview::configured_port(&project));

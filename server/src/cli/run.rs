@@ -12,6 +12,7 @@ use crate::analysis::workspace::Workspace;
 use crate::cache::Store;
 use crate::kernel::plain_traceback;
 use crate::project::Project;
+use crate::project::read::read_text_file;
 use crate::run::{
     CellOutcome, Parameters, RunEvent, RunOptions, RunReport, RunStatus, execute_plan, plan_run,
 };
@@ -63,6 +64,10 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
         Some(root) => Project::load(root),
         None => Project::discover(&notebook),
     };
+    super::config_gate::require_valid_config(&project)?;
+    // Say what is wrong with a file that cannot be read (rather than "not a notebook").
+    read_text_file(&notebook, project.config.lint.max_file_bytes())
+        .map_err(|error| error.message(&notebook))?;
     let parameters = parameters(args)?;
     let (workspace, _) = Workspace::load(project, std::slice::from_ref(&notebook));
     let file = workspace
@@ -98,7 +103,8 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
 
 fn resolve_notebook(args: &RunArgs) -> Result<PathBuf, String> {
     let given = &args.notebook;
-    if given.is_file() {
+    // A FIFO or device is "found" here so that the read says what it is.
+    if given.is_file() || (given.exists() && !given.is_dir()) {
         return Ok(given.clone());
     }
     // As jellycell: with --project, a relative notebook path is tried against the root.
@@ -232,9 +238,13 @@ impl Progress {
 }
 
 /// The project a `cache` command works on.
-pub(super) fn project_for(root: Option<&Path>) -> Project {
-    match root {
+/// The project at `root` (or around the current directory), refused when its config has
+/// problems.
+pub(super) fn project_for(root: Option<&Path>) -> Result<Project, String> {
+    let project = match root {
         Some(root) => Project::load(root),
         None => Project::discover(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
-    }
+    };
+    super::config_gate::require_valid_config(&project)?;
+    Ok(project)
 }

@@ -70,6 +70,14 @@ pub fn check_project_paths(project: &Project, settings: &LintSettings) -> Vec<Pa
     paths
 }
 
+/// The `config-invalid` findings alone: what a check of single notebooks still reports,
+/// since every notebook is checked under that config.
+pub fn check_config(project: &Project, settings: &LintSettings) -> Option<PathFindings> {
+    let mut config = rules::project::config(project, settings)?;
+    config.findings = apply_settings(config.findings, settings);
+    (!config.findings.is_empty()).then_some(config)
+}
+
 fn apply_settings(findings: Vec<Finding>, settings: &LintSettings) -> Vec<Finding> {
     findings
         .into_iter()

@@ -204,6 +204,13 @@ pub const RULES: &[Rule] = &[
         "a `[tool.jellycell]` key that jellycell does not accept",
     ),
     rule(
+        "unreadable-file",
+        Error,
+        false,
+        false,
+        "a notebook that cannot be read: no permission, not a regular file, larger than `[lint] max_file_mb`, or not UTF-8",
+    ),
+    rule(
         "warn-on-large-cell-output",
         Warning,
         false,

@@ -31,7 +31,8 @@ use crate::analysis::workspace::{
 };
 use crate::format::NotebookFormat;
 use crate::lint::{Finding, LintSettings};
-use crate::project::{CONFIG_FILE, Project, find_config};
+use crate::project::read::read_text_file;
+use crate::project::{CONFIG_FILE, DEFAULT_MAX_FILE_MB, Project, find_config};
 use crate::text::{Document, PositionEncoding};
 
 /// An open editor buffer.
@@ -438,10 +439,20 @@ impl State {
                     entry.generation += 1;
                 }
                 BuildPlan::ReadDisk { paths, full_scan } => {
+                    // Only regular files, capped: a FIFO or `/dev/zero` in the notebooks
+                    // folder must not hang or exhaust the server.
+                    let limit = self
+                        .lock()
+                        .projects
+                        .get(root)
+                        .and_then(|entry| entry.project.as_ref())
+                        .map_or(DEFAULT_MAX_FILE_MB as u64 * (1 << 20), |project| {
+                            project.config.lint.max_file_bytes()
+                        });
                     let read: Vec<(PathBuf, Option<String>)> = paths
                         .into_iter()
                         .map(|path| {
-                            let text = std::fs::read_to_string(&path).ok();
+                            let text = read_text_file(&path, limit).ok();
                             (path, text)
                         })
                         .collect();

@@ -3,7 +3,11 @@
 //! Host and Origin: a page on another site can resolve its own name to 127.0.0.1 (DNS
 //! rebinding) and read our responses as same-origin; refusing every request whose
 //! `Host` is not the bound address (`127.0.0.1:<port>` or `localhost:<port>`), and every
-//! `Origin` that is not `http://` plus one of those, closes that. Paths: a requested path
+//! `Origin` that is not `http://` plus one of those, closes that. A request with two
+//! `Host` headers, or an absolute-form target (`GET http://evil.example/…`, whose
+//! authority a proxy or browser would trust over the header), is refused with 400 before
+//! the Host is looked at, so no pair of names can smuggle a foreign one past the check.
+//! Paths: a requested path
 //! must be relative, contain no `..`, and canonicalize (symlinks resolved) to a place
 //! inside its base folder.
 
@@ -87,12 +91,30 @@ impl AllowedHosts {
     }
 }
 
-/// Middleware: 403 for a foreign Host or Origin.
+/// Why a request is malformed in a way that could hide its real target: more than one
+/// `Host` header, or a target in absolute form (with a scheme or an authority).
+pub fn ambiguous_target(request: &Request) -> Option<&'static str> {
+    if request.headers().get_all(header::HOST).iter().count() > 1 {
+        return Some("refused: more than one Host header\n");
+    }
+    let uri = request.uri();
+    if uri.scheme().is_some() || uri.authority().is_some() {
+        return Some(
+            "refused: absolute-form request targets are for proxies; send the path only\n",
+        );
+    }
+    None
+}
+
+/// Middleware: 400 for an ambiguous target, 403 for a foreign Host or Origin.
 pub async fn check_host(
     State(allowed): State<AllowedHosts>,
     request: Request,
     next: Next,
 ) -> Response {
+    if let Some(reason) = ambiguous_target(&request) {
+        return (StatusCode::BAD_REQUEST, reason).into_response();
+    }
     if allowed.admits(request.headers()) {
         next.run(request).await
     } else {

@@ -20,6 +20,7 @@ pub use server::{PreviewError, PreviewHandle, PreviewOptions, configured_port, s
 use crate::analysis::workspace::{NotebookInput, Workspace, discover_notebooks};
 use crate::cache::Store;
 use crate::project::Project;
+use crate::project::read::read_text_file;
 use events::EventHub;
 
 /// What every request reads.
@@ -96,7 +97,9 @@ impl PreviewState {
             .filter_map(|path| {
                 let text = match buffers.get(&path) {
                     Some(text) => text.clone(),
-                    None => std::fs::read_to_string(&path).ok()?,
+                    None => {
+                        read_text_file(&path, self.project.config.lint.max_file_bytes()).ok()?
+                    }
                 };
                 Some(NotebookInput { path, text })
             })

@@ -22,14 +22,11 @@ use axum::routing::get;
 
 use super::PreviewState;
 use super::guard::{AllowedHosts, PathRefusal, check_host, contained};
+use crate::cache::blobs::is_blob_name;
+use crate::cache::damage::{Damage, warn_once};
 use crate::render::{self, UrlScheme, assets, mime_of_extension};
 
-/// The policy on pages: scripts only from this origin (the live-reload file), inline
-/// styles (the page's CSS and the iframe documents), images from here or `data:`.
-/// `srcdoc` frames inherit it, so output HTML cannot load scripts either.
-pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-     script-src 'self'; frame-src 'self' about: data:; connect-src 'self'; object-src 'none'; \
-     base-uri 'none'; form-action 'none'";
+pub use crate::render::page::PAGE_CSP;
 
 /// The policy on files (blobs, artifacts): a sandboxed, opaque origin, so an SVG or HTML
 /// file opened directly cannot run script as this server.
@@ -95,11 +92,7 @@ async fn blob(State(state): State<Arc<PreviewState>>, UrlPath(name): UrlPath<Str
         Some((hash, extension)) => (hash, Some(extension)),
         None => (name.as_str(), None),
     };
-    if hash.len() != 64
-        || !hash
-            .bytes()
-            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
-    {
+    if !is_blob_name(hash) {
         return (StatusCode::NOT_FOUND, "not a blob hash\n").into_response();
     }
     let content_type = match extension {
@@ -111,7 +104,17 @@ async fn blob(State(state): State<Arc<PreviewState>>, UrlPath(name): UrlPath<Str
     };
     let path = state.store.blobs().path(hash);
     match tokio::fs::read(&path).await {
-        Ok(bytes) => file_response(bytes, content_type, true),
+        Ok(bytes) if blake3::hash(&bytes).to_hex().as_str() == hash => {
+            file_response(bytes, content_type, true)
+        }
+        Ok(_) => {
+            warn_once(&Damage::new(&path, "its content does not hash to its name"));
+            (
+                StatusCode::NOT_FOUND,
+                "the blob is damaged in the cache; run the cell again\n",
+            )
+                .into_response()
+        }
         Err(_) => (StatusCode::NOT_FOUND, "no such blob in the cache\n").into_response(),
     }
 }
@@ -121,6 +124,11 @@ async fn artifact(
     UrlPath(path): UrlPath<String>,
 ) -> Response {
     let resolved = match contained(&state.project.artifacts_dir(), &path) {
+        // `[paths] artifacts` is kept inside the project by the config reader; a symlinked
+        // default folder that leads out of it is refused here.
+        Ok(resolved) if !inside_project(&state.project.root, &resolved) => {
+            return refused(PathRefusal::Escapes);
+        }
         Ok(resolved) if resolved.is_file() => resolved,
         Ok(_) => return refused(PathRefusal::Missing),
         Err(refusal) => return refused(refusal),
@@ -139,6 +147,11 @@ async fn artifact(
         Ok(bytes) => file_response(bytes, content_type, false),
         Err(_) => refused(PathRefusal::Missing),
     }
+}
+
+fn inside_project(root: &std::path::Path, resolved: &std::path::Path) -> bool {
+    root.canonicalize()
+        .is_ok_and(|root| resolved.starts_with(root))
 }
 
 async fn api_state(State(state): State<Arc<PreviewState>>) -> Response {

@@ -160,6 +160,10 @@ pub struct LintConfig {
     pub ignore: Vec<String>,
     /// Per-rule severity overrides.
     pub severity: BTreeMap<String, Severity>,
+    /// Notebooks larger than this many megabytes are not read (an `unreadable-file`
+    /// finding instead): a cap on what one file can cost, `/dev/zero` behind a symlink
+    /// included (our extension).
+    pub max_file_mb: i64,
 }
 
 impl Default for LintConfig {
@@ -171,11 +175,22 @@ impl Default for LintConfig {
             select: None,
             ignore: Vec::new(),
             severity: BTreeMap::new(),
+            max_file_mb: DEFAULT_MAX_FILE_MB,
         }
     }
 }
 
+/// The default `[lint] max_file_mb`.
+pub const DEFAULT_MAX_FILE_MB: i64 = 10;
+
 impl LintConfig {
+    /// The `max_file_mb` limit in bytes.
+    pub fn max_file_bytes(&self) -> u64 {
+        u64::try_from(self.max_file_mb)
+            .unwrap_or(0)
+            .saturating_mul(1 << 20)
+    }
+
     /// The `warn_on_large_cell_output` limit in bytes.
     pub fn large_output_limit(&self) -> Option<u64> {
         parse_size(&self.warn_on_large_cell_output)
@@ -476,8 +491,22 @@ fn read_lint(reader: &mut Reader<'_>, table: &dyn TableLike, lint: &mut LintConf
             "select",
             "ignore",
             "severity",
+            "max_file_mb",
         ],
     );
+    let mut max_file_mb = lint.max_file_mb;
+    reader.integer(table, "lint", "max_file_mb", &mut max_file_mb);
+    if max_file_mb > 0 {
+        lint.max_file_mb = max_file_mb;
+    } else {
+        reader.problem(
+            table.get("max_file_mb").and_then(Item::span),
+            format!(
+                "[lint] max_file_mb must be a positive number of megabytes, got {max_file_mb} \
+                 (using the default, {DEFAULT_MAX_FILE_MB})"
+            ),
+        );
+    }
     reader.boolean(
         table,
         "lint",

@@ -6,13 +6,16 @@
 //! root; an unreadable or invalid `jellycell.toml` gives defaults plus [`ConfigProblem`]s.
 
 mod config;
+mod containment;
+pub mod read;
+pub mod walk;
 
 use std::path::{Component, Path, PathBuf};
 
 pub use config::{
-    ArtifactLayout, ArtifactsConfig, CONFIG_INVALID, Config, ConfigProblem, JournalConfig,
-    LintConfig, Overrides, PathsConfig, ProjectSection, RunConfig, Severity, ViewerConfig,
-    parse_size, read_config,
+    ArtifactLayout, ArtifactsConfig, CONFIG_INVALID, Config, ConfigProblem, DEFAULT_MAX_FILE_MB,
+    JournalConfig, LintConfig, Overrides, PathsConfig, ProjectSection, RunConfig, Severity,
+    ViewerConfig, parse_size, read_config,
 };
 
 use crate::text::Span;
@@ -87,7 +90,8 @@ impl Project {
         let root = config_path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let (config, problems) = read_config(text, &config_path, &folder_name(&root));
+        let (mut config, mut problems) = read_config(text, &config_path, &folder_name(&root));
+        containment::contain_paths(&root, &config_path, text, &mut config, &mut problems);
         Project {
             root,
             config,
@@ -394,6 +398,29 @@ mod tests {
             Some(PathBuf::from("notebooks/a.py"))
         );
         assert_eq!(project.relative_path(Path::new("/q/a.py")), None);
+    }
+
+    #[test]
+    fn configured_paths_that_leave_the_root_are_refused_on_their_line() {
+        let dir = project_tree(
+            "[project]\nname = \"demo\"\n[paths]\nartifacts = \"../../../../etc\"\ncache = \"link/c\"\ndata = \"fresh/../d\"\n",
+        );
+        std::os::unix::fs::symlink("/tmp", dir.path().join("link")).expect("symlink");
+        let project = Project::discover(dir.path());
+        let lines: Vec<usize> = project
+            .problems
+            .iter()
+            .map(|problem| problem.line)
+            .collect();
+        assert_eq!(lines, vec![4, 5], "{:?}", project.problems);
+        assert!(
+            project.problems[0]
+                .message
+                .contains("outside the project root")
+        );
+        assert_eq!(project.config.paths.artifacts, "artifacts");
+        assert_eq!(project.config.paths.cache, ".jellycell/cache");
+        assert_eq!(project.config.paths.data, "fresh/../d");
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn render_code(
     let status = state.map_or(CellStatus::New, |state| state.status);
     let manifest: Option<Manifest> = state
         .and_then(|state| state.key.as_deref())
-        .and_then(|key| context.store.manifest(key));
+        .and_then(|key| context.store.verified_manifest(key));
 
     html.push_str("<header class=\"jc-cell-header\">");
     html.push_str(&format!(

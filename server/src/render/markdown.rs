@@ -1,10 +1,13 @@
 //! Markdown (cells and `text/markdown` outputs) to HTML with pulldown-cmark: CommonMark
 //! plus tables, strikethrough, task lists and footnotes. Raw HTML in the source is
-//! escaped, never passed through (a notebook is untrusted input). Math is kept as
+//! escaped, never passed through (a notebook is untrusted input), and link and image
+//! URLs whose scheme is not allowed (`url_policy`) are emptied. Math is kept as
 //! `<span class="math …">` for a client-side renderer. Headings get stable ids and are
 //! returned for the outline.
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+use super::url_policy::{is_safe_image, is_safe_link};
 
 /// A heading found while rendering: level (1–3), anchor id, plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,28 @@ pub fn markdown_to_html(source: &str, id_prefix: &str) -> (String, Vec<Heading>)
     let mut events: Vec<Event<'_>> = Parser::new_ext(source, options)
         .map(|event| match event {
             Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if !is_safe_link(&dest_url) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: CowStr::from(""),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if !is_safe_image(&dest_url) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: CowStr::from(""),
+                title,
+                id,
+            }),
             other => other,
         })
         .collect();
@@ -97,5 +122,19 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert_eq!(headings[0].id, "c0-results");
         assert!(html.contains("id=\"c0-results\""), "{html}");
+    }
+
+    #[test]
+    fn script_links_and_images_lose_their_url_and_safe_ones_keep_it() {
+        let (html, _) = markdown_to_html(
+            "[a](javascript:alert(1)) <javascript:alert(2)> [b](https://x.org) \
+             ![c](data:image/png;base64,AA) ![d](javascript:alert(3)) [e]: x\n\n[r][e2]\n\n[e2]: vbscript:y\n",
+            "c0-",
+        );
+        assert!(!html.contains("href=\"javascript:"), "{html}");
+        assert!(!html.contains("src=\"javascript:"), "{html}");
+        assert!(!html.contains("vbscript:"), "{html}");
+        assert!(html.contains("href=\"https://x.org\""), "{html}");
+        assert!(html.contains("src=\"data:image/png;base64,AA\""), "{html}");
     }
 }

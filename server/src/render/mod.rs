@@ -19,6 +19,7 @@ pub mod outputs;
 pub mod outputs_markdown;
 pub mod page;
 pub mod time_text;
+pub mod url_policy;
 
 pub use index::{render_index, state_json};
 pub use page::render_notebook;

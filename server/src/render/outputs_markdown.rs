@@ -556,6 +556,7 @@ mod tests {
             status,
             outputs,
             artifacts: Vec::new(),
+            blob_sizes: Default::default(),
         }
     }
 

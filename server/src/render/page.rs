@@ -131,11 +131,25 @@ pub fn render_notebook(
     Some(page)
 }
 
+/// The Content-Security-Policy of every page: scripts only from this origin (the
+/// live-reload file), inline styles (the page's CSS and the iframe documents), images
+/// from here or `data:`. `srcdoc` frames inherit it, so output HTML cannot load scripts
+/// either. The preview sends it as a header; a self-contained page (export) carries it
+/// as a `<meta>`, first in its head so it covers everything after it.
+pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     script-src 'self'; frame-src 'self' about: data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'none'";
+
 /// `<!doctype html>` through `<head>…</head>`.
 pub fn head(title: &str, scheme: UrlScheme, extra: &str) -> String {
-    let mut head = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+    let mut head = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
+    if scheme == UrlScheme::SelfContained {
+        head.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"");
+        escape_into(&mut head, PAGE_CSP);
+        head.push_str("\">");
+    }
+    head.push_str(
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
     );
     escape_into(&mut head, title);
     head.push_str("</title>");

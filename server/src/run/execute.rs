@@ -488,6 +488,7 @@ impl Runner<'_> {
                 },
                 outputs: records,
                 artifacts,
+                blob_sizes: Default::default(),
             };
             if let Err(problem) = self.store.put_manifest(&manifest) {
                 report.status = CellOutcome::Error;

@@ -143,7 +143,7 @@ pub fn plan_run(
         let (status, hit) = match (cell.spec.kind, &key) {
             (CellKind::Setup, _) => (CellStatus::Setup, None),
             (CellKind::Note, _) => (CellStatus::Note, None),
-            (_, Some((key, _))) => match store.manifest(key) {
+            (_, Some((key, _))) => match store.verified_manifest(key) {
                 Some(manifest) if manifest.status == ManifestStatus::Ok => {
                     (CellStatus::Cached, (!force).then_some(manifest))
                 }

@@ -31,13 +31,14 @@ use super::messages;
 use super::report::CheckReport;
 use crate::analysis::graph::{NotebookFacts, ProjectGraph};
 use crate::analysis::workspace::{
-    self, AnalysisDepth, NotebookFile, NotebookInput, Workspace, discover_notebooks,
+    self, AnalysisDepth, LoadError, NotebookFile, NotebookInput, Workspace, discover_notebooks,
     notebook_format_of,
 };
 use crate::cache::{self, Store};
 use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, LintSettings, rules};
 use crate::project::Project;
+use crate::project::read::{ReadError, read_text_file};
 use crate::text::LineIndex;
 
 /// One notebook of the check, as far as it has been read.
@@ -97,8 +98,8 @@ pub(super) fn check_target(
         let stamp = match std::fs::metadata(&path) {
             Ok(metadata) => FileStamp::of(&metadata),
             Err(error) => {
-                messages::error(&format!("cannot read {}: {error}", path.display()));
-                ok = false;
+                let error = LoadError::new(path, &ReadError::Io(error));
+                super::report_unreadable(&error, target, settings, report);
                 continue;
             }
         };
@@ -113,11 +114,11 @@ pub(super) fn check_target(
             }
             usable => usable,
         };
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_text_file(&path, project.config.lint.max_file_bytes()) {
             Ok(text) => text,
             Err(error) => {
-                messages::error(&format!("cannot read {}: {error}", path.display()));
-                ok = false;
+                let error = LoadError::new(path, &error);
+                super::report_unreadable(&error, target, settings, report);
                 continue;
             }
         };
@@ -387,8 +388,8 @@ impl Slot {
         if self.file.is_none() {
             let text = match self.text.take() {
                 Some(text) => text,
-                None => std::fs::read_to_string(&self.path)
-                    .map_err(|error| format!("cannot read {}: {error}", self.path.display()))?,
+                None => read_text_file(&self.path, project.config.lint.max_file_bytes())
+                    .map_err(|error| error.message(&self.path))?,
             };
             self.file = Some(Arc::new(NotebookFile::without_analysis(
                 project,

@@ -32,6 +32,8 @@ use crate::cache::{self, Store};
 use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
 use crate::project::Project;
+use crate::project::read::read_text_file;
+use crate::project::walk::files_under;
 use report::CheckReport;
 
 /// How `--check` prints its findings.
@@ -94,6 +96,11 @@ pub fn run(options: &CheckOptions) -> i32 {
             cached::check_target(target, &settings, &mut report)
         };
         failed |= !checked;
+        if !target.whole_project
+            && let Some(config) = lint::check_config(&target.project, &settings)
+        {
+            report.add(&config.path, &config.text, &config.findings);
+        }
     }
     report.sort();
     let output = match options.format {
@@ -171,7 +178,7 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
         } else if let Some(notebooks) = &mut target.notebooks {
             if absolute.is_dir() {
                 let inside_notebooks = absolute.starts_with(target.project.notebooks_dir());
-                collect_notebooks(&absolute, inside_notebooks, notebooks);
+                collect_notebooks(&absolute, &target.project, inside_notebooks, notebooks);
             } else if notebook_format_of(&absolute) == Some(NotebookFormat::Ipynb) {
                 return Err(format!(
                     "{}: --check reads .py and .md notebooks; an .ipynb is checked through the text notebook it is paired with (paired-out-of-sync)",
@@ -199,28 +206,20 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
 }
 
 /// Notebook files under `folder`: every `.py` inside the notebooks directory, else those
-/// that look like notebooks (`# %%` markers, `{code-cell}` blocks).
-fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|entry| entry.path()).collect();
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with('.') || name == "__pycache__");
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            collect_notebooks(&path, inside_notebooks, found);
-            continue;
-        }
+/// that look like notebooks (`# %%` markers, `{code-cell}` blocks). Symlinks are followed
+/// only inside the project (or `folder`), each folder once (`project::walk`).
+fn collect_notebooks(
+    folder: &Path,
+    project: &Project,
+    inside_notebooks: bool,
+    found: &mut Vec<PathBuf>,
+) {
+    let limit = project.config.lint.max_file_bytes();
+    for path in files_under(folder, &project.root) {
         let counts = match notebook_format_of(&path) {
             Some(NotebookFormat::Percent) if inside_notebooks => true,
             Some(NotebookFormat::Percent | NotebookFormat::Myst) => {
-                std::fs::read_to_string(&path).is_ok_and(|text| looks_like_notebook(&path, &text))
+                read_text_file(&path, limit).is_ok_and(|text| looks_like_notebook(&path, &text))
             }
             _ => false,
         };
@@ -251,7 +250,7 @@ fn reported_files(workspace: &Workspace, target: &Target) -> Vec<usize> {
 fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckReport) -> bool {
     let (workspace, errors) = load(target);
     for error in &errors {
-        messages::error(&error.message);
+        report_unreadable(error, target, settings, report);
     }
     let store = Store::open(&workspace.project);
     for index in reported_files(&workspace, target) {
@@ -271,7 +270,35 @@ fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckRepo
             report.add(&path.path, &path.text, &path.findings);
         }
     }
-    errors.is_empty()
+    true
+}
+
+/// A notebook that could not be read: an `unreadable-file` finding on it when the check
+/// reports on it. It never stops the check of the others (nor feeds the graph).
+fn report_unreadable(
+    error: &LoadError,
+    target: &Target,
+    settings: &LintSettings,
+    report: &mut CheckReport,
+) {
+    let reported = target
+        .notebooks
+        .as_ref()
+        .is_none_or(|notebooks| notebooks.contains(&error.path));
+    let Some(severity) = settings.severity_of("unreadable-file") else {
+        return;
+    };
+    if !reported {
+        return;
+    }
+    let mut finding = Finding::new(
+        "unreadable-file",
+        Some(crate::text::Span::at(error.offset)),
+        error.problem.clone(),
+    );
+    finding.severity = severity;
+    report.add(&error.path, &error.lossy_text, &[finding]);
+    report.files += 1;
 }
 
 /// Applies every safe fix, re-checks, and repeats while fixes change something. Returns
