@@ -371,6 +371,37 @@ fn get(address: SocketAddr, path: &str) -> (u16, String) {
 }
 
 #[test]
+fn the_preview_serves_a_blob_only_while_it_hashes_to_its_name() {
+    let project = TestProject::new(&[("notebooks/n.py", "# %% tags=[\"name=a\"]\na\n")]);
+    let key = cache_outputs(
+        project.root(),
+        "notebooks/n.py",
+        0,
+        vec![Output::Stream("stdout", "intact output\n".into())],
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(manifest_path(&project, &key)).expect("read"),
+    )
+    .expect("json");
+    let blob = manifest["outputs"][0]["blob"]
+        .as_str()
+        .expect("blob")
+        .to_string();
+    let preview = PreviewProcess::start(project.root());
+    let (status, reply) = get(preview.address, &format!("/blob/{blob}"));
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.contains("intact output"), "{reply}");
+    let path = project.path(&format!("{STORE}/blobs/{}/{blob}", &blob[..2]));
+    std::fs::write(&path, "forged output\n").expect("forge");
+    let (status, reply) = get(preview.address, &format!("/blob/{blob}"));
+    assert_eq!(status, 404, "{reply}");
+    assert!(!reply.contains("forged output"), "{reply}");
+    let (status, page) = get(preview.address, "/nb/notebooks/n.py");
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("forged output"), "{page}");
+}
+
+#[test]
 fn blob_names_that_are_paths_never_embed_another_file_in_the_preview_or_the_hover() {
     let (project, _) = project_with_blob_name("SECRET");
     let preview = PreviewProcess::start(project.root());
