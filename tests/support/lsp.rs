@@ -161,6 +161,32 @@ impl LspClient {
         self.stdin.flush().expect("flush");
     }
 
+    /// Writes `bytes` to the server's stdin as they are (for malformed frames).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write to server");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// Waits for any message that satisfies `accept` (a response with a `null` id, say),
+    /// keeping the others for later.
+    pub fn try_wait_message(
+        &mut self,
+        timeout: Duration,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        if let Some(index) = self.pending.iter().position(&accept) {
+            return self.pending.remove(index);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.receive(deadline)?;
+            if accept(&message) {
+                return Some(message);
+            }
+            self.pending.push_back(message);
+        }
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }

@@ -36,6 +36,10 @@ mod runs;
 mod state;
 mod symbols;
 mod sync;
+// The transport under tower-lsp's service: framing, bad-input answers.
+mod framing;
+mod incoming;
+mod transport;
 // Process set-up, not a feature: kept apart from the list above.
 mod arenas;
 
@@ -49,7 +53,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{self, Request, Response};
 use tower_lsp_server::ls_types::*;
-use tower_lsp_server::{Client, ExitedError, LanguageServer, LspService, Server};
+use tower_lsp_server::{Client, ExitedError, LanguageServer, LspService};
 use tower_service::Service;
 
 use state::State;
@@ -576,6 +580,16 @@ where
             }
             return Box::pin(async { Ok(None) });
         }
+        if let Some(id) = request.id()
+            && request.method().starts_with("$/")
+        {
+            // tower-lsp drops every `$/` method it does not know, requests too; the spec
+            // says a request must be answered (MethodNotFound), only notifications ignored.
+            let mut error = jsonrpc::Error::method_not_found();
+            error.message = format!("jellycell-lsp does not implement {}", request.method()).into();
+            let answer = Response::from_error(id.clone(), error);
+            return Box::pin(async { Ok(Some(answer)) });
+        }
         let id = request.id().cloned();
         let future = self.inner.call(request);
         Box::pin(async move {
@@ -628,9 +642,7 @@ pub fn run_stdio() -> i32 {
             inner: service,
             core: core.clone(),
         };
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(ordered)
-            .await;
+        transport::serve(tokio::io::stdin(), tokio::io::stdout(), socket, ordered).await;
         if core.shutdown_requested.load(Ordering::SeqCst) {
             0
         } else {
