@@ -117,7 +117,9 @@ impl Decoder {
             }
             Err(problem) => {
                 let shown = preview(block);
-                self.start += header_end;
+                // Garbage glued to a real header (`content-Content-Length: 5`): resume at
+                // the header inside the block rather than losing it.
+                self.start += find_ignore_case(block, CONTENT_LENGTH, 1).unwrap_or(header_end);
                 Some(Frame::Skipped(format!("{problem} in the header {shown}")))
             }
         }
@@ -327,6 +329,53 @@ mod tests {
             matches!(&got[0], Frame::Body { bytes, refused: Some(why) } if bytes == b"{}" && why.contains("latin1")),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn garbage_glued_to_a_header_keeps_the_header() {
+        let got = frames(b"content-Content-Length: 2\r\n\r\n{}");
+        assert!(matches!(&got[0], Frame::Skipped(_)), "{got:?}");
+        assert_eq!(got.last(), Some(&body("{}")));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_in_any_chunks_never_stall_and_frames_after_them_are_found(
+            garbage in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            bodies in proptest::collection::vec("[ -~]{0,40}", 1..4),
+            cuts in proptest::collection::vec(1usize..64, 1..20),
+        ) {
+            let lowered = String::from_utf8_lossy(&garbage).to_ascii_lowercase();
+            proptest::prop_assume!(!lowered.contains("content-length"));
+            let mut input = garbage.clone();
+            // A terminated header block, so what the garbage starts is finished.
+            input.extend_from_slice(b"\r\n\r\n");
+            for body in &bodies {
+                input.extend(format!("Content-Length: {}\r\n\r\n{body}", body.len()).bytes());
+            }
+            let mut decoder = Decoder::default();
+            let mut seen = Vec::new();
+            let mut at = 0;
+            for cut in cuts.iter().cycle() {
+                if at >= input.len() {
+                    break;
+                }
+                let end = (at + cut).min(input.len());
+                decoder.push(&input[at..end]);
+                at = end;
+                seen.extend(std::iter::from_fn(|| decoder.next_frame()));
+            }
+            let found: Vec<Vec<u8>> = seen
+                .into_iter()
+                .filter_map(|frame| match frame {
+                    Frame::Body { bytes, refused: None } => Some(bytes),
+                    _ => None,
+                })
+                .collect();
+            let wanted: Vec<Vec<u8>> = bodies.iter().map(|body| body.clone().into_bytes()).collect();
+            proptest::prop_assert!(found.ends_with(&wanted), "{found:?} ends with {wanted:?}");
+            proptest::prop_assert_eq!(decoder.pending_bytes(), 0);
+        }
     }
 
     #[test]
