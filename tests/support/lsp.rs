@@ -24,7 +24,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// A running server and the client side of its connection.
 pub struct LspClient {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once [`LspClient::close_stdin`] closed it.
+    stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
     /// Notifications and server requests received but not yet looked at.
     pending: VecDeque<Value>,
@@ -93,7 +94,7 @@ impl LspClient {
         });
         LspClient {
             child,
-            stdin,
+            stdin: Some(stdin),
             incoming,
             pending: VecDeque::new(),
             next_id: 1,
@@ -155,16 +156,19 @@ impl LspClient {
     pub fn send(&mut self, message: &Value) {
         let body = message.to_string();
         let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.stdin
-            .write_all(frame.as_bytes())
-            .expect("write to server");
-        self.stdin.flush().expect("flush");
+        self.send_bytes(frame.as_bytes());
     }
 
     /// Writes `bytes` to the server's stdin as they are (for malformed frames).
     pub fn send_bytes(&mut self, bytes: &[u8]) {
-        self.stdin.write_all(bytes).expect("write to server");
-        self.stdin.flush().expect("flush");
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).expect("write to server");
+        stdin.flush().expect("flush");
+    }
+
+    /// Closes the server's stdin, as a client that goes away does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// Waits for any message that satisfies `accept` (a response with a `null` id, say),

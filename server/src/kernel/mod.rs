@@ -3,11 +3,12 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), one running kernel (`session`), the shared handle and its queue (`handle`),
+//! (`client`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
 mod ansi;
+mod cleanup;
 mod client;
 mod handle;
 mod kernelspec;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use ansi::{plain_traceback, strip_ansi};
+pub use cleanup::{clean_up_now, clean_up_on_signals};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};

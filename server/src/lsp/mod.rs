@@ -612,6 +612,7 @@ where
 /// `shutdown` request, 1 when `exit` came without one (as the spec asks).
 pub fn run_stdio() -> i32 {
     arenas::limit_malloc_arenas();
+    crate::kernel::clean_up_on_signals();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jellycell-lsp")
