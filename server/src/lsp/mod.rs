@@ -36,6 +36,7 @@ mod runs;
 mod state;
 mod symbols;
 mod sync;
+mod unsaved;
 // The transport under tower-lsp's service: framing, bad-input answers.
 mod framing;
 mod incoming;
