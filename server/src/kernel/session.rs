@@ -161,6 +161,14 @@ impl Session {
                 () = sleep_until(wake) => {
                     let now = Instant::now();
                     if give_up.is_some_and(|give_up| now >= give_up) {
+                        // What arrived while we waited (a message-mode interrupt's reply
+                        // wait) may be the end of the cell.
+                        while let Some(incoming) = route.try_recv() {
+                            run.apply(incoming, events);
+                        }
+                        if run.done() {
+                            break;
+                        }
                         unresponsive = true;
                         self.launched.process.kill(KILL_WAIT).await;
                         break;
