@@ -5,5 +5,5 @@ fn main() {
     // Kernels still running (a server whose client went away without `shutdown`) and
     // their connection files go with us.
     jellycell_lsp::kernel::clean_up_now();
-    std::process::exit(code);
+    std::process::exit(jellycell_lsp::kernel::exit_code_after_signal().unwrap_or(code));
 }

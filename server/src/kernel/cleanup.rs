@@ -60,7 +60,10 @@ impl Drop for Registration {
 /// Kills every kernel process group still registered and removes every registered
 /// directory. Safe to call more than once and from any thread.
 pub fn clean_up_now() {
-    let taken: Vec<Leftover> = leftovers().drain().map(|(_, leftover)| leftover).collect();
+    // Held to the end, so that a second caller (the main thread on its way out while the
+    // signal thread cleans up) waits until everything is gone before it exits.
+    let mut leftovers = leftovers();
+    let taken: Vec<Leftover> = leftovers.drain().map(|(_, leftover)| leftover).collect();
     for leftover in &taken {
         if let Leftover::ProcessGroup(pid) = leftover {
             kill_group(*pid);
@@ -71,6 +74,7 @@ pub fn clean_up_now() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+    drop(leftovers);
 }
 
 #[cfg(unix)]
@@ -83,6 +87,17 @@ fn kill_group(pid: u32) {
 
 #[cfg(not(unix))]
 fn kill_group(_pid: u32) {}
+
+/// 128 + the number of the signal being handled; 0 before any.
+static SIGNALLED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The exit code a handled signal asks for (128 + its number), if one came.
+pub fn exit_code_after_signal() -> Option<i32> {
+    match SIGNALLED.load(Ordering::SeqCst) {
+        0 => None,
+        code => Some(code),
+    }
+}
 
 /// From now on SIGINT, SIGTERM and SIGHUP clean up (see [`clean_up_now`]) and exit with
 /// 128 + the signal number. Installed once; the handlers are in place when this returns.
@@ -120,6 +135,9 @@ fn install() {
                     _ = hangup.recv() => 1,
                 }
             });
+            // Set before the kill: the main thread, seeing its kernel die, may reach its own
+            // exit first, and must exit with this code too.
+            SIGNALLED.store(128 + number, Ordering::SeqCst);
             clean_up_now();
             std::process::exit(128 + number);
         });

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 pub use ansi::{plain_traceback, strip_ansi};
 pub(crate) use cleanup::Registration as CleanupAtExit;
-pub use cleanup::{clean_up_now, clean_up_on_signals};
+pub use cleanup::{clean_up_now, clean_up_on_signals, exit_code_after_signal};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
