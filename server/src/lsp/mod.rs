@@ -1,15 +1,18 @@
 //! The language server: tower-lsp-server on tokio, speaking LSP on stdio.
 //!
 //! This file owns setup (`run_stdio`), the capabilities `initialize` advertises and the
-//! dispatch of each request to its feature file. Two things sit between the transport
+//! dispatch of each request to its feature file. Three things sit between the transport
 //! and tower-lsp's concurrent handlers ([`Ordered`]):
 //!
 //! - document notifications (`didOpen`, `didChange`, `didClose`, watched-file changes)
-//!   are applied to the state right in `Service::call`, which the transport invokes
-//!   once per message in arrival order, so edits can never be reordered (tower-lsp #284);
+//!   are applied to the state right in `Service::call`, which the transport
+//!   (`transport.rs`, our reader in front of tower-lsp's service) invokes once per message
+//!   in arrival order, so edits can never be reordered (tower-lsp #284);
 //! - every request's future is polled under `catch_unwind`, so a panic anywhere in a
 //!   handler becomes a JSON-RPC error response and the server lives on. Handler bodies
-//!   run on blocking threads (`run_blocking`), whose panics come back as `JoinError`s.
+//!   run on blocking threads (`run_blocking`), whose panics come back as `JoinError`s;
+//! - a `$/` request (one with an id) is answered with MethodNotFound, which tower-lsp,
+//!   treating every `$/` method as an ignorable notification, would never send.
 //!
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
