@@ -24,7 +24,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// A running server and the client side of its connection.
 pub struct LspClient {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once [`LspClient::close_stdin`] closed it.
+    stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
     /// Notifications and server requests received but not yet looked at.
     pending: VecDeque<Value>,
@@ -93,7 +94,7 @@ impl LspClient {
         });
         LspClient {
             child,
-            stdin,
+            stdin: Some(stdin),
             incoming,
             pending: VecDeque::new(),
             next_id: 1,
@@ -155,10 +156,39 @@ impl LspClient {
     pub fn send(&mut self, message: &Value) {
         let body = message.to_string();
         let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.stdin
-            .write_all(frame.as_bytes())
-            .expect("write to server");
-        self.stdin.flush().expect("flush");
+        self.send_bytes(frame.as_bytes());
+    }
+
+    /// Writes `bytes` to the server's stdin as they are (for malformed frames).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).expect("write to server");
+        stdin.flush().expect("flush");
+    }
+
+    /// Closes the server's stdin, as a client that goes away does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for any message that satisfies `accept` (a response with a `null` id, say),
+    /// keeping the others for later.
+    pub fn try_wait_message(
+        &mut self,
+        timeout: Duration,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        if let Some(index) = self.pending.iter().position(&accept) {
+            return self.pending.remove(index);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.receive(deadline)?;
+            if accept(&message) {
+                return Some(message);
+            }
+            self.pending.push_back(message);
+        }
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {

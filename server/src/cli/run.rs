@@ -43,6 +43,8 @@ pub(super) struct RunArgs {
 }
 
 pub(super) fn run(args: &RunArgs) -> i32 {
+    // Ctrl-C kills the kernel and removes its connection file before exiting.
+    crate::kernel::clean_up_on_signals();
     match run_notebook(args) {
         Ok(report) => {
             if report.status == RunStatus::Error {

@@ -23,6 +23,7 @@ use jupyter_zmq_client::ConnectionInfo;
 use serde_json::Value;
 use tokio::time::{Instant, timeout};
 
+use super::cleanup::Registration;
 use super::client::{Channel, Client};
 use super::process::KernelProcess;
 use super::{KernelError, KernelOptions, KernelSpec, KernelTransport};
@@ -35,6 +36,8 @@ const READY_ATTEMPT: Duration = Duration::from_secs(1);
 pub(crate) struct ConnectionFile {
     dir: PathBuf,
     path: PathBuf,
+    /// Removes the directory at exit even when `Drop` never runs (a signal).
+    _at_exit: Registration,
 }
 
 impl ConnectionFile {
@@ -49,7 +52,11 @@ impl ConnectionFile {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.recursive(true).create(&dir)?;
         let path = dir.join("connection.json");
-        Ok(ConnectionFile { dir, path })
+        Ok(ConnectionFile {
+            _at_exit: Registration::directory(dir.clone()),
+            dir,
+            path,
+        })
     }
 
     /// Writes `info` as the connection file, readable and writable by us only.

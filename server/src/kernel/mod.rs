@@ -3,11 +3,12 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), one running kernel (`session`), the shared handle and its queue (`handle`),
+//! (`client`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
 mod ansi;
+mod cleanup;
 mod client;
 mod handle;
 mod kernelspec;
@@ -21,6 +22,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use ansi::{plain_traceback, strip_ansi};
+pub(crate) use cleanup::Registration as CleanupAtExit;
+pub use cleanup::{clean_up_now, clean_up_on_signals, exit_code_after_signal};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
@@ -52,10 +55,27 @@ pub struct KernelOptions {
     /// Where the connection file's private directory is created (default: the temp dir).
     pub runtime_dir: Option<PathBuf>,
     pub transport: KernelTransport,
+    /// How long a running cell may go on after an interrupt (a timeout's or the user's)
+    /// before the kernel counts as not responding and is killed.
+    pub interrupt_grace: Duration,
+}
+
+/// The environment variable that sets [`KernelOptions::interrupt_grace`] (seconds).
+pub const INTERRUPT_GRACE_ENV: &str = "JELLYCELL_INTERRUPT_GRACE_SECONDS";
+
+/// The interrupt grace: `JELLYCELL_INTERRUPT_GRACE_SECONDS` when it is a number of seconds
+/// (fractions allowed), else 5 s.
+fn interrupt_grace_from_env() -> Duration {
+    std::env::var(INTERRUPT_GRACE_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .unwrap_or(Duration::from_secs(5))
 }
 
 impl KernelOptions {
-    /// Defaults: 60 s to start (as jupyter_client), 5 s to shut down, 3 s heartbeat.
+    /// Defaults: 60 s to start (as jupyter_client), 5 s to shut down, 3 s heartbeat, 5 s
+    /// of grace after an interrupt (or [`INTERRUPT_GRACE_ENV`]).
     pub fn new(cwd: impl Into<PathBuf>) -> KernelOptions {
         KernelOptions {
             cwd: cwd.into(),
@@ -65,6 +85,7 @@ impl KernelOptions {
             heartbeat: Duration::from_secs(3),
             runtime_dir: None,
             transport: KernelTransport::Tcp,
+            interrupt_grace: interrupt_grace_from_env(),
         }
     }
 }

@@ -16,6 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::cleanup::Registration;
+
 /// Lines of kernel output kept for error messages.
 const TAIL_LINES: usize = 40;
 
@@ -72,9 +74,14 @@ impl KernelProcess {
         }
 
         let pid = child.id();
+        // Killed at exit even if this process ends by a signal; forgotten once reaped.
+        let mut at_exit = UntilReaped(pid.map(Registration::process_group));
         let (exit_tx, exit) = watch::channel(None);
         let (requests, requests_rx) = mpsc::unbounded_channel();
-        tokio::spawn(supervise(child, pid, requests_rx, exit_tx));
+        tokio::spawn(async move {
+            supervise(child, pid, requests_rx, exit_tx).await;
+            drop(at_exit.0.take());
+        });
         Ok(KernelProcess {
             pid,
             exit,
@@ -140,6 +147,19 @@ impl KernelProcess {
             .map(|lines| lines.clone())
             .unwrap_or_default();
         tail.into_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Keeps a process group registered for the kill at exit unless the supervisor saw it
+/// reaped: when the runtime drops the supervisor first, only the leader got the
+/// kill-on-drop signal, and the rest of the group must still go at exit.
+struct UntilReaped(Option<Registration>);
+
+impl Drop for UntilReaped {
+    fn drop(&mut self) {
+        if let Some(registration) = self.0.take() {
+            std::mem::forget(registration);
+        }
     }
 }
 

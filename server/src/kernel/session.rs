@@ -4,14 +4,19 @@
 //! An execute ends when the kernel has sent both its `execute_reply` and the iopub `status:
 //! idle` for that request (outputs may arrive on iopub after the reply), when the kernel
 //! process exits or its heartbeat is lost (→ `KernelDied`, without waiting any longer), or
-//! when the timeout passes (→ interrupt, a short grace period for the kernel to wind down,
-//! then `TimedOut`).
+//! when the timeout passes (→ interrupt, then `TimedOut`). An interrupt (a timeout's or the
+//! user's) that the kernel does not honour within the grace period (5 s, see
+//! `KernelOptions::interrupt_grace`) means the kernel is not responding: code that ignores
+//! SIGINT, or native code that never checks for it. Nothing queued behind it could ever
+//! run, so the kernel is killed there and then and the cell ends saying so (`TimedOut` after
+//! a timeout, else `KernelDied`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jupyter_zmq_client::{ExecuteRequest, InterruptRequest, ShutdownRequest};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::client::{Channel, Incoming};
@@ -22,8 +27,6 @@ use super::{
     KernelSpec,
 };
 
-/// After a timeout's interrupt, how long the kernel gets to finish the request.
-const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
 /// After the reply, how long the matching `status: idle` may take before we stop waiting.
 const IDLE_AFTER_REPLY: Duration = Duration::from_secs(5);
 /// How long an `interrupt_request` (message mode) may take to be answered.
@@ -33,6 +36,11 @@ pub(crate) struct Session {
     launched: Launched,
     interrupt_mode: InterruptMode,
     shutdown_timeout: Duration,
+    interrupt_grace: Duration,
+    /// True while an execute request runs.
+    executing: AtomicBool,
+    /// When the first interrupt of the running execute was sent, until it ends.
+    interrupted: watch::Sender<Option<Instant>>,
 }
 
 impl Session {
@@ -44,6 +52,9 @@ impl Session {
             launched: launch(spec, options).await?,
             interrupt_mode: spec.interrupt_mode,
             shutdown_timeout: options.shutdown_timeout,
+            interrupt_grace: options.interrupt_grace,
+            executing: AtomicBool::new(false),
+            interrupted: watch::Sender::new(None),
         })
     }
 
@@ -106,16 +117,28 @@ impl Session {
                 return run.finish(ExecutionStatus::KernelDied, Some(error.to_string()));
             }
         };
-        let mut deadline = timeout.map(|limit| started + limit);
+        self.interrupted.send_replace(None);
+        self.executing.store(true, Ordering::SeqCst);
+        let _executing = Executing(self);
+        let mut interrupts = self.interrupted.subscribe();
+        let deadline = timeout.map(|limit| started + limit);
         let mut timed_out = false;
+        let mut unresponsive = false;
         loop {
             if run.done() {
                 break;
             }
-            let wake = match (deadline, run.reply_at) {
-                (Some(deadline), Some(reply)) => Some(deadline.min(reply + IDLE_AFTER_REPLY)),
-                (deadline, reply) => deadline.or(reply.map(|reply| reply + IDLE_AFTER_REPLY)),
-            };
+            let give_up = interrupts
+                .borrow_and_update()
+                .map(|at| at + self.interrupt_grace);
+            let wake = [
+                deadline.filter(|_| !timed_out),
+                run.reply_at.map(|reply| reply + IDLE_AFTER_REPLY),
+                give_up,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             tokio::select! {
                 incoming = route.recv() => match incoming {
                     Some(incoming) => run.apply(incoming, events),
@@ -133,32 +156,55 @@ impl Session {
                     }
                     return run.finish(ExecutionStatus::KernelDied, Some(reason));
                 }
+                // An interrupt was sent: wake at the end of its grace.
+                Ok(()) = interrupts.changed() => {}
                 () = sleep_until(wake) => {
-                    let past_deadline = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-                    if !past_deadline {
-                        // The reply came but idle never did; iopub lost it. Finish anyway.
+                    let now = Instant::now();
+                    if give_up.is_some_and(|give_up| now >= give_up) {
+                        // What arrived while we waited (a message-mode interrupt's reply
+                        // wait) may be the end of the cell.
+                        while let Some(incoming) = route.try_recv() {
+                            run.apply(incoming, events);
+                        }
+                        if run.done() {
+                            break;
+                        }
+                        unresponsive = true;
+                        self.launched.process.kill(KILL_WAIT).await;
                         break;
                     }
-                    if timed_out {
-                        break;
+                    if !timed_out && deadline.is_some_and(|deadline| now >= deadline) {
+                        timed_out = true;
+                        let _ = self.interrupt().await;
+                        continue;
                     }
-                    timed_out = true;
-                    let _ = self.interrupt().await;
-                    deadline = Some(Instant::now() + INTERRUPT_GRACE);
+                    // The reply came but idle never did; iopub lost it. Finish anyway.
+                    break;
                 }
             }
         }
-        if timed_out {
-            let limit = timeout.unwrap_or_default().as_secs_f64();
-            let failure = if run.done() {
-                format!("the cell exceeded its {limit}s timeout and was interrupted")
+        let limit = timeout.unwrap_or_default().as_secs_f64();
+        if unresponsive {
+            let what = if timed_out {
+                format!("the cell exceeded its {limit}s timeout and")
             } else {
-                format!(
-                    "the cell exceeded its {limit}s timeout and did not stop within {}s of \
-                     being interrupted; the kernel may still be busy, so restart it",
-                    INTERRUPT_GRACE.as_secs()
-                )
+                "the cell".to_string()
             };
+            let failure = format!(
+                "{what} did not stop within {}s of being interrupted (it may ignore SIGINT, or \
+                 be stuck in native code), so the kernel was stopped: its variables are lost \
+                 and the next run starts a fresh kernel",
+                self.interrupt_grace.as_secs_f64()
+            );
+            let status = if timed_out {
+                ExecutionStatus::TimedOut
+            } else {
+                ExecutionStatus::KernelDied
+            };
+            return run.finish(status, Some(failure));
+        }
+        if timed_out {
+            let failure = format!("the cell exceeded its {limit}s timeout and was interrupted");
             return run.finish(ExecutionStatus::TimedOut, Some(failure));
         }
         let status = match run.reply_status.as_deref() {
@@ -169,8 +215,18 @@ impl Session {
         run.finish(status, None)
     }
 
-    /// Interrupts the running cell as the kernelspec asks.
+    /// Interrupts the running cell as the kernelspec asks. The first interrupt of a running
+    /// cell starts its grace period (see the module header).
     pub(crate) async fn interrupt(&self) -> Result<(), KernelError> {
+        if self.executing.load(Ordering::SeqCst) {
+            self.interrupted.send_if_modified(|at| {
+                let first = at.is_none();
+                if first {
+                    *at = Some(Instant::now());
+                }
+                first
+            });
+        }
         match self.interrupt_mode {
             InterruptMode::Signal => self
                 .launched
@@ -214,6 +270,19 @@ impl Session {
 
     pub(crate) fn exit_status(&self) -> Option<String> {
         self.launched.process.exit_status()
+    }
+}
+
+/// How long the kill of a kernel that does not respond waits for it to be reaped.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// Marks the session idle again when an execute ends, by any path.
+struct Executing<'a>(&'a Session);
+
+impl Drop for Executing<'_> {
+    fn drop(&mut self) {
+        self.0.executing.store(false, Ordering::SeqCst);
+        self.0.interrupted.send_replace(None);
     }
 }
 

@@ -142,7 +142,8 @@ pub fn parse_target(command: &str, arguments: &[Value]) -> jsonrpc::Result<Comma
     Ok(CommandTarget { uri, cell, line })
 }
 
-/// The path of the open notebook buffer at `uri` (runs read the buffer, not the disk).
+/// The path of the open notebook buffer at `uri` (runs read the buffer, not the disk),
+/// or of its scratch copy for an untitled buffer.
 fn open_notebook_path(core: &Core, uri: &Uri) -> jsonrpc::Result<PathBuf> {
     let open = core.state.document(uri).ok_or_else(|| {
         invalid_params(format!(
@@ -150,12 +151,10 @@ fn open_notebook_path(core: &Core, uri: &Uri) -> jsonrpc::Result<PathBuf> {
             uri.as_str()
         ))
     })?;
-    open.path.ok_or_else(|| {
-        invalid_params(format!(
-            "{} is not a file: only notebooks on disk can run",
-            uri.as_str()
-        ))
-    })
+    // An untitled buffer runs in a scratch folder; its path there keys its runs.
+    Ok(open.path.unwrap_or_else(|| {
+        super::unsaved::scratch_for(uri, None).map_or_else(PathBuf::new, |scratch| scratch.path)
+    }))
 }
 
 pub(crate) fn invalid_params(message: String) -> jsonrpc::Error {

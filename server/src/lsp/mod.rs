@@ -1,15 +1,18 @@
 //! The language server: tower-lsp-server on tokio, speaking LSP on stdio.
 //!
 //! This file owns setup (`run_stdio`), the capabilities `initialize` advertises and the
-//! dispatch of each request to its feature file. Two things sit between the transport
+//! dispatch of each request to its feature file. Three things sit between the transport
 //! and tower-lsp's concurrent handlers ([`Ordered`]):
 //!
 //! - document notifications (`didOpen`, `didChange`, `didClose`, watched-file changes)
-//!   are applied to the state right in `Service::call`, which the transport invokes
-//!   once per message in arrival order, so edits can never be reordered (tower-lsp #284);
+//!   are applied to the state right in `Service::call`, which the transport
+//!   (`transport.rs`, our reader in front of tower-lsp's service) invokes once per message
+//!   in arrival order, so edits can never be reordered (tower-lsp #284);
 //! - every request's future is polled under `catch_unwind`, so a panic anywhere in a
 //!   handler becomes a JSON-RPC error response and the server lives on. Handler bodies
-//!   run on blocking threads (`run_blocking`), whose panics come back as `JoinError`s.
+//!   run on blocking threads (`run_blocking`), whose panics come back as `JoinError`s;
+//! - a `$/` request (one with an id) is answered with MethodNotFound, which tower-lsp,
+//!   treating every `$/` method as an ignorable notification, would never send.
 //!
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
@@ -36,6 +39,11 @@ mod runs;
 mod state;
 mod symbols;
 mod sync;
+mod unsaved;
+// The transport under tower-lsp's service: framing, bad-input answers.
+mod framing;
+mod incoming;
+mod transport;
 // Process set-up, not a feature: kept apart from the list above.
 mod arenas;
 
@@ -49,7 +57,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{self, Request, Response};
 use tower_lsp_server::ls_types::*;
-use tower_lsp_server::{Client, ExitedError, LanguageServer, LspService, Server};
+use tower_lsp_server::{Client, ExitedError, LanguageServer, LspService};
 use tower_service::Service;
 
 use state::State;
@@ -576,6 +584,16 @@ where
             }
             return Box::pin(async { Ok(None) });
         }
+        if let Some(id) = request.id()
+            && request.method().starts_with("$/")
+        {
+            // tower-lsp drops every `$/` method it does not know, requests too; the spec
+            // says a request must be answered (MethodNotFound), only notifications ignored.
+            let mut error = jsonrpc::Error::method_not_found();
+            error.message = format!("jellycell-lsp does not implement {}", request.method()).into();
+            let answer = Response::from_error(id.clone(), error);
+            return Box::pin(async { Ok(Some(answer)) });
+        }
         let id = request.id().cloned();
         let future = self.inner.call(request);
         Box::pin(async move {
@@ -598,6 +616,7 @@ where
 /// `shutdown` request, 1 when `exit` came without one (as the spec asks).
 pub fn run_stdio() -> i32 {
     arenas::limit_malloc_arenas();
+    crate::kernel::clean_up_on_signals();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jellycell-lsp")
@@ -628,9 +647,7 @@ pub fn run_stdio() -> i32 {
             inner: service,
             core: core.clone(),
         };
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(ordered)
-            .await;
+        transport::serve(tokio::io::stdin(), tokio::io::stdout(), socket, ordered).await;
         if core.shutdown_requested.load(Ordering::SeqCst) {
             0
         } else {

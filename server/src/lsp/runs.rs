@@ -25,6 +25,7 @@ use tower_lsp_server::ls_types::{InitializeParams, MessageType, ProgressToken, U
 
 use super::kernel_status::{self, KernelState};
 use super::progress::RunProgress;
+use super::unsaved;
 use super::{Core, run_blocking};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
@@ -484,9 +485,18 @@ async fn run_job(
 ) -> Result<String, String> {
     let planner = core.clone();
     let for_plan = request.clone();
-    let (workspace, plan, store) = run_blocking(move || plan_request(&planner, &for_plan))
-        .await
-        .map_err(|error| error.message.to_string())??;
+    let (workspace, plan, store, scratch_notice) =
+        run_blocking(move || plan_request(&planner, &for_plan))
+            .await
+            .map_err(|error| error.message.to_string())??;
+    if let Some(notice) = scratch_notice {
+        progress.message(notice.text.clone());
+        if notice.first {
+            let client = core.client.clone();
+            let shown = format!("jellycell: {}", notice.text);
+            tokio::spawn(async move { client.show_message(MessageType::INFO, shown).await });
+        }
+    }
     let executing: BTreeSet<usize> = plan.executing().into_iter().collect();
     if let Some(running) = lock(&notebook.shared).running.as_mut() {
         running.remaining = executing.clone();
@@ -565,23 +575,68 @@ async fn run_job(
         &mut on_event,
     )
     .await;
-    Ok(summary(&report, cancel.is_cancelled()))
+    let mut text = summary(&report, cancel.is_cancelled());
+    if !warm.kernel.kernel().is_alive() {
+        // Killed for not honouring an interrupt, or it died: say so beyond the cell's error.
+        let message = format!(
+            "the kernel of {} stopped (see the cell's error); the next run starts a fresh one",
+            request.uri.path()
+        );
+        text.push_str(&format!("; {message}"));
+        let client = core.client.clone();
+        tokio::spawn(async move {
+            client
+                .show_message(MessageType::WARNING, format!("jellycell: {message}"))
+                .await;
+        });
+    }
+    Ok(text)
 }
 
+/// Said when a buffer runs in a scratch folder (`first`: the first run there).
+struct ScratchNotice {
+    text: String,
+    first: bool,
+}
+
+type PlannedRequest = (Arc<Workspace>, Plan, Arc<Store>, Option<ScratchNotice>);
+
 /// The buffer's snapshot, planned and narrowed to what `request` runs. Blocking.
-fn plan_request(
-    core: &Core,
-    request: &RunRequest,
-) -> Result<(Arc<Workspace>, Plan, Arc<Store>), String> {
+fn plan_request(core: &Core, request: &RunRequest) -> Result<PlannedRequest, String> {
     let snapshot = core
         .state
         .snapshot(&request.uri)
         .ok_or_else(|| format!("{} is not open; open it to run it", request.uri.as_str()))?;
-    let workspace = snapshot
-        .workspace
-        .clone()
-        .ok_or_else(|| format!("{} is not a notebook", request.uri.as_str()))?;
-    let file = snapshot.file_index;
+    let path = core.state.document(&request.uri).and_then(|open| open.path);
+    let mut scratch_notice = None;
+    let (workspace, file) = match unsaved::scratch_for(&request.uri, path.as_deref()) {
+        Some(scratch) => {
+            let first = unsaved::prepare(&scratch).map_err(|error| {
+                format!(
+                    "cannot create the scratch folder {}: {error}",
+                    scratch.root.display()
+                )
+            })?;
+            scratch_notice = Some(ScratchNotice {
+                text: format!(
+                    "{} is not a saved notebook in a project: it runs in the scratch folder {} \
+                     (removed when the server exits); save it in a project to keep its results",
+                    request.uri.as_str(),
+                    scratch.root.display()
+                ),
+                first,
+            });
+            let text = snapshot.document.text();
+            (Arc::new(unsaved::workspace(&scratch, text)), 0)
+        }
+        None => (
+            snapshot
+                .workspace
+                .clone()
+                .ok_or_else(|| format!("{} is not a notebook", request.uri.as_str()))?,
+            snapshot.file_index,
+        ),
+    };
     let notebook = workspace
         .files
         .get(file)
@@ -641,7 +696,7 @@ fn plan_request(
             target.hit = None;
         }
     }
-    Ok((workspace, plan, store))
+    Ok((workspace, plan, store, scratch_notice))
 }
 
 fn summary(report: &RunReport, cancelled: bool) -> String {

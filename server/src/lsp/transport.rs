@@ -1,0 +1,176 @@
+//! The stdio transport: our framing reader in front of tower-lsp's service.
+//!
+//! tower-lsp-server's own `Server` stops reading at the first frame it cannot decode (its
+//! `FramedRead` ends the stream after an error), so one bad message made the server exit.
+//! This loop does what `Server::serve` does — one `Service::call` per message, in arrival
+//! order (the ordering guarantee of `mod.rs` rests on that), up to [`MAX_CONCURRENCY`]
+//! requests in flight, server→client requests interleaved with responses on stdout — but
+//! reads with `framing` and `incoming`: a bad header is skipped to the next frame, a body
+//! that is not a request is answered with -32700/-32600 and the loop goes on. Each is
+//! logged to stderr. The loop ends at end of input, after `exit`, or when the service has
+//! exited.
+
+use std::io::Write as _;
+
+use futures::channel::mpsc;
+use futures::future::BoxFuture;
+use futures::{FutureExt, SinkExt, StreamExt, TryFutureExt, future, stream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::{ClientSocket, ExitedError};
+use tower_service::Service;
+
+use super::framing::{self, Decoder, Frame};
+use super::incoming::{self, Incoming};
+
+/// Requests handled at once (tower-lsp's default).
+const MAX_CONCURRENCY: usize = 4;
+/// Calls queued for the handlers before reading waits (tower-lsp's figure).
+const QUEUE: usize = 100;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Writes one line to stderr (the protocol owns stdout).
+pub(crate) fn log(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "jellycell-lsp: {message}");
+}
+
+/// Serves `service` over `input`/`output` until the input ends or the client says `exit`.
+pub(crate) async fn serve<S, I, O>(input: I, output: O, socket: ClientSocket, mut service: S)
+where
+    S: Service<Request, Response = Option<Response>, Error = ExitedError>,
+    S::Future: Send + 'static,
+    I: AsyncRead + Unpin,
+    O: AsyncWrite + Unpin,
+{
+    let (client_requests, mut client_responses) = socket.split();
+    let (client_requests, client_abort) = stream::abortable(client_requests);
+    let (mut responses, responses_rx) = mpsc::channel::<Response>(0);
+    let (mut calls, calls_rx) = mpsc::channel::<BoxFuture<'static, Option<Response>>>(QUEUE);
+
+    let answer_calls = calls_rx
+        .buffer_unordered(MAX_CONCURRENCY)
+        .filter_map(future::ready)
+        .map(Ok)
+        .forward(responses.clone());
+
+    let outgoing = stream::select(
+        responses_rx.map(|response| serde_json::to_vec(&response)),
+        client_requests.map(|request| serde_json::to_vec(&request)),
+    );
+    let write_output = write_all(output, outgoing);
+
+    let read_input = async {
+        let mut input = input;
+        let mut decoder = Decoder::default();
+        let mut chunk = vec![0; READ_CHUNK];
+        'reading: loop {
+            while let Some(frame) = decoder.next_frame() {
+                let (bytes, refused) = match frame {
+                    Frame::Skipped(why) => {
+                        log(format_args!("skipped input that is not a frame: {why}"));
+                        continue;
+                    }
+                    Frame::Body { bytes, refused } => (bytes, refused),
+                };
+                let mut message = incoming::read(&bytes, refused.as_deref());
+                if matches!(message, Incoming::Refused { .. })
+                    && refused.is_none()
+                    && let Some(at) = framing::embedded_frame(&bytes)
+                {
+                    // The Content-Length claimed more than the message: read what follows
+                    // as the next frame.
+                    log(format_args!(
+                        "a Content-Length ran {} bytes into the next frame; reading it again",
+                        bytes.len() - at
+                    ));
+                    decoder.unread(&bytes[at..]);
+                    message = incoming::read(&bytes[..at], None);
+                }
+                match message {
+                    Incoming::Request(request) => {
+                        if future::poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
+                            break 'reading;
+                        }
+                        // The spec says to exit right after `exit`; some clients keep stdin
+                        // open, so stop reading here.
+                        let exit = request.method() == "exit";
+                        let call = service.call(request).unwrap_or_else(|_| None).boxed();
+                        if calls.send(call).await.is_err() || exit {
+                            break 'reading;
+                        }
+                    }
+                    Incoming::Response(response) => {
+                        let _ = client_responses.send(response).await;
+                    }
+                    Incoming::Refused { ids, error } => {
+                        log(format_args!(
+                            "answered {} ({}) to a frame starting {}",
+                            error.code.code(),
+                            error.message,
+                            framing::preview(&bytes)
+                        ));
+                        for id in ids {
+                            let answer = Response::from_error(id, error.clone());
+                            if responses.send(answer).await.is_err() {
+                                break 'reading;
+                            }
+                        }
+                    }
+                    Incoming::Dropped(why) => log(format_args!("ignored {why}")),
+                }
+            }
+            match input.read(&mut chunk).await {
+                Ok(0) => {
+                    if decoder.pending_bytes() > 0 {
+                        log(format_args!(
+                            "the input ended inside a frame ({} bytes unread)",
+                            decoder.pending_bytes()
+                        ));
+                    }
+                    break;
+                }
+                Ok(read) => decoder.push(&chunk[..read]),
+                Err(error) => {
+                    log(format_args!("cannot read stdin: {error}"));
+                    break;
+                }
+            }
+        }
+        calls.disconnect();
+        responses.disconnect();
+        client_abort.abort();
+    };
+
+    futures::join!(answer_calls.map(|_| ()), write_output, read_input);
+}
+
+/// Writes each message as a frame; after a write error (the client has gone) keeps
+/// draining so that nobody waits on a full channel.
+async fn write_all<O: AsyncWrite + Unpin>(
+    mut output: O,
+    mut messages: impl futures::Stream<Item = serde_json::Result<Vec<u8>>> + Unpin,
+) {
+    let mut broken = false;
+    while let Some(message) = messages.next().await {
+        let body = match message {
+            Ok(body) => body,
+            Err(error) => {
+                log(format_args!("cannot encode a message: {error}"));
+                continue;
+            }
+        };
+        if broken {
+            continue;
+        }
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        let written = async {
+            output.write_all(header.as_bytes()).await?;
+            output.write_all(&body).await?;
+            output.flush().await
+        };
+        if let Err(error) = written.await {
+            log(format_args!("cannot write to stdout: {error}"));
+            broken = true;
+        }
+    }
+}
