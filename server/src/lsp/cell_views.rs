@@ -35,6 +35,8 @@ pub struct CellView {
     pub executed_at: Option<u64>,
     pub error: Option<CellErrorView>,
     pub queued: Option<Queued>,
+    /// The cell's current cache key (`None` for setup and note cells, and before any run).
+    pub key: Option<String>,
 }
 
 /// Whether nothing was ever run in the snapshot's project (no manifests folder).
@@ -60,7 +62,8 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     let queue = core.runs.queue_view(&file.path);
     // Nothing was ever run in this project: no key needs computing.
     let never_run = never_run(core, snapshot);
-    let states: Vec<(usize, CellStatus, Option<Manifest>)> = if never_run {
+    type State = (usize, CellStatus, Option<String>, Option<Manifest>);
+    let states: Vec<State> = if never_run {
         file.notebook
             .cells
             .iter()
@@ -72,19 +75,19 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
                     CellKind::Note => CellStatus::Note,
                     _ => CellStatus::New,
                 };
-                (ordinal, status, None)
+                (ordinal, status, None, None)
             })
             .collect()
     } else {
         let mut keys = KeyContext::new(workspace, None);
         cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
             .into_iter()
-            .map(|(state, manifest)| (state.ordinal, state.status, manifest))
+            .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))
             .collect()
     };
     let views = states
         .into_iter()
-        .filter_map(|(ordinal, status, manifest)| {
+        .filter_map(|(ordinal, status, key, manifest)| {
             let cell = file.notebook.cells.get(ordinal)?;
             let header = cell.spans.header.unwrap_or_else(|| {
                 let start = cell.spans.whole.start;
@@ -117,6 +120,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
                     .and_then(|manifest| parse_utc(&manifest.executed_at)),
                 error,
                 queued: queue.state_of(ordinal),
+                key,
             })
         })
         .collect();
