@@ -181,6 +181,7 @@ fn cell_outputs_answers_each_output_as_plain_data() {
     assert_eq!(answer["status"], "cached", "{answer}");
     assert_eq!(answer["name"], "answer");
     assert_eq!(answer["summary"], "42");
+    assert_eq!(answer["line"], 1, "the cell's last line");
     assert_eq!(answer["outputs"][0]["type"], "execute_result");
     assert_eq!(answer["outputs"][0]["data"]["text/plain"]["text"], "42");
 

@@ -3,7 +3,8 @@
 //!
 //! Params `{"uri": …, "cell": N}` (or `"line": L`, 0-based, for the cell at a line),
 //! optional `"maxImageBytes"` (binary values up to it come as base64; default 1 MiB, `0`
-//! for URLs only). The answer: the cell's `status`, its one-line `summary`, `stale` when
+//! for URLs only). The answer: the cell's `status`, `line` (its last non-blank line, where
+//! an inline output goes), its one-line `summary`, `stale` when
 //! the outputs are from an older version of the cell, `previewUrl` of the cell's page and
 //! `outputs` (`render::output_data`); `null` for a position in no code cell. A preview
 //! server is started for outputs that need one (images, HTML), as for hovers.
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::Uri;
 
+use super::inlay_hints::last_line_end;
 use super::{Core, preview, run_blocking};
 use crate::analysis::graph::CellRef;
 use crate::cache::{CellStatus, cell_outputs};
@@ -21,6 +23,7 @@ use crate::format::CellType;
 use crate::render::output_data::{DataLimits, outputs_data};
 use crate::render::output_summary::output_summary;
 use crate::render::outputs_markdown::wants_preview;
+use crate::text::PositionEncoding;
 
 pub const METHOD: &str = "jellycell/cellOutputs";
 
@@ -117,9 +120,17 @@ fn answer(
         .as_ref()
         .and_then(|handle| handle.notebook_url(&file.path))
         .map(|url| format!("{url}#cell-{ordinal}"));
+    // Where an inline output goes: the 0-based line of the cell's last non-blank line.
+    let line = last_line_end(file, ordinal).map(|offset| {
+        snapshot
+            .document
+            .offset_to_position(offset, PositionEncoding::Utf8)
+            .line
+    });
     Ok(json!({
         "uri": uri.as_str(),
         "cell": ordinal,
+        "line": line,
         "name": state.name,
         "status": state.status.as_str(),
         "stale": state.status == CellStatus::Stale,

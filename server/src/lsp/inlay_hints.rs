@@ -14,6 +14,7 @@ use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
 use crate::analysis::graph::CellRef;
+use crate::analysis::workspace::NotebookFile;
 use crate::cache::{CellStatus, cell_outputs};
 use crate::render::output_summary::output_summary;
 use crate::render::time_text::duration;
@@ -32,7 +33,10 @@ pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec
         if !inline_outputs {
             continue;
         }
-        let Some(last) = last_line_end(snapshot, view) else {
+        let Some(last) = snapshot
+            .file()
+            .and_then(|file| last_line_end(file, view.ordinal))
+        else {
             continue;
         };
         let position =
@@ -67,17 +71,24 @@ fn hint(
     }
 }
 
-/// The end of the cell's last non-blank line (its header's when its body is empty).
-fn last_line_end(snapshot: &Snapshot, view: &CellView) -> Option<usize> {
-    let file = snapshot.file()?;
-    let cell = file.notebook.cells.get(view.ordinal)?;
+/// The byte offset of the end of cell `ordinal`'s last non-blank line (of its header, or
+/// its first line, when its body is empty): where its inline output goes.
+pub fn last_line_end(file: &NotebookFile, ordinal: usize) -> Option<usize> {
+    let cell = file.notebook.cells.get(ordinal)?;
     let body = cell.spans.body;
-    let text = file.text.get(body.start..body.end)?;
-    let trimmed = text.trim_end();
-    if trimmed.is_empty() {
-        return Some(view.header.end);
+    let trimmed = file.text.get(body.start..body.end)?.trim_end();
+    if !trimmed.is_empty() {
+        return Some(body.start + trimmed.len());
     }
-    Some(body.start + trimmed.len())
+    Some(match cell.spans.header {
+        Some(header) => header.end,
+        None => {
+            let start = cell.spans.whole.start;
+            file.text[start..]
+                .find('\n')
+                .map_or(file.text.len(), |newline| start + newline)
+        }
+    })
 }
 
 /// The summary of the outputs the cell's hover would show; `None` without any.
