@@ -219,6 +219,18 @@ fn cell_outputs_answers_each_output_as_plain_data() {
     );
     let png = &answer["outputs"][0]["data"]["image/png"];
     assert!(png["base64"].is_null() && png["url"].is_string(), "{png}");
+    // The preview's rendering, self-contained, for a webview.
+    let answer = outputs(&mut client, json!({"uri": uri, "cell": 3, "html": true}));
+    let html = answer["html"].as_str().unwrap();
+    assert!(
+        html.contains("<img") && html.contains("data:image/png;base64,"),
+        "{html}"
+    );
+    assert!(
+        answer["style"]
+            .as_str()
+            .is_some_and(|style| !style.is_empty())
+    );
 
     // A stream and a scrap, found by a line of the cell.
     let line = cached

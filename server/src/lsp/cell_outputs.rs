@@ -6,7 +6,9 @@
 //! for URLs only). The answer: the cell's `status`, `line` (its last non-blank line, where
 //! an inline output goes), its one-line `summary`, `stale` when
 //! the outputs are from an older version of the cell, `previewUrl` of the cell's page and
-//! `outputs` (`render::output_data`); `null` for a position in no code cell. A preview
+//! `outputs` (`render::output_data`); with `"html": true` also `html`, the outputs as the
+//! preview renders them (self-contained), and its `style`. `null` for a position in no
+//! code cell. A preview
 //! server is started for outputs that need one (images, HTML), as for hovers.
 
 use std::sync::Arc;
@@ -20,8 +22,11 @@ use super::{Core, preview, run_blocking};
 use crate::analysis::graph::CellRef;
 use crate::cache::{CellStatus, cell_outputs};
 use crate::format::CellType;
+use crate::render::UrlScheme;
+use crate::render::assets::STYLE;
 use crate::render::output_data::{DataLimits, outputs_data};
 use crate::render::output_summary::output_summary;
+use crate::render::outputs::render_output;
 use crate::render::outputs_markdown::wants_preview;
 use crate::text::PositionEncoding;
 
@@ -44,11 +49,12 @@ pub async fn handle(core: Arc<Core>, params: Value) -> jsonrpc::Result<Value> {
     if cell.is_none() && line.is_none() {
         return Err(invalid("needs the cell: \"cell\": N or \"line\": L"));
     }
+    let html = params.get("html").and_then(Value::as_bool) == Some(true);
     let mut limits = DataLimits::default();
     if let Some(bytes) = params.get("maxImageBytes").and_then(Value::as_u64) {
         limits.inline_bytes = bytes as usize;
     }
-    run_blocking(move || answer(&core, &uri, cell, line, &limits)).await?
+    run_blocking(move || answer(&core, &uri, cell, line, &limits, html)).await?
 }
 
 fn invalid(message: &str) -> jsonrpc::Error {
@@ -61,6 +67,7 @@ fn answer(
     cell: Option<usize>,
     line: Option<usize>,
     limits: &DataLimits,
+    html: bool,
 ) -> jsonrpc::Result<Value> {
     let snapshot = core
         .state
@@ -127,7 +134,7 @@ fn answer(
             .offset_to_position(offset, PositionEncoding::Utf8)
             .line
     });
-    Ok(json!({
+    let mut answer = json!({
         "uri": uri.as_str(),
         "cell": ordinal,
         "line": line,
@@ -139,5 +146,24 @@ fn answer(
         "durationMs": manifest.as_ref().map(|manifest| manifest.duration_ms),
         "previewUrl": preview_url,
         "outputs": outputs_data(outputs, store.blobs(), origin.as_deref(), limits),
-    }))
+    });
+    if html {
+        // The preview's own rendering (and sandboxing: `text/html` only in a sandboxed
+        // `<iframe srcdoc>`), self-contained, with its style sheet.
+        let rendered: String = outputs
+            .iter()
+            .enumerate()
+            .map(|(index, output)| {
+                render_output(
+                    output,
+                    store.blobs(),
+                    UrlScheme::SelfContained,
+                    &format!("o{index}-"),
+                )
+            })
+            .collect();
+        answer["html"] = Value::String(rendered);
+        answer["style"] = Value::String(STYLE.to_string());
+    }
+    Ok(answer)
 }
