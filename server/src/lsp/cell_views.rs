@@ -9,7 +9,7 @@ use super::runs::Queued;
 use super::state::Snapshot;
 use crate::cache::manifest::parse_utc;
 use crate::cache::{
-    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests,
+    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests_where,
 };
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -53,6 +53,16 @@ pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
 /// notebook or moved on since the analysis (spans would not fit).
 pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
+    cell_views_where(core, snapshot, |_| true)
+}
+
+/// [`cell_views`] of the code cells whose ordinal `keep` accepts (inlay hints ask for the
+/// visible ones: a long notebook then costs what its visible part does).
+pub fn cell_views_where(
+    core: &Core,
+    snapshot: &Snapshot,
+    keep: impl Fn(usize) -> bool,
+) -> Option<Vec<CellView>> {
     if !snapshot.current {
         return None;
     }
@@ -68,7 +78,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
             .cells
             .iter()
             .enumerate()
-            .filter(|(_, cell)| cell.cell_type == CellType::Code)
+            .filter(|(ordinal, cell)| cell.cell_type == CellType::Code && keep(*ordinal))
             .map(|(ordinal, cell)| {
                 let status = match cell.spec.kind {
                     CellKind::Setup => CellStatus::Setup,
@@ -80,7 +90,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
             .collect()
     } else {
         let mut keys = KeyContext::new(workspace, None);
-        cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
+        cell_states_and_manifests_where(&mut keys, workspace, snapshot.file_index, &store, keep)
             .into_iter()
             .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))
             .collect()

@@ -9,7 +9,7 @@
 
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, InlayHintTooltip, Range};
 
-use super::cell_views::{CellView, cell_views};
+use super::cell_views::{CellView, cell_views_where};
 use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
@@ -21,7 +21,21 @@ use crate::render::time_text::duration;
 use crate::text::Span;
 
 pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec<InlayHint>> {
-    let views = cell_views(core, snapshot)?;
+    // Only the cells that overlap the range: their keys and manifests, no others.
+    let file = snapshot.file()?;
+    let document = &snapshot.document;
+    let first = document
+        .line_start(range.start.line as usize)
+        .unwrap_or(document.len_bytes());
+    let last = document
+        .line_start(range.end.line as usize + 1)
+        .unwrap_or(document.len_bytes());
+    let views = cell_views_where(core, snapshot, |ordinal| {
+        file.notebook
+            .cells
+            .get(ordinal)
+            .is_some_and(|cell| cell.spans.whole.start <= last && first <= cell.spans.whole.end)
+    })?;
     let visible = |line: u32| range.start.line <= line && line <= range.end.line;
     let inline_outputs = core.flags().inline_outputs;
     let mut hints = Vec::new();
