@@ -43,6 +43,7 @@ class Extension implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorSelection(() => this.outputsView.schedule()),
       vscode.window.onDidChangeActiveTextEditor(redraw),
       vscode.window.onDidChangeVisibleTextEditors(() => this.inline.schedule()),
+      vscode.window.onDidChangeTextEditorVisibleRanges(() => this.inline.schedule()),
       vscode.workspace.onDidChangeTextDocument(redraw),
       // Republished after each cell of a run and when another process writes the cache.
       vscode.languages.onDidChangeDiagnostics(redraw),

@@ -12,6 +12,8 @@ import { LanguageClient } from 'vscode-languageclient/node';
 import { looksLikeNotebook } from './notebook';
 
 export const OUTPUTS_VIEW = 'jellycell.outputs';
+/** Lines above and below the visible ones whose cells get their decorations too. */
+const MARGIN_LINES = 100;
 
 /** The part of a `jellycell/cellOutputs` answer the extension reads. */
 export interface CellOutputs {
@@ -96,8 +98,17 @@ export class InlineOutputs implements vscode.Disposable {
     const uri = editor.document.uri.toString();
     const generation = (this.generations.get(uri) ?? 0) + 1;
     this.generations.set(uri, generation);
+    // The cells around what the editor shows (a long notebook costs what is on screen):
+    // from the last header above the first visible line to the end of the last range.
+    const visible = editor.visibleRanges;
+    const first = Math.max(0, (visible[0]?.start.line ?? 0) - MARGIN_LINES);
+    const last = (visible[visible.length - 1]?.end.line ?? editor.document.lineCount) + MARGIN_LINES;
+    const headers = cellHeaderLines(editor.document);
+    const below = headers.findIndex((line) => line > first);
+    const start = below === -1 ? headers.length - 1 : Math.max(0, below - 1);
+    const wanted = headers.slice(start).filter((line) => line <= last);
     const answers = await Promise.all(
-      cellHeaderLines(editor.document).map((line) =>
+      wanted.map((line) =>
         cellOutputs(client, uri, line, { maxImageBytes: 0 }).catch(() => undefined),
       ),
     );

@@ -48,7 +48,7 @@ function M.cell_header_lines(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
   local headers = { 0 }
   for index, line in ipairs(lines) do
-    if index > 1 and (line:match('^#%s*%%%%') or line:match('^```{code%-cell}')) then
+    if index > 1 and (line:match('^#%s*%%%%') or line:match('^```%s*{code%-cell}') or line:match('^~~~%s*{code%-cell}')) then
       table.insert(headers, index - 1)
     end
   end
