@@ -22,6 +22,9 @@ M.options = {
   max_lines = 10,
   -- How long after the last edit the outputs are fetched again (ms).
   debounce_ms = 300,
+  -- Cells this many lines above and below the windows' visible lines are fetched too; the
+  -- rest are fetched when scrolled to (a long notebook costs what is on screen).
+  margin_lines = 100,
 }
 
 --- Per buffer: `hidden[ordinal] = true` for the cells toggled off, the last answers, and
@@ -53,6 +56,31 @@ function M.cell_header_lines(buf)
     end
   end
   return headers
+end
+
+--- The headers of the cells that overlap the lines the windows on `buf` show (with
+--- `margin_lines` around); all of them when no window shows it.
+function M.visible_headers(buf, headers)
+  local first, last
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    local top = vim.fn.line('w0', win) - 1
+    local bottom = vim.fn.line('w$', win) - 1
+    first = math.min(first or top, top)
+    last = math.max(last or bottom, bottom)
+  end
+  if not first then
+    return headers
+  end
+  first, last = first - M.options.margin_lines, last + M.options.margin_lines
+  local wanted = {}
+  for index, line in ipairs(headers) do
+    local next_line = headers[index + 1]
+    -- The cell runs from its header to the line before the next one.
+    if line <= last and (next_line == nil or next_line - 1 >= first) then
+      table.insert(wanted, line)
+    end
+  end
+  return wanted
 end
 
 local function split_lines(text)
@@ -194,8 +222,14 @@ function M.refresh(buf)
   state.generation = state.generation + 1
   local generation = state.generation
   local uri = vim.uri_from_bufnr(buf)
-  local headers = M.cell_header_lines(buf)
+  local headers = M.visible_headers(buf, M.cell_header_lines(buf))
   local answers, waiting = {}, #headers
+  if waiting == 0 then
+    state.answers = answers
+    draw(buf)
+    vim.api.nvim_exec_autocmds('User', { pattern = 'JellycellOutputs', data = { buf = buf } })
+    return
+  end
   for _, line in ipairs(headers) do
     client:request('jellycell/cellOutputs', { uri = uri, line = line, maxImageBytes = 0 }, function(err, result)
       if state.generation ~= generation then
@@ -260,6 +294,16 @@ end
 function M.attach(buf, group)
   local timer
   vim.api.nvim_create_autocmd({ 'TextChanged', 'InsertLeave' }, {
+    group = group,
+    buffer = buf,
+    callback = function()
+      if timer then
+        timer:stop()
+      end
+      timer = vim.defer_fn(function() M.refresh(buf) end, M.options.debounce_ms)
+    end,
+  })
+  vim.api.nvim_create_autocmd('WinScrolled', {
     group = group,
     buffer = buf,
     callback = function()
