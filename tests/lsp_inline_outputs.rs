@@ -1,6 +1,6 @@
 //! Outputs where the user looks, over the real binary's stdio with a real ipykernel: inlay
 //! hints that sum each cell's cached outputs up after its last line (a value, a
-//! DataFrame-like repr, an error, an image, a stale cell), `jellycell/cellOutputs`, hovers
+//! DataFrame-like repr, an error, an image, a stale cell, a MyST cell), `jellycell/cellOutputs`, hovers
 //! on a dependency showing that cell's outputs, plain hover links, the `▶▶ Run all` lens
 //! above a setup cell, `cell-error` diagnostics that follow runs without an edit for a
 //! client that pulls but cannot be asked to pull again (Neovim 0.11), and a preview that
@@ -430,5 +430,25 @@ fn completion_triggers_include_what_a_tags_list_is_typed_with() {
             "{character} in {triggers}"
         );
     }
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn a_myst_cells_output_follows_its_last_code_line() {
+    let text = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n# Title\n\n```{code-cell} python\n:tags: [jc.step]\n41 + 1\n```\n";
+    let project = TestProject::new(&[("notebooks/doc.md", text)]);
+    let (code, report) = project.run("notebooks/doc.md", &[]);
+    assert_eq!(code, 0, "{report}");
+    let mut client = LspClient::spawn(&[]);
+    client.initialize(project.root(), json!({}));
+    let uri = client.open(&project.path("notebooks/doc.md"), "markdown", text);
+    let found = hints(&mut client, &uri, 20);
+    let (line, end) = line_end(text, "41 + 1");
+    assert!(
+        found
+            .iter()
+            .any(|(at, character, label)| *at == line && *character == end && label == "→ 42"),
+        "{found:?}"
+    );
     assert_eq!(client.shutdown(), Some(0));
 }
