@@ -1,8 +1,8 @@
 //! Outputs where the user looks, over the real binary's stdio with a real ipykernel: inlay
 //! hints that sum each cell's cached outputs up after its last line (a value, a
-//! DataFrame-like repr, an error, an image, a stale cell, a MyST cell), `jellycell/cellOutputs`, hovers
-//! on a dependency showing that cell's outputs, plain hover links, the `▶▶ Run all` lens
-//! above a setup cell, `cell-error` diagnostics that follow runs without an edit for a
+//! DataFrame-like repr, an error, an image, a stale cell, a MyST cell),
+//! `jellycell/cellOutputs`, hovers on a dependency showing that cell's outputs, plain
+//! hover links, the `▶▶ Run all` lens above a setup cell, `cell-error` diagnostics that follow runs without an edit for a
 //! client that pulls but cannot be asked to pull again (Neovim 0.11), and a preview that
 //! says where it is when the client cannot open it.
 
