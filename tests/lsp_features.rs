@@ -530,7 +530,10 @@ fn hover_says_what_a_dependency_is_and_what_a_function_does() {
 
 #[test]
 fn pull_diagnostics_answer_with_the_findings() {
-    let mut session = Session::with_capabilities(json!({"textDocument": {"diagnostic": {}}}));
+    let mut session = Session::with_capabilities(json!({
+        "textDocument": {"diagnostic": {}},
+        "workspace": {"diagnostics": {"refreshSupport": true}}
+    }));
     let (uri, _) = session.open("notebooks/report.py");
     let report = session.client.call(
         "textDocument/diagnostic",

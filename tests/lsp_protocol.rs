@@ -50,15 +50,32 @@ fn utf16_is_the_default_encoding() {
 }
 
 #[test]
-fn pull_diagnostics_are_advertised_to_clients_that_pull() {
+fn pull_diagnostics_are_advertised_to_clients_that_pull_and_can_be_asked_to_pull_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client, result) = LspClient::start(
+        dir.path(),
+        json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}},
+               "workspace": {"diagnostics": {"refreshSupport": true}}}),
+    );
+    assert_eq!(
+        result["capabilities"]["diagnosticProvider"]["interFileDependencies"],
+        true
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+/// Neovim 0.11 pulls but has no `workspace/diagnostic/refresh`: pulled diagnostics would
+/// miss a run's `cell-error`s until the next edit, so it is pushed to instead.
+#[test]
+fn a_client_that_pulls_but_cannot_be_asked_again_is_pushed_to() {
     let dir = tempfile::tempdir().unwrap();
     let (client, result) = LspClient::start(
         dir.path(),
         json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}),
     );
-    assert_eq!(
-        result["capabilities"]["diagnosticProvider"]["interFileDependencies"],
-        true
+    assert!(
+        result["capabilities"]["diagnosticProvider"].is_null(),
+        "{result}"
     );
     assert_eq!(client.shutdown(), Some(0));
 }

@@ -223,7 +223,9 @@ fn run_cell_reports_progress_refreshes_lenses_and_caches_the_cell() {
         .filter_map(|hint| hint["label"].as_str())
         .collect();
     assert!(labels[0].starts_with("✓ "), "{labels:?}");
-    assert_eq!(labels[1], "○ not run");
+    // The cell's inline output follows its last line, before the next cell's status.
+    assert_eq!(labels[1], "→ hello", "{labels:?}");
+    assert_eq!(labels[2], "○ not run");
 
     // An error becomes a cell-error on the failing line (file line 5) and the lens says it.
     session.command("jellycell.runCell", Some(1));

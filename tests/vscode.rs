@@ -181,7 +181,7 @@ fn tools() -> &'static Tools {
 /// `root`, runs `drive.js SCENARIO`, stops code-server, and returns what the driver saw.
 /// Screenshots are copied to `target/` under their names. One drive at a time: each is a
 /// whole VS Code plus a browser, on a 2-core machine.
-fn drive(scenario: &str, server_path: &Path, root: &Path, shots: &[&str]) -> Value {
+fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots: &[&str]) -> Value {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let tools = tools();
     let _turn = ONE_AT_A_TIME
@@ -268,7 +268,7 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, shots: &[&str]) -> Val
             "http://127.0.0.1:{port}/?folder={}",
             root.display()
         ))
-        .arg("analysis.py")
+        .arg(notebook)
         .arg(&out)
         .arg(scenario)
         .env("NODE_PATH", &tools.node_modules)
@@ -306,6 +306,7 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
         "run",
         Path::new(env!("CARGO_BIN_EXE_jellycell-lsp")),
         &root,
+        "analysis.py",
         &["vscode-screenshot.png", "vscode-lenses.png"],
     );
     let problems = texts(&seen, "problems").join("\n");
@@ -382,6 +383,7 @@ fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
         "missing-server",
         &missing,
         &root,
+        "analysis.py",
         &["vscode-missing-server.png"],
     );
     let notification = seen["notification"].as_str().unwrap_or_default();
@@ -406,4 +408,66 @@ fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
         fixed.iter().any(|text| text.contains("no kernel")),
         "{fixed:?}"
     );
+}
+
+/// A notebook with a printed line, a picture and an error, run by the CLI before VS Code
+/// opens it: its outputs come from the cache, as in a new session.
+const OUTPUTS_NOTEBOOK: &str = r#"# %% tags=["jc.step", "name=greet"]
+greeting = "hello, outputs"
+print(greeting)
+
+# %% tags=["jc.step", "name=picture"]
+import struct, zlib
+from IPython.display import Image, display
+w, h = 240, 120
+raw = b"".join(b"\x00" + bytes(v for x in range(w) for v in (x, 120 + y, 255 - x)) for y in range(h))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+display(Image(data=png))
+
+# %% tags=["jc.step", "name=broken", "deps=greet"]
+print(undefined_name)
+"#;
+
+#[test]
+fn vscode_shows_each_cells_output_after_it_and_in_the_outputs_view() {
+    let project = support::project::TestProject::new(&[("notebooks/outputs.py", OUTPUTS_NOTEBOOK)]);
+    let (code, report) = project.run("notebooks/outputs.py", &["--keep-going"]);
+    assert_eq!(code, 1, "the broken cell fails: {report}");
+    let seen = drive(
+        "outputs",
+        Path::new(env!("CARGO_BIN_EXE_jellycell-lsp")),
+        project.root(),
+        "outputs.py",
+        &["vscode-inline-outputs.png", "vscode-outputs-view.png"],
+    );
+    let inline = texts(&seen, "inline");
+    assert_eq!(
+        inline,
+        [
+            "→ hello, outputs",
+            "→ 🖼 figure",
+            "→ ✗ NameError: name 'undefined_name' is not defined"
+        ],
+        "{seen}"
+    );
+    let view = seen["viewText"].as_str().unwrap_or_default();
+    assert!(
+        view.contains("picture") && view.contains("cached"),
+        "{seen}"
+    );
+    assert_eq!(seen["viewImages"], 1, "the picture is in the view: {seen}");
+    let followed = seen["followedText"].as_str().unwrap_or_default();
+    assert!(
+        followed.contains("greet") && followed.contains("hello, outputs"),
+        "{seen}"
+    );
+    for shot in ["vscode-inline-outputs.png", "vscode-outputs-view.png"] {
+        let bytes = std::fs::read(target_dir().join(shot)).expect("screenshot");
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+            "{shot}"
+        );
+    }
 }

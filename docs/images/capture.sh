@@ -3,7 +3,8 @@
 # - docs/images/nvim.png: Neovim 0.11 in tmux with editors/nvim, after :JellycellRunAll,
 #   with a hover open (tmux's coloured capture rendered as HTML in headless Chromium);
 # - docs/images/preview.png: the preview page of the notebook, with the outputs of that run.
-# (docs/images/vscode.png comes from tests/vscode.rs.)
+# (docs/images/vscode.png, vscode-inline-outputs.png and vscode-outputs-view.png come from
+# tests/vscode.rs: copy them from target/ after a run; Debian's fonts-noto-color-emoji draws the 🖼.)
 # usage: docs/images/capture.sh   (from the repository root; needs tmux, chromium,
 #        target/nvim from the tests, ipykernel in target/py, and a built target/release)
 set -euo pipefail

@@ -15,5 +15,5 @@ return {
   capabilities = jellycell.capabilities,
   handlers = jellycell.handlers,
   -- Hover floats show a `data:` image URI as a screenful of base64: link images instead.
-  init_options = { hoverImages = false },
+  init_options = { hoverImages = false, hoverLinks = "plain" },
 }

@@ -72,6 +72,12 @@ export async function execute(
     if (command === 'jellycell.restart') {
       status.kernelStatus({ uri: argument.uri, state: 'none' });
     }
+    // Where the preview is, also when no browser could be opened (a remote window): the
+    // server then says so in a message too.
+    const url = (result as { url?: unknown } | null)?.url;
+    if (command === 'jellycell.openPreview' && typeof url === 'string') {
+      vscode.window.setStatusBarMessage(`Jellycell preview: ${url}`, 15000);
+    }
     return result;
   } catch (error) {
     subscription.dispose();

@@ -1,5 +1,6 @@
 // Jellycell for VS Code: starts `jellycell-lsp` over stdio with vscode-languageclient,
-// adds the palette commands and the kernel status-bar item.
+// adds the palette commands, the kernel status-bar item, each cell's output summary after
+// it and the Outputs view (outputs.ts).
 //
 // The server starts once the workspace has a `jellycell.toml` or a notebook-looking file
 // (`# %%` cells, MyST `{code-cell}`) is opened; from then on every Python and Markdown file
@@ -11,6 +12,7 @@ import { FORWARDED, execute, forward, isCommandArgument } from './commands';
 import { LANGUAGES, looksLikeNotebook, workspaceHasProject } from './notebook';
 import { initializationOptions, notFoundMessage, readServerSettings, serverOptions } from './server';
 import { KernelStatusBar, isKernelStatus } from './status';
+import { InlineOutputs, OUTPUTS_VIEW, OutputsView } from './outputs';
 
 const KERNEL_MENU = 'jellycell.vscode.kernelMenu';
 /** Settings that the server reads at start: changing one restarts it. */
@@ -21,6 +23,8 @@ class Extension implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private readonly output = vscode.window.createOutputChannel('Jellycell');
   private readonly status = new KernelStatusBar(KERNEL_MENU);
+  private readonly inline = new InlineOutputs(() => this.inlineClient());
+  private readonly outputsView = new OutputsView(() => this.client);
   private warnedAbout: string | undefined;
   /** Set once something asked for the server: later setting changes (re)start it. */
   private wanted = false;
@@ -29,7 +33,26 @@ class Extension implements vscode.Disposable {
 
   register(): void {
     const subscriptions = this.context.subscriptions;
-    subscriptions.push(this, this.output, this.status);
+    subscriptions.push(this, this.output, this.status, this.inline, this.outputsView);
+    const redraw = (): void => {
+      this.inline.schedule();
+      this.outputsView.schedule();
+    };
+    subscriptions.push(
+      vscode.window.registerWebviewViewProvider(OUTPUTS_VIEW, this.outputsView),
+      vscode.window.onDidChangeTextEditorSelection(() => this.outputsView.schedule()),
+      vscode.window.onDidChangeActiveTextEditor(redraw),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.inline.schedule()),
+      vscode.window.onDidChangeTextEditorVisibleRanges(() => this.inline.schedule()),
+      vscode.workspace.onDidChangeTextDocument(redraw),
+      // Republished after each cell of a run and when another process writes the cache.
+      vscode.languages.onDidChangeDiagnostics(redraw),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('jellycell.inlineOutputs')) {
+          redraw();
+        }
+      }),
+    );
     for (const [paletteCommand, serverCommand] of FORWARDED) {
       subscriptions.push(
         vscode.commands.registerCommand(paletteCommand, async () => {
@@ -41,6 +64,9 @@ class Extension implements vscode.Disposable {
     subscriptions.push(
       vscode.commands.registerCommand('jellycell.vscode.restartServer', () => this.restart()),
       vscode.commands.registerCommand('jellycell.vscode.showOutput', () => this.output.show(true)),
+      vscode.commands.registerCommand('jellycell.vscode.showOutputs', () =>
+        vscode.commands.executeCommand(`${OUTPUTS_VIEW}.focus`, { preserveFocus: true }),
+      ),
       vscode.commands.registerCommand(KERNEL_MENU, () => this.kernelMenu()),
       vscode.workspace.onDidOpenTextDocument((document) => {
         if (looksLikeNotebook(document)) {
@@ -118,11 +144,18 @@ class Extension implements vscode.Disposable {
     );
     client.onDidChangeState((event) => {
       this.status.serverStateChanged(event.newState === State.Running ? 'running' : 'stopped');
+      if (event.newState === State.Running) {
+        this.inline.schedule();
+        this.outputsView.schedule();
+      }
     });
     this.context.subscriptions.push(
       client.onNotification('jellycell/kernelStatus', (params: unknown) => {
         if (isKernelStatus(params)) {
           this.status.kernelStatus(params);
+          // A run started or finished: its cells' outputs changed.
+          this.inline.schedule();
+          this.outputsView.schedule();
         }
       }),
     );
@@ -144,6 +177,12 @@ class Extension implements vscode.Disposable {
     }
     this.warnedAbout = undefined;
     await this.ensureStarted();
+  }
+
+  /** The client, when inline outputs are wanted. */
+  private inlineClient(): LanguageClient | undefined {
+    const enabled = vscode.workspace.getConfiguration('jellycell').get<boolean>('inlineOutputs.enable', true);
+    return enabled ? this.client : undefined;
   }
 
   private async kernelMenu(): Promise<void> {

@@ -80,5 +80,8 @@ export function initializationOptions(): Record<string, unknown> {
     previewPort: typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : null,
     // The status-bar item follows `jellycell/kernelStatus` (sent only when asked for).
     kernelStatus: true,
+    // The extension draws the output summaries as decorations (outputs.ts): the inlay
+    // hints keep only the status, when they are on.
+    inlineOutputs: false,
   };
 }

@@ -6,9 +6,11 @@
 // saw (tests/vscode.rs asserts on it) and saves screenshots in OUTDIR.
 //
 // usage: NODE_PATH=<dir with playwright-core> node drive.js URL NOTEBOOK_FILE_NAME OUTDIR [SCENARIO]
-// SCENARIO: `run` (the default, above) or `missing-server` (jellycell.server.path points
+// SCENARIO: `run` (the default, above), `missing-server` (jellycell.server.path points
 // nowhere: read the error notification and the status bar, then click its "Open
-// Settings", type the binary's path JELLYCELL_TEST_SERVER, and wait for the diagnostics).
+// Settings", type the binary's path JELLYCELL_TEST_SERVER, and wait for the diagnostics),
+// or `outputs` (a notebook cached beforehand: the output summaries after its cells and
+// the Outputs view following the cursor, with an image).
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -109,6 +111,10 @@ async function play(page) {
   await quickOpen.fill(notebookName);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: notebookName }).first().waitFor({ timeout: 15000 });
   await page.keyboard.press('Enter');
+  if (scenario === 'outputs') {
+    await outputs(page);
+    return;
+  }
   await lineWith(page, 'print(message)');
   step('opened');
 
@@ -233,6 +239,79 @@ async function play(page) {
     page,
   );
   step('restart', { restartEntry, statusBarRestarted });
+}
+
+/** The texts drawn after the lines of the editor (decorations), top to bottom. */
+async function afterTexts(page) {
+  return page.$$eval('.monaco-editor .view-line', (lines) =>
+    lines
+      .map((line) => {
+        const texts = [];
+        for (const span of line.querySelectorAll('span')) {
+          const after = getComputedStyle(span, '::after').content;
+          if (after && after !== 'none' && after !== 'normal' && after.includes('→')) {
+            texts.push(after.replace(/^"|"$/g, ''));
+          } else if (span.children.length === 0 && span.textContent.startsWith('→')) {
+            texts.push(span.textContent);
+          }
+        }
+        return { top: line.getBoundingClientRect().top, texts };
+      })
+      .filter((line) => line.texts.length)
+      .sort((a, b) => a.top - b.top)
+      .flatMap((line) => line.texts),
+  );
+}
+
+/** The document of the Jellycell Outputs webview (nested frames), when it shows `needle`. */
+async function outputsFrame(page, needle) {
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate((text) => {
+        const root = document.querySelector('.jc-outputs');
+        return root && root.innerText.includes(text)
+          ? { text: root.innerText, images: root.querySelectorAll('img').length }
+          : undefined;
+      }, needle)
+      .catch(() => undefined);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+// SCENARIO `outputs`: the notebook was run by the CLI beforehand. Each cell's output
+// summary appears after its last line; the Outputs view follows the cursor, with images.
+async function outputs(page) {
+  await lineWith(page, 'print(greeting)');
+  step('opened');
+  const inline = await until(
+    'the output summaries after the cells',
+    async () => {
+      const texts = await afterTexts(page);
+      return texts.length >= 3 ? texts : undefined;
+    },
+    60000,
+    page,
+  );
+  step('inline', { inline });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(outDir, 'vscode-inline-outputs.png') });
+
+  const showEntry = await runPaletteCommand(page, 'Jellycell: Show Outputs');
+  await (await lineWith(page, 'display(Image(data=png))')).click();
+  const view = await until('the Outputs view to show the picture cell', () => outputsFrame(page, 'picture'), 30000, page);
+  step('view', { showEntry, viewText: view.text, viewImages: view.images });
+  await (await lineWith(page, 'print(greeting)')).click();
+  const followed = await until('the Outputs view to follow the cursor', () => outputsFrame(page, 'hello, outputs'), 30000, page);
+  step('followed', { followedText: followed.text });
+  // Room for the view in the screenshot: fold the explorer's folder tree.
+  await page.locator('.explorer-viewlet .pane-header').first().click().catch(() => undefined);
+  await (await lineWith(page, 'display(Image(data=png))')).click();
+  await until('the Outputs view to show the picture again', () => outputsFrame(page, 'picture'), 30000, page);
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: path.join(outDir, 'vscode-outputs-view.png') });
 }
 
 (async () => {

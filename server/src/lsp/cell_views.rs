@@ -9,7 +9,7 @@ use super::runs::Queued;
 use super::state::Snapshot;
 use crate::cache::manifest::parse_utc;
 use crate::cache::{
-    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests,
+    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests_where,
 };
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -35,6 +35,8 @@ pub struct CellView {
     pub executed_at: Option<u64>,
     pub error: Option<CellErrorView>,
     pub queued: Option<Queued>,
+    /// The cell's current cache key (`None` for setup and note cells, and before any run).
+    pub key: Option<String>,
 }
 
 /// Whether nothing was ever run in the snapshot's project (no manifests folder).
@@ -51,6 +53,16 @@ pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
 /// notebook or moved on since the analysis (spans would not fit).
 pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
+    cell_views_where(core, snapshot, |_| true)
+}
+
+/// [`cell_views`] of the code cells whose ordinal `keep` accepts (inlay hints ask for the
+/// visible ones: a long notebook then costs what its visible part does).
+pub fn cell_views_where(
+    core: &Core,
+    snapshot: &Snapshot,
+    keep: impl Fn(usize) -> bool,
+) -> Option<Vec<CellView>> {
     if !snapshot.current {
         return None;
     }
@@ -60,31 +72,32 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     let queue = core.runs.queue_view(&file.path);
     // Nothing was ever run in this project: no key needs computing.
     let never_run = never_run(core, snapshot);
-    let states: Vec<(usize, CellStatus, Option<Manifest>)> = if never_run {
+    type State = (usize, CellStatus, Option<String>, Option<Manifest>);
+    let states: Vec<State> = if never_run {
         file.notebook
             .cells
             .iter()
             .enumerate()
-            .filter(|(_, cell)| cell.cell_type == CellType::Code)
+            .filter(|(ordinal, cell)| cell.cell_type == CellType::Code && keep(*ordinal))
             .map(|(ordinal, cell)| {
                 let status = match cell.spec.kind {
                     CellKind::Setup => CellStatus::Setup,
                     CellKind::Note => CellStatus::Note,
                     _ => CellStatus::New,
                 };
-                (ordinal, status, None)
+                (ordinal, status, None, None)
             })
             .collect()
     } else {
         let mut keys = KeyContext::new(workspace, None);
-        cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
+        cell_states_and_manifests_where(&mut keys, workspace, snapshot.file_index, &store, keep)
             .into_iter()
-            .map(|(state, manifest)| (state.ordinal, state.status, manifest))
+            .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))
             .collect()
     };
     let views = states
         .into_iter()
-        .filter_map(|(ordinal, status, manifest)| {
+        .filter_map(|(ordinal, status, key, manifest)| {
             let cell = file.notebook.cells.get(ordinal)?;
             let header = cell.spans.header.unwrap_or_else(|| {
                 let start = cell.spans.whole.start;
@@ -117,6 +130,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
                     .and_then(|manifest| parse_utc(&manifest.executed_at)),
                 error,
                 queued: queue.state_of(ordinal),
+                key,
             })
         })
         .collect();

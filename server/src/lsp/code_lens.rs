@@ -1,7 +1,7 @@
 //! `textDocument/codeLens`: on every code cell's header a status lens (`✓ cached · 1.2 s ·
 //! 3 min ago`, `● stale`, `✗ ValueError: kaboom`, `○ not run`, `setup`, `note`, or
 //! `⟳ running…` / `… queued` while in the run queue) and the run lenses (`▶ Run`,
-//! `▶ Run with deps`, `Run above`; `▶▶ Run all` on the first code cell). Every lens
+//! `▶ Run with deps`, `Run above`; `▶▶ Run all` on the first code cell, whatever its kind). Every lens
 //! carries one of the advertised commands with `{uri, cell}`, so clients run them with
 //! no plugin code. Lenses are resolved at once (no `codeLens/resolve`).
 
@@ -35,15 +35,16 @@ pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
         };
         let (title, command) = status_lens(view);
         lenses.push(lens(title, command));
-        if matches!(view.status, CellStatus::Setup | CellStatus::Note) {
-            continue;
+        // On the first code cell whatever its kind: notebooks often open with jc.setup.
+        let run_all = index == 0;
+        if !matches!(view.status, CellStatus::Setup | CellStatus::Note) {
+            lenses.push(lens("▶ Run".to_string(), RUN_CELL));
+            lenses.push(lens("▶ Run with deps".to_string(), RUN_WITH_DEPS));
+            if index > 0 {
+                lenses.push(lens("Run above".to_string(), RUN_ABOVE));
+            }
         }
-        lenses.push(lens("▶ Run".to_string(), RUN_CELL));
-        lenses.push(lens("▶ Run with deps".to_string(), RUN_WITH_DEPS));
-        if index > 0 {
-            lenses.push(lens("Run above".to_string(), RUN_ABOVE));
-        }
-        if index == 0 {
+        if run_all {
             lenses.push(lens("▶▶ Run all".to_string(), RUN_ALL));
         }
     }

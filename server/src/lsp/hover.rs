@@ -3,7 +3,8 @@
 //! `jc.*` call, the function's signature; on a kind tag, what the kind means. Anywhere in
 //! a code cell (header or body), the cell's status and the outputs cached for it
 //! (`render::outputs_markdown`), below the specific hover when there is one, under a line
-//! saying so while the cell runs or waits in the server's run queue.
+//! saying so while the cell runs or waits in the server's run queue. On a dependency name
+//! or a `jc.load` path, the outputs are those of the cell it names, under a label.
 //!
 //! Outputs with images or HTML link to the preview server of the project, which is
 //! started for the first such hover (binding a loopback port takes well under a
@@ -72,9 +73,26 @@ pub fn hover(core: &Core, snapshot: &Snapshot, position: lsp::Position) -> Optio
     let workspace = snapshot.workspace.as_ref()?;
     let file = snapshot.file()?;
     let offset = convert::offset(&snapshot.document, position, snapshot.encoding);
-    let specific = specific_hover(workspace, snapshot.file_index, file, offset);
-    let outputs = definition::cell_at(workspace, snapshot.file_index, offset)
-        .and_then(|cell| outputs_hover(core, snapshot, workspace, cell));
+    let item = definition::item_at(workspace, snapshot.file_index, offset);
+    // On a dependency name or a path, the outputs are those of the cell it names (labelled,
+    // so they cannot pass for the current cell's); none when it names no single cell.
+    let (outputs_of, label) = match &item {
+        Some(item) if item.kind != ItemKind::OwnName => match item.targets.as_slice() {
+            [target] => (
+                Some(*target),
+                format!("**Outputs of `{}`**\n\n", workspace.graph.name_of(*target)),
+            ),
+            _ => (None, String::new()),
+        },
+        _ => (
+            definition::cell_at(workspace, snapshot.file_index, offset),
+            String::new(),
+        ),
+    };
+    let specific = specific_hover(workspace, snapshot.file_index, file, offset, item);
+    let outputs = outputs_of
+        .and_then(|cell| outputs_hover(core, snapshot, workspace, cell))
+        .map(|outputs| label + &outputs);
     match (specific, outputs) {
         (Some((span, text)), Some(outputs)) => Some(markdown(
             snapshot,
@@ -94,8 +112,9 @@ fn specific_hover(
     file_index: usize,
     file: &NotebookFile,
     offset: usize,
+    item: Option<definition::Item>,
 ) -> Option<(Span, String)> {
-    if let Some(item) = definition::item_at(workspace, file_index, offset) {
+    if let Some(item) = item {
         let lines: Vec<String> = item
             .targets
             .iter()
@@ -161,14 +180,20 @@ fn outputs_hover(
     let store = core.runs.store_for(&workspace.project);
     let (state, manifest) = cell_outputs(workspace, cell, &store)?;
     let open = core.state.document(&snapshot.uri);
+    // The page of the notebook the cell is in (a dependency may live in another one).
+    let cell_path = workspace
+        .files
+        .get(cell.notebook)
+        .map(|file| file.path.as_path());
     let links = match (open.as_ref(), manifest.as_ref()) {
-        (Some(open), Some(manifest)) => match (open.root.as_deref(), open.path.as_deref()) {
+        (Some(open), Some(manifest)) => match (open.root.as_deref(), cell_path) {
             (Some(root), Some(path)) => {
                 let start = wants_preview(&manifest.outputs);
                 preview::endpoint_for_hover(core, root, path, start).and_then(|handle| {
                     Some(PreviewLinks {
                         cell_page: format!("{}#cell-{}", handle.notebook_url(path)?, cell.ordinal),
                         origin: handle.url().trim_end_matches('/').to_string(),
+                        plain: core.flags().hover_plain_links,
                     })
                 })
             }

@@ -19,6 +19,7 @@
 
 mod cache_watch;
 mod cell_errors;
+mod cell_outputs;
 mod cell_views;
 mod code_actions;
 mod code_lens;
@@ -69,7 +70,10 @@ pub const DEBUG_PANIC_ENV: &str = "JELLYCELL_LSP_DEBUG_PANIC";
 /// What the client said it can do, reduced to what changes the server's behaviour.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClientFlags {
-    /// The client pulls diagnostics (`textDocument/diagnostic`); then we do not push.
+    /// The client pulls diagnostics (`textDocument/diagnostic`) and can be asked to pull
+    /// again (`workspace.diagnostics.refreshSupport`); then we do not push. A client that
+    /// pulls but cannot be asked again (Neovim 0.11) gets pushed diagnostics instead: it
+    /// would otherwise see a run's `cell-error`s only after its next edit.
     pub pull_diagnostics: bool,
     pub diagnostic_refresh: bool,
     pub watched_files_registration: bool,
@@ -80,6 +84,12 @@ pub(crate) struct ClientFlags {
     /// `initializationOptions.hoverImages = false`: hovers link images instead of inlining
     /// them (for clients that show a `data:` URI as a screenful of text).
     pub hover_without_images: bool,
+    /// `initializationOptions.inlineOutputs` (default true): inlay hints sum up each
+    /// cell's cached outputs after its last line.
+    pub inline_outputs: bool,
+    /// `initializationOptions.hoverLinks = "plain"`: hovers write `text: URL`, not
+    /// `[text](URL)` (for clients that conceal link targets; `editors/nvim` sets it).
+    pub hover_plain_links: bool,
 }
 
 /// Everything the handlers and background tasks share.
@@ -172,6 +182,10 @@ impl Backend {
         answer
     }
 
+    async fn cell_outputs(&self, params: Value) -> jsonrpc::Result<Value> {
+        cell_outputs::handle(self.core.clone(), params).await
+    }
+
     async fn debug_panic(&self, params: Value) -> jsonrpc::Result<Value> {
         if params.get("where").and_then(Value::as_str) == Some("async") {
             std::panic::panic_any("jellycell/debugPanic (async) as asked");
@@ -254,17 +268,19 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|general| general.position_encodings.as_deref()),
         );
+        let diagnostic_refresh = capabilities_of_client
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.diagnostics.as_ref())
+            .and_then(|diagnostics| diagnostics.refresh_support)
+            .unwrap_or(false);
         let flags = ClientFlags {
             pull_diagnostics: capabilities_of_client
                 .text_document
                 .as_ref()
-                .is_some_and(|text| text.diagnostic.is_some()),
-            diagnostic_refresh: capabilities_of_client
-                .workspace
-                .as_ref()
-                .and_then(|workspace| workspace.diagnostics.as_ref())
-                .and_then(|diagnostics| diagnostics.refresh_support)
-                .unwrap_or(false),
+                .is_some_and(|text| text.diagnostic.is_some())
+                && diagnostic_refresh,
+            diagnostic_refresh,
             watched_files_registration: capabilities_of_client
                 .workspace
                 .as_ref()
@@ -283,6 +299,18 @@ impl LanguageServer for Backend {
                 .and_then(|options| options.get("hoverImages"))
                 .and_then(Value::as_bool)
                 == Some(false),
+            inline_outputs: params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get("inlineOutputs"))
+                .and_then(Value::as_bool)
+                != Some(false),
+            hover_plain_links: params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get("hoverLinks"))
+                .and_then(Value::as_str)
+                == Some("plain"),
         };
         self.core.state.set_encoding(encoding);
         self.core
@@ -637,7 +665,8 @@ pub fn run_stdio() -> i32 {
         }
     };
     let code = runtime.block_on(async {
-        let mut builder = LspService::build(Backend::new);
+        let mut builder = LspService::build(Backend::new)
+            .custom_method(cell_outputs::METHOD, Backend::cell_outputs);
         if std::env::var(DEBUG_PANIC_ENV).as_deref() == Ok("1") {
             builder = builder.custom_method("jellycell/debugPanic", Backend::debug_panic);
         }

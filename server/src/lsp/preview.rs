@@ -192,8 +192,9 @@ fn cell_at_line(core: &Core, uri: &Uri, line: usize) -> Option<usize> {
         .rposition(|cell| cell.spans.whole.start <= offset)
 }
 
-/// `window/showDocument` (external) when the client supports it, else a message with
-/// the URL; sent from a task so that nothing waits for the client's answer.
+/// `window/showDocument` (external) when the client supports it, else (and when the
+/// client could not open it) a message with the URL; sent from a task so that nothing
+/// waits for the client's answer.
 fn ask_client_to_open(core: &Arc<Core>, url: &str) {
     let client = core.client.clone();
     let shows_documents = core.flags().show_document;
@@ -208,7 +209,17 @@ fn ask_client_to_open(core: &Arc<Core>, url: &str) {
                     take_focus: Some(true),
                     selection: None,
                 };
-                let _ = client.show_document(params).await;
+                // No browser could be opened (a remote or headless session): say where the
+                // preview is, so that the user can open it by hand.
+                let opened = client.show_document(params).await.unwrap_or(false);
+                if !opened {
+                    client
+                        .show_message(
+                            MessageType::INFO,
+                            format!("jellycell preview: {url} (no browser could be opened)"),
+                        )
+                        .await
+                }
             }
             _ => {
                 client

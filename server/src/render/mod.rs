@@ -15,6 +15,8 @@ pub mod cell;
 pub mod highlight;
 pub mod index;
 pub mod markdown;
+pub mod output_data;
+pub mod output_summary;
 pub mod outputs;
 pub mod outputs_markdown;
 pub mod page;

@@ -58,6 +58,20 @@ pub struct PreviewLinks {
     pub cell_page: String,
     /// `http://127.0.0.1:PORT` (blob URLs are `/blob/<hash>.<ext>` under it).
     pub origin: String,
+    /// Write links as `text: URL` rather than `[text](URL)`: for clients that conceal a
+    /// Markdown link's target (Neovim), where the URL could be neither seen nor copied.
+    pub plain: bool,
+}
+
+impl PreviewLinks {
+    /// A link to `url` labelled `text`, as the client shows links.
+    pub fn link(&self, text: &str, url: &str) -> String {
+        if self.plain {
+            format!("{text}: {url}")
+        } else {
+            format!("[{text}]({url})")
+        }
+    }
 }
 
 /// The hover text of one code cell: the status header, a stale marker, the outputs.
@@ -75,7 +89,10 @@ pub fn cell_hover_markdown(
     if let Some(links) = links
         && manifest.is_some()
     {
-        out.push_str(&format!(" · [open in preview]({})", links.cell_page));
+        out.push_str(&format!(
+            " · {}",
+            links.link("open in preview", &links.cell_page)
+        ));
     }
     out.push_str("\n\n");
     if let Some(manifest) = manifest {
@@ -187,7 +204,7 @@ pub fn outputs_markdown(
                 "*… {hidden} more output{} not shown{}*",
                 plural(hidden),
                 links
-                    .map(|links| format!(": [open in preview]({})", links.cell_page))
+                    .map(|links| format!(": {}", links.link("open in preview", &links.cell_page)))
                     .unwrap_or_default()
             ));
             return out;
@@ -317,9 +334,11 @@ fn image_block(
     let mut out = format!("`{mime}` · {}", bytes_text(size));
     if let Some(links) = links {
         let extension = super::blob_extension(mime).unwrap_or("bin");
+        let image = format!("{}/blob/{}.{extension}", links.origin, reference.blob);
         out.push_str(&format!(
-            " · [open in preview]({}) · [image]({}/blob/{}.{extension})",
-            links.cell_page, links.origin, reference.blob
+            " · {} · {}",
+            links.link("open in preview", &links.cell_page),
+            links.link("image", &image)
         ));
     } else {
         out.push_str(&format!(" — {}", preview_hint(None)));
@@ -353,7 +372,7 @@ fn text_block(reference: &BlobRef, blobs: &BlobStore, limits: &HoverLimits) -> S
 
 fn preview_hint(links: Option<&PreviewLinks>) -> String {
     match links {
-        Some(links) => format!("[open in preview]({})", links.cell_page),
+        Some(links) => links.link("open in preview", &links.cell_page),
         None => "shown in the preview (`jellycell.openPreview`, `:JellycellPreview`)".to_string(),
     }
 }
@@ -531,7 +550,40 @@ mod tests {
         PreviewLinks {
             cell_page: "http://127.0.0.1:9/nb/notebooks/a.py#cell-2".into(),
             origin: "http://127.0.0.1:9".into(),
+            plain: false,
         }
+    }
+
+    #[test]
+    fn plain_links_show_their_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::new(dir.path().to_path_buf());
+        let mut data = BTreeMap::new();
+        data.insert(
+            "image/png".to_string(),
+            blobs
+                .put_mime("image/png", &serde_json::json!("iVBORw0KGgo="))
+                .unwrap(),
+        );
+        let outputs = [OutputRecord::DisplayData {
+            data,
+            metadata: Default::default(),
+        }];
+        let plain = PreviewLinks {
+            plain: true,
+            ..links()
+        };
+        let limits = HoverLimits {
+            inline_image_bytes: 0,
+            ..HoverLimits::default()
+        };
+        let out = outputs_markdown(&outputs, &blobs, Some(&plain), &limits);
+        assert!(
+            out.contains("open in preview: http://127.0.0.1:9/nb/notebooks/a.py#cell-2"),
+            "{out}"
+        );
+        assert!(out.contains("image: http://127.0.0.1:9/blob/"), "{out}");
+        assert!(!out.contains("]("), "{out}");
     }
 
     fn manifest(status: ManifestStatus, outputs: Vec<OutputRecord>) -> Manifest {

@@ -16,8 +16,17 @@
 --   * code lenses fetched on attach and refreshed on BufEnter, InsertLeave, BufWritePost,
 --     and whenever the server asks (`workspace/codeLens/refresh`: Neovim 0.11 has no
 --     handler for it and does not advertise `refreshSupport`);
---   * the server's `$/progress` (a cell running, a run's steps) echoed in the command line.
+--   * the server's `$/progress` (a cell running, a run's steps) echoed in the command line;
+--   * each cell's cached outputs as virtual lines under it (`jellycell.outputs`), redrawn
+--     when a run finishes or the cache changes: :JellycellOutputs, :JellycellOutputsCell;
+--   * `:JellycellPreview` echoes the preview's URL (a remote session has no browser);
+--   * with `setup({ completion = { autotrigger = true } })`, completion as you type
+--     (`vim.lsp.completion.enable`), e.g. in a `tags=[...]` list.
 local M = {}
+
+local outputs = require('jellycell.outputs')
+M.outputs = outputs
+M.completion = { autotrigger = false }
 
 M.name = 'jellycell'
 
@@ -50,6 +59,7 @@ function M.on_codelens_refresh(_, _, ctx)
   if client then
     for buf in pairs(client.attached_buffers) do
       refresh_lenses(buf)
+      outputs.refresh(buf)
     end
   end
   return vim.NIL
@@ -72,6 +82,16 @@ function M.execute(command, at_cursor, on_result)
     argument.line = vim.api.nvim_win_get_cursor(0)[1] - 1
   end
   client:exec_cmd({ title = command, command = command, arguments = { argument } }, { bufnr = buf }, on_result)
+end
+
+--- Echoes where the preview is (`{url}` of `jellycell.openPreview`), so that it can be
+--- opened by hand when no browser could be.
+function M.on_preview(err, result)
+  if err then
+    vim.notify('jellycell: ' .. (err.message or 'the preview did not start'), vim.log.levels.ERROR)
+  elseif type(result) == 'table' and result.url then
+    vim.api.nvim_echo({ { 'jellycell preview: ' .. result.url } }, true, {})
+  end
 end
 
 --- Kept for configurations written against the first version of this module.
@@ -104,9 +124,13 @@ function M.install()
   for _, entry in ipairs(M.commands) do
     local name, command, at_cursor, desc = entry[1], entry[2], entry[3], entry[4]
     vim.api.nvim_create_user_command(name, function()
-      M.execute(command, at_cursor)
+      M.execute(command, at_cursor, command == 'jellycell.openPreview' and M.on_preview or nil)
     end, { desc = desc })
   end
+  vim.api.nvim_create_user_command('JellycellOutputs', function() outputs.toggle() end,
+    { desc = 'Show or hide the cached outputs under every cell' })
+  vim.api.nvim_create_user_command('JellycellOutputsCell', function() outputs.toggle_cell() end,
+    { desc = 'Show or hide the cached outputs of the cell under the cursor' })
   local group = vim.api.nvim_create_augroup('jellycell', { clear = true })
   vim.api.nvim_create_autocmd('LspAttach', {
     group = group,
@@ -123,6 +147,10 @@ function M.install()
         callback = function() refresh_lenses(buf) end,
       })
       refresh_lenses(buf)
+      outputs.attach(buf, group)
+      if M.completion.autotrigger and vim.lsp.completion then
+        vim.lsp.completion.enable(true, client.id, buf, { autotrigger = true })
+      end
     end,
   })
   vim.api.nvim_create_autocmd('LspProgress', {
@@ -150,6 +178,11 @@ M.handlers = {
 
 ---@param opts? vim.lsp.Config
 function M.setup(opts)
+  opts = vim.deepcopy(opts or {})
+  -- The plugin's own options, not the server config's.
+  outputs.options = vim.tbl_extend('force', outputs.options, opts.outputs or {})
+  M.completion = vim.tbl_extend('force', M.completion, opts.completion or {})
+  opts.outputs, opts.completion = nil, nil
   M.install()
   local config = vim.tbl_deep_extend('force', {
     capabilities = M.capabilities,

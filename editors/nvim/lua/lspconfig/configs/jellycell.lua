@@ -14,7 +14,7 @@ return {
     end,
     capabilities = vim.tbl_deep_extend('force', vim.lsp.protocol.make_client_capabilities(), jellycell.capabilities),
     handlers = jellycell.handlers,
-    init_options = { hoverImages = false },
+    init_options = { hoverImages = false, hoverLinks = "plain" },
   },
   docs = {
     description = [[
