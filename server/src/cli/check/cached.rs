@@ -552,7 +552,7 @@ fn outputs_token(
 }
 
 /// Whether the run cache holds any manifest (else no cell has cached outputs).
-fn has_manifests(store: &Store) -> bool {
+pub(super) fn has_manifests(store: &Store) -> bool {
     std::fs::read_dir(store.root().join("manifests"))
         .is_ok_and(|mut entries| entries.next().is_some())
 }
