@@ -6,7 +6,7 @@
 //! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
 //! notebooks, plus any file named explicitly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -288,9 +288,10 @@ impl Workspace {
         reported: Option<&[PathBuf]>,
     ) -> (Workspace, Vec<LoadError>) {
         let mut paths = discover_notebooks(&project);
+        let mut known: HashSet<PathBuf> = paths.iter().cloned().collect();
         for path in extra {
             let absolute = absolute(path);
-            if !paths.contains(&absolute) {
+            if known.insert(absolute.clone()) {
                 paths.push(absolute);
             }
         }
@@ -305,16 +306,34 @@ impl Workspace {
                 }),
             }
         }
-        let reported: Option<Vec<PathBuf>> =
+        let reported: Option<HashSet<PathBuf>> =
             reported.map(|paths| paths.iter().map(|path| absolute(path)).collect());
         let depth_of = |path: &Path| match &reported {
-            Some(paths) if !paths.iter().any(|reported| reported == path) => AnalysisDepth::Facts,
+            Some(paths) if !paths.contains(path) => AnalysisDepth::Facts,
             _ => AnalysisDepth::Full,
         };
         (
             Workspace::build_with_depth(project, inputs, depth_of),
             errors,
         )
+    }
+
+    /// The index of each file at one of `paths` (those of the workspace), in their order:
+    /// one pass over the files, however many paths are asked for.
+    pub fn file_indices(&self, paths: &[PathBuf]) -> Vec<usize> {
+        let mut by_path: HashMap<&Path, usize> = HashMap::with_capacity(self.files.len());
+        for (index, file) in self.files.iter().enumerate() {
+            by_path.entry(file.path.as_path()).or_insert(index);
+        }
+        paths
+            .iter()
+            .filter_map(|path| {
+                by_path
+                    .get(path.as_path())
+                    .or_else(|| by_path.get(absolute(path).as_path()))
+                    .copied()
+            })
+            .collect()
     }
 
     /// The index of the file at `path`.

@@ -78,8 +78,9 @@ pub(super) fn check_target(
         .as_ref()
         .map(|paths| paths.iter().map(PathBuf::as_path).collect());
     let mut paths = discover_notebooks(project);
+    let mut known: HashSet<PathBuf> = paths.iter().cloned().collect();
     for extra in target.notebooks.iter().flatten() {
-        if !paths.contains(extra) {
+        if known.insert(extra.clone()) {
             paths.push(extra.clone());
         }
     }

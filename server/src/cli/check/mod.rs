@@ -240,10 +240,7 @@ fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
 fn reported_files(workspace: &Workspace, target: &Target) -> Vec<usize> {
     match &target.notebooks {
         None => (0..workspace.files.len()).collect(),
-        Some(paths) => paths
-            .iter()
-            .filter_map(|path| workspace.file_index(path))
-            .collect(),
+        Some(paths) => workspace.file_indices(paths),
     }
 }
 
