@@ -43,7 +43,8 @@ pub struct NotebookFile {
     pub text: String,
     pub notebook: Notebook,
     /// One entry per cell (by ordinal): the analysis of code cells, `None` for others.
-    pub analyses: Vec<Option<CellAnalysis>>,
+    /// Shared: a re-read after an edit takes the unchanged cells' analyses by pointer.
+    pub analyses: Vec<Option<Arc<CellAnalysis>>>,
     /// How deeply `analyses` went; lint needs `Full`.
     pub depth: AnalysisDepth,
 }
@@ -87,7 +88,7 @@ impl NotebookFile {
         text: String,
         format: NotebookFormat,
         notebook: Notebook,
-        analyses: Vec<Option<CellAnalysis>>,
+        analyses: Vec<Option<Arc<CellAnalysis>>>,
         depth: AnalysisDepth,
     ) -> Self {
         let relative = relative_name(project, &path);
@@ -148,7 +149,7 @@ impl NotebookFile {
         notebook: Notebook,
         previous: &NotebookFile,
     ) -> Self {
-        let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
+        let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
         let mut aliases = Aliases::new();
         let reusable = previous.depth == AnalysisDepth::Full;
         let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
@@ -171,9 +172,10 @@ impl NotebookFile {
                         candidates
                             .iter()
                             .find(|(before, _)| *before == aliases)
-                            .map(|(_, analysis)| (*analysis).clone())
+                            .map(|(_, analysis)| Arc::clone(analysis))
                     });
-                    let analysis = reused.unwrap_or_else(|| analyze_cell(&cell.source, &aliases));
+                    let analysis =
+                        reused.unwrap_or_else(|| Arc::new(analyze_cell(&cell.source, &aliases)));
                     aliases.extend(&analysis.aliases_defined);
                     analysis
                 })
@@ -517,7 +519,7 @@ fn relative_name(project: &Project, path: &Path) -> String {
 }
 
 /// Analyses every code cell in order, threading import aliases from cell to cell.
-fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAnalysis>> {
+fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<CellAnalysis>>> {
     let mut aliases = Aliases::new();
     cells
         .iter()
@@ -528,7 +530,7 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAn
                     AnalysisDepth::Facts => analyze_cell_facts(&cell.source, &aliases),
                 };
                 aliases.extend(&analysis.aliases_defined);
-                analysis
+                Arc::new(analysis)
             })
         })
         .collect()

@@ -16,7 +16,7 @@ pub mod store;
 pub use key::{Injection, KeyContext, KeyInputs};
 pub use manifest::{ArtifactRecord, Manifest, ManifestStatus, OutputRecord};
 pub use status::{
-    CellState, CellStatus, cell_outputs, cell_states_and_manifests, cell_statuses, output_sizes,
-    outputs_by_current_key,
+    CellState, CellStatus, cell_outputs, cell_states_and_manifests,
+    cell_states_and_manifests_where, cell_statuses, output_sizes, outputs_by_current_key,
 };
 pub use store::Store;

@@ -82,6 +82,18 @@ pub fn cell_states_and_manifests(
     file: usize,
     store: &Store,
 ) -> Vec<(CellState, Option<Manifest>)> {
+    cell_states_and_manifests_where(keys, workspace, file, store, |_| true)
+}
+
+/// [`cell_states_and_manifests`] for the code cells whose ordinal `wanted` accepts
+/// only: a request about a few visible cells derives only their keys (and their deps').
+pub fn cell_states_and_manifests_where(
+    keys: &mut KeyContext<'_>,
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<(CellState, Option<Manifest>)> {
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -91,7 +103,7 @@ pub fn cell_states_and_manifests(
         .cells
         .iter()
         .enumerate()
-        .filter(|(_, cell)| cell.cell_type == CellType::Code)
+        .filter(|(ordinal, cell)| cell.cell_type == CellType::Code && wanted(*ordinal))
         .map(|(ordinal, cell)| {
             let name = tags::cell_name(&cell.spec, &stem, ordinal);
             let cell_ref = CellRef {

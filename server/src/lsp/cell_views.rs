@@ -9,7 +9,7 @@ use super::runs::Queued;
 use super::state::Snapshot;
 use crate::cache::manifest::parse_utc;
 use crate::cache::{
-    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests,
+    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests_where,
 };
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -51,6 +51,28 @@ pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
 /// notebook or moved on since the analysis (spans would not fit).
 pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
+    cell_views_within(core, snapshot, None)
+}
+
+/// The header line of a cell (its first line when it has no header).
+fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
+    cell.spans.header.unwrap_or_else(|| {
+        let start = cell.spans.whole.start;
+        let end = text[start..]
+            .find('\n')
+            .map_or(text.len(), |newline| start + newline);
+        Span::new(start, end)
+    })
+}
+
+/// [`cell_views`] of the code cells whose header ends inside `within` (bytes), or of
+/// every code cell when `None`: a request for the visible lines looks up (and derives
+/// keys for) only the cells on them.
+pub fn cell_views_within(
+    core: &Core,
+    snapshot: &Snapshot,
+    within: Option<Span>,
+) -> Option<Vec<CellView>> {
     if !snapshot.current {
         return None;
     }
@@ -60,12 +82,20 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     let queue = core.runs.queue_view(&file.path);
     // Nothing was ever run in this project: no key needs computing.
     let never_run = never_run(core, snapshot);
+    let wanted = |ordinal: usize| {
+        within.is_none_or(|within| {
+            file.notebook.cells.get(ordinal).is_some_and(|cell| {
+                let end = header_of(&file.text, cell).end;
+                within.start <= end && end < within.end
+            })
+        })
+    };
     let states: Vec<(usize, CellStatus, Option<Manifest>)> = if never_run {
         file.notebook
             .cells
             .iter()
             .enumerate()
-            .filter(|(_, cell)| cell.cell_type == CellType::Code)
+            .filter(|(ordinal, cell)| cell.cell_type == CellType::Code && wanted(*ordinal))
             .map(|(ordinal, cell)| {
                 let status = match cell.spec.kind {
                     CellKind::Setup => CellStatus::Setup,
@@ -77,7 +107,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
             .collect()
     } else {
         let mut keys = KeyContext::new(workspace, None);
-        cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
+        cell_states_and_manifests_where(&mut keys, workspace, snapshot.file_index, &store, wanted)
             .into_iter()
             .map(|(state, manifest)| (state.ordinal, state.status, manifest))
             .collect()
@@ -86,13 +116,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
         .into_iter()
         .filter_map(|(ordinal, status, manifest)| {
             let cell = file.notebook.cells.get(ordinal)?;
-            let header = cell.spans.header.unwrap_or_else(|| {
-                let start = cell.spans.whole.start;
-                let end = file.text[start..]
-                    .find('\n')
-                    .map_or(file.text.len(), |newline| start + newline);
-                Span::new(start, end)
-            });
+            let header = header_of(&file.text, cell);
             let error = manifest.as_ref().and_then(|manifest| {
                 manifest.outputs.iter().find_map(|output| match output {
                     OutputRecord::Error {

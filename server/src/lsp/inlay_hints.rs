@@ -4,15 +4,26 @@
 
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, Range};
 
-use super::cell_views::{CellView, cell_views};
+use super::cell_views::{CellView, cell_views_within};
 use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
 use crate::cache::CellStatus;
 use crate::render::time_text::duration;
+use crate::text::Span;
 
 pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec<InlayHint>> {
-    let views = cell_views(core, snapshot)?;
+    // The bytes of the requested lines, whole: only the cells whose header ends there.
+    let document = &snapshot.document;
+    let line = |line: u32| document.line_start(line as usize);
+    let start = line(range.start.line).unwrap_or(document.len_bytes());
+    let end = range
+        .end
+        .line
+        .checked_add(1)
+        .and_then(line)
+        .unwrap_or(usize::MAX);
+    let views = cell_views_within(core, snapshot, Some(Span::new(start, end.max(start))))?;
     let hints = views
         .iter()
         .filter_map(|view| {
