@@ -236,23 +236,24 @@ fn main() {
         .expect("write");
     }
     std::thread::sleep(Duration::from_millis(2500));
-    let mut pathological = Vec::new();
-    pathological.push(row(
-        "100,000 bare `# %%` cells",
-        &measure(bare.path(), &[], 1, ruff),
-    ));
-    pathological.push(row(
-        "100,000 unclosed `(` in one cell",
-        &measure(parens.path(), &[], 1, ruff),
-    ));
-    pathological.push(row(
-        "10,000 notebooks as a folder (`--check notebooks`)",
-        &measure(folder.path(), &["notebooks"], 1, ruff),
-    ));
-    pathological.push(row(
-        "10,000 notebooks as the project (`--check`)",
-        &measure(folder.path(), &[], 1, None),
-    ));
+    let pathological = [
+        row(
+            "100,000 bare `# %%` cells",
+            &measure(bare.path(), &[], 1, ruff),
+        ),
+        row(
+            "100,000 unclosed `(` in one cell",
+            &measure(parens.path(), &[], 1, ruff),
+        ),
+        row(
+            "10,000 notebooks as a folder (`--check notebooks`)",
+            &measure(folder.path(), &["notebooks"], 1, ruff),
+        ),
+        row(
+            "10,000 notebooks as the project (`--check`)",
+            &measure(folder.path(), &[], 1, None),
+        ),
+    ];
     let findings = Command::new(ours())
         .args(["--check", "--no-cache", "--format", "json"])
         .current_dir(parens.path())
