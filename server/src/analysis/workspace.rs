@@ -670,4 +670,80 @@ mod tests {
             assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
         }
     }
+
+    use proptest::prelude::*;
+
+    /// Pieces of cells, markers and imports: edits made of them move cell boundaries,
+    /// change aliases and break syntax.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("# %%\n"),
+            Just("# %% tags=[\"name=a\"]\n"),
+            Just("```{code-cell} ipython3\n"),
+            Just("```\n"),
+            Just("+++\n"),
+            Just("import jellycell.api as J\n"),
+            Just("J.load('artifacts/a.json')\n"),
+            Just("jc.save(x, 'artifacts/b.json')\n"),
+            Just("x = (\n"),
+            Just("y = 1\n"),
+            Just("%time y\n"),
+            Just("\n"),
+            Just("# prose\n"),
+        ]
+    }
+
+    fn assert_reuse_matches_fresh(
+        format: NotebookFormat,
+        header: &str,
+        parts: &[&str],
+        edits: &[(usize, usize, Vec<&str>)],
+    ) {
+        let project = Project::without_config(Path::new("/project"));
+        let path = PathBuf::from(match format {
+            NotebookFormat::Myst => "/project/nb.md",
+            _ => "/project/nb.py",
+        });
+        let mut text = format!("{header}{}", parts.concat());
+        let mut previous = NotebookFile::new(&project, path.clone(), text.clone(), format);
+        for (at, length, inserted) in edits {
+            let start = header.len() + at % (text.len() - header.len() + 1);
+            let end = (start + length).min(text.len());
+            text.replace_range(start..end, &inserted.concat());
+            let reused =
+                NotebookFile::reusing(&project, path.clone(), text.clone(), format, &previous);
+            let fresh = NotebookFile::new(&project, path.clone(), text.clone(), format);
+            assert_eq!(reused.notebook.cells, fresh.notebook.cells, "{text:?}");
+            assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
+            assert_eq!(facts(&reused), facts(&fresh), "{text:?}");
+            previous = reused;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn percent_edits_reuse_what_a_fresh_read_gives(
+            parts in proptest::collection::vec(piece(), 0..30),
+            edits in proptest::collection::vec(
+                (0usize..2000, 0usize..40, proptest::collection::vec(piece(), 0..3)),
+                1..6,
+            ),
+        ) {
+            assert_reuse_matches_fresh(NotebookFormat::Percent, "", &parts, &edits);
+        }
+
+        #[test]
+        fn myst_edits_reuse_what_a_fresh_read_gives(
+            parts in proptest::collection::vec(piece(), 0..30),
+            edits in proptest::collection::vec(
+                (0usize..2000, 0usize..40, proptest::collection::vec(piece(), 0..3)),
+                1..6,
+            ),
+        ) {
+            let header = "---\njupytext:\n  text_representation:\n    format_name: myst\n---\n";
+            assert_reuse_matches_fresh(NotebookFormat::Myst, header, &parts, &edits);
+        }
+    }
 }
