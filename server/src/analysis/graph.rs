@@ -943,6 +943,12 @@ impl ProjectGraph {
         (index.version == self.version).then_some(index)
     }
 
+    /// Every cell in a cycle (over dependencies and forward deps), unordered: a cell
+    /// outside this set can never reach back to itself.
+    pub fn cyclic_cells(&self) -> impl Iterator<Item = CellRef> + '_ {
+        self.cycles.iter().flatten().copied()
+    }
+
     /// The facts of one cell.
     pub fn cell(&self, cell: CellRef) -> Option<&CellFacts> {
         facts_of(&self.notebooks, cell)

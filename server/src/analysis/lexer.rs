@@ -218,14 +218,16 @@ impl Lexer {
                 indentation: true,
             });
         }
+        // The outermost unclosed bracket throws off everything after it: the ones opened
+        // later are one finding with it, however many there are.
+        let mut unclosed = None;
+        let mut opened_after = 0usize;
         for frame in std::mem::take(&mut self.stack) {
             match frame {
-                Frame::Bracket { open, at } => self.errors.push(LexicalError {
-                    span: Span::new(at, at + 1),
-                    message: format!("`{}` was never closed", open as char),
-                    affects: Span::new(at, text_len),
-                    indentation: false,
-                }),
+                Frame::Bracket { open, at } => match unclosed {
+                    None => unclosed = Some((open, at)),
+                    Some(_) => opened_after += 1,
+                },
                 Frame::String {
                     triple: true,
                     at,
@@ -239,6 +241,22 @@ impl Lexer {
                 }),
                 _ => {}
             }
+        }
+        if let Some((open, at)) = unclosed {
+            let mut message = format!("`{}` was never closed", open as char);
+            match opened_after {
+                0 => {}
+                1 => message.push_str(", nor was the bracket opened after it"),
+                more => {
+                    message.push_str(&format!(", nor were the {more} brackets opened after it"))
+                }
+            }
+            self.errors.push(LexicalError {
+                span: Span::new(at, at + 1),
+                message,
+                affects: Span::new(at, text_len),
+                indentation: false,
+            });
         }
         self.errors.sort_by_key(|error| error.span);
         self.errors
@@ -386,7 +404,43 @@ pub(crate) fn lexical_errors(text: &str) -> Vec<LexicalError> {
     for line in lines(text) {
         lexer.scan_line(text, line.start, line.end);
     }
-    lexer.finish(text.len())
+    collapse_runs(text, lexer.finish(text.len()))
+}
+
+/// One finding for a run of the same error on one line (`)))))…`, a hundred thousand
+/// of them, is one mistake to fix, not a hundred thousand findings): the first,
+/// its message counting the others, its `affects` covering them all.
+fn collapse_runs(text: &str, errors: Vec<LexicalError>) -> Vec<LexicalError> {
+    // (the first error of a run, how many more, where the last of them ended)
+    let mut collapsed: Vec<(LexicalError, usize, usize)> = Vec::with_capacity(errors.len());
+    for error in errors {
+        if let Some((first, more, last_end)) = collapsed.last_mut() {
+            let gap = text.get(*last_end..error.span.start);
+            let same_line = gap.is_some_and(|gap| !gap.contains(['\n', '\r']));
+            if same_line && first.message == error.message && !error.indentation {
+                first.affects = Span::new(
+                    first.affects.start.min(error.affects.start),
+                    first.affects.end.max(error.affects.end),
+                );
+                *more += 1;
+                *last_end = error.span.end;
+                continue;
+            }
+        }
+        let end = error.span.end;
+        collapsed.push((error, 0, end));
+    }
+    collapsed
+        .into_iter()
+        .map(|(mut error, more, _)| {
+            if more > 0 {
+                error
+                    .message
+                    .push_str(&format!(" (and {more} more like it after it)"));
+            }
+            error
+        })
+        .collect()
 }
 
 /// A physical line: `start..end` is its content without the line ending.
@@ -456,6 +510,36 @@ mod tests {
         assert_eq!(
             messages("f(1,\n  2\n"),
             [("(", "`(` was never closed".to_string())]
+        );
+    }
+
+    #[test]
+    fn nested_unclosed_brackets_are_one_finding_at_the_outermost() {
+        let text = format!("x = {}\ny = [1,\n", "(".repeat(100_000));
+        assert_eq!(
+            messages(&text),
+            [(
+                "(",
+                "`(` was never closed, nor were the 100000 brackets opened after it".to_string()
+            )]
+        );
+        assert_eq!(lexical_errors(&text)[0].span.start, 4);
+    }
+
+    #[test]
+    fn a_run_of_one_error_on_a_line_is_one_finding_with_a_count() {
+        assert_eq!(
+            messages(&format!("x = 1{}\n", ") ".repeat(3))),
+            [(
+                ")",
+                "unmatched `)` (and 2 more like it after it)".to_string()
+            )]
+        );
+        let errors = lexical_errors("x = 1)\ny = 2)\n");
+        assert_eq!(
+            errors.len(),
+            2,
+            "the same error on another line is its own finding"
         );
     }
 

@@ -6,7 +6,7 @@
 //! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
 //! notebooks, plus any file named explicitly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -45,7 +45,8 @@ pub struct NotebookFile {
     pub text: String,
     pub notebook: Notebook,
     /// One entry per cell (by ordinal): the analysis of code cells, `None` for others.
-    pub analyses: Vec<Option<CellAnalysis>>,
+    /// Shared: a re-read after an edit takes the unchanged cells' analyses by pointer.
+    pub analyses: Vec<Option<Arc<CellAnalysis>>>,
     /// How deeply `analyses` went; lint needs `Full`.
     pub depth: AnalysisDepth,
 }
@@ -89,7 +90,7 @@ impl NotebookFile {
         text: String,
         format: NotebookFormat,
         notebook: Notebook,
-        analyses: Vec<Option<CellAnalysis>>,
+        analyses: Vec<Option<Arc<CellAnalysis>>>,
         depth: AnalysisDepth,
     ) -> Self {
         let relative = relative_name(project, &path);
@@ -150,7 +151,7 @@ impl NotebookFile {
         notebook: Notebook,
         previous: &NotebookFile,
     ) -> Self {
-        let mut earlier: HashMap<&str, Vec<(Aliases, &CellAnalysis)>> = HashMap::new();
+        let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
         let mut aliases = Aliases::new();
         let reusable = previous.depth == AnalysisDepth::Full;
         let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
@@ -173,9 +174,10 @@ impl NotebookFile {
                         candidates
                             .iter()
                             .find(|(before, _)| *before == aliases)
-                            .map(|(_, analysis)| (*analysis).clone())
+                            .map(|(_, analysis)| Arc::clone(analysis))
                     });
-                    let analysis = reused.unwrap_or_else(|| analyze_cell(&cell.source, &aliases));
+                    let analysis =
+                        reused.unwrap_or_else(|| Arc::new(analyze_cell(&cell.source, &aliases)));
                     aliases.extend(&analysis.aliases_defined);
                     analysis
                 })
@@ -309,9 +311,10 @@ impl Workspace {
         reported: Option<&[PathBuf]>,
     ) -> (Workspace, Vec<LoadError>) {
         let mut paths = discover_notebooks(&project);
+        let mut known: HashSet<PathBuf> = paths.iter().cloned().collect();
         for path in extra {
             let absolute = absolute(path);
-            if !paths.contains(&absolute) {
+            if known.insert(absolute.clone()) {
                 paths.push(absolute);
             }
         }
@@ -324,16 +327,34 @@ impl Workspace {
                 Err(error) => errors.push(LoadError::new(path, &error)),
             }
         }
-        let reported: Option<Vec<PathBuf>> =
+        let reported: Option<HashSet<PathBuf>> =
             reported.map(|paths| paths.iter().map(|path| absolute(path)).collect());
         let depth_of = |path: &Path| match &reported {
-            Some(paths) if !paths.iter().any(|reported| reported == path) => AnalysisDepth::Facts,
+            Some(paths) if !paths.contains(path) => AnalysisDepth::Facts,
             _ => AnalysisDepth::Full,
         };
         (
             Workspace::build_with_depth(project, inputs, depth_of),
             errors,
         )
+    }
+
+    /// The index of each file at one of `paths` (those of the workspace), in their order:
+    /// one pass over the files, however many paths are asked for.
+    pub fn file_indices(&self, paths: &[PathBuf]) -> Vec<usize> {
+        let mut by_path: HashMap<&Path, usize> = HashMap::with_capacity(self.files.len());
+        for (index, file) in self.files.iter().enumerate() {
+            by_path.entry(file.path.as_path()).or_insert(index);
+        }
+        paths
+            .iter()
+            .filter_map(|path| {
+                by_path
+                    .get(path.as_path())
+                    .or_else(|| by_path.get(absolute(path).as_path()))
+                    .copied()
+            })
+            .collect()
     }
 
     /// The index of the file at `path`.
@@ -495,7 +516,7 @@ fn relative_name(project: &Project, path: &Path) -> String {
 }
 
 /// Analyses every code cell in order, threading import aliases from cell to cell.
-fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAnalysis>> {
+fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<CellAnalysis>>> {
     let mut aliases = Aliases::new();
     cells
         .iter()
@@ -506,7 +527,7 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<CellAn
                     AnalysisDepth::Facts => analyze_cell_facts(&cell.source, &aliases),
                 };
                 aliases.extend(&analysis.aliases_defined);
-                analysis
+                Arc::new(analysis)
             })
         })
         .collect()
@@ -644,6 +665,82 @@ mod tests {
             let fresh =
                 NotebookFile::new(&project, path.clone(), text.into(), NotebookFormat::Percent);
             assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// Pieces of cells, markers and imports: edits made of them move cell boundaries,
+    /// change aliases and break syntax.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("# %%\n"),
+            Just("# %% tags=[\"name=a\"]\n"),
+            Just("```{code-cell} ipython3\n"),
+            Just("```\n"),
+            Just("+++\n"),
+            Just("import jellycell.api as J\n"),
+            Just("J.load('artifacts/a.json')\n"),
+            Just("jc.save(x, 'artifacts/b.json')\n"),
+            Just("x = (\n"),
+            Just("y = 1\n"),
+            Just("%time y\n"),
+            Just("\n"),
+            Just("# prose\n"),
+        ]
+    }
+
+    fn assert_reuse_matches_fresh(
+        format: NotebookFormat,
+        header: &str,
+        parts: &[&str],
+        edits: &[(usize, usize, Vec<&str>)],
+    ) {
+        let project = Project::without_config(Path::new("/project"));
+        let path = PathBuf::from(match format {
+            NotebookFormat::Myst => "/project/nb.md",
+            _ => "/project/nb.py",
+        });
+        let mut text = format!("{header}{}", parts.concat());
+        let mut previous = NotebookFile::new(&project, path.clone(), text.clone(), format);
+        for (at, length, inserted) in edits {
+            let start = header.len() + at % (text.len() - header.len() + 1);
+            let end = (start + length).min(text.len());
+            text.replace_range(start..end, &inserted.concat());
+            let reused =
+                NotebookFile::reusing(&project, path.clone(), text.clone(), format, &previous);
+            let fresh = NotebookFile::new(&project, path.clone(), text.clone(), format);
+            assert_eq!(reused.notebook.cells, fresh.notebook.cells, "{text:?}");
+            assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
+            assert_eq!(facts(&reused), facts(&fresh), "{text:?}");
+            previous = reused;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn percent_edits_reuse_what_a_fresh_read_gives(
+            parts in proptest::collection::vec(piece(), 0..30),
+            edits in proptest::collection::vec(
+                (0usize..2000, 0usize..40, proptest::collection::vec(piece(), 0..3)),
+                1..6,
+            ),
+        ) {
+            assert_reuse_matches_fresh(NotebookFormat::Percent, "", &parts, &edits);
+        }
+
+        #[test]
+        fn myst_edits_reuse_what_a_fresh_read_gives(
+            parts in proptest::collection::vec(piece(), 0..30),
+            edits in proptest::collection::vec(
+                (0usize..2000, 0usize..40, proptest::collection::vec(piece(), 0..3)),
+                1..6,
+            ),
+        ) {
+            let header = "---\njupytext:\n  text_representation:\n    format_name: myst\n---\n";
+            assert_reuse_matches_fresh(NotebookFormat::Myst, header, &parts, &edits);
         }
     }
 }

@@ -138,8 +138,13 @@ pub struct KeyContext<'w> {
     workspace: &'w Workspace,
     injection: Option<Injection>,
     memo: HashMap<CellRef, Option<KeyInputs>>,
+    keys: HashMap<CellRef, Option<String>>,
     env_hashes: HashMap<usize, String>,
     lockfile: Option<Option<(String, Vec<u8>)>>,
+    /// Per notebook: (ordinal, source hash) of its setup cells, in order, hashed once.
+    setup_cells: HashMap<usize, Vec<(usize, String)>>,
+    /// The cells of the graph's cycles, gathered on first need.
+    cyclic: Option<HashSet<CellRef>>,
 }
 
 impl<'w> KeyContext<'w> {
@@ -148,14 +153,22 @@ impl<'w> KeyContext<'w> {
             workspace,
             injection,
             memo: HashMap::new(),
+            keys: HashMap::new(),
             env_hashes: HashMap::new(),
             lockfile: None,
+            setup_cells: HashMap::new(),
+            cyclic: None,
         }
     }
 
     /// The key of `cell`, or `None` for cells without one (setup, note, markdown, raw).
     pub fn key(&mut self, cell: CellRef) -> Option<String> {
-        self.inputs(cell).map(|inputs| inputs.key())
+        if let Some(known) = self.keys.get(&cell) {
+            return known.clone();
+        }
+        let key = self.inputs(cell).map(|inputs| inputs.key());
+        self.keys.insert(cell, key.clone());
+        key
     }
 
     /// The key inputs of `cell`, or `None` for cells without a key.
@@ -163,9 +176,46 @@ impl<'w> KeyContext<'w> {
         if let Some(known) = self.memo.get(&cell) {
             return known.clone();
         }
-        let computed = self.compute(cell);
-        self.memo.insert(cell, computed.clone());
-        computed
+        // Dependencies first, with an explicit stack: a chain of deps as long as the
+        // project must not overflow the call stack. Edges that close a cycle are left
+        // out, so what remains is acyclic and every dep is memoised before its dependent.
+        let mut stack = vec![(cell, false)];
+        while let Some((current, deps_done)) = stack.pop() {
+            if self.memo.contains_key(&current) {
+                continue;
+            }
+            if deps_done {
+                let computed = self.compute(current);
+                self.memo.insert(current, computed);
+                continue;
+            }
+            stack.push((current, true));
+            for target in self.acyclic_dependencies(current) {
+                if !self.memo.contains_key(&target) {
+                    stack.push((target, false));
+                }
+            }
+        }
+        self.memo.get(&cell).cloned().flatten()
+    }
+
+    /// The targets of `cell`'s dependencies, without those that can reach back to it
+    /// (a dep in a cycle is left out, whichever cell the computation started from).
+    fn acyclic_dependencies(&mut self, cell: CellRef) -> Vec<CellRef> {
+        let graph = &self.workspace.graph;
+        let edges = graph.dependencies(cell);
+        if edges.is_empty() {
+            return Vec::new();
+        }
+        let in_cycle = self
+            .cyclic
+            .get_or_insert_with(|| graph.cyclic_cells().collect())
+            .contains(&cell);
+        edges
+            .iter()
+            .map(|edge| edge.target)
+            .filter(|&target| !(in_cycle && (target == cell || self.reaches(target, cell))))
+            .collect()
     }
 
     /// The kernel name of notebook `file`: its PEP-723 override, else `[run] kernel`.
@@ -191,23 +241,33 @@ impl<'w> KeyContext<'w> {
         {
             return None;
         }
-        let mut dep_keys = Vec::new();
-        for edge in workspace.graph.dependencies(cell) {
-            // A dep that can reach back to this cell is in a cycle: left out, whichever
-            // cell the computation started from.
-            if edge.target == cell || self.reaches(edge.target, cell) {
-                continue;
-            }
-            if let Some(key) = self.key(edge.target) {
-                dep_keys.push(key);
-            }
-        }
+        let mut dep_keys: Vec<String> = self
+            .acyclic_dependencies(cell)
+            .into_iter()
+            .filter_map(|target| self.key(target))
+            .collect();
         dep_keys.sort();
         dep_keys.dedup();
-        let setup_hashes = file.notebook.cells[..cell.ordinal]
+        let setup_cells = self.setup_cells.entry(cell.notebook).or_insert_with(|| {
+            file.notebook
+                .cells
+                .iter()
+                .enumerate()
+                .filter(|(_, above)| {
+                    above.cell_type == CellType::Code && above.spec.kind == CellKind::Setup
+                })
+                .map(|(ordinal, setup)| {
+                    (
+                        ordinal,
+                        hash_hex(normalize_source(&setup.source).as_bytes()),
+                    )
+                })
+                .collect()
+        });
+        let above = setup_cells.partition_point(|(ordinal, _)| *ordinal < cell.ordinal);
+        let setup_hashes = setup_cells[..above]
             .iter()
-            .filter(|above| above.cell_type == CellType::Code && above.spec.kind == CellKind::Setup)
-            .map(|setup| hash_hex(normalize_source(&setup.source).as_bytes()))
+            .map(|(_, hash)| hash.clone())
             .collect();
         let params = self
             .injection
@@ -366,6 +426,23 @@ mod tests {
         assert!(a_first.0.is_some() && a_first.1.is_some());
         assert_eq!(a_first, b_first);
         assert_eq!(a_first.1, b_second);
+    }
+
+    #[test]
+    fn a_chain_of_deps_as_long_as_the_notebook_does_not_overflow_the_stack() {
+        let mut text = String::from("# %% tags=[\"name=c0\"]\nx = 0\n\n");
+        for index in 1..20_000 {
+            text.push_str(&format!(
+                "# %% tags=[\"name=c{index}\", \"deps=c{}\"]\nx = {index}\n\n",
+                index - 1
+            ));
+        }
+        let workspace = workspace(&[("notebooks/chain.py", &text)]);
+        let mut keys = KeyContext::new(&workspace, None);
+        let last = keys.inputs(cell(0, 19_999));
+        assert_eq!(last.map(|inputs| inputs.dep_keys.len()), Some(1));
+        let mut fresh = KeyContext::new(&workspace, None);
+        assert_eq!(fresh.key(cell(0, 19_998)), keys.key(cell(0, 19_998)));
     }
 
     #[test]

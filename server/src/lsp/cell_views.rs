@@ -56,6 +56,17 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
     cell_views_where(core, snapshot, |_| true)
 }
 
+/// The header line of a cell (its first line when it has no header).
+fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
+    cell.spans.header.unwrap_or_else(|| {
+        let start = cell.spans.whole.start;
+        let end = text[start..]
+            .find('\n')
+            .map_or(text.len(), |newline| start + newline);
+        Span::new(start, end)
+    })
+}
+
 /// [`cell_views`] of the code cells whose ordinal `keep` accepts (inlay hints ask for the
 /// visible ones: a long notebook then costs what its visible part does).
 pub fn cell_views_where(
@@ -99,13 +110,7 @@ pub fn cell_views_where(
         .into_iter()
         .filter_map(|(ordinal, status, key, manifest)| {
             let cell = file.notebook.cells.get(ordinal)?;
-            let header = cell.spans.header.unwrap_or_else(|| {
-                let start = cell.spans.whole.start;
-                let end = file.text[start..]
-                    .find('\n')
-                    .map_or(file.text.len(), |newline| start + newline);
-                Span::new(start, end)
-            });
+            let header = header_of(&file.text, cell);
             let error = manifest.as_ref().and_then(|manifest| {
                 manifest.outputs.iter().find_map(|output| match output {
                     OutputRecord::Error {

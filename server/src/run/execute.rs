@@ -78,16 +78,35 @@ fn prelude(root: &str) -> String {
     let root = Value::String(root.to_string());
     format!(
         r#"def _jellycell_lsp_prelude():
-    import json, os
+    import importlib.util, json, os, sys
     os.chdir({root})
     try:
-        import jellycell.api
+        if importlib.util.find_spec("jellycell") is None:
+            return False
+    except Exception:
+        return False
+    # jellycell is imported on first use (of `jc`, or by a cell naming it), not here:
+    # a run whose cells never use it does not pay for the import.
+    state = {{"context": None, "project": None}}
+    def activate():
         from pathlib import Path
         from jellycell.paths import Project
         from jellycell.run.context import RunContext, set_context
-    except Exception:
-        return False
-    project = Project.from_path(Path({root}))
+        if state["project"] is None:
+            state["project"] = Project.from_path(Path({root}))
+        context = state["context"]
+        if context is not None:
+            set_context(RunContext(notebook=context["notebook"], cell_id=context["cell_id"],
+                                   cell_name=context["cell_name"], project=state["project"]))
+    class LazyJc:
+        def __getattr__(self, name):
+            import jellycell.api
+            if get_ipython().user_ns.get("jc") is self:
+                get_ipython().user_ns["jc"] = jellycell.api
+            activate()
+            return getattr(jellycell.api, name)
+        def __repr__(self):
+            return "<jellycell.api, imported on first use>"
     marker = "\n{CONTEXT_MARKER}"
     def pre_run_cell(info):
         raw = getattr(info, "raw_cell", "") or ""
@@ -95,13 +114,13 @@ fn prelude(root: &str) -> String {
         if at < 0:
             return
         try:
-            context = json.loads(raw[at + len(marker):])
+            state["context"] = json.loads(raw[at + len(marker):])
         except ValueError:
             return
-        set_context(RunContext(notebook=context["notebook"], cell_id=context["cell_id"],
-                               cell_name=context["cell_name"], project=project))
+        if "jellycell" in sys.modules or "jellycell" in raw[:at]:
+            activate()
     get_ipython().events.register("pre_run_cell", pre_run_cell)
-    get_ipython().user_ns["jc"] = jellycell.api
+    get_ipython().user_ns["jc"] = LazyJc()
     return True
 _jellycell_lsp_prelude()
 "#

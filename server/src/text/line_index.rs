@@ -6,22 +6,38 @@
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// Per line: whether it holds a byte outside ASCII. Columns of an ASCII line are
+    /// byte differences, so locating many findings on one long line stays linear.
+    wide_lines: Vec<bool>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
+        let mut wide_lines = vec![false];
         let mut index = 0;
         while index < bytes.len() {
             match bytes[index] {
                 b'\n' => line_starts.push(index + 1),
                 b'\r' if bytes.get(index + 1) != Some(&b'\n') => line_starts.push(index + 1),
-                _ => {}
+                byte => {
+                    if byte >= 0x80
+                        && let Some(wide) = wide_lines.last_mut()
+                    {
+                        *wide = true;
+                    }
+                    index += 1;
+                    continue;
+                }
             }
+            wide_lines.push(false);
             index += 1;
         }
-        LineIndex { line_starts }
+        LineIndex {
+            line_starts,
+            wide_lines,
+        }
     }
 
     /// The 0-based line that contains `offset` (offsets past the end give the last line).
@@ -40,9 +56,12 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.line_of(offset);
         let start = self.line_starts[line];
-        let column = text
-            .get(start..offset)
-            .map_or(0, |prefix| prefix.chars().count());
+        let column = if self.wide_lines.get(line) == Some(&false) {
+            offset.saturating_sub(start)
+        } else {
+            text.get(start..offset)
+                .map_or(0, |prefix| prefix.chars().count())
+        };
         (line + 1, column + 1)
     }
 }
@@ -65,6 +84,15 @@ mod tests {
     fn columns_count_characters_not_bytes() {
         let text = "é😀x";
         assert_eq!(LineIndex::new(text).line_column(text, "é😀".len()), (1, 3));
+    }
+
+    #[test]
+    fn ascii_lines_after_a_wide_line_count_bytes_and_the_wide_line_characters() {
+        let text = "é😀x\nab\r\ncd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(text, "é😀".len()), (1, 3));
+        assert_eq!(index.line_column(text, text.len()), (3, 3));
+        assert_eq!(index.line_column(text, text.find('b').unwrap_or(0)), (2, 2));
     }
 
     #[test]

@@ -79,8 +79,9 @@ pub(super) fn check_target(
         .as_ref()
         .map(|paths| paths.iter().map(PathBuf::as_path).collect());
     let mut paths = discover_notebooks(project);
+    let mut known: HashSet<PathBuf> = paths.iter().cloned().collect();
     for extra in target.notebooks.iter().flatten() {
-        if !paths.contains(extra) {
+        if known.insert(extra.clone()) {
             paths.push(extra.clone());
         }
     }
@@ -553,7 +554,7 @@ fn outputs_token(
 }
 
 /// Whether the run cache holds any manifest (else no cell has cached outputs).
-fn has_manifests(store: &Store) -> bool {
+pub(super) fn has_manifests(store: &Store) -> bool {
     std::fs::read_dir(store.root().join("manifests"))
         .is_ok_and(|mut entries| entries.next().is_some())
 }

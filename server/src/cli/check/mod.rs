@@ -239,10 +239,7 @@ fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
 fn reported_files(workspace: &Workspace, target: &Target) -> Vec<usize> {
     match &target.notebooks {
         None => (0..workspace.files.len()).collect(),
-        Some(paths) => paths
-            .iter()
-            .filter_map(|path| workspace.file_index(path))
-            .collect(),
+        Some(paths) => workspace.file_indices(paths),
     }
 }
 
@@ -253,10 +250,14 @@ fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckRepo
         report_unreadable(error, target, settings, report);
     }
     let store = Store::open(&workspace.project);
+    // A project that never ran has no outputs: no key needs deriving to know it.
+    let sizes_wanted = settings.severity_of("warn-on-large-cell-output").is_some()
+        && workspace.project.config.lint.large_output_limit().is_some()
+        && cached::has_manifests(&store);
     for index in reported_files(&workspace, target) {
         let file = &workspace.files[index];
         let mut findings = lint::check_file(&workspace, index, settings);
-        if settings.severity_of("warn-on-large-cell-output").is_some() {
+        if sizes_wanted {
             let sizes = cache::output_sizes(&workspace, index, &store);
             findings.extend(lint::check_output_sizes(
                 &workspace, index, &sizes, settings,
