@@ -106,6 +106,13 @@ pub const RULES: &[Rule] = &[
         "MyST front matter that is not valid YAML",
     ),
     rule(
+        "jupytext-format",
+        Warning,
+        false,
+        false,
+        "a header that jupytext reads differently from what it seems to say (MyST without `extension: .md`)",
+    ),
+    rule(
         "layout",
         Warning,
         true,
@@ -202,6 +209,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a `[tool.jellycell]` key that jellycell does not accept",
+    ),
+    rule(
+        "unsupported-format",
+        Error,
+        false,
+        false,
+        "a notebook in a jupytext format we do not read exactly (sphinx, hydrogen, nomarker, pandoc, ...): neither linted nor run",
     ),
     rule(
         "warn-on-large-cell-output",

@@ -27,7 +27,8 @@ pub fn write_myst(notebook: &Notebook) -> String {
     // Whether the last piece written was generated here (it then needs a blank line after).
     let mut previous_generated = false;
     let mut cells = notebook.cells.as_slice();
-    if notebook.metadata == notebook.preamble.metadata {
+    // A preamble read from another format (a `# ---` percent header) is not front matter.
+    if notebook.format == NotebookFormat::Myst && notebook.metadata == notebook.preamble.metadata {
         out.push_str(&notebook.preamble.text);
     } else {
         let first_raw = cells
