@@ -33,6 +33,11 @@ const fn rule(
 
 use Severity::{Error, Warning};
 
+/// Rules whose fix is meant to change how jupytext splits the file into cells (their
+/// fix titles say so); every other fix keeps the cells as they are
+/// (`tests/fix_keeps_cell_split.rs`).
+pub const FIXES_THAT_SPLIT_CELLS: &[&str] = &["marker-no-space"];
+
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
     rule(

@@ -276,8 +276,14 @@ fn read_with_block_as(
             } else {
                 &lines[start + cell.content_start..start + cell.content_end]
             };
-            for line in markers {
-                if markers::is_marker_without_space(line.text) {
+            for (index, line) in markers.iter().enumerate() {
+                // Only a line jupytext uncomments into a `%%magic` is glued to the cell;
+                // `#       %%bash` (a space after the hash) stays a comment.
+                let uncommented = cell
+                    .uncommented
+                    .iter()
+                    .any(|changed| changed.index == index);
+                if uncommented && markers::is_marker_without_space(line.text) {
                     let options = markers::marker_options(line.text);
                     problems.push(Problem::new(
                         "marker-no-space",
