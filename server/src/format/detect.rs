@@ -201,10 +201,15 @@ pub(crate) fn unsupported_message(extension: &str, format_name: &str, from_heade
     } else {
         "jupytext guesses it from the content"
     };
+    let target = if extension == "md" {
+        "md:myst"
+    } else {
+        "py:percent"
+    };
     format!(
         "jupytext reads this file as `{extension}:{format_name}` ({why}); jellycell-lsp reads \
          only py:percent, py:light, md:myst and md:markdown exactly, so it neither lints nor runs \
-         this notebook; convert it with `jupytext --to {extension}:percent` (or `md:myst`)"
+         this notebook; convert it with `jupytext --to {target}`"
     )
 }
 
