@@ -440,13 +440,13 @@ fn a_run_in_another_process_turns_lenses_and_diagnostics_without_an_edit() {
 
 #[test]
 fn cell_error_lines_skip_myst_options_and_follow_uncommented_magics() {
-    let myst = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n```{code-cell} ipython3\n:tags: [jc.step, name=broken]\n\n%env A=1\nx = 1\nraise KeyError('missing')\n```\n";
+    let myst = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n```{code-cell} ipython3\n:tags: [jc.step, name=broken]\n\n%env A=1\nx = 1\nraise KeyError('missing')\n```\n";
     let mut session = session_of("nb.md", myst, full_capabilities(), true);
     session.command("jellycell.runCell", Some(0));
     let progress = session.next_run_progress();
     assert!(reports(&progress)[0].contains("KeyError"), "{progress:?}");
     let error = session.cell_error();
-    assert_eq!(error["range"]["start"]["line"], 13, "{error}");
+    assert_eq!(error["range"]["start"]["line"], 14, "{error}");
     assert_eq!(error["message"], "KeyError: 'missing'");
     assert_eq!(session.client.shutdown(), Some(0));
 

@@ -664,7 +664,7 @@ fn no_route_accepts_writes() {
 #[test]
 fn a_myst_notebook_renders_with_its_outputs() {
     let preview = Preview::new();
-    let myst = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n\
+    let myst = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n---\n\n\
                 # Story\n\nA *MyST* notebook.\n\n```{code-cell} ipython3\n:tags: [jc.step, name=told]\nprint('told')\n```\n";
     std::fs::write(preview.root().join("notebooks/story.md"), myst).expect("write");
     let project = Project::discover(preview.root());

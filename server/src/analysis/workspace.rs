@@ -79,7 +79,11 @@ impl NotebookFile {
         notebook: Notebook,
         depth: AnalysisDepth,
     ) -> Self {
-        let analyses = analyze_code_cells(&notebook.cells, depth);
+        let analyses = if crate::format::language::is_python_notebook(&notebook) {
+            analyze_code_cells(&notebook.cells, depth)
+        } else {
+            Vec::new()
+        };
         NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
     }
 
@@ -94,6 +98,23 @@ impl NotebookFile {
         depth: AnalysisDepth,
     ) -> Self {
         let relative = relative_name(project, &path);
+        // Cells in another language (an R or Julia kernel) are not Python: no Python
+        // analysis, so no Python syntax errors; the format-level rules still apply.
+        let analyses = if crate::format::language::is_python_notebook(&notebook) {
+            analyses
+        } else {
+            notebook
+                .cells
+                .iter()
+                .map(|cell| (cell.cell_type == CellType::Code).then(CellAnalysis::default))
+                .collect()
+        };
+        // The format the text was read in (a `.py` may be py:light).
+        let format = if format == NotebookFormat::Ipynb {
+            format
+        } else {
+            notebook.format
+        };
         NotebookFile {
             path,
             relative,
@@ -454,16 +475,32 @@ pub fn notebook_format_of(path: &Path) -> Option<NotebookFormat> {
 /// directory counts as a notebook whatever it contains.)
 pub fn looks_like_notebook(path: &Path, text: &str) -> bool {
     match notebook_format_of(path) {
-        Some(NotebookFormat::Percent) => text.lines().any(|line| {
-            let line = line.trim_start();
-            line.strip_prefix('#')
-                .is_some_and(|rest| rest.trim_start().starts_with("%%"))
-        }),
+        Some(NotebookFormat::Percent) => {
+            text.lines().any(|line| {
+                let line = line.trim_start();
+                line.strip_prefix('#')
+                    .is_some_and(|rest| rest.trim_start().starts_with("%%"))
+            }) || py_has_jupytext_header(text)
+        }
         Some(NotebookFormat::Myst) => {
             text.contains("{code-cell}") || myst_has_jupytext_header(text)
         }
         _ => false,
     }
+}
+
+/// A `# ---` … `# ---` header at the top with a `jupyter:` section (a py:light or other
+/// jupytext script).
+fn py_has_jupytext_header(text: &str) -> bool {
+    let mut lines = text
+        .lines()
+        .skip_while(|line| line.starts_with("#!") || line.contains("coding"));
+    if lines.next().map(str::trim_end) != Some("# ---") {
+        return false;
+    }
+    lines
+        .take_while(|line| line.trim_end() != "# ---")
+        .any(|line| line.trim_end() == "# jupyter:")
 }
 
 fn myst_has_jupytext_header(text: &str) -> bool {
@@ -472,7 +509,7 @@ fn myst_has_jupytext_header(text: &str) -> bool {
     };
     rest.split("\n---")
         .next()
-        .is_some_and(|front| front.contains("jupytext"))
+        .is_some_and(|front| front.contains("jupytext") || front.contains("\njupyter:"))
 }
 
 /// The notebooks under `[paths] notebooks`: every `.py`, and `.md` files that look like

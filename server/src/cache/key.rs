@@ -221,13 +221,20 @@ impl<'w> KeyContext<'w> {
     /// The kernel name of notebook `file`: its PEP-723 override, else `[run] kernel`.
     pub fn kernel(&self, file: usize) -> String {
         let project = &self.workspace.project;
-        match self
-            .workspace
-            .files
-            .get(file)
-            .and_then(|file| file.notebook.pep723.as_ref())
-        {
-            Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
+        let notebook = self.workspace.files.get(file).map(|file| &file.notebook);
+        if let Some(block) = notebook.and_then(|notebook| notebook.pep723.as_ref()) {
+            return project.with_overrides(&block.overrides).config.run.kernel;
+        }
+        // A notebook in another language (an R notebook's `ir`) names its own kernel;
+        // `[run] kernel` is the project's Python kernel.
+        let own_kernel = notebook
+            .filter(|notebook| !crate::format::language::is_python_notebook(notebook))
+            .and_then(|notebook| notebook.metadata.get("kernelspec"))
+            .and_then(|kernelspec| kernelspec.get("name"))
+            .and_then(serde_json::Value::as_str)
+            .filter(|name| !name.is_empty());
+        match own_kernel {
+            Some(name) => name.to_string(),
             None => project.config.run.kernel.clone(),
         }
     }

@@ -36,6 +36,9 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let text = read_text_file(&args.notebook, project.config.lint.max_file_bytes())
         .map_err(|error| error.message(&args.notebook))?;
     let mut notebook = format::read(&text, source_format);
+    if let Some(problem) = notebook.unsupported_format() {
+        return Err(format!("{}: {}", args.notebook.display(), problem.message));
+    }
     messages::warn_problems(&args.notebook, &text, &notebook.problems);
     let html = args.to == ExportFormat::Html;
     if html && source_format == NotebookFormat::Ipynb {
@@ -62,7 +65,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let output = match &args.output {
         Some(path) if !to_stdout => path.clone(),
         Some(_) => PathBuf::from("-"),
-        None => args.notebook.with_extension(extension),
+        None => default_output(&args.notebook, extension, target_format),
     };
     if to_stdout {
         let mut out = std::io::stdout().lock();
@@ -79,7 +82,19 @@ fn export(args: &ExportArgs) -> Result<(), String> {
                 output.display()
             ));
         }
+        if let Some(folder) = output
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder)
+                .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+        }
         write_output(&output, &converted)?;
+        messages::note(&format!(
+            "wrote {} ({extension}) from {}",
+            output.display(),
+            args.notebook.display()
+        ));
     }
     if args.json {
         let report = json!({
@@ -91,6 +106,39 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         println!("{report}");
     }
     Ok(())
+}
+
+/// Where an export goes without `-o`: beside the notebook with the new extension, as
+/// jupytext does, except for `--to py` and `--to md` of a notebook under the project's
+/// `[paths] notebooks`: beside it, the result would be a second notebook of the project
+/// with the same cells (duplicate names, runs twice), so it goes to `[paths] site` at the
+/// same relative path (`notebooks/sub/prep.py` → `site/sub/prep.md`).
+fn default_output(notebook: &Path, extension: &str, target: NotebookFormat) -> PathBuf {
+    let beside = notebook.with_extension(extension);
+    let is_text = matches!(target, NotebookFormat::Percent | NotebookFormat::Myst);
+    let project = Project::discover(notebook);
+    if !is_text || project.config_path.is_none() {
+        return beside;
+    }
+    let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let notebooks = canonical(&project.notebooks_dir());
+    let Ok(relative) = canonical(notebook)
+        .strip_prefix(&notebooks)
+        .map(Path::to_path_buf)
+    else {
+        return beside;
+    };
+    let site = project.site_dir().join(relative).with_extension(extension);
+    // Shown relative to the current folder when it lies below it.
+    let cwd = std::env::current_dir().map(|cwd| canonical(&cwd));
+    let root = canonical(&project.root);
+    match cwd {
+        Ok(cwd) if root.starts_with(&cwd) => {
+            let below = root.strip_prefix(&cwd).unwrap_or(&root);
+            below.join(site.strip_prefix(&project.root).unwrap_or(&site))
+        }
+        _ => site,
+    }
 }
 
 /// Gives each code cell the outputs cached for its *current* key (never by ordinal, so a

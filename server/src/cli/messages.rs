@@ -28,3 +28,8 @@ pub fn warn_problems(path: &Path, text: &str, problems: &[Problem]) {
         );
     }
 }
+
+/// `jellycell-lsp: MESSAGE`: what a command did, for people (stderr).
+pub fn note(message: &str) {
+    eprintln!("jellycell-lsp: {message}");
+}

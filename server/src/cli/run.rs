@@ -75,6 +75,9 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
     let file = workspace
         .file_index(&notebook)
         .ok_or_else(|| format!("{} is not a notebook (.py or .md)", notebook.display()))?;
+    if let Some(problem) = workspace.files[file].notebook.unsupported_format() {
+        return Err(format!("{}: {}", notebook.display(), problem.message));
+    }
     let store = Store::open(&workspace.project);
     let plan = plan_run(&workspace, file, &parameters, args.force, &store);
     let runtime = tokio::runtime::Builder::new_current_thread()

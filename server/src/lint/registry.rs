@@ -33,6 +33,11 @@ const fn rule(
 
 use Severity::{Error, Warning};
 
+/// Rules whose fix is meant to change how jupytext splits the file into cells (their
+/// fix titles say so); every other fix keeps the cells as they are
+/// (`tests/fix_keeps_cell_split.rs`).
+pub const FIXES_THAT_SPLIT_CELLS: &[&str] = &["marker-no-space"];
+
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
     rule(
@@ -104,6 +109,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "MyST front matter that is not valid YAML",
+    ),
+    rule(
+        "jupytext-format",
+        Warning,
+        false,
+        false,
+        "a header that jupytext reads differently from what it seems to say (MyST without `extension: .md`)",
     ),
     rule(
         "layout",
@@ -209,6 +221,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a notebook that cannot be read: no permission, not a regular file, larger than `[lint] max_file_mb`, or not UTF-8",
+    ),
+    rule(
+        "unsupported-format",
+        Error,
+        false,
+        false,
+        "a notebook in a jupytext format we do not read exactly (sphinx, hydrogen, nomarker, pandoc, ...): neither linted nor run",
     ),
     rule(
         "warn-on-large-cell-output",

@@ -15,7 +15,9 @@ pub fn add_tag(text: &str, format: NotebookFormat, cell: &Cell, tag: &str) -> Op
     let header_text = header.slice(text);
     let quoted = serde_json::to_string(tag).ok()?;
     match format {
-        NotebookFormat::Percent => {
+        // A ```` ```python ```` line of md:markdown takes `key=value` options as `# %%` does.
+        NotebookFormat::Markdown if !header_text.starts_with("```") => None,
+        NotebookFormat::Percent | NotebookFormat::Light | NotebookFormat::Markdown => {
             let list_start = ["tags=[", "\"tags\": [", "\"tags\":["]
                 .iter()
                 .find_map(|opening| header_text.find(opening).map(|at| at + opening.len()));

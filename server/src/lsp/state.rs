@@ -745,8 +745,10 @@ fn analyse(
     let under_notebooks =
         project.config_path.is_some() && path.starts_with(project.notebooks_dir());
     let is_notebook = match format {
-        NotebookFormat::Percent => under_notebooks || looks_like_notebook(path, &text),
-        NotebookFormat::Myst => looks_like_notebook(path, &text),
+        NotebookFormat::Percent | NotebookFormat::Light => {
+            under_notebooks || looks_like_notebook(path, &text)
+        }
+        NotebookFormat::Myst | NotebookFormat::Markdown => looks_like_notebook(path, &text),
         NotebookFormat::Ipynb => false,
     };
     if !is_notebook {

@@ -27,8 +27,12 @@ pub fn write_myst(notebook: &Notebook) -> String {
     // Whether the last piece written was generated here (it then needs a blank line after).
     let mut previous_generated = false;
     let mut cells = notebook.cells.as_slice();
-    if notebook.metadata == notebook.preamble.metadata {
+    // A preamble read from another format (a `# ---` percent header) is not front matter.
+    if notebook.format == NotebookFormat::Myst && notebook.metadata == notebook.preamble.metadata {
         out.push_str(&notebook.preamble.text);
+    } else if read_from_text_without_header(notebook) {
+        // jupytext reads a script with no header with `notebook_metadata_filter: -all`,
+        // so it writes no front matter for it.
     } else {
         let first_raw = cells
             .first()
@@ -214,6 +218,23 @@ fn options_text(metadata: &Map<String, Value>) -> String {
     } else {
         format!("---\n{dumped}---\n")
     }
+}
+
+/// A notebook read from a text format whose file had no jupytext header, its metadata
+/// unchanged since (our percent reader records only `jupytext.cell_metadata_json`).
+fn read_from_text_without_header(notebook: &Notebook) -> bool {
+    let from_text = matches!(
+        notebook.format,
+        NotebookFormat::Percent | NotebookFormat::Light | NotebookFormat::Markdown
+    );
+    let mut header = notebook.preamble.metadata.clone();
+    if let Some(Value::Object(jupytext)) = header.get_mut("jupytext") {
+        jupytext.shift_remove("cell_metadata_json");
+        if jupytext.is_empty() {
+            header.shift_remove("jupytext");
+        }
+    }
+    from_text && header.is_empty() && notebook.metadata == notebook.preamble.metadata
 }
 
 #[cfg(test)]

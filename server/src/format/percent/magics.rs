@@ -166,6 +166,16 @@ pub(crate) struct Uncommented {
 /// `uncomment_magic`: uncomment the magics of `source` in place; reports which lines
 /// changed and why (`kind` is `None` for continuation lines of a magic).
 pub(crate) fn uncomment_magics(source: &mut [Cow<'_, str>], language: &str) -> Vec<Uncommented> {
+    uncomment_magics_in(source, language, true)
+}
+
+/// [`uncomment_magics`] with jupytext's `explicitly_code`: false for a light-format cell
+/// with no `# +` marker, where a `name?` help line stays a comment.
+pub(crate) fn uncomment_magics_in(
+    source: &mut [Cow<'_, str>],
+    language: &str,
+    explicitly_code: bool,
+) -> Vec<Uncommented> {
     let mut parser = StringParser::new(language);
     let mut next_is_magic = false;
     let mut changed = Vec::new();
@@ -174,7 +184,7 @@ pub(crate) fn uncomment_magics(source: &mut [Cow<'_, str>], language: &str) -> V
             let kind = if next_is_magic {
                 None
             } else {
-                magic_kind(line, language, true)
+                magic_kind(line, language, explicitly_code)
             };
             if next_is_magic || kind.is_some() {
                 let unescaped = unescape(line);
@@ -190,6 +200,25 @@ pub(crate) fn uncomment_magics(source: &mut [Cow<'_, str>], language: &str) -> V
         parser.read_line(line);
     }
     changed
+}
+
+/// `need_explicit_marker`: a Python cell with a line that is a magic only in an explicit
+/// code cell (`name?`) needs its `# +` marker.
+pub(crate) fn need_explicit_marker(source: &[Cow<'_, str>], language: &str) -> bool {
+    if language != "python" {
+        return false;
+    }
+    let mut parser = StringParser::new(language);
+    for line in source {
+        if !parser.is_quoted()
+            && magic_kind(line, language, true).is_some()
+            && magic_kind(line, language, false).is_none()
+        {
+            return true;
+        }
+        parser.read_line(line);
+    }
+    false
 }
 
 /// `comment_magic`: the writer's inverse, commenting magics with `# `.

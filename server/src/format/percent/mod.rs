@@ -10,16 +10,17 @@
 //! (blank lines between cells), `yaml_header` (the `# ---` notebook header), `reader`
 //! (one cell), `writer`.
 
-mod header;
+pub(crate) mod header;
+mod light;
 pub(crate) mod lines;
-mod magics;
+pub(crate) mod magics;
 mod markers;
-mod pep8;
+pub(crate) mod pep8;
 mod python_literal;
-mod reader;
-mod strings;
+pub(crate) mod reader;
+pub(crate) mod strings;
 mod writer;
-mod yaml_header;
+pub(crate) mod yaml_header;
 
 use std::borrow::Cow;
 
@@ -56,6 +57,15 @@ enum Originals {
     Drop,
 }
 
+/// Reads `text` as jupytext's py:light format whatever its header says, as
+/// `jupytext.reads(text, "py:light")` does for a header that names no format.
+pub fn read_light(text: &str) -> Notebook {
+    let (block, block_problems) = pep723::scan(text);
+    let mut notebook = read_with_block_as(text, block, Originals::Keep, Some("light"));
+    notebook.problems.splice(0..0, block_problems);
+    notebook
+}
+
 fn read_percent_keeping(text: &str, originals: Originals) -> Notebook {
     let (block, block_problems) = pep723::scan(text);
     let mut notebook = read_with_block(text, block, originals);
@@ -68,6 +78,16 @@ fn read_with_block(
     text: &str,
     block: Option<pep723::Pep723Block>,
     originals: Originals,
+) -> Notebook {
+    read_with_block_as(text, block, originals, None)
+}
+
+/// [`read_with_block`] in the format `forced` names (else the header's, else percent).
+fn read_with_block_as(
+    text: &str,
+    block: Option<pep723::Pep723Block>,
+    originals: Originals,
+    forced: Option<&str>,
 ) -> Notebook {
     let mut notebook = Notebook::empty(NotebookFormat::Percent);
     let block = block.filter(|block| {
@@ -122,6 +142,37 @@ fn read_with_block(
         ));
     }
     pos += header.consumed;
+    // jupytext honours the header's format even when asked for py:percent.
+    let format_name = crate::format::detect::header_format_name(&header.metadata, ".py")
+        .or_else(|| forced.map(str::to_string))
+        .unwrap_or_else(|| "percent".into());
+    let light = format_name == "light" && !has_custom_cell_markers(&header.metadata);
+    if light {
+        notebook.format = NotebookFormat::Light;
+    } else if format_name != "percent" {
+        let name = if format_name == "light" {
+            "light (with custom cell_markers)"
+        } else {
+            &format_name
+        };
+        let span = Span::new(
+            line_start(header_start),
+            line_start(pos).max(line_start(header_start)),
+        );
+        notebook.problems.push(Problem::new(
+            "unsupported-format",
+            span,
+            crate::format::detect::unsupported_message("py", name, true),
+        ));
+        // Not read as cells at all: whatever we made of them would be misread.
+        notebook.preamble = Preamble {
+            text: text.to_string(),
+            metadata: header.metadata.clone(),
+        };
+        notebook.metadata = header.metadata;
+        notebook.pep723 = block;
+        return notebook;
+    }
     let default_language = default_language(&header.metadata);
     let fences = FenceIndex::new(&lines);
 
@@ -164,7 +215,11 @@ fn read_with_block(
     }
 
     while pos < lines.len() {
-        let cell = read_cell(&lines[pos..], pos, &fences, &default_language);
+        let cell = if light {
+            light::read_light_cell(&lines[pos..], &default_language)
+        } else {
+            read_cell(&lines[pos..], pos, &fences, &default_language)
+        };
         let next = cell.next.max(1);
         read_cells.push((pos, cell));
         pos += next;
@@ -216,8 +271,19 @@ fn read_with_block(
             ));
         }
         if cell.cell_type == CellType::Code {
-            for line in &lines[start + cell.content_start..start + cell.content_end] {
-                if markers::is_marker_without_space(line.text) {
+            let markers = if light {
+                &[][..]
+            } else {
+                &lines[start + cell.content_start..start + cell.content_end]
+            };
+            for (index, line) in markers.iter().enumerate() {
+                // Only a line jupytext uncomments into a `%%magic` is glued to the cell;
+                // `#       %%bash` (a space after the hash) stays a comment.
+                let uncommented = cell
+                    .uncommented
+                    .iter()
+                    .any(|changed| changed.index == index);
+                if uncommented && markers::is_marker_without_space(line.text) {
                     let options = markers::marker_options(line.text);
                     problems.push(Problem::new(
                         "marker-no-space",
@@ -352,7 +418,7 @@ fn push_cell(
         cell.spec.foreign_tags.shrink_to_fit();
     } else {
         cell.original = Some(Box::new(OriginalCell {
-            format: NotebookFormat::Percent,
+            format: notebook.format,
             text: cell.spans.whole.slice(text).to_string(),
             cell_type: cell.cell_type,
             source: cell.source.clone(),
@@ -360,6 +426,15 @@ fn push_cell(
         }));
     }
     notebook.cells.push(cell);
+}
+
+/// A light header with `jupytext.cell_markers` other than `+,-` (`{{{,}}}`, `region,
+/// endregion`): markers we do not read.
+fn has_custom_cell_markers(metadata: &Map<String, Value>) -> bool {
+    metadata
+        .get("jupytext")
+        .and_then(|jupytext| jupytext.get("cell_markers"))
+        .is_some_and(|markers| markers.as_str() != Some("+,-"))
 }
 
 /// `default_language_from_metadata_and_ext(metadata, ".py")`.

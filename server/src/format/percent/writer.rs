@@ -124,8 +124,11 @@ pub fn write_percent(notebook: &Notebook) -> String {
     let first_is_changed_frontmatter = cells.first().is_some_and(|cell| {
         frontmatter_lines(cell).is_some() && !cell.is_unchanged_since_read(NotebookFormat::Percent)
     });
-    let regenerate_header =
-        notebook.metadata != notebook.preamble.metadata || first_is_changed_frontmatter;
+    // A preamble read from another format (MyST front matter, a light header) is not a
+    // percent header: jupytext writes the header anew from the metadata.
+    let regenerate_header = notebook.format != NotebookFormat::Percent
+        || notebook.metadata != notebook.preamble.metadata
+        || first_is_changed_frontmatter;
 
     let mut out = String::new();
     let mut header_lines: Vec<String> = Vec::new();

@@ -15,14 +15,21 @@ static HEADER: LazyLock<Regex> = LazyLock::new(|| pattern(r"^---WS*$"));
 static JUPYTER: LazyLock<Regex> = LazyLock::new(|| pattern(r"^jupyter WS*:WS*$"));
 static ENCODING: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"^[ \t\x0c]*#.*?coding[:=][ \t]*([-_.a-zA-Z0-9]+)"));
+/// The encoding line with no comment prefix (markdown), as jupytext's regex reads then.
+static ENCODING_NO_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^[ \t\x0c]*.*?coding[:=][ \t]*([-_.a-zA-Z0-9]+)"));
 
 fn pattern(text: &str) -> Regex {
     let text = text.replace("jupyter ", "jupyter").replace("WS", WS);
     Regex::new(&text).unwrap_or_else(|error| panic!("bad pattern {text}: {error}"))
 }
 
-/// `uncomment_line(line, "#")`.
-fn uncomment_line(line: &str) -> &str {
+/// `uncomment_line(line, prefix)` for the prefixes in use: `#` (scripts) or none
+/// (markdown).
+fn uncomment_line<'a>(line: &'a str, prefix: &str) -> &'a str {
+    if prefix.is_empty() {
+        return line;
+    }
     line.strip_prefix("# ")
         .or_else(|| line.strip_prefix('#'))
         .unwrap_or(line)
@@ -42,8 +49,20 @@ pub(crate) struct Header {
     pub error: Option<String>,
 }
 
-/// Reads the header at the start of `lines` (`header_to_metadata_and_cell`).
+/// Reads the header at the start of `lines` (`header_to_metadata_and_cell`) of a script.
 pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
+    read_header_with_prefix(lines, "#")
+}
+
+/// [`read_header`] with jupytext's `header_prefix`: `#` for a script, empty for a
+/// markdown notebook (whose header may also sit in an HTML comment, `<!--` … `-->`).
+pub(crate) fn read_header_with_prefix(lines: &[Line<'_>], prefix: &str) -> Header {
+    let encoding_re: &Regex = if prefix.is_empty() {
+        &ENCODING_NO_PREFIX
+    } else {
+        &ENCODING
+    };
+    let mut in_html_div = false;
     let mut extra = Map::new();
     let mut header_lines: Vec<&str> = Vec::new();
     let mut jupyter: Vec<&str> = Vec::new();
@@ -61,23 +80,40 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
             start = i + 1;
             continue;
         }
-        if (i == 0 || (i == 1 && !ENCODING.is_match(lines[0].text))) && ENCODING.is_match(text) {
+        if (i == 0 || (i == 1 && !encoding_re.is_match(lines[0].text)))
+            && encoding_re.is_match(text)
+        {
             // jupytext refuses encodings other than utf-8; we read the file anyway.
             object_entry(&mut extra, "jupytext")
                 .insert("encoding".into(), Value::String(text.into()));
             start = i + 1;
             continue;
         }
-        if !text.starts_with('#') {
+        if !text.starts_with(prefix) {
             break;
         }
-        let uncommented = uncomment_line(text);
+        if prefix.is_empty() && super::lines::py_strip(text).starts_with("<!--") {
+            in_html_div = true;
+            continue;
+        }
+        if in_html_div {
+            if ended && text.contains("-->") {
+                break;
+            }
+            if !started && is_blank(text) {
+                continue;
+            }
+        }
+        let uncommented = uncomment_line(text, prefix);
         if HEADER.is_match(uncommented) {
             if !started {
                 started = true;
                 continue;
             }
             ended = true;
+            if in_html_div {
+                continue;
+            }
             break;
         }
         if !started && !is_blank(uncommented) {
@@ -118,7 +154,7 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
     recursive_update(&mut metadata, extra);
     let mut i = last;
     let lines_to_next_cell = if let Some(next) = lines.get(i + 1) {
-        if is_blank(uncomment_line(next.text)) {
+        if is_blank(uncomment_line(next.text, prefix)) {
             i += 1;
             1
         } else {
@@ -135,7 +171,11 @@ pub(crate) fn read_header(lines: &[Line<'_>]) -> Header {
         }
         source.push_str("---");
         let rest = lines.get(i + 1..).unwrap_or(&[]);
-        let expected = super::pep8::pep8_lines_between_cells(&["---"], rest.iter().map(|l| l.text));
+        let expected = if prefix.is_empty() {
+            1
+        } else {
+            super::pep8::pep8_lines_between_cells(&["---"], rest.iter().map(|l| l.text))
+        };
         let mut cell_metadata = Map::new();
         if lines_to_next_cell != expected {
             cell_metadata.insert("lines_to_next_cell".into(), Value::from(lines_to_next_cell));

@@ -57,7 +57,7 @@ fn fix_for(file: &NotebookFile, problem: &Problem) -> Option<(String, Vec<TextEd
             let percent = line.find("%%")?;
             let after = percent + line[percent..].chars().take_while(|c| *c == '%').count();
             Some((
-                "Insert a space after `%%`".into(),
+                "Insert a space after `%%` (makes the line a cell marker: a new cell)".into(),
                 vec![TextEdit::new(Span::at(problem.span.start + after), " ")],
             ))
         }
