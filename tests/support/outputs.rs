@@ -114,6 +114,8 @@ pub fn cache_outputs_for(
         },
         outputs: records,
         artifacts: Vec::new(),
+        inputs: Vec::new(),
+        loads: Vec::new(),
     };
     store.put_manifest(&manifest).expect("manifest");
     key

@@ -492,7 +492,7 @@ mod tests {
             name: name.into(),
             kind: "step".into(),
             kernel: "python3".into(),
-            key_version: "jellycell-lsp-cache-v1".into(),
+            key_version: crate::cache::key::KEY_VERSION.into(),
             source_hash: String::new(),
             dep_keys: Vec::new(),
             setup_hashes: Vec::new(),
@@ -506,6 +506,8 @@ mod tests {
                 blob: store.blobs().put(key.as_bytes()).unwrap_or_default(),
             }],
             artifacts: Vec::new(),
+            inputs: Vec::new(),
+            loads: Vec::new(),
         }
     }
 

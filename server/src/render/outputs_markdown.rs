@@ -556,6 +556,8 @@ mod tests {
             status,
             outputs,
             artifacts: Vec::new(),
+            inputs: Vec::new(),
+            loads: Vec::new(),
         }
     }
 
