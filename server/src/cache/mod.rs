@@ -19,6 +19,6 @@ pub use manifest::{
 };
 pub use status::{
     CellState, CellStatus, cell_outputs, cell_states_and_manifests, cell_statuses, output_sizes,
-    outputs_by_current_key,
+    outputs_by_current_key, what_changed,
 };
 pub use store::Store;
