@@ -115,6 +115,8 @@ pub fn cache_outputs_for(
         outputs: records,
         artifacts: Vec::new(),
         blob_sizes: Default::default(),
+        inputs: Vec::new(),
+        loads: Vec::new(),
     };
     store.put_manifest(&manifest).expect("manifest");
     key

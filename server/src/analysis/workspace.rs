@@ -106,7 +106,9 @@ impl NotebookFile {
             notebook
                 .cells
                 .iter()
-                .map(|cell| (cell.cell_type == CellType::Code).then(CellAnalysis::default))
+                .map(|cell| {
+                    (cell.cell_type == CellType::Code).then(|| Arc::new(CellAnalysis::default()))
+                })
                 .collect()
         };
         // The format the text was read in (a `.py` may be py:light).

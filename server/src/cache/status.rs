@@ -54,7 +54,7 @@ pub struct CellState {
 /// left out). Keys are computed without injected parameters.
 pub fn cell_statuses(workspace: &Workspace, file: usize, store: &Store) -> Vec<CellState> {
     cell_statuses_with(
-        &mut KeyContext::new(workspace, None),
+        &mut KeyContext::new(workspace, None, store),
         workspace,
         file,
         store,
@@ -167,7 +167,7 @@ pub fn cell_outputs(
         return None;
     }
     let name = tags::cell_name(&source.spec, notebook.stem(), cell.ordinal);
-    let mut keys = KeyContext::new(workspace, None);
+    let mut keys = KeyContext::new(workspace, None, store);
     let (status, key, mut manifest) =
         state_of(&mut keys, &notebook.relative, &name, source, cell, store);
     if status == CellStatus::Stale {
@@ -187,7 +187,7 @@ pub fn cell_outputs(
 /// Per code cell with a manifest for its current key: (ordinal, total bytes of its output
 /// blobs). For `warn-on-large-cell-output`.
 pub fn output_sizes(workspace: &Workspace, file: usize, store: &Store) -> Vec<(usize, u64)> {
-    let mut keys = KeyContext::new(workspace, None);
+    let mut keys = KeyContext::new(workspace, None, store);
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -216,7 +216,7 @@ pub fn outputs_by_current_key(
     store: &Store,
     injection: Option<Injection>,
 ) -> Vec<Option<(Vec<serde_json::Value>, Option<u32>)>> {
-    let mut keys = KeyContext::new(workspace, injection);
+    let mut keys = KeyContext::new(workspace, injection, store);
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -237,4 +237,125 @@ pub fn outputs_by_current_key(
             Some((outputs, count))
         })
         .collect()
+}
+
+/// For a `stale` cell: what differs between its current key inputs and the older manifest
+/// whose outputs are shown, in words (`` `data` from `make2` changed ``, `the cell's code
+/// changed`). Empty when nothing recorded tells (a v1 manifest, an unknown input).
+pub fn what_changed(
+    workspace: &Workspace,
+    cell: CellRef,
+    store: &Store,
+    older: &Manifest,
+) -> Vec<String> {
+    let Some(current) = KeyContext::new(workspace, None, store).inputs(cell) else {
+        return Vec::new();
+    };
+    let mut changes = Vec::new();
+    if current.source_hash() != older.source_hash {
+        changes.push("the cell's code changed".to_string());
+    }
+    for input in &current.inputs {
+        let before = older.inputs.iter().find(|old| old.name == input.name);
+        match before {
+            Some(old) if old.key == input.key && old.from_cell == input.from_cell => {}
+            Some(old) if old.from_cell != input.from_cell => changes.push(format!(
+                "`{}` now comes from `{}` (was `{}`)",
+                input.name, input.from_cell, old.from_cell
+            )),
+            _ => changes.push(format!(
+                "`{}` from `{}` changed",
+                input.name, input.from_cell
+            )),
+        }
+    }
+    for load in &current.loads {
+        let same = older
+            .loads
+            .iter()
+            .any(|old| old.path == load.path && old.content == load.content);
+        if !same {
+            changes.push(format!("`{}` changed", load.path));
+        }
+    }
+    if current.setup_hashes != older.setup_hashes {
+        changes.push("a setup cell above changed".to_string());
+    }
+    if current.env_hash != older.env_hash {
+        changes.push("the environment changed".to_string());
+    }
+    if current.params_hash() != older.params_hash {
+        changes.push("the parameters changed".to_string());
+    }
+    if changes.is_empty() && older.key_version != crate::cache::key::KEY_VERSION {
+        changes.push("the cache format changed (an older version ran it)".to_string());
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::workspace::NotebookInput;
+    use crate::cache::manifest::{InputRecord, LoadRecord, MANIFEST_SCHEMA_VERSION};
+
+    const NOTEBOOK: &str = "# %% tags=[\"name=make2\"]\ndata = [1, 2, 3]\n\n# %% tags=[\"name=use2\"]\nprint(sum(data))\n";
+
+    fn workspace(text: &str) -> Workspace {
+        let root = std::path::PathBuf::from("/nonexistent-jellycell-project");
+        let project = crate::project::Project::without_config(&root);
+        Workspace::build(
+            project,
+            vec![NotebookInput {
+                path: root.join("notebooks/b.py"),
+                text: text.to_string(),
+            }],
+        )
+    }
+
+    #[test]
+    fn a_stale_cell_says_which_variable_changed_and_where_it_came_from() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = Store::at(dir.path().to_path_buf());
+        let use2 = CellRef {
+            notebook: 0,
+            ordinal: 1,
+        };
+        let before = workspace(NOTEBOOK);
+        let inputs = KeyContext::new(&before, None, &store)
+            .inputs(use2)
+            .expect("use2 has a key");
+        let older = Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            cache_key: inputs.key(),
+            notebook: "notebooks/b.py".into(),
+            cell: 1,
+            cell_id: "b:1".into(),
+            cell_name: Some("use2".into()),
+            name: "use2".into(),
+            kind: "step".into(),
+            kernel: inputs.kernel.clone(),
+            key_version: crate::cache::key::KEY_VERSION.into(),
+            source_hash: inputs.source_hash(),
+            dep_keys: inputs.dep_keys.clone(),
+            setup_hashes: inputs.setup_hashes.clone(),
+            env_hash: inputs.env_hash.clone(),
+            params_hash: None,
+            executed_at: "2026-01-01T00:00:00.000000Z".into(),
+            duration_ms: 1,
+            blob_sizes: Default::default(),
+            status: ManifestStatus::Ok,
+            outputs: Vec::new(),
+            artifacts: Vec::new(),
+            inputs: inputs.inputs.iter().map(InputRecord::from).collect(),
+            loads: inputs.loads.iter().map(LoadRecord::from).collect(),
+        };
+        assert_eq!(older.inputs[0].from_cell, "make2");
+        let after = workspace(&NOTEBOOK.replace("[1, 2, 3]", "[10, 20, 30]"));
+        assert_eq!(
+            what_changed(&after, use2, &store, &older),
+            ["`data` from `make2` changed"]
+        );
+        assert!(what_changed(&before, use2, &store, &older).is_empty());
+    }
 }

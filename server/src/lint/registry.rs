@@ -195,6 +195,13 @@ pub const RULES: &[Rule] = &[
         "a comment that jupytext turns into a shell command when it reads the file",
     ),
     rule(
+        "undefined-name",
+        Warning,
+        false,
+        false,
+        "a name a cell reads that no cell above defines, nor an import, a builtin or `jc`",
+    ),
+    rule(
         "unknown-dep",
         Error,
         false,
@@ -228,6 +235,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a notebook in a jupytext format we do not read exactly (sphinx, hydrogen, nomarker, pandoc, ...): neither linted nor run",
+    ),
+    rule(
+        "use-before-define",
+        Warning,
+        false,
+        false,
+        "a name a cell reads that only a cell below (or later in the cell) defines",
     ),
     rule(
         "warn-on-large-cell-output",

@@ -100,7 +100,7 @@ pub fn cell_views_where(
             })
             .collect()
     } else {
-        let mut keys = KeyContext::new(workspace, None);
+        let mut keys = KeyContext::new(workspace, None, &store);
         cell_states_and_manifests_where(&mut keys, workspace, snapshot.file_index, &store, keep)
             .into_iter()
             .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))

@@ -21,7 +21,7 @@ use super::state::Snapshot;
 use super::{Core, convert, preview};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{NotebookFile, Workspace};
-use crate::cache::cell_outputs;
+use crate::cache::{CellStatus, cell_outputs, what_changed};
 use crate::format::tags::{CellKind, tag_spans};
 use crate::render::outputs_markdown::{
     HoverLimits, PreviewLinks, cell_hover_markdown, wants_preview,
@@ -217,15 +217,24 @@ fn outputs_hover(
         Some(Queued::Waiting) => "… queued to run\n\n",
         None => "",
     };
-    Some(
-        queue_line.to_string()
-            + &cell_hover_markdown(
-                state.status,
-                manifest.as_ref(),
-                store.blobs(),
-                links.as_ref(),
-                now,
-                &limits,
-            ),
-    )
+    let mut markdown = cell_hover_markdown(
+        state.status,
+        manifest.as_ref(),
+        store.blobs(),
+        links.as_ref(),
+        now,
+        &limits,
+    );
+    // Which input made a stale cell stale, under its status line.
+    if state.status == CellStatus::Stale
+        && let Some(older) = &manifest
+    {
+        let changes = what_changed(workspace, cell, &store, older);
+        if !changes.is_empty() {
+            let line = format!("changed since: {}", changes.join("; "));
+            let at = markdown.find('\n').unwrap_or(markdown.len());
+            markdown.insert_str(at, &format!("\n\n{line}"));
+        }
+    }
+    Some(queue_line.to_string() + &markdown)
 }
