@@ -36,6 +36,8 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
             blob,
         }],
         artifacts: Vec::new(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
     }
 }
 

@@ -114,6 +114,8 @@ pub fn cache_outputs_for(
         },
         outputs: records,
         artifacts: Vec::new(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
     };
     store.put_manifest(&manifest).expect("manifest");
     key

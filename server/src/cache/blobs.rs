@@ -63,6 +63,27 @@ impl BlobStore {
         Ok(hex)
     }
 
+    /// Moves the file at `written` (inside the blob directory, so the rename stays on one
+    /// file system) into the store as a blob, without reading it into memory: the way a
+    /// kernel hands over a pickled value. Returns its blake3 hex and size.
+    pub fn adopt(&self, written: &Path) -> io::Result<(String, u64)> {
+        let mut hasher = blake3::Hasher::new();
+        let file = std::fs::File::open(written)?;
+        hasher.update_reader(file)?;
+        let hex = hasher.finalize().to_hex().to_string();
+        let size = std::fs::metadata(written)?.len();
+        let path = self.path(&hex);
+        if path.exists() {
+            std::fs::remove_file(written)?;
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(written, &path)?;
+        }
+        Ok((hex, size))
+    }
+
     pub fn get(&self, hex: &str) -> io::Result<Vec<u8>> {
         std::fs::read(self.path(hex))
     }

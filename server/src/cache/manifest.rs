@@ -56,6 +56,24 @@ pub struct ArtifactRecord {
     pub size: u64,
 }
 
+/// A value the cell defined, pickled into a blob for state restore (`docs/cache.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// The module-level name.
+    pub name: String,
+    pub blob: String,
+    /// `pickle`, `cloudpickle`, `dill`, or `module` (the blob holds the module's name).
+    pub pickler: String,
+    pub size: u64,
+}
+
+/// A name the cell defined that has no snapshot, and why: restore replays the cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsnapshottedRecord {
+    pub name: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,
@@ -84,10 +102,17 @@ pub struct Manifest {
     pub status: ManifestStatus,
     pub outputs: Vec<OutputRecord>,
     pub artifacts: Vec<ArtifactRecord>,
+    /// The names the cell defined, snapshotted when it ran (absent before state restore
+    /// existed, and for cells that define nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<SnapshotRecord>,
+    /// The names it defined that could not be snapshotted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsnapshotted: Vec<UnsnapshottedRecord>,
 }
 
 impl Manifest {
-    /// Every blob the manifest refers to.
+    /// Every blob the manifest refers to (outputs and snapshots).
     pub fn blobs(&self) -> Vec<&str> {
         let mut blobs = Vec::new();
         for output in &self.outputs {
@@ -100,7 +125,18 @@ impl Manifest {
                 OutputRecord::Error { .. } => {}
             }
         }
+        blobs.extend(self.snapshots.iter().map(|snapshot| snapshot.blob.as_str()));
         blobs
+    }
+
+    /// The snapshot of `name`, if the cell left one.
+    pub fn snapshot(&self, name: &str) -> Option<&SnapshotRecord> {
+        self.snapshots.iter().find(|snapshot| snapshot.name == name)
+    }
+
+    /// How many bytes its snapshots take.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshots.iter().map(|snapshot| snapshot.size).sum()
     }
 
     /// The outputs as nbformat 4 output objects, rebuilt from the blobs.

@@ -506,6 +506,8 @@ mod tests {
                 blob: store.blobs().put(key.as_bytes()).unwrap_or_default(),
             }],
             artifacts: Vec::new(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
         }
     }
 

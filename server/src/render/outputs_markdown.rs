@@ -556,6 +556,8 @@ mod tests {
             status,
             outputs,
             artifacts: Vec::new(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
         }
     }
 

@@ -38,6 +38,14 @@ pub struct PlannedCell {
     /// Whether the run may execute it (see [`Plan::select`]); every cell is selected by
     /// [`plan_run`].
     pub selected: bool,
+    /// The module-level names it (possibly) defines, in-place mutations included: what is
+    /// snapshotted after it runs.
+    pub defines: Vec<String>,
+    /// Whether it may define any name (`from m import *`, `exec`, `globals()`).
+    pub defines_everything: bool,
+    /// Each name it reads from a cell above, with that producer's ordinal (the cell that
+    /// last, possibly, defined it): what is restored before it runs.
+    pub reads: Vec<(String, usize)>,
 }
 
 impl PlannedCell {
@@ -167,6 +175,9 @@ pub fn plan_run(
             source: cell.source.clone(),
             timeout: Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
             selected: true,
+            defines: Vec::new(),
+            defines_everything: false,
+            reads: Vec::new(),
         });
     }
     // The `parameters` cell defines the defaults later cells read, so it runs whenever a

@@ -26,6 +26,14 @@ pub struct CellError {
     pub traceback: Vec<String>,
 }
 
+/// A name restored from a snapshot before a cell ran, and the cell that produced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestoredName {
+    pub name: String,
+    /// The producing cell's name (`name=`, else `<stem>:<ordinal>`).
+    pub from_cell: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CellReport {
     /// The ordinal.
@@ -37,6 +45,11 @@ pub struct CellReport {
     /// Execution time; for a hit, the time recorded when it ran.
     pub duration_ms: u64,
     pub error: Option<CellError>,
+    /// The names restored from snapshots before it ran (state restore, `docs/cache.md`).
+    pub restored: Vec<RestoredName>,
+    /// The cells re-executed (outputs discarded, cache untouched) before it ran, to
+    /// recover values that have no snapshot, in the order they ran.
+    pub replayed: Vec<String>,
     /// The kernel's execution time at full precision (zero when not executed in this run).
     #[serde(skip)]
     pub kernel_time: std::time::Duration,
