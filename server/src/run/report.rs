@@ -55,6 +55,32 @@ pub struct CellReport {
     pub kernel_time: std::time::Duration,
 }
 
+impl CellReport {
+    /// What state restore did before the cell ran, in a few words (`restored df from
+    /// make; replayed stream`), or `None` when it did nothing.
+    pub fn state_summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
+        for restored in &self.restored {
+            match sources.iter_mut().find(|(cell, _)| *cell == restored.from_cell) {
+                Some((_, names)) => names.push(&restored.name),
+                None => sources.push((&restored.from_cell, vec![&restored.name])),
+            }
+        }
+        if !sources.is_empty() {
+            let from: Vec<String> = sources
+                .iter()
+                .map(|(cell, names)| format!("{} from {cell}", names.join(", ")))
+                .collect();
+            parts.push(format!("restored {}", from.join(", ")));
+        }
+        if !self.replayed.is_empty() {
+            parts.push(format!("replayed {}", self.replayed.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {

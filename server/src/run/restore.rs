@@ -10,7 +10,7 @@
 //! After a cell runs, the names it defines are snapshotted (`snapshot_names`) and the
 //! kernel's [`Holdings`](super::state::Holdings) updated.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,6 +26,28 @@ use crate::run::state;
 pub(super) struct Prepared {
     pub restored: Vec<RestoredName>,
     pub replayed: Vec<String>,
+}
+
+/// The start of the helper's reason for a name its cell left undefined.
+const UNDEFINED_REASON: &str = "not defined";
+
+/// A name a cell reads that the kernel does not hold from its current producer.
+struct Need {
+    name: String,
+    /// (ordinal, key), nearest first; the first is the current producer.
+    producers: Vec<(usize, String)>,
+}
+
+impl Need {
+    fn current_key(&self) -> &str {
+        self.producers.first().map_or("", |(_, key)| key.as_str())
+    }
+}
+
+enum Action {
+    Restore(SnapshotRecord, usize),
+    Replay(usize),
+    Nothing,
 }
 
 type Step<'s> = Pin<Box<dyn Future<Output = Result<(), CellError>> + Send + 's>>;
@@ -59,20 +81,62 @@ impl Runner<'_> {
     }
 
     /// The reads of the cell at `ordinal` that the kernel does not hold from their current
-    /// producer: (name, producer ordinal, producer key). Producers without a key (setup
-    /// cells, which every kernel runs) are always held.
-    fn missing(&self, ordinal: usize) -> Vec<(String, usize, String)> {
+    /// producer. A name may have several producers (a cell above that binds it on some
+    /// paths only leaves the value from further up in place); the nearest one with a key
+    /// is current. Producers without a key (setup cells, which every kernel runs) are
+    /// always held.
+    fn missing(&self, ordinal: usize) -> Vec<Need> {
         let Some(cell) = self.planned(ordinal) else {
             return Vec::new();
         };
-        cell.reads
-            .iter()
-            .filter_map(|(name, producer)| {
-                let (key, _) = self.planned(*producer)?.key.as_ref()?;
-                (!self.kernel.holdings.holds(name, key))
-                    .then(|| (name.clone(), *producer, key.clone()))
-            })
-            .collect()
+        let mut needs: Vec<Need> = Vec::new();
+        for (name, producer) in &cell.reads {
+            let Some((key, _)) = self.planned(*producer).and_then(|cell| cell.key.as_ref())
+            else {
+                continue;
+            };
+            match needs.iter_mut().find(|need| &need.name == name) {
+                Some(need) => need.producers.push((*producer, key.clone())),
+                None => needs.push(Need {
+                    name: name.clone(),
+                    producers: vec![(*producer, key.clone())],
+                }),
+            }
+        }
+        for need in &mut needs {
+            need.producers.sort_by(|a, b| b.0.cmp(&a.0));
+        }
+        needs.retain(|need| !self.kernel.holdings.holds(&need.name, need.current_key()));
+        needs
+    }
+
+    /// How to bring `need` back: the nearest producer's snapshot; past producers whose
+    /// run left the name undefined (it binds it on some paths only) to the next one up;
+    /// else a replay of the producer without a usable snapshot.
+    fn action(&self, need: &Need, unrestorable: &HashSet<String>) -> Action {
+        for (producer, key) in &need.producers {
+            let Some(manifest) = self
+                .store
+                .manifest(key)
+                .filter(|manifest| manifest.status == ManifestStatus::Ok)
+            else {
+                return Action::Replay(*producer);
+            };
+            if let Some(snapshot) = manifest.snapshot(&need.name)
+                && !unrestorable.contains(&need.name)
+            {
+                return Action::Restore(snapshot.clone(), *producer);
+            }
+            let undefined = manifest.unsnapshotted.iter().any(|record| {
+                record.name == need.name && record.reason.starts_with(UNDEFINED_REASON)
+            });
+            if !undefined {
+                return Action::Replay(*producer);
+            }
+        }
+        need.producers
+            .first()
+            .map_or(Action::Nothing, |(producer, _)| Action::Replay(*producer))
     }
 
     fn ensure_inputs<'s>(
@@ -95,25 +159,29 @@ impl Runner<'_> {
                     return Ok(());
                 }
                 let mut restorable: Vec<(SnapshotRecord, usize, String)> = Vec::new();
-                let mut replays: BTreeSet<usize> = BTreeSet::new();
-                for (name, producer, key) in missing {
-                    let snapshot = self
-                        .store
-                        .manifest(&key)
-                        .filter(|manifest| manifest.status == ManifestStatus::Ok)
-                        .and_then(|manifest| manifest.snapshot(&name).cloned());
-                    match snapshot {
-                        Some(snapshot) if !unrestorable.contains(&name) => {
-                            restorable.push((snapshot, producer, key));
+                let mut replays: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+                for need in &missing {
+                    let current = need.current_key().to_string();
+                    match self.action(need, &unrestorable) {
+                        Action::Restore(snapshot, producer) => {
+                            restorable.push((snapshot, producer, current));
                         }
-                        _ => {
-                            replays.insert(producer);
+                        Action::Replay(producer) => {
+                            replays
+                                .entry(producer)
+                                .or_default()
+                                .push((need.name.clone(), current));
                         }
+                        Action::Nothing => {}
                     }
                 }
                 if !replays.is_empty() {
-                    for producer in replays {
+                    for (producer, credited) in replays {
                         self.replay(producer, prepared, depth + 1).await?;
+                        // What the replay left is what the current producer would have.
+                        for (name, key) in credited {
+                            self.kernel.holdings.record(&name, &key);
+                        }
                     }
                     continue;
                 }
@@ -143,7 +211,7 @@ impl Runner<'_> {
             let names: Vec<String> = self
                 .missing(ordinal)
                 .into_iter()
-                .map(|(name, _, _)| name)
+                .map(|need| need.name)
                 .collect();
             Err(CellError {
                 ename: "RestoreError".into(),
