@@ -18,6 +18,7 @@
 //! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
 //! per-cell facts.
 
+pub mod dataflow;
 pub mod graph;
 mod imports;
 mod jc_calls;
