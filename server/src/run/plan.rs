@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::analysis::dataflow::{self, CellFlow};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::key::{Injection, KeyContext, KeyInputs, parameters_cell};
@@ -180,6 +181,7 @@ pub fn plan_run(
             reads: Vec::new(),
         });
     }
+    attach_dataflow(&mut cells);
     // The `parameters` cell defines the defaults later cells read, so it runs whenever a
     // cell after it runs, hit or not (a hit would leave its names undefined).
     if let Some(parameters) = parameters_cell(workspace, file) {
@@ -196,6 +198,32 @@ pub fn plan_run(
         kernel,
         cells,
         injection,
+    }
+}
+
+/// Fills each cell's `defines`, `defines_everything` and `reads` (with producer
+/// ordinals) from the dataflow analysis. Note cells never run, so they produce nothing.
+fn attach_dataflow(cells: &mut [PlannedCell]) {
+    let running: Vec<usize> = (0..cells.len())
+        .filter(|&index| cells[index].kind != CellKind::Note)
+        .collect();
+    let flows: Vec<CellFlow> = running
+        .iter()
+        .map(|&index| dataflow::cell_flow(&cells[index].source))
+        .collect();
+    let producers = dataflow::producers(&flows.iter().collect::<Vec<_>>());
+    for ((&index, flow), reads) in running.iter().zip(&flows).zip(producers) {
+        let reads: Vec<(String, usize)> = reads
+            .into_iter()
+            .filter_map(|(name, producer)| {
+                let ordinal = cells[*running.get(producer)?].ordinal;
+                Some((name, ordinal))
+            })
+            .collect();
+        let cell = &mut cells[index];
+        cell.defines.clone_from(&flow.defines);
+        cell.defines_everything = flow.defines_everything;
+        cell.reads = reads;
     }
 }
 

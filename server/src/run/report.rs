@@ -62,7 +62,10 @@ impl CellReport {
         let mut parts = Vec::new();
         let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
         for restored in &self.restored {
-            match sources.iter_mut().find(|(cell, _)| *cell == restored.from_cell) {
+            match sources
+                .iter_mut()
+                .find(|(cell, _)| *cell == restored.from_cell)
+            {
                 Some((_, names)) => names.push(&restored.name),
                 None => sources.push((&restored.from_cell, vec![&restored.name])),
             }

@@ -91,8 +91,7 @@ impl Runner<'_> {
         };
         let mut needs: Vec<Need> = Vec::new();
         for (name, producer) in &cell.reads {
-            let Some((key, _)) = self.planned(*producer).and_then(|cell| cell.key.as_ref())
-            else {
+            let Some((key, _)) = self.planned(*producer).and_then(|cell| cell.key.as_ref()) else {
                 continue;
             };
             match needs.iter_mut().find(|need| &need.name == name) {
