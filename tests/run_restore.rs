@@ -33,6 +33,22 @@ fn editing_only_the_reader_restores_what_the_cached_producer_defined() {
     assert_eq!(cell(&first, "use")["restored"], json!([]));
     let make = project.manifest(&key_of(&first, "make"));
     assert_eq!(make["snapshots"][0]["name"], "df", "{make}");
+    let listed = project.output(&["cache", "list", "--json"]);
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("cache list JSON");
+    let entry = listed["entries"]
+        .as_array()
+        .and_then(|entries| {
+            entries
+                .iter()
+                .find(|entry| entry["cache_key"] == key_of(&first, "make"))
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["snapshots"], 1, "{listed}");
+    assert!(
+        entry["snapshot_bytes"].as_u64().unwrap_or(0) > 0,
+        "{listed}"
+    );
 
     project.write(
         "notebooks/n.py",
@@ -80,8 +96,11 @@ print(sum(square(x) for x in rows), handle.closed)
         .flatten()
         .filter_map(|record| record["name"].as_str())
         .collect();
-    assert!(unsnapshotted.contains(&"square"), "{make}");
+    // An open file never pickles; a lambda does only with cloudpickle or dill.
     assert!(unsnapshotted.contains(&"handle"), "{make}");
+    let picklers = make["snapshots"].to_string();
+    let by_value = picklers.contains("cloudpickle") || picklers.contains("dill");
+    assert_eq!(unsnapshotted.contains(&"square"), !by_value, "{make}");
 
     project.write(
         "notebooks/n.py",

@@ -252,6 +252,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn snapshots_are_blobs_of_the_manifest_and_old_manifests_read_without_them() {
+        let old = r#"{"schema_version":1,"cache_key":"k","notebook":"n.py","cell":0,
+            "cell_id":"n:0","cell_name":null,"name":"n:0","kind":"step","kernel":"python3",
+            "key_version":"v","source_hash":"s","dep_keys":[],"setup_hashes":[],
+            "env_hash":"e","params_hash":null,"executed_at":"t","duration_ms":1,
+            "status":"ok","outputs":[],"artifacts":[]}"#;
+        let mut manifest: Manifest = serde_json::from_str(old).unwrap();
+        assert!(manifest.snapshots.is_empty() && manifest.blobs().is_empty());
+        manifest.snapshots.push(SnapshotRecord {
+            name: "df".into(),
+            blob: "ab".repeat(32),
+            pickler: "pickle".into(),
+            size: 7,
+        });
+        assert_eq!(manifest.blobs(), vec!["ab".repeat(32).as_str()]);
+        assert_eq!(manifest.snapshot("df").map(|s| s.size), Some(7));
+        assert_eq!(manifest.snapshot_bytes(), 7);
+        let written = serde_json::to_string(&manifest).unwrap();
+        assert!(
+            !written.contains("unsnapshotted"),
+            "empty lists are not written"
+        );
+    }
+
+    #[test]
     fn timestamps_format_and_parse() {
         assert_eq!(format_utc(0, 0), "1970-01-01T00:00:00.000000Z");
         let text = format_utc(1_795_302_359, 459_647);

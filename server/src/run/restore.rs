@@ -103,7 +103,8 @@ impl Runner<'_> {
             }
         }
         for need in &mut needs {
-            need.producers.sort_by(|a, b| b.0.cmp(&a.0));
+            need.producers
+                .sort_by_key(|(ordinal, _)| std::cmp::Reverse(*ordinal));
         }
         needs.retain(|need| !self.kernel.holdings.holds(&need.name, need.current_key()));
         needs
