@@ -292,11 +292,14 @@ fn interrupt_stops_a_runaway_cell_and_the_queue_goes_on() {
     assert_eq!(session.client.shutdown(), Some(0));
 }
 
+/// Kernel state that no cell's names carry (the process environment), so state restore
+/// cannot bring it back: it shows whether a kernel is fresh. (Names that cells define are
+/// restored; see `restart_then_run_restores_cached_inputs_and_never_caches_a_name_error`.)
+const UNSEEN_STATE: &str = "# %% tags=[\"jc.step\", \"name=define\"]\nimport os\nos.environ['JC_TEST_SECRET'] = '42'\n\n# %% tags=[\"jc.step\", \"name=use\"]\nimport os\nprint(os.environ['JC_TEST_SECRET'])\n";
+
 #[test]
 fn restart_gives_a_fresh_kernel() {
-    // State the cache cannot see (the process environment) is gone after a restart;
-    // names that cells define are restored (see restart_then_run_restores_cached_inputs).
-    let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nimport os\nos.environ['JC_TEST_SECRET'] = '42'\n\n# %% tags=[\"jc.step\", \"name=use\"]\nimport os\nprint(os.environ['JC_TEST_SECRET'])\n";
+    let notebook = UNSEEN_STATE;
     let mut session = session(notebook, full_capabilities(), true);
     session.command("jellycell.runCell", Some(0));
     session.next_run_progress();
@@ -690,7 +693,7 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
 
 #[test]
 fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
-    let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nsecret = 42\n\n# %% tags=[\"jc.step\", \"name=use\"]\nprint(secret)\n";
+    let notebook = UNSEEN_STATE;
     let mut session = kernel_status_session(notebook);
     let path = session.dir.path().join("notebooks/nb.py");
     let uri = session.uri.clone();
@@ -712,12 +715,12 @@ fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
         .client
         .wait_for("jellycell/kernelStatus", state_is("none"));
 
-    // A fresh kernel: what the first one defined is gone.
+    // A fresh kernel: state the first one held beyond restorable names is gone.
     session.client.open(&path, "python", notebook);
     session.command("jellycell.runCell", Some(1));
     let after = session.next_run_progress();
     assert!(
-        reports(&after)[0].contains("NameError: name 'secret' is not defined"),
+        reports(&after)[0].contains("KeyError: 'JC_TEST_SECRET'"),
         "{after:?}"
     );
     assert_eq!(session.client.shutdown(), Some(0));
