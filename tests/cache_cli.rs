@@ -5,8 +5,10 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
-use jellycell_lsp::cache::Store;
+use jellycell_lsp::analysis::workspace::Workspace;
+use jellycell_lsp::cache::key::KEY_VERSION;
 use jellycell_lsp::cache::manifest::{Manifest, ManifestStatus, OutputRecord, utc_at};
+use jellycell_lsp::cache::{CellStatus, Store, cell_statuses};
 use serde_json::Value;
 use support::project::TestProject;
 
@@ -22,7 +24,7 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
         name: name.to_string(),
         kind: "step".into(),
         kernel: "python3".into(),
-        key_version: "jellycell-lsp-cache-v1".into(),
+        key_version: KEY_VERSION.into(),
         source_hash: String::new(),
         dep_keys: Vec::new(),
         setup_hashes: Vec::new(),
@@ -38,6 +40,8 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
         artifacts: Vec::new(),
         snapshots: Vec::new(),
         unsnapshotted: Vec::new(),
+        inputs: Vec::new(),
+        loads: Vec::new(),
     }
 }
 
@@ -153,4 +157,37 @@ fn list_prune_rebuild_and_clear_work_on_our_store_only() {
         Value::Array(Vec::new())
     );
     assert_eq!(project.read(".jellycell/cache/manifests/theirs.json"), "{}");
+}
+
+#[test]
+fn a_v1_store_reads_as_stale_and_prune_removes_it() {
+    let project = TestProject::new(&[("notebooks/nb.py", "# %% tags=[\"name=x\"]\nprint(1)\n")]);
+    let store = Store::at(project.path(".jellycell/cache/jellycell-lsp"));
+    let mut old = manifest(&store, &"d".repeat(64), "x", &days_ago(1), "old");
+    old.key_version = "jellycell-lsp-cache-v1".into();
+    store.put_manifest(&old).expect("manifest written");
+    let (workspace, _) =
+        Workspace::load(jellycell_lsp::project::Project::load(project.root()), &[]);
+    let file = (0..workspace.files.len())
+        .find(|&index| workspace.files[index].relative == "notebooks/nb.py")
+        .expect("the notebook is discovered");
+    let states = cell_statuses(&workspace, file, &store);
+    assert_eq!(states.len(), 1);
+    assert_eq!(
+        states[0].status,
+        CellStatus::Stale,
+        "a v1 result is never a hit"
+    );
+    drop(store);
+
+    let pruned = json(&project, &["cache", "prune", "--json"]);
+    let removed: Vec<&str> = pruned["removed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["cache_key"].as_str())
+        .collect();
+    assert_eq!(removed, [old.cache_key.as_str()], "{pruned}");
+    let list = json(&project, &["cache", "list", "--json"]);
+    assert_eq!(list["entries"].as_array().map(Vec::len), Some(0), "{list}");
 }

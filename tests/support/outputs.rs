@@ -116,6 +116,8 @@ pub fn cache_outputs_for(
         artifacts: Vec::new(),
         snapshots: Vec::new(),
         unsnapshotted: Vec::new(),
+        inputs: Vec::new(),
+        loads: Vec::new(),
     };
     store.put_manifest(&manifest).expect("manifest");
     key

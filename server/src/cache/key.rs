@@ -4,19 +4,33 @@
 //! A key is blake3 over length-prefixed fields (see `docs/cache.md`, which pins test
 //! vectors that the tests below check): the format version, the normalised source, the
 //! sorted dependency keys, the hashes of the setup cells above, the environment hash, the
-//! kernel name, and the injected parameters. Names, ordinals, titles and timeouts are not
-//! in the key, so moving or renaming a cell keeps its cache.
+//! kernel name, the injected parameters, and what each literal `jc.load` will read. Names,
+//! ordinals, titles and timeouts are not in the key, so moving or renaming a cell keeps
+//! its cache.
+//!
+//! Dependencies are the project graph's named edges (`deps=`, `jc.deps`) plus, from the
+//! per-cell dataflow (`analysis::dataflow`), the cells above that (possibly) last defined
+//! a name the cell reads. What a `jc.load` reads is the producer's key when the
+//! producer's current result recorded the file, else the file's blake3 on disk. Edges
+//! inside a cycle (possible across notebooks) are left out; keys are computed without
+//! recursion, one strongly connected component at a time (`order`).
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+use std::time::SystemTime;
 
-use crate::analysis::graph::CellRef;
+use crate::analysis::dataflow::{CellFlow, cell_flow, producers};
+use crate::analysis::graph::{CellRef, EdgeReason};
 use crate::analysis::workspace::Workspace;
+use crate::cache::manifest::ManifestStatus;
 use crate::cache::normalize::normalize_source;
+use crate::cache::store::Store;
 use crate::format::CellType;
 use crate::format::tags::CellKind;
 
 /// The first field of every key; bumped whenever the layout changes.
-pub const KEY_VERSION: &str = "jellycell-lsp-cache-v1";
+pub const KEY_VERSION: &str = "jellycell-lsp-cache-v2";
 
 /// The unit separator jellycell's hashes use between fields of the environment hash.
 const SEP: u8 = 0x1f;
@@ -34,7 +48,36 @@ pub struct KeyInputs {
     pub kernel: String,
     /// The injected parameters cell's source when it applies to this cell.
     pub params: Option<String>,
+    /// What each literal `jc.load` path will read, sorted by path.
+    pub loads: Vec<LoadInput>,
+    /// Not in the key bytes (their keys are in `dep_keys`): the names the cell reads and
+    /// the cell each comes from, so a hover can say which input changed.
+    pub inputs: Vec<NamedInput>,
 }
+
+/// What one literal `jc.load` path reads, as field 8 of the key holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LoadInput {
+    /// Project-relative, as the call writes it (normalised).
+    pub path: String,
+    /// `key <producer key>[,<key>...]`, `blake3 <hex>` or `missing`.
+    pub content: String,
+    /// The producers in `content` that had not recorded the file when the key was
+    /// computed but run before the cell in the same run (the runner checks they did).
+    pub assumed: Vec<String>,
+}
+
+/// A name a cell reads and the cell above that (possibly) defined it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NamedInput {
+    pub name: String,
+    /// The producer's `name=`, else `<stem>:<ordinal>`.
+    pub from_cell: String,
+    pub key: String,
+}
+
+/// The content of a `jc.load` path that no producer recorded and no file holds.
+pub const MISSING_FILE: &str = "missing";
 
 impl KeyInputs {
     /// The key: blake3 over the length-prefixed fields, as lowercase hex.
@@ -50,6 +93,11 @@ impl KeyInputs {
             &mut hasher,
             self.params.as_deref().unwrap_or_default().as_bytes(),
         );
+        hasher.update(&(self.loads.len() as u64).to_le_bytes());
+        for load in &self.loads {
+            field(&mut hasher, load.path.as_bytes());
+            field(&mut hasher, load.content.as_bytes());
+        }
         hasher.finalize().to_hex().to_string()
     }
 
@@ -137,20 +185,92 @@ pub fn parameters_cell(workspace: &Workspace, file: usize) -> Option<usize> {
 pub struct KeyContext<'w> {
     workspace: &'w Workspace,
     injection: Option<Injection>,
+    store: &'w Store,
+    /// Set when planning a run of this notebook: a producer above a cell, in this
+    /// notebook, that misses will run first, so a `jc.load` of what it writes counts as
+    /// recorded by it (`LoadInput::assumed`; the runner checks it was).
+    planning: Option<Planning>,
     memo: HashMap<CellRef, Option<KeyInputs>>,
+    edges: HashMap<CellRef, Vec<KeyEdge>>,
+    /// Per notebook, per code cell ordinal: the names it reads and their producers'
+    /// ordinals; and the cells that define anything.
+    flows: HashMap<usize, NotebookFlows>,
+    /// The strongly connected component of every cell whose key is known.
+    component: HashMap<CellRef, usize>,
+    components: usize,
     env_hashes: HashMap<usize, String>,
     lockfile: Option<Option<(String, Vec<u8>)>>,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Planning {
+    notebook: usize,
+    force: bool,
+}
+
+/// Why a cell's key covers another cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Via {
+    /// `deps=` or `jc.deps(...)`.
+    Named,
+    /// The target (possibly) last defined this name above the cell.
+    Variable(String),
+    /// The cell defines anything (`exec`, `from m import *`), so it may read anything.
+    Everything,
+    /// The target writes this path, which the cell `jc.load`s.
+    Load(String),
+}
+
+#[derive(Debug, Clone)]
+struct KeyEdge {
+    target: CellRef,
+    via: Via,
+}
+
+#[derive(Debug, Default)]
+struct NotebookFlows {
+    producers: HashMap<usize, Vec<(String, usize)>>,
+    everything: HashSet<usize>,
+}
+
 impl<'w> KeyContext<'w> {
-    pub fn new(workspace: &'w Workspace, injection: Option<Injection>) -> KeyContext<'w> {
+    /// Keys as the store stands: what statuses, lenses and exports use.
+    pub fn new(
+        workspace: &'w Workspace,
+        injection: Option<Injection>,
+        store: &'w Store,
+    ) -> KeyContext<'w> {
         KeyContext {
             workspace,
             injection,
+            store,
+            planning: None,
             memo: HashMap::new(),
+            edges: HashMap::new(),
+            flows: HashMap::new(),
+            component: HashMap::new(),
+            components: 0,
             env_hashes: HashMap::new(),
             lockfile: None,
         }
+    }
+
+    /// Keys for a run of notebook `file` (`force`: every cell executes): a `jc.load` of a
+    /// path that a missing producer above it in `file` writes reads what that producer
+    /// will write in this run.
+    pub fn for_run(
+        workspace: &'w Workspace,
+        injection: Option<Injection>,
+        store: &'w Store,
+        file: usize,
+        force: bool,
+    ) -> KeyContext<'w> {
+        let mut context = KeyContext::new(workspace, injection, store);
+        context.planning = Some(Planning {
+            notebook: file,
+            force,
+        });
+        context
     }
 
     /// The key of `cell`, or `None` for cells without one (setup, note, markdown, raw).
@@ -160,12 +280,10 @@ impl<'w> KeyContext<'w> {
 
     /// The key inputs of `cell`, or `None` for cells without a key.
     pub fn inputs(&mut self, cell: CellRef) -> Option<KeyInputs> {
-        if let Some(known) = self.memo.get(&cell) {
-            return known.clone();
+        if !self.memo.contains_key(&cell) {
+            self.compute_from(cell);
         }
-        let computed = self.compute(cell);
-        self.memo.insert(cell, computed.clone());
-        computed
+        self.memo.get(&cell).cloned().flatten()
     }
 
     /// The kernel name of notebook `file`: its PEP-723 override, else `[run] kernel`.
@@ -182,28 +300,224 @@ impl<'w> KeyContext<'w> {
         }
     }
 
+    /// Whether `cell` is a code cell with a key (not setup, not note).
+    fn keyed(&self, cell: CellRef) -> bool {
+        self.workspace
+            .files
+            .get(cell.notebook)
+            .and_then(|file| file.notebook.cells.get(cell.ordinal))
+            .is_some_and(|code| {
+                code.cell_type == CellType::Code
+                    && !matches!(code.spec.kind, CellKind::Setup | CellKind::Note)
+            })
+    }
+
+    /// Tarjan's algorithm without recursion from `start`: every component is finished
+    /// after the components it depends on, so its keys are computed in that order. A
+    /// cell already known is a finished component.
+    fn compute_from(&mut self, start: CellRef) {
+        if !self.keyed(start) {
+            self.memo.insert(start, None);
+            return;
+        }
+        let mut index: HashMap<CellRef, usize> = HashMap::new();
+        let mut low: HashMap<CellRef, usize> = HashMap::new();
+        let mut on_stack: HashSet<CellRef> = HashSet::new();
+        let mut stack: Vec<CellRef> = Vec::new();
+        let mut calls: Vec<(CellRef, usize)> = vec![(start, 0)];
+        index.insert(start, 0);
+        low.insert(start, 0);
+        stack.push(start);
+        on_stack.insert(start);
+        while let Some(&mut (node, ref mut next)) = calls.last_mut() {
+            let edges = self.edges_of(node);
+            if let Some(edge) = edges.get(*next) {
+                *next += 1;
+                let target = edge.target;
+                if self.memo.contains_key(&target) {
+                    continue;
+                }
+                if let Some(&target_index) = index.get(&target) {
+                    if on_stack.contains(&target) {
+                        let node_low = low.get(&node).copied().unwrap_or(0);
+                        low.insert(node, node_low.min(target_index));
+                    }
+                    continue;
+                }
+                let fresh = index.len();
+                index.insert(target, fresh);
+                low.insert(target, fresh);
+                stack.push(target);
+                on_stack.insert(target);
+                calls.push((target, 0));
+                continue;
+            }
+            calls.pop();
+            let node_low = low.get(&node).copied().unwrap_or(0);
+            if let Some(&(parent, _)) = calls.last() {
+                let parent_low = low.get(&parent).copied().unwrap_or(0);
+                low.insert(parent, parent_low.min(node_low));
+            }
+            if Some(&node_low) == index.get(&node) {
+                let component = self.components;
+                self.components += 1;
+                let mut members = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack.remove(&member);
+                    members.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                for member in &members {
+                    self.component.insert(*member, component);
+                }
+                for member in members {
+                    let inputs = self.compute(member);
+                    self.memo.insert(member, inputs);
+                }
+            }
+        }
+    }
+
+    /// What `cell`'s key covers: named deps, the producers of the names it reads, the
+    /// producers of what it loads; only cells with keys.
+    fn edges_of(&mut self, cell: CellRef) -> Vec<KeyEdge> {
+        if let Some(edges) = self.edges.get(&cell) {
+            return edges.clone();
+        }
+        let workspace = self.workspace;
+        let mut edges = Vec::new();
+        for edge in workspace.graph.dependencies(cell) {
+            let via = match &edge.why {
+                EdgeReason::Named(_) => Via::Named,
+                EdgeReason::Loads(path) => Via::Load(path.path.clone()),
+            };
+            edges.push(KeyEdge {
+                target: edge.target,
+                via,
+            });
+        }
+        let flows = self.notebook_flows(cell.notebook);
+        if let Some(producers) = flows.producers.get(&cell.ordinal) {
+            for (name, ordinal) in producers {
+                edges.push(KeyEdge {
+                    target: CellRef {
+                        notebook: cell.notebook,
+                        ordinal: *ordinal,
+                    },
+                    via: Via::Variable(name.clone()),
+                });
+            }
+        }
+        if flows.everything.contains(&cell.ordinal) {
+            for ordinal in 0..cell.ordinal {
+                edges.push(KeyEdge {
+                    target: CellRef {
+                        notebook: cell.notebook,
+                        ordinal,
+                    },
+                    via: Via::Everything,
+                });
+            }
+        }
+        edges.retain(|edge| edge.target != cell && self.keyed(edge.target));
+        self.edges.insert(cell, edges.clone());
+        edges
+    }
+
+    fn notebook_flows(&mut self, notebook: usize) -> &NotebookFlows {
+        let workspace = self.workspace;
+        self.flows.entry(notebook).or_insert_with(|| {
+            let Some(file) = workspace.files.get(notebook) else {
+                return NotebookFlows::default();
+            };
+            let mut ordinals = Vec::new();
+            let mut flows = Vec::new();
+            for (ordinal, cell) in file.notebook.cells.iter().enumerate() {
+                if cell.cell_type != CellType::Code {
+                    continue;
+                }
+                ordinals.push(ordinal);
+                // A note never runs: it defines nothing in the kernel.
+                flows.push(match cell.spec.kind {
+                    CellKind::Note => CellFlow::default(),
+                    _ => cell_flow(&cell.source),
+                });
+            }
+            let refs: Vec<&CellFlow> = flows.iter().collect();
+            let mut result = NotebookFlows::default();
+            for (position, pairs) in producers(&refs).into_iter().enumerate() {
+                let pairs = pairs
+                    .into_iter()
+                    .filter_map(|(name, at)| Some((name, *ordinals.get(at)?)))
+                    .collect();
+                if let Some(&ordinal) = ordinals.get(position) {
+                    result.producers.insert(ordinal, pairs);
+                    if flows[position].defines_everything {
+                        result.everything.insert(ordinal);
+                    }
+                }
+            }
+            result
+        })
+    }
+
+    /// The key inputs of `cell`, once the keys of every component it depends on are known.
     fn compute(&mut self, cell: CellRef) -> Option<KeyInputs> {
         let workspace = self.workspace;
         let file = workspace.files.get(cell.notebook)?;
         let code = file.notebook.cells.get(cell.ordinal)?;
-        if code.cell_type != CellType::Code
-            || matches!(code.spec.kind, CellKind::Setup | CellKind::Note)
-        {
-            return None;
-        }
+        let own_component = self.component.get(&cell).copied();
         let mut dep_keys = Vec::new();
-        for edge in workspace.graph.dependencies(cell) {
+        let mut inputs = Vec::new();
+        let mut load_producers: HashMap<String, Vec<CellRef>> = HashMap::new();
+        for edge in self.edges_of(cell) {
             // A dep that can reach back to this cell is in a cycle: left out, whichever
             // cell the computation started from.
-            if edge.target == cell || self.reaches(edge.target, cell) {
+            if self.component.get(&edge.target).copied() == own_component {
                 continue;
             }
-            if let Some(key) = self.key(edge.target) {
-                dep_keys.push(key);
+            let Some(key) = self
+                .memo
+                .get(&edge.target)
+                .cloned()
+                .flatten()
+                .map(|i| i.key())
+            else {
+                continue;
+            };
+            match edge.via {
+                Via::Load(path) => load_producers.entry(path).or_default().push(edge.target),
+                Via::Variable(name) => {
+                    inputs.push(NamedInput {
+                        name,
+                        from_cell: workspace.graph.name_of(edge.target),
+                        key: key.clone(),
+                    });
+                    dep_keys.push(key);
+                }
+                Via::Named | Via::Everything => dep_keys.push(key),
             }
         }
         dep_keys.sort();
         dep_keys.dedup();
+        inputs.sort();
+        inputs.dedup();
+        let mut paths: Vec<String> = workspace
+            .graph
+            .cell(cell)
+            .map(|facts| facts.loads.iter().map(|load| load.path.clone()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        paths.dedup();
+        let loads = paths
+            .into_iter()
+            .map(|path| {
+                let producers = load_producers.remove(&path).unwrap_or_default();
+                self.load_input(cell, path, &producers)
+            })
+            .collect();
         let setup_hashes = file.notebook.cells[..cell.ordinal]
             .iter()
             .filter(|above| above.cell_type == CellType::Code && above.spec.kind == CellKind::Setup)
@@ -221,22 +535,54 @@ impl<'w> KeyContext<'w> {
             env_hash: self.env_hash(cell.notebook),
             kernel: self.kernel(cell.notebook),
             params,
+            loads,
+            inputs,
         })
     }
 
-    fn reaches(&self, from: CellRef, to: CellRef) -> bool {
-        let graph = &self.workspace.graph;
-        let mut seen = HashSet::new();
-        let mut stack = vec![from];
-        while let Some(current) = stack.pop() {
-            if current == to {
-                return true;
+    /// What `cell`'s `jc.load(path)` will read: the keys of the producers whose current
+    /// result recorded the file (or that run before it in the run being planned), else
+    /// the file's blake3 on disk, else [`MISSING_FILE`].
+    fn load_input(&self, cell: CellRef, path: String, producers: &[CellRef]) -> LoadInput {
+        let mut recorded = Vec::new();
+        let mut assumed = Vec::new();
+        for producer in producers {
+            let Some(key) = self.memo.get(producer).cloned().flatten().map(|i| i.key()) else {
+                continue;
+            };
+            let manifest = self.store.manifest(&key);
+            let has_it = manifest.as_ref().is_some_and(|manifest| {
+                manifest.status == ManifestStatus::Ok
+                    && manifest.artifacts.iter().any(|record| record.path == path)
+            });
+            if has_it {
+                recorded.push(key);
+                continue;
             }
-            if seen.insert(current) {
-                stack.extend(graph.dependencies(current).iter().map(|edge| edge.target));
+            let hit = manifest.is_some_and(|manifest| manifest.status == ManifestStatus::Ok);
+            let runs_first = self.planning.is_some_and(|planning| {
+                planning.notebook == cell.notebook
+                    && producer.notebook == cell.notebook
+                    && producer.ordinal < cell.ordinal
+                    && (planning.force || !hit)
+            });
+            if runs_first {
+                assumed.push(key.clone());
+                recorded.push(key);
             }
         }
-        false
+        recorded.sort();
+        recorded.dedup();
+        let content = if recorded.is_empty() {
+            file_content(&self.workspace.project.root, &path)
+        } else {
+            format!("key {}", recorded.join(","))
+        };
+        LoadInput {
+            path,
+            content,
+            assumed,
+        }
     }
 
     fn env_hash(&mut self, file: usize) -> String {
@@ -270,6 +616,50 @@ impl<'w> KeyContext<'w> {
     }
 }
 
+/// `blake3 <hex>` of the file at project-relative `path`, or [`MISSING_FILE`] when it is
+/// not a regular file inside the project (a FIFO or a device is never opened). Hashes are
+/// remembered by size and modification time, so a large input is read once.
+fn file_content(root: &Path, path: &str) -> String {
+    let relative = Path::new(path);
+    if relative
+        .components()
+        .any(|part| !matches!(part, Component::Normal(_)))
+    {
+        return MISSING_FILE.to_string();
+    }
+    let full = root.join(relative);
+    let Ok(metadata) = std::fs::metadata(&full) else {
+        return MISSING_FILE.to_string();
+    };
+    if !metadata.is_file() {
+        return MISSING_FILE.to_string();
+    }
+    let stamp = (metadata.len(), metadata.modified().ok());
+    if let Ok(memo) = FILE_HASHES.lock()
+        && let Some((known, hash)) = memo.get(&full)
+        && *known == stamp
+    {
+        return format!("blake3 {hash}");
+    }
+    let Ok(file) = std::fs::File::open(&full) else {
+        return MISSING_FILE.to_string();
+    };
+    let mut hasher = blake3::Hasher::new();
+    if hasher.update_reader(file).is_err() {
+        return MISSING_FILE.to_string();
+    }
+    let hash = hasher.finalize().to_hex().to_string();
+    if let Ok(mut memo) = FILE_HASHES.lock() {
+        memo.insert(full, (stamp, hash.clone()));
+    }
+    format!("blake3 {hash}")
+}
+
+type FileStamp = (u64, Option<SystemTime>);
+
+static FILE_HASHES: LazyLock<Mutex<HashMap<PathBuf, (FileStamp, String)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,7 +672,15 @@ mod tests {
             env_hash: env_hash(None, &[]),
             kernel: "python3".into(),
             params: None,
+            loads: Vec::new(),
+            inputs: Vec::new(),
         }
+    }
+
+    fn empty_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = Store::at(dir.path().to_path_buf());
+        (dir, store)
     }
 
     /// The vectors published in docs/cache.md; the doc must list each of them.
@@ -297,6 +695,24 @@ mod tests {
         with_deps.setup_hashes = vec![hash_hex(b"N = 5\n")];
         let mut with_params = inputs("print(alpha)");
         with_params.params = Some("# Parameters\nalpha = 0.5\n".into());
+        let mut with_loads = inputs("means = jc.load(\"artifacts/means.json\")\n");
+        with_loads.loads = vec![
+            LoadInput {
+                path: "artifacts/means.json".into(),
+                content: format!("key {}", "c".repeat(64)),
+                assumed: Vec::new(),
+            },
+            LoadInput {
+                path: "data/absent.csv".into(),
+                content: MISSING_FILE.into(),
+                assumed: Vec::new(),
+            },
+            LoadInput {
+                path: "data/raw.csv".into(),
+                content: format!("blake3 {}", hash_hex(b"a,b\n1,2\n")),
+                assumed: Vec::new(),
+            },
+        ];
         let vectors = [
             ("env_hash([])", empty_env.clone()),
             ("env_hash([\"pandas\",\"numpy\",\"numpy\"])", numpy_env),
@@ -305,14 +721,19 @@ mod tests {
             ("key(\"x = 1\")", inputs("x = 1").key()),
             ("key(deps+setup)", with_deps.key()),
             ("key(params)", with_params.key()),
+            ("blake3(\"a,b\\n1,2\\n\")", hash_hex(b"a,b\n1,2\n")),
+            ("key(loads)", with_loads.key()),
         ];
 
-        for (name, value) in &vectors {
-            assert!(
-                doc.contains(value.as_str()),
-                "docs/cache.md lacks the vector {name} = {value}"
-            );
-        }
+        let missing: Vec<String> = vectors
+            .iter()
+            .filter(|(_, value)| !doc.contains(value.as_str()))
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/cache.md lacks the vectors {missing:#?}"
+        );
         assert_eq!(
             empty_env,
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
@@ -358,9 +779,10 @@ mod tests {
             workspace.graph.dependencies(cell(1, 0))[0].target,
             cell(0, 0)
         );
-        let mut from_a = KeyContext::new(&workspace, None);
+        let (_dir, store) = empty_store();
+        let mut from_a = KeyContext::new(&workspace, None, &store);
         let a_first = (from_a.key(cell(0, 0)), from_a.key(cell(1, 0)));
-        let mut from_b = KeyContext::new(&workspace, None);
+        let mut from_b = KeyContext::new(&workspace, None, &store);
         let b_first = (from_b.key(cell(0, 0)), from_b.key(cell(1, 0)));
         let b_second = from_b.key(cell(1, 0));
         assert!(a_first.0.is_some() && a_first.1.is_some());
@@ -375,8 +797,9 @@ mod tests {
         let before = workspace(&[("notebooks/n.py", text)]);
         let after = workspace(&[("notebooks/n.py", &text.replace("a = 1", "a = 2"))]);
         let setup = workspace(&[("notebooks/n.py", &text.replace("N = 1", "N = 2"))]);
+        let (_dir, store) = empty_store();
         let keys = |workspace: &Workspace, injection: Option<Injection>| {
-            let mut context = KeyContext::new(workspace, injection);
+            let mut context = KeyContext::new(workspace, injection, &store);
             [0, 1, 2, 3].map(|ordinal| context.key(cell(0, ordinal)))
         };
         let base = keys(&before, None);

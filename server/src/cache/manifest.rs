@@ -109,6 +109,48 @@ pub struct Manifest {
     /// The names it defined that could not be snapshotted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsnapshotted: Vec<UnsnapshottedRecord>,
+    /// The names the cell read from cells above and the cell each came from (absent in
+    /// manifests older than key v2): what a stale cell's hover compares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputRecord>,
+    /// What each literal `jc.load` read (field 8 of the key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loads: Vec<LoadRecord>,
+}
+
+/// A name a cell read, the cell above it came from and that cell's key when it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputRecord {
+    pub name: String,
+    pub from_cell: String,
+    pub key: String,
+}
+
+impl From<&crate::cache::key::NamedInput> for InputRecord {
+    fn from(input: &crate::cache::key::NamedInput) -> InputRecord {
+        InputRecord {
+            name: input.name.clone(),
+            from_cell: input.from_cell.clone(),
+            key: input.key.clone(),
+        }
+    }
+}
+
+/// A literal `jc.load` path and what it read: `key <producer key>`, `blake3 <hex>` or
+/// `missing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadRecord {
+    pub path: String,
+    pub content: String,
+}
+
+impl From<&crate::cache::key::LoadInput> for LoadRecord {
+    fn from(load: &crate::cache::key::LoadInput) -> LoadRecord {
+        LoadRecord {
+            path: load.path.clone(),
+            content: load.content.clone(),
+        }
+    }
 }
 
 impl Manifest {

@@ -14,7 +14,9 @@ pub mod status;
 pub mod store;
 
 pub use key::{Injection, KeyContext, KeyInputs};
-pub use manifest::{ArtifactRecord, Manifest, ManifestStatus, OutputRecord};
+pub use manifest::{
+    ArtifactRecord, InputRecord, LoadRecord, Manifest, ManifestStatus, OutputRecord,
+};
 pub use status::{
     CellState, CellStatus, cell_outputs, cell_states_and_manifests, cell_statuses, output_sizes,
     outputs_by_current_key,

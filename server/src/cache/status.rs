@@ -54,7 +54,7 @@ pub struct CellState {
 /// left out). Keys are computed without injected parameters.
 pub fn cell_statuses(workspace: &Workspace, file: usize, store: &Store) -> Vec<CellState> {
     cell_statuses_with(
-        &mut KeyContext::new(workspace, None),
+        &mut KeyContext::new(workspace, None, store),
         workspace,
         file,
         store,
@@ -155,7 +155,7 @@ pub fn cell_outputs(
         return None;
     }
     let name = tags::cell_name(&source.spec, notebook.stem(), cell.ordinal);
-    let mut keys = KeyContext::new(workspace, None);
+    let mut keys = KeyContext::new(workspace, None, store);
     let (status, key, mut manifest) =
         state_of(&mut keys, &notebook.relative, &name, source, cell, store);
     if status == CellStatus::Stale {
@@ -175,7 +175,7 @@ pub fn cell_outputs(
 /// Per code cell with a manifest for its current key: (ordinal, total bytes of its output
 /// blobs). For `warn-on-large-cell-output`.
 pub fn output_sizes(workspace: &Workspace, file: usize, store: &Store) -> Vec<(usize, u64)> {
-    let mut keys = KeyContext::new(workspace, None);
+    let mut keys = KeyContext::new(workspace, None, store);
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
@@ -204,7 +204,7 @@ pub fn outputs_by_current_key(
     store: &Store,
     injection: Option<Injection>,
 ) -> Vec<Option<(Vec<serde_json::Value>, Option<u32>)>> {
-    let mut keys = KeyContext::new(workspace, injection);
+    let mut keys = KeyContext::new(workspace, injection, store);
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };

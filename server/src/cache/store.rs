@@ -492,7 +492,7 @@ mod tests {
             name: name.into(),
             kind: "step".into(),
             kernel: "python3".into(),
-            key_version: "jellycell-lsp-cache-v1".into(),
+            key_version: crate::cache::key::KEY_VERSION.into(),
             source_hash: String::new(),
             dep_keys: Vec::new(),
             setup_hashes: Vec::new(),
@@ -508,6 +508,8 @@ mod tests {
             artifacts: Vec::new(),
             snapshots: Vec::new(),
             unsnapshotted: Vec::new(),
+            inputs: Vec::new(),
+            loads: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{EXIT_USAGE, messages, run::project_for};
 use crate::cache::Store;
+use crate::cache::key::KEY_VERSION;
 use crate::cache::manifest::parse_utc;
 
 #[derive(Debug, clap::Args)]
@@ -44,7 +45,8 @@ struct CommonArgs {
 struct PruneArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Remove manifests executed longer ago than this: 30s, 90m, 12h, 30d, 2w.
+    /// Remove manifests executed longer ago than this: 30s, 90m, 12h, 30d, 2w. Manifests
+    /// of an older key version (which can never be hits) are always removed.
     #[arg(long, value_name = "AGE")]
     older_than: Option<String>,
     /// Keep only the newest N manifests of each notebook cell.
@@ -198,7 +200,9 @@ fn prune(args: &PruneArgs) -> Result<(), String> {
                 .is_some_and(|at| now.saturating_sub(at) > age.as_secs())
         });
         let beyond = args.keep_last.is_some_and(|keep| *rank > keep);
-        if too_old || beyond {
+        // A manifest of an older key layout can never be a hit again.
+        let superseded = manifest.key_version != KEY_VERSION;
+        if too_old || beyond || superseded {
             if !args.dry_run {
                 store
                     .remove_manifest(&manifest.cache_key)

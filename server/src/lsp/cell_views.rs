@@ -76,7 +76,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
             })
             .collect()
     } else {
-        let mut keys = KeyContext::new(workspace, None);
+        let mut keys = KeyContext::new(workspace, None, &store);
         cell_states_and_manifests(&mut keys, workspace, snapshot.file_index, &store)
             .into_iter()
             .map(|(state, manifest)| (state.ordinal, state.status, manifest))

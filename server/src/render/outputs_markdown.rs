@@ -558,6 +558,8 @@ mod tests {
             artifacts: Vec::new(),
             snapshots: Vec::new(),
             unsnapshotted: Vec::new(),
+            inputs: Vec::new(),
+            loads: Vec::new(),
         }
     }
 

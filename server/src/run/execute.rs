@@ -10,17 +10,18 @@
 //! (`wait=True` clears when the next output arrives), `update_display_data` replaces the
 //! earlier display with that id, and consecutive stream text of one stream is merged.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
 use crate::cache::blobs::BlobRef;
-use crate::cache::key::KEY_VERSION;
+use crate::cache::key::{KEY_VERSION, KeyInputs};
 use crate::cache::manifest::{
-    MANIFEST_SCHEMA_VERSION, Manifest, ManifestStatus, OutputRecord, SnapshotRecord,
-    UnsnapshottedRecord, utc_now,
+    InputRecord, LoadRecord, MANIFEST_SCHEMA_VERSION, Manifest, ManifestStatus, OutputRecord,
+    SnapshotRecord, UnsnapshottedRecord, utc_now,
 };
 use crate::cache::store::Store;
 use crate::format::tags::CellKind;
@@ -249,6 +250,7 @@ pub async fn execute_plan_on(
             jc_available,
             cancel,
             snapshot_limit: snapshot_max_mb.saturating_mul(MEGABYTE),
+            unrecorded: Mutex::new(HashSet::new()),
         };
         failed = runner.run_all(&mut reports, keep_going, on_event).await;
     }
@@ -305,6 +307,9 @@ pub(super) struct Runner<'a> {
     pub(super) cancel: &'a Cancel,
     /// The largest snapshot in bytes (0: snapshots off).
     snapshot_limit: u64,
+    /// Keys of results this run did not record, or that failed: nothing keyed on them
+    /// is recorded either.
+    unrecorded: Mutex<HashSet<String>>,
 }
 
 impl Runner<'_> {
@@ -509,6 +514,9 @@ impl Runner<'_> {
                     traceback: error.traceback.clone(),
                 });
             }
+            if !self.may_record(cell.ordinal, key, inputs, error.is_some()) {
+                return report;
+            }
             let manifest = Manifest {
                 schema_version: MANIFEST_SCHEMA_VERSION,
                 cache_key: key.clone(),
@@ -536,6 +544,8 @@ impl Runner<'_> {
                 artifacts,
                 snapshots,
                 unsnapshotted,
+                inputs: inputs.inputs.iter().map(InputRecord::from).collect(),
+                loads: inputs.loads.iter().map(LoadRecord::from).collect(),
             };
             if let Err(problem) = self.store.put_manifest(&manifest) {
                 report.status = CellOutcome::Error;
@@ -589,6 +599,36 @@ impl Runner<'_> {
             self.snapshot_limit,
         )
         .await
+    }
+
+    /// Whether the result of the cell at `ordinal` may be stored under `key`: every
+    /// input it was keyed on must be what it read. Not when a producer it assumed would
+    /// record a `jc.load`ed file did not, when a cell it depends on was not recorded or
+    /// failed in this run, or when the plan says so (`Plan::unrecorded`). A failed cell
+    /// stores its error but is not an input anyone may be cached on.
+    fn may_record(&self, ordinal: usize, key: &str, inputs: &KeyInputs, failed: bool) -> bool {
+        let Ok(mut unrecorded) = self.unrecorded.lock() else {
+            return false;
+        };
+        let assumptions_hold = inputs.loads.iter().all(|load| {
+            load.assumed.iter().all(|producer| {
+                !unrecorded.contains(producer)
+                    && self.store.manifest(producer).is_some_and(|manifest| {
+                        manifest.status == ManifestStatus::Ok
+                            && manifest
+                                .artifacts
+                                .iter()
+                                .any(|record| record.path == load.path)
+                    })
+            })
+        });
+        let inputs_recorded = inputs.dep_keys.iter().all(|dep| !unrecorded.contains(dep));
+        let allowed =
+            assumptions_hold && inputs_recorded && !self.plan.unrecorded.contains(&ordinal);
+        if !allowed || failed {
+            unrecorded.insert(key.to_string());
+        }
+        allowed
     }
 
     /// Stores every MIME value as a blob; blobs are written before the manifest names them.

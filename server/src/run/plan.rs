@@ -69,6 +69,9 @@ pub struct Plan {
     pub cells: Vec<PlannedCell>,
     /// The parameters cell to inject, if any.
     pub injection: Option<Injection>,
+    /// Ordinals of cells whose results are not recorded when they run: a `jc.load`
+    /// producer in another notebook is not current and `--no-deps` did not run it.
+    pub unrecorded: BTreeSet<usize>,
 }
 
 impl Plan {
@@ -120,7 +123,7 @@ pub fn plan_run(
         after: parameters_cell(workspace, file),
         source,
     });
-    let mut keys = KeyContext::new(workspace, injection.clone());
+    let mut keys = KeyContext::for_run(workspace, injection.clone(), store, file, force);
     let kernel = keys.kernel(file);
     let Some(notebook) = workspace.files.get(file) else {
         return Plan {
@@ -129,6 +132,7 @@ pub fn plan_run(
             kernel,
             cells: Vec::new(),
             injection,
+            unrecorded: BTreeSet::new(),
         };
     };
     let project = match &notebook.notebook.pep723 {
@@ -198,6 +202,7 @@ pub fn plan_run(
         kernel,
         cells,
         injection,
+        unrecorded: BTreeSet::new(),
     }
 }
 
