@@ -104,3 +104,71 @@ fn renaming_an_unrelated_variable_and_whitespace_edits_keep_downstream_hits() {
     assert_eq!(code, 0, "{third}");
     assert_eq!(statuses(&third), ["cached", "cached", "cached"]);
 }
+
+const PREP: &str = r#"# %% tags=["jc.step", "name=means"]
+jc.save({"mean": 2}, "artifacts/means.json")
+"#;
+
+const REPORT: &str = r#"# %% tags=["jc.step", "name=show"]
+means = jc.load("artifacts/means.json")
+print(means["mean"])
+"#;
+
+#[test]
+fn a_consumer_is_never_cached_on_a_stale_producer_in_another_notebook() {
+    let project = TestProject::with_jellycell_stub(&[
+        ("notebooks/prep.py", PREP),
+        ("notebooks/report.py", REPORT),
+    ]);
+    std::fs::create_dir_all(project.path("artifacts")).expect("mkdir");
+    let (code, prep) = project.run("notebooks/prep.py", &[]);
+    assert_eq!(code, 0, "{prep}");
+    let (code, report) = project.run("notebooks/report.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(project.stdout_of(&key_of(&report, "show")), "2\n");
+
+    // Edit the producer and run only the consumer: the producer runs first.
+    project.write(
+        "notebooks/prep.py",
+        &PREP.replace("\"mean\": 2", "\"mean\": 5"),
+    );
+    let (code, report) = project.run("notebooks/report.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(statuses(&report), ["ok"]);
+    assert_eq!(project.stdout_of(&key_of(&report, "show")), "5\n");
+    let (code, prep) = project.run("notebooks/prep.py", &[]);
+    assert_eq!(code, 0, "{prep}");
+    assert_eq!(
+        statuses(&prep),
+        ["cached"],
+        "the consumer's run ran the producer"
+    );
+    let (code, again) = project.run("notebooks/report.py", &[]);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(statuses(&again), ["cached"]);
+    assert_eq!(project.stdout_of(&key_of(&again, "show")), "5\n");
+
+    // --no-deps runs the consumer on the old file but does not cache that result.
+    project.write(
+        "notebooks/prep.py",
+        &PREP.replace("\"mean\": 2", "\"mean\": 7"),
+    );
+    let (code, alone) = project.run("notebooks/report.py", &["--no-deps"]);
+    assert_eq!(code, 0, "{alone}");
+    assert_eq!(statuses(&alone), ["ok"]);
+    let unrecorded = project.path(&format!(
+        ".jellycell/cache/jellycell-lsp/manifests/{}.json",
+        key_of(&alone, "show")
+    ));
+    assert!(
+        !unrecorded.exists(),
+        "a result read from a stale producer is not cached"
+    );
+    let (code, prep) = project.run("notebooks/prep.py", &[]);
+    assert_eq!(code, 0, "{prep}");
+    assert_eq!(statuses(&prep), ["ok"]);
+    let (code, report) = project.run("notebooks/report.py", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(statuses(&report), ["ok"], "stale after its producer ran");
+    assert_eq!(project.stdout_of(&key_of(&report, "show")), "7\n");
+}

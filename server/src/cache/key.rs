@@ -286,6 +286,32 @@ impl<'w> KeyContext<'w> {
         self.memo.get(&cell).cloned().flatten()
     }
 
+    /// The cells that write what `cell` `jc.load`s (outside any cycle through `cell`).
+    pub fn load_producers(&mut self, cell: CellRef) -> Vec<CellRef> {
+        self.dependencies_where(cell, |via| matches!(via, Via::Load(_)))
+    }
+
+    /// Every cell `cell`'s key covers directly (outside any cycle through `cell`).
+    pub fn dependencies(&mut self, cell: CellRef) -> Vec<CellRef> {
+        self.dependencies_where(cell, |_| true)
+    }
+
+    fn dependencies_where(&mut self, cell: CellRef, keep: fn(&Via) -> bool) -> Vec<CellRef> {
+        if self.inputs(cell).is_none() {
+            return Vec::new();
+        }
+        let own = self.component.get(&cell).copied();
+        let mut targets: Vec<CellRef> = self
+            .edges_of(cell)
+            .into_iter()
+            .filter(|edge| keep(&edge.via) && self.component.get(&edge.target).copied() != own)
+            .map(|edge| edge.target)
+            .collect();
+        targets.sort_by_key(|target| (target.notebook, target.ordinal));
+        targets.dedup();
+        targets
+    }
+
     /// The kernel name of notebook `file`: its PEP-723 override, else `[run] kernel`.
     pub fn kernel(&self, file: usize) -> String {
         let project = &self.workspace.project;

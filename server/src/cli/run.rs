@@ -1,17 +1,21 @@
-//! `jellycell-lsp run NOTEBOOK [--force] [--keep-going] [-p NAME VALUE]... [--params-file
-//! FILE] [--json]`: plans the notebook against the cache, executes what misses in one
-//! kernel, and prints a line per cell (a live progress line on a terminal) or one JSON
-//! report. Exit 0 when every cell is ok or cached, 1 when a cell failed, 2 for usage
+//! `jellycell-lsp run NOTEBOOK [--force] [--keep-going] [--no-deps] [-p NAME VALUE]...
+//! [--params-file FILE] [--json]`: runs first the producers in other notebooks of what it
+//! `jc.load`s that are not current, plans the notebook against the cache, executes what
+//! misses in one kernel, and prints a line per cell (a live progress line on a terminal)
+//! or one JSON report. Exit 0 when every cell is ok or cached, 1 when a cell failed, 2 for usage
 //! errors and a kernel that cannot be found or started.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_USAGE, messages};
+use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::Store;
 use crate::kernel::plain_traceback;
 use crate::project::Project;
+use crate::run::plan::{closure_in_notebook, stale_producers_elsewhere};
 use crate::run::{
     CellOutcome, Parameters, RunEvent, RunOptions, RunReport, RunStatus, execute_plan, plan_run,
 };
@@ -39,6 +43,11 @@ pub(super) struct RunArgs {
     /// Print one JSON report on stdout instead of a line per cell.
     #[arg(long)]
     json: bool,
+    /// Do not run first the producers in other notebooks of what this notebook
+    /// `jc.load`s when they are not current; the cells that load from them still run but
+    /// their results are not cached.
+    #[arg(long)]
+    no_deps: bool,
 }
 
 pub(super) fn run(args: &RunArgs) -> i32 {
@@ -69,16 +78,40 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
         .file_index(&notebook)
         .ok_or_else(|| format!("{} is not a notebook (.py or .md)", notebook.display()))?;
     let store = Store::open(&workspace.project);
-    let plan = plan_run(&workspace, file, &parameters, args.force, &store);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the async runtime: {error}"))?;
-    let mut progress = Progress::new(!args.json, plan.cells.len());
     let options = RunOptions {
         keep_going: args.keep_going,
         ..RunOptions::new()
     };
+    let mut unrecorded = BTreeSet::new();
+    if args.no_deps {
+        unrecorded.extend(
+            stale_producers_elsewhere(&workspace, file, &store)
+                .into_iter()
+                .map(|stale| stale.consumer),
+        );
+    } else {
+        let upstream = Upstream {
+            workspace: &workspace,
+            store: &store,
+            runtime: &runtime,
+            options: &options,
+            human: !args.json,
+        };
+        if let Some(failed) = upstream.run_before(file, &mut BTreeSet::from([file]))? {
+            store.flush();
+            if args.json {
+                println!("{}", failed.to_json());
+            }
+            return Ok(failed);
+        }
+    }
+    let mut plan = plan_run(&workspace, file, &parameters, args.force, &store);
+    plan.unrecorded = unrecorded;
+    let mut progress = Progress::new(!args.json, plan.cells.len());
     let result = runtime.block_on(execute_plan(
         &workspace.project,
         &plan,
@@ -94,6 +127,85 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
         progress.summary(&report);
     }
     Ok(report)
+}
+
+/// Runs, before a notebook, the producers in other notebooks of what it `jc.load`s that
+/// are not current (each in its own kernel, with the cells of its notebook they depend
+/// on), their own upstream first.
+struct Upstream<'a> {
+    workspace: &'a Workspace,
+    store: &'a Store,
+    runtime: &'a tokio::runtime::Runtime,
+    options: &'a RunOptions,
+    human: bool,
+}
+
+impl Upstream<'_> {
+    /// The report of the first upstream run that failed, if one did.
+    fn run_before(
+        &self,
+        file: usize,
+        visited: &mut BTreeSet<usize>,
+    ) -> Result<Option<RunReport>, String> {
+        let mut by_notebook: BTreeMap<usize, Vec<CellRef>> = BTreeMap::new();
+        for stale in stale_producers_elsewhere(self.workspace, file, self.store) {
+            by_notebook
+                .entry(stale.producer.notebook)
+                .or_default()
+                .push(stale.producer);
+        }
+        for (notebook, producers) in by_notebook {
+            if !visited.insert(notebook) {
+                continue;
+            }
+            if let Some(failed) = self.run_before(notebook, visited)? {
+                return Ok(Some(failed));
+            }
+            let mut plan = plan_run(
+                self.workspace,
+                notebook,
+                &Parameters::default(),
+                false,
+                self.store,
+            );
+            plan.select(
+                &closure_in_notebook(self.workspace, self.store, &producers),
+                false,
+            );
+            if !plan.needs_kernel() {
+                continue;
+            }
+            let consumer = self
+                .workspace
+                .files
+                .get(file)
+                .map_or("", |file| file.relative.as_str());
+            if self.human {
+                println!(
+                    "running {} first: {consumer} loads what it writes",
+                    plan.notebook
+                );
+            }
+            let mut progress = Progress::new(self.human, plan.cells.len());
+            let report = self
+                .runtime
+                .block_on(execute_plan(
+                    &self.workspace.project,
+                    &plan,
+                    self.store,
+                    self.options,
+                    &mut |event| progress.show(event),
+                ))
+                .map_err(|error| error.to_string())?;
+            if self.human {
+                progress.summary(&report);
+            }
+            if report.status == RunStatus::Error {
+                return Ok(Some(report));
+            }
+        }
+        Ok(None)
+    }
 }
 
 fn resolve_notebook(args: &RunArgs) -> Result<PathBuf, String> {

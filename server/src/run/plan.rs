@@ -232,6 +232,74 @@ fn attach_dataflow(cells: &mut [PlannedCell]) {
     }
 }
 
+/// A cell of notebook `file` that `jc.load`s what a cell of another notebook writes, when
+/// that producer's current result is not in the store (it was edited, or never ran).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleProducer {
+    /// The consumer's ordinal in `file`.
+    pub consumer: usize,
+    pub producer: CellRef,
+}
+
+/// The producers in other notebooks that the keyed cells of notebook `file` load from and
+/// that are not current.
+pub fn stale_producers_elsewhere(
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+) -> Vec<StaleProducer> {
+    let mut keys = KeyContext::new(workspace, None, store);
+    let Some(notebook) = workspace.files.get(file) else {
+        return Vec::new();
+    };
+    let mut stale = Vec::new();
+    for ordinal in 0..notebook.notebook.cells.len() {
+        let consumer = CellRef {
+            notebook: file,
+            ordinal,
+        };
+        for producer in keys.load_producers(consumer) {
+            if producer.notebook == file {
+                continue;
+            }
+            let current = keys
+                .key(producer)
+                .and_then(|key| store.manifest(&key))
+                .is_some_and(|manifest| manifest.status == ManifestStatus::Ok);
+            if !current {
+                stale.push(StaleProducer {
+                    consumer: ordinal,
+                    producer,
+                });
+            }
+        }
+    }
+    stale
+}
+
+/// The ordinals of `cells` (all in one notebook) and of every cell of that notebook their
+/// keys depend on, directly or not: what must run for them to be current.
+pub fn closure_in_notebook(
+    workspace: &Workspace,
+    store: &Store,
+    cells: &[CellRef],
+) -> BTreeSet<usize> {
+    let mut keys = KeyContext::new(workspace, None, store);
+    let mut seen = BTreeSet::new();
+    let mut work: Vec<CellRef> = cells.to_vec();
+    while let Some(cell) = work.pop() {
+        if !seen.insert(cell.ordinal) {
+            continue;
+        }
+        work.extend(
+            keys.dependencies(cell)
+                .into_iter()
+                .filter(|target| target.notebook == cell.notebook),
+        );
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
