@@ -25,6 +25,7 @@ use tree_sitter::Node;
 
 use super::magics::{self, MagicKind};
 use super::parse::parse_python;
+use crate::text::Span;
 
 /// What one code cell does to module-level names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +56,9 @@ pub struct CellFlow {
     pub method_mutates: Vec<String>,
     /// For each module-level `def`/`class`, the global names its body reads.
     pub callable_reads: BTreeMap<String, Vec<String>>,
+    /// For each name in `reads`, where the cell first reads it (a byte range of the cell
+    /// source), sorted by name.
+    pub read_spans: Vec<(String, Span)>,
 }
 
 impl CellFlow {
@@ -472,6 +476,8 @@ struct Walker<'a> {
     callable: Option<String>,
     callable_reads: BTreeMap<String, BTreeSet<String>>,
     everything_reason: Option<String>,
+    /// Where each name was first read.
+    first_read: HashMap<String, Span>,
 }
 
 impl<'a> Walker<'a> {
@@ -495,6 +501,7 @@ impl<'a> Walker<'a> {
             callable: None,
             callable_reads: BTreeMap::new(),
             everything_reason: None,
+            first_read: HashMap::new(),
         }
     }
 
@@ -526,7 +533,13 @@ impl<'a> Walker<'a> {
             })
             .cloned()
             .collect();
+        let read_spans = self
+            .reads
+            .iter()
+            .filter_map(|name| Some((name.clone(), *self.first_read.get(name)?)))
+            .collect();
         CellFlow {
+            read_spans,
             defines: self.defines.into_iter().collect(),
             reads: self.reads.into_iter().collect(),
             defines_everything: self.everything_reason.is_some(),
@@ -1020,10 +1033,7 @@ impl<'a> Walker<'a> {
 
     fn expression(&mut self, node: Node) {
         match node.kind() {
-            "identifier" => {
-                let name = self.node_text(node);
-                self.read(name);
-            }
+            "identifier" => self.read_node(node),
             "attribute" => self.field(node, "object", Self::expression),
             "keyword_argument" => self.field(node, "value", Self::expression),
             "assignment" => self.assignment(node),
@@ -1064,7 +1074,7 @@ impl<'a> Walker<'a> {
         if let Some(left) = node.child_by_field_name("left") {
             if left.kind() == "identifier" {
                 let name = self.node_text(left);
-                self.read(name);
+                self.read_node(left);
                 self.bind(name);
             } else {
                 self.deeper(left, Self::target);
@@ -1252,12 +1262,24 @@ impl<'a> Walker<'a> {
             && !self.maybe_bound.contains(name)
     }
 
-    fn read(&mut self, name: &str) {
+    /// Reads the identifier `node`, remembering where a name was first read.
+    fn read_node(&mut self, node: Node) {
+        let name = self.node_text(node);
+        if self.read(name) && !self.first_read.contains_key(name) {
+            self.first_read.insert(
+                name.to_string(),
+                Span::new(node.start_byte(), node.end_byte()),
+            );
+        }
+    }
+
+    /// Records a read of `name`; true when it may come from another cell.
+    fn read(&mut self, name: &str) -> bool {
         if name.is_empty() {
-            return;
+            return false;
         }
         let Some(deferred) = self.resolve(name) else {
-            return;
+            return false;
         };
         if let Some(callable) = &self.callable
             && !is_builtin(name)
@@ -1267,17 +1289,18 @@ impl<'a> Walker<'a> {
         }
         if deferred {
             self.deferred.insert(name.to_string());
-            return;
+            return true;
         }
         self.immediate.insert(name.to_string());
         if self.surely_bound.contains(name) {
-            return;
+            return false;
         }
         if self.maybe_bound.contains(name) || is_builtin(name) {
             self.maybe_reads.insert(name.to_string());
         } else {
             self.reads.insert(name.to_string());
         }
+        true
     }
 
     fn bind(&mut self, name: &str) {

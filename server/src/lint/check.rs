@@ -24,6 +24,11 @@ pub fn check_file(
         findings.extend(rules::artifact_paths::findings(file, &artifacts));
     }
     findings.extend(rules::graph::findings(workspace, file_index));
+    if settings.severity_of("undefined-name").is_some()
+        || settings.severity_of("use-before-define").is_some()
+    {
+        findings.extend(rules::names::findings(file));
+    }
     if settings.severity_of("paired-out-of-sync").is_some() {
         findings.extend(rules::paired::findings(file));
     }

@@ -183,6 +183,13 @@ pub const RULES: &[Rule] = &[
         "a comment that jupytext turns into a shell command when it reads the file",
     ),
     rule(
+        "undefined-name",
+        Warning,
+        false,
+        false,
+        "a name a cell reads that no cell above defines, nor an import, a builtin or `jc`",
+    ),
+    rule(
         "unknown-dep",
         Error,
         false,
@@ -202,6 +209,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a `[tool.jellycell]` key that jellycell does not accept",
+    ),
+    rule(
+        "use-before-define",
+        Warning,
+        false,
+        false,
+        "a name a cell reads that only a cell below (or later in the cell) defines",
     ),
     rule(
         "warn-on-large-cell-output",

@@ -32,6 +32,7 @@ use crate::cache::Store;
 use crate::format::tags::CellKind;
 use crate::kernel::Kernel;
 use crate::project::Project;
+use crate::run::plan::{closure_in_notebook, stale_producers_elsewhere};
 use crate::run::{
     Cancel, CellOutcome, Parameters, Plan, RunEvent, RunKernel, RunOptions, RunReport,
     execute_plan_on, plan_run,
@@ -596,6 +597,12 @@ fn plan_request(
     });
     let store = core.runs.store_for(&workspace.project);
     let mut plan = plan_run(&workspace, file, &Parameters::default(), false, &store);
+    // A cell that loads what a stale producer in another notebook writes runs on the file
+    // as it is, and is not cached (as `run --no-deps`).
+    plan.unrecorded = stale_producers_elsewhere(&workspace, file, &store)
+        .into_iter()
+        .map(|stale| stale.consumer)
+        .collect();
     if request.kind != RunKind::All {
         let cell = cell.ok_or_else(|| {
             "this command needs a cell: pass {\"uri\": …, \"cell\": N} (or \"line\")".to_string()
@@ -617,17 +624,16 @@ fn plan_request(
         }
         let ordinals: BTreeSet<usize> = match request.kind {
             RunKind::Cell => [cell].into(),
-            RunKind::WithDeps => workspace
-                .graph
-                .closure_in_order(CellRef {
+            // Every cell of this notebook its key covers: named deps, the producers of
+            // the variables it reads, the producers of what it loads.
+            RunKind::WithDeps => closure_in_notebook(
+                &workspace,
+                &store,
+                &[CellRef {
                     notebook: file,
                     ordinal: cell,
-                })
-                .into_iter()
-                .filter(|dep| dep.notebook == file)
-                .map(|dep| dep.ordinal)
-                .chain([cell])
-                .collect(),
+                }],
+            ),
             RunKind::Above => (0..cell).collect(),
             RunKind::All => BTreeSet::new(),
         };

@@ -351,6 +351,7 @@ impl Slot {
         let local = (depth == AnalysisDepth::Full).then(|| {
             let mut findings = rules::reader::findings(&file);
             findings.extend(rules::syntax::findings(&file));
+            findings.extend(rules::names::findings(&file));
             if settings.enforce_artifact_paths {
                 let artifacts = &project.config.paths.artifacts;
                 findings.extend(rules::artifact_paths::findings(&file, artifacts));

@@ -6,6 +6,7 @@ pub mod artifact_paths;
 pub mod declared_deps;
 pub mod graph;
 pub mod large_output;
+pub mod names;
 pub mod paired;
 pub mod project;
 pub mod reader;
