@@ -39,6 +39,8 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
         }],
         artifacts: Vec::new(),
         blob_sizes: Default::default(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
         inputs: Vec::new(),
         loads: Vec::new(),
     }

@@ -294,9 +294,14 @@ fn interrupt_stops_a_runaway_cell_and_the_queue_goes_on() {
     assert_eq!(session.client.shutdown(), Some(0));
 }
 
+/// Kernel state that no cell's names carry (the process environment), so state restore
+/// cannot bring it back: it shows whether a kernel is fresh. (Names that cells define are
+/// restored; see `restart_then_run_restores_cached_inputs_and_never_caches_a_name_error`.)
+const UNSEEN_STATE: &str = "# %% tags=[\"jc.step\", \"name=define\"]\nimport os\nos.environ['JC_TEST_SECRET'] = '42'\n\n# %% tags=[\"jc.step\", \"name=use\"]\nimport os\nprint(os.environ['JC_TEST_SECRET'])\n";
+
 #[test]
 fn restart_gives_a_fresh_kernel() {
-    let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nsecret = 42\n\n# %% tags=[\"jc.step\", \"name=use\"]\nprint(secret)\n";
+    let notebook = UNSEEN_STATE;
     let mut session = session(notebook, full_capabilities(), true);
     session.command("jellycell.runCell", Some(0));
     session.next_run_progress();
@@ -313,11 +318,76 @@ fn restart_gives_a_fresh_kernel() {
     session.command("jellycell.runCell", Some(1));
     let after = session.next_run_progress();
     assert!(
-        reports(&after)[0].contains("NameError: name 'secret' is not defined"),
+        reports(&after)[0].contains("KeyError: 'JC_TEST_SECRET'"),
         "{after:?}"
     );
     let error = session.cell_error();
-    assert_eq!(error["range"]["start"]["line"], 4);
+    assert_eq!(error["range"]["start"]["line"], 6);
+    assert_eq!(session.client.shutdown(), Some(0));
+}
+
+#[test]
+fn restart_then_run_restores_cached_inputs_and_never_caches_a_name_error() {
+    let notebook = r#"# %% tags=["jc.step", "name=make"]
+df = [1, 2, 3]
+
+# %% tags=["jc.step", "name=use", "deps=make"]
+print(sum(df))
+
+# %% tags=["jc.step", "name=tail"]
+print(len(df))
+"#;
+    let mut session = session(notebook, full_capabilities(), true);
+    session.command("jellycell.runAll", None);
+    assert_eq!(reports(&session.next_run_progress()).len(), 3);
+    let restart = |session: &mut Session| {
+        assert_eq!(
+            session.command("jellycell.restart", Some(1)),
+            json!({"restarted": true})
+        );
+    };
+
+    // Run on a cached cell in a fresh kernel: its input comes back, the result stays good.
+    restart(&mut session);
+    session.command("jellycell.runCell", Some(1));
+    let ran = reports(&session.next_run_progress());
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert!(
+        ran[0].contains("cell 1 (use): ok") && ran[0].contains("(restored df from make)"),
+        "{ran:?}"
+    );
+    assert!(session.status(3).starts_with("✓ cached"));
+    // The warm kernel holds df from make now: nothing is restored again.
+    session.command("jellycell.runCell", Some(1));
+    let again = reports(&session.next_run_progress());
+    assert!(
+        again[0].contains("cell 1 (use): ok") && !again[0].contains("restored"),
+        "{again:?}"
+    );
+
+    restart(&mut session);
+    session.command("jellycell.runWithDeps", Some(1));
+    let with_deps = reports(&session.next_run_progress());
+    assert_eq!(with_deps.len(), 1, "make is cached: {with_deps:?}");
+    assert!(
+        with_deps[0].contains("(restored df from make)"),
+        "{with_deps:?}"
+    );
+
+    restart(&mut session);
+    let edited = notebook.replace("print(len(df))", "print(len(df) + 1)");
+    let uri = session.uri.clone();
+    session.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    session.command("jellycell.runAll", None);
+    let all = reports(&session.next_run_progress());
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(
+        all[0].contains("cell 2 (tail): ok") && all[0].contains("(restored df from make)"),
+        "{all:?}"
+    );
     assert_eq!(session.client.shutdown(), Some(0));
 }
 
@@ -625,7 +695,7 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
 
 #[test]
 fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
-    let notebook = "# %% tags=[\"jc.step\", \"name=define\"]\nsecret = 42\n\n# %% tags=[\"jc.step\", \"name=use\"]\nprint(secret)\n";
+    let notebook = UNSEEN_STATE;
     let mut session = kernel_status_session(notebook);
     let path = session.dir.path().join("notebooks/nb.py");
     let uri = session.uri.clone();
@@ -647,12 +717,12 @@ fn closing_the_buffer_shuts_its_kernel_down_and_reopening_starts_fresh() {
         .client
         .wait_for("jellycell/kernelStatus", state_is("none"));
 
-    // A fresh kernel: what the first one defined is gone.
+    // A fresh kernel: state the first one held beyond restorable names is gone.
     session.client.open(&path, "python", notebook);
     session.command("jellycell.runCell", Some(1));
     let after = session.next_run_progress();
     assert!(
-        reports(&after)[0].contains("NameError: name 'secret' is not defined"),
+        reports(&after)[0].contains("KeyError: 'JC_TEST_SECRET'"),
         "{after:?}"
     );
     assert_eq!(session.client.shutdown(), Some(0));

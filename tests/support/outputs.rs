@@ -115,6 +115,8 @@ pub fn cache_outputs_for(
         outputs: records,
         artifacts: Vec::new(),
         blob_sizes: Default::default(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
         inputs: Vec::new(),
         loads: Vec::new(),
     };

@@ -73,6 +73,27 @@ impl BlobStore {
         Ok(hex)
     }
 
+    /// Moves the file at `written` (inside the blob directory, so the rename stays on one
+    /// file system) into the store as a blob, without reading it into memory: the way a
+    /// kernel hands over a pickled value. Returns its blake3 hex and size.
+    pub fn adopt(&self, written: &Path) -> io::Result<(String, u64)> {
+        let mut hasher = blake3::Hasher::new();
+        let file = std::fs::File::open(written)?;
+        hasher.update_reader(file)?;
+        let hex = hasher.finalize().to_hex().to_string();
+        let size = std::fs::metadata(written)?.len();
+        let path = self.path(&hex);
+        if path.exists() {
+            std::fs::remove_file(written)?;
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(written, &path)?;
+        }
+        Ok((hex, size))
+    }
+
     /// The bytes of blob `hex`, checked against their name: an invalid name, a missing
     /// blob and content that does not hash to the name are errors naming the file.
     pub fn get(&self, hex: &str) -> io::Result<Vec<u8>> {
@@ -90,6 +111,27 @@ impl BlobStore {
             ));
         }
         Ok(bytes)
+    }
+
+    /// Whether blob `hex` still hashes to its name, read as a stream (snapshots can be
+    /// hundreds of megabytes, so never into memory); errors name the file.
+    pub fn verify(&self, hex: &str) -> io::Result<()> {
+        let path = self.checked_path(hex)?;
+        let file = std::fs::File::open(&path).map_err(|error| {
+            io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+        })?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_reader(file)?;
+        if hasher.finalize().to_hex().as_str() != hex {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is damaged: its content does not hash to its name",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn exists(&self, hex: &str) -> bool {

@@ -56,6 +56,24 @@ pub struct ArtifactRecord {
     pub size: u64,
 }
 
+/// A value the cell defined, pickled into a blob for state restore (`docs/cache.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// The module-level name.
+    pub name: String,
+    pub blob: String,
+    /// `pickle`, `cloudpickle`, `dill`, or `module` (the blob holds the module's name).
+    pub pickler: String,
+    pub size: u64,
+}
+
+/// A name the cell defined that has no snapshot, and why: restore replays the cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsnapshottedRecord {
+    pub name: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,
@@ -88,6 +106,13 @@ pub struct Manifest {
     /// query can tell a truncated blob without reading it (absent in older manifests).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub blob_sizes: BTreeMap<String, u64>,
+    /// The names the cell defined, snapshotted when it ran (absent before state restore
+    /// existed, and for cells that define nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<SnapshotRecord>,
+    /// The names it defined that could not be snapshotted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsnapshotted: Vec<UnsnapshottedRecord>,
     /// The names the cell read from cells above and the cell each came from (absent in
     /// manifests older than key v2): what a stale cell's hover compares.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -151,8 +176,15 @@ impl Manifest {
         None
     }
 
-    /// Every blob the manifest refers to.
+    /// Every blob the manifest refers to (outputs and snapshots).
     pub fn blobs(&self) -> Vec<&str> {
+        let mut blobs = self.output_blobs();
+        blobs.extend(self.snapshots.iter().map(|snapshot| snapshot.blob.as_str()));
+        blobs
+    }
+
+    /// The blobs of the cell's outputs (what export, the preview and hovers show).
+    pub fn output_blobs(&self) -> Vec<&str> {
         let mut blobs = Vec::new();
         for output in &self.outputs {
             match output {
@@ -165,6 +197,16 @@ impl Manifest {
             }
         }
         blobs
+    }
+
+    /// The snapshot of `name`, if the cell left one.
+    pub fn snapshot(&self, name: &str) -> Option<&SnapshotRecord> {
+        self.snapshots.iter().find(|snapshot| snapshot.name == name)
+    }
+
+    /// How many bytes its snapshots take.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshots.iter().map(|snapshot| snapshot.size).sum()
     }
 
     /// The outputs as nbformat 4 output objects, rebuilt from the blobs.
@@ -278,6 +320,31 @@ pub fn parse_utc(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_are_blobs_of_the_manifest_and_old_manifests_read_without_them() {
+        let old = r#"{"schema_version":1,"cache_key":"k","notebook":"n.py","cell":0,
+            "cell_id":"n:0","cell_name":null,"name":"n:0","kind":"step","kernel":"python3",
+            "key_version":"v","source_hash":"s","dep_keys":[],"setup_hashes":[],
+            "env_hash":"e","params_hash":null,"executed_at":"t","duration_ms":1,
+            "status":"ok","outputs":[],"artifacts":[]}"#;
+        let mut manifest: Manifest = serde_json::from_str(old).unwrap();
+        assert!(manifest.snapshots.is_empty() && manifest.blobs().is_empty());
+        manifest.snapshots.push(SnapshotRecord {
+            name: "df".into(),
+            blob: "ab".repeat(32),
+            pickler: "pickle".into(),
+            size: 7,
+        });
+        assert_eq!(manifest.blobs(), vec!["ab".repeat(32).as_str()]);
+        assert_eq!(manifest.snapshot("df").map(|s| s.size), Some(7));
+        assert_eq!(manifest.snapshot_bytes(), 7);
+        let written = serde_json::to_string(&manifest).unwrap();
+        assert!(
+            !written.contains("unsnapshotted"),
+            "empty lists are not written"
+        );
+    }
 
     #[test]
     fn timestamps_format_and_parse() {

@@ -344,6 +344,8 @@ mod tests {
             executed_at: "2026-01-01T00:00:00.000000Z".into(),
             duration_ms: 1,
             blob_sizes: Default::default(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
             status: ManifestStatus::Ok,
             outputs: Vec::new(),
             artifacts: Vec::new(),

@@ -100,6 +100,8 @@ fn list(args: &CommonArgs) -> Result<(), String> {
                     "executed_at": manifest.executed_at,
                     "duration_ms": manifest.duration_ms,
                     "status": manifest.status,
+                    "snapshots": manifest.snapshots.len(),
+                    "snapshot_bytes": manifest.snapshot_bytes(),
                 })
             })
             .collect();
@@ -122,7 +124,16 @@ fn list(args: &CommonArgs) -> Result<(), String> {
                     .unwrap_or_default()
             );
         }
-        println!("{} cached cell executions", manifests.len());
+        let snapshots: usize = manifests.iter().map(|m| m.snapshots.len()).sum();
+        if snapshots == 0 {
+            println!("{} cached cell executions", manifests.len());
+        } else {
+            let bytes: u64 = manifests.iter().map(|m| m.snapshot_bytes()).sum();
+            println!(
+                "{} cached cell executions, {snapshots} value snapshots ({bytes} bytes)",
+                manifests.len()
+            );
+        }
     }
     Ok(())
 }
@@ -130,6 +141,12 @@ fn list(args: &CommonArgs) -> Result<(), String> {
 fn clear(args: &CommonArgs) -> Result<(), String> {
     let project = project_for(args.project.as_deref())?;
     let store = Store::open(&project);
+    let snapshots: std::collections::HashSet<String> = store
+        .manifests()
+        .iter()
+        .flat_map(|manifest| manifest.snapshots.iter().map(|s| s.blob.clone()))
+        .collect();
+    let snapshots = snapshots.len();
     let (manifests, blobs) = store
         .clear()
         .map_err(|error| format!("cannot clear {}: {error}", store.root().display()))?;
@@ -140,14 +157,30 @@ fn clear(args: &CommonArgs) -> Result<(), String> {
             "{}",
             json!({"schema_version": 1, "project": project.root.display().to_string(),
                    "removed_manifests": manifests, "removed_blobs": blobs,
+                   "removed_snapshots": snapshots,
                    "removed_check_cache": check_cache})
         );
     } else if check_cache {
-        println!("removed {manifests} manifests, {blobs} blobs and --check's cache");
+        println!(
+            "removed {manifests} manifests, {blobs} blobs{} and --check's cache",
+            of_them_snapshots(snapshots)
+        );
     } else {
-        println!("removed {manifests} manifests and {blobs} blobs");
+        println!(
+            "removed {manifests} manifests and {blobs} blobs{}",
+            of_them_snapshots(snapshots)
+        );
     }
     Ok(())
+}
+
+/// ` (N of them value snapshots)`, or nothing when there were none.
+fn of_them_snapshots(count: usize) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        format!(" ({count} of them value snapshots)")
+    }
 }
 
 fn prune(args: &PruneArgs) -> Result<(), String> {
@@ -183,7 +216,8 @@ fn prune(args: &PruneArgs) -> Result<(), String> {
             }
             removed.push(
                 json!({"cache_key": manifest.cache_key, "notebook": manifest.notebook,
-                                "cell_id": manifest.cell_id, "executed_at": manifest.executed_at}),
+                                "cell_id": manifest.cell_id, "executed_at": manifest.executed_at,
+                                "snapshots": manifest.snapshots.len()}),
             );
         } else {
             kept += 1;

@@ -309,6 +309,9 @@ impl Progress {
                     "  {status:<7} [{}] {} ({}) {} ms",
                     report.cell, report.name, report.kind, report.duration_ms
                 );
+                if let Some(state) = report.state_summary() {
+                    let _ = writeln!(out, "    {state}");
+                }
                 if let Some(error) = &report.error {
                     let traceback = plain_traceback(&error.traceback);
                     if traceback.trim().is_empty() {

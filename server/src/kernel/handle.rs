@@ -35,6 +35,8 @@ struct Inner {
 struct Job {
     code: String,
     timeout: Option<Duration>,
+    /// Kept out of the history: helper code the user never wrote.
+    hidden: bool,
     events: mpsc::UnboundedSender<KernelEvent>,
 }
 
@@ -83,10 +85,20 @@ impl Kernel {
         code: impl Into<String>,
         timeout: Option<Duration>,
     ) -> mpsc::UnboundedReceiver<KernelEvent> {
+        self.queue(code.into(), timeout, false)
+    }
+
+    fn queue(
+        &self,
+        code: String,
+        timeout: Option<Duration>,
+        hidden: bool,
+    ) -> mpsc::UnboundedReceiver<KernelEvent> {
         let (events, receiver) = mpsc::unbounded_channel();
         let job = Job {
-            code: code.into(),
+            code,
             timeout,
+            hidden,
             events,
         };
         if let Err(mpsc::error::SendError(job)) = self.inner.jobs.send(job) {
@@ -102,6 +114,23 @@ impl Kernel {
         timeout: Option<Duration>,
     ) -> ExecutionResult {
         let mut events = self.execute_streaming(code, timeout);
+        while let Some(event) = events.recv().await {
+            if let KernelEvent::Finished(result) = event {
+                return result;
+            }
+        }
+        not_running()
+    }
+
+    /// Runs helper code the user did not write (`store_history` false): the execution
+    /// count does not move and `In`, `Out` and `_` are left alone. Queued like any other
+    /// request.
+    pub async fn execute_hidden(
+        &self,
+        code: impl Into<String>,
+        timeout: Option<Duration>,
+    ) -> ExecutionResult {
+        let mut events = self.queue(code.into(), timeout, true);
         while let Some(event) = events.recv().await {
             if let KernelEvent::Finished(result) = event {
                 return result;
@@ -187,7 +216,11 @@ async fn work(mut queue: mpsc::UnboundedReceiver<Job>, slot: Arc<RwLock<Option<A
     while let Some(job) = queue.recv().await {
         let session = slot.read().await.clone();
         let result = match session {
-            Some(session) => session.execute(job.code, job.timeout, &job.events).await,
+            Some(session) => {
+                session
+                    .execute(job.code, job.timeout, !job.hidden, &job.events)
+                    .await
+            }
             None => not_running(),
         };
         let _ = job.events.send(KernelEvent::Finished(result));

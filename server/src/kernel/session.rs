@@ -98,6 +98,7 @@ impl Session {
         &self,
         code: String,
         timeout: Option<Duration>,
+        store_history: bool,
         events: &mpsc::UnboundedSender<KernelEvent>,
     ) -> ExecutionResult {
         let started = Instant::now();
@@ -106,7 +107,7 @@ impl Session {
         let request = client.message(ExecuteRequest {
             code,
             silent: false,
-            store_history: true,
+            store_history,
             user_expressions: None,
             allow_stdin: false,
             stop_on_error: true,

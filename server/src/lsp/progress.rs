@@ -107,7 +107,7 @@ impl RunProgress {
             (CellOutcome::Setup, _) => "setup".to_string(),
             _ => "ok".to_string(),
         };
-        let message = format!(
+        let mut message = format!(
             "[{}/{}] cell {} ({}): {outcome} {:.1} s",
             self.done,
             self.total.max(self.done),
@@ -115,6 +115,9 @@ impl RunProgress {
             report.name,
             report.kernel_time.as_secs_f64()
         );
+        if let Some(state) = report.state_summary() {
+            message.push_str(&format!(" ({state})"));
+        }
         self.send(WorkDoneProgress::Report(WorkDoneProgressReport {
             cancellable: Some(false),
             message: Some(message),

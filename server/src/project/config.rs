@@ -90,6 +90,9 @@ pub struct RunConfig {
     pub kernel: String,
     pub subprocess: bool,
     pub timeout_seconds: i64,
+    /// The largest pickled value (MB) the runner snapshots for state restore; larger values
+    /// are replayed instead, and 0 turns snapshots off (ours: jellycell has no such key).
+    pub snapshot_max_mb: i64,
 }
 
 impl Default for RunConfig {
@@ -98,6 +101,7 @@ impl Default for RunConfig {
             kernel: "python3".into(),
             subprocess: true,
             timeout_seconds: 600,
+            snapshot_max_mb: 512,
         }
     }
 }
@@ -416,10 +420,15 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
 
     if let Some(table) = reader.section(root, "run") {
         let run = &mut config.run;
-        reader.check_keys(table, "run", &["kernel", "subprocess", "timeout_seconds"]);
+        reader.check_keys(
+            table,
+            "run",
+            &["kernel", "subprocess", "timeout_seconds", "snapshot_max_mb"],
+        );
         reader.string(table, "run", "kernel", &mut run.kernel);
         reader.boolean(table, "run", "subprocess", &mut run.subprocess);
         reader.integer(table, "run", "timeout_seconds", &mut run.timeout_seconds);
+        reader.integer(table, "run", "snapshot_max_mb", &mut run.snapshot_max_mb);
     }
 
     if let Some(table) = reader.section(root, "viewer") {

@@ -609,6 +609,8 @@ mod tests {
             outputs,
             artifacts: Vec::new(),
             blob_sizes: Default::default(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
             inputs: Vec::new(),
             loads: Vec::new(),
         }

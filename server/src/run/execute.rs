@@ -21,7 +21,7 @@ use crate::cache::blobs::BlobRef;
 use crate::cache::key::{KEY_VERSION, KeyInputs};
 use crate::cache::manifest::{
     InputRecord, LoadRecord, MANIFEST_SCHEMA_VERSION, Manifest, ManifestStatus, OutputRecord,
-    utc_now,
+    SnapshotRecord, UnsnapshottedRecord, utc_now,
 };
 use crate::cache::store::Store;
 use crate::format::tags::CellKind;
@@ -33,6 +33,8 @@ use crate::project::Project;
 use crate::run::artifacts;
 use crate::run::plan::{Plan, PlannedCell};
 use crate::run::report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
+use crate::run::restore::Prepared;
+use crate::run::state::{self, Holdings};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -75,6 +77,12 @@ pub enum RunEvent<'a> {
 /// The context comment appended to each cell when jellycell is importable: the prelude's
 /// `pre_run_cell` hook reads it, so setting `jc`'s context costs no extra round trip.
 const CONTEXT_MARKER: &str = "# jellycell-lsp-context: ";
+
+/// What the prelude prints when `jc` is available.
+const JC_MARKER: &str = "jellycell-lsp: jc available";
+
+/// One megabyte, as `[run] snapshot_max_mb` counts.
+const MEGABYTE: u64 = 1 << 20;
 
 fn prelude(root: &str) -> String {
     let root = Value::String(root.to_string());
@@ -124,7 +132,9 @@ fn prelude(root: &str) -> String {
     get_ipython().events.register("pre_run_cell", pre_run_cell)
     get_ipython().user_ns["jc"] = LazyJc()
     return True
-_jellycell_lsp_prelude()
+if _jellycell_lsp_prelude():
+    print({JC_MARKER:?})
+del _jellycell_lsp_prelude
 "#
     )
 }
@@ -169,6 +179,10 @@ pub struct RunKernel {
     jc_available: Option<bool>,
     /// The setup cells' sources as they last ran without error in this kernel.
     setup_sent: Option<Vec<String>>,
+    /// Which producer's value each name holds (state restore); empty in a fresh kernel.
+    pub(super) holdings: Holdings,
+    /// Whether the state helper is installed (snapshots and restores need it).
+    state_helper: bool,
 }
 
 impl RunKernel {
@@ -185,6 +199,8 @@ impl RunKernel {
             kernel,
             jc_available: None,
             setup_sent: None,
+            holdings: Holdings::default(),
+            state_helper: false,
         })
     }
 
@@ -201,12 +217,10 @@ impl RunKernel {
         if let Some(available) = self.jc_available {
             return available;
         }
-        let result = self.kernel.execute(prelude(root), None).await;
-        let available = result.outputs.iter().any(|output| {
-            matches!(output, Output::ExecuteResult { data, .. }
-                if data.get("text/plain").and_then(Value::as_str) == Some("True"))
-        });
+        let result = self.kernel.execute_hidden(prelude(root), None).await;
+        let available = result.stream_text("stdout").contains(JC_MARKER);
         self.jc_available = Some(available);
+        self.state_helper = state::install(&self.kernel).await;
         available
     }
 }
@@ -246,6 +260,7 @@ pub async fn execute_plan_on(
     if needs_kernel && let Some(kernel) = kernel {
         let root = project.root.to_string_lossy();
         let jc_available = kernel.ensure_prelude(&root).await;
+        let snapshot_max_mb = u64::try_from(project.config.run.snapshot_max_mb).unwrap_or(0);
         let mut runner = Runner {
             project,
             plan,
@@ -253,6 +268,7 @@ pub async fn execute_plan_on(
             kernel,
             jc_available,
             cancel,
+            snapshot_limit: snapshot_max_mb.saturating_mul(MEGABYTE),
             unrecorded: Mutex::new(HashSet::new()),
         };
         failed = runner.run_all(&mut reports, keep_going, on_event).await;
@@ -295,17 +311,21 @@ fn unexecuted(cell: &PlannedCell) -> CellReport {
         cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
         duration_ms,
         error: None,
+        restored: Vec::new(),
+        replayed: Vec::new(),
         kernel_time: Duration::ZERO,
     }
 }
 
-struct Runner<'a> {
+pub(super) struct Runner<'a> {
     project: &'a Project,
-    plan: &'a Plan,
-    store: &'a Store,
-    kernel: &'a mut RunKernel,
+    pub(super) plan: &'a Plan,
+    pub(super) store: &'a Store,
+    pub(super) kernel: &'a mut RunKernel,
     jc_available: bool,
-    cancel: &'a Cancel,
+    pub(super) cancel: &'a Cancel,
+    /// The largest snapshot in bytes (0: snapshots off).
+    snapshot_limit: u64,
     /// Keys of results this run did not record, or that failed: nothing keyed on them
     /// is recorded either.
     unrecorded: Mutex<HashSet<String>>,
@@ -335,7 +355,8 @@ impl Runner<'_> {
                 if self.cancel.is_cancelled() {
                     return true;
                 }
-                let report = self.execute_cell(&self.plan.cells[index], on_event).await;
+                let plan = self.plan;
+                let report = self.execute_cell(&plan.cells[index], on_event).await;
                 let stop = report.status == CellOutcome::Error;
                 on_event(RunEvent::CellFinished { report: &report });
                 reports[index] = Some(report);
@@ -403,12 +424,8 @@ impl Runner<'_> {
         failure(&result, &captured(&result.outputs))
     }
 
-    async fn execute_cell(
-        &self,
-        cell: &PlannedCell,
-        on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
-    ) -> CellReport {
-        on_event(RunEvent::CellStarted { cell });
+    /// The cell's code with the context comment `jc` reads (when jellycell is importable).
+    pub(super) fn code_with_context(&self, cell: &PlannedCell) -> String {
         let mut code = cell.source.clone();
         if self.jc_available {
             let context = json!({
@@ -420,6 +437,30 @@ impl Runner<'_> {
             code.push_str(CONTEXT_MARKER);
             code.push_str(&context.to_string());
         }
+        code
+    }
+
+    async fn execute_cell(
+        &mut self,
+        cell: &PlannedCell,
+        on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
+    ) -> CellReport {
+        on_event(RunEvent::CellStarted { cell });
+        let mut prepared = Prepared::default();
+        if cell.key.is_some()
+            && cell.kind != CellKind::Setup
+            && let Err(error) = self.prepare_inputs(cell, &mut prepared).await
+        {
+            // The cell did not run: nothing is cached, and an earlier good result stays.
+            return CellReport {
+                status: CellOutcome::Error,
+                error: Some(error),
+                restored: prepared.restored,
+                replayed: prepared.replayed,
+                ..unexecuted(cell)
+            };
+        }
+        let code = self.code_with_context(cell);
         let artifacts_dir = self.project.artifacts_dir();
         let keyed = cell.key.is_some();
         let before = keyed.then(|| artifacts::snapshot(&artifacts_dir));
@@ -455,6 +496,8 @@ impl Runner<'_> {
             cache_key: cell.key.as_ref().map(|(key, _)| key.clone()),
             duration_ms: millis(result.duration),
             error: error.clone(),
+            restored: prepared.restored,
+            replayed: prepared.replayed,
             kernel_time: result.duration,
         };
         // Interrupted or restarted under it: nothing to cache.
@@ -464,6 +507,8 @@ impl Runner<'_> {
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
             let after = artifacts::snapshot(&artifacts_dir);
             let artifacts = artifacts::changed(&self.project.root, &before, &after);
+            let (snapshots, unsnapshotted) =
+                self.snapshot_defined(cell, key, error.is_none()).await;
             let mut records = match self.records(&outputs) {
                 Ok(records) => records,
                 Err(problem) => {
@@ -517,6 +562,8 @@ impl Runner<'_> {
                 outputs: records,
                 artifacts,
                 blob_sizes: Default::default(),
+                snapshots,
+                unsnapshotted,
                 inputs: inputs.inputs.iter().map(InputRecord::from).collect(),
                 loads: inputs.loads.iter().map(LoadRecord::from).collect(),
             };
@@ -530,6 +577,48 @@ impl Runner<'_> {
             }
         }
         report
+    }
+
+    /// Snapshots what `cell` (keyed `key`) defined and records that the kernel now holds
+    /// it; after a failure, nothing is snapshotted and those names are unknown.
+    async fn snapshot_defined(
+        &mut self,
+        cell: &PlannedCell,
+        key: &str,
+        succeeded: bool,
+    ) -> (Vec<SnapshotRecord>, Vec<UnsnapshottedRecord>) {
+        let names = self.snapshot_names(cell);
+        if names.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        if !succeeded {
+            for name in &names {
+                self.kernel.holdings.forget(name);
+            }
+            return (Vec::new(), Vec::new());
+        }
+        for name in &names {
+            self.kernel.holdings.record(name, key);
+        }
+        if !self.kernel.state_helper {
+            return (
+                Vec::new(),
+                names
+                    .into_iter()
+                    .map(|name| UnsnapshottedRecord {
+                        name,
+                        reason: "the kernel's state helper could not be installed".into(),
+                    })
+                    .collect(),
+            );
+        }
+        state::snapshot(
+            self.kernel.kernel(),
+            self.store.blobs(),
+            &names,
+            self.snapshot_limit,
+        )
+        .await
     }
 
     /// Whether the result of the cell at `ordinal` may be stored under `key`: every
@@ -609,7 +698,7 @@ impl Runner<'_> {
 }
 
 /// The error of a finished execution, if it failed.
-fn failure(result: &ExecutionResult, outputs: &[Output]) -> Option<CellError> {
+pub(super) fn failure(result: &ExecutionResult, outputs: &[Output]) -> Option<CellError> {
     let from_kernel = outputs.iter().find_map(|output| match output {
         Output::Error {
             ename,

@@ -1,6 +1,7 @@
 //! The runner: plan a notebook's cells against the cache (`plan`), execute the misses in
 //! one kernel (`execute`), detect artifacts (`artifacts`), inject papermill-style
-//! parameters (`params`) and report (`report`).
+//! parameters (`params`), restore the state a miss reads from cells that did not run in
+//! this kernel (`restore`, with the kernel helper in `state`) and report (`report`).
 //!
 //! Prints nothing: progress goes through [`RunEvent`] callbacks and the result is a
 //! [`RunReport`]; `cli/run.rs` does the printing.
@@ -10,9 +11,11 @@ pub mod execute;
 pub mod params;
 pub mod plan;
 pub mod report;
+mod restore;
+pub mod state;
 pub mod traceback;
 
 pub use execute::{Cancel, RunEvent, RunKernel, RunOptions, execute_plan, execute_plan_on};
 pub use params::Parameters;
 pub use plan::{Plan, PlannedCell, plan_run};
-pub use report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
+pub use report::{CellError, CellOutcome, CellReport, RestoredName, RunReport, RunStatus};

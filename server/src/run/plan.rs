@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::analysis::dataflow::{self, CellFlow};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::key::{Injection, KeyContext, KeyInputs, parameters_cell};
@@ -38,6 +39,14 @@ pub struct PlannedCell {
     /// Whether the run may execute it (see [`Plan::select`]); every cell is selected by
     /// [`plan_run`].
     pub selected: bool,
+    /// The module-level names it (possibly) defines, in-place mutations included: what is
+    /// snapshotted after it runs.
+    pub defines: Vec<String>,
+    /// Whether it may define any name (`from m import *`, `exec`, `globals()`).
+    pub defines_everything: bool,
+    /// Each name it reads from a cell above, with that producer's ordinal (the cell that
+    /// last, possibly, defined it): what is restored before it runs.
+    pub reads: Vec<(String, usize)>,
 }
 
 impl PlannedCell {
@@ -171,8 +180,12 @@ pub fn plan_run(
             source: cell.source.clone(),
             timeout: Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
             selected: true,
+            defines: Vec::new(),
+            defines_everything: false,
+            reads: Vec::new(),
         });
     }
+    attach_dataflow(&mut cells);
     // The `parameters` cell defines the defaults later cells read, so it runs whenever a
     // cell after it runs, hit or not (a hit would leave its names undefined).
     if let Some(parameters) = parameters_cell(workspace, file) {
@@ -190,6 +203,32 @@ pub fn plan_run(
         cells,
         injection,
         unrecorded: BTreeSet::new(),
+    }
+}
+
+/// Fills each cell's `defines`, `defines_everything` and `reads` (with producer
+/// ordinals) from the dataflow analysis. Note cells never run, so they produce nothing.
+fn attach_dataflow(cells: &mut [PlannedCell]) {
+    let running: Vec<usize> = (0..cells.len())
+        .filter(|&index| cells[index].kind != CellKind::Note)
+        .collect();
+    let flows: Vec<CellFlow> = running
+        .iter()
+        .map(|&index| dataflow::cell_flow(&cells[index].source))
+        .collect();
+    let producers = dataflow::producers(&flows.iter().collect::<Vec<_>>());
+    for ((&index, flow), reads) in running.iter().zip(&flows).zip(producers) {
+        let reads: Vec<(String, usize)> = reads
+            .into_iter()
+            .filter_map(|(name, producer)| {
+                let ordinal = cells[*running.get(producer)?].ordinal;
+                Some((name, ordinal))
+            })
+            .collect();
+        let cell = &mut cells[index];
+        cell.defines.clone_from(&flow.defines);
+        cell.defines_everything = flow.defines_everything;
+        cell.reads = reads;
     }
 }
 

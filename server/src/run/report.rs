@@ -26,6 +26,14 @@ pub struct CellError {
     pub traceback: Vec<String>,
 }
 
+/// A name restored from a snapshot before a cell ran, and the cell that produced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestoredName {
+    pub name: String,
+    /// The producing cell's name (`name=`, else `<stem>:<ordinal>`).
+    pub from_cell: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CellReport {
     /// The ordinal.
@@ -37,9 +45,43 @@ pub struct CellReport {
     /// Execution time; for a hit, the time recorded when it ran.
     pub duration_ms: u64,
     pub error: Option<CellError>,
+    /// The names restored from snapshots before it ran (state restore, `docs/cache.md`).
+    pub restored: Vec<RestoredName>,
+    /// The cells re-executed (outputs discarded, cache untouched) before it ran, to
+    /// recover values that have no snapshot, in the order they ran.
+    pub replayed: Vec<String>,
     /// The kernel's execution time at full precision (zero when not executed in this run).
     #[serde(skip)]
     pub kernel_time: std::time::Duration,
+}
+
+impl CellReport {
+    /// What state restore did before the cell ran, in a few words (`restored df from
+    /// make; replayed stream`), or `None` when it did nothing.
+    pub fn state_summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
+        for restored in &self.restored {
+            match sources
+                .iter_mut()
+                .find(|(cell, _)| *cell == restored.from_cell)
+            {
+                Some((_, names)) => names.push(&restored.name),
+                None => sources.push((&restored.from_cell, vec![&restored.name])),
+            }
+        }
+        if !sources.is_empty() {
+            let from: Vec<String> = sources
+                .iter()
+                .map(|(cell, names)| format!("{} from {cell}", names.join(", ")))
+                .collect();
+            parts.push(format!("restored {}", from.join(", ")));
+        }
+        if !self.replayed.is_empty() {
+            parts.push(format!("replayed {}", self.replayed.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
