@@ -55,6 +55,11 @@ struct Cli {
     #[arg(long, requires = "check")]
     fix: bool,
 
+    /// With --check --fix: also apply fixes that are not safe (creating the folders
+    /// `layout` asks for), as ruff's `--unsafe-fixes`.
+    #[arg(long, requires = "check")]
+    unsafe_fixes: bool,
+
     /// With --check: run only these rules (comma-separated ids; replaces `[lint] select`).
     #[arg(long, value_delimiter = ',', requires = "check", value_name = "RULE")]
     select: Option<Vec<String>>,
@@ -138,6 +143,7 @@ pub fn main() -> i32 {
             paths: cli.paths,
             format: cli.format,
             fix: cli.fix,
+            unsafe_fixes: cli.unsafe_fixes,
             select: cli.select,
             ignore: cli.ignore,
             no_cache: cli.no_cache,

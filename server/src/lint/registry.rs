@@ -36,6 +36,13 @@ use Severity::{Error, Warning};
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
     rule(
+        "ambiguous-dep",
+        Error,
+        false,
+        false,
+        "a dependency on a name that cells of several other notebooks have",
+    ),
+    rule(
         "bad-tag",
         Error,
         false,
@@ -48,6 +55,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a `timeout=` tag whose value is not integer seconds",
+    ),
+    rule(
+        "config-deprecated",
+        Warning,
+        false,
+        false,
+        "jellycell-lsp's `[lint]` settings in jellycell.toml, which Python jellycell rejects",
     ),
     rule(
         "config-invalid",
@@ -75,7 +89,7 @@ pub const RULES: &[Rule] = &[
         Error,
         false,
         false,
-        "two cells of one project with the same `name=`",
+        "two cells of one notebook with the same `name=`",
     ),
     rule(
         "enforce-artifact-paths",
@@ -125,6 +139,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "cell metadata in a header that cannot be parsed",
+    ),
+    rule(
+        "missing-tag-comma",
+        Error,
+        true,
+        false,
+        "two tags written with no comma between them, which Python joins into one",
     ),
     rule(
         "multiple-kinds",
@@ -181,6 +202,13 @@ pub const RULES: &[Rule] = &[
         true,
         false,
         "a comment that jupytext turns into a shell command when it reads the file",
+    ),
+    rule(
+        "unknown-attribute",
+        Error,
+        true,
+        false,
+        "a `key=value` tag whose key is a typo of `name`, `deps` or `timeout`",
     ),
     rule(
         "unknown-dep",

@@ -6,13 +6,14 @@
 //! root; an unreadable or invalid `jellycell.toml` gives defaults plus [`ConfigProblem`]s.
 
 mod config;
+mod tool_config;
 
 use std::path::{Component, Path, PathBuf};
 
 pub use config::{
-    ArtifactLayout, ArtifactsConfig, CONFIG_INVALID, Config, ConfigProblem, JournalConfig,
-    LintConfig, Overrides, PathsConfig, ProjectSection, RunConfig, Severity, ViewerConfig,
-    parse_size, read_config,
+    ArtifactLayout, ArtifactsConfig, CONFIG_DEPRECATED, CONFIG_INVALID, Config, ConfigProblem,
+    JournalConfig, LintConfig, Overrides, PathsConfig, ProjectSection, RunConfig, Severity,
+    TOOL_CONFIG_FILE, ViewerConfig, parse_size, read_config,
 };
 
 use crate::text::Span;
@@ -87,7 +88,8 @@ impl Project {
         let root = config_path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let (config, problems) = read_config(text, &config_path, &folder_name(&root));
+        let (mut config, mut problems) = read_config(text, &config_path, &folder_name(&root));
+        tool_config::overlay(&root, &mut config, &mut problems);
         Project {
             root,
             config,
