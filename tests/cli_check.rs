@@ -77,7 +77,9 @@ fn human_output_is_path_line_col_rule_message_with_a_summary() {
     );
     assert!(text.contains("deps-no-comma [*]"), "{text}");
     assert!(
-        text.contains("Found 3 problems in 1 file (2 errors, 1 warning, 0 infos); 1 notebook checked."),
+        text.contains(
+            "Found 3 problems in 1 file (2 errors, 1 warning, 0 infos); 1 notebook checked."
+        ),
         "{text}"
     );
     assert!(text.contains("[*] 1 fixable with `--fix`."), "{text}");

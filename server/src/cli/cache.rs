@@ -1,4 +1,4 @@
-//! `jellycell-lsp cache list|clear|prune|rebuild-index [--project DIR] [--json]`: our own
+//! `jellycell-lsp cache list|clear|prune|rebuild-index|show [--project DIR] [--json]`: our own
 //! store under `<cache>/jellycell-lsp/` (jellycell's files beside it are never touched).
 //! A held index never fails a command: `rebuild-index` then says the holder syncs itself.
 
@@ -28,6 +28,8 @@ enum CacheCommand {
     Prune(PruneArgs),
     /// Rebuild the index from the manifest files.
     RebuildIndex(CommonArgs),
+    /// Print a cell's cached outputs: by name, NOTEBOOK:LINE, or every cell of a notebook.
+    Show(super::cache_show::ShowArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,6 +73,7 @@ fn dispatch(args: &CacheArgs) -> Result<(), String> {
         CacheCommand::Clear(common) => clear(common),
         CacheCommand::Prune(prune_args) => prune(prune_args),
         CacheCommand::RebuildIndex(common) => rebuild(common),
+        CacheCommand::Show(show_args) => super::cache_show::show(show_args),
     }
 }
 

@@ -248,7 +248,7 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
 
 /// Notebook files under `folder`: every `.py` inside the notebooks directory, else those
 /// that look like notebooks (`# %%` markers, `{code-cell}` blocks).
-fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<PathBuf>) {
+pub(super) fn collect_notebooks(folder: &Path, inside_notebooks: bool, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return;
     };
