@@ -57,7 +57,16 @@ pub(super) fn show(args: &ShowArgs) -> Result<(), String> {
         else {
             continue;
         };
-        let file = &workspace.files[cell.notebook];
+        let (Some(file), Some(spans)) = (
+            workspace.files.get(cell.notebook),
+            workspace
+                .files
+                .get(cell.notebook)
+                .and_then(|file| file.notebook.cells.get(cell.ordinal))
+                .map(|found| found.spans),
+        ) else {
+            continue;
+        };
         let (manifest, stale) = match manifest {
             Some(manifest) => (Some(manifest), false),
             None => (
@@ -68,7 +77,6 @@ pub(super) fn show(args: &ShowArgs) -> Result<(), String> {
             ),
         };
         let index = LineIndex::new(&file.text);
-        let spans = &file.notebook.cells[cell.ordinal].spans;
         let (header_line, _) = index.line_column(&file.text, spans.whole.start);
         let (body_line, _) = index.line_column(&file.text, spans.body.start);
         shown.push(Shown {
