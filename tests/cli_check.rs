@@ -77,7 +77,9 @@ fn human_output_is_path_line_col_rule_message_with_a_summary() {
     );
     assert!(text.contains("deps-no-comma [*]"), "{text}");
     assert!(
-        text.contains("Found 3 problems in 1 file (2 errors, 1 warning, 0 infos)."),
+        text.contains(
+            "Found 3 problems in 1 file (2 errors, 1 warning, 0 infos); 1 notebook checked."
+        ),
         "{text}"
     );
     assert!(text.contains("[*] 1 fixable with `--fix`."), "{text}");
@@ -176,10 +178,13 @@ fn fix_applies_safe_fixes_and_reports_what_remains() {
 }
 
 #[test]
-fn fix_creates_missing_declared_folders() {
+fn fix_with_unsafe_fixes_creates_missing_declared_folders() {
     let dir = project();
     std::fs::remove_dir(dir.path().join("site")).unwrap();
-    let output = check(dir.path(), &["--fix", "--select", "layout"]);
+    let output = check(
+        dir.path(),
+        &["--fix", "--unsafe-fixes", "--select", "layout"],
+    );
     assert!(dir.path().join("site").is_dir());
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("Fixed 1 problem."));
@@ -207,8 +212,8 @@ fn select_and_ignore_choose_rules_and_decide_the_exit_code() {
 fn severity_overrides_in_the_config_change_the_exit_code() {
     let dir = project();
     std::fs::write(
-        dir.path().join("jellycell.toml"),
-        "[project]\nname = \"demo\"\n\n[lint]\nignore = [\"unknown-dep\", \"deps-no-comma\"]\n\n[lint.severity]\nforward-dep = \"error\"\n",
+        dir.path().join("jellycell-lsp.toml"),
+        "[lint]\nignore = [\"unknown-dep\", \"deps-no-comma\"]\n\n[lint.severity]\nforward-dep = \"error\"\n",
     )
     .unwrap();
     let output = check(dir.path(), &["--format", "json"]);

@@ -727,15 +727,22 @@ fn outputs_follow_cell_keys_not_ordinals() {
     };
     let raw = section(2);
     assert!(raw.contains("jc-status jc-status-stale\""), "{raw}");
+    // Its last output stays, greyed and marked stale, never as a current one.
     assert!(
-        !raw.contains("hello from the cache"),
+        !raw.contains("class=\"jc-outputs\""),
         "old output shown as current: {raw}"
     );
-    assert!(raw.contains("jc-note"), "{raw}");
+    assert!(
+        raw.contains("class=\"jc-outputs jc-outputs-stale\"")
+            && raw.contains("hello from the cache"),
+        "{raw}"
+    );
+    assert!(raw.contains("jc-note jc-stale-note"), "{raw}");
     // The figure depends on `raw`, so its key changed too: stale, and its dep link moved.
     let plot = section(3);
     assert!(plot.contains("jc-status jc-status-stale\""), "{plot}");
-    assert!(!plot.contains("/blob/"), "{plot}");
+    assert!(!plot.contains("class=\"jc-outputs\""), "{plot}");
+    assert!(plot.contains("jc-outputs-stale"), "{plot}");
     assert!(plot.contains("href=\"#cell-2\""), "{plot}");
     // The unchanged, independent table cell keeps its output at its new ordinal.
     let frame = section(4);

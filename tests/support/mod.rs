@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod editors;
+pub mod jellycell;
 pub mod lsp;
 pub mod outputs;
 pub mod project;

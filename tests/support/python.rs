@@ -1,5 +1,5 @@
 //! Finds a Python 3 that can import what a test needs (ipykernel, nbformat, jupytext,
-//! jupyter_client), provisioning a venv under `target/py` from PyPI when the machine's
+//! jupyter_client, jellycell), provisioning a venv under `target/py` from PyPI when the machine's
 //! `python3` cannot. Tests run in parallel, so provisioning is serialised with a lock
 //! directory.
 
@@ -16,8 +16,15 @@ const TEST_PACKAGES: &[&str] = &[
     "jupyter_client",
     "nbformat",
     "jupytext==1.19.6",
+    "jellycell==1.4.0",
 ];
-const TEST_MODULES: &[&str] = &["ipykernel", "jupyter_client", "nbformat", "jupytext"];
+const TEST_MODULES: &[&str] = &[
+    "ipykernel",
+    "jupyter_client",
+    "nbformat",
+    "jupytext",
+    "jellycell",
+];
 
 /// A `python3` that imports every test module. Panics with the pip output if it cannot be
 /// provisioned (a test environment problem, not a product one).

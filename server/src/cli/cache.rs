@@ -1,4 +1,4 @@
-//! `jellycell-lsp cache list|clear|prune|rebuild-index|verify [--project DIR] [--json]`: our own
+//! `jellycell-lsp cache list|clear|prune|rebuild-index|verify|show [--project DIR] [--json]`: our own
 //! store under `<cache>/jellycell-lsp/` (jellycell's files beside it are never touched).
 //! A held index never fails a command: `rebuild-index` then says the holder syncs itself.
 
@@ -31,6 +31,8 @@ enum CacheCommand {
     RebuildIndex(CommonArgs),
     /// Check every manifest and blob in full; --fix removes what is damaged.
     Verify(super::cache_verify::VerifyArgs),
+    /// Print a cell's cached outputs: by name, NOTEBOOK:LINE, or every cell of a notebook.
+    Show(super::cache_show::ShowArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +81,7 @@ fn dispatch(args: &CacheArgs) -> Result<(), String> {
         CacheCommand::Prune(prune_args) => prune(prune_args),
         CacheCommand::RebuildIndex(common) => rebuild(common),
         CacheCommand::Verify(_) => Ok(()),
+        CacheCommand::Show(show_args) => super::cache_show::show(show_args),
     }
 }
 

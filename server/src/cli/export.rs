@@ -8,15 +8,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{EXIT_USAGE, ExportArgs, ExportFormat, files::write_output, messages};
 use crate::analysis::workspace::Workspace;
+use crate::cache::key::{Injection, parameters_cell};
 use crate::cache::{Store, outputs_by_current_key};
 use crate::format::{self, NotebookFormat};
 use crate::project::Project;
 use crate::project::read::read_text_file;
 use crate::render;
+use crate::run::Parameters;
 
 pub(super) fn run(args: &ExportArgs) -> i32 {
     match export(args) {
@@ -48,8 +50,15 @@ fn export(args: &ExportArgs) -> Result<(), String> {
             args.notebook.display()
         ));
     }
+    let parameters = super::run::parameters_from(&args.parameters, args.params_file.as_deref())?;
+    if !parameters.is_empty() && target_format != NotebookFormat::Ipynb {
+        return Err(
+            "-p and --params-file choose the outputs of a parameterised run: use them with --to ipynb"
+                .into(),
+        );
+    }
     if target_format == NotebookFormat::Ipynb && source_format != NotebookFormat::Ipynb {
-        attach_outputs(&args.notebook, &mut notebook);
+        attach_outputs(&args.notebook, &mut notebook, &parameters);
     }
     let converted = if html {
         render_html(&args.notebook)?
@@ -143,19 +152,40 @@ fn default_output(notebook: &Path, extension: &str, target: NotebookFormat) -> P
 
 /// Gives each code cell the outputs cached for its *current* key (never by ordinal, so a
 /// moved or edited cell gets its own outputs or none).
-fn attach_outputs(path: &Path, notebook: &mut format::Notebook) {
+/// With parameters, the outputs are those of the run with them, and the injected cell is
+/// written after the `parameters` cell (tagged `injected-parameters`, as papermill does).
+fn attach_outputs(path: &Path, notebook: &mut format::Notebook, parameters: &Parameters) {
     let project = Project::discover(path);
     let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
     let Some(file) = workspace.file_index(path) else {
         return;
     };
     let store = Store::open(&workspace.project);
-    let outputs = outputs_by_current_key(&workspace, file, &store, None);
+    let injection = parameters.injected_source().map(|source| Injection {
+        notebook: file,
+        after: parameters_cell(&workspace, file),
+        source,
+    });
+    let outputs = outputs_by_current_key(&workspace, file, &store, injection.clone());
     for (cell, found) in notebook.cells.iter_mut().zip(outputs) {
         if let Some((outputs, execution_count)) = found {
             cell.jupyter_mut().outputs = outputs;
             cell.jupyter_mut().execution_count = execution_count.map(i64::from);
         }
+    }
+    if let Some(injection) = injection {
+        let mut cell = format::Cell::new(format::CellType::Code, injection.source.trim_end());
+        cell.metadata
+            .insert("tags".into(), json!(["injected-parameters"]));
+        let at = injection
+            .after
+            .map_or(0, |after| after + 1)
+            .min(notebook.cells.len());
+        notebook.cells.insert(at, cell);
+        notebook.metadata.insert(
+            "papermill".into(),
+            json!({"parameters": Value::Object(parameters.to_map())}),
+        );
     }
 }
 

@@ -1,8 +1,9 @@
 //! The headless CLI: argument parsing (clap) and dispatch to one file per command.
 //!
 //! `jellycell-lsp` with no command (or `--stdio`) is the language server (`crate::lsp`);
-//! `--check` lints notebooks for CI; `export` converts between notebook formats; `run`
-//! executes a notebook with the cache; `cache` lists, clears, prunes and re-indexes it;
+//! `--check` lints notebooks for CI; `init` and `new` make a project and a notebook as
+//! Python jellycell does; `export` converts between notebook formats; `run` executes
+//! notebooks (a project in dependency order) with the cache; `cache` lists, clears, prunes and re-indexes it;
 //! `preview` serves rendered notebooks. Commands print what people read on stderr and
 //! what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
@@ -27,12 +28,15 @@ macro_rules! print {
 }
 
 mod cache;
+mod cache_show;
 mod cache_verify;
 mod check;
 mod config_gate;
 mod export;
 mod files;
+mod init;
 mod messages;
+mod new;
 mod preview;
 mod run;
 mod stdout;
@@ -75,6 +79,11 @@ struct Cli {
     #[arg(long, requires = "check")]
     fix: bool,
 
+    /// With --check --fix: also apply fixes that are not safe (creating the folders
+    /// `layout` asks for), as ruff's `--unsafe-fixes`.
+    #[arg(long, requires = "check")]
+    unsafe_fixes: bool,
+
     /// With --check: run only these rules (comma-separated ids; replaces `[lint] select`).
     #[arg(long, value_delimiter = ',', requires = "check", value_name = "RULE")]
     select: Option<Vec<String>>,
@@ -102,6 +111,10 @@ enum Command {
     Cache(cache::CacheArgs),
     /// Serve notebooks with their cached outputs on 127.0.0.1, reloading on changes.
     Preview(preview::PreviewArgs),
+    /// Make a folder a jellycell project (jellycell.toml and the project folders).
+    Init(init::InitArgs),
+    /// Write a new notebook from jellycell's template into the project's notebooks folder.
+    New(new::NewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +130,13 @@ struct ExportArgs {
     /// Print a JSON report `{"schema_version":1,"source","output","format"}` on stdout.
     #[arg(long)]
     json: bool,
+    /// With --to ipynb: the outputs of the run with this parameter (repeatable, as `run -p`),
+    /// and the injected parameters cell.
+    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"])]
+    parameters: Vec<String>,
+    /// With --to ipynb: parameters from a YAML or JSON mapping (-p values win).
+    #[arg(long, value_name = "FILE")]
+    params_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +168,10 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
+            if let Some(hint) = command_hint() {
+                messages::error(&hint);
+                return EXIT_USAGE;
+            }
             let code = if error.use_stderr() { EXIT_USAGE } else { 0 };
             let _ = error.print();
             return code;
@@ -158,6 +182,7 @@ pub fn main() -> i32 {
             paths: cli.paths,
             format: cli.format,
             fix: cli.fix,
+            unsafe_fixes: cli.unsafe_fixes,
             select: cli.select,
             ignore: cli.ignore,
             no_cache: cli.no_cache,
@@ -168,6 +193,21 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Cache(args)) => cache::run(&args),
         Some(Command::Preview(args)) => preview::run(&args),
+        Some(Command::Init(args)) => init::run(&args),
+        Some(Command::New(args)) => new::run(&args),
         None => crate::lsp::run_stdio(),
     }
+}
+
+/// For `jellycell-lsp check` or `lint` (a command that is a flag here): the flag to use.
+fn command_hint() -> Option<String> {
+    let first = std::env::args().nth(1)?;
+    matches!(first.as_str(), "check" | "lint").then(|| {
+        let rest: Vec<String> = std::env::args().skip(2).collect();
+        let suggestion = std::iter::once("jellycell-lsp --check".to_string())
+            .chain(rest)
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("`{first}` is not a command: linting is the --check flag; run `{suggestion}`")
+    })
 }

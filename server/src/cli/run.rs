@@ -1,34 +1,47 @@
-//! `jellycell-lsp run NOTEBOOK [--force] [--keep-going] [--no-deps] [-p NAME VALUE]...
-//! [--params-file FILE] [--json]`: runs first the producers in other notebooks of what it
-//! `jc.load`s that are not current, plans the notebook against the cache, executes what
-//! misses in one kernel, and prints a line per cell (a live progress line on a terminal)
-//! or one JSON report. Exit 0 when every cell is ok or cached, 1 when a cell failed, 2 for usage
-//! errors and a kernel that cannot be found or started.
+//! `jellycell-lsp run [NOTEBOOK|FOLDER]... [--force] [--keep-going] [--no-deps]
+//! [-p NAME VALUE]... [--params-file FILE] [--output OUT.ipynb] [--json]`: plans each
+//! notebook against the cache and executes what misses, one kernel per notebook, after
+//! the producers in other notebooks of what it `jc.load`s that are not current. With no path it runs every
+//! notebook of the project around the current directory; a folder means the notebooks
+//! in it. Several notebooks run in dependency order (the producers of what a notebook
+//! `jc.load`s first) and end with one summary. Prints a line per cell (a live progress
+//! line on a terminal) with tracebacks named by notebook file and line, or one JSON
+//! report. `--output` writes the executed notebook as papermill does. Exit 0 when every
+//! cell is ok or cached, 1 when a cell failed, 2 for usage errors and a kernel that
+//! cannot be found or started.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::{EXIT_USAGE, messages};
+use serde_json::{Value, json};
+
+use super::{EXIT_USAGE, files::write_atomically, messages};
 use crate::analysis::graph::CellRef;
-use crate::analysis::workspace::Workspace;
+use crate::analysis::workspace::{Workspace, discover_notebooks};
 use crate::cache::Store;
-use crate::kernel::plain_traceback;
+use crate::kernel::{plain_traceback, strip_ansi};
 use crate::project::Project;
 use crate::project::read::read_text_file;
+use crate::run::order::notebook_order;
+use crate::run::papermill::{executed_notebook, unknown_parameters};
 use crate::run::plan::{closure_in_notebook, stale_producers_elsewhere};
+use crate::run::traceback::{CellPlace, with_file_lines};
 use crate::run::{
     CellOutcome, Parameters, RunEvent, RunOptions, RunReport, RunStatus, execute_plan, plan_run,
 };
+use crate::text::LineIndex;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct RunArgs {
-    /// The notebook to run (.py or .md).
-    notebook: PathBuf,
+    /// Notebooks (.py or .md) or folders of notebooks to run, in dependency order.
+    /// Default: every notebook of the project around the current directory.
+    notebooks: Vec<PathBuf>,
     /// Re-run every cell, ignoring cached results.
     #[arg(long)]
     force: bool,
-    /// Keep running after a cell fails (the run still exits 1).
+    /// Keep running after a cell fails (the run still exits 1); with several notebooks,
+    /// also run the notebooks after a failed one.
     #[arg(long)]
     keep_going: bool,
     /// Set a parameter (repeatable), injected after the cell tagged `parameters` as
@@ -38,6 +51,10 @@ pub(super) struct RunArgs {
     /// Read parameters from a YAML or JSON mapping (-p values win).
     #[arg(long, value_name = "FILE")]
     params_file: Option<PathBuf>,
+    /// Write the executed notebook (.ipynb: the injected parameters cell, the outputs,
+    /// papermill's metadata) to FILE. One notebook only.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// The project root (default: the nearest jellycell.toml above the notebook).
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
@@ -54,14 +71,8 @@ pub(super) struct RunArgs {
 pub(super) fn run(args: &RunArgs) -> i32 {
     // Ctrl-C kills the kernel and removes its connection file before exiting.
     crate::kernel::clean_up_on_signals();
-    match run_notebook(args) {
-        Ok(report) => {
-            if report.status == RunStatus::Error {
-                1
-            } else {
-                0
-            }
-        }
+    match run_notebooks(args) {
+        Ok(failed) => i32::from(failed),
         Err(message) => {
             messages::error(&message);
             EXIT_USAGE
@@ -69,29 +80,173 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     }
 }
 
-fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
-    let notebook = resolve_notebook(args)?;
-    let project = match &args.project {
-        Some(root) => Project::load(root),
-        None => Project::discover(&notebook),
-    };
-    super::config_gate::require_valid_config(&project)?;
-    // Say what is wrong with a file that cannot be read (rather than "not a notebook").
-    read_text_file(&notebook, project.config.lint.max_file_bytes())
-        .map_err(|error| error.message(&notebook))?;
-    let parameters = parameters(args)?;
-    let (workspace, _) = Workspace::load(project, std::slice::from_ref(&notebook));
-    let file = workspace
-        .file_index(&notebook)
-        .ok_or_else(|| format!("{} is not a notebook (.py or .md)", notebook.display()))?;
-    if let Some(problem) = workspace.files[file].notebook.unsupported_format() {
-        return Err(format!("{}: {}", notebook.display(), problem.message));
+/// Runs every notebook asked for; true when a cell failed.
+fn run_notebooks(args: &RunArgs) -> Result<bool, String> {
+    let (project, notebooks) = resolve_notebooks(args)?;
+    if args.output.is_some() && notebooks.len() != 1 {
+        return Err(format!(
+            "--output writes one executed notebook, but {} notebooks were given; run them one at a time",
+            notebooks.len()
+        ));
     }
-    let store = Store::open(&workspace.project);
+    let parameters = parameters(args)?;
+    let order = {
+        let (workspace, _) = Workspace::load(project.clone(), &notebooks);
+        let indexes: Vec<usize> = notebooks
+            .iter()
+            .filter_map(|path| workspace.file_index(path))
+            .collect();
+        notebook_order(&workspace.graph, &indexes)
+            .into_iter()
+            .filter_map(|index| workspace.files.get(index).map(|file| file.path.clone()))
+            .collect::<Vec<PathBuf>>()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    let several = order.len() > 1;
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for notebook in &order {
+        if failed && !args.keep_going {
+            break;
+        }
+        let report = run_one(args, &project, notebook, &parameters, &runtime)?;
+        failed |= report.0.status == RunStatus::Error;
+        reports.push(report);
+    }
+    let reports_len = reports.len();
+    if args.json {
+        if several {
+            let status = if failed { "error" } else { "ok" };
+            let notebooks: Vec<Value> = reports.into_iter().map(|(_, json)| json).collect();
+            println!(
+                "{}",
+                json!({"schema_version": 1, "status": status, "notebooks": notebooks})
+            );
+        } else if let Some((_, json)) = reports.into_iter().next() {
+            println!("{json}");
+        }
+    } else if several {
+        project_summary(&reports.iter().map(|(report, _)| report).collect::<Vec<_>>());
+        let not_run: Vec<String> = order
+            .iter()
+            .skip(reports_len)
+            .map(|path| {
+                project
+                    .relative_path(path)
+                    .unwrap_or_else(|| path.clone())
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        if !not_run.is_empty() {
+            println!(
+                "not run after the failure: {} (--keep-going runs them)",
+                not_run.join(", ")
+            );
+        }
+    }
+    Ok(failed)
+}
+
+/// The project and the notebooks the command line names, in the order given.
+fn resolve_notebooks(args: &RunArgs) -> Result<(Project, Vec<PathBuf>), String> {
+    let cwd = std::env::current_dir().map_err(|error| format!("no current directory: {error}"))?;
+    let given: Vec<PathBuf> = args
+        .notebooks
+        .iter()
+        .map(|path| match &args.project {
+            // As jellycell: with --project, a relative path is tried against the root.
+            Some(root) if !path.exists() && root.join(path).exists() => root.join(path),
+            _ => path.clone(),
+        })
+        .collect();
+    let start = given.first().cloned().unwrap_or_else(|| cwd.clone());
+    let project = match &args.project {
+        Some(root) => Project::load(root),
+        None => Project::discover(&start),
+    };
+    super::config_gate::require_valid_config(&project)?;
+    if given.is_empty() {
+        if project.config_path.is_none() {
+            return Err(format!(
+                "no jellycell.toml in {} or above; pass the notebooks to run, or create a project with `jellycell-lsp init`",
+                cwd.display()
+            ));
+        }
+        let all = discover_notebooks(&project);
+        if all.is_empty() {
+            return Err(format!(
+                "the project has no notebooks under {}; add one with `jellycell-lsp new NAME`",
+                project.notebooks_dir().display()
+            ));
+        }
+        return Ok((project, all));
+    }
+    let mut notebooks = Vec::new();
+    for path in &given {
+        if path.is_dir() {
+            let before = notebooks.len();
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            let inside = absolute.starts_with(project.notebooks_dir());
+            super::check::collect_notebooks(&absolute, &project, inside, &mut notebooks);
+            if notebooks.len() == before {
+                return Err(format!(
+                    "{}: no notebooks (.py or .md) in this folder",
+                    path.display()
+                ));
+            }
+        } else if path.is_file() || path.exists() {
+            // A FIFO or device is taken here so that the read says what it is.
+            notebooks.push(path.clone());
+        } else {
+            return Err(format!(
+                "{}: no such notebook or folder; pass a .py or .md notebook, a folder of them, or nothing for the whole project",
+                path.display()
+            ));
+        }
+    }
+    let mut absolute: Vec<PathBuf> = notebooks
+        .iter()
+        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    absolute.retain(|path| seen.insert(path.clone()));
+    Ok((project, absolute))
+}
+
+/// Runs one notebook: its report and its JSON.
+fn run_one(
+    args: &RunArgs,
+    project: &Project,
+    notebook: &Path,
+    parameters: &Parameters,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(RunReport, Value), String> {
+    // Say what is wrong with a file that cannot be read (rather than "not a notebook").
+    read_text_file(notebook, project.config.lint.max_file_bytes())
+        .map_err(|error| error.message(notebook))?;
+    // Loaded again per notebook: an earlier notebook's run may have changed what this one
+    // reads (the artifacts behind its `jc.load` keys).
+    let (workspace, _) = Workspace::load(project.clone(), &[notebook.to_path_buf()]);
+    let file = workspace
+        .file_index(notebook)
+        .ok_or_else(|| format!("{} is not a notebook (.py or .md)", notebook.display()))?;
+    if let Some(problem) = workspace.files[file].notebook.unsupported_format() {
+        return Err(format!("{}: {}", notebook.display(), problem.message));
+    }
+    let places = cell_places(&workspace, file);
+    if !parameters.is_empty() {
+        for name in unknown_parameters(&workspace, file, parameters) {
+            eprintln!(
+                "jellycell-lsp: warning: {}: Passed unknown parameter: {name}",
+                workspace.files[file].relative
+            );
+        }
+    }
+    let store = Store::open(&workspace.project);
     let options = RunOptions {
         keep_going: args.keep_going,
         ..RunOptions::new()
@@ -107,21 +262,19 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
         let upstream = Upstream {
             workspace: &workspace,
             store: &store,
-            runtime: &runtime,
+            runtime,
             options: &options,
             human: !args.json,
         };
         if let Some(failed) = upstream.run_before(file, &mut BTreeSet::from([file]))? {
             store.flush();
-            if args.json {
-                println!("{}", failed.to_json());
-            }
-            return Ok(failed);
+            let json = report_json(&failed, &Places::default());
+            return Ok((failed, json));
         }
     }
-    let mut plan = plan_run(&workspace, file, &parameters, args.force, &store);
+    let mut plan = plan_run(&workspace, file, parameters, args.force, &store);
     plan.unrecorded = unrecorded;
-    let mut progress = Progress::new(!args.json, plan.cells.len());
+    let mut progress = Progress::new(!args.json, plan.cells.len(), places.clone());
     let result = runtime.block_on(execute_plan(
         &workspace.project,
         &plan,
@@ -131,12 +284,27 @@ fn run_notebook(args: &RunArgs) -> Result<RunReport, String> {
     ));
     store.flush();
     let report = result.map_err(|error| error.to_string())?;
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
+    if let Some(output) = &args.output {
+        let text = executed_notebook(
+            &workspace,
+            &plan,
+            &report,
+            parameters,
+            &store,
+            &notebook.display().to_string(),
+            &output.display().to_string(),
+        )
+        .ok_or_else(|| format!("{}: not a notebook", notebook.display()))?;
+        write_atomically(output, &text)?;
+        if !args.json {
+            println!("wrote the executed notebook to {}", output.display());
+        }
+    }
+    if !args.json {
         progress.summary(&report);
     }
-    Ok(report)
+    let json = report_json(&report, &progress.places);
+    Ok((report, json))
 }
 
 /// Runs, before a notebook, the producers in other notebooks of what it `jc.load`s that
@@ -196,7 +364,8 @@ impl Upstream<'_> {
                     plan.notebook
                 );
             }
-            let mut progress = Progress::new(self.human, plan.cells.len());
+            let places = cell_places(self.workspace, notebook);
+            let mut progress = Progress::new(self.human, plan.cells.len(), places);
             let report = self
                 .runtime
                 .block_on(execute_plan(
@@ -218,35 +387,78 @@ impl Upstream<'_> {
     }
 }
 
-fn resolve_notebook(args: &RunArgs) -> Result<PathBuf, String> {
-    let given = &args.notebook;
-    // A FIFO or device is "found" here so that the read says what it is.
-    if given.is_file() || (given.exists() && !given.is_dir()) {
-        return Ok(given.clone());
-    }
-    // As jellycell: with --project, a relative notebook path is tried against the root.
-    if let Some(root) = &args.project {
-        let candidate = root.join(given);
-        if candidate.is_file() {
-            return Ok(candidate);
+/// For each cell of notebook `file`, by ordinal: where its executed source starts.
+fn cell_places(workspace: &Workspace, file: usize) -> Vec<Option<CellPlace>> {
+    let Some(notebook) = workspace.files.get(file) else {
+        return Vec::new();
+    };
+    let index = LineIndex::new(&notebook.text);
+    notebook
+        .notebook
+        .cells
+        .iter()
+        .map(|cell| {
+            let (line, _) = index.line_column(&notebook.text, cell.spans.body.start);
+            Some(CellPlace {
+                notebook: notebook.relative.clone(),
+                first_line: line,
+            })
+        })
+        .collect()
+}
+
+/// The `run --json` object: the report, each error's traceback without ANSI colours and
+/// with file lines, the kernel's own text beside it as `traceback_raw`, and where the
+/// cell failed as `location` (`{"path", "line"}`).
+fn report_json(report: &RunReport, places: &Places) -> Value {
+    let mut json = serde_json::to_value(report).unwrap_or(Value::Null);
+    let Some(cells) = json.get_mut("cells").and_then(Value::as_array_mut) else {
+        return json;
+    };
+    for (cell, reported) in cells.iter_mut().zip(&report.cells) {
+        let Some(error) = &reported.error else {
+            continue;
+        };
+        let located = with_file_lines(&error.traceback, &places.by_count);
+        let plain: Vec<String> = located.iter().map(|line| strip_ansi(line)).collect();
+        let location = crate::run::traceback::failing_line(&error.traceback).and_then(|line| {
+            let place = places.by_ordinal.get(reported.cell)?.as_ref()?;
+            Some(json!({"path": place.notebook, "line": place.first_line + line - 1}))
+        });
+        if let Some(error_json) = cell.get_mut("error").and_then(Value::as_object_mut) {
+            error_json.insert("traceback_raw".into(), json!(error.traceback));
+            error_json.insert("traceback".into(), json!(plain));
+            error_json.insert("location".into(), location.unwrap_or(Value::Null));
         }
     }
-    Err(format!(
-        "{}: no such notebook; pass the path of a .py or .md notebook",
-        given.display()
-    ))
+    json
+}
+
+/// Where cells are, by ordinal and by the `In[N]` they ran as in this kernel.
+#[derive(Debug, Clone, Default)]
+struct Places {
+    by_ordinal: Vec<Option<CellPlace>>,
+    by_count: HashMap<u32, CellPlace>,
 }
 
 fn parameters(args: &RunArgs) -> Result<Parameters, String> {
+    parameters_from(&args.parameters, args.params_file.as_deref())
+}
+
+/// `-p NAME VALUE` pairs over a `--params-file`.
+pub(super) fn parameters_from(
+    pairs: &[String],
+    params_file: Option<&Path>,
+) -> Result<Parameters, String> {
     let mut parameters = Parameters::default();
-    if let Some(file) = &args.params_file {
+    if let Some(file) = params_file {
         let text = std::fs::read_to_string(file)
             .map_err(|error| format!("cannot read --params-file {}: {error}", file.display()))?;
         parameters
             .read_file_text(&text)
             .map_err(|error| format!("--params-file {}: {error}", file.display()))?;
     }
-    for pair in args.parameters.chunks(2) {
+    for pair in pairs.chunks(2) {
         if let [name, value] = pair {
             parameters
                 .set_inferred(name, value)
@@ -262,19 +474,32 @@ struct Progress {
     live: bool,
     total: usize,
     done: usize,
+    places: Places,
 }
 
 impl Progress {
-    fn new(enabled: bool, total: usize) -> Progress {
+    fn new(enabled: bool, total: usize, by_ordinal: Vec<Option<CellPlace>>) -> Progress {
         Progress {
             enabled,
             live: enabled && std::io::stdout().is_terminal(),
             total,
             done: 0,
+            places: Places {
+                by_ordinal,
+                by_count: HashMap::new(),
+            },
         }
     }
 
     fn show(&mut self, event: RunEvent<'_>) {
+        if let RunEvent::CellFinished { report } = &event
+            && let (Some(count), Some(Some(place))) = (
+                report.execution_count,
+                self.places.by_ordinal.get(report.cell),
+            )
+        {
+            self.places.by_count.insert(count, place.clone());
+        }
         if !self.enabled {
             return;
         }
@@ -313,7 +538,8 @@ impl Progress {
                     let _ = writeln!(out, "    {state}");
                 }
                 if let Some(error) = &report.error {
-                    let traceback = plain_traceback(&error.traceback);
+                    let located = with_file_lines(&error.traceback, &self.places.by_count);
+                    let traceback = plain_traceback(&located);
                     if traceback.trim().is_empty() {
                         let _ = writeln!(out, "    {}: {}", error.ename, error.evalue);
                     } else {
@@ -348,18 +574,53 @@ impl Progress {
             count(CellOutcome::Error),
             count(CellOutcome::Skipped),
             report.total_duration_ms,
-            if report.kernel_started {
-                ""
-            } else {
-                " (no kernel started)"
-            }
+            kernel_note(report.kernel_started, report.kernel_start_ms)
         );
     }
 }
 
-/// The project a `cache` command works on.
-/// The project at `root` (or around the current directory), refused when its config has
-/// problems.
+fn kernel_note(started: bool, start_ms: u64) -> String {
+    if started {
+        format!(" (+ {start_ms} ms starting the kernel)")
+    } else {
+        " (no kernel started)".to_string()
+    }
+}
+
+/// The one summary of a run of several notebooks.
+fn project_summary(reports: &[&RunReport]) {
+    let total = |outcome| -> usize { reports.iter().map(|report| report.count(outcome)).sum() };
+    let cells_ms: u64 = reports.iter().map(|report| report.total_duration_ms).sum();
+    let kernels: Vec<&&RunReport> = reports
+        .iter()
+        .filter(|report| report.kernel_started)
+        .collect();
+    let kernel_ms: u64 = kernels.iter().map(|report| report.kernel_start_ms).sum();
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|report| report.status == RunStatus::Error)
+        .map(|report| report.notebook.as_str())
+        .collect();
+    println!(
+        "{} notebook{}: {} ran, {} cached, {} failed, {} skipped in {cells_ms} ms (+ {kernel_ms} ms starting {} kernel{}){}",
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" },
+        total(CellOutcome::Ok) + total(CellOutcome::Setup),
+        total(CellOutcome::Cached),
+        total(CellOutcome::Error),
+        total(CellOutcome::Skipped),
+        kernels.len(),
+        if kernels.len() == 1 { "" } else { "s" },
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!("; failed: {}", failed.join(", "))
+        }
+    );
+}
+
+/// The project a `cache` command works on: the one at `root` (or around the current
+/// directory), refused when its config has problems.
 pub(super) fn project_for(root: Option<&Path>) -> Result<Project, String> {
     let project = match root {
         Some(root) => Project::load(root),

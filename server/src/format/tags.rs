@@ -110,6 +110,20 @@ pub fn parse_tags<S: AsRef<str>>(tags: &[S]) -> (CellSpec, Vec<TagProblem>) {
                 message,
             })
         };
+        if let Some((first, second)) = split_joined_tags(tag) {
+            problem(
+                "missing-tag-comma",
+                format!(
+                    "tag \"{tag}\" is two tags with no comma between them (Python joins \
+                     adjacent strings); write \"{first}\", \"{second}\""
+                ),
+            );
+            if tag.starts_with("jc.") {
+                // Not also an unknown kind: the fix above is the one to make.
+                spec.foreign_tags.push(tag.to_string());
+                continue;
+            }
+        }
         if let Some(kind) = CellKind::from_tag(tag) {
             if spec.kind_explicit {
                 problem(
@@ -188,10 +202,100 @@ pub fn parse_tags<S: AsRef<str>>(tags: &[S]) -> (CellSpec, Vec<TagProblem>) {
                     spec.foreign_tags.push(tag.to_string());
                 }
             },
-            _ => spec.foreign_tags.push(tag.to_string()),
+            other => {
+                if let Some(attribute) = misspelt_attribute(other) {
+                    problem(
+                        "unknown-attribute",
+                        format!(
+                            "\"{other}=\" is not a cell attribute, so this tag is ignored; \
+                             did you mean \"{attribute}={value}\"?"
+                        ),
+                    );
+                }
+                spec.foreign_tags.push(tag.to_string());
+            }
         }
     }
     (spec, problems)
+}
+
+/// The attributes jellycell reads from `key=value` tags.
+const ATTRIBUTES: [&str; 3] = ["name", "deps", "timeout"];
+
+/// The attribute `key` is a typo of (`dep` → `deps`, `nmae` → `name`), if any. Keys far
+/// from every attribute are other tools' tags and pass through silently.
+pub fn misspelt_attribute(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase();
+    if key.is_empty() {
+        return None;
+    }
+    if let Some(exact) = ATTRIBUTES.iter().find(|attribute| **attribute == key) {
+        // Only the case differs (`Deps=a`): jellycell's keys are case-sensitive.
+        return Some(exact);
+    }
+    ATTRIBUTES
+        .iter()
+        .find(|attribute| crate::text::suggest::edit_distance(&key, attribute) == 1)
+        .copied()
+}
+
+/// A tag that is two tags run together, as Python's implicit concatenation makes of
+/// `"name=e" "deps=a"`: the two parts when the second starts with an attribute key or is
+/// a kind tag, and the first is itself a kind tag or an attribute tag.
+pub fn split_joined_tags(tag: &str) -> Option<(&str, &str)> {
+    let starts_like_a_tag = |part: &str| {
+        CellKind::from_tag(part).is_some()
+            || ATTRIBUTES.iter().any(|key| {
+                part.strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with('='))
+            })
+    };
+    tag.char_indices().skip(1).find_map(|(at, _)| {
+        let (first, second) = tag.split_at(at);
+        let second_is_tag = CellKind::from_tag(second).is_some()
+            || ATTRIBUTES.iter().any(|key| {
+                second
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with('=') && rest.len() > 1)
+            });
+        (second_is_tag && starts_like_a_tag(first) && first.len() > 1).then_some((first, second))
+    })
+}
+
+/// `deps-no-comma` problems for the comma-separated `deps=` literals written in `text`
+/// (at `start` in the notebook), for lines that look like a header but are not one
+/// (`# %%tags=[...]`): jellycell checks the raw text there, so we do too.
+pub fn comma_deps_in_text(text: &str, start: usize) -> Vec<Problem> {
+    quoted_literals(text)
+        .into_iter()
+        .filter(|(value, _)| split_comma_deps(value).is_some())
+        .map(|(value, span)| {
+            Problem::new(
+                "deps-no-comma",
+                span.shifted(start),
+                comma_deps_message(&value),
+            )
+        })
+        .collect()
+}
+
+/// The offset just after the first quoted literal of `text` (where a missing comma goes).
+pub fn first_literal_end(text: &str) -> Option<usize> {
+    quoted_literals(text).first().map(|(_, span)| span.end)
+}
+
+/// Where two adjacent literals whose joined value is `tag` are written in `header_text`
+/// (from the first quote to the last).
+pub fn joined_literals(header_text: &str, tag: &str) -> Option<Span> {
+    let literals = quoted_literals(header_text);
+    literals.windows(2).find_map(|pair| {
+        let [(first, first_span), (second, second_span)] = pair else {
+            return None;
+        };
+        let between = header_text.get(first_span.end..second_span.start)?;
+        (format!("{first}{second}") == tag && between.trim().is_empty())
+            .then(|| Span::new(first_span.start, second_span.end))
+    })
 }
 
 fn comma_deps_message(tag: &str) -> String {
@@ -276,10 +380,13 @@ pub fn spec_for_cell(
     if !tag_problems.is_empty() {
         let spans = tag_spans(header_text, header_start, &tags);
         for problem in tag_problems {
-            let span = spans
-                .get(problem.index)
-                .copied()
+            let joined = (problem.code == "missing-tag-comma")
+                .then(|| tags.get(problem.index))
                 .flatten()
+                .and_then(|tag| joined_literals(header_text, tag))
+                .map(|span| span.shifted(header_start));
+            let span = joined
+                .or_else(|| spans.get(problem.index).copied().flatten())
                 .unwrap_or(header_span);
             problems.push(Problem::new(problem.code, span, problem.message));
         }

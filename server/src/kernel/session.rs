@@ -213,7 +213,12 @@ impl Session {
             Some("aborted") => ExecutionStatus::Aborted,
             _ => ExecutionStatus::Error,
         };
-        run.finish(status, None)
+        // IPython's UsageError (a bad magic) publishes no error output: its name and
+        // message come only in the reply.
+        let failure = (status == ExecutionStatus::Error)
+            .then(|| run.reply_error.take())
+            .flatten();
+        run.finish(status, failure)
     }
 
     /// Interrupts the running cell as the kernelspec asks. The first interrupt of a running
@@ -300,6 +305,8 @@ struct Run {
     outputs: Vec<super::Output>,
     execution_count: Option<u32>,
     reply_status: Option<String>,
+    /// `ename: evalue` of an error reply.
+    reply_error: Option<String>,
     reply_at: Option<Instant>,
     idle: bool,
 }
@@ -311,6 +318,7 @@ impl Run {
             outputs: Vec::new(),
             execution_count: None,
             reply_status: None,
+            reply_error: None,
             reply_at: None,
             idle: false,
         }
@@ -330,6 +338,11 @@ impl Run {
             (Channel::Shell, "execute_reply") => {
                 let status = content.get("status").and_then(Value::as_str);
                 self.reply_status = Some(status.unwrap_or("error").to_string());
+                if status == Some("error") {
+                    let text = |key: &str| content.get(key).and_then(Value::as_str);
+                    self.reply_error = text("ename")
+                        .map(|ename| format!("{ename}: {}", text("evalue").unwrap_or_default()));
+                }
                 self.reply_at = Some(Instant::now());
                 self.execution_count = self.execution_count.or(execution_count(&content));
             }

@@ -75,12 +75,15 @@ pub fn check_project_paths(project: &Project, settings: &LintSettings) -> Vec<Pa
     paths
 }
 
-/// The `config-invalid` findings alone: what a check of single notebooks still reports,
-/// since every notebook is checked under that config.
-pub fn check_config(project: &Project, settings: &LintSettings) -> Option<PathFindings> {
-    let mut config = rules::project::config(project, settings)?;
-    config.findings = apply_settings(config.findings, settings);
-    (!config.findings.is_empty()).then_some(config)
+/// The config findings alone (per config file): what a check of single notebooks still
+/// reports, since every notebook is checked under that config.
+pub fn check_config(project: &Project, settings: &LintSettings) -> Vec<PathFindings> {
+    let mut files = rules::project::config(project, settings);
+    for file in &mut files {
+        file.findings = apply_settings(std::mem::take(&mut file.findings), settings);
+    }
+    files.retain(|file| !file.findings.is_empty());
+    files
 }
 
 fn apply_settings(findings: Vec<Finding>, settings: &LintSettings) -> Vec<Finding> {

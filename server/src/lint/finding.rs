@@ -53,6 +53,14 @@ pub struct Fix {
     pub action: FixAction,
 }
 
+impl Fix {
+    /// Whether `--fix` applies it without `--unsafe-fixes`: edits to a notebook's text
+    /// are; creating folders is not (a misspelt `[paths]` entry would get a folder).
+    pub fn is_safe(&self) -> bool {
+        matches!(self.action, FixAction::Edits(_))
+    }
+}
+
 /// One finding of one rule in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

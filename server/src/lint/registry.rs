@@ -41,6 +41,13 @@ pub const FIXES_THAT_SPLIT_CELLS: &[&str] = &["marker-no-space"];
 /// All rules, sorted by id.
 pub const RULES: &[Rule] = &[
     rule(
+        "ambiguous-dep",
+        Error,
+        false,
+        false,
+        "a dependency on a name that cells of several other notebooks have",
+    ),
+    rule(
         "bad-tag",
         Error,
         false,
@@ -53,6 +60,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a `timeout=` tag whose value is not integer seconds",
+    ),
+    rule(
+        "config-deprecated",
+        Warning,
+        false,
+        false,
+        "jellycell-lsp's `[lint]` settings in jellycell.toml, which Python jellycell rejects",
     ),
     rule(
         "config-invalid",
@@ -80,7 +94,7 @@ pub const RULES: &[Rule] = &[
         Error,
         false,
         false,
-        "two cells of one project with the same `name=`",
+        "two cells of one notebook with the same `name=`",
     ),
     rule(
         "enforce-artifact-paths",
@@ -137,6 +151,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "cell metadata in a header that cannot be parsed",
+    ),
+    rule(
+        "missing-tag-comma",
+        Error,
+        true,
+        false,
+        "two tags written with no comma between them, which Python joins into one",
     ),
     rule(
         "multiple-kinds",
@@ -200,6 +221,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "a name a cell reads that no cell above defines, nor an import, a builtin or `jc`",
+    ),
+    rule(
+        "unknown-attribute",
+        Error,
+        true,
+        false,
+        "a `key=value` tag whose key is a typo of `name`, `deps` or `timeout`",
     ),
     rule(
         "unknown-dep",

@@ -8,8 +8,10 @@
 //! accepted the way pydantic's lax mode accepts them (an integer-valued float for an int,
 //! `"yes"`/`1` for a bool, …), so we do not flag what jellycell takes.
 //!
-//! Note for users: jellycell itself rejects our extension keys as unknown, so a project
-//! that sets them cannot be used with the Python CLI until it learns them.
+//! jellycell itself rejects our extension keys as unknown, so they belong in
+//! `jellycell-lsp.toml` (`[lint]`) or `pyproject.toml` (`[tool.jellycell-lsp.lint]`),
+//! read by [`read_tool_lint`]; in `jellycell.toml` they are still read, with a
+//! `config-deprecated` warning.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,8 +23,85 @@ use toml_edit::{Item, TableLike};
 use crate::text::Span;
 use crate::text::suggest::closest;
 
-/// The rule id every config problem carries.
+/// The rule id of a config problem: an unknown key or a bad value.
 pub const CONFIG_INVALID: &str = "config-invalid";
+/// The rule id of a setting read from a place it should move from.
+pub const CONFIG_DEPRECATED: &str = "config-deprecated";
+/// Our own settings file beside `jellycell.toml` (Python jellycell never reads it).
+pub const TOOL_CONFIG_FILE: &str = "jellycell-lsp.toml";
+
+/// Reads jellycell-lsp's own settings (`select`, `ignore`, `[...severity]`) from the table
+/// at `table_path` of the TOML `text` (`["lint"]` in `jellycell-lsp.toml`,
+/// `["tool", "jellycell-lsp", "lint"]` in `pyproject.toml`) into `lint`, replacing what
+/// jellycell.toml set for the keys it has. `None` when the file has no such table.
+pub fn read_tool_lint(
+    text: &str,
+    path: &Path,
+    table_path: &[&str],
+    lint: &mut LintConfig,
+) -> Option<Vec<ConfigProblem>> {
+    let mut reader = Reader {
+        text,
+        path,
+        problems: Vec::new(),
+    };
+    let file_name = path
+        .file_name()
+        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+    let document = match toml_edit::Document::parse(text) {
+        Ok(document) => document,
+        Err(error) => {
+            reader.problem(
+                error.span(),
+                format!("{file_name} is not valid TOML: {}", error.message().trim()),
+            );
+            return Some(reader.problems);
+        }
+    };
+    let (last, parents) = table_path.split_last()?;
+    let mut table: &dyn TableLike = document.as_table();
+    for (depth, name) in parents.iter().enumerate() {
+        let item = table.get(name)?;
+        table = item.as_table_like()?;
+        if depth + 1 == parents.len() && table_path.len() == 3 {
+            // `[tool.jellycell-lsp]`: ours, so its keys are checked.
+            reader.check_keys(table, &parents.join("."), &[last]);
+        }
+    }
+    if parents.is_empty() {
+        reader.check_keys(table, "", &[last]);
+    }
+    let section = table_path.join(".");
+    let Some(item) = table.get(last) else {
+        return Some(reader.problems);
+    };
+    let Some(lint_table) = item.as_table_like() else {
+        reader.problem(item.span(), format!("[{section}] must be a table"));
+        return Some(reader.problems);
+    };
+    reader.check_keys(
+        lint_table,
+        &section,
+        &["select", "ignore", "severity", "max_file_mb"],
+    );
+    let mut ours = LintConfig::default();
+    read_rule_settings(&mut reader, lint_table, &section, &mut ours);
+    let mut max_file_mb = lint.max_file_mb;
+    reader.integer(lint_table, &section, "max_file_mb", &mut max_file_mb);
+    if max_file_mb > 0 {
+        lint.max_file_mb = max_file_mb;
+    }
+    if lint_table.get("select").is_some() {
+        lint.select = ours.select;
+    }
+    if lint_table.get("ignore").is_some() {
+        lint.ignore = ours.ignore;
+    }
+    if lint_table.get("severity").is_some() {
+        lint.severity = ours.severity;
+    }
+    Some(reader.problems)
+}
 
 /// The parsed `jellycell.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,7 +370,7 @@ impl Overrides {
 /// Something wrong in a `jellycell.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
-    /// Always [`CONFIG_INVALID`].
+    /// [`CONFIG_INVALID`] or [`CONFIG_DEPRECATED`].
     pub code: &'static str,
     pub path: PathBuf,
     /// 1-based line of `span.start`.
@@ -541,20 +620,45 @@ fn read_lint(reader: &mut Reader<'_>, table: &dyn TableLike, lint: &mut LintConf
             ),
         );
     }
+    for key in ["select", "ignore", "severity"] {
+        if let Some((key_item, item)) = table.get_key_value(key) {
+            reader.problem_coded(
+                CONFIG_DEPRECATED,
+                key_item.span().or_else(|| item.span()),
+                format!(
+                    "[lint] {key} is jellycell-lsp's setting, and Python jellycell rejects \
+                     jellycell.toml because of it (it refuses unknown keys); move it to [lint] \
+                     in {TOOL_CONFIG_FILE} or to [tool.jellycell-lsp.lint] in pyproject.toml"
+                ),
+            );
+        }
+    }
+    read_rule_settings(reader, table, "lint", lint);
+}
+
+/// `select`, `ignore` and `[<section>.severity]`: which rules run and how loudly.
+fn read_rule_settings(
+    reader: &mut Reader<'_>,
+    table: &dyn TableLike,
+    section: &str,
+    lint: &mut LintConfig,
+) {
     if table.get("select").is_some() {
         let mut select = Vec::new();
-        if reader.strings(table, "lint", "select", &mut select) {
+        if reader.strings(table, section, "select", &mut select) {
             lint.select = Some(select);
         }
     }
-    reader.strings(table, "lint", "ignore", &mut lint.ignore);
+    reader.strings(table, section, "ignore", &mut lint.ignore);
     let Some(item) = table.get("severity") else {
         return;
     };
     let Some(severities) = item.as_table_like() else {
         reader.problem(
             item.span(),
-            "[lint.severity] must be a table such as { deps-no-comma = \"warning\" }",
+            format!(
+                "[{section}.severity] must be a table such as {{ deps-no-comma = \"warning\" }}"
+            ),
         );
         return;
     };
@@ -568,7 +672,7 @@ fn read_lint(reader: &mut Reader<'_>, table: &dyn TableLike, lint: &mut LintConf
                 reader.problem(
                     value.span(),
                     format!(
-                        "[lint.severity] {rule} must be \"error\", \"warning\", \"info\" or \
+                        "[{section}.severity] {rule} must be \"error\", \"warning\", \"info\" or \
                          \"off\", got \"{name}\"{hint}"
                     ),
                 );
@@ -576,7 +680,7 @@ fn read_lint(reader: &mut Reader<'_>, table: &dyn TableLike, lint: &mut LintConf
             None => reader.problem(
                 value.span(),
                 format!(
-                    "[lint.severity] {rule} must be \"error\", \"warning\", \"info\" or \"off\""
+                    "[{section}.severity] {rule} must be \"error\", \"warning\", \"info\" or \"off\""
                 ),
             ),
         }
@@ -597,6 +701,15 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn problem(&mut self, range: Option<Range<usize>>, message: impl Into<String>) {
+        self.problem_coded(CONFIG_INVALID, range, message);
+    }
+
+    fn problem_coded(
+        &mut self,
+        code: &'static str,
+        range: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) {
         let range = range.unwrap_or(0..0);
         let start = floor_boundary(self.text, range.start);
         let end = floor_boundary(self.text, range.end).max(start);
@@ -605,7 +718,7 @@ impl Reader<'_> {
         let line_start = before.rfind('\n').map_or(0, |index| index + 1);
         let column = before[line_start..].chars().count() + 1;
         self.problems.push(ConfigProblem {
-            code: CONFIG_INVALID,
+            code,
             path: self.path.to_path_buf(),
             line,
             column,
@@ -639,7 +752,12 @@ impl Reader<'_> {
                 .and_then(|(key, _)| key.span())
                 .or_else(|| item.span());
             let place = if section.is_empty() {
-                format!("\"{key}\" is not a jellycell.toml section")
+                format!(
+                    "\"{key}\" is not a {} section",
+                    self.path
+                        .file_name()
+                        .map_or_else(|| "jellycell.toml".into(), |name| name.to_string_lossy())
+                )
             } else {
                 format!("[{section}] has no key \"{key}\"")
             };
@@ -813,7 +931,14 @@ enabled = false
 path = "log/runs.md"
 "#;
         let (config, problems) = read(text);
-        assert!(problems.is_empty(), "{problems:?}");
+        // Our keys are read, each with its deprecation (jellycell rejects them here).
+        let deprecated: Vec<&str> = problems
+            .iter()
+            .filter(|problem| problem.code == CONFIG_DEPRECATED)
+            .map(|problem| problem.message.split(' ').nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(deprecated, ["select", "ignore", "severity"], "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(config.paths.notebooks, "nb");
         assert_eq!(config.paths.cache, ".cache");
         assert_eq!(config.run.kernel, "ir");
@@ -930,7 +1055,14 @@ path = "log/runs.md"
         let (config, problems) =
             read("[project]\nname = \"x\"\n[lint.severity]\nlayout = \"warn\"\n");
         assert!(config.lint.severity.is_empty());
-        assert!(problems[0].message.contains("did you mean \"warning\"?"));
+        let invalid: Vec<_> = problems
+            .iter()
+            .filter(|problem| problem.code == CONFIG_INVALID)
+            .collect();
+        assert!(
+            invalid[0].message.contains("did you mean \"warning\"?"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -8,14 +8,15 @@
 mod config;
 mod containment;
 pub mod read;
+mod tool_config;
 pub mod walk;
 
 use std::path::{Component, Path, PathBuf};
 
 pub use config::{
-    ArtifactLayout, ArtifactsConfig, CONFIG_INVALID, Config, ConfigProblem, DEFAULT_MAX_FILE_MB,
-    JournalConfig, LintConfig, Overrides, PathsConfig, ProjectSection, RunConfig, Severity,
-    ViewerConfig, parse_size, read_config,
+    ArtifactLayout, ArtifactsConfig, CONFIG_DEPRECATED, CONFIG_INVALID, Config, ConfigProblem,
+    DEFAULT_MAX_FILE_MB, JournalConfig, LintConfig, Overrides, PathsConfig, ProjectSection,
+    RunConfig, Severity, TOOL_CONFIG_FILE, ViewerConfig, parse_size, read_config,
 };
 
 use crate::text::Span;
@@ -92,6 +93,7 @@ impl Project {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let (mut config, mut problems) = read_config(text, &config_path, &folder_name(&root));
         containment::contain_paths(&root, &config_path, text, &mut config, &mut problems);
+        tool_config::overlay(&root, &mut config, &mut problems);
         Project {
             root,
             config,

@@ -108,9 +108,30 @@ fn render_code(
     html.push_str(&context.highlighter.highlight(&cell.source));
     html.push_str("</code></pre>");
 
-    if let Some(manifest) = manifest {
+    // A stale cell keeps its last outputs, greyed and marked, as Jupyter keeps old
+    // outputs until a re-run (a comment edit must not blank every later cell).
+    let last_run = match (&manifest, status) {
+        (None, CellStatus::Stale) => context
+            .workspace
+            .files
+            .get(context.file)
+            .and_then(|file| context.store.latest_for(&file.relative, &name))
+            .and_then(|key| context.store.manifest(&key)),
+        _ => None,
+    };
+    let stale = last_run.is_some();
+    if let Some(last_run) = &last_run {
+        html.push_str("<div class=\"jc-note jc-stale-note\">Stale: these are the outputs of an earlier version of this cell (or of its inputs), last run ");
+        escape_into(html, &last_run.executed_at);
+        html.push_str("; run it to see its current outputs.</div>");
+    }
+    if let Some(manifest) = manifest.or(last_run) {
         if !manifest.outputs.is_empty() {
-            html.push_str("<div class=\"jc-outputs\">");
+            html.push_str(if stale {
+                "<div class=\"jc-outputs jc-outputs-stale\" data-stale=\"true\">"
+            } else {
+                "<div class=\"jc-outputs\">"
+            });
             for (index, output) in manifest.outputs.iter().enumerate() {
                 html.push_str(&render_output(
                     output,
@@ -122,7 +143,11 @@ fn render_code(
             html.push_str("</div>");
         }
         if !manifest.artifacts.is_empty() {
-            html.push_str("<div class=\"jc-artifacts\">");
+            html.push_str(if stale {
+                "<div class=\"jc-artifacts jc-outputs-stale\">"
+            } else {
+                "<div class=\"jc-artifacts\">"
+            });
             for artifact in &manifest.artifacts {
                 let href = match context.scheme {
                     UrlScheme::Served => artifact_url(context.workspace, &artifact.path),

@@ -1,6 +1,7 @@
 //! Notebook pages as HTML: a notebook with the outputs cached for each cell's current key,
 //! an index of notebooks and recent runs, and the `/api/state.json` document; and one
-//! cell's cached outputs as Markdown for editor hovers (`outputs_markdown`).
+//! cell's cached outputs as Markdown for editor hovers (`outputs_markdown`) and as text
+//! for a terminal (`outputs_text`).
 //!
 //! Core, not HTTP: functions take a workspace, a file index and the store and return
 //! strings. The [`UrlScheme`] decides how images and links are written: `/blob/<hash>.<ext>`
@@ -19,6 +20,7 @@ pub mod output_data;
 pub mod output_summary;
 pub mod outputs;
 pub mod outputs_markdown;
+pub mod outputs_text;
 pub mod page;
 pub mod time_text;
 pub mod url_policy;

@@ -30,11 +30,11 @@ use crate::kernel::{
     SpecSearch,
 };
 use crate::project::Project;
-use crate::run::artifacts;
 use crate::run::plan::{Plan, PlannedCell};
 use crate::run::report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
 use crate::run::restore::Prepared;
 use crate::run::state::{self, Holdings};
+use crate::run::{artifacts, traceback};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -149,11 +149,14 @@ pub async fn execute_plan(
     on_event: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<RunReport, KernelError> {
     let mut kernel = None;
+    let mut kernel_start = Duration::ZERO;
     if plan.needs_kernel() {
         on_event(RunEvent::KernelStarting { name: &plan.kernel });
+        let starting = Instant::now();
         kernel = Some(RunKernel::start(project, &plan.kernel, options).await?);
+        kernel_start = starting.elapsed();
     }
-    let report = execute_plan_on(
+    let mut report = execute_plan_on(
         project,
         plan,
         store,
@@ -163,6 +166,7 @@ pub async fn execute_plan(
         on_event,
     )
     .await;
+    report.kernel_start_ms = millis(kernel_start);
     if let Some(kernel) = kernel {
         kernel.shutdown().await;
     }
@@ -293,6 +297,7 @@ pub async fn execute_plan_on(
             RunStatus::Ok
         },
         kernel_started: needs_kernel,
+        kernel_start_ms: 0,
         total_duration_ms: millis(started.elapsed()),
         cells,
     }
@@ -314,6 +319,7 @@ fn unexecuted(cell: &PlannedCell) -> CellReport {
         restored: Vec::new(),
         replayed: Vec::new(),
         kernel_time: Duration::ZERO,
+        execution_count: None,
     }
 }
 
@@ -482,7 +488,13 @@ impl Runner<'_> {
             duration: Duration::ZERO,
             failure: Some("the kernel stopped answering".into()),
         });
-        let outputs = captured(&result.outputs);
+        let mut outputs = captured(&result.outputs);
+        // The context comment is ours, not the user's: keep it out of tracebacks.
+        for output in &mut outputs {
+            if let Output::Error { traceback, .. } = output {
+                traceback::hide_lines_containing(traceback, CONTEXT_MARKER.trim_end());
+            }
+        }
         let error = failure(&result, &outputs);
         let mut report = CellReport {
             cell: cell.ordinal,
@@ -499,6 +511,7 @@ impl Runner<'_> {
             restored: prepared.restored,
             replayed: prepared.replayed,
             kernel_time: result.duration,
+            execution_count: result.execution_count,
         };
         // Interrupted or restarted under it: nothing to cache.
         if self.cancel.is_cancelled() {
@@ -719,11 +732,22 @@ pub(super) fn failure(result: &ExecutionResult, outputs: &[Output]) -> Option<Ce
             .unwrap_or_else(|| fallback.to_string()),
         traceback: Vec::new(),
     };
+    // An error reply without an error output (IPython's UsageError): `ename: evalue`.
+    let from_reply = || {
+        let (ename, evalue) = result.failure.as_deref()?.split_once(": ")?;
+        Some(CellError {
+            ename: ename.to_string(),
+            evalue: evalue.to_string(),
+            traceback: Vec::new(),
+        })
+    };
     match result.status {
         ExecutionStatus::Ok => None,
-        ExecutionStatus::Error => {
-            Some(from_kernel.unwrap_or_else(|| described("Error", "the cell failed")))
-        }
+        ExecutionStatus::Error => Some(
+            from_kernel
+                .or_else(from_reply)
+                .unwrap_or_else(|| described("Error", "the cell failed")),
+        ),
         ExecutionStatus::TimedOut => Some(described("Timeout", "the cell timed out")),
         ExecutionStatus::KernelDied => Some(described("KernelDied", "the kernel died")),
         ExecutionStatus::Aborted => Some(described("Aborted", "the kernel aborted the cell")),

@@ -1,13 +1,17 @@
 //! The runner: plan a notebook's cells against the cache (`plan`), execute the misses in
 //! one kernel (`execute`), detect artifacts (`artifacts`), inject papermill-style
 //! parameters (`params`), restore the state a miss reads from cells that did not run in
-//! this kernel (`restore`, with the kernel helper in `state`) and report (`report`).
+//! this kernel (`restore`, with the kernel helper in `state`) and report (`report`);
+//! `order` puts several notebooks in dependency order; `papermill` writes the executed
+//! notebook of a parameterised run.
 //!
 //! Prints nothing: progress goes through [`RunEvent`] callbacks and the result is a
 //! [`RunReport`]; `cli/run.rs` does the printing.
 
 pub mod artifacts;
 pub mod execute;
+pub mod order;
+pub mod papermill;
 pub mod params;
 pub mod plan;
 pub mod report;

@@ -19,6 +19,18 @@ impl Parameters {
         self.values.is_empty()
     }
 
+    /// The names set, in the order they were first given.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Every (name, value).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
     /// Sets `name` to `value`, replacing an earlier value.
     pub fn set(&mut self, name: &str, value: Value) -> Result<(), String> {
         if !is_identifier(name) {

@@ -53,6 +53,9 @@ pub struct CellReport {
     /// The kernel's execution time at full precision (zero when not executed in this run).
     #[serde(skip)]
     pub kernel_time: std::time::Duration,
+    /// The kernel's execution counter for the cell (`In[N]` in tracebacks), when executed.
+    #[serde(skip)]
+    pub execution_count: Option<u32>,
 }
 
 impl CellReport {
@@ -97,6 +100,9 @@ pub struct RunReport {
     pub notebook: String,
     pub status: RunStatus,
     pub kernel_started: bool,
+    /// How long starting the kernel took (0 when none was started by this run).
+    pub kernel_start_ms: u64,
+    /// The cells' time, kernel start not included.
     pub total_duration_ms: u64,
     pub cells: Vec<CellReport>,
 }

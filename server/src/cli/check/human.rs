@@ -60,20 +60,29 @@ pub fn format(report: &CheckReport, colour: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "Found {total} problem{} in {} file{} ({} error{}, {} warning{}, {} info{}).",
+        "Found {total} problem{} in {} file{} ({} error{}, {} warning{}, {} info{}); {} notebook{} checked.",
         plural(total),
-        report.files,
-        plural(report.files),
+        report.files_with_findings(),
+        plural(report.files_with_findings()),
         report.count(Severity::Error),
         plural(report.count(Severity::Error)),
         report.count(Severity::Warning),
         plural(report.count(Severity::Warning)),
         report.count(Severity::Info),
         plural(report.count(Severity::Info)),
+        report.files,
+        plural(report.files),
     );
     let fixable = report.fixable();
     if fixable > 0 {
         let _ = writeln!(out, "[*] {fixable} fixable with `--fix`.");
+    }
+    if report.unsafe_fixable > 0 {
+        let _ = writeln!(
+            out,
+            "{} more fixable with `--fix --unsafe-fixes` (creating folders).",
+            report.unsafe_fixable
+        );
     }
     out
 }

@@ -5,8 +5,10 @@
 //! a folder; each is checked inside its project (found by walking up to
 //! `jellycell.toml`), and the project's other notebooks still feed the graph so names
 //! and producers resolve. Project-level rules (`layout`, `config-invalid`) run when a
-//! whole project is checked. `--fix` applies safe fixes, re-checks, and repeats until
-//! nothing more can be fixed; then the remaining findings are reported. Unchanged
+//! whole project is checked. `--fix` applies safe fixes (with `--unsafe-fixes`, also the
+//! folder creations of `layout`), re-checks, and repeats until nothing more can be fixed;
+//! then the remaining findings are reported. An unknown rule id in `--select`,
+//! `--ignore` or the settings is a usage error. Unchanged
 //! notebooks are not analysed again: their facts and findings come from the check cache
 //! (`cached`, `facts_cache`) unless `--no-cache` is given.
 //! Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or internal failure.
@@ -56,6 +58,8 @@ pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub format: OutputFormat,
     pub fix: bool,
+    /// With `fix`: also apply fixes that are not safe (creating folders).
+    pub unsafe_fixes: bool,
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
     /// Neither read nor write the check cache.
@@ -73,13 +77,20 @@ pub fn run(options: &CheckOptions) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let mut report = CheckReport::default();
+    if let Some(message) = unknown_rule_ids(options, &targets) {
+        messages::error(&message);
+        return EXIT_USAGE;
+    }
+    let mut report = CheckReport {
+        unsafe_fixes: options.unsafe_fixes,
+        ..CheckReport::default()
+    };
     let mut failed = false;
     for target in targets.values() {
         let settings = LintSettings::from_config(&target.project.config.lint)
             .with_command_line(options.select.clone(), &options.ignore);
         if options.fix {
-            match fix_until_stable(target, &settings) {
+            match fix_until_stable(target, &settings, options.unsafe_fixes) {
                 Ok(fixed) => report.fixed += fixed,
                 Err(message) => {
                     messages::error(&message);
@@ -96,10 +107,10 @@ pub fn run(options: &CheckOptions) -> i32 {
             cached::check_target(target, &settings, &mut report)
         };
         failed |= !checked;
-        if !target.whole_project
-            && let Some(config) = lint::check_config(&target.project, &settings)
-        {
-            report.add(&config.path, &config.text, &config.findings);
+        if !target.whole_project {
+            for config in lint::check_config(&target.project, &settings) {
+                report.add(&config.path, &config.text, &config.findings);
+            }
         }
     }
     report.sort();
@@ -120,6 +131,43 @@ pub fn run(options: &CheckOptions) -> i32 {
     } else {
         0
     }
+}
+
+/// A usage error for a rule id that no rule has, on the command line or in a project's
+/// settings, naming the closest rule.
+fn unknown_rule_ids(options: &CheckOptions, targets: &BTreeMap<PathBuf, Target>) -> Option<String> {
+    let given = LintSettings::default().with_command_line(options.select.clone(), &options.ignore);
+    if let Some(unknown) = given.unknown_rule_ids().first() {
+        let flag = if options.select.iter().flatten().any(|id| id == unknown) {
+            "--select"
+        } else {
+            "--ignore"
+        };
+        return Some(format!(
+            "{flag}: {}",
+            lint::rules::project::unknown_rule_message(unknown)
+        ));
+    }
+    for target in targets.values() {
+        let configured = LintSettings::from_config(&target.project.config.lint);
+        if let Some(unknown) = configured.unknown_rule_ids().first() {
+            let quoted = format!("\"{unknown}\"");
+            let file = [
+                target.project.root.join(crate::project::TOOL_CONFIG_FILE),
+                target.project.root.join("pyproject.toml"),
+            ]
+            .into_iter()
+            .chain(target.project.config_path.clone())
+            .find(|file| std::fs::read_to_string(file).is_ok_and(|text| text.contains(&quoted)))
+            .unwrap_or_else(|| target.project.root.join(crate::project::CONFIG_FILE));
+            return Some(format!(
+                "{}: {}",
+                file.display(),
+                lint::rules::project::unknown_rule_message(unknown)
+            ));
+        }
+    }
+    None
 }
 
 /// One project to check: which of its notebooks to report on, and whether the project
@@ -208,7 +256,7 @@ fn group_by_project(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Target>, Stri
 /// Notebook files under `folder`: every `.py` inside the notebooks directory, else those
 /// that look like notebooks (`# %%` markers, `{code-cell}` blocks). Symlinks are followed
 /// only inside the project (or `folder`), each folder once (`project::walk`).
-fn collect_notebooks(
+pub(super) fn collect_notebooks(
     folder: &Path,
     project: &Project,
     inside_notebooks: bool,
@@ -304,7 +352,11 @@ fn report_unreadable(
 
 /// Applies every safe fix, re-checks, and repeats while fixes change something. Returns
 /// how many fixes were applied.
-fn fix_until_stable(target: &Target, settings: &LintSettings) -> Result<usize, String> {
+fn fix_until_stable(
+    target: &Target,
+    settings: &LintSettings,
+    unsafe_fixes: bool,
+) -> Result<usize, String> {
     let mut fixed = 0;
     for _ in 0..FIX_ROUNDS {
         let (workspace, _) = load(target);
@@ -322,7 +374,8 @@ fn fix_until_stable(target: &Target, settings: &LintSettings) -> Result<usize, S
                 applied_this_round += count.saturating_sub(skipped);
             }
         }
-        if target.whole_project {
+        // Creating folders is not a safe fix: a misspelt `[paths]` entry would get a folder.
+        if target.whole_project && unsafe_fixes {
             for path in lint::check_project_paths(&workspace.project, settings) {
                 for finding in &path.findings {
                     if let Some(FixAction::CreateDirectory(directory)) =

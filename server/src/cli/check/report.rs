@@ -30,6 +30,10 @@ pub struct CheckReport {
     pub files: usize,
     /// How many findings `--fix` fixed.
     pub fixed: usize,
+    /// Whether unsafe fixes count as fixable (`--unsafe-fixes`).
+    pub unsafe_fixes: bool,
+    /// Findings with a fix that only `--unsafe-fixes` applies (not counted as fixable).
+    pub unsafe_fixable: usize,
 }
 
 impl CheckReport {
@@ -38,6 +42,11 @@ impl CheckReport {
         let index = LineIndex::new(text);
         let display = display_path(path);
         for finding in findings {
+            let safe = finding.fix.as_ref().is_some_and(|fix| fix.is_safe());
+            let fixable = finding.fix.is_some() && (safe || self.unsafe_fixes);
+            if finding.fix.is_some() && !fixable {
+                self.unsafe_fixable += 1;
+            }
             let (start, end) = match finding.span {
                 Some(span) => (
                     Some(index.line_column(text, span.start)),
@@ -52,7 +61,7 @@ impl CheckReport {
                 start,
                 end,
                 message: finding.message.clone(),
-                fixable: finding.fix.is_some(),
+                fixable,
             });
         }
     }
@@ -88,6 +97,14 @@ impl CheckReport {
             .iter()
             .filter(|finding| finding.severity == severity)
             .count()
+    }
+
+    /// How many files (or directories) have at least one finding.
+    pub fn files_with_findings(&self) -> usize {
+        let mut paths: Vec<&str> = self.findings.iter().map(|f| f.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
     }
 
     pub fn fixable(&self) -> usize {

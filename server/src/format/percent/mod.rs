@@ -293,6 +293,7 @@ fn read_with_block_as(
                             line.text.trim()
                         ),
                     ));
+                    problems.extend(tags::comma_deps_in_text(line.text, line.start));
                 }
             }
             let shell_words = cell

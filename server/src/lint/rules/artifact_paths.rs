@@ -1,6 +1,7 @@
 //! `enforce-artifact-paths` (jellycell's rule, same trigger): a literal `jc.save` or
 //! `jc.figure` target that is not under the artifacts directory (`[paths] artifacts`).
-//! Like jellycell, `jc.table` (which takes a name, not a path) is not checked.
+//! Like jellycell, `jc.table` (which takes a name, not a path) is not checked, and the
+//! finding starts where the call starts.
 
 use crate::analysis::JcFunction;
 use crate::analysis::workspace::NotebookFile;
@@ -25,9 +26,12 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
                 } else {
                     format!("{prefix}{stripped}")
                 };
+                // From the call's start to the path, as jellycell reports the line the
+                // call starts on (a call spread over several lines names its first).
+                let reported = crate::text::Span::new(call.span.start.min(span.start), span.end);
                 findings.push(Finding::new(
                     "enforce-artifact-paths",
-                    Some(cell.text_span(&file.text, span)),
+                    Some(cell.text_span(&file.text, reported)),
                     format!(
                         "jc.{} target '{target}' must live under {prefix}; write it as '{suggestion}'",
                         call.function.name()

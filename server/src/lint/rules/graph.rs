@@ -1,5 +1,5 @@
-//! Findings from the project graph for one notebook: `unknown-dep`, `forward-dep`,
-//! `setup-dep`, `duplicate-name` and `dep-cycle`. jellycell drops such deps silently
+//! Findings from the project graph for one notebook: `unknown-dep`, `ambiguous-dep`,
+//! `forward-dep`, `setup-dep`, `duplicate-name` (within the notebook) and `dep-cycle`. jellycell drops such deps silently
 //! (so a cell's cache key ignores them); we say so where the dep is written.
 
 use crate::analysis::graph::{CellRef, DepOrigin, DepRef, GraphIssue, ProjectGraph};
@@ -32,6 +32,23 @@ pub fn findings_in(graph: &ProjectGraph, file_index: usize) -> Vec<Finding> {
     for issue in &graph.issues_of(file_index) {
         match issue {
             GraphIssue::UnknownDep { cell, dep } if cell.notebook == file_index => {
+                // Not unknown but ambiguous: several other notebooks have the name (a
+                // name is per notebook in jellycell, so that is legal there).
+                let named = graph.cells_named(&dep.name);
+                if named.len() > 1 {
+                    let candidates: Vec<String> =
+                        named.iter().map(|other| describe(*other)).collect();
+                    findings.push(Finding::new(
+                        "ambiguous-dep",
+                        dep.span,
+                        format!(
+                            "\"{}\" names cells in several notebooks ({}), so this dependency is dropped; rename the cell you mean so its name is unique, or move this cell into its notebook",
+                            dep.name,
+                            candidates.join(", ")
+                        ),
+                    ));
+                    continue;
+                }
                 let names = names.get_or_insert_with(|| known_names(graph));
                 findings.push(Finding::new(
                     "unknown-dep",
@@ -78,7 +95,16 @@ pub fn findings_in(graph: &ProjectGraph, file_index: usize) -> Vec<Finding> {
                 span,
                 others,
             } if cell.notebook == file_index => {
-                let elsewhere: Vec<String> = others.iter().map(|other| describe(*other)).collect();
+                // jellycell resolves names per notebook: the same name in two notebooks is
+                // legal (a dep on it from a third one is reported as `ambiguous-dep`).
+                let elsewhere: Vec<String> = others
+                    .iter()
+                    .filter(|other| other.notebook == cell.notebook)
+                    .map(|other| describe(*other))
+                    .collect();
+                if elsewhere.is_empty() {
+                    continue;
+                }
                 findings.push(Finding::new(
                     "duplicate-name",
                     *span,

@@ -44,6 +44,31 @@ fn fix_for(file: &NotebookFile, problem: &Problem) -> Option<(String, Vec<TextEd
                 vec![TextEdit::new(problem.span, replacement)],
             ))
         }
+        "missing-tag-comma" => {
+            let written = problem.span.slice(text);
+            let literal_end = tags::first_literal_end(written)?;
+            Some((
+                "Insert the missing comma".into(),
+                vec![TextEdit::new(
+                    Span::at(problem.span.start + literal_end),
+                    ",",
+                )],
+            ))
+        }
+        "unknown-attribute" => {
+            let literal = problem.span.slice(text);
+            let quote = literal.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let inner = literal.strip_prefix(quote)?.strip_suffix(quote)?;
+            let (key, value) = inner.split_once('=')?;
+            let attribute = tags::misspelt_attribute(tags::python_strip(key))?;
+            Some((
+                format!("Write {attribute}= instead of {key}="),
+                vec![TextEdit::new(
+                    problem.span,
+                    format!("{quote}{attribute}={value}{quote}"),
+                )],
+            ))
+        }
         "pep723-position" => {
             let fix = pep723::move_to_top_fix(text)?;
             Some((
