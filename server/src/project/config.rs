@@ -90,6 +90,10 @@ pub struct RunConfig {
     pub kernel: String,
     pub subprocess: bool,
     pub timeout_seconds: i64,
+    /// The Python that runs the kernel (`python -m ipykernel_launcher`), relative to the
+    /// project root or absolute; before the project's `.venv` and the kernelspecs (our
+    /// extension).
+    pub python: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -98,6 +102,7 @@ impl Default for RunConfig {
             kernel: "python3".into(),
             subprocess: true,
             timeout_seconds: 600,
+            python: None,
         }
     }
 }
@@ -416,8 +421,17 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
 
     if let Some(table) = reader.section(root, "run") {
         let run = &mut config.run;
-        reader.check_keys(table, "run", &["kernel", "subprocess", "timeout_seconds"]);
+        reader.check_keys(
+            table,
+            "run",
+            &["kernel", "subprocess", "timeout_seconds", "python"],
+        );
         reader.string(table, "run", "kernel", &mut run.kernel);
+        if table.get("python").is_some() {
+            let mut python = String::new();
+            reader.string(table, "run", "python", &mut python);
+            run.python = Some(python).filter(|python| !python.is_empty());
+        }
         reader.boolean(table, "run", "subprocess", &mut run.subprocess);
         reader.integer(table, "run", "timeout_seconds", &mut run.timeout_seconds);
     }
@@ -783,6 +797,7 @@ cache = ".cache"
 kernel = "ir"
 subprocess = false
 timeout_seconds = 30
+python = ".venv-3.12/bin/python"
 [viewer]
 host = "0.0.0.0"
 port = 8000
@@ -808,6 +823,7 @@ path = "log/runs.md"
         assert_eq!(config.paths.notebooks, "nb");
         assert_eq!(config.paths.cache, ".cache");
         assert_eq!(config.run.kernel, "ir");
+        assert_eq!(config.run.python.as_deref(), Some(".venv-3.12/bin/python"));
         assert!(!config.run.subprocess);
         assert_eq!(config.viewer.port, 8000);
         assert_eq!(config.lint.large_output_limit(), Some(512 * 1024));

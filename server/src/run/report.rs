@@ -55,6 +55,8 @@ pub struct RunReport {
     pub notebook: String,
     pub status: RunStatus,
     pub kernel_started: bool,
+    /// Which Python ran the kernel and why (`null` when no kernel ran).
+    pub environment: Option<crate::kernel::Environment>,
     pub total_duration_ms: u64,
     pub cells: Vec<CellReport>,
 }
