@@ -194,6 +194,13 @@ fn run_cell_reports_progress_refreshes_lenses_and_caches_the_cell() {
     let first = reports(&progress);
     assert_eq!(first.len(), 1, "{progress:?}");
     assert!(first[0].contains("cell 0 (hello): ok"), "{first:?}");
+    // The progress names the Python that runs the kernel (the sessions' VIRTUAL_ENV).
+    let python = support::python::python_bin_dir().join("python");
+    assert!(
+        progress.iter().any(|value| value["message"]
+            == format!("kernel: VIRTUAL_ENV {}", python.display()).as_str()),
+        "{progress:?}"
+    );
     assert!(
         !session
             .client

@@ -566,8 +566,13 @@ impl Progress {
 
     fn summary(&self, report: &RunReport) {
         let count = |outcome| report.count(outcome);
+        let environment = report
+            .environment
+            .as_ref()
+            .map(|environment| format!(" (kernel: {})", environment.describe()))
+            .unwrap_or_default();
         println!(
-            "{}: {} ran, {} cached, {} failed, {} skipped in {} ms{}",
+            "{}: {} ran, {} cached, {} failed, {} skipped in {} ms{}{environment}",
             report.notebook,
             count(CellOutcome::Ok) + count(CellOutcome::Setup),
             count(CellOutcome::Cached),

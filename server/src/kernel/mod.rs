@@ -3,13 +3,14 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
+//! (`client`), which Python runs it (`environment`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
 mod ansi;
 mod cleanup;
 mod client;
+mod environment;
 mod handle;
 mod kernelspec;
 mod launch;
@@ -24,6 +25,7 @@ use std::time::Duration;
 pub use ansi::{plain_traceback, strip_ansi};
 pub(crate) use cleanup::Registration as CleanupAtExit;
 pub use cleanup::{clean_up_now, clean_up_on_signals, exit_code_after_signal};
+pub use environment::{Environment, EnvironmentChoice, EnvironmentKind};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
@@ -126,6 +128,16 @@ pub enum KernelError {
         name: String,
         after: Duration,
         output_tail: String,
+    },
+    #[error(
+        "{} ({source_name}) {reason}, so it cannot run the kernel.\nfix: `{} -m pip install \
+         ipykernel` (or `uv pip install --python {} ipykernel`)",
+        .python.display(), .python.display(), .python.display()
+    )]
+    EnvironmentUnusable {
+        python: PathBuf,
+        source_name: &'static str,
+        reason: String,
     },
     #[error("kernel connection failed: {0}")]
     Connection(String),

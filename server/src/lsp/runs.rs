@@ -525,6 +525,7 @@ async fn run_job(
         let kernel = RunKernel::start(&workspace.project, &plan.kernel, &RunOptions::new())
             .await
             .map_err(|error| error.to_string())?;
+        progress.message(format!("kernel: {}", kernel.environment().describe()));
         let mut shared = lock(&notebook.shared);
         // A restart while this kernel started finds nothing to shut down: this one is
         // already fresh, so it belongs to the current generation.

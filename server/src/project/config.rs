@@ -172,6 +172,10 @@ pub struct RunConfig {
     /// The largest pickled value (MB) the runner snapshots for state restore; larger values
     /// are replayed instead, and 0 turns snapshots off (ours: jellycell has no such key).
     pub snapshot_max_mb: i64,
+    /// The Python that runs the kernel (`python -m ipykernel_launcher`), relative to the
+    /// project root or absolute; before the project's `.venv` and the kernelspecs (our
+    /// extension).
+    pub python: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -181,6 +185,7 @@ impl Default for RunConfig {
             subprocess: true,
             timeout_seconds: 600,
             snapshot_max_mb: 512,
+            python: None,
         }
     }
 }
@@ -502,9 +507,20 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
         reader.check_keys(
             table,
             "run",
-            &["kernel", "subprocess", "timeout_seconds", "snapshot_max_mb"],
+            &[
+                "kernel",
+                "subprocess",
+                "timeout_seconds",
+                "snapshot_max_mb",
+                "python",
+            ],
         );
         reader.string(table, "run", "kernel", &mut run.kernel);
+        if table.get("python").is_some() {
+            let mut python = String::new();
+            reader.string(table, "run", "python", &mut python);
+            run.python = Some(python).filter(|python| !python.is_empty());
+        }
         reader.boolean(table, "run", "subprocess", &mut run.subprocess);
         reader.integer(table, "run", "timeout_seconds", &mut run.timeout_seconds);
         reader.integer(table, "run", "snapshot_max_mb", &mut run.snapshot_max_mb);
@@ -910,6 +926,7 @@ cache = ".cache"
 kernel = "ir"
 subprocess = false
 timeout_seconds = 30
+python = ".venv-3.12/bin/python"
 [viewer]
 host = "0.0.0.0"
 port = 8000
@@ -942,6 +959,7 @@ path = "log/runs.md"
         assert_eq!(config.paths.notebooks, "nb");
         assert_eq!(config.paths.cache, ".cache");
         assert_eq!(config.run.kernel, "ir");
+        assert_eq!(config.run.python.as_deref(), Some(".venv-3.12/bin/python"));
         assert!(!config.run.subprocess);
         assert_eq!(config.viewer.port, 8000);
         assert_eq!(config.lint.large_output_limit(), Some(512 * 1024));

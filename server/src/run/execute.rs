@@ -26,8 +26,8 @@ use crate::cache::manifest::{
 use crate::cache::store::Store;
 use crate::format::tags::CellKind;
 use crate::kernel::{
-    ExecutionResult, ExecutionStatus, Kernel, KernelError, KernelEvent, KernelOptions, Output,
-    SpecSearch,
+    Environment, EnvironmentChoice, ExecutionResult, ExecutionStatus, Kernel, KernelError,
+    KernelEvent, KernelOptions, Output, SpecSearch,
 };
 use crate::project::Project;
 use crate::run::plan::{Plan, PlannedCell};
@@ -179,6 +179,8 @@ pub async fn execute_plan(
 /// restart is a new `RunKernel`.
 pub struct RunKernel {
     kernel: Kernel,
+    /// Which Python runs it and why.
+    environment: Environment,
     /// Whether the prelude found jellycell importable; `None` until it was sent.
     jc_available: Option<bool>,
     /// The setup cells' sources as they last ran without error in this kernel.
@@ -190,7 +192,8 @@ pub struct RunKernel {
 }
 
 impl RunKernel {
-    /// Starts the kernel called `name` (working directory: the project root).
+    /// Starts the kernel called `name` (working directory: the project root) in the
+    /// environment [`EnvironmentChoice`] picks for the project.
     pub async fn start(
         project: &Project,
         name: &str,
@@ -198,14 +201,28 @@ impl RunKernel {
     ) -> Result<RunKernel, KernelError> {
         let mut kernel_options = KernelOptions::new(project.root.clone());
         kernel_options.runtime_dir = options.runtime_dir.clone();
-        let kernel = Kernel::start_named(name, options.search.clone(), kernel_options).await?;
+        let choice =
+            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref());
+        let search = options.search.clone();
+        let name = name.to_string();
+        let (spec, environment) =
+            tokio::task::spawn_blocking(move || choice.resolve(&name, &search))
+                .await
+                .map_err(|error| KernelError::Io(std::io::Error::other(error)))??;
+        let kernel = Kernel::start(spec, kernel_options).await?;
         Ok(RunKernel {
             kernel,
+            environment,
             jc_available: None,
             setup_sent: None,
             holdings: Holdings::default(),
             state_helper: false,
         })
+    }
+
+    /// Which Python runs the kernel and why.
+    pub fn environment(&self) -> &Environment {
+        &self.environment
     }
 
     /// The kernel handle (clone it to interrupt from elsewhere while a plan runs).
@@ -260,6 +277,10 @@ pub async fn execute_plan_on(
     let started = Instant::now();
     let mut reports: Vec<Option<CellReport>> = vec![None; plan.cells.len()];
     let needs_kernel = plan.needs_kernel();
+    let environment = kernel
+        .as_ref()
+        .filter(|_| needs_kernel)
+        .map(|kernel| kernel.environment.clone());
     let mut failed = false;
     if needs_kernel && let Some(kernel) = kernel {
         let root = project.root.to_string_lossy();
@@ -298,6 +319,7 @@ pub async fn execute_plan_on(
         },
         kernel_started: needs_kernel,
         kernel_start_ms: 0,
+        environment,
         total_duration_ms: millis(started.elapsed()),
         cells,
     }

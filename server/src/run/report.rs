@@ -100,6 +100,8 @@ pub struct RunReport {
     pub notebook: String,
     pub status: RunStatus,
     pub kernel_started: bool,
+    /// Which Python ran the kernel and why (`null` when no kernel ran).
+    pub environment: Option<crate::kernel::Environment>,
     /// How long starting the kernel took (0 when none was started by this run).
     pub kernel_start_ms: u64,
     /// The cells' time, kernel start not included.

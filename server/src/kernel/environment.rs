@@ -1,0 +1,245 @@
+//! Which Python runs a notebook's kernel, first match wins: `[run] python` in the config,
+//! the project's virtual environment (`.venv/` or `venv/` at the root), the activated one
+//! (`VIRTUAL_ENV`), else the kernelspec found by name ([`SpecSearch`]).
+//!
+//! A chosen interpreter runs `python -m ipykernel_launcher -f {connection_file}`; it is
+//! asked once whether it can import ipykernel, so a missing one is reported with the
+//! command that installs it rather than as a kernel that dies while starting.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+use super::{KernelError, KernelSpec, SpecSearch};
+
+/// Where the kernel's Python came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentKind {
+    /// `[run] python` in the config.
+    Config,
+    /// `.venv/` or `venv/` at the project root.
+    Venv,
+    /// The `VIRTUAL_ENV` of the process that runs us.
+    VirtualEnv,
+    /// A kernelspec found by name, the way Jupyter finds it.
+    Kernelspec,
+}
+
+/// The environment a kernel runs in, as `run --json` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    pub kind: EnvironmentKind,
+    /// The interpreter (for a kernelspec: the first word of its `argv`).
+    pub python: String,
+    /// The kernelspec's name, for `kernelspec`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+}
+
+impl Environment {
+    /// A short description for a summary line: `.venv (/p/.venv/bin/python)`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            EnvironmentKind::Config => format!("[run] python {}", self.python),
+            EnvironmentKind::Venv => format!("project venv {}", self.python),
+            EnvironmentKind::VirtualEnv => format!("VIRTUAL_ENV {}", self.python),
+            EnvironmentKind::Kernelspec => format!(
+                "kernelspec {} ({})",
+                self.kernel.as_deref().unwrap_or_default(),
+                self.python
+            ),
+        }
+    }
+}
+
+/// What decides the environment, read from the project and the process.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnvironmentChoice {
+    /// The project root (where `.venv/` is looked for).
+    pub root: PathBuf,
+    /// `[run] python`, as written (relative to the root or absolute).
+    pub configured: Option<String>,
+    /// `VIRTUAL_ENV`, when set and not empty.
+    pub virtual_env: Option<OsString>,
+}
+
+impl EnvironmentChoice {
+    /// The choice for a project at `root`, with this process's `VIRTUAL_ENV`.
+    pub fn for_project(root: &Path, configured: Option<&str>) -> EnvironmentChoice {
+        EnvironmentChoice {
+            root: root.to_path_buf(),
+            configured: configured.map(str::to_string),
+            virtual_env: std::env::var_os("VIRTUAL_ENV").filter(|value| !value.is_empty()),
+        }
+    }
+
+    /// The interpreter that wins, before any kernelspec, if one does. A virtual environment
+    /// only applies to the Python kernel (`kernel_name` "python3"); `[run] python` always.
+    pub fn interpreter(&self, kernel_name: &str) -> Option<(EnvironmentKind, PathBuf)> {
+        if let Some(configured) = &self.configured {
+            return Some((EnvironmentKind::Config, self.root.join(configured)));
+        }
+        if kernel_name != "python3" {
+            return None;
+        }
+        for folder in [".venv", "venv"] {
+            let python = venv_python(&self.root.join(folder));
+            if python.is_file() {
+                return Some((EnvironmentKind::Venv, python));
+            }
+        }
+        let python = venv_python(Path::new(self.virtual_env.as_ref()?));
+        python
+            .is_file()
+            .then_some((EnvironmentKind::VirtualEnv, python))
+    }
+
+    /// The kernel to launch for `kernel_name` and the environment it runs in. Runs an
+    /// interpreter once (the ipykernel check), so call it off the async executor.
+    pub fn resolve(
+        &self,
+        kernel_name: &str,
+        search: &SpecSearch,
+    ) -> Result<(KernelSpec, Environment), KernelError> {
+        if let Some((kind, python)) = self.interpreter(kernel_name) {
+            check_ipykernel(kind, &python)?;
+            let mut spec = KernelSpec::ipykernel(&python);
+            if let Some(venv) = python.parent().and_then(Path::parent)
+                && venv.join("pyvenv.cfg").is_file()
+            {
+                // As if activated: `!pip` and subprocesses use the same environment.
+                spec.env
+                    .insert("VIRTUAL_ENV".into(), venv.display().to_string());
+                let bin = venv.join("bin");
+                let path = std::env::var_os("PATH").unwrap_or_default();
+                let joined =
+                    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path)))
+                        .map(|joined| joined.to_string_lossy().into_owned());
+                if let Ok(joined) = joined {
+                    spec.env.insert("PATH".into(), joined);
+                }
+            }
+            let environment = Environment {
+                kind,
+                python: python.display().to_string(),
+                kernel: None,
+            };
+            return Ok((spec, environment));
+        }
+        let spec = search.find(kernel_name)?;
+        let environment = Environment {
+            kind: EnvironmentKind::Kernelspec,
+            python: spec.argv.first().cloned().unwrap_or_default(),
+            kernel: Some(spec.name.clone()),
+        };
+        Ok((spec, environment))
+    }
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+/// Fails with the install command when `python` cannot import ipykernel.
+fn check_ipykernel(kind: EnvironmentKind, python: &Path) -> Result<(), KernelError> {
+    let status = Command::new(python)
+        .args(["-c", "import ipykernel"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let reason = match status {
+        Ok(status) if status.success() => return Ok(()),
+        Ok(_) => "cannot import ipykernel".to_string(),
+        Err(error) => format!("cannot be run: {error}"),
+    };
+    let source = match kind {
+        EnvironmentKind::Config => "set by [run] python in jellycell.toml",
+        EnvironmentKind::Venv => "the project's virtual environment",
+        EnvironmentKind::VirtualEnv => "the activated VIRTUAL_ENV",
+        EnvironmentKind::Kernelspec => "a kernelspec",
+    };
+    Err(KernelError::EnvironmentUnusable {
+        python: python.to_path_buf(),
+        source_name: source,
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn venv(root: &Path, folder: &str) -> PathBuf {
+        let bin = root.join(folder).join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("python"), "").unwrap();
+        bin.join("python")
+    }
+
+    #[test]
+    fn config_wins_then_dot_venv_then_venv_then_virtual_env() {
+        let root = tempfile::tempdir().unwrap();
+        let active = tempfile::tempdir().unwrap();
+        let active_python = venv(active.path(), "env");
+        let mut choice = EnvironmentChoice {
+            root: root.path().into(),
+            configured: None,
+            virtual_env: Some(active.path().join("env").into()),
+        };
+        assert_eq!(
+            choice.interpreter("python3"),
+            Some((EnvironmentKind::VirtualEnv, active_python))
+        );
+        let plain = venv(root.path(), "venv");
+        assert_eq!(
+            choice.interpreter("python3"),
+            Some((EnvironmentKind::Venv, plain))
+        );
+        let dotted = venv(root.path(), ".venv");
+        assert_eq!(
+            choice.interpreter("python3"),
+            Some((EnvironmentKind::Venv, dotted))
+        );
+        assert_eq!(choice.interpreter("ir"), None, "a venv is for Python only");
+        choice.configured = Some("py/bin/python3".into());
+        assert_eq!(
+            choice.interpreter("ir"),
+            Some((EnvironmentKind::Config, root.path().join("py/bin/python3")))
+        );
+    }
+
+    #[test]
+    fn nothing_found_leaves_the_kernelspec() {
+        let root = tempfile::tempdir().unwrap();
+        let choice = EnvironmentChoice {
+            root: root.path().into(),
+            configured: None,
+            virtual_env: Some(root.path().join("missing").into()),
+        };
+        assert_eq!(choice.interpreter("python3"), None);
+    }
+
+    #[test]
+    fn an_interpreter_that_cannot_run_names_the_fix() {
+        let root = tempfile::tempdir().unwrap();
+        let choice = EnvironmentChoice {
+            root: root.path().into(),
+            configured: Some("nowhere/python".into()),
+            virtual_env: None,
+        };
+        let error = choice
+            .resolve("python3", &SpecSearch::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("nowhere/python"), "{error}");
+        assert!(error.contains("-m pip install ipykernel"), "{error}");
+    }
+}
