@@ -90,12 +90,20 @@ fn run_notebooks(args: &RunArgs) -> Result<bool, String> {
         ));
     }
     let parameters = parameters(args)?;
+    for notebook in &notebooks {
+        // Say what is wrong with a file that cannot be read (rather than "not a notebook").
+        read_text_file(notebook, project.config.lint.max_file_bytes())
+            .map_err(|error| error.message(notebook))?;
+    }
     let order = {
         let (workspace, _) = Workspace::load(project.clone(), &notebooks);
-        let indexes: Vec<usize> = notebooks
-            .iter()
-            .filter_map(|path| workspace.file_index(path))
-            .collect();
+        let mut indexes = Vec::new();
+        for path in &notebooks {
+            let index = workspace
+                .file_index(path)
+                .ok_or_else(|| format!("{} is not a notebook (.py or .md)", path.display()))?;
+            indexes.push(index);
+        }
         notebook_order(&workspace.graph, &indexes)
             .into_iter()
             .filter_map(|index| workspace.files.get(index).map(|file| file.path.clone()))
@@ -225,9 +233,6 @@ fn run_one(
     parameters: &Parameters,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(RunReport, Value), String> {
-    // Say what is wrong with a file that cannot be read (rather than "not a notebook").
-    read_text_file(notebook, project.config.lint.max_file_bytes())
-        .map_err(|error| error.message(notebook))?;
     // Loaded again per notebook: an earlier notebook's run may have changed what this one
     // reads (the artifacts behind its `jc.load` keys).
     let (workspace, _) = Workspace::load(project.clone(), &[notebook.to_path_buf()]);
