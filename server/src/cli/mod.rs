@@ -11,6 +11,7 @@
 
 mod cache;
 mod check;
+mod diff;
 mod export;
 mod files;
 mod messages;
@@ -82,6 +83,9 @@ enum Command {
     Cache(cache::CacheArgs),
     /// Serve notebooks with their cached outputs on 127.0.0.1, reloading on changes.
     Preview(preview::PreviewArgs),
+    /// Diff two notebooks cell by cell with their outputs (paths or git `REV:path`);
+    /// also a git external diff driver.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,6 +152,7 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Cache(args)) => cache::run(&args),
         Some(Command::Preview(args)) => preview::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }

@@ -119,8 +119,10 @@ pub fn diff_notebooks(old: &Side, new: &Side, options: DiffOptions) -> NotebookD
                 let mut diff = compare(old, i, new, j, options);
                 diff.change = if diff.source.is_empty()
                     && diff.metadata.is_empty()
-                    && diff.outputs == OutputsDiff::Same
-                {
+                    && matches!(
+                        diff.outputs,
+                        OutputsDiff::Same | OutputsDiff::NeitherHasAResult
+                    ) {
                     Change::Unchanged
                 } else {
                     Change::Modified
