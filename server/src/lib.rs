@@ -2,7 +2,7 @@
 //! (jupytext py:percent `.py` files and MyST `.md` files) in the jellycell format.
 //!
 //! Layers depend only downward (see `docs/architecture.md`):
-//! `text`, `project` → `format` → `analysis` → `lint`, `cache` → `kernel` → `run` →
+//! `text`, `project` → `format` → `analysis` → `lint`, `cache` → `review`, `kernel` → `run` →
 //! `render` → `preview`, `lsp`, `cli`. Everything below `preview` knows nothing of LSP,
 //! JSON-RPC or HTTP.
 
@@ -16,5 +16,6 @@ pub mod lsp;
 pub mod preview;
 pub mod project;
 pub mod render;
+pub mod review;
 pub mod run;
 pub mod text;

@@ -32,6 +32,7 @@ mod cache_show;
 mod cache_verify;
 mod check;
 mod config_gate;
+mod diff;
 mod export;
 mod files;
 mod init;
@@ -115,6 +116,9 @@ enum Command {
     Init(init::InitArgs),
     /// Write a new notebook from jellycell's template into the project's notebooks folder.
     New(new::NewArgs),
+    /// Diff two notebooks cell by cell with their outputs (paths or git `REV:path`);
+    /// also a git external diff driver.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -195,6 +199,7 @@ pub fn main() -> i32 {
         Some(Command::Preview(args)) => preview::run(&args),
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::New(args)) => new::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }
