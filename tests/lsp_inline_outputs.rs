@@ -435,7 +435,7 @@ fn completion_triggers_include_what_a_tags_list_is_typed_with() {
 
 #[test]
 fn a_myst_cells_output_follows_its_last_code_line() {
-    let text = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n# Title\n\n```{code-cell} python\n:tags: [jc.step]\n41 + 1\n```\n";
+    let text = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n# Title\n\n```{code-cell} python\n:tags: [jc.step]\n41 + 1\n```\n";
     let project = TestProject::new(&[("notebooks/doc.md", text)]);
     let (code, report) = project.run("notebooks/doc.md", &[]);
     assert_eq!(code, 0, "{report}");
