@@ -16,10 +16,6 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Instant;
-
 use serde_json::{Value, json};
 use support::{Client, millis, position};
 
@@ -49,32 +45,16 @@ fn notebook() -> String {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path();
-    std::fs::write(root.join("jellycell.toml"), "[project]\nname = \"bench\"\n").expect("config");
-    std::fs::create_dir_all(root.join("notebooks")).expect("folders");
-    let path = root.join("notebooks/inline.py");
     let text = notebook();
-    std::fs::write(&path, &text).expect("notebook");
-
-    let started = Instant::now();
-    let mut run = support::server();
-    run.args(["run", "notebooks/inline.py"]).current_dir(root);
-    kernel_environment(&mut run);
-    let output = run.output().expect("run the notebook");
-    assert!(
-        output.status.success(),
-        "run failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let run_time = started.elapsed();
+    let project = support::ran_project("inline.py", &text);
+    let (root, path, run_time) = (project.dir.path(), &project.path, project.run_time);
 
     let mut client: Client<Value> = Client::spawn(&mut support::server());
     client.initialize(
         root,
         json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
     );
-    let uri = client.open(&path, &text);
+    let uri = client.open(path, &text);
     let lines = text.lines().count();
 
     let mut rows = Vec::new();
@@ -147,13 +127,6 @@ fn main() {
         );
     }
     client.shutdown();
-}
-
-/// The test venv's `bin/` first on PATH, so the run finds its ipykernel.
-fn kernel_environment(command: &mut Command) {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py/bin");
-    support::kernel_environment(command, &bin);
-    command.env_remove("PYTHONPATH");
 }
 
 /// The inlay hints of lines `first..last`; returns how many.

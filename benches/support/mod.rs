@@ -88,6 +88,41 @@ pub fn kernel_environment(command: &mut Command, bin: &Path) {
     command.env_remove("JUPYTER_PATH");
 }
 
+/// A one-notebook project in a temporary folder whose notebook `notebooks/NAME` was run by
+/// `jellycell-lsp run` with the test venv's kernel (`target/py`), so every cell has a result.
+pub struct RanProject {
+    pub dir: tempfile::TempDir,
+    pub path: std::path::PathBuf,
+    pub run_time: Duration,
+}
+
+pub fn ran_project(name: &str, text: &str) -> RanProject {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(root.join("jellycell.toml"), "[project]\nname = \"bench\"\n").expect("config");
+    std::fs::create_dir_all(root.join("notebooks")).expect("folders");
+    let relative = format!("notebooks/{name}");
+    let path = root.join(&relative);
+    std::fs::write(&path, text).expect("notebook");
+    let started = Instant::now();
+    let mut run = server();
+    run.args(["run", &relative]).current_dir(root);
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin");
+    kernel_environment(&mut run, &bin);
+    run.env_remove("PYTHONPATH");
+    let output = run.output().expect("run the notebook");
+    assert!(
+        output.status.success(),
+        "run failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    RanProject {
+        dir,
+        path,
+        run_time: started.elapsed(),
+    }
+}
+
 /// What the client needs to read of a server message; a bench picks the representation
 /// (a `Value`, or a typed envelope that skips what it does not keep).
 pub trait Message: DeserializeOwned + Send + 'static {
