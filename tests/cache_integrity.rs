@@ -6,15 +6,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::lsp::{LspClient, position_of};
 use support::outputs::{Output, cache_outputs, text};
+use support::preview::PreviewProcess;
 use support::project::{TestProject, key_of, statuses};
 
 const TWO_CELLS: &str = "# %% tags=[\"jc.step\", \"name=first\"]\nprint(\"first output\")\n\n\
@@ -314,62 +311,6 @@ fn exported_html_drops_script_urls_and_carries_the_preview_csp() {
     );
 }
 
-/// A running `preview --port 0` of a project; killed when dropped.
-struct PreviewProcess {
-    child: std::process::Child,
-    address: SocketAddr,
-}
-
-impl PreviewProcess {
-    fn start(root: &Path) -> PreviewProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
-            .args(["preview", "--port", "0"])
-            .arg(root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("read");
-        let address = first
-            .trim()
-            .strip_prefix("http://")
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|authority| authority.parse().ok())
-            .unwrap_or_else(|| panic!("no URL: {first}"));
-        PreviewProcess { child, address }
-    }
-}
-
-impl Drop for PreviewProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn get(address: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = String::new();
-    let _ = stream.read_to_string(&mut raw);
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    (status, raw)
-}
-
 #[test]
 fn the_preview_serves_a_blob_only_while_it_hashes_to_its_name() {
     let project = TestProject::new(&[("notebooks/n.py", "# %% tags=[\"name=a\"]\na\n")]);
@@ -388,15 +329,15 @@ fn the_preview_serves_a_blob_only_while_it_hashes_to_its_name() {
         .expect("blob")
         .to_string();
     let preview = PreviewProcess::start(project.root());
-    let (status, reply) = get(preview.address, &format!("/blob/{blob}"));
+    let (status, reply) = preview.get(&format!("/blob/{blob}"));
     assert_eq!(status, 200, "{reply}");
     assert!(reply.contains("intact output"), "{reply}");
     let path = project.path(&format!("{STORE}/blobs/{}/{blob}", &blob[..2]));
     std::fs::write(&path, "forged output\n").expect("forge");
-    let (status, reply) = get(preview.address, &format!("/blob/{blob}"));
+    let (status, reply) = preview.get(&format!("/blob/{blob}"));
     assert_eq!(status, 404, "{reply}");
     assert!(!reply.contains("forged output"), "{reply}");
-    let (status, page) = get(preview.address, "/nb/notebooks/n.py");
+    let (status, page) = preview.get("/nb/notebooks/n.py");
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("forged output"), "{page}");
 }
@@ -405,7 +346,7 @@ fn the_preview_serves_a_blob_only_while_it_hashes_to_its_name() {
 fn blob_names_that_are_paths_never_embed_another_file_in_the_preview_or_the_hover() {
     let (project, _) = project_with_blob_name("SECRET");
     let preview = PreviewProcess::start(project.root());
-    let (status, page) = get(preview.address, "/nb/notebooks/leak.py");
+    let (status, page) = preview.get("/nb/notebooks/leak.py");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("leak"), "{page}");
     assert_no_leak("the preview page", &page);

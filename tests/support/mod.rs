@@ -6,6 +6,7 @@ pub mod editors;
 pub mod jellycell;
 pub mod lsp;
 pub mod outputs;
+pub mod preview;
 pub mod project;
 pub mod python;
 
