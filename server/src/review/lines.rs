@@ -89,8 +89,9 @@ fn hunk(old_start: usize, new_start: usize, removed: &[&str], added: &[&str]) ->
     }
 }
 
-/// The index pairs of a longest common subsequence of `old` and `new`, in order.
-fn lcs_pairs(old: &[&str], new: &[&str]) -> Vec<(usize, usize)> {
+/// The index pairs of a longest common subsequence of `old` and `new`, in order (lines
+/// here, whole outputs in `outputs.rs`).
+pub(super) fn lcs_pairs<T: PartialEq>(old: &[T], new: &[T]) -> Vec<(usize, usize)> {
     let (n, m) = (old.len(), new.len());
     let width = m + 1;
     let mut table = vec![0u32; (n + 1) * width];

@@ -97,7 +97,7 @@ pub fn diff_outputs(old: &[Value], new: &[Value]) -> Vec<OutputChange> {
     if old == new {
         return Vec::new();
     }
-    let equal = lcs_equal(old, new);
+    let equal = super::lines::lcs_pairs(old, new);
     let mut changes = Vec::new();
     let (mut a, mut b) = (0, 0);
     for (pa, pb) in equal
@@ -109,35 +109,6 @@ pub fn diff_outputs(old: &[Value], new: &[Value]) -> Vec<OutputChange> {
         b = pb + 1;
     }
     changes
-}
-
-fn lcs_equal(old: &[Value], new: &[Value]) -> Vec<(usize, usize)> {
-    let (n, m) = (old.len(), new.len());
-    let width = m + 1;
-    let mut table = vec![0u32; (n + 1) * width];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            table[i * width + j] = if old[i] == new[j] {
-                table[(i + 1) * width + j + 1] + 1
-            } else {
-                table[(i + 1) * width + j].max(table[i * width + j + 1])
-            };
-        }
-    }
-    let mut pairs = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n && j < m {
-        if old[i] == new[j] {
-            pairs.push((i, j));
-            i += 1;
-            j += 1;
-        } else if table[(i + 1) * width + j] >= table[i * width + j + 1] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    pairs
 }
 
 /// Pairs outputs of the same kind in order inside a gap; the rest are added or removed.
