@@ -17,9 +17,15 @@ pub struct PreviewProcess {
 
 impl PreviewProcess {
     pub fn start(root: &Path) -> PreviewProcess {
+        PreviewProcess::start_with(root, &[])
+    }
+
+    /// `preview --port 0 ROOT ARGS...`.
+    pub fn start_with(root: &Path, args: &[&str]) -> PreviewProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
             .args(["preview", "--port", "0"])
             .arg(root)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -51,9 +51,9 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         ));
     }
     let parameters = super::run::parameters_from(&args.parameters, args.params_file.as_deref())?;
-    if !parameters.is_empty() && target_format != NotebookFormat::Ipynb {
+    if !parameters.is_empty() && target_format != NotebookFormat::Ipynb && !html {
         return Err(
-            "-p and --params-file choose the outputs of a parameterised run: use them with --to ipynb"
+            "-p and --params-file choose the outputs of a parameterised run: use them with --to ipynb or --to html"
                 .into(),
         );
     }
@@ -61,7 +61,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         attach_outputs(&args.notebook, &mut notebook, &parameters);
     }
     let converted = if html {
-        render_html(&args.notebook)?
+        render_html(&args.notebook, &parameters)?
     } else {
         format::write(&notebook, target_format)
     };
@@ -189,16 +189,23 @@ fn attach_outputs(path: &Path, notebook: &mut format::Notebook, parameters: &Par
     }
 }
 
-/// The notebook as one HTML page, outputs for each cell's current key, images inlined.
-fn render_html(path: &Path) -> Result<String, String> {
+/// The notebook as one HTML page, outputs for each cell's current key (under
+/// `parameters`), images inlined.
+fn render_html(path: &Path, parameters: &Parameters) -> Result<String, String> {
     let project = Project::discover(path);
     let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
     let file = workspace
         .file_index(path)
         .ok_or_else(|| format!("{}: not a notebook", path.display()))?;
     let store = Store::open(&workspace.project);
-    render::render_notebook(&workspace, file, &store, render::UrlScheme::SelfContained)
-        .ok_or_else(|| format!("{}: not a notebook", path.display()))
+    render::render_notebook_with(
+        &workspace,
+        file,
+        &store,
+        render::UrlScheme::SelfContained,
+        parameters,
+    )
+    .ok_or_else(|| format!("{}: not a notebook", path.display()))
 }
 
 /// The format of a notebook file, from its extension.

@@ -1,7 +1,9 @@
-//! `jellycell-lsp preview [PATH] [--port N] [--open]`: serves the project around PATH
+//! `jellycell-lsp preview [PATH] [--port N] [--open] [-p NAME VALUE]... [--params-file
+//! FILE]`: serves the project around PATH
 //! (a notebook or a folder; default the current directory) with its cached outputs and
 //! live reload. The first line on stdout is the URL (the notebook's page when PATH is a
-//! notebook), so scripts can read it; the server runs until interrupted.
+//! notebook), so scripts can read it; the server runs until interrupted. With parameters, the pages show
+//! the outputs of the run with them (`run -p`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,12 @@ pub struct PreviewArgs {
     /// Open the page in the default browser ($BROWSER, else xdg-open / open).
     #[arg(long)]
     open: bool,
+    /// Show the outputs of the run with this parameter (repeatable), as `run -p` set it.
+    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"])]
+    parameters: Vec<String>,
+    /// Read the parameters from a YAML or JSON mapping (-p values win), as `run`'s.
+    #[arg(long, value_name = "FILE")]
+    params_file: Option<PathBuf>,
 }
 
 pub(super) fn run(args: &PreviewArgs) -> i32 {
@@ -34,6 +42,14 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         messages::error(&message);
         return EXIT_USAGE;
     }
+    let parameters =
+        match super::run::parameters_from(&args.parameters, args.params_file.as_deref()) {
+            Ok(parameters) => parameters,
+            Err(message) => {
+                messages::error(&message);
+                return EXIT_USAGE;
+            }
+        };
     let port = args
         .port
         .or_else(|| crate::preview::configured_port(&project));
@@ -57,6 +73,7 @@ pub(super) fn run(args: &PreviewArgs) -> i32 {
         let options = PreviewOptions {
             port,
             extra_notebooks,
+            parameters,
         };
         let handle = match start(project, options).await {
             Ok(handle) => handle,

@@ -155,6 +155,7 @@ async fn start(core: &Core, root: &Path, notebook: &Path) -> jsonrpc::Result<Arc
             .client_port()
             .or_else(|| preview::configured_port(&project)),
         extra_notebooks: vec![notebook.to_path_buf()],
+        ..PreviewOptions::default()
     };
     let handle = preview::start(project, options).await.map_err(|error| {
         let message = format!("jellycell preview: {error}");

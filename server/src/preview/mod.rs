@@ -21,6 +21,7 @@ use crate::analysis::workspace::{NotebookInput, Workspace, discover_notebooks};
 use crate::cache::Store;
 use crate::project::Project;
 use crate::project::read::read_text_file;
+use crate::run::params::Parameters;
 use events::EventHub;
 
 /// What every request reads.
@@ -32,6 +33,8 @@ pub struct PreviewState {
     buffers: Mutex<HashMap<PathBuf, String>>,
     /// Notebooks outside the notebooks folder to include (see `PreviewOptions`).
     pub extra: Vec<PathBuf>,
+    /// The parameter set whose outputs the pages show (`preview -p`; see `PreviewOptions`).
+    pub parameters: Parameters,
     /// The last workspace built, with the event generation it was built at.
     snapshot: Mutex<Option<(u64, Arc<Workspace>)>>,
 }
@@ -45,6 +48,7 @@ impl PreviewState {
             buffers: Mutex::new(HashMap::new()),
             snapshot: Mutex::new(None),
             extra: Vec::new(),
+            parameters: Parameters::default(),
         }
     }
 

@@ -51,7 +51,12 @@ pub fn router(state: Arc<PreviewState>, allowed: AllowedHosts) -> Router {
 async fn index(State(state): State<Arc<PreviewState>>) -> Response {
     let rendered = tokio::task::spawn_blocking(move || {
         let workspace = state.workspace();
-        render::render_index(&workspace, &state.store, UrlScheme::Served)
+        render::render_index(
+            &workspace,
+            &state.store,
+            UrlScheme::Served,
+            &state.parameters,
+        )
     })
     .await;
     match rendered {
@@ -73,7 +78,13 @@ async fn notebook(
         let file = workspace.files.iter().position(|file| {
             file.path == resolved || file.path.canonicalize().is_ok_and(|path| path == resolved)
         })?;
-        render::render_notebook(&workspace, file, &state.store, UrlScheme::Served)
+        render::render_notebook_with(
+            &workspace,
+            file,
+            &state.store,
+            UrlScheme::Served,
+            &state.parameters,
+        )
     })
     .await;
     match rendered {
@@ -157,7 +168,7 @@ fn inside_project(root: &std::path::Path, resolved: &std::path::Path) -> bool {
 async fn api_state(State(state): State<Arc<PreviewState>>) -> Response {
     let document = tokio::task::spawn_blocking(move || {
         let workspace = state.workspace();
-        render::state_json(&workspace, &state.store)
+        render::state_json(&workspace, &state.store, &state.parameters)
     })
     .await;
     match document {

@@ -25,6 +25,9 @@ pub struct PreviewOptions {
     /// Notebooks to serve although they are not under the notebooks folder (a notebook
     /// named on the command line); they must still be inside the project root.
     pub extra_notebooks: Vec<std::path::PathBuf>,
+    /// Show the outputs of the run with these parameters (`run -p`): the cells after each
+    /// notebook's injection point are keyed with them.
+    pub parameters: crate::run::params::Parameters,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,7 @@ pub async fn start(
         .filter_map(|path| std::path::absolute(path).ok())
         .filter(|path| project.relative_path(path).is_some())
         .collect();
+    state.parameters = options.parameters;
     let state = Arc::new(state);
     let stop = Arc::new(AtomicBool::new(false));
     {

@@ -7,7 +7,9 @@ use super::cell::duration;
 use super::page::head;
 use super::{UrlScheme, escape, escape_into, notebook_url};
 use crate::analysis::workspace::Workspace;
-use crate::cache::{CellStatus, Manifest, ManifestStatus, Store, cell_statuses};
+use crate::cache::status::cell_statuses_with;
+use crate::cache::{CellStatus, KeyContext, Manifest, ManifestStatus, Store};
+use crate::run::params::Parameters;
 
 /// How many runs the index and the state document list.
 const RECENT_RUNS: usize = 30;
@@ -15,13 +17,19 @@ const RECENT_RUNS: usize = 30;
 /// One notebook's line on the index: relative path, cell count, status counts.
 type NotebookRow = (String, usize, Vec<(CellStatus, usize)>);
 
-fn notebook_rows(workspace: &Workspace, store: &Store) -> Vec<NotebookRow> {
+fn notebook_rows(
+    workspace: &Workspace,
+    store: &Store,
+    parameters: &Parameters,
+) -> Vec<NotebookRow> {
     workspace
         .files
         .iter()
         .enumerate()
         .map(|(index, file)| {
-            let states = cell_statuses(workspace, index, store);
+            let mut keys =
+                KeyContext::new(workspace, parameters.injection(workspace, index), store);
+            let states = cell_statuses_with(&mut keys, workspace, index, store);
             let counts = [
                 CellStatus::Cached,
                 CellStatus::Stale,
@@ -48,8 +56,13 @@ fn recent_runs(store: &Store) -> Vec<Manifest> {
     manifests
 }
 
-/// The project index page.
-pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> String {
+/// The project index page; status counts are those under `parameters` (`preview -p`).
+pub fn render_index(
+    workspace: &Workspace,
+    store: &Store,
+    scheme: UrlScheme,
+    parameters: &Parameters,
+) -> String {
     let mut page = head(workspace.project.name(), scheme, "");
     page.push_str(
         "<body data-jc-page=\"index\"><div class=\"jc-layout\"><nav class=\"jc-sidebar\">",
@@ -58,7 +71,7 @@ pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> 
         "<div class=\"jc-brand\">jellycell<span>{}</span></div><h2>Notebooks</h2><ul class=\"jc-notebooks\">",
         escape(workspace.project.name())
     ));
-    let rows = notebook_rows(workspace, store);
+    let rows = notebook_rows(workspace, store, parameters);
     for (relative, _, _) in &rows {
         page.push_str(&format!(
             "<li><a href=\"{}\">{}</a></li>",
@@ -72,8 +85,14 @@ pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> 
     escape_into(&mut page, workspace.project.name());
     page.push_str("</h1><p class=\"jc-summary\">");
     escape_into(&mut page, &workspace.project.root.display().to_string());
+    page.push_str("</p>");
+    if let Some(listed) = super::page::parameters_text(parameters) {
+        page.push_str("<p class=\"jc-parameters\">Outputs of the runs with parameters ");
+        escape_into(&mut page, &listed);
+        page.push_str("</p>");
+    }
     page.push_str(
-        "</p></header><h2>Notebooks</h2><table><thead><tr><th>Notebook</th><th>Cells</th>\
+        "</header><h2>Notebooks</h2><table><thead><tr><th>Notebook</th><th>Cells</th>\
                    <th>Cached</th><th>Stale</th><th>New</th><th>Errors</th></tr></thead><tbody>",
     );
     for (relative, cells, counts) in &rows {
@@ -117,8 +136,8 @@ pub fn render_index(workspace: &Workspace, store: &Store, scheme: UrlScheme) -> 
 }
 
 /// `/api/state.json`: `{schema_version, project, root, notebooks[], recent_runs[]}`.
-pub fn state_json(workspace: &Workspace, store: &Store) -> Value {
-    let notebooks: Vec<Value> = notebook_rows(workspace, store)
+pub fn state_json(workspace: &Workspace, store: &Store, parameters: &Parameters) -> Value {
+    let notebooks: Vec<Value> = notebook_rows(workspace, store, parameters)
         .into_iter()
         .map(|(relative, cells, counts)| {
             let mut statuses = serde_json::Map::new();
@@ -150,6 +169,7 @@ pub fn state_json(workspace: &Workspace, store: &Store) -> Value {
         "schema_version": 1,
         "project": workspace.project.name(),
         "root": workspace.project.root.display().to_string(),
+        "parameters": Value::Object(parameters.to_map()),
         "notebooks": notebooks,
         "recent_runs": runs,
     })

@@ -6,8 +6,10 @@ use super::cell::{CellContext, render_cell};
 use super::highlight::Highlighter;
 use super::{UrlScheme, escape, escape_into, notebook_url};
 use crate::analysis::workspace::Workspace;
-use crate::cache::{CellStatus, Store, cell_statuses};
+use crate::cache::status::cell_statuses_with;
+use crate::cache::{CellStatus, Injection, KeyContext, Store};
 use crate::format::CellType;
+use crate::run::params::Parameters;
 
 /// The page of notebook `file` of `workspace`, with the outputs `store` holds for each
 /// cell's current key; `None` when there is no such file.
@@ -17,8 +19,27 @@ pub fn render_notebook(
     store: &Store,
     scheme: UrlScheme,
 ) -> Option<String> {
+    render_notebook_with(workspace, file, store, scheme, &Parameters::default())
+}
+
+/// [`render_notebook`] for a run with `parameters` (`run -p`): the cells after the
+/// injection point show the outputs cached for their keys under these parameters, and
+/// the injected cell is shown where the run put it.
+pub fn render_notebook_with(
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+    scheme: UrlScheme,
+    parameters: &Parameters,
+) -> Option<String> {
     let notebook = workspace.files.get(file)?;
-    let states = cell_statuses(workspace, file, store);
+    let injection = parameters.injection(workspace, file);
+    let states = cell_statuses_with(
+        &mut KeyContext::new(workspace, injection.clone(), store),
+        workspace,
+        file,
+        store,
+    );
     let mut context = CellContext {
         workspace,
         file,
@@ -29,6 +50,12 @@ pub fn render_notebook(
     let mut body = String::with_capacity(notebook.text.len() * 3);
     let mut outline = String::new();
     let mut state_index = 0;
+    if let Some(injection) = injection
+        .as_ref()
+        .filter(|injection| injection.after.is_none())
+    {
+        render_injected(&mut context, injection, &mut body);
+    }
     for (ordinal, cell) in notebook.notebook.cells.iter().enumerate() {
         let state = if cell.cell_type == CellType::Code {
             let found = states
@@ -60,6 +87,12 @@ pub fn render_notebook(
             outline.push_str("</a></li>");
         }
         body.push_str(&rendered.html);
+        if let Some(injection) = injection
+            .as_ref()
+            .filter(|injection| injection.after == Some(ordinal))
+        {
+            render_injected(&mut context, injection, &mut body);
+        }
     }
 
     let count = |status: CellStatus| states.iter().filter(|state| state.status == status).count();
@@ -125,10 +158,41 @@ pub fn render_notebook(
     escape_into(&mut page, &notebook.relative);
     page.push_str("</h1><p class=\"jc-summary\">");
     escape_into(&mut page, &summary);
-    page.push_str("</p></header>\n");
+    page.push_str("</p>");
+    if let Some(listed) = parameters_text(parameters) {
+        page.push_str("<p class=\"jc-parameters\">Outputs of the run with parameters ");
+        escape_into(&mut page, &listed);
+        page.push_str("</p>");
+    }
+    page.push_str("</header>\n");
     page.push_str(&body);
     page.push_str("</main></div></body></html>\n");
     Some(page)
+}
+
+/// The cell a parameterised run injected, as papermill shows it: tagged
+/// `injected-parameters`, code only (its outputs are never cached).
+fn render_injected(context: &mut CellContext<'_>, injection: &Injection, body: &mut String) {
+    body.push_str(
+        "<section class=\"jc-cell jc-cell-code jc-cell-injected\" data-injected=\"parameters\">\
+         <header class=\"jc-cell-header\"><span class=\"jc-cell-name\">injected-parameters</span>\
+         <span class=\"jc-badge jc-kind\">injected</span></header>\
+         <pre class=\"jc-code\"><code class=\"language-python\">",
+    );
+    body.push_str(&context.highlighter.highlight(injection.source.trim_end()));
+    body.push_str("</code></pre></section>\n");
+}
+
+/// `alpha = 0.5, n = 3`, names sorted as in the injected cell; `None` with no parameters.
+pub fn parameters_text(parameters: &Parameters) -> Option<String> {
+    let source = parameters.injected_source()?;
+    Some(
+        source
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// The Content-Security-Policy of every page: scripts only from this origin (the

@@ -8,6 +8,9 @@
 
 use serde_json::Value;
 
+use crate::analysis::workspace::Workspace;
+use crate::cache::key::{Injection, parameters_cell};
+
 /// Parameters by name; later values replace earlier ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parameters {
@@ -74,6 +77,16 @@ impl Parameters {
             source.push_str(&format!("{name} = {}\n", python_literal(value)));
         }
         Some(source)
+    }
+
+    /// Where and what to inject into notebook `file` (after its `parameters` cell, else
+    /// at the top), or `None` with no parameters.
+    pub fn injection(&self, workspace: &Workspace, file: usize) -> Option<Injection> {
+        self.injected_source().map(|source| Injection {
+            notebook: file,
+            after: parameters_cell(workspace, file),
+            source,
+        })
     }
 }
 
