@@ -46,6 +46,20 @@ fn manifest(store: &Store, key: &str, name: &str, executed_at: &str, text: &str)
     }
 }
 
+/// Every file under `folder`.
+fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// A timestamp `days` before the real clock's now, so that ages hold whatever the date.
 fn days_ago(days: u64) -> String {
     utc_at(SystemTime::now() - Duration::from_secs(days * 86_400))
@@ -75,6 +89,15 @@ fn list_prune_rebuild_and_clear_work_on_our_store_only() {
         store.put_manifest(manifest).expect("manifest written");
     }
     drop(store);
+    // The blobs were written now by this process's clock, whatever the file system says
+    // (a faked clock, as `faketime` gives, leaves file times on the real one).
+    for entry in walk(&project.path(".jellycell/cache/jellycell-lsp/blobs")) {
+        std::fs::File::options()
+            .write(true)
+            .open(&entry)
+            .and_then(|file| file.set_modified(SystemTime::now()))
+            .expect("stamp the blob");
+    }
     // An orphan blob old enough to collect.
     let orphan = project.path(".jellycell/cache/jellycell-lsp/blobs/ff/ff00");
     project.write(".jellycell/cache/jellycell-lsp/blobs/ff/ff00", "orphan");
