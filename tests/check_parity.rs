@@ -36,10 +36,6 @@ fn check_with_code(project: &TestProject) -> (Option<i32>, Vec<Value>) {
     )
 }
 
-fn check(project: &TestProject) -> Vec<Value> {
-    check_with_code(project).1
-}
-
 #[test]
 fn check_reports_what_jellycell_lint_reported() {
     let project = TestProject::with_jellycell_stub(&[]);
