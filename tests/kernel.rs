@@ -172,17 +172,18 @@ fn input_is_refused_instead_of_hanging() {
 fn an_infinite_loop_is_interrupted_and_the_kernel_lives_on() {
     let kernel = shared_kernel();
     let result = runtime().block_on(async {
-        let mut events = kernel.execute_streaming("while True:\n    pass", None);
-        // Interrupt only once our cell runs: before that another test's cell may be running.
+        let mut events =
+            kernel.execute_streaming("print('looping', flush=True)\nwhile True:\n    pass", None);
+        // Interrupt only once our cell's code runs (its first output): before that another
+        // test's cell may be running, or ours not yet started on a loaded machine.
         loop {
             match events.recv().await {
-                Some(KernelEvent::Started { .. }) => break,
+                Some(KernelEvent::Output(_)) => break,
                 Some(KernelEvent::Finished(result)) => panic!("finished early: {result:?}"),
                 Some(_) => {}
                 None => panic!("event stream ended"),
             }
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
         kernel.interrupt().await.expect("interrupt");
         loop {
             match events.recv().await {
@@ -211,7 +212,8 @@ fn a_timeout_interrupts_the_cell_and_reports_timed_out() {
     ));
     assert_eq!(result.status, ExecutionStatus::TimedOut, "{result:?}");
     assert!(result.failure.is_some());
-    assert!(started.elapsed() < Duration::from_secs(30));
+    // The loop never ends by itself: any bound proves the interrupt; keep it generous.
+    assert!(started.elapsed() < Duration::from_secs(300));
     let after = runtime().block_on(kernel.execute("1", None));
     assert_eq!(after.status, ExecutionStatus::Ok);
 }
@@ -274,9 +276,11 @@ fn every_message_from_the_kernel_verifies() {
 #[test]
 fn a_killed_kernel_ends_the_cell_as_dead_and_restart_recovers() {
     runtime().block_on(async {
-        let kernel = Kernel::start(python3_spec(), options())
-            .await
-            .expect("start");
+        // A heartbeat far longer than the wait below: the death must be seen from the
+        // process exiting, not from missed heartbeats, however loaded the machine.
+        let mut options = options();
+        options.heartbeat = Duration::from_secs(600);
+        let kernel = Kernel::start(python3_spec(), options).await.expect("start");
         let mut events = kernel.execute_streaming(
             "import time\nprint('before', flush=True)\ntime.sleep(60)",
             None,
@@ -287,25 +291,19 @@ fn a_killed_kernel_ends_the_cell_as_dead_and_restart_recovers() {
             }
         }
         let pid = kernel.pid().await.expect("pid");
-        let killed_at = Instant::now();
         let status = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()
             .expect("kill");
         assert!(status.success());
         let result = loop {
-            match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            match tokio::time::timeout(Duration::from_secs(300), events.recv()).await {
                 Ok(Some(KernelEvent::Finished(result))) => break result,
                 Ok(Some(_)) => {}
                 Ok(None) => panic!("event stream ended"),
-                Err(_) => panic!("no result 10 s after the kill"),
+                Err(_) => panic!("no result 300 s after the kill"),
             }
         };
-        assert!(
-            killed_at.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            killed_at.elapsed()
-        );
         assert_eq!(result.status, ExecutionStatus::KernelDied, "{result:?}");
         assert_eq!(result.stream_text("stdout"), "before\n");
         let failure = result.failure.unwrap_or_default();
@@ -341,18 +339,17 @@ fn failing_spec_dir(argv: &[&str]) -> (tempfile::TempDir, SpecSearch) {
     (dir, search)
 }
 
-/// Starts `spec`, which must fail, and returns the error; a start that hangs instead of
-/// noticing the dead process (5 s, far above the ~30 ms it takes) fails the test.
+/// Starts `spec`, which must fail, and returns the error; a start that waits out its
+/// startup timeout instead of noticing the dead process fails the test (by the error's
+/// kind, not by a time that a loaded machine could exceed).
 fn start_fails_without_hanging(spec: KernelSpec) -> KernelError {
-    let started = Instant::now();
     let error = runtime()
         .block_on(Kernel::start(spec, options()))
         .err()
         .expect("start fails");
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
+        !matches!(error, KernelError::StartupTimeout { .. }),
+        "waited for the timeout: {error:?}"
     );
     error
 }

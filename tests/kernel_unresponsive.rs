@@ -120,13 +120,26 @@ fn a_cell_that_ignores_sigint_past_its_timeout_stops_the_kernel_and_the_next_run
 
 #[test]
 fn an_interrupt_that_the_kernel_ignores_stops_the_kernel() {
-    let notebook = format!("# %%\n{IGNORES_SIGINT}\n# %%\nprint('after')\n");
+    // The cell says when its handler is in place: a running cell may not have got there
+    // yet on a loaded machine.
+    let flags = tempfile::tempdir().expect("temp dir");
+    let flag = flags.path().join("ignoring-sigint");
+    let flag_text = flag.to_str().expect("a UTF-8 temp path");
+    let notebook = format!(
+        "# %%\nimport signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n\
+         open({flag_text:?}, 'w').close()\nwhile True:\n    time.sleep(0.05)\n\n# %%\nprint('after')\n"
+    );
     let mut editor = editor(&notebook);
     editor.command("jellycell.runCell", 0);
     editor.wait_state("busy");
-    // The signal handler is in place once the cell is running.
-    editor.wait_lens(0, |title| title.contains("running"));
-    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + TIMEOUT;
+    while !flag.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the cell never installed its handler"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     editor.command("jellycell.interrupt", 0);
     editor.wait_state("dead");
     editor.command("jellycell.runCell", 1);

@@ -87,7 +87,7 @@ fn get(url: &str) -> (String, Vec<u8>) {
     let path = path.split('#').next().unwrap_or_default();
     let mut stream = TcpStream::connect(authority).expect("the preview listens");
     stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     write!(
         stream,

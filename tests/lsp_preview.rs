@@ -32,7 +32,7 @@ fn split_url(url: &str) -> (String, String) {
 fn get(authority: &str, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(authority).expect("the preview listens");
     stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     write!(
         stream,
@@ -93,7 +93,7 @@ fn open_preview_shows_the_page_at_the_cell_and_follows_unsaved_edits() {
     // Listen for live-reload events, then type without saving.
     let mut events = TcpStream::connect(&authority).unwrap();
     events
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     write!(events, "GET /events HTTP/1.1\r\nHost: {authority}\r\n\r\n").unwrap();
     let mut events = BufReader::new(events);
@@ -110,7 +110,7 @@ fn open_preview_shows_the_page_at_the_cell_and_follows_unsaved_edits() {
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}),
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut saw_event = false;
     while Instant::now() < deadline && !saw_event {
         line.clear();

@@ -187,7 +187,7 @@ impl EventStream {
     fn open(address: SocketAddr) -> EventStream {
         let mut stream = TcpStream::connect(address).expect("connect");
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
             .expect("timeout");
         write!(stream, "GET /events HTTP/1.1\r\nHost: {address}\r\n\r\n").expect("send");
         let mut reader = BufReader::new(stream);
@@ -204,7 +204,7 @@ impl EventStream {
     }
 
     fn next_reload(&mut self) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         let mut line = String::new();
         let mut in_reload = false;
         while Instant::now() < deadline {
@@ -687,7 +687,7 @@ fn a_myst_notebook_renders_with_its_outputs() {
         vec![Output::Stream("stdout", "told\n".into())],
     );
     // Files written in the last watcher tick may not be picked up yet: wait for the event.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut page = String::new();
     while Instant::now() < deadline {
         page = preview.get("/nb/notebooks/story.md").text();

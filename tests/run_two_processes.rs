@@ -71,8 +71,8 @@ fn run_succeeds_while_another_process_holds_the_index_and_the_holder_sees_it() {
             break;
         }
         assert!(
-            finished.elapsed() < Duration::from_secs(1),
-            "still {now:?} a second after the run"
+            finished.elapsed() < Duration::from_secs(60),
+            "still {now:?} a minute after the run"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
