@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{EXIT_USAGE, ExportArgs, ExportFormat, files::write_output, messages};
+use super::files::{same_file, write_output};
+use super::{EXIT_USAGE, ExportArgs, ExportFormat, messages};
 use crate::analysis::workspace::Workspace;
 use crate::cache::key::{Injection, parameters_cell};
 use crate::cache::{Store, outputs_by_current_key};
@@ -218,12 +219,5 @@ fn format_of(path: &Path) -> Result<NotebookFormat, String> {
             "{}: unknown notebook format; expected a .py (py:percent), .md (MyST) or .ipynb file",
             path.display()
         )),
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }

@@ -1,4 +1,5 @@
-//! File writes shared by the commands that change files (`export`, `--check --fix`).
+//! File writes shared by the commands that change files (`export`, `run --output`,
+//! `--check --fix`).
 //!
 //! Only a regular file (or a path that does not exist yet) is replaced atomically: a
 //! rename over `/dev/null` or a FIFO would put a regular file in its place, so those are
@@ -6,6 +7,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Whether `a` and `b` are the same existing file (through links and `..`).
+pub(super) fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
 
 /// Writes `text` to the output `path` of a command: atomically over a regular file (a
 /// symlink's target is replaced, the link kept) or a new path, straight into anything

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{EXIT_USAGE, files::write_atomically, messages};
+use super::files::{same_file, write_output};
+use super::{EXIT_USAGE, messages};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{Workspace, discover_notebooks};
 use crate::cache::Store;
@@ -88,6 +89,9 @@ fn run_notebooks(args: &RunArgs) -> Result<bool, String> {
             "--output writes one executed notebook, but {} notebooks were given; run them one at a time",
             notebooks.len()
         ));
+    }
+    if let Some(output) = &args.output {
+        refuse_output(output, &notebooks)?;
     }
     let parameters = parameters(args)?;
     for notebook in &notebooks {
@@ -300,7 +304,7 @@ fn run_one(
             &output.display().to_string(),
         )
         .ok_or_else(|| format!("{}: not a notebook", notebook.display()))?;
-        write_atomically(output, &text)?;
+        write_output(output, &text)?;
         if !args.json {
             println!("wrote the executed notebook to {}", output.display());
         }
@@ -444,6 +448,29 @@ fn report_json(report: &RunReport, places: &Places) -> Value {
 struct Places {
     by_ordinal: Vec<Option<CellPlace>>,
     by_count: HashMap<u32, CellPlace>,
+}
+
+/// `--output` before anything runs: never the notebook being run (it would be replaced
+/// by its .ipynb), never a folder.
+fn refuse_output(output: &Path, notebooks: &[PathBuf]) -> Result<(), String> {
+    if let Some(notebook) = notebooks
+        .iter()
+        .find(|notebook| same_file(output, notebook))
+    {
+        return Err(format!(
+            "--output {} is the notebook being run; pass another path, e.g. {}",
+            output.display(),
+            notebook.with_extension("out.ipynb").display()
+        ));
+    }
+    if output.is_dir() {
+        return Err(format!(
+            "--output {} is a directory; pass a file path (e.g. {}/out.ipynb)",
+            output.display(),
+            output.display()
+        ));
+    }
+    Ok(())
 }
 
 fn parameters(args: &RunArgs) -> Result<Parameters, String> {

@@ -1,6 +1,8 @@
 //! Artifact detection: `artifacts/` is snapshotted (path → size, mtime) before and after
 //! each executed cell; every new or changed file is recorded with its blake3 and size,
-//! whoever wrote it (as jellycell does).
+//! whoever wrote it (as jellycell does). Only regular files count (a symlink counts as
+//! the regular file it leads to): a FIFO, a socket or a device a cell leaves there (or a
+//! link to `/dev/zero`) is never opened, so it can neither hang the run nor fill memory.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +33,9 @@ fn walk(dir: &Path, files: &mut HashMap<PathBuf, (u64, Option<SystemTime>)>) {
         };
         if kind.is_dir() {
             walk(&entry.path(), files);
-        } else if let Ok(meta) = entry.metadata() {
+        } else if let Ok(meta) = std::fs::metadata(entry.path())
+            && meta.is_file()
+        {
             files.insert(entry.path(), (meta.len(), meta.modified().ok()));
         }
     }
@@ -45,7 +49,7 @@ pub fn changed(root: &Path, before: &Snapshot, after: &Snapshot) -> Vec<Artifact
         .iter()
         .filter(|(path, state)| before.files.get(*path) != Some(state))
         .filter_map(|(path, _)| {
-            let bytes = std::fs::read(path).ok()?;
+            let (blake3, size) = hash_regular_file(path)?;
             let relative = path.strip_prefix(root).unwrap_or(path);
             Some(ArtifactRecord {
                 path: relative
@@ -53,13 +57,25 @@ pub fn changed(root: &Path, before: &Snapshot, after: &Snapshot) -> Vec<Artifact
                     .map(|part| part.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/"),
-                blake3: blake3::hash(&bytes).to_hex().to_string(),
-                size: bytes.len() as u64,
+                blake3,
+                size,
             })
         })
         .collect();
     records.sort_by(|a, b| a.path.cmp(&b.path));
     records
+}
+
+/// blake3 and size of the regular file at `path`, read in chunks (a large artifact is
+/// never held in memory); `None` when it is no longer a regular file.
+fn hash_regular_file(path: &Path) -> Option<(String, u64)> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    let size = std::io::copy(&mut std::io::BufReader::new(file), &mut hasher).ok()?;
+    Some((hasher.finalize().to_hex().to_string(), size))
 }
 
 #[cfg(test)]
@@ -81,5 +97,24 @@ mod tests {
         assert_eq!(paths, ["artifacts/grow.txt", "artifacts/sub/new.json"]);
         assert_eq!(records[1].size, 2);
         assert_eq!(records[1].blake3, blake3::hash(b"{}").to_hex().to_string());
+    }
+
+    #[test]
+    fn fifos_and_links_to_devices_are_never_opened() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let before = snapshot(&dir);
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zeros")).unwrap();
+        std::fs::write(root.path().join("outside.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside.txt"), dir.join("link.txt")).unwrap();
+        let records = changed(root.path(), &before, &snapshot(&dir));
+        let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["artifacts/link.txt"]);
     }
 }
