@@ -1,7 +1,10 @@
 //! `enforce-artifact-paths` (jellycell's rule, same trigger): a literal `jc.save` or
 //! `jc.figure` target that is not under the artifacts directory (`[paths] artifacts`).
 //! Like jellycell, `jc.table` (which takes a name, not a path) is not checked, and the
-//! finding starts where the call starts.
+//! finding starts where the call starts. Unlike jellycell, a target that starts with the
+//! prefix but leaves the folder through `..` (`artifacts/../notes.json`) is flagged too,
+//! and the suggested path for one that leaves the project (`../x`, `/tmp/x`) keeps only
+//! its file name (`artifacts/x`), never a path that still leads out.
 
 use crate::analysis::JcFunction;
 use crate::analysis::workspace::NotebookFile;
@@ -9,6 +12,7 @@ use crate::lint::Finding;
 
 pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
     let prefix = format!("{}/", artifacts.trim_end_matches('/'));
+    let folder = lexical(artifacts).unwrap_or_default();
     let mut findings = Vec::new();
     for (cell, analysis) in file.notebook.cells.iter().zip(&file.analyses) {
         let Some(analysis) = analysis else { continue };
@@ -17,15 +21,13 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
                 continue;
             }
             for (target, span) in call.literal_targets() {
-                if target.starts_with(&prefix) {
+                let inside = lexical(&target).is_some_and(|parts| {
+                    parts.len() > folder.len() && parts[..folder.len()] == folder[..]
+                });
+                if target.starts_with(&prefix) && inside {
                     continue;
                 }
-                let stripped = target.trim_start_matches("./");
-                let suggestion = if stripped.starts_with(&prefix) {
-                    stripped.to_string()
-                } else {
-                    format!("{prefix}{stripped}")
-                };
+                let suggestion = suggestion(&target, &prefix);
                 // From the call's start to the path, as jellycell reports the line the
                 // call starts on (a call spread over several lines names its first).
                 let reported = crate::text::Span::new(call.span.start.min(span.start), span.end);
@@ -41,4 +43,76 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The segments of a relative `/`-separated path with `.` and `..` resolved, or `None`
+/// when it is absolute or climbs above its start.
+fn lexical(path: &str) -> Option<Vec<&str>> {
+    if path.starts_with('/') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            segment => parts.push(segment),
+        }
+    }
+    Some(parts)
+}
+
+/// Where `target` should go: under the artifacts folder at the same relative path, or,
+/// for a path that is absolute or uses `..`, by its file name alone.
+fn suggestion(target: &str, prefix: &str) -> String {
+    let stripped = target.trim_start_matches("./");
+    if stripped.starts_with('/') || stripped.split('/').any(|segment| segment == "..") {
+        let name = stripped
+            .rsplit('/')
+            .find(|segment| !segment.is_empty() && *segment != "." && *segment != "..")
+            .unwrap_or("output");
+        format!("{prefix}{name}")
+    } else if stripped.starts_with(prefix) {
+        stripped.to_string()
+    } else {
+        format!("{prefix}{stripped}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lexical, suggestion};
+
+    #[test]
+    fn suggestions_never_lead_out_of_the_artifacts_folder() {
+        assert_eq!(
+            suggestion("out/a.json", "artifacts/"),
+            "artifacts/out/a.json"
+        );
+        assert_eq!(
+            suggestion("./artifacts/a.json", "artifacts/"),
+            "artifacts/a.json"
+        );
+        assert_eq!(
+            suggestion("../outside.json", "artifacts/"),
+            "artifacts/outside.json"
+        );
+        assert_eq!(
+            suggestion("/tmp/abs.json", "artifacts/"),
+            "artifacts/abs.json"
+        );
+        assert_eq!(
+            suggestion("artifacts/../../x.csv", "artifacts/"),
+            "artifacts/x.csv"
+        );
+    }
+
+    #[test]
+    fn lexical_paths_resolve_dots_and_refuse_climbing_out() {
+        assert_eq!(lexical("artifacts/./a/../b"), Some(vec!["artifacts", "b"]));
+        assert_eq!(lexical("artifacts/../.."), None);
+        assert_eq!(lexical("/etc"), None);
+    }
 }
