@@ -21,13 +21,13 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
                 continue;
             }
             for (target, span) in call.literal_targets() {
-                let inside = lexical(&target).is_some_and(|parts| {
+                let inside = lexical(target).is_some_and(|parts| {
                     parts.len() > folder.len() && parts[..folder.len()] == folder[..]
                 });
                 if target.starts_with(&prefix) && inside {
                     continue;
                 }
-                let suggestion = suggestion(&target, &prefix);
+                let suggestion = suggestion(target, &prefix);
                 // From the call's start to the path, as jellycell reports the line the
                 // call starts on (a call spread over several lines names its first).
                 let reported = crate::text::Span::new(call.span.start.min(span.start), span.end);
