@@ -64,7 +64,12 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let converted = if html {
         render_html(&args.notebook, &parameters)?
     } else {
-        format::write(&notebook, target_format)
+        let mut converted = format::write(&notebook, target_format);
+        // `jupytext.write` ends every file it writes with a newline.
+        if target_format != source_format && !converted.is_empty() && !converted.ends_with('\n') {
+            converted.push('\n');
+        }
+        converted
     };
     let extension = if html { "html" } else { target_format.name() };
 

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::format::{Cell, CellType, JupyterCellData, Notebook, NotebookFormat, Problem, tags};
+use crate::format::{
+    Cell, CellType, JupyterCellData, Notebook, NotebookFormat, Problem, jupytext_reads, tags,
+};
 use crate::text::Span;
 
 /// The nbformat version written: 4.5 is the first with cell ids.
@@ -60,6 +62,7 @@ pub fn read_ipynb(text: &str) -> Notebook {
     }
     if let Some(Value::Object(metadata)) = root.get("metadata") {
         notebook.metadata = metadata.clone();
+        strip_transient_notebook_metadata(&mut notebook.metadata);
     }
     let Some(Value::Array(cells)) = root.get("cells") else {
         notebook.problems.push(invalid(
@@ -105,6 +108,7 @@ fn read_cell(value: &Value) -> Result<(Cell, Vec<Problem>), String> {
     let mut cell = Cell::new(cell_type, source);
     if let Some(Value::Object(metadata)) = object.get("metadata") {
         cell.metadata = metadata.clone();
+        cell.metadata.shift_remove("trusted");
     }
     let jupyter = JupyterCellData {
         id: object.get("id").and_then(Value::as_str).map(str::to_string),
@@ -136,12 +140,19 @@ pub fn write_ipynb(notebook: &Notebook) -> String {
             write_cell(cell, id)
         })
         .collect();
-    let mut metadata = notebook.metadata.clone();
-    // Text formats keep jupytext's own bookkeeping here; an .ipynb does not need it.
-    metadata.remove("jupytext");
-    metadata.entry("kernelspec").or_insert_with(
-        || json!({"display_name": "Python 3", "language": "python", "name": "python3"}),
-    );
+    // As `jupytext.write(nb, "x.ipynb")`: the metadata `jupytext.reads` gives for a text
+    // notebook, without the `text_representation` that only describes the text file.
+    let mut metadata = match notebook.format {
+        NotebookFormat::Ipynb => notebook.metadata.clone(),
+        _ => jupytext_reads::notebook_metadata(notebook),
+    };
+    if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext") {
+        jupytext.shift_remove("text_representation");
+        if jupytext.is_empty() {
+            metadata.shift_remove("jupytext");
+        }
+    }
+    strip_transient_notebook_metadata(&mut metadata);
     let root = json!({
         "cells": cells,
         "metadata": metadata,
@@ -160,7 +171,9 @@ fn write_cell(cell: &Cell, id: String) -> Value {
         Value::String(cell.cell_type.as_str().into()),
     );
     object.insert("id".into(), Value::String(id));
-    object.insert("metadata".into(), Value::Object(cell.metadata.clone()));
+    let mut metadata = cell.metadata.clone();
+    metadata.shift_remove("trusted");
+    object.insert("metadata".into(), Value::Object(metadata));
     object.insert("source".into(), source_lines(&cell.source));
     match cell.cell_type {
         CellType::Code => {
@@ -182,6 +195,14 @@ fn write_cell(cell: &Cell, id: String) -> Value {
         }
     }
     Value::Object(object)
+}
+
+/// nbformat's `strip_transient`, applied on read and write: keys that describe a
+/// notebook in memory, never a file.
+fn strip_transient_notebook_metadata(metadata: &mut Map<String, Value>) {
+    for key in ["orig_nbformat", "orig_nbformat_minor", "signature"] {
+        metadata.shift_remove(key);
+    }
 }
 
 /// nbformat stores sources as a list of lines, each keeping its line ending.

@@ -19,6 +19,41 @@ pub(crate) const IGNORED_CELL_METADATA: &[&str] = &[
     "lines_to_end_of_cell_marker",
 ];
 
+/// The format options a notebook's `jupytext` metadata sets for reading and writing its
+/// cells.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CellOptions {
+    /// `comment_magics: false`: magics stay as they are written, never (un)commented.
+    pub no_comment_magics: bool,
+    /// `custom_cell_magics` and `custom_language_magics`: more `%%name` magics that a
+    /// `language="name"` cell header stands for.
+    pub custom_magics: Vec<String>,
+}
+
+impl CellOptions {
+    pub(crate) fn from_metadata(metadata: &Map<String, Value>) -> Self {
+        let jupytext = metadata.get("jupytext");
+        let custom_magics = ["custom_cell_magics", "custom_language_magics"]
+            .iter()
+            .filter_map(|key| jupytext.and_then(|jupytext| jupytext.get(*key)))
+            .filter_map(Value::as_str)
+            .flat_map(|names| names.split(','))
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect();
+        CellOptions {
+            no_comment_magics: jupytext.and_then(|jupytext| jupytext.get("comment_magics"))
+                == Some(&Value::Bool(false)),
+            custom_magics,
+        }
+    }
+
+    /// Whether `%%name` is a cell magic for a language (or a custom one).
+    pub(crate) fn is_language_magic(&self, name: &str, languages: &[&str]) -> bool {
+        languages.contains(&name) || self.custom_magics.iter().any(|custom| custom == name)
+    }
+}
+
 /// `json.dumps(value)` with Python's default separators (`", "`, `": "`) and
 /// `ensure_ascii=True`.
 pub(crate) fn python_json_dumps(value: &Value) -> String {

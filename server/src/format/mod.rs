@@ -297,9 +297,11 @@ impl Notebook {
 pub(crate) mod detect;
 pub mod ipynb;
 pub(crate) mod jupytext;
+pub(crate) mod jupytext_reads;
 pub mod language;
 pub mod markdown;
 pub mod myst;
+pub mod pairing;
 pub mod pep723;
 pub mod percent;
 pub mod tags;

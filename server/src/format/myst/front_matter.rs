@@ -136,6 +136,7 @@ pub(crate) fn write_front_matter(
     kept_keys: &[String],
 ) -> (String, bool) {
     let mut metadata = metadata.clone();
+    crate::format::pairing::name_written_format(&mut metadata, ".md", "myst");
     let jupytext = object_entry(&mut metadata, "jupytext");
     jupytext.shift_remove("default_lexer");
     let user_filter = jupytext.get("notebook_metadata_filter").cloned();

@@ -12,7 +12,7 @@
 mod blocks;
 mod front_matter;
 mod lines;
-mod metadata_filter;
+pub(crate) mod metadata_filter;
 mod options;
 mod reader;
 mod writer;

@@ -4,6 +4,7 @@
 //! end a cell), a paragraph of comments is a markdown cell, and an explicit region
 //! `# +` [options] … `# -` is one cell whatever blank lines it holds.
 
+use crate::format::jupytext::CellOptions;
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
@@ -77,7 +78,11 @@ fn last_two_blank(lines: &[&str]) -> bool {
 }
 
 /// Reads the light-format cell starting at `lines[0]`.
-pub(crate) fn read_light_cell(lines: &[Line<'_>], default_language: &str) -> ReadCell {
+pub(crate) fn read_light_cell(
+    lines: &[Line<'_>],
+    default_language: &str,
+    cell_options: &CellOptions,
+) -> ReadCell {
     let total = lines.len();
     let first = lines.first().map_or("", |line| line.text);
     // metadata_and_language_from_option_line
@@ -160,7 +165,7 @@ pub(crate) fn read_light_cell(lines: &[Line<'_>], default_language: &str) -> Rea
         &mut cell_type,
         &mut metadata,
         language_name.as_deref(),
-        default_language,
+        (default_language, cell_options),
         explicit_start,
         &mut uncommented,
     );
@@ -274,7 +279,7 @@ fn extract_content(
     cell_type: &mut CellType,
     metadata: &mut Map<String, Value>,
     language: Option<&str>,
-    default_language: &str,
+    (default_language, options): (&str, &CellOptions),
     explicit_start: bool,
     uncommented: &mut Vec<super::magics::Uncommented>,
 ) -> String {
@@ -324,9 +329,14 @@ fn extract_content(
     }
     let language = language.unwrap_or(default_language);
     let mut source: Vec<Cow<'_, str>> = lines.iter().map(|line| Cow::Borrowed(*line)).collect();
-    let changed = uncomment_magics_in(&mut source, language, explicit_start);
+    let changed = if options.no_comment_magics {
+        Vec::new()
+    } else {
+        uncomment_magics_in(&mut source, language, explicit_start)
+    };
     if *cell_type == CellType::Code {
-        if !explicit_start && need_explicit_marker(&source, language) {
+        if !options.no_comment_magics && !explicit_start && need_explicit_marker(&source, language)
+        {
             metadata.insert("comment_questions".into(), Value::Bool(false));
         }
         *uncommented = changed;

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 use self::lines::{Line, is_blank, split_lines};
 use self::magics::MagicKind;
 use self::reader::{FenceIndex, ReadCell, read_cell};
+use crate::format::jupytext::CellOptions;
 use crate::format::{
     Cell, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, pep723,
     tags,
@@ -174,6 +175,7 @@ fn read_with_block_as(
         return notebook;
     }
     let default_language = default_language(&header.metadata);
+    let cell_options = CellOptions::from_metadata(&header.metadata);
     let fences = FenceIndex::new(&lines);
 
     let mut read_cells: Vec<(usize, ReadCell)> = Vec::new();
@@ -216,9 +218,15 @@ fn read_with_block_as(
 
     while pos < lines.len() {
         let cell = if light {
-            light::read_light_cell(&lines[pos..], &default_language)
+            light::read_light_cell(&lines[pos..], &default_language, &cell_options)
         } else {
-            read_cell(&lines[pos..], pos, &fences, &default_language)
+            read_cell(
+                &lines[pos..],
+                pos,
+                &fences,
+                &default_language,
+                &cell_options,
+            )
         };
         let next = cell.next.max(1);
         read_cells.push((pos, cell));
@@ -239,7 +247,7 @@ fn read_with_block_as(
         }
     }
     for (start, mut cell) in read_cells {
-        set_cell_language(&mut cell, &default_language);
+        set_cell_language(&mut cell, &default_language, &cell_options);
         let first = &lines[start];
         let whole = Span::new(first.start, line_start(start + cell.next.max(1)));
         let header_span = cell
@@ -521,7 +529,7 @@ pub(crate) const JUPYTER_LANGUAGES: &[&str] = &[
 
 /// `set_main_and_cell_language`: a `language=` cell in another language becomes a
 /// `%%language` cell magic.
-fn set_cell_language(cell: &mut ReadCell, main_language: &str) {
+fn set_cell_language(cell: &mut ReadCell, main_language: &str, options: &CellOptions) {
     let Some(Value::String(language)) = cell.metadata.get("language").cloned() else {
         return;
     };
@@ -532,7 +540,7 @@ fn set_cell_language(cell: &mut ReadCell, main_language: &str) {
     if language.to_lowercase() == main_language.to_lowercase() && language != "R" {
         return;
     }
-    if JUPYTER_LANGUAGES.contains(&language.as_str()) {
+    if options.is_language_magic(&language, JUPYTER_LANGUAGES) {
         cell.metadata.shift_remove("language");
         let magic = match cell.metadata.shift_remove("magic_args") {
             Some(Value::String(args)) => format!("%%{language} {args}\n"),

@@ -3,6 +3,7 @@
 //! fenced blocks), its type and metadata, its source after uncommenting, and the blank
 //! lines before the next cell (`lines_to_next_cell`).
 
+use crate::format::jupytext::CellOptions;
 use crate::format::jupytext::python_truthy;
 use std::borrow::Cow;
 
@@ -152,6 +153,7 @@ pub(crate) fn read_cell(
     base: usize,
     fences: &FenceIndex,
     default_language: &str,
+    options: &CellOptions,
 ) -> ReadCell {
     let first = lines.first().map_or("", |line| line.text);
     let with_options = is_marker_with_options(first);
@@ -246,7 +248,7 @@ pub(crate) fn read_cell(
         &mut metadata,
         comment,
         language_name,
-        default_language,
+        (default_language, options),
         &mut uncommented,
     );
     let total = lines.len();
@@ -289,7 +291,7 @@ fn extract_content(
     metadata: &mut Map<String, Value>,
     comment: &str,
     language: Option<&str>,
-    default_language: &str,
+    (default_language, options): (&str, &CellOptions),
     uncommented: &mut Vec<Uncommented>,
 ) -> String {
     // Only a cell whose text starts with a (raw) triple quote can be a quoted markdown cell.
@@ -342,7 +344,11 @@ fn extract_content(
     }
     let language = language.unwrap_or(default_language);
     let mut source: Vec<Cow<'_, str>> = lines.iter().map(|l| Cow::Borrowed(*l)).collect();
-    let changed = uncomment_magics(&mut source, language);
+    let changed = if options.no_comment_magics {
+        Vec::new()
+    } else {
+        uncomment_magics(&mut source, language)
+    };
     if cell_type == CellType::Code {
         *uncommented = changed;
         unescape_code_start(&mut source, language);

@@ -15,7 +15,7 @@ use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
 use super::yaml_header::write_header;
 use super::{JUPYTER_LANGUAGES, default_language};
-use crate::format::jupytext::IGNORED_CELL_METADATA;
+use crate::format::jupytext::{CellOptions, IGNORED_CELL_METADATA};
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Which cell metadata jupytext writes in a cell header (`filter_metadata`).
@@ -168,6 +168,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
 
     let language = default_language(&notebook.metadata);
     let filter = CellMetadataFilter::for_notebook(notebook);
+    let options = CellOptions::from_metadata(&notebook.metadata);
     let plain_json = notebook
         .metadata
         .get("jupytext")
@@ -185,7 +186,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
             chunks.push((original.text.clone(), false));
             continue;
         }
-        let mut lines = cell_to_lines(cell, &language, plain_json, &filter);
+        let mut lines = cell_to_lines(cell, &language, plain_json, &filter, &options);
         let following = chunks.iter().rev().flat_map(|(chunk, _)| chunk.lines());
         let blank_lines = lines_to_next_cell(cell).unwrap_or_else(|| {
             let prev: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -202,10 +203,11 @@ pub fn write_percent(notebook: &Notebook) -> String {
 
     if regenerate_header && !header_lines.is_empty() {
         let following = chunks.iter().flat_map(|(chunk, _)| chunk.lines());
+        // The YAML block only: a shebang or coding line alone asks for no blank line.
         let content: Vec<&str> = header_lines
             .iter()
             .map(String::as_str)
-            .filter(|line| line.starts_with("# ") || *line == "#")
+            .skip_while(|line| *line != "# ---")
             .collect();
         let blank =
             header_blank_lines.unwrap_or_else(|| pep8_lines_between_cells(&content, following));
@@ -321,6 +323,7 @@ fn cell_to_lines(
     default_language: &str,
     plain_json: bool,
     filter: &CellMetadataFilter,
+    format_options: &CellOptions,
 ) -> Vec<String> {
     let mut source = cell_source(&cell.source);
     let mut metadata = filter.apply(&cell.metadata);
@@ -329,7 +332,7 @@ fn cell_to_lines(
     let mut language: Option<String> = None;
     if let Some(magic) = source.first().and_then(|line| line.strip_prefix("%%")) {
         let (name, args) = magic.split_once(' ').unwrap_or((magic, ""));
-        if JUPYTER_LANGUAGES.contains(&name) {
+        if format_options.is_language_magic(name, JUPYTER_LANGUAGES) {
             let (name, args) = (name.to_string(), args.to_string());
             source.remove(0);
             if !args.is_empty() {
@@ -419,7 +422,9 @@ fn cell_to_lines(
     };
     let mut lines = vec![marker];
     if is_code && active {
-        comment_magics(&mut source, &language);
+        if !format_options.no_comment_magics {
+            comment_magics(&mut source, &language);
+        }
         if source.len() == 1 && source[0].is_empty() {
             return lines;
         }

@@ -192,6 +192,7 @@ pub(crate) fn read_header_with_prefix(lines: &[Line<'_>], prefix: &str) -> Heade
 /// lines when the first cell is one.
 pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) -> Vec<String> {
     let mut metadata = metadata.clone();
+    crate::format::pairing::name_written_format(&mut metadata, ".py", "percent");
     // `encoding_and_executable` first: those lines go above the YAML block.
     let mut lines: Vec<String> = Vec::new();
     if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext") {
@@ -203,14 +204,15 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
         }
     }
     // `default_language_from_metadata_and_ext(..., pop_main_language=True)`: a main
-    // language equal to the kernel's is not written.
-    let kernel_language = metadata
+    // language equal to the kernel's, or to the extension's (python), is not written.
+    let default_language = metadata
         .get("kernelspec")
         .and_then(|kernelspec| kernelspec.get("language"))
-        .cloned();
+        .filter(|language| language.as_str().is_some_and(|text| !text.is_empty()))
+        .cloned()
+        .unwrap_or_else(|| Value::String("python".into()));
     if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext")
-        && kernel_language.is_some()
-        && jupytext.get("main_language") == kernel_language.as_ref()
+        && jupytext.get("main_language") == Some(&default_language)
     {
         jupytext.shift_remove("main_language");
     }
@@ -254,41 +256,14 @@ fn with_text_representation(mut metadata: Map<String, Value>) -> Map<String, Val
     metadata
 }
 
-/// jupytext's notebook metadata filter: by default only `jupytext`, `kernelspec`,
-/// `kernel_info`, `orphan` and `tocdepth` go in the header; `notebook_metadata_filter`
-/// (`a,b`, `all,-c`, `-all`) changes that.
+/// jupytext's notebook metadata filter (`notebook_metadata_filter`, sub-keys such as
+/// `-jupytext.text_representation.jupytext_version` included).
 fn filter_notebook_metadata(metadata: Map<String, Value>) -> Map<String, Value> {
     let user = metadata
         .get("jupytext")
         .and_then(|jupytext| jupytext.get("notebook_metadata_filter"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let mut additional: Vec<&str> = Vec::new();
-    let mut excluded: Vec<&str> = Vec::new();
-    for entry in user.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        match entry.strip_prefix('-') {
-            Some(key) => excluded.push(key),
-            None => additional.push(entry),
-        }
-    }
-    let defaults = [
-        "jupytext",
-        "kernelspec",
-        "kernel_info",
-        "orphan",
-        "tocdepth",
-    ];
-    let keep = |key: &str| {
-        if additional.contains(&"all") {
-            return !excluded.contains(&key);
-        }
-        if excluded.contains(&"all") {
-            return additional.contains(&key);
-        }
-        (defaults.contains(&key) || additional.contains(&key)) && !excluded.contains(&key)
-    };
-    metadata.into_iter().filter(|(key, _)| keep(key)).collect()
+        .cloned();
+    crate::format::myst::metadata_filter::filter_notebook_metadata(&metadata, user.as_ref())
 }
 
 fn sort_keys(value: &Value) -> Value {
