@@ -36,6 +36,9 @@ pub enum EnvironmentKind {
     VirtualEnv,
     /// A kernelspec found by name, the way Jupyter finds it.
     Kernelspec,
+    /// The `python3` on `PATH` with no kernel yet (what the environment hints ask when
+    /// nothing else is there; a run then says how to get a kernel).
+    Path,
 }
 
 /// The environment a kernel runs in, as `run --json` reports it.
@@ -68,6 +71,7 @@ impl Environment {
                 }
             ),
             EnvironmentKind::Project => format!("project environment {}", self.python),
+            EnvironmentKind::Path => format!("python3 on PATH {}", self.python),
             EnvironmentKind::Venv => format!("project venv {}", self.python),
             EnvironmentKind::VirtualEnv => format!("VIRTUAL_ENV {}", self.python),
             EnvironmentKind::Kernelspec => format!(
@@ -274,6 +278,7 @@ fn check_ipykernel(kind: EnvironmentKind, python: &Path) -> Result<(), KernelErr
         EnvironmentKind::Venv => "the project's virtual environment",
         EnvironmentKind::VirtualEnv => "the activated VIRTUAL_ENV",
         EnvironmentKind::Kernelspec => "a kernelspec",
+        EnvironmentKind::Path => "the python3 on PATH",
     };
     Err(KernelError::EnvironmentUnusable {
         python: python.to_path_buf(),

@@ -16,6 +16,7 @@ mod kernelspec;
 mod launch;
 mod output;
 mod pep723_env;
+mod probe;
 mod process;
 mod session;
 
@@ -31,6 +32,7 @@ pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
 pub use pep723_env::{Pep723Environment, Pep723Request};
+pub use probe::{ProbeAnswers, probe_environment};
 
 /// How the kernel's sockets are reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -45,6 +45,13 @@ impl Pep723Request {
         env_hash(None, &inputs)[..16].to_string()
     }
 
+    /// The interpreter of the environment when it is already built.
+    pub fn existing(&self) -> Option<PathBuf> {
+        let dir = self.envs_dir.join(self.hash());
+        let python = super::environment::venv_python(&dir);
+        (dir.join(COMPLETE_MARKER).is_file() && python.is_file()).then_some(python)
+    }
+
     /// The environment, reused when complete, else built with the `uv` found on `path`.
     pub fn ensure(&self, path: &[PathBuf]) -> Result<Pep723Environment, KernelError> {
         let dir = self.envs_dir.join(self.hash());
