@@ -2,8 +2,8 @@
 //! from the page; each runs in its own `bash -euo pipefail` with `HOME` a temporary folder
 //! (so `~/demo` and `~/study` are the test's), in the repository for blocks that use its
 //! files and in `~/demo` for the others. This test runs the terminal blocks with the built
-//! binary and the test venv on `PATH`; the blocks that install things (cargo, pip, npm,
-//! VS Code) or open a browser are run by `.ci/getting-started.sh` in CI, which runs every
+//! binary and the test venv on `PATH`; the blocks that install things (the wheel with uv,
+//! pip, npm, VS Code) or open a browser are run by `.ci/getting-started.sh` in CI, which runs every
 //! block the same way, and this test checks that `.ci/run` calls it.
 
 mod support;
@@ -16,7 +16,7 @@ use support::repo_root;
 
 /// Blocks with one of these are run by `.ci/getting-started.sh` only.
 const CI_ONLY: &[&str] = &[
-    "cargo install",
+    "uv tool install",
     "pip install",
     "npm ci",
     "--install-extension",
@@ -43,15 +43,18 @@ fn sh_blocks(text: &str) -> Vec<String> {
     blocks
 }
 
-/// Where a block runs: the repository when it uses the repository's files, else `~/demo`.
+/// Where a block runs: the repository when it uses the repository's files, else `~/demo`
+/// (`~` before the demo is copied there).
 fn cwd_for(block: &str, home: &Path) -> PathBuf {
-    let in_repository = ["fixtures/", "editors/", "--path .", ".venv"]
+    let in_repository = ["fixtures/", "editors/"]
         .iter()
         .any(|needle| block.contains(needle));
     if in_repository {
         repo_root().to_path_buf()
-    } else {
+    } else if home.join("demo").is_dir() {
         home.join("demo")
+    } else {
+        home.to_path_buf()
     }
 }
 
@@ -112,7 +115,20 @@ fn ci_runs_every_block_including_the_installing_ones() {
         script.contains("docs/getting-started.md"),
         "the script reads the blocks from the page"
     );
+    assert!(
+        ci.contains(".ci/wheel.sh") && ci.contains("JELLYCELL_WHEEL"),
+        ".ci/run must build the wheel and hand it to the page's install step"
+    );
     let doc = std::fs::read_to_string(repo_root().join("docs/getting-started.md")).unwrap();
+    let first = sh_blocks(&doc).into_iter().next().unwrap_or_default();
+    assert!(
+        first.starts_with("uv tool install jellycell-lsp"),
+        "the page starts with the wheel's install: {first}"
+    );
+    assert!(
+        script.contains("uv tool install jellycell-lsp/uv tool install"),
+        "the script installs the wheel CI built in place of PyPI's"
+    );
     for command in CI_ONLY {
         assert!(
             doc.contains(command),

@@ -672,9 +672,18 @@ fn kernel_status_goes_to_clients_that_ask_and_follows_start_run_and_restart() {
     session.command("jellycell.runCell", Some(0));
     let uri = session.uri.clone();
     for state in ["starting", "busy", "idle"] {
-        session
+        let params = session
             .client
             .wait_for("jellycell/kernelStatus", state_is(&uri, state));
+        if state != "starting" {
+            // Which Python runs the kernel, as the run summary says it.
+            assert!(
+                params["environment"]
+                    .as_str()
+                    .is_some_and(|environment| environment.contains("python")),
+                "{params}"
+            );
+        }
     }
     assert_eq!(
         session.command("jellycell.restart", Some(0)),

@@ -6,8 +6,10 @@
 //! `✓ cached`, hovering the cell shows what it printed, and the palette's *Jellycell: Run
 //! Cell* runs the cell under the cursor; *Restart Kernel* puts the kernel status bar
 //! back to "no kernel". A second drive starts with `jellycell.server.path` pointing nowhere:
-//! the error names the fix, and applying it in the settings starts the server. Screenshots
-//! land in `target/vscode-*.png`.
+//! the error names the fix, and applying it in the settings starts the server. A third
+//! installs the platform `.vsix` with the server inside (`package-bundled.sh linux-x64`),
+//! with no `jellycell.server.path` and no `jellycell-lsp` on PATH, and runs a cell with
+//! the bundled server. Screenshots land in `target/vscode-*.png`.
 //!
 //! Provisioning (each step skipped when already done; `.ci/run` does them beforehand):
 //! code-server into `target/code-server` (`editors/vscode/test/install-code-server.sh`,
@@ -115,6 +117,32 @@ fn package_extension() -> PathBuf {
     vsix
 }
 
+/// The platform `.vsix` of `editors/vscode` for linux-x64 with the test's `jellycell-lsp`
+/// inside (`package-bundled.sh`), its debug info stripped to keep the package small.
+fn package_bundled_extension() -> PathBuf {
+    package_extension(); // npm ci when needed
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let binary = scratch.path().join("jellycell-lsp");
+    run(
+        Command::new("strip")
+            .args(["--strip-debug", "-o"])
+            .arg(&binary)
+            .arg(env!("CARGO_BIN_EXE_jellycell-lsp")),
+        "strip a copy of jellycell-lsp",
+    );
+    let vsix = target_dir().join("vscode/jellycell-lsp-linux-x64.vsix");
+    let _ = std::fs::remove_file(&vsix);
+    run(
+        Command::new("sh")
+            .arg(repo_root().join("editors/vscode/package-bundled.sh"))
+            .arg("linux-x64")
+            .arg(&binary)
+            .arg(&vsix),
+        "package-bundled.sh linux-x64",
+    );
+    vsix
+}
+
 /// The `node_modules` holding playwright-core (`editors/vscode/test/package-lock.json`).
 fn playwright() -> PathBuf {
     let source = repo_root().join("editors/vscode/test");
@@ -160,6 +188,14 @@ struct Tools {
     node_modules: PathBuf,
 }
 
+/// Which server the extension is to start.
+enum Server<'a> {
+    /// `jellycell.server.path` set to this path, in the plain `.vsix`.
+    Setting(&'a Path),
+    /// The platform `.vsix` with the server inside, and no setting.
+    Bundled,
+}
+
 fn tools() -> &'static Tools {
     static TOOLS: OnceLock<Tools> = OnceLock::new();
     TOOLS.get_or_init(|| {
@@ -177,11 +213,12 @@ fn tools() -> &'static Tools {
     })
 }
 
-/// Starts code-server with the extension and `server_path` as `jellycell.server.path` on
-/// `root`, runs `drive.js SCENARIO`, stops code-server, and returns what the driver saw.
-/// Screenshots are copied to `target/` under their names. One drive at a time: each is a
-/// whole VS Code plus a browser, on a 2-core machine.
-fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots: &[&str]) -> Value {
+/// Starts code-server with the extension and `server` on `root`, runs `drive.js SCENARIO`,
+/// stops code-server, and returns what the driver saw (with `bundled`: whether the installed
+/// extension holds the server). No folder with a `jellycell-lsp` is on the PATH it runs
+/// with. Screenshots are copied to `target/` under their names. One drive at a time: each is
+/// a whole VS Code plus a browser, on a 2-core machine.
+fn drive(scenario: &str, server: Server, root: &Path, notebook: &str, shots: &[&str]) -> Value {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let tools = tools();
     let _turn = ONE_AT_A_TIME
@@ -209,12 +246,23 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots:
             .env("XDG_DATA_HOME", state.join("data"));
         command
     };
+    let vsix = match server {
+        Server::Setting(_) => tools.vsix.clone(),
+        Server::Bundled => {
+            static BUNDLED: OnceLock<PathBuf> = OnceLock::new();
+            BUNDLED.get_or_init(package_bundled_extension).clone()
+        }
+    };
     run(
-        code_server_command(&["--install-extension"]).arg(&tools.vsix),
+        code_server_command(&["--install-extension"]).arg(&vsix),
         "code-server --install-extension",
     );
-    let settings = serde_json::json!({
-        "jellycell.server.path": server_path,
+    let installed_server = std::fs::read_dir(state.join("extensions"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| entry.path().join("server/jellycell-lsp").is_file());
+    let mut settings = serde_json::json!({
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": false,
         "telemetry.telemetryLevel": "off",
@@ -227,6 +275,9 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots:
         // Below the line, so the screenshot shows the cell's lens and its hover together.
         "editor.hover.above": false,
     });
+    if let Server::Setting(server_path) = server {
+        settings["jellycell.server.path"] = serde_json::json!(server_path);
+    }
     std::fs::write(
         state.join("user/User/settings.json"),
         serde_json::to_string_pretty(&settings).expect("json"),
@@ -237,7 +288,7 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots:
     // python3 (with ipykernel and its kernelspec) comes first on PATH.
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs = vec![python_bin.clone()];
-    dirs.extend(std::env::split_paths(&path));
+    dirs.extend(std::env::split_paths(&path).filter(|dir| !dir.join("jellycell-lsp").exists()));
     let port = free_port();
     let out = state.join("out");
     let log = std::fs::File::create(out.join("code-server.log")).expect("log file");
@@ -286,7 +337,7 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots:
         String::from_utf8_lossy(&driven.stderr),
         std::fs::read_to_string(out.join("code-server.log")).unwrap_or_default()
     );
-    let seen: Value = stdout
+    let mut seen: Value = stdout
         .lines()
         .rev()
         .find_map(|line| serde_json::from_str(line).ok())
@@ -295,7 +346,7 @@ fn drive(scenario: &str, server_path: &Path, root: &Path, notebook: &str, shots:
         seen.get("error").is_none(),
         "the driver stopped (screenshot: target/vscode-failure.png)\n{report}"
     );
-
+    seen["bundled"] = Value::Bool(installed_server);
     seen
 }
 
@@ -304,7 +355,7 @@ fn vscode_shows_diagnostics_lenses_runs_a_cell_and_hovers_its_output() {
     let (_project, root) = editors_project();
     let seen = drive(
         "run",
-        Path::new(env!("CARGO_BIN_EXE_jellycell-lsp")),
+        Server::Setting(Path::new(env!("CARGO_BIN_EXE_jellycell-lsp"))),
         &root,
         "analysis.py",
         &["vscode-screenshot.png", "vscode-lenses.png"],
@@ -381,7 +432,7 @@ fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
     let missing = root.join("no-such-dir/jellycell-lsp");
     let seen = drive(
         "missing-server",
-        &missing,
+        Server::Setting(&missing),
         &root,
         "analysis.py",
         &["vscode-missing-server.png"],
@@ -390,7 +441,7 @@ fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
     assert!(
         notification.contains("cannot start the language server")
             && notification.contains("does not exist or is not executable")
-            && notification.contains("cargo install --locked --path .")
+            && notification.contains("uv tool install jellycell-lsp")
             && notification.contains("jellycell.server.path"),
         "the error names the setting and the fix: {notification:?}"
     );
@@ -407,6 +458,22 @@ fn vscode_says_how_to_fix_a_missing_server_and_starts_once_fixed() {
     assert!(
         fixed.iter().any(|text| text.contains("no kernel")),
         "{fixed:?}"
+    );
+}
+
+#[test]
+fn vscode_runs_a_cell_with_the_server_bundled_in_the_vsix_and_none_on_path() {
+    let (_project, root) = editors_project();
+    let seen = drive("bundled", Server::Bundled, &root, "analysis.py", &[]);
+    assert_eq!(
+        seen["bundled"],
+        Value::Bool(true),
+        "the installed extension holds server/jellycell-lsp: {seen}"
+    );
+    let after = texts(&seen, "lensesAfter");
+    assert!(
+        after.first().is_some_and(|lens| lens.contains("✓ cached")),
+        "▶ Run ran the cell with the bundled server: {after:?}"
     );
 }
 
@@ -437,7 +504,7 @@ fn vscode_shows_each_cells_output_after_it_and_in_the_outputs_view() {
     assert_eq!(code, 1, "the broken cell fails: {report}");
     let seen = drive(
         "outputs",
-        Path::new(env!("CARGO_BIN_EXE_jellycell-lsp")),
+        Server::Setting(Path::new(env!("CARGO_BIN_EXE_jellycell-lsp"))),
         project.root(),
         "outputs.py",
         &["vscode-inline-outputs.png", "vscode-outputs-view.png"],

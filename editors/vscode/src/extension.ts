@@ -101,7 +101,7 @@ class Extension implements vscode.Disposable {
   }
 
   private async start(): Promise<void> {
-    const settings = readServerSettings();
+    const settings = readServerSettings(this.context.extensionPath);
     if (!settings.resolved) {
       this.status.serverStateChanged('missing');
       const message = notFoundMessage(settings);
@@ -116,7 +116,9 @@ class Extension implements vscode.Disposable {
       }
       return;
     }
-    this.output.appendLine(`starting ${settings.resolved} ${settings.args.join(' ')}`.trimEnd());
+    this.output.appendLine(
+      `starting ${settings.resolved} ${settings.args.join(' ')} (${settings.source})`.trimEnd(),
+    );
     const clientOptions: LanguageClientOptions = {
       documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
       initializationOptions: initializationOptions(),

@@ -1,12 +1,16 @@
-// Finding and describing the `jellycell-lsp` executable (setting `jellycell.server.path`).
+// Finding and describing the `jellycell-lsp` executable: `jellycell.server.path` when set,
+// else the binary bundled in a platform `.vsix` (`server/jellycell-lsp`, see
+// package-bundled.sh), else `jellycell-lsp` on PATH.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
 export interface ServerSettings {
-  /** As written in the setting. */
+  /** As written in the setting; `jellycell-lsp` when the setting is empty. */
   configured: string;
+  /** Where `resolved` came from. */
+  source: 'setting' | 'bundled' | 'path';
   /** The absolute path it resolves to, when it does. */
   resolved: string | undefined;
   args: string[];
@@ -43,14 +47,36 @@ export function resolveExecutable(name: string, env: NodeJS.ProcessEnv = process
   return undefined;
 }
 
-export function readServerSettings(): ServerSettings {
+/** The server bundled in a platform `.vsix`, when this one has it; made executable if the
+ * installer dropped the mode bits. */
+export function bundledServer(extensionPath: string): string | undefined {
+  const name = process.platform === 'win32' ? 'jellycell-lsp.exe' : 'jellycell-lsp';
+  const bundled = path.join(extensionPath, 'server', name);
+  if (!fs.existsSync(bundled)) {
+    return undefined;
+  }
+  if (!isExecutableFile(bundled)) {
+    try {
+      fs.chmodSync(bundled, 0o755);
+    } catch {
+      return undefined;
+    }
+  }
+  return isExecutableFile(bundled) ? bundled : undefined;
+}
+
+export function readServerSettings(extensionPath: string): ServerSettings {
   const config = vscode.workspace.getConfiguration('jellycell');
-  const configured = config.get<string>('server.path')?.trim() || 'jellycell-lsp';
-  return {
-    configured,
-    resolved: resolveExecutable(configured),
-    args: config.get<string[]>('server.extraArgs') ?? [],
-  };
+  const args = config.get<string[]>('server.extraArgs') ?? [];
+  const setting = config.get<string>('server.path')?.trim();
+  if (setting) {
+    return { configured: setting, source: 'setting', resolved: resolveExecutable(setting), args };
+  }
+  const bundled = bundledServer(extensionPath);
+  if (bundled) {
+    return { configured: 'jellycell-lsp', source: 'bundled', resolved: bundled, args };
+  }
+  return { configured: 'jellycell-lsp', source: 'path', resolved: resolveExecutable('jellycell-lsp'), args };
 }
 
 /** The stdio launch of a resolved server. */
@@ -65,8 +91,9 @@ export function notFoundMessage(settings: ServerSettings): string {
     : `"${settings.configured}" is not on PATH`;
   return (
     `Jellycell: cannot start the language server: ${where}. ` +
-    'Install it with "cargo install --locked --path ." in a jellycell-lsp checkout ' +
-    '(it lands in ~/.cargo/bin), or set "jellycell.server.path" to the binary\'s absolute path.'
+    'Install it with "uv tool install jellycell-lsp" or "pip install jellycell-lsp" ' +
+    '(or "cargo install --locked --path ." in a jellycell-lsp checkout), or set ' +
+    '"jellycell.server.path" to the binary\'s absolute path.'
   );
 }
 

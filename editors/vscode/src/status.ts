@@ -15,6 +15,8 @@ const KERNEL_STATES: readonly string[] = ['starting', 'idle', 'busy', 'dead', 'n
 export interface KernelStatusParams {
   uri: string;
   state: KernelState;
+  /** Which Python runs the kernel (`project venv /p/.venv/bin/python`), while one runs. */
+  environment?: string;
 }
 
 export function isKernelStatus(value: unknown): value is KernelStatusParams {
@@ -35,6 +37,8 @@ const PRESENTATION: Record<KernelState, { icon: string; text: string; tooltip: s
 
 interface NotebookStatus {
   state: KernelState;
+  /** Where the running kernel's Python comes from. */
+  environment?: string;
   /** The last progress message of a run in flight. */
   activity?: string;
 }
@@ -63,23 +67,25 @@ export class KernelStatusBar implements vscode.Disposable {
   /** A `jellycell/kernelStatus` notification. */
   kernelStatus(params: KernelStatusParams): void {
     // URIs compared in VS Code's spelling (the server's percent-encoding may differ).
-    this.notebooks.set(vscode.Uri.parse(params.uri).toString(), { state: params.state });
+    const environment = typeof params.environment === 'string' ? params.environment : undefined;
+    this.notebooks.set(vscode.Uri.parse(params.uri).toString(), { state: params.state, environment });
     this.render();
   }
 
   /** `$/progress` of a run of the notebook at `uri` (in VS Code's spelling). */
   runProgress(uri: string, value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd): void {
+    const environment = this.notebooks.get(uri)?.environment;
     switch (value.kind) {
       case 'begin':
-        this.notebooks.set(uri, { state: 'busy', activity: value.message ?? value.title });
+        this.notebooks.set(uri, { state: 'busy', activity: value.message ?? value.title, environment });
         break;
       case 'report': {
         const starting = /starting kernel/i.test(value.message ?? '');
-        this.notebooks.set(uri, { state: starting ? 'starting' : 'busy', activity: value.message });
+        this.notebooks.set(uri, { state: starting ? 'starting' : 'busy', activity: value.message, environment });
         break;
       }
       case 'end':
-        this.notebooks.set(uri, { state: 'idle', activity: value.message });
+        this.notebooks.set(uri, { state: 'idle', activity: value.message, environment });
         break;
     }
     this.render();
@@ -114,7 +120,10 @@ export class KernelStatusBar implements vscode.Disposable {
       const status = this.notebooks.get(editor.document.uri.toString()) ?? { state: 'none' };
       const shown = PRESENTATION[status.state];
       this.item.text = `${shown.icon} ${shown.text}`;
-      this.item.tooltip = `Jellycell: ${shown.tooltip}${status.activity ? `\n${status.activity}` : ''}`;
+      this.item.tooltip =
+        `Jellycell: ${shown.tooltip}` +
+        (status.environment ? `\nkernel: ${status.environment}` : '') +
+        (status.activity ? `\n${status.activity}` : '');
       this.item.backgroundColor =
         status.state === 'dead' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     }

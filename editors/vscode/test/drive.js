@@ -206,6 +206,9 @@ async function play(page) {
   );
   await page.waitForTimeout(500);
   step('cached', { lensesAfter, statusBarDuring, statusBarAfter: await statusBarText(page) });
+  if (scenario === 'bundled') {
+    return; // the cell ran with the server bundled in the .vsix
+  }
 
   const hover = await hoverText(page, 'print(message)', 'hello from the kernel', 30000);
   step('hover', { hover });

@@ -25,6 +25,7 @@ mod jc_calls;
 mod lexer;
 mod magics;
 mod memo;
+pub mod module_imports;
 mod names;
 mod parse;
 mod strings;

@@ -20,13 +20,19 @@ use crate::text::Span;
 use crate::text::suggest::closest;
 
 /// The override keys jellycell accepts in `[tool.jellycell]` (qualified form).
-pub const ALLOWED_OVERRIDE_KEYS: [&str; 3] = ["project.name", "run.kernel", "run.timeout_seconds"];
+pub const ALLOWED_OVERRIDE_KEYS: [&str; 4] = [
+    "project.name",
+    "run.kernel",
+    "run.timeout_seconds",
+    "run.python",
+];
 
 /// The flat aliases jellycell maps to their qualified key.
-const FLAT_ALIASES: [(&str, &str); 3] = [
+const FLAT_ALIASES: [(&str, &str); 4] = [
     ("name", "project.name"),
     ("kernel", "run.kernel"),
     ("timeout_seconds", "run.timeout_seconds"),
+    ("python", "run.python"),
 ];
 
 /// A PEP-723 block found in a notebook's text.
@@ -484,6 +490,9 @@ fn read_overrides(
                 Some(value) if qualified == "run.kernel" => {
                     overrides.kernel = Some(value.to_string())
                 }
+                Some(value) if qualified == "run.python" => {
+                    overrides.python = Some(value.to_string()).filter(|python| !python.is_empty())
+                }
                 Some(value) => overrides.project_name = Some(value.to_string()),
                 None => problems.push(Problem::new(
                     "pep723-invalid",
@@ -496,8 +505,8 @@ fn read_overrides(
 }
 
 fn unknown_override_message(key: &str, item: &Item) -> String {
-    const ALLOWED: &str = "allowed: project.name, run.kernel, run.timeout_seconds, or the short \
-                           forms name, kernel, timeout_seconds";
+    const ALLOWED: &str = "allowed: project.name, run.kernel, run.timeout_seconds, run.python, \
+                           or the short forms name, kernel, timeout_seconds, python";
     if let Some(nested) = item.as_table_like() {
         let suggestions: Vec<String> = nested
             .iter()
@@ -700,6 +709,7 @@ mod tests {
                 project_name: Some("demo".into()),
                 kernel: Some("python3".into()),
                 timeout_seconds: Some(30),
+                python: None,
             }
         );
     }

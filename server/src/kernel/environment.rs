@@ -1,6 +1,9 @@
-//! Which Python runs a notebook's kernel, first match wins: `[run] python` in the config,
-//! the project's virtual environment (`.venv/` or `venv/` at the root), the activated one
-//! (`VIRTUAL_ENV`), else the kernelspec found by name ([`SpecSearch`]).
+//! Which Python runs a notebook's kernel, first match wins: the notebook's PEP-723
+//! `[tool.jellycell] python`, `[run] python` in the config, the notebook's own uv-built
+//! environment when `[run] env = "pep723"` opts in (`pep723_env`), the project's virtual
+//! environment (`.venv/` or `venv/` at the root, uv's `UV_PROJECT_ENVIRONMENT`, poetry's
+//! environment when the project has a `poetry.lock`), the activated one (`VIRTUAL_ENV`),
+//! else the kernelspec found by name ([`SpecSearch`]).
 //!
 //! A chosen interpreter runs `python -m ipykernel_launcher -f {connection_file}`; it is
 //! asked once whether it can import ipykernel, so a missing one is reported with the
@@ -12,20 +15,30 @@ use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
+use super::pep723_env::Pep723Request;
 use super::{KernelError, KernelSpec, SpecSearch};
 
 /// Where the kernel's Python came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnvironmentKind {
+    /// `[tool.jellycell] python` in the notebook's PEP-723 block.
+    Notebook,
     /// `[run] python` in the config.
     Config,
+    /// Built by uv from the notebook's PEP-723 dependencies (`[run] env = "pep723"`).
+    Pep723,
     /// `.venv/` or `venv/` at the project root.
     Venv,
+    /// The uv (`UV_PROJECT_ENVIRONMENT`) or poetry project environment.
+    Project,
     /// The `VIRTUAL_ENV` of the process that runs us.
     VirtualEnv,
     /// A kernelspec found by name, the way Jupyter finds it.
     Kernelspec,
+    /// The `python3` on `PATH` with no kernel yet (what the environment hints ask when
+    /// nothing else is there; a run then says how to get a kernel).
+    Path,
 }
 
 /// The environment a kernel runs in, as `run --json` reports it.
@@ -37,13 +50,28 @@ pub struct Environment {
     /// The kernelspec's name, for `kernelspec`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
+    /// For `pep723`: whether this start built the environment (else it was reused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub built: Option<bool>,
 }
 
 impl Environment {
     /// A short description for a summary line: `.venv (/p/.venv/bin/python)`.
     pub fn describe(&self) -> String {
         match self.kind {
+            EnvironmentKind::Notebook => format!("[tool.jellycell] python {}", self.python),
             EnvironmentKind::Config => format!("[run] python {}", self.python),
+            EnvironmentKind::Pep723 => format!(
+                "pep723 env {} ({})",
+                self.python,
+                if self.built == Some(true) {
+                    "built"
+                } else {
+                    "reused"
+                }
+            ),
+            EnvironmentKind::Project => format!("project environment {}", self.python),
+            EnvironmentKind::Path => format!("python3 on PATH {}", self.python),
             EnvironmentKind::Venv => format!("project venv {}", self.python),
             EnvironmentKind::VirtualEnv => format!("VIRTUAL_ENV {}", self.python),
             EnvironmentKind::Kernelspec => format!(
@@ -55,30 +83,70 @@ impl Environment {
     }
 }
 
+/// What a notebook says about its environment (its PEP-723 block).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotebookEnvironment {
+    /// `[tool.jellycell] python`, as written (relative to the project root or absolute).
+    pub python: Option<String>,
+    /// The block's `dependencies`.
+    pub dependencies: Vec<String>,
+    /// The block's `requires-python`.
+    pub requires_python: Option<String>,
+}
+
 /// What decides the environment, read from the project and the process.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnvironmentChoice {
     /// The project root (where `.venv/` is looked for).
     pub root: PathBuf,
+    /// `[tool.jellycell] python` of the notebook, as written.
+    pub notebook_python: Option<String>,
     /// `[run] python`, as written (relative to the root or absolute).
     pub configured: Option<String>,
+    /// The notebook's uv-built environment, when `[run] env = "pep723"`.
+    pub pep723: Option<Pep723Request>,
     /// `VIRTUAL_ENV`, when set and not empty.
     pub virtual_env: Option<OsString>,
+    /// `UV_PROJECT_ENVIRONMENT`, when set and not empty.
+    pub uv_project_environment: Option<OsString>,
 }
 
 impl EnvironmentChoice {
     /// The choice for a project at `root`, with this process's `VIRTUAL_ENV`.
     pub fn for_project(root: &Path, configured: Option<&str>) -> EnvironmentChoice {
+        let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         EnvironmentChoice {
             root: root.to_path_buf(),
             configured: configured.map(str::to_string),
-            virtual_env: std::env::var_os("VIRTUAL_ENV").filter(|value| !value.is_empty()),
+            virtual_env: set("VIRTUAL_ENV"),
+            uv_project_environment: set("UV_PROJECT_ENVIRONMENT"),
+            ..EnvironmentChoice::default()
         }
     }
 
+    /// With what a notebook declares: its `python` override, and its dependencies for
+    /// `[run] env = "pep723"` (`pep723_envs`: the folder of the built environments).
+    pub fn with_notebook(
+        mut self,
+        notebook: &NotebookEnvironment,
+        pep723_envs: Option<PathBuf>,
+    ) -> EnvironmentChoice {
+        self.notebook_python = notebook.python.clone();
+        self.pep723 = pep723_envs.map(|envs_dir| Pep723Request {
+            dependencies: notebook.dependencies.clone(),
+            requires_python: notebook.requires_python.clone(),
+            envs_dir,
+        });
+        self
+    }
+
     /// The interpreter that wins, before any kernelspec, if one does. A virtual environment
-    /// only applies to the Python kernel (`kernel_name` "python3"); `[run] python` always.
+    /// only applies to the Python kernel (`kernel_name` "python3"); a `python` setting
+    /// always. The pep723 environment is not here: it is built in [`resolve`](Self::resolve).
     pub fn interpreter(&self, kernel_name: &str) -> Option<(EnvironmentKind, PathBuf)> {
+        if let Some(python) = &self.notebook_python {
+            return Some((EnvironmentKind::Notebook, self.root.join(python)));
+        }
         if let Some(configured) = &self.configured {
             return Some((EnvironmentKind::Config, self.root.join(configured)));
         }
@@ -90,6 +158,15 @@ impl EnvironmentChoice {
             if python.is_file() {
                 return Some((EnvironmentKind::Venv, python));
             }
+        }
+        if let Some(folder) = &self.uv_project_environment {
+            let python = venv_python(&self.root.join(folder));
+            if python.is_file() {
+                return Some((EnvironmentKind::Project, python));
+            }
+        }
+        if let Some(python) = poetry_python(&self.root) {
+            return Some((EnvironmentKind::Project, python));
         }
         let python = venv_python(Path::new(self.virtual_env.as_ref()?));
         python
@@ -104,7 +181,20 @@ impl EnvironmentChoice {
         kernel_name: &str,
         search: &SpecSearch,
     ) -> Result<(KernelSpec, Environment), KernelError> {
-        if let Some((kind, python)) = self.interpreter(kernel_name) {
+        let explicit = self.notebook_python.is_some() || self.configured.is_some();
+        let mut built = None;
+        let chosen = match &self.pep723 {
+            Some(request) if !explicit && kernel_name == "python3" => {
+                let path: Vec<PathBuf> = std::env::var_os("PATH")
+                    .map(|path| std::env::split_paths(&path).collect())
+                    .unwrap_or_default();
+                let environment = request.ensure(&path)?;
+                built = Some(environment.built);
+                Some((EnvironmentKind::Pep723, environment.python))
+            }
+            _ => self.interpreter(kernel_name),
+        };
+        if let Some((kind, python)) = chosen {
             check_ipykernel(kind, &python)?;
             let mut spec = KernelSpec::ipykernel(&python);
             if let Some(venv) = python.parent().and_then(Path::parent)
@@ -126,6 +216,7 @@ impl EnvironmentChoice {
                 kind,
                 python: python.display().to_string(),
                 kernel: None,
+                built,
             };
             return Ok((spec, environment));
         }
@@ -134,12 +225,31 @@ impl EnvironmentChoice {
             kind: EnvironmentKind::Kernelspec,
             python: spec.argv.first().cloned().unwrap_or_default(),
             kernel: Some(spec.name.clone()),
+            built: None,
         };
         Ok((spec, environment))
     }
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
+/// poetry's environment for a project with a `poetry.lock`, asked of `poetry env info
+/// --path` when poetry is on PATH.
+fn poetry_python(root: &Path) -> Option<PathBuf> {
+    if !root.join("poetry.lock").is_file() {
+        return None;
+    }
+    let output = Command::new("poetry")
+        .args(["env", "info", "--path"])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let folder = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let python = venv_python(Path::new(&folder));
+    (output.status.success() && !folder.is_empty() && python.is_file()).then_some(python)
+}
+
+pub(super) fn venv_python(venv: &Path) -> PathBuf {
     if cfg!(windows) {
         venv.join("Scripts").join("python.exe")
     } else {
@@ -161,10 +271,14 @@ fn check_ipykernel(kind: EnvironmentKind, python: &Path) -> Result<(), KernelErr
         Err(error) => format!("cannot be run: {error}"),
     };
     let source = match kind {
+        EnvironmentKind::Notebook => "set by [tool.jellycell] python in the notebook",
         EnvironmentKind::Config => "set by [run] python in jellycell.toml",
+        EnvironmentKind::Pep723 => "the notebook's pep723 environment",
+        EnvironmentKind::Project => "the project's uv or poetry environment",
         EnvironmentKind::Venv => "the project's virtual environment",
         EnvironmentKind::VirtualEnv => "the activated VIRTUAL_ENV",
         EnvironmentKind::Kernelspec => "a kernelspec",
+        EnvironmentKind::Path => "the python3 on PATH",
     };
     Err(KernelError::EnvironmentUnusable {
         python: python.to_path_buf(),
@@ -191,8 +305,8 @@ mod tests {
         let active_python = venv(active.path(), "env");
         let mut choice = EnvironmentChoice {
             root: root.path().into(),
-            configured: None,
             virtual_env: Some(active.path().join("env").into()),
+            ..EnvironmentChoice::default()
         };
         assert_eq!(
             choice.interpreter("python3"),
@@ -214,6 +328,12 @@ mod tests {
             choice.interpreter("ir"),
             Some((EnvironmentKind::Config, root.path().join("py/bin/python3")))
         );
+        choice.notebook_python = Some("nb/bin/python".into());
+        assert_eq!(
+            choice.interpreter("python3"),
+            Some((EnvironmentKind::Notebook, root.path().join("nb/bin/python"))),
+            "the notebook's [tool.jellycell] python wins over [run] python"
+        );
     }
 
     #[test]
@@ -221,8 +341,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let choice = EnvironmentChoice {
             root: root.path().into(),
-            configured: None,
             virtual_env: Some(root.path().join("missing").into()),
+            ..EnvironmentChoice::default()
         };
         assert_eq!(choice.interpreter("python3"), None);
     }
@@ -233,7 +353,7 @@ mod tests {
         let choice = EnvironmentChoice {
             root: root.path().into(),
             configured: Some("nowhere/python".into()),
-            virtual_env: None,
+            ..EnvironmentChoice::default()
         };
         let error = choice
             .resolve("python3", &SpecSearch::default())

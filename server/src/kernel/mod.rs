@@ -3,7 +3,7 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), which Python runs it (`environment`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
+//! (`client`), which Python runs it (`environment`, `pep723_env` for the uv-built ones), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
@@ -15,6 +15,8 @@ mod handle;
 mod kernelspec;
 mod launch;
 mod output;
+mod pep723_env;
+mod probe;
 mod process;
 mod session;
 
@@ -25,10 +27,12 @@ use std::time::Duration;
 pub use ansi::{plain_traceback, strip_ansi};
 pub(crate) use cleanup::Registration as CleanupAtExit;
 pub use cleanup::{clean_up_now, clean_up_on_signals, exit_code_after_signal};
-pub use environment::{Environment, EnvironmentChoice, EnvironmentKind};
+pub use environment::{Environment, EnvironmentChoice, EnvironmentKind, NotebookEnvironment};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
+pub use pep723_env::{Pep723Environment, Pep723Request};
+pub use probe::{ProbeAnswers, probe_environment};
 
 /// How the kernel's sockets are reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,6 +142,20 @@ pub enum KernelError {
         python: PathBuf,
         source_name: &'static str,
         reason: String,
+    },
+    #[error(
+        "[run] env = \"pep723\" builds the notebook's environment with uv, which is not on \
+         PATH.\nfix: `pip install uv` (or `pipx install uv`; see \
+         https://docs.astral.sh/uv/getting-started/installation/), or remove `env` from [run]"
+    )]
+    UvMissing,
+    #[error(
+        "`{command}` could not build the notebook's PEP-723 environment:\n{output}\nfix: correct \
+         the `dependencies` of its `# /// script` block (each must install with pip)"
+    )]
+    EnvironmentBuild {
+        command: &'static str,
+        output: String,
     },
     #[error("kernel connection failed: {0}")]
     Connection(String),

@@ -63,6 +63,16 @@ pub fn check_output_sizes(
     apply_settings(findings, settings)
 }
 
+/// `missing-import` and `jc-without-jellycell` for a notebook summed up in `names`, given
+/// what the kernel's environment lacks (probed by the caller, once per environment).
+pub fn check_environment(
+    names: &rules::environment::NotebookNames,
+    facts: &rules::environment::EnvironmentFacts,
+    settings: &LintSettings,
+) -> Vec<Finding> {
+    apply_settings(rules::environment::findings(names, facts), settings)
+}
+
 /// Findings about the project's own files and directories (`layout`, `config-invalid`),
 /// the part of a whole-project check that is not about one notebook.
 pub fn check_project_paths(project: &Project, settings: &LintSettings) -> Vec<PathFindings> {

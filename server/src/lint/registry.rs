@@ -125,6 +125,13 @@ pub const RULES: &[Rule] = &[
         "MyST front matter that is not valid YAML",
     ),
     rule(
+        "jc-without-jellycell",
+        Warning,
+        false,
+        false,
+        "jc.* calls in a notebook whose kernel environment cannot import jellycell",
+    ),
+    rule(
         "jupytext-format",
         Warning,
         false,
@@ -151,6 +158,13 @@ pub const RULES: &[Rule] = &[
         false,
         false,
         "cell metadata in a header that cannot be parsed",
+    ),
+    rule(
+        "missing-import",
+        Warning,
+        false,
+        false,
+        "a PEP-723 dependency or module-level import the kernel's environment cannot import",
     ),
     rule(
         "missing-tag-comma",

@@ -1,5 +1,6 @@
 //! `jellycell/kernelStatus`: a notification telling the client what a notebook's kernel is
-//! doing (`starting`, `busy`, `idle`, `dead`, `none`), for a status-bar item.
+//! doing (`starting`, `busy`, `idle`, `dead`, `none`), for a status-bar item, with the
+//! environment a running kernel's Python comes from (`project venv /p/.venv/bin/python`).
 //!
 //! It is not part of LSP, so it goes only to clients that ask for it with
 //! `initializationOptions.kernelStatus = true` (the VS Code extension does); other clients
@@ -33,6 +34,9 @@ pub enum KernelState {
 pub struct KernelStatusParams {
     pub uri: Uri,
     pub state: KernelState,
+    /// Which Python runs the kernel and why, while there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 pub enum KernelStatus {}
@@ -44,6 +48,16 @@ impl Notification for KernelStatus {
 
 /// Tells the client, when it asked for it, that `uri`'s kernel is now `state`.
 pub(crate) fn send(core: &Arc<Core>, uri: &Uri, state: KernelState) {
+    send_with_environment(core, uri, state, None);
+}
+
+/// [`send`] with the environment of the notebook's running kernel.
+pub(crate) fn send_with_environment(
+    core: &Arc<Core>,
+    uri: &Uri,
+    state: KernelState,
+    environment: Option<String>,
+) {
     if !core.flags().run.kernel_status {
         return;
     }
@@ -51,6 +65,7 @@ pub(crate) fn send(core: &Arc<Core>, uri: &Uri, state: KernelState) {
     let params = KernelStatusParams {
         uri: uri.clone(),
         state,
+        environment,
     };
     tokio::spawn(async move {
         client.send_notification::<KernelStatus>(params).await;

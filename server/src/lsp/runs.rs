@@ -390,6 +390,8 @@ impl Runs {
 struct Warm {
     generation: u64,
     name: String,
+    /// What the notebook declared about its environment when the kernel started.
+    environment: crate::kernel::NotebookEnvironment,
     kernel: RunKernel,
 }
 
@@ -454,7 +456,13 @@ async fn work(
             message
         });
         lock(&notebook.shared).running = None;
-        kernel_status::send(&core, &uri, kernel_state(&notebook, warm.as_ref(), failed));
+        kernel_status::send_with_environment(
+            &core,
+            &uri,
+            kernel_state(&notebook, warm.as_ref(), failed),
+            warm.as_ref()
+                .map(|warm| warm.kernel.environment().describe()),
+        );
         progress.end(summary);
         refresh_views(&core, &uri);
         refresh_diagnostics(&core, &uri);
@@ -514,6 +522,7 @@ async fn run_job(
     if warm.as_ref().is_some_and(|warm| {
         warm.generation != generation
             || warm.name != plan.kernel
+            || warm.environment != plan.environment
             || !warm.kernel.kernel().is_alive()
     }) && let Some(old) = warm.take()
     {
@@ -522,7 +531,7 @@ async fn run_job(
     if warm.is_none() {
         progress.message(format!("starting kernel {}", plan.kernel));
         kernel_status::send(core, &request.uri, KernelState::Starting);
-        let kernel = RunKernel::start(&workspace.project, &plan.kernel, &RunOptions::new())
+        let kernel = RunKernel::start_for(&workspace.project, &plan, &RunOptions::new())
             .await
             .map_err(|error| error.to_string())?;
         progress.message(format!("kernel: {}", kernel.environment().describe()));
@@ -533,13 +542,19 @@ async fn run_job(
         *warm = Some(Warm {
             generation: shared.generation,
             name: plan.kernel.clone(),
+            environment: plan.environment.clone(),
             kernel,
         });
     }
     let Some(warm) = warm.as_mut() else {
         return Err("the kernel did not start".to_string());
     };
-    kernel_status::send(core, &request.uri, KernelState::Busy);
+    kernel_status::send_with_environment(
+        core,
+        &request.uri,
+        KernelState::Busy,
+        Some(warm.kernel.environment().describe()),
+    );
     let uri = request.uri.clone();
     let events_core = core.clone();
     let events_notebook = notebook.clone();

@@ -176,6 +176,9 @@ pub struct RunConfig {
     /// project root or absolute; before the project's `.venv` and the kernelspecs (our
     /// extension).
     pub python: Option<String>,
+    /// `env = "pep723"`: each notebook runs in an environment uv builds from its PEP-723
+    /// dependencies (ours).
+    pub pep723_env: bool,
 }
 
 impl Default for RunConfig {
@@ -186,6 +189,7 @@ impl Default for RunConfig {
             timeout_seconds: 600,
             snapshot_max_mb: 512,
             python: None,
+            pep723_env: false,
         }
     }
 }
@@ -364,6 +368,8 @@ pub struct Overrides {
     pub kernel: Option<String>,
     /// `run.timeout_seconds` / `timeout_seconds`.
     pub timeout_seconds: Option<i64>,
+    /// `run.python` / `python` (ours: the Python that runs this notebook's kernel).
+    pub python: Option<String>,
 }
 
 impl Overrides {
@@ -513,6 +519,7 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
                 "timeout_seconds",
                 "snapshot_max_mb",
                 "python",
+                "env",
             ],
         );
         reader.string(table, "run", "kernel", &mut run.kernel);
@@ -520,6 +527,21 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
             let mut python = String::new();
             reader.string(table, "run", "python", &mut python);
             run.python = Some(python).filter(|python| !python.is_empty());
+        }
+        if table.get("env").is_some() {
+            let mut env = String::new();
+            reader.string(table, "run", "env", &mut env);
+            match env.as_str() {
+                "pep723" => run.pep723_env = true,
+                "" => {}
+                other => reader.problem(
+                    table.get("env").and_then(Item::span),
+                    format!(
+                        "[run] env must be \"pep723\" (an environment built by uv from each \
+                         notebook's PEP-723 dependencies), got {other:?}"
+                    ),
+                ),
+            }
         }
         reader.boolean(table, "run", "subprocess", &mut run.subprocess);
         reader.integer(table, "run", "timeout_seconds", &mut run.timeout_seconds);

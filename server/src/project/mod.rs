@@ -432,6 +432,7 @@ mod tests {
             project_name: None,
             kernel: Some("ir".into()),
             timeout_seconds: Some(5),
+            python: None,
         });
         assert_eq!(overridden.config.run.kernel, "ir");
         assert_eq!(overridden.config.run.timeout_seconds, 5);

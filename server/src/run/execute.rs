@@ -27,7 +27,7 @@ use crate::cache::store::Store;
 use crate::format::tags::CellKind;
 use crate::kernel::{
     Environment, EnvironmentChoice, ExecutionResult, ExecutionStatus, Kernel, KernelError,
-    KernelEvent, KernelOptions, Output, SpecSearch,
+    KernelEvent, KernelOptions, NotebookEnvironment, Output, SpecSearch,
 };
 use crate::project::Project;
 use crate::run::plan::{Plan, PlannedCell};
@@ -153,7 +153,7 @@ pub async fn execute_plan(
     if plan.needs_kernel() {
         on_event(RunEvent::KernelStarting { name: &plan.kernel });
         let starting = Instant::now();
-        kernel = Some(RunKernel::start(project, &plan.kernel, options).await?);
+        kernel = Some(RunKernel::start_for(project, plan, options).await?);
         kernel_start = starting.elapsed();
     }
     let mut report = execute_plan_on(
@@ -199,10 +199,35 @@ impl RunKernel {
         name: &str,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
+        Self::start_in(project, name, &NotebookEnvironment::default(), options).await
+    }
+
+    /// Starts the kernel of `plan`'s notebook, in the environment its PEP-723 block and the
+    /// project pick.
+    pub async fn start_for(
+        project: &Project,
+        plan: &Plan,
+        options: &RunOptions,
+    ) -> Result<RunKernel, KernelError> {
+        Self::start_in(project, &plan.kernel, &plan.environment, options).await
+    }
+
+    async fn start_in(
+        project: &Project,
+        name: &str,
+        notebook: &NotebookEnvironment,
+        options: &RunOptions,
+    ) -> Result<RunKernel, KernelError> {
         let mut kernel_options = KernelOptions::new(project.root.clone());
         kernel_options.runtime_dir = options.runtime_dir.clone();
+        let pep723_envs = project
+            .config
+            .run
+            .pep723_env
+            .then(|| project.lsp_cache_dir().join("envs"));
         let choice =
-            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref());
+            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
+                .with_notebook(notebook, pep723_envs);
         let search = options.search.clone();
         let name = name.to_string();
         let (spec, environment) =

@@ -14,6 +14,7 @@ use crate::cache::status::CellStatus;
 use crate::cache::store::Store;
 use crate::format::CellType;
 use crate::format::tags::{self, CellKind};
+use crate::kernel::NotebookEnvironment;
 use crate::run::params::Parameters;
 
 /// One code cell of the plan.
@@ -72,6 +73,8 @@ pub struct Plan {
     /// Ordinals of cells whose results are not recorded when they run: a `jc.load`
     /// producer in another notebook is not current and `--no-deps` did not run it.
     pub unrecorded: BTreeSet<usize>,
+    /// What the notebook's PEP-723 block says about the environment its kernel runs in.
+    pub environment: NotebookEnvironment,
 }
 
 impl Plan {
@@ -133,8 +136,10 @@ pub fn plan_run(
             cells: Vec::new(),
             injection,
             unrecorded: BTreeSet::new(),
+            environment: NotebookEnvironment::default(),
         };
     };
+    let environment = notebook_environment(notebook.notebook.pep723.as_ref());
     let project = match &notebook.notebook.pep723 {
         Some(block) => workspace.project.with_overrides(&block.overrides),
         None => workspace.project.clone(),
@@ -203,7 +208,16 @@ pub fn plan_run(
         cells,
         injection,
         unrecorded: BTreeSet::new(),
+        environment,
     }
+}
+
+fn notebook_environment(block: Option<&crate::format::pep723::Pep723Block>) -> NotebookEnvironment {
+    block.map_or_else(NotebookEnvironment::default, |block| NotebookEnvironment {
+        python: block.overrides.python.clone(),
+        dependencies: block.dependencies.clone(),
+        requires_python: block.requires_python.clone(),
+    })
 }
 
 /// Fills each cell's `defines`, `defines_everything` and `reads` (with producer

@@ -15,6 +15,7 @@
 
 mod cached;
 mod codec;
+mod environment;
 mod facts_cache;
 mod github;
 mod human;
@@ -107,6 +108,17 @@ pub fn run(options: &CheckOptions) -> i32 {
             cached::check_target(target, &settings, &mut report)
         };
         failed |= !checked;
+        let reported = target
+            .notebooks
+            .clone()
+            .unwrap_or_else(|| crate::analysis::workspace::discover_notebooks(&target.project));
+        environment::add_hints(
+            &target.project,
+            &reported,
+            &settings,
+            cacheable,
+            &mut report,
+        );
         if !target.whole_project {
             for config in lint::check_config(&target.project, &settings) {
                 report.add(&config.path, &config.text, &config.findings);

@@ -4,6 +4,7 @@
 
 pub mod artifact_paths;
 pub mod declared_deps;
+pub mod environment;
 pub mod graph;
 pub mod large_output;
 pub mod names;

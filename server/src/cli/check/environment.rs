@@ -1,0 +1,296 @@
+//! `--check`'s environment hints (`missing-import`, `jc-without-jellycell`): each reported
+//! notebook's kernel environment, found as `run` finds it (without building anything), is
+//! asked once about the names of all the notebooks that use it (one Python subprocess per
+//! environment). Two small caches in the project's check folder keep this off repeated
+//! checks: `environment-names.json`, each notebook's names by file stamp (so an unchanged
+//! notebook is not read again), and `environments.json`, the answers per interpreter,
+//! keyed by its path, its modification time and that of its `site-packages` (so installing
+//! a package asks again), and the project root.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde_json::{Value, json};
+
+use super::report::CheckReport;
+use crate::analysis::workspace::NotebookFile;
+use crate::cli::files::write_atomically;
+use crate::kernel::{EnvironmentChoice, NotebookEnvironment, SpecSearch, probe_environment};
+use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
+use crate::lint::{self, LintSettings};
+use crate::project::Project;
+use crate::project::read::read_text_file;
+use crate::text::Span;
+
+const NAMES_FILE: &str = "environment-names.json";
+const ANSWERS_FILE: &str = "environments.json";
+
+/// One reported notebook: its names and what picks its environment.
+struct Summary {
+    path: PathBuf,
+    names: NotebookNames,
+    kernel: String,
+    notebook: NotebookEnvironment,
+}
+
+/// Adds the hints for `reported` (notebook paths of `project`) to the report.
+pub(super) fn add_hints(
+    project: &Project,
+    reported: &[PathBuf],
+    settings: &LintSettings,
+    cacheable: bool,
+    report: &mut CheckReport,
+) {
+    let wanted = settings.severity_of("missing-import").is_some()
+        || settings.severity_of("jc-without-jellycell").is_some();
+    if !wanted || reported.is_empty() {
+        return;
+    }
+    let folder = project.lsp_cache_dir().join("check");
+    let names_path = folder.join(NAMES_FILE);
+    let mut names_cache = cacheable
+        .then(|| read_json(&names_path))
+        .flatten()
+        .unwrap_or_else(|| json!({}));
+    let mut summaries = Vec::new();
+    let mut names_changed = false;
+    for path in reported {
+        let Some(stamp) = stamp_of(path) else {
+            continue;
+        };
+        let key = path.display().to_string();
+        if let Some(summary) = names_cache
+            .get(&key)
+            .filter(|entry| entry["stamp"] == stamp)
+            .and_then(|entry| summary_from_json(path, entry))
+        {
+            summaries.push(summary);
+            continue;
+        }
+        let Some(summary) = read_summary(project, path) else {
+            continue;
+        };
+        if let Some(object) = names_cache.as_object_mut() {
+            object.insert(key, summary_to_json(&summary, stamp));
+            names_changed = true;
+        }
+        summaries.push(summary);
+    }
+    if cacheable && names_changed {
+        write_json(&names_path, &names_cache);
+    }
+
+    let search = SpecSearch::from_env();
+    let answers_path = folder.join(ANSWERS_FILE);
+    let mut answers = cacheable
+        .then(|| read_json(&answers_path))
+        .flatten()
+        .unwrap_or_else(|| json!({}));
+    let mut answers_changed = false;
+    let pep723_envs = project
+        .config
+        .run
+        .pep723_env
+        .then(|| project.lsp_cache_dir().join("envs"));
+    for summary in &summaries {
+        let choice =
+            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
+                .with_notebook(&summary.notebook, pep723_envs.clone());
+        let Some(environment) = choice.environment_for_hints(&summary.kernel, &search) else {
+            continue;
+        };
+        let python = PathBuf::from(&environment.python);
+        let key = answers_key(&python, &project.root);
+        let (modules, distributions) = summary.names.asked();
+        let known = answers
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| json!({"modules": {}, "distributions": {}}));
+        let unknown = |kind: &str, names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .filter(|name| known[kind].get(name.as_str()).is_none())
+                .cloned()
+                .collect()
+        };
+        let (ask_modules, ask_distributions) = (
+            unknown("modules", &modules),
+            unknown("distributions", &distributions),
+        );
+        let mut entry = known.clone();
+        if !ask_modules.is_empty() || !ask_distributions.is_empty() {
+            let Some(probed) =
+                probe_environment(&python, &project.root, &ask_modules, &ask_distributions)
+            else {
+                continue;
+            };
+            for (name, present) in probed.modules {
+                entry["modules"][name] = json!(present);
+            }
+            for (name, present) in probed.distributions {
+                entry["distributions"][name] = json!(present);
+            }
+            if let Some(object) = answers.as_object_mut() {
+                object.insert(key, entry.clone());
+                answers_changed = true;
+            }
+        }
+        let missing = |kind: &str, names: &[String]| -> BTreeSet<String> {
+            names
+                .iter()
+                .filter(|name| entry[kind][name.as_str()] == json!(false))
+                .cloned()
+                .collect()
+        };
+        let facts = EnvironmentFacts {
+            description: environment.describe(),
+            python: environment.python.clone(),
+            missing_modules: missing("modules", &modules),
+            missing_distributions: missing("distributions", &distributions),
+            has_jellycell: entry["modules"]["jellycell"] != json!(false),
+        };
+        let findings = lint::check_environment(&summary.names, &facts, settings);
+        if findings.is_empty() {
+            continue;
+        }
+        let limit = project.config.lint.max_file_bytes();
+        if let Ok(text) = read_text_file(&summary.path, limit) {
+            report.add(&summary.path, &text, &findings);
+        }
+    }
+    if cacheable && answers_changed {
+        write_json(&answers_path, &answers);
+    }
+}
+
+fn read_summary(project: &Project, path: &Path) -> Option<Summary> {
+    let format = crate::analysis::workspace::notebook_format_of(path)?;
+    let text = read_text_file(path, project.config.lint.max_file_bytes()).ok()?;
+    let file = NotebookFile::new(project, path.to_path_buf(), text, format);
+    let block = file.notebook.pep723.as_ref();
+    let kernel = match block {
+        Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
+        None => project.config.run.kernel.clone(),
+    };
+    let notebook = block.map_or_else(NotebookEnvironment::default, |block| NotebookEnvironment {
+        python: block.overrides.python.clone(),
+        dependencies: block.dependencies.clone(),
+        requires_python: block.requires_python.clone(),
+    });
+    Some(Summary {
+        path: path.to_path_buf(),
+        names: NotebookNames::of(&file),
+        kernel,
+        notebook,
+    })
+}
+
+/// `[mtime in ns, length]`, what tells that a notebook changed.
+fn stamp_of(path: &Path) -> Option<Value> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some(json!([nanos(metadata.modified().ok()), metadata.len()]))
+}
+
+fn nanos(time: Option<std::time::SystemTime>) -> u64 {
+    time.and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos() as u64)
+}
+
+/// The interpreter's path and modification time, those of the `site-packages` folders of
+/// its environment, and the root the probe runs in.
+fn answers_key(python: &Path, root: &Path) -> String {
+    let modified = |path: &Path| nanos(std::fs::metadata(path).and_then(|m| m.modified()).ok());
+    let mut key = format!("{}|{}", python.display(), modified(python));
+    if let Some(prefix) = python.parent().and_then(Path::parent) {
+        let lib = prefix.join("lib");
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(&lib)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join("site-packages"))
+            .filter(|folder| folder.is_dir())
+            .collect();
+        folders.push(prefix.join("Lib/site-packages"));
+        folders.sort();
+        for folder in folders.iter().filter(|folder| folder.is_dir()) {
+            key.push_str(&format!("|{}", modified(folder)));
+        }
+    }
+    format!("{key}|{}", root.display())
+}
+
+fn span_json(span: Span) -> Value {
+    json!([span.start, span.end])
+}
+
+fn span_of(value: &Value) -> Option<Span> {
+    Some(Span::new(
+        value.get(0)?.as_u64()? as usize,
+        value.get(1)?.as_u64()? as usize,
+    ))
+}
+
+fn summary_to_json(summary: &Summary, stamp: Value) -> Value {
+    let names = &summary.names;
+    json!({
+        "stamp": stamp,
+        "kernel": summary.kernel,
+        "python": summary.notebook.python,
+        "requires_python": summary.notebook.requires_python,
+        "all_dependencies": summary.notebook.dependencies,
+        "modules": names.modules.iter().map(|(m, s)| json!([m, span_json(*s)])).collect::<Vec<_>>(),
+        "dependencies": names.dependencies.iter()
+            .map(|(d, n, s)| json!([d, n, span_json(*s)])).collect::<Vec<_>>(),
+        "jc": names.first_jc_call.as_ref().map(|(c, s)| json!([c, span_json(*s)])),
+    })
+}
+
+fn summary_from_json(path: &Path, entry: &Value) -> Option<Summary> {
+    let text = |value: &Value| value.as_str().map(str::to_string);
+    let modules = entry["modules"]
+        .as_array()?
+        .iter()
+        .map(|item| Some((text(&item[0])?, span_of(&item[1])?)))
+        .collect::<Option<Vec<_>>>()?;
+    let dependencies = entry["dependencies"]
+        .as_array()?
+        .iter()
+        .map(|item| Some((text(&item[0])?, text(&item[1])?, span_of(&item[2])?)))
+        .collect::<Option<Vec<_>>>()?;
+    let first_jc_call = match &entry["jc"] {
+        Value::Null => None,
+        item => Some((text(&item[0])?, span_of(&item[1])?)),
+    };
+    let all_dependencies = entry["all_dependencies"]
+        .as_array()?
+        .iter()
+        .map(text)
+        .collect::<Option<Vec<_>>>()?;
+    Some(Summary {
+        path: path.to_path_buf(),
+        names: NotebookNames {
+            modules,
+            dependencies,
+            first_jc_call,
+        },
+        kernel: text(&entry["kernel"])?,
+        notebook: NotebookEnvironment {
+            python: text(&entry["python"]),
+            dependencies: all_dependencies,
+            requires_python: text(&entry["requires_python"]),
+        },
+    })
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    let value: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    value.is_object().then_some(value)
+}
+
+fn write_json(path: &Path, value: &Value) {
+    if let Some(folder) = path.parent() {
+        let _ = std::fs::create_dir_all(folder);
+    }
+    let _ = write_atomically(path, &value.to_string());
+}
