@@ -17,6 +17,7 @@ mod launch;
 mod output;
 mod process;
 mod session;
+mod stale_connections;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
