@@ -435,6 +435,7 @@ fn an_invalid_jellycell_toml_stops_every_command_and_says_where() {
         &["preview", "--port", "0", "notebooks/ok.py"][..],
         &["cache", "list"][..],
         &["cache", "verify"][..],
+        &["cache", "show", "notebooks/ok.py"][..],
     ] {
         let output = in_project(&project, args);
         assert_eq!(

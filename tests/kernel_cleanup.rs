@@ -1,8 +1,9 @@
 //! Nothing of a kernel outlives the process that started it: Ctrl-C (SIGINT) of `run`,
 //! SIGTERM of the language server and a client that goes away (stdin closed) each leave no
 //! `jellycell-kernel-*` directory (with its HMAC key) in the temp dir and no kernel
-//! process. Real binary, real ipykernel, real signals; `TMPDIR` points at a folder of the
-//! test's own so that other processes' kernels do not count.
+//! process. A directory left by `kill -9` (nothing of ours can run then) is removed by the
+//! next kernel start. Real binary, real ipykernel, real signals; `TMPDIR` points at a
+//! folder of the test's own so that other processes' kernels do not count.
 
 mod support;
 
@@ -160,4 +161,41 @@ fn a_client_that_goes_away_takes_the_servers_kernels_with_it() {
     client.close_stdin();
     assert_eq!(client.wait_exit(), Some(1), "exit without shutdown");
     assert_nothing_left(&tmp, kernel);
+}
+
+#[test]
+fn a_connection_file_left_by_kill_9_is_removed_by_the_next_kernel_start() {
+    let (project, tmp) = project_with_tmp();
+    let mut child = project
+        .command(&["run", "notebooks/nb.py"])
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run starts");
+    let kernel = kernel_pid(&project);
+    signal(child.id(), "KILL");
+    child.wait().expect("wait");
+    // Nothing of ours ran after SIGKILL: end the orphaned kernel here.
+    let _ = Command::new("kill")
+        .args(["-KILL", &kernel.to_string()])
+        .status();
+    let deadline = Instant::now() + EXIT;
+    while process_running(kernel) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(connection_dirs(&tmp).len(), 1, "kill -9 leaves it");
+
+    project.write("notebooks/quick.py", "# %%\nprint(1)\n");
+    let output = project
+        .command(&["run", "notebooks/quick.py"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("run runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let left = connection_dirs(&tmp);
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

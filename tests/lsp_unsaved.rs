@@ -153,3 +153,41 @@ fn an_untitled_buffer_runs_in_a_scratch_folder() {
     assert_eq!(answer["restarted"], true, "{answer}");
     assert_eq!(setup.client.shutdown(), Some(0));
 }
+
+#[test]
+fn lenses_and_hover_of_an_unsaved_buffer_show_what_its_scratch_run_cached() {
+    let mut setup = setup();
+    let uri = "untitled:Untitled-2";
+    let text = format!("{NOTEBOOK}print('scratch says hi')\n");
+    setup.client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let status = |setup: &mut Setup| -> String {
+        let lenses = setup.client.call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        lenses
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|lens| lens["range"]["start"]["line"] == 0)
+            .and_then(|lens| lens["command"]["title"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = status(&mut setup);
+    assert!(before.starts_with("○ not run"), "{before:?}");
+    run_cell(&mut setup, uri);
+    let after = status(&mut setup);
+    assert!(after.starts_with("✓ cached"), "{after}");
+    let hover = setup.client.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 2}}),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("scratch says hi"), "{shown}");
+    assert!(shown.contains("cached"), "{shown}");
+    assert_eq!(setup.client.shutdown(), Some(0));
+}

@@ -38,6 +38,17 @@ const STUB_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A folder holding the minimal `jellycell` package, to put on a kernel's PYTHONPATH.
+pub fn jellycell_stub() -> tempfile::TempDir {
+    let stub = tempfile::tempdir().expect("temp dir");
+    for (path, text) in STUB_FILES {
+        let target = stub.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap_or(stub.path())).expect("mkdir");
+        std::fs::write(target, text).expect("write stub");
+    }
+    stub
+}
+
 pub struct TestProject {
     pub dir: tempfile::TempDir,
     stub: Option<tempfile::TempDir>,
@@ -62,13 +73,7 @@ impl TestProject {
     /// The same, with the stand-in jellycell package importable in the kernel.
     pub fn with_jellycell_stub(files: &[(&str, &str)]) -> TestProject {
         let mut project = TestProject::new(files);
-        let stub = tempfile::tempdir().expect("temp dir");
-        for (path, text) in STUB_FILES {
-            let target = stub.path().join(path);
-            std::fs::create_dir_all(target.parent().unwrap_or(stub.path())).expect("mkdir");
-            std::fs::write(target, text).expect("write stub");
-        }
-        project.stub = Some(stub);
+        project.stub = Some(jellycell_stub());
         project
     }
 

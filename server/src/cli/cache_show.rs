@@ -41,6 +41,8 @@ pub(super) fn show(args: &ShowArgs) -> Result<(), String> {
         Some(root) => Project::load(root),
         None => Project::discover(&start),
     };
+    // As every other cache command: an invalid config stops it (its paths are not used).
+    super::config_gate::require_valid_config(&project)?;
     let extra: Vec<PathBuf> = file_hint.iter().cloned().collect();
     let (workspace, _) = Workspace::load(project, &extra);
     let cells = find_cells(&workspace, file_hint.as_deref(), line, &args.target)?;

@@ -43,10 +43,8 @@ pub(crate) struct ConnectionFile {
 impl ConnectionFile {
     /// Creates a new private directory under `parent`; the file is written by [`Self::write`].
     pub(crate) fn create(parent: &Path) -> std::io::Result<ConnectionFile> {
-        let dir = parent.join(format!(
-            "jellycell-kernel-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        super::stale_connections::sweep_once(parent);
+        let dir = parent.join(super::stale_connections::directory_name());
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

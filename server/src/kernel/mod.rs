@@ -19,6 +19,7 @@ mod pep723_env;
 mod probe;
 mod process;
 mod session;
+mod stale_connections;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::Core;
 use super::runs::Queued;
 use super::state::Snapshot;
+use super::unsaved;
 use crate::cache::manifest::parse_utc;
 use crate::cache::{
     CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests_where,
@@ -41,13 +42,17 @@ pub struct CellView {
 
 /// Whether nothing was ever run in the snapshot's project (no manifests folder).
 pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
-    snapshot.workspace.as_ref().is_none_or(|workspace| {
-        !core
-            .runs
-            .store_for(&workspace.project)
-            .manifests_dir()
-            .is_dir()
-    })
+    let scratch = unsaved::scratch_workspace(core, snapshot);
+    scratch
+        .as_ref()
+        .or(snapshot.workspace.as_ref())
+        .is_none_or(|workspace| {
+            !core
+                .runs
+                .store_for(&workspace.project)
+                .manifests_dir()
+                .is_dir()
+        })
 }
 
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
@@ -74,15 +79,30 @@ pub fn cell_views_where(
     snapshot: &Snapshot,
     keep: impl Fn(usize) -> bool,
 ) -> Option<Vec<CellView>> {
-    if !snapshot.current {
+    // A buffer that runs in a scratch folder shows what its runs there cached (that
+    // workspace is built from the snapshot's own text: current by construction).
+    let scratch = unsaved::scratch_workspace(core, snapshot);
+    if !snapshot.current && scratch.is_none() {
         return None;
     }
-    let workspace = snapshot.workspace.as_ref()?;
-    let file = snapshot.file()?;
+    let (workspace, file_index) = match &scratch {
+        Some(scratch) => (scratch, 0),
+        None => (snapshot.workspace.as_ref()?, snapshot.file_index),
+    };
+    let file = workspace.files.get(file_index)?;
     let store: Arc<Store> = core.runs.store_for(&workspace.project);
-    let queue = core.runs.queue_view(&file.path);
+    let queue_path = match &scratch {
+        // Its runs are queued under the buffer's own path (commands.rs).
+        Some(_) => core
+            .state
+            .document(&snapshot.uri)
+            .and_then(|open| open.path)
+            .unwrap_or_else(|| file.path.clone()),
+        None => file.path.clone(),
+    };
+    let queue = core.runs.queue_view(&queue_path);
     // Nothing was ever run in this project: no key needs computing.
-    let never_run = never_run(core, snapshot);
+    let never_run = !store.manifests_dir().is_dir();
     type State = (usize, CellStatus, Option<String>, Option<Manifest>);
     let states: Vec<State> = if never_run {
         file.notebook
@@ -101,7 +121,7 @@ pub fn cell_views_where(
             .collect()
     } else {
         let mut keys = KeyContext::new(workspace, None, &store);
-        cell_states_and_manifests_where(&mut keys, workspace, snapshot.file_index, &store, keep)
+        cell_states_and_manifests_where(&mut keys, workspace, file_index, &store, keep)
             .into_iter()
             .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))
             .collect()

@@ -18,7 +18,7 @@ use super::completion::{api_signature, kind_meaning};
 use super::definition::{self, ItemKind};
 use super::runs::Queued;
 use super::state::Snapshot;
-use super::{Core, convert, preview};
+use super::{Core, convert, preview, unsaved};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{NotebookFile, Workspace};
 use crate::cache::{CellStatus, cell_outputs, what_changed};
@@ -70,10 +70,17 @@ fn describe(workspace: &Workspace, cell: CellRef) -> String {
 }
 
 pub fn hover(core: &Core, snapshot: &Snapshot, position: lsp::Position) -> Option<Hover> {
-    let workspace = snapshot.workspace.as_ref()?;
-    let file = snapshot.file()?;
+    // A buffer that runs in a scratch folder shows what its runs there cached; an
+    // untitled one has no analysis but that one.
+    let scratch = unsaved::scratch_workspace(core, snapshot);
+    let (workspace, file_index) = match (&snapshot.workspace, &scratch) {
+        (Some(workspace), _) => (workspace, snapshot.file_index),
+        (None, Some(scratch)) => (scratch, 0),
+        (None, None) => return None,
+    };
+    let file = workspace.files.get(file_index)?;
     let offset = convert::offset(&snapshot.document, position, snapshot.encoding);
-    let item = definition::item_at(workspace, snapshot.file_index, offset);
+    let item = definition::item_at(workspace, file_index, offset);
     // On a dependency name or a path, the outputs are those of the cell it names (labelled,
     // so they cannot pass for the current cell's); none when it names no single cell.
     let (outputs_of, label) = match &item {
@@ -85,13 +92,25 @@ pub fn hover(core: &Core, snapshot: &Snapshot, position: lsp::Position) -> Optio
             _ => (None, String::new()),
         },
         _ => (
-            definition::cell_at(workspace, snapshot.file_index, offset),
+            definition::cell_at(workspace, file_index, offset),
             String::new(),
         ),
     };
-    let specific = specific_hover(workspace, snapshot.file_index, file, offset, item);
+    let specific = specific_hover(workspace, file_index, file, offset, item);
+    // The buffer's own cells read the scratch store; other notebooks' cells their own.
     let outputs = outputs_of
-        .and_then(|cell| outputs_hover(core, snapshot, workspace, cell))
+        .and_then(|cell| match &scratch {
+            Some(scratch) if cell.notebook == file_index => outputs_hover(
+                core,
+                snapshot,
+                scratch,
+                CellRef {
+                    notebook: 0,
+                    ordinal: cell.ordinal,
+                },
+            ),
+            _ => outputs_hover(core, snapshot, workspace, cell),
+        })
         .map(|outputs| label + &outputs);
     match (specific, outputs) {
         (Some((span, text)), Some(outputs)) => Some(markdown(

@@ -27,6 +27,8 @@ use super::kernel_status::{self, KernelState};
 use super::progress::RunProgress;
 use super::unsaved;
 use super::{Core, run_blocking};
+
+mod upstream;
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::Store;
@@ -190,6 +192,8 @@ pub(crate) struct Runs {
 
 struct NotebookRuns {
     jobs: mpsc::UnboundedSender<Work>,
+    /// Runs of this notebook's producers that a run in another notebook waits for.
+    upstream: mpsc::UnboundedSender<upstream::UpstreamJob>,
     shared: Mutex<Shared>,
 }
 
@@ -268,23 +272,28 @@ impl Runs {
         }
     }
 
+    /// The runs of the notebook at `path`, its worker started on first use.
+    fn notebook(&self, core: &Arc<Core>, path: PathBuf) -> Arc<NotebookRuns> {
+        let mut notebooks = lock(&self.notebooks);
+        notebooks
+            .entry(path)
+            .or_insert_with(|| {
+                let (jobs, queue) = mpsc::unbounded_channel();
+                let (upstream, lane) = mpsc::unbounded_channel();
+                let notebook = Arc::new(NotebookRuns {
+                    jobs,
+                    upstream,
+                    shared: Mutex::new(Shared::default()),
+                });
+                tokio::spawn(work(core.clone(), notebook.clone(), queue, lane));
+                notebook
+            })
+            .clone()
+    }
+
     /// Queues a run of the notebook at `path` and returns at once.
     pub fn enqueue(&self, core: &Arc<Core>, path: PathBuf, request: RunRequest) {
-        let notebook = {
-            let mut notebooks = lock(&self.notebooks);
-            notebooks
-                .entry(path)
-                .or_insert_with(|| {
-                    let (jobs, queue) = mpsc::unbounded_channel();
-                    let notebook = Arc::new(NotebookRuns {
-                        jobs,
-                        shared: Mutex::new(Shared::default()),
-                    });
-                    tokio::spawn(work(core.clone(), notebook.clone(), queue));
-                    notebook
-                })
-                .clone()
-        };
+        let notebook = self.notebook(core, path);
         let id = {
             let mut shared = lock(&notebook.shared);
             shared.next_id += 1;
@@ -399,9 +408,22 @@ async fn work(
     core: Arc<Core>,
     notebook: Arc<NotebookRuns>,
     mut queue: mpsc::UnboundedReceiver<Work>,
+    mut lane: mpsc::UnboundedReceiver<upstream::UpstreamJob>,
 ) {
     let mut warm: Option<Warm> = None;
-    while let Some(work) = queue.recv().await {
+    loop {
+        // Another notebook's run waits for these: they go before this notebook's queue.
+        let work = tokio::select! {
+            biased;
+            Some(job) = lane.recv() => {
+                upstream::serve(&core, &notebook, &mut warm, &mut lane, job).await;
+                continue;
+            }
+            work = queue.recv() => match work {
+                Some(work) => work,
+                None => break,
+            },
+        };
         let job = match work {
             Work::Run(job) => job,
             Work::Release(uri) => {
@@ -441,6 +463,7 @@ async fn work(
             &core,
             &notebook,
             &mut warm,
+            &mut lane,
             &job.request,
             &cancel,
             &mut progress,
@@ -488,16 +511,32 @@ async fn run_job(
     core: &Arc<Core>,
     notebook: &Arc<NotebookRuns>,
     warm: &mut Option<Warm>,
+    lane: &mut mpsc::UnboundedReceiver<upstream::UpstreamJob>,
     request: &RunRequest,
     cancel: &Cancel,
     progress: &mut RunProgress,
 ) -> Result<String, String> {
     let planner = core.clone();
     let for_plan = request.clone();
-    let (workspace, plan, store, scratch_notice) =
+    let (mut workspace, mut plan, mut store, scratch_notice) =
         run_blocking(move || plan_request(&planner, &for_plan))
             .await
             .map_err(|error| error.message.to_string())??;
+    if request.kind == RunKind::WithDeps {
+        // As `jellycell-lsp run`: the producers in other notebooks of what the closure
+        // loads, when not current, run first (each in its own notebook's kernel).
+        let ran = upstream::run_producers_first(
+            core, notebook, warm, lane, &workspace, &store, &plan, progress,
+        )
+        .await?;
+        if ran {
+            let planner = core.clone();
+            let for_plan = request.clone();
+            (workspace, plan, store, _) = run_blocking(move || plan_request(&planner, &for_plan))
+                .await
+                .map_err(|error| error.message.to_string())??;
+        }
+    }
     if let Some(notice) = scratch_notice {
         progress.message(notice.text.clone());
         if notice.first {
@@ -518,43 +557,16 @@ async fn run_job(
     if cancel.is_cancelled() {
         return Ok("cancelled".to_string());
     }
-    let generation = lock(&notebook.shared).generation;
-    if warm.as_ref().is_some_and(|warm| {
-        warm.generation != generation
-            || warm.name != plan.kernel
-            || warm.environment != plan.environment
-            || !warm.kernel.kernel().is_alive()
-    }) && let Some(old) = warm.take()
-    {
-        old.kernel.shutdown().await;
-    }
-    if warm.is_none() {
-        progress.message(format!("starting kernel {}", plan.kernel));
-        kernel_status::send(core, &request.uri, KernelState::Starting);
-        let kernel = RunKernel::start_for(&workspace.project, &plan, &RunOptions::new())
-            .await
-            .map_err(|error| error.to_string())?;
-        progress.message(format!("kernel: {}", kernel.environment().describe()));
-        let mut shared = lock(&notebook.shared);
-        // A restart while this kernel started finds nothing to shut down: this one is
-        // already fresh, so it belongs to the current generation.
-        shared.kernel = Some(kernel.kernel().clone());
-        *warm = Some(Warm {
-            generation: shared.generation,
-            name: plan.kernel.clone(),
-            environment: plan.environment.clone(),
-            kernel,
-        });
-    }
-    let Some(warm) = warm.as_mut() else {
-        return Err("the kernel did not start".to_string());
-    };
-    kernel_status::send_with_environment(
+    let warm = warm_kernel(
         core,
+        notebook,
+        warm,
+        &workspace.project,
+        &plan,
         &request.uri,
-        KernelState::Busy,
-        Some(warm.kernel.environment().describe()),
-    );
+        progress,
+    )
+    .await?;
     let uri = request.uri.clone();
     let events_core = core.clone();
     let events_notebook = notebook.clone();
@@ -608,6 +620,57 @@ async fn run_job(
         });
     }
     Ok(text)
+}
+
+/// The notebook's warm kernel for `kernel_name`, started (and the old one shut down) when
+/// it has none of the current generation, of that name, alive.
+async fn warm_kernel<'w>(
+    core: &Arc<Core>,
+    notebook: &NotebookRuns,
+    warm: &'w mut Option<Warm>,
+    project: &Project,
+    plan: &Plan,
+    uri: &Uri,
+    progress: &RunProgress,
+) -> Result<&'w mut Warm, String> {
+    let generation = lock(&notebook.shared).generation;
+    if warm.as_ref().is_some_and(|warm| {
+        warm.generation != generation
+            || warm.name != plan.kernel
+            || warm.environment != plan.environment
+            || !warm.kernel.kernel().is_alive()
+    }) && let Some(old) = warm.take()
+    {
+        old.kernel.shutdown().await;
+    }
+    if warm.is_none() {
+        progress.message(format!("starting kernel {}", plan.kernel));
+        kernel_status::send(core, uri, KernelState::Starting);
+        let kernel = RunKernel::start_for(project, plan, &RunOptions::new())
+            .await
+            .map_err(|error| error.to_string())?;
+        progress.message(format!("kernel: {}", kernel.environment().describe()));
+        let mut shared = lock(&notebook.shared);
+        // A restart while this kernel started finds nothing to shut down: this one is
+        // already fresh, so it belongs to the current generation.
+        shared.kernel = Some(kernel.kernel().clone());
+        *warm = Some(Warm {
+            generation: shared.generation,
+            name: plan.kernel.clone(),
+            environment: plan.environment.clone(),
+            kernel,
+        });
+    }
+    let warm = warm
+        .as_mut()
+        .ok_or_else(|| "the kernel did not start".to_string())?;
+    kernel_status::send_with_environment(
+        core,
+        uri,
+        KernelState::Busy,
+        Some(warm.kernel.environment().describe()),
+    );
+    Ok(warm)
 }
 
 /// Said when a buffer runs in a scratch folder (`first`: the first run there).

@@ -8,11 +8,15 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tower_lsp_server::ls_types::Uri;
 
-use crate::analysis::workspace::{NotebookFile, Workspace, notebook_format_of};
+use super::Core;
+use super::state::Snapshot;
+use crate::analysis::workspace::{
+    NotebookFile, Workspace, looks_like_notebook, notebook_format_of,
+};
 use crate::format::NotebookFormat;
 use crate::kernel::CleanupAtExit;
 use crate::project::{Project, find_config};
@@ -100,6 +104,31 @@ pub(crate) fn workspace(scratch: &Scratch, text: String) -> Workspace {
     let format = notebook_format_of(&scratch.path).unwrap_or(NotebookFormat::Percent);
     let file = NotebookFile::new(&project, scratch.path.clone(), text, format);
     Workspace::from_files(project, vec![file])
+}
+
+/// For a buffer that runs in a scratch folder: a workspace of its snapshot's text rooted
+/// there (its one file at index 0), whose keys and store are the ones its runs use, for
+/// the lenses, hints and hover to read; `None` when it runs where it is.
+pub(crate) fn scratch_workspace(core: &Core, snapshot: &Snapshot) -> Option<Arc<Workspace>> {
+    if snapshot
+        .workspace
+        .as_ref()
+        .is_some_and(|own| own.project.config_path.is_some())
+    {
+        // In a project: runs there (the cheap answer, asked on every lens request).
+        return None;
+    }
+    let path = core
+        .state
+        .document(&snapshot.uri)
+        .and_then(|open| open.path);
+    let scratch = scratch_for(&snapshot.uri, path.as_deref())?;
+    let text = snapshot.document.text();
+    // An untitled buffer has no analysis of its own: the same test as for files.
+    if snapshot.workspace.is_none() && !looks_like_notebook(&scratch.path, &text) {
+        return None;
+    }
+    Some(Arc::new(workspace(&scratch, text)))
 }
 
 #[cfg(test)]

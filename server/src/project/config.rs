@@ -10,8 +10,10 @@
 //!
 //! jellycell itself rejects our extension keys as unknown, so they belong in
 //! `jellycell-lsp.toml` (`[lint]`) or `pyproject.toml` (`[tool.jellycell-lsp.lint]`),
-//! read by [`read_tool_lint`]; in `jellycell.toml` they are still read, with a
-//! `config-deprecated` warning.
+//! read by [`read_tool_settings`]; in `jellycell.toml` they are still read, with a
+//! `config-deprecated` warning. The same goes for our `[run]` keys (`python`,
+//! `snapshot_max_mb`, …): `[run]` of our own settings is read by the same [`read_run`],
+//! and in `jellycell.toml` they are still read (without a warning, for now).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,15 +32,17 @@ pub const CONFIG_DEPRECATED: &str = "config-deprecated";
 /// Our own settings file beside `jellycell.toml` (Python jellycell never reads it).
 pub const TOOL_CONFIG_FILE: &str = "jellycell-lsp.toml";
 
-/// Reads jellycell-lsp's own settings (`select`, `ignore`, `[...severity]`) from the table
-/// at `table_path` of the TOML `text` (`["lint"]` in `jellycell-lsp.toml`,
-/// `["tool", "jellycell-lsp", "lint"]` in `pyproject.toml`) into `lint`, replacing what
-/// jellycell.toml set for the keys it has. `None` when the file has no such table.
-pub fn read_tool_lint(
+/// Reads jellycell-lsp's own settings from the TOML `text` of the file at `path`: the
+/// tables `lint` (`select`, `ignore`, `[...severity]`, `max_file_mb`) and `run` (every
+/// `[run]` key, ours and jellycell's) under the table at `prefix` (`[]` for
+/// `jellycell-lsp.toml`, `["tool", "jellycell-lsp"]` for `pyproject.toml`), into `config`,
+/// replacing what jellycell.toml set for the keys they have. `None` when the file has no
+/// table at `prefix`.
+pub fn read_tool_settings(
     text: &str,
     path: &Path,
-    table_path: &[&str],
-    lint: &mut LintConfig,
+    prefix: &[&str],
+    config: &mut Config,
 ) -> Option<Vec<ConfigProblem>> {
     let mut reader = Reader {
         text,
@@ -58,36 +62,54 @@ pub fn read_tool_lint(
             return Some(reader.problems);
         }
     };
-    let (last, parents) = table_path.split_last()?;
     let mut table: &dyn TableLike = document.as_table();
-    for (depth, name) in parents.iter().enumerate() {
-        let item = table.get(name)?;
-        table = item.as_table_like()?;
-        if depth + 1 == parents.len() && table_path.len() == 3 {
-            // `[tool.jellycell-lsp]`: ours, so its keys are checked.
-            reader.check_keys(table, &parents.join("."), &[last]);
+    for name in prefix {
+        table = table.get(name)?.as_table_like()?;
+    }
+    // Ours (the whole jellycell-lsp.toml, or [tool.jellycell-lsp]): its keys are checked.
+    let prefix = prefix.join(".");
+    reader.check_keys(table, &prefix, &["lint", "run"]);
+    let section = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    for name in ["lint", "run"] {
+        let Some(item) = table.get(name) else {
+            continue;
+        };
+        let section = section(name);
+        let Some(inner) = item.as_table_like() else {
+            reader.problem(item.span(), format!("[{section}] must be a table"));
+            continue;
+        };
+        if name == "lint" {
+            read_tool_lint(&mut reader, inner, &section, &mut config.lint);
+        } else {
+            read_run(&mut reader, inner, &section, &mut config.run);
         }
     }
-    if parents.is_empty() {
-        reader.check_keys(table, "", &[last]);
-    }
-    let section = table_path.join(".");
-    let Some(item) = table.get(last) else {
-        return Some(reader.problems);
-    };
-    let Some(lint_table) = item.as_table_like() else {
-        reader.problem(item.span(), format!("[{section}] must be a table"));
-        return Some(reader.problems);
-    };
+    Some(reader.problems)
+}
+
+/// Our `[lint]` keys from our own settings table `lint_table` (named `section`).
+fn read_tool_lint(
+    reader: &mut Reader<'_>,
+    lint_table: &dyn TableLike,
+    section: &str,
+    lint: &mut LintConfig,
+) {
     reader.check_keys(
         lint_table,
-        &section,
+        section,
         &["select", "ignore", "severity", "max_file_mb"],
     );
     let mut ours = LintConfig::default();
-    read_rule_settings(&mut reader, lint_table, &section, &mut ours);
+    read_rule_settings(reader, lint_table, section, &mut ours);
     let mut max_file_mb = lint.max_file_mb;
-    reader.integer(lint_table, &section, "max_file_mb", &mut max_file_mb);
+    reader.integer(lint_table, section, "max_file_mb", &mut max_file_mb);
     if max_file_mb > 0 {
         lint.max_file_mb = max_file_mb;
     }
@@ -100,7 +122,48 @@ pub fn read_tool_lint(
     if lint_table.get("severity").is_some() {
         lint.severity = ours.severity;
     }
-    Some(reader.problems)
+}
+
+/// The keys of `[run]`: jellycell's (`kernel`, `subprocess`, `timeout_seconds`) and ours,
+/// which Python jellycell rejects in jellycell.toml (so they are best kept in our own
+/// settings, where [`read_run`] reads them too).
+const RUN_KEYS: &[&str] = &[
+    "kernel",
+    "subprocess",
+    "timeout_seconds",
+    "snapshot_max_mb",
+    "python",
+    "env",
+];
+
+/// A `[run]` table (named `section`) into `run`: the keys it has replace what `run` held.
+/// The one reader of `[run]`, for jellycell.toml and for our own settings alike.
+fn read_run(reader: &mut Reader<'_>, table: &dyn TableLike, section: &str, run: &mut RunConfig) {
+    reader.check_keys(table, section, RUN_KEYS);
+    reader.string(table, section, "kernel", &mut run.kernel);
+    if table.get("python").is_some() {
+        let mut python = String::new();
+        reader.string(table, section, "python", &mut python);
+        run.python = Some(python).filter(|python| !python.is_empty());
+    }
+    if table.get("env").is_some() {
+        let mut env = String::new();
+        reader.string(table, section, "env", &mut env);
+        match env.as_str() {
+            "pep723" => run.pep723_env = true,
+            "" => {}
+            other => reader.problem(
+                table.get("env").and_then(Item::span),
+                format!(
+                    "[{section}] env must be \"pep723\" (an environment built by uv from each \
+                     notebook's PEP-723 dependencies), got {other:?}"
+                ),
+            ),
+        }
+    }
+    reader.boolean(table, section, "subprocess", &mut run.subprocess);
+    reader.integer(table, section, "timeout_seconds", &mut run.timeout_seconds);
+    reader.integer(table, section, "snapshot_max_mb", &mut run.snapshot_max_mb);
 }
 
 /// The parsed `jellycell.toml`.
@@ -509,43 +572,7 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
     }
 
     if let Some(table) = reader.section(root, "run") {
-        let run = &mut config.run;
-        reader.check_keys(
-            table,
-            "run",
-            &[
-                "kernel",
-                "subprocess",
-                "timeout_seconds",
-                "snapshot_max_mb",
-                "python",
-                "env",
-            ],
-        );
-        reader.string(table, "run", "kernel", &mut run.kernel);
-        if table.get("python").is_some() {
-            let mut python = String::new();
-            reader.string(table, "run", "python", &mut python);
-            run.python = Some(python).filter(|python| !python.is_empty());
-        }
-        if table.get("env").is_some() {
-            let mut env = String::new();
-            reader.string(table, "run", "env", &mut env);
-            match env.as_str() {
-                "pep723" => run.pep723_env = true,
-                "" => {}
-                other => reader.problem(
-                    table.get("env").and_then(Item::span),
-                    format!(
-                        "[run] env must be \"pep723\" (an environment built by uv from each \
-                         notebook's PEP-723 dependencies), got {other:?}"
-                    ),
-                ),
-            }
-        }
-        reader.boolean(table, "run", "subprocess", &mut run.subprocess);
-        reader.integer(table, "run", "timeout_seconds", &mut run.timeout_seconds);
-        reader.integer(table, "run", "snapshot_max_mb", &mut run.snapshot_max_mb);
+        read_run(&mut reader, table, "run", &mut config.run);
     }
 
     if let Some(table) = reader.section(root, "viewer") {
