@@ -33,6 +33,7 @@ mod syntax;
 pub mod workspace;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::text::Span;
 
@@ -49,6 +50,31 @@ pub struct CellAnalysis {
     pub aliases_defined: Aliases,
     /// Ranges of IPython syntax that were masked before parsing.
     pub masked_lines: Vec<MaskedLine>,
+    /// The cell's dataflow, computed on first use and kept with the analysis, so that an
+    /// edit elsewhere reuses it with the analysis (by `Arc`) instead of parsing again.
+    pub(crate) flow: FlowSlot,
+}
+
+/// A lazily computed [`dataflow::CellFlow`] of the analysed source. It is derived from
+/// the source alone, so two analyses compare equal whether or not it was computed yet.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FlowSlot(std::sync::OnceLock<Arc<dataflow::CellFlow>>);
+
+impl PartialEq for FlowSlot {
+    fn eq(&self, _: &FlowSlot) -> bool {
+        true
+    }
+}
+
+impl Eq for FlowSlot {}
+
+impl CellAnalysis {
+    /// The dataflow of `source`, which must be the source this analysis was made from.
+    pub fn flow(&self, source: &str) -> &dataflow::CellFlow {
+        self.flow
+            .0
+            .get_or_init(|| Arc::new(dataflow::cell_flow(source)))
+    }
 }
 
 impl CellAnalysis {

@@ -84,6 +84,7 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
         },
         aliases_defined: found.module_level,
         masked_lines: masked.masked,
+        ..CellAnalysis::default()
     };
     // Analyses are kept for every cell of every open notebook: no spare capacity.
     analysis.shrink_to_fit();

@@ -6,10 +6,12 @@
 //! under `[paths] notebooks` (recursively), plus MyST `.md` files there that look like
 //! notebooks, plus any file named explicitly.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::analysis::dataflow::{CellFlow, cell_flow};
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell, analyze_cell_facts};
 use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
@@ -208,6 +210,18 @@ impl NotebookFile {
             .collect();
         let depth = AnalysisDepth::Full;
         NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
+    }
+
+    /// The dataflow of the code cell at `ordinal`: kept with its analysis when it has one
+    /// (so unchanged cells are never parsed again), else computed from its source.
+    pub fn cell_flow(&self, ordinal: usize) -> Cow<'_, CellFlow> {
+        let Some(cell) = self.notebook.cells.get(ordinal) else {
+            return Cow::Owned(CellFlow::default());
+        };
+        match self.analyses.get(ordinal).and_then(Option::as_ref) {
+            Some(analysis) => Cow::Borrowed(analysis.flow(&cell.source)),
+            None => Cow::Owned(cell_flow(&cell.source)),
+        }
     }
 
     /// The file stem used in auto names (`prep` for `notebooks/prep.py`).

@@ -15,12 +15,13 @@
 //! inside a cycle (possible across notebooks) are left out; keys are computed without
 //! recursion, one strongly connected component at a time (`order`).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
 
-use crate::analysis::dataflow::{CellFlow, cell_flow, producers};
+use crate::analysis::dataflow::{CellFlow, producers};
 use crate::analysis::graph::{CellRef, EdgeReason};
 use crate::analysis::workspace::Workspace;
 use crate::cache::manifest::ManifestStatus;
@@ -484,11 +485,11 @@ impl<'w> KeyContext<'w> {
                 ordinals.push(ordinal);
                 // A note never runs: it defines nothing in the kernel.
                 flows.push(match cell.spec.kind {
-                    CellKind::Note => CellFlow::default(),
-                    _ => cell_flow(&cell.source),
+                    CellKind::Note => Cow::Owned(CellFlow::default()),
+                    _ => file.cell_flow(ordinal),
                 });
             }
-            let refs: Vec<&CellFlow> = flows.iter().collect();
+            let refs: Vec<&CellFlow> = flows.iter().map(|flow| &**flow).collect();
             let mut result = NotebookFlows::default();
             for (position, pairs) in producers(&refs).into_iter().enumerate() {
                 let pairs = pairs

@@ -8,7 +8,10 @@
 //! does not parse is left to `python-syntax-error`. Notebooks of another kernel language
 //! (the kernelspec or language_info says so) are not checked.
 
-use crate::analysis::dataflow::{CellFlow, cell_flow};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use crate::analysis::dataflow::CellFlow;
 use crate::analysis::workspace::NotebookFile;
 use crate::format::CellType;
 use crate::format::tags::{self, CellKind};
@@ -17,55 +20,64 @@ use crate::lint::Finding;
 /// Names the runner's prelude defines in every kernel.
 const PRELUDE_NAMES: &[&str] = &["jc"];
 
-/// The findings of one notebook (they depend on it alone).
+/// The findings of one notebook (they depend on it alone). Linear in the notebook: each
+/// name's definers are looked up in an index, never by scanning the cells around.
 pub fn findings(file: &NotebookFile) -> Vec<Finding> {
     if !is_python(file) {
         return Vec::new();
     }
-    let cells: Vec<(usize, CellFlow, bool)> = file
+    let cells: Vec<(usize, Cow<'_, CellFlow>, bool)> = file
         .notebook
         .cells
         .iter()
         .enumerate()
         .filter(|(_, cell)| cell.cell_type == CellType::Code && cell.spec.kind != CellKind::Note)
-        .map(|(ordinal, cell)| {
+        .map(|(ordinal, _)| {
             let parses = file
                 .analyses
                 .get(ordinal)
                 .and_then(Option::as_ref)
                 .is_none_or(|analysis| analysis.syntax_errors.is_empty());
-            (ordinal, cell_flow(&cell.source), parses)
+            (ordinal, file.cell_flow(ordinal), parses)
         })
         .collect();
-    let setup_defines: Vec<&String> = cells
+    let setup_defines: HashSet<&str> = cells
         .iter()
         .filter(|(ordinal, _, _)| file.notebook.cells[*ordinal].spec.kind == CellKind::Setup)
-        .flat_map(|(_, flow, _)| &flow.defines)
+        .flat_map(|(_, flow, _)| flow.defines.iter().map(String::as_str))
         .collect();
-    let defined_by = |name: &str, range: &[(usize, CellFlow, bool)]| {
-        range
-            .iter()
-            .find(|(_, flow, _)| {
-                flow.defines
-                    .binary_search_by(|d| d.as_str().cmp(name))
-                    .is_ok()
-            })
-            .map(|(ordinal, _, _)| *ordinal)
+    // For each name, the positions (in `cells`, ascending) of the cells that define it.
+    let mut definers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (position, (_, flow, _)) in cells.iter().enumerate() {
+        for name in &flow.defines {
+            definers.entry(name.as_str()).or_default().push(position);
+        }
+    }
+    let defined_above = |name: &str, position: usize| {
+        definers
+            .get(name)
+            .and_then(|positions| positions.first())
+            .is_some_and(|&first| first < position)
+    };
+    let defined_below = |name: &str, position: usize| {
+        let positions = definers.get(name)?;
+        let after = positions.partition_point(|&at| at <= position);
+        positions.get(after).map(|&at| cells[at].0)
     };
     let mut findings = Vec::new();
     for (position, (ordinal, flow, parses)) in cells.iter().enumerate() {
-        let above = &cells[..position];
-        if above.iter().any(|(_, flow, _)| flow.defines_everything) {
+        // This cell may define anything: it and every cell below it are not checked.
+        if flow.defines_everything {
             break;
         }
-        if flow.defines_everything || !parses {
+        if !parses {
             continue;
         }
         let cell = &file.notebook.cells[*ordinal];
         for (name, span) in &flow.read_spans {
             if PRELUDE_NAMES.contains(&name.as_str())
-                || setup_defines.contains(&name)
-                || defined_by(name, above).is_some()
+                || setup_defines.contains(name.as_str())
+                || defined_above(name, position)
             {
                 continue;
             }
@@ -77,7 +89,7 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
                 .defines
                 .binary_search_by(|d| d.as_str().cmp(name))
                 .is_ok();
-            let below = defined_by(name, &cells[position + 1..]);
+            let below = defined_below(name, position);
             if deferred && (here || below.is_some()) {
                 continue;
             }
