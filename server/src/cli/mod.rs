@@ -41,6 +41,8 @@ mod new;
 mod preview;
 mod run;
 mod stdout;
+mod test;
+mod test_junit;
 
 use std::path::PathBuf;
 
@@ -119,6 +121,9 @@ enum Command {
     /// Diff two notebooks cell by cell with their outputs (paths or git `REV:path`);
     /// also a git external diff driver.
     Diff(diff::DiffArgs),
+    /// Run notebooks fresh and compare every code cell's outputs with the paired .ipynb's
+    /// or the cache's (nbval for plain-text notebooks).
+    Test(test::TestArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +205,7 @@ pub fn main() -> i32 {
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::New(args)) => new::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Test(args)) => test::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }

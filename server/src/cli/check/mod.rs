@@ -17,6 +17,7 @@ mod cached;
 mod codec;
 mod facts_cache;
 mod github;
+pub(super) use github::{escape_data, escape_property};
 mod human;
 mod json;
 mod report;
