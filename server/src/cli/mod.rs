@@ -4,7 +4,8 @@
 //! `--check` lints notebooks for CI; `init` and `new` make a project and a notebook as
 //! Python jellycell does; `export` converts between notebook formats; `run` executes
 //! notebooks (a project in dependency order) with the cache; `cache` lists, clears, prunes and re-indexes it;
-//! `preview` serves rendered notebooks. Commands print what people read on stderr and
+//! `preview` serves rendered notebooks; `diff` compares two notebooks; `test` re-runs
+//! notebooks and compares their outputs with a reference (nbval). Commands print what people read on stderr and
 //! what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
