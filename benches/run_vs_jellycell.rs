@@ -216,7 +216,7 @@ fn overhead(root: &Path, bin: &Path) -> (Duration, Duration, Duration) {
                         first.get_or_insert_with(Instant::now);
                     }
                     RunEvent::CellFinished { .. } => last = Some(Instant::now()),
-                    RunEvent::KernelStarting { .. } => {}
+                    RunEvent::KernelStarting { .. } | RunEvent::CellOutputs { .. } => {}
                 },
             ))
             .expect("run");

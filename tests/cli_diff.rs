@@ -1,6 +1,7 @@
-//! `jellycell-lsp diff` through the real binary: text against ipynb, output-only changes,
-//! git revisions and the git external diff driver in a real repository, and a checker
-//! that applies the JSON ops to the old notebook's view and gets the new one.
+//! `jellycell-lsp diff` through the real binary: text against ipynb, moved and renamed
+//! cells, output-only changes, git revisions and the git external diff driver in a real
+//! repository, and a checker that applies the JSON ops to the old notebook's view and
+//! gets the new one.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -74,6 +75,32 @@ fn a_percent_notebook_diffs_against_its_earlier_ipynb() {
         stdout(&stat).contains(" 3 cells changed: 1 modified, 1 added, 1 removed, 0 moved"),
         "{}",
         stdout(&stat)
+    );
+}
+
+#[test]
+fn a_moved_and_a_renamed_cell_show_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = "# %% tags=[\"name=load\"]\ndf = load()\n\n# %%\na = 1\n\n# %%\nprint(a)\n";
+    let new = "# %%\nprint(a)\n\n# %% tags=[\"name=read_data\"]\ndf = load()\n\n# %%\na = 1\n";
+    std::fs::write(dir.path().join("old.py"), old).unwrap();
+    std::fs::write(dir.path().join("new.py"), new).unwrap();
+    let output = diff(dir.path(), &["old.py", "new.py"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("@@ cell 1 (code) @@ moved from cell 3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "@@ cell 2 \"read_data\" (code) @@ modified\n  metadata tags: [\"name=load\"] → [\"name=read_data\"]\n@@"
+        ),
+        "a rename changes the tags, not the source: {text}"
+    );
+    assert!(
+        text.contains("@@ cell 3 (code) @@ moved to cell 1\n"),
+        "{text}"
     );
 }
 

@@ -15,6 +15,7 @@ pub mod lint;
 pub mod lsp;
 pub mod preview;
 pub mod project;
+pub mod regress;
 pub mod render;
 pub mod review;
 pub mod run;

@@ -17,6 +17,9 @@ const TEST_PACKAGES: &[&str] = &[
     "nbformat",
     "jupytext==1.19.6",
     "jellycell==1.4.0",
+    "nbval==0.11.0",
+    "pytest",
+    "nbclient",
 ];
 const TEST_MODULES: &[&str] = &[
     "ipykernel",
@@ -24,6 +27,9 @@ const TEST_MODULES: &[&str] = &[
     "nbformat",
     "jupytext",
     "jellycell",
+    "nbval",
+    "pytest",
+    "nbclient",
 ];
 
 /// A `python3` that imports every test module. Panics with the pip output if it cannot be

@@ -4,7 +4,8 @@
 //! `--check` lints notebooks for CI; `init` and `new` make a project and a notebook as
 //! Python jellycell does; `export` converts between notebook formats; `run` executes
 //! notebooks (a project in dependency order) with the cache; `cache` lists, clears, prunes and re-indexes it;
-//! `preview` serves rendered notebooks. Commands print what people read on stderr and
+//! `preview` serves rendered notebooks; `diff` compares two notebooks; `test` re-runs
+//! notebooks and compares their outputs with a reference (nbval). Commands print what people read on stderr and
 //! what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
@@ -41,6 +42,8 @@ mod new;
 mod preview;
 mod run;
 mod stdout;
+mod test;
+mod test_junit;
 
 use std::path::PathBuf;
 
@@ -119,6 +122,9 @@ enum Command {
     /// Diff two notebooks cell by cell with their outputs (paths or git `REV:path`);
     /// also a git external diff driver.
     Diff(diff::DiffArgs),
+    /// Run notebooks fresh and compare every code cell's outputs with the paired .ipynb's
+    /// or the cache's (nbval for plain-text notebooks).
+    Test(test::TestArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +206,7 @@ pub fn main() -> i32 {
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::New(args)) => new::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Test(args)) => test::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }

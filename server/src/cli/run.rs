@@ -21,6 +21,7 @@ use super::{EXIT_USAGE, messages};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{Workspace, discover_notebooks};
 use crate::cache::Store;
+use crate::format::scraps::{Scrap, scraps_in_outputs};
 use crate::kernel::{plain_traceback, strip_ansi};
 use crate::project::Project;
 use crate::project::read::read_text_file;
@@ -277,7 +278,7 @@ fn run_one(
         };
         if let Some(failed) = upstream.run_before(file, &mut BTreeSet::from([file]))? {
             store.flush();
-            let json = report_json(&failed, &Places::default());
+            let json = report_json(&failed, &Places::default(), &HashMap::new());
             return Ok((failed, json));
         }
     }
@@ -312,7 +313,15 @@ fn run_one(
     if !args.json {
         progress.summary(&report);
     }
-    let json = report_json(&report, &progress.places);
+    let mut scraps = std::mem::take(&mut progress.scraps);
+    for cell in &plan.cells {
+        if let Some(hit) = &cell.hit
+            && let Ok(outputs) = hit.nbformat_outputs(store.blobs())
+        {
+            scraps.insert(cell.ordinal, scraps_in_outputs(&outputs));
+        }
+    }
+    let json = report_json(&report, &progress.places, &scraps);
     Ok((report, json))
 }
 
@@ -418,13 +427,23 @@ fn cell_places(workspace: &Workspace, file: usize) -> Vec<Option<CellPlace>> {
 
 /// The `run --json` object: the report, each error's traceback without ANSI colours and
 /// with file lines, the kernel's own text beside it as `traceback_raw`, and where the
-/// cell failed as `location` (`{"path", "line"}`).
-fn report_json(report: &RunReport, places: &Places) -> Value {
+/// cell failed as `location` (`{"path", "line"}`), and each cell's scrapbook values as
+/// `scraps` (`[{"name", "encoder", "data"}]`).
+fn report_json(report: &RunReport, places: &Places, scraps: &HashMap<usize, Vec<Scrap>>) -> Value {
     let mut json = serde_json::to_value(report).unwrap_or(Value::Null);
     let Some(cells) = json.get_mut("cells").and_then(Value::as_array_mut) else {
         return json;
     };
     for (cell, reported) in cells.iter_mut().zip(&report.cells) {
+        let cell_scraps: Vec<Value> = scraps
+            .get(&reported.cell)
+            .into_iter()
+            .flatten()
+            .map(|scrap| json!({"name": scrap.name, "encoder": scrap.encoder, "data": scrap.data}))
+            .collect();
+        if let Some(object) = cell.as_object_mut() {
+            object.insert("scraps".into(), Value::Array(cell_scraps));
+        }
         let Some(error) = &reported.error else {
             continue;
         };
@@ -502,6 +521,8 @@ pub(super) fn parameters_from(
 
 /// Human output: a line per cell; on a terminal, a live progress line while cells run.
 struct Progress {
+    /// The scrapbook values of each cell that executed, by ordinal.
+    scraps: HashMap<usize, Vec<Scrap>>,
     enabled: bool,
     live: bool,
     total: usize,
@@ -512,6 +533,7 @@ struct Progress {
 impl Progress {
     fn new(enabled: bool, total: usize, by_ordinal: Vec<Option<CellPlace>>) -> Progress {
         Progress {
+            scraps: HashMap::new(),
             enabled,
             live: enabled && std::io::stdout().is_terminal(),
             total,
@@ -532,11 +554,17 @@ impl Progress {
         {
             self.places.by_count.insert(count, place.clone());
         }
+        if let RunEvent::CellOutputs { cell, outputs } = &event {
+            let outputs: Vec<Value> = outputs.iter().filter_map(|o| o.to_nbformat()).collect();
+            self.scraps
+                .insert(cell.ordinal, scraps_in_outputs(&outputs));
+        }
         if !self.enabled {
             return;
         }
         let mut out = std::io::stdout().lock();
         match event {
+            RunEvent::CellOutputs { .. } => {}
             RunEvent::KernelStarting { name } => {
                 if self.live {
                     let _ = write!(out, "\r\x1b[2K{} starting kernel {name}…", self.bar());

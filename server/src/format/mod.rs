@@ -8,7 +8,7 @@
 //!
 //! Formats: `percent` (jupytext py:percent, and py:light when a header says so), `myst`
 //! (MyST markdown), `markdown` (jupytext's md:markdown, and which `.md` format a file is),
-//! `ipynb` (nbformat v4.5 JSON); `detect` decides the format as jupytext does. Shared pieces: `tags` (the jellycell cell spec), `pep723` (the
+//! `ipynb` (nbformat v4.5 JSON), `scraps` (scrapbook values in outputs); `detect` decides the format as jupytext does. Shared pieces: `tags` (the jellycell cell spec), `pep723` (the
 //! `# /// script` block).
 
 use serde_json::{Map, Value};
@@ -304,6 +304,7 @@ pub mod myst;
 pub mod pairing;
 pub mod pep723;
 pub mod percent;
+pub mod scraps;
 pub mod tags;
 pub(crate) mod yaml;
 

@@ -571,7 +571,7 @@ async fn run_job(
     let events_core = core.clone();
     let events_notebook = notebook.clone();
     let mut on_event = |event: RunEvent<'_>| match event {
-        RunEvent::KernelStarting { .. } => {}
+        RunEvent::KernelStarting { .. } | RunEvent::CellOutputs { .. } => {}
         RunEvent::CellStarted { cell } => {
             if let Some(running) = lock(&events_notebook.shared).running.as_mut() {
                 running.current = Some(cell.ordinal);

@@ -22,6 +22,7 @@ pub mod outputs;
 pub mod outputs_markdown;
 pub mod outputs_text;
 pub mod page;
+pub mod scraps;
 pub mod time_text;
 pub mod url_policy;
 

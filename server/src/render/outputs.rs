@@ -78,6 +78,17 @@ fn render_bundle(
     scheme: UrlScheme,
     id_prefix: &str,
 ) -> String {
+    let scraps = crate::render::scraps::cached_scraps(data, blobs);
+    if !scraps.is_empty() {
+        let lines: Vec<String> = scraps
+            .iter()
+            .map(|scrap| format!("<code>{}</code>", escape(&scrap.display())))
+            .collect();
+        return format!(
+            "<div class=\"jc-output jc-scraps\">{}</div>",
+            lines.join("<br>")
+        );
+    }
     let chosen = PREFERENCE
         .iter()
         .find_map(|mime| data.get_key_value(*mime))

@@ -280,6 +280,14 @@ fn bundle_block(
     limits: &HoverLimits,
     left: usize,
 ) -> String {
+    let scraps = crate::render::scraps::cached_scraps(data, blobs);
+    if !scraps.is_empty() {
+        return scraps
+            .iter()
+            .map(|scrap| format!("`{}`", scrap.display().replace('`', "'")))
+            .collect::<Vec<_>>()
+            .join("  \n");
+    }
     let plain = data.get("text/plain");
     for mime in ["image/png", "image/jpeg", "image/svg+xml"] {
         if let Some(reference) = data.get(mime) {

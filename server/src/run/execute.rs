@@ -70,6 +70,12 @@ pub enum RunEvent<'a> {
     KernelStarting { name: &'a str },
     /// A cell starts executing.
     CellStarted { cell: &'a PlannedCell },
+    /// The outputs of a cell that executed, as a frontend shows them at its end
+    /// (`clear_output` and `update_display_data` applied), just before its `CellFinished`.
+    CellOutputs {
+        cell: &'a PlannedCell,
+        outputs: &'a [Output],
+    },
     /// A cell's outcome (hits and skipped cells too), in execution order.
     CellFinished { report: &'a CellReport },
 }
@@ -543,6 +549,10 @@ impl Runner<'_> {
             }
         }
         let error = failure(&result, &outputs);
+        on_event(RunEvent::CellOutputs {
+            cell,
+            outputs: &outputs,
+        });
         let mut report = CellReport {
             cell: cell.ordinal,
             name: cell.name.clone(),

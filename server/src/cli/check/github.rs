@@ -33,14 +33,14 @@ pub fn format(report: &CheckReport) -> String {
 }
 
 /// GitHub's escaping for the message part of a workflow command.
-fn escape_data(text: &str) -> String {
+pub(in crate::cli) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// GitHub's escaping for a property value (`:` and `,` are separators there).
-fn escape_property(text: &str) -> String {
+pub(in crate::cli) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

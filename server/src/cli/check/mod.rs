@@ -18,6 +18,7 @@ mod codec;
 mod environment;
 mod facts_cache;
 mod github;
+pub(super) use github::{escape_data, escape_property};
 mod human;
 mod json;
 mod report;
