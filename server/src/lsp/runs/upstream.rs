@@ -350,7 +350,7 @@ impl Chain<'_> {
         .await?;
         let shared = self.notebook.clone();
         let mut on_event = |event: RunEvent<'_>| match event {
-            RunEvent::KernelStarting { .. } => {}
+            RunEvent::KernelStarting { .. } | RunEvent::CellOutputs { .. } => {}
             RunEvent::CellStarted { cell } => {
                 if let Some(running) = lock(&shared.shared).running.as_mut() {
                     running.current = Some(cell.ordinal);
