@@ -7,6 +7,7 @@ pub mod jellycell;
 pub mod lsp;
 pub mod outputs;
 pub mod preview;
+pub mod process;
 pub mod project;
 pub mod python;
 
