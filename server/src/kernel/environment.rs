@@ -26,6 +26,8 @@ pub enum EnvironmentKind {
     VirtualEnv,
     /// A kernelspec found by name, the way Jupyter finds it.
     Kernelspec,
+    /// A kernel on a Jupyter server (`python` holds the server's base URL).
+    Remote,
 }
 
 /// The environment a kernel runs in, as `run --json` reports it.
@@ -48,6 +50,11 @@ impl Environment {
             EnvironmentKind::VirtualEnv => format!("VIRTUAL_ENV {}", self.python),
             EnvironmentKind::Kernelspec => format!(
                 "kernelspec {} ({})",
+                self.kernel.as_deref().unwrap_or_default(),
+                self.python
+            ),
+            EnvironmentKind::Remote => format!(
+                "remote {} on {}",
                 self.kernel.as_deref().unwrap_or_default(),
                 self.python
             ),
@@ -165,6 +172,7 @@ fn check_ipykernel(kind: EnvironmentKind, python: &Path) -> Result<(), KernelErr
         EnvironmentKind::Venv => "the project's virtual environment",
         EnvironmentKind::VirtualEnv => "the activated VIRTUAL_ENV",
         EnvironmentKind::Kernelspec => "a kernelspec",
+        EnvironmentKind::Remote => "a remote server",
     };
     Err(KernelError::EnvironmentUnusable {
         python: python.to_path_buf(),

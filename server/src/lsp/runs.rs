@@ -186,6 +186,9 @@ pub(crate) struct Runs {
     stores: Mutex<HashMap<PathBuf, Arc<Store>>>,
     /// Set by the `shutdown` request: no run starts after it.
     closed: std::sync::atomic::AtomicBool,
+    /// `initializationOptions.server`: a Jupyter server to run kernels on, over the
+    /// project's `[run] server`.
+    server: Mutex<Option<String>>,
 }
 
 struct NotebookRuns {
@@ -231,6 +234,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Runs {
+    /// Reads `initializationOptions.server` (a Jupyter server's base URL).
+    pub fn configure(&self, options: Option<&serde_json::Value>) {
+        let server = options
+            .and_then(|options| options.get("server"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|server| !server.is_empty())
+            .map(str::to_string);
+        *lock(&self.server) = server;
+    }
+
     /// The store of `project` (shared; opened once).
     pub fn store_for(&self, project: &Project) -> Arc<Store> {
         lock(&self.stores)
@@ -522,7 +536,11 @@ async fn run_job(
     if warm.is_none() {
         progress.message(format!("starting kernel {}", plan.kernel));
         kernel_status::send(core, &request.uri, KernelState::Starting);
-        let kernel = RunKernel::start(&workspace.project, &plan.kernel, &RunOptions::new())
+        let options = RunOptions {
+            server: lock(&core.runs.server).clone(),
+            ..RunOptions::new()
+        };
+        let kernel = RunKernel::start(&workspace.project, &plan.kernel, &options)
             .await
             .map_err(|error| error.to_string())?;
         progress.message(format!("kernel: {}", kernel.environment().describe()));

@@ -176,6 +176,15 @@ pub struct RunConfig {
     /// project root or absolute; before the project's `.venv` and the kernelspecs (our
     /// extension).
     pub python: Option<String>,
+    /// A Jupyter server to run kernels on instead of locally (our extension; see
+    /// docs/kernel.md "Remote kernels").
+    pub server: Option<String>,
+    /// The environment variable that holds the server's token.
+    pub token_env: String,
+    /// `KERNEL_*` variables sent with the kernel start (Enterprise Gateway).
+    pub kernel_env: BTreeMap<String, String>,
+    /// How long a remote kernel may take to start.
+    pub start_timeout_seconds: i64,
 }
 
 impl Default for RunConfig {
@@ -186,6 +195,59 @@ impl Default for RunConfig {
             timeout_seconds: 600,
             snapshot_max_mb: 512,
             python: None,
+            server: None,
+            token_env: crate::kernel::DEFAULT_TOKEN_ENV.into(),
+            kernel_env: BTreeMap::new(),
+            start_timeout_seconds: 120,
+        }
+    }
+}
+
+/// `[run] server`, `token_env`, `kernel_env` and `start_timeout_seconds`.
+fn read_remote(reader: &mut Reader<'_>, table: &dyn TableLike, run: &mut RunConfig) {
+    if table.get("server").is_some() {
+        let mut server = String::new();
+        reader.string(table, "run", "server", &mut server);
+        run.server = Some(server.trim().to_string()).filter(|server| !server.is_empty());
+        if let Some(server) = &run.server
+            && let Err(error) = crate::kernel::check_server_url(server)
+        {
+            reader.problem(table.get("server").and_then(Item::span), error.to_string());
+        }
+    }
+    reader.string(table, "run", "token_env", &mut run.token_env);
+    reader.integer(
+        table,
+        "run",
+        "start_timeout_seconds",
+        &mut run.start_timeout_seconds,
+    );
+    let Some(item) = table.get("kernel_env") else {
+        return;
+    };
+    let Some(entries) = item.as_table_like() else {
+        reader.problem(
+            item.span(),
+            "[run] kernel_env must be a table of strings, e.g. { KERNEL_USERNAME = \"alice\" }",
+        );
+        return;
+    };
+    for (name, value) in entries.iter() {
+        match value.as_str() {
+            Some(text) if name.starts_with("KERNEL_") => {
+                run.kernel_env.insert(name.to_string(), text.to_string());
+            }
+            Some(_) => reader.problem(
+                value.span(),
+                format!(
+                    "[run] kernel_env: {name:?} is not sent: gateways pass only KERNEL_* \
+                     variables to the kernel; rename it KERNEL_{name}"
+                ),
+            ),
+            None => reader.problem(
+                value.span(),
+                format!("[run] kernel_env: {name} must be a string"),
+            ),
         }
     }
 }
@@ -513,8 +575,13 @@ pub fn read_config(text: &str, path: &Path, default_name: &str) -> (Config, Vec<
                 "timeout_seconds",
                 "snapshot_max_mb",
                 "python",
+                "server",
+                "token_env",
+                "kernel_env",
+                "start_timeout_seconds",
             ],
         );
+        read_remote(&mut reader, table, run);
         reader.string(table, "run", "kernel", &mut run.kernel);
         if table.get("python").is_some() {
             let mut python = String::new();
@@ -1090,5 +1157,35 @@ path = "log/runs.md"
             problems[0].to_string(),
             "jellycell.toml:4:3: config-invalid: [run] has no key \"kernal\"; did you mean \"kernel\"?"
         );
+    }
+
+    #[test]
+    fn remote_server_settings_are_read_and_checked() {
+        let (config, problems) = read(
+            "[project]\nname = \"x\"\n[run]\nserver = \"https://hub.example.org/user/alice/\"\ntoken_env = \"HUB_TOKEN\"\n\
+             start_timeout_seconds = 900\nkernel_env = { KERNEL_USERNAME = \"alice\", HOME = \"/x\" }\n",
+        );
+        assert_eq!(
+            config.run.server.as_deref(),
+            Some("https://hub.example.org/user/alice/")
+        );
+        assert_eq!(config.run.token_env, "HUB_TOKEN");
+        assert_eq!(config.run.start_timeout_seconds, 900);
+        assert_eq!(
+            config
+                .run
+                .kernel_env
+                .get("KERNEL_USERNAME")
+                .map(String::as_str),
+            Some("alice")
+        );
+        assert!(!config.run.kernel_env.contains_key("HOME"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("KERNEL_HOME"), "{problems:?}");
+
+        let (config, problems) = read("[project]\nname = \"x\"\n[run]\nserver = \"ftp://x\"\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("http://"), "{problems:?}");
+        assert_eq!(config.run.token_env, "JUPYTER_TOKEN");
     }
 }

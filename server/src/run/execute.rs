@@ -26,8 +26,8 @@ use crate::cache::manifest::{
 use crate::cache::store::Store;
 use crate::format::tags::CellKind;
 use crate::kernel::{
-    Environment, EnvironmentChoice, ExecutionResult, ExecutionStatus, Kernel, KernelError,
-    KernelEvent, KernelOptions, Output, SpecSearch,
+    Environment, EnvironmentChoice, EnvironmentKind, ExecutionResult, ExecutionStatus, Kernel,
+    KernelError, KernelEvent, KernelOptions, Output, RemoteServer, SpecSearch,
 };
 use crate::project::Project;
 use crate::run::plan::{Plan, PlannedCell};
@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub search: SpecSearch,
     /// Where the kernel's connection file goes (default: the temp dir).
     pub runtime_dir: Option<std::path::PathBuf>,
+    /// A Jupyter server to run on, over `[run] server` (`--server`, the editor's setting).
+    pub server: Option<String>,
 }
 
 impl RunOptions {
@@ -53,6 +55,7 @@ impl RunOptions {
             keep_going: false,
             search: SpecSearch::from_env(),
             runtime_dir: None,
+            server: None,
         }
     }
 }
@@ -199,6 +202,13 @@ impl RunKernel {
         name: &str,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
+        let server = options
+            .server
+            .as_deref()
+            .or(project.config.run.server.as_deref());
+        if let Some(server) = server {
+            return RunKernel::start_remote(project, name, server).await;
+        }
         let mut kernel_options = KernelOptions::new(project.root.clone());
         kernel_options.runtime_dir = options.runtime_dir.clone();
         let choice =
@@ -210,6 +220,38 @@ impl RunKernel {
                 .await
                 .map_err(|error| KernelError::Io(std::io::Error::other(error)))??;
         let kernel = Kernel::start(spec, kernel_options).await?;
+        Ok(RunKernel {
+            kernel,
+            environment,
+            jc_available: None,
+            setup_sent: None,
+            holdings: Holdings::default(),
+            state_helper: false,
+        })
+    }
+
+    /// Starts the kernel called `name` on the Jupyter server at `url`, with the token from
+    /// `[run] token_env` and the `[run] kernel_env` launch variables.
+    async fn start_remote(
+        project: &Project,
+        name: &str,
+        url: &str,
+    ) -> Result<RunKernel, KernelError> {
+        let run = &project.config.run;
+        let mut server = RemoteServer::from_env(url, &run.token_env, name);
+        server.kernel_env = run.kernel_env.clone();
+        if let Ok(seconds) = u64::try_from(run.start_timeout_seconds)
+            && seconds > 0
+        {
+            server.start_timeout = Duration::from_secs(seconds);
+        }
+        let environment = Environment {
+            kind: EnvironmentKind::Remote,
+            python: server.display_url(),
+            kernel: Some(name.to_string()),
+        };
+        let grace = KernelOptions::new(project.root.clone()).interrupt_grace;
+        let kernel = Kernel::start_remote(server, grace).await?;
         Ok(RunKernel {
             kernel,
             environment,
@@ -283,7 +325,13 @@ pub async fn execute_plan_on(
         .map(|kernel| kernel.environment.clone());
     let mut failed = false;
     if needs_kernel && let Some(kernel) = kernel {
-        let root = project.root.to_string_lossy();
+        // A remote kernel starts in the server's root, which stands for the project root
+        // (docs/kernel.md, "Remote kernels"); our local path means nothing there.
+        let root = if kernel.environment.kind == EnvironmentKind::Remote {
+            ".".into()
+        } else {
+            project.root.to_string_lossy()
+        };
         let jc_available = kernel.ensure_prelude(&root).await;
         let snapshot_max_mb = u64::try_from(project.config.run.snapshot_max_mb).unwrap_or(0);
         let mut runner = Runner {
@@ -509,6 +557,7 @@ impl Runner<'_> {
             execution_count: None,
             duration: Duration::ZERO,
             failure: Some("the kernel stopped answering".into()),
+            incomplete: false,
         });
         let mut outputs = captured(&result.outputs);
         // The context comment is ours, not the user's: keep it out of tracebacks.
@@ -535,8 +584,9 @@ impl Runner<'_> {
             kernel_time: result.duration,
             execution_count: result.execution_count,
         };
-        // Interrupted or restarted under it: nothing to cache.
-        if self.cancel.is_cancelled() {
+        // Interrupted or restarted under it, or the server lost or dropped outputs:
+        // nothing to cache.
+        if self.cancel.is_cancelled() || result.incomplete {
             return report;
         }
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
