@@ -9,6 +9,7 @@ pub mod outputs;
 pub mod preview;
 pub mod project;
 pub mod python;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 

@@ -17,6 +17,10 @@ const TEST_PACKAGES: &[&str] = &[
     "nbformat",
     "jupytext==1.19.6",
     "jellycell==1.4.0",
+    "jupyter_server==2.21.1",
+    "jupyter_kernel_gateway==3.0.1",
+    "jupyterhub==6.1.1",
+    "configurable-http-proxy==0.4.0",
 ];
 const TEST_MODULES: &[&str] = &[
     "ipykernel",
@@ -24,6 +28,9 @@ const TEST_MODULES: &[&str] = &[
     "nbformat",
     "jupytext",
     "jellycell",
+    "jupyter_server",
+    "kernel_gateway",
+    "jupyterhub",
 ];
 
 /// A `python3` that imports every test module. Panics with the pip output if it cannot be

@@ -39,7 +39,9 @@ pub struct RemoteServer {
     pub kernel_name: String,
     /// `env` of `POST api/kernels` (Enterprise Gateway's `KERNEL_*` launch parameters).
     pub kernel_env: BTreeMap<String, String>,
-    /// The kernel's working directory relative to the server's root (`path`), if any.
+    /// The kernel's working directory relative to the server's root (`path`); `""` is the
+    /// root itself. Without it a server starts kernels in its own process's directory
+    /// (a JupyterHub user's server: the user's home), not its root.
     pub path: Option<String>,
     /// How long starting may take (Enterprise Gateway may schedule a pod first).
     pub start_timeout: Duration,
@@ -64,7 +66,8 @@ impl std::fmt::Debug for RemoteServer {
 
 impl RemoteServer {
     /// A server at `url` whose token is in the environment variable `token_env` (unset or
-    /// empty: no token); 120 s to start, 30 s per request.
+    /// empty: no token); kernels start in the server's root; 120 s to start, 30 s per
+    /// request.
     pub fn from_env(url: &str, token_env: &str, kernel_name: &str) -> RemoteServer {
         let token = std::env::var(token_env)
             .ok()
@@ -76,7 +79,7 @@ impl RemoteServer {
             token,
             kernel_name: kernel_name.to_string(),
             kernel_env: BTreeMap::new(),
-            path: None,
+            path: Some(String::new()),
             start_timeout: Duration::from_secs(120),
             request_timeout: Duration::from_secs(30),
         }
