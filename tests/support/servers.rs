@@ -30,6 +30,7 @@ pub enum Engine {
 /// A running server: its base URL and token.
 pub struct Server {
     pub engine: Engine,
+    pub port: u16,
     pub url: String,
     pub token: String,
     child: Option<Child>,
@@ -45,9 +46,13 @@ impl Server {
     /// Starts `engine` serving kernels whose working directory is `root`, with
     /// `pythonpath` importable in them.
     pub fn start(engine: Engine, root: &Path, pythonpath: Option<&Path>) -> Server {
+        Server::start_on(engine, root, pythonpath, free_port())
+    }
+
+    /// [`Server::start`] on `port` (to bring a server back where a client expects it).
+    pub fn start_on(engine: Engine, root: &Path, pythonpath: Option<&Path>, port: u16) -> Server {
         let state = tempfile::tempdir().expect("temp dir");
         let token = format!("test-token-{}", std::process::id());
-        let port = free_port();
         let log = state.path().join("server.log");
         let mut command = match engine {
             Engine::JupyterServer | Engine::JupyterServerLegacy => {
@@ -98,6 +103,7 @@ impl Server {
         let child = command.spawn().expect("the server starts");
         let mut server = Server {
             engine,
+            port,
             url: format!("http://127.0.0.1:{port}/"),
             token,
             child: Some(child),

@@ -128,6 +128,26 @@ impl Kernel {
         }
     }
 
+    /// For a remote kernel: resolves when the connection to its server is lost for good
+    /// (after the one reconnect), with a message saying so; never for a local kernel, or
+    /// once this kernel is shut down or restarted (the caller watches the new one). Holds no
+    /// clone of the kernel, so it keeps nothing alive.
+    pub fn connection_lost(&self) -> impl std::future::Future<Output = Option<String>> + use<> {
+        let session = self.inner.session.clone();
+        async move {
+            let (mut loss, url) = {
+                let slot = session.read().await;
+                let remote = slot.as_ref()?.remote()?;
+                (remote.loss(), remote.server_url())
+            };
+            let reason = loss.wait_for(Option::is_some).await.ok()?.clone()?;
+            Some(format!(
+                "lost the connection to the Jupyter server at {url} ({reason}); the next run \
+                 starts a new kernel"
+            ))
+        }
+    }
+
     /// For a remote kernel: its id on the server and the websocket framing in use.
     pub async fn remote_details(&self) -> Option<(String, &'static str)> {
         let session = self.session().await?;

@@ -1,5 +1,6 @@
 //! `jellycell/kernelStatus`: a notification telling the client what a notebook's kernel is
-//! doing (`starting`, `busy`, `idle`, `dead`, `none`), for a status-bar item.
+//! doing (`starting`, `busy`, `idle`, `dead`, `none`), for a status-bar item, and where it
+//! runs when that is a Jupyter server (`location: "remote: <host>"`).
 //!
 //! It is not part of LSP, so it goes only to clients that ask for it with
 //! `initializationOptions.kernelStatus = true` (the VS Code extension does); other clients
@@ -33,6 +34,9 @@ pub enum KernelState {
 pub struct KernelStatusParams {
     pub uri: Uri,
     pub state: KernelState,
+    /// `remote: <host>` for a kernel on a Jupyter server; absent for a local one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 pub enum KernelStatus {}
@@ -44,6 +48,11 @@ impl Notification for KernelStatus {
 
 /// Tells the client, when it asked for it, that `uri`'s kernel is now `state`.
 pub(crate) fn send(core: &Arc<Core>, uri: &Uri, state: KernelState) {
+    send_at(core, uri, state, None);
+}
+
+/// [`send`], saying where the kernel runs (`remote: <host>`).
+pub(crate) fn send_at(core: &Arc<Core>, uri: &Uri, state: KernelState, location: Option<String>) {
     if !core.flags().run.kernel_status {
         return;
     }
@@ -51,6 +60,7 @@ pub(crate) fn send(core: &Arc<Core>, uri: &Uri, state: KernelState) {
     let params = KernelStatusParams {
         uri: uri.clone(),
         state,
+        location,
     };
     tokio::spawn(async move {
         client.send_notification::<KernelStatus>(params).await;

@@ -468,7 +468,15 @@ async fn work(
             message
         });
         lock(&notebook.shared).running = None;
-        kernel_status::send(&core, &uri, kernel_state(&notebook, warm.as_ref(), failed));
+        let location = warm
+            .as_ref()
+            .and_then(|warm| warm.kernel.kernel().remote_label());
+        kernel_status::send_at(
+            &core,
+            &uri,
+            kernel_state(&notebook, warm.as_ref(), failed),
+            location,
+        );
         progress.end(summary);
         refresh_views(&core, &uri);
         refresh_diagnostics(&core, &uri);
@@ -544,6 +552,7 @@ async fn run_job(
             .await
             .map_err(|error| error.to_string())?;
         progress.message(format!("kernel: {}", kernel.environment().describe()));
+        watch_connection(core, &request.uri, kernel.kernel());
         let mut shared = lock(&notebook.shared);
         // A restart while this kernel started finds nothing to shut down: this one is
         // already fresh, so it belongs to the current generation.
@@ -557,7 +566,12 @@ async fn run_job(
     let Some(warm) = warm.as_mut() else {
         return Err("the kernel did not start".to_string());
     };
-    kernel_status::send(core, &request.uri, KernelState::Busy);
+    kernel_status::send_at(
+        core,
+        &request.uri,
+        KernelState::Busy,
+        warm.kernel.kernel().remote_label(),
+    );
     let uri = request.uri.clone();
     let events_core = core.clone();
     let events_notebook = notebook.clone();
@@ -611,6 +625,27 @@ async fn run_job(
         });
     }
     Ok(text)
+}
+
+/// For a kernel on a Jupyter server: reports a lost connection as soon as it is noticed
+/// (within about 5 s of the server going away), run or not: the status becomes `dead`
+/// and a warning says so. The next run then starts a new kernel.
+fn watch_connection(core: &Arc<Core>, uri: &Uri, kernel: &Kernel) {
+    let Some(location) = kernel.remote_label() else {
+        return;
+    };
+    let lost = kernel.connection_lost();
+    let core = core.clone();
+    let uri = uri.clone();
+    tokio::spawn(async move {
+        let Some(message) = lost.await else {
+            return;
+        };
+        kernel_status::send_at(&core, &uri, KernelState::Dead, Some(location));
+        core.client
+            .show_message(MessageType::WARNING, format!("jellycell: {message}"))
+            .await;
+    });
 }
 
 /// Said when a buffer runs in a scratch folder (`first`: the first run there).

@@ -98,6 +98,11 @@ impl Channels {
         self.framing
     }
 
+    /// Follows the loss (`Some(why)` once gone for good); ends when the socket is dropped.
+    pub(crate) fn watch(&self) -> watch::Receiver<Option<String>> {
+        self.lost.clone()
+    }
+
     /// Why the connection is gone for good, if it is.
     pub(crate) fn lost_reason(&self) -> Option<String> {
         self.lost.borrow().clone()

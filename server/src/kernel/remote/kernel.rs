@@ -97,6 +97,16 @@ impl RemoteKernel {
         send(&self.channels, &self.table, channel, message)
     }
 
+    /// Follows the connection's loss (see `Channels::watch`).
+    pub(crate) fn loss(&self) -> watch::Receiver<Option<String>> {
+        self.channels.watch()
+    }
+
+    /// The server's base URL, for messages.
+    pub(crate) fn server_url(&self) -> String {
+        self.rest.server.display_url()
+    }
+
     pub(crate) fn is_alive(&self) -> bool {
         !self.deleted.load(Ordering::SeqCst) && self.channels.lost_reason().is_none()
     }
