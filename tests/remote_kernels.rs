@@ -348,3 +348,33 @@ fn a_server_killed_mid_run_is_reported_and_nothing_of_that_cell_is_cached() {
         "the interrupted cell is not cached"
     );
 }
+
+#[test]
+fn output_the_server_dropped_for_its_iopub_rate_limit_is_an_error_and_not_cached() {
+    let project = TestProject::new(&[(
+        "notebooks/remote.py",
+        "# %% tags=[\"name=chatty\"]\nimport sys\nfor i in range(3000):\n    print(i, flush=True)\n",
+    )]);
+    let server = Server::start_with(
+        Engine::JupyterServer,
+        project.root(),
+        None,
+        free_port(),
+        &[
+            "--ServerApp.iopub_msg_rate_limit=50",
+            "--ServerApp.rate_limit_window=1",
+        ],
+    );
+    let (code, report, stderr) = run_remote(&project, &server, &[]);
+    assert_eq!(code, 1, "{report}\n{stderr}");
+    let chatty = &report["cells"][0];
+    assert_eq!(chatty["status"], "error", "{chatty}");
+    assert_eq!(chatty["error"]["ename"], "IOPubRateExceeded", "{chatty}");
+    assert!(
+        chatty["error"]["evalue"]
+            .as_str()
+            .is_some_and(|text| text.contains("iopub_msg_rate_limit")),
+        "{chatty}"
+    );
+    assert!(no_manifests(&project), "a truncated output is not cached");
+}

@@ -51,6 +51,17 @@ impl Server {
 
     /// [`Server::start`] on `port` (to bring a server back where a client expects it).
     pub fn start_on(engine: Engine, root: &Path, pythonpath: Option<&Path>, port: u16) -> Server {
+        Server::start_with(engine, root, pythonpath, port, &[])
+    }
+
+    /// [`Server::start_on`] with extra command-line options for the server.
+    pub fn start_with(
+        engine: Engine,
+        root: &Path,
+        pythonpath: Option<&Path>,
+        port: u16,
+        extra: &[&str],
+    ) -> Server {
         let state = tempfile::tempdir().expect("temp dir");
         let token = format!("test-token-{}", std::process::id());
         let log = state.path().join("server.log");
@@ -86,6 +97,7 @@ impl Server {
                 command
             }
         };
+        command.args(extra);
         let logfile = std::fs::File::create(&log).expect("server log");
         command
             .current_dir(root)
