@@ -3,7 +3,8 @@
 //! timeout that interrupts) through `jellycell-lsp run --server`, plus interrupt, restart
 //! and the negotiated framing through the `Kernel` handle, against Jupyter Server (v1),
 //! Jupyter Server forced to the legacy framing, Kernel Gateway, and a JupyterHub user's
-//! server behind the hub's proxy. Then the failures: wrong or missing token, unreachable
+//! server behind the hub's proxy; a server whose root is another folder (inputs uploaded,
+//! artifacts fetched back through the Contents API). Then the failures: wrong or missing token, unreachable
 //! server, unknown kernel, and the server killed mid-run.
 
 mod support;
@@ -377,4 +378,62 @@ fn output_the_server_dropped_for_its_iopub_rate_limit_is_an_error_and_not_cached
         "{chatty}"
     );
     assert!(no_manifests(&project), "a truncated output is not cached");
+}
+
+#[test]
+fn a_server_that_does_not_share_the_disk_gets_the_loaded_inputs_and_returns_the_saved_artifacts() {
+    let project = project();
+    // The server's root is another folder: no data/input.json, no artifacts of ours.
+    let server_root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(server_root.path().join("artifacts")).expect("artifacts folder");
+    let server = Server::start(
+        Engine::JupyterServer,
+        server_root.path(),
+        project.stub_dir(),
+    );
+    let on_server = |path: &str| server_root.path().join(path);
+    assert!(!on_server("data/input.json").exists());
+
+    let (code, report, stderr) = run_remote(&project, &server, &["--keep-going"]);
+    assert_eq!(code, 1, "{report}\n{stderr}\n{}", server.log());
+    assert_eq!(
+        statuses(&report),
+        ["ok", "ok", "ok", "ok", "error", "error"],
+        "{report}\n{}",
+        server.log()
+    );
+    // (b) the local-only input went up before the cell, which read it on the server.
+    assert_eq!(
+        std::fs::read_to_string(on_server("data/input.json")).expect("uploaded"),
+        "[1, 2, 3]"
+    );
+    assert_eq!(project.stdout_of(&key_of(&report, "loads")), "6\n");
+    // (a) the artifact written on the server came back and the cache records it.
+    assert_eq!(
+        std::fs::read_to_string(on_server("artifacts/out.json")).expect("saved on the server"),
+        r#"{"n": 3}"#
+    );
+    assert_eq!(project.read("artifacts/out.json"), r#"{"n": 3}"#);
+    let saves = project.manifest(&key_of(&report, "saves"));
+    assert_eq!(
+        saves["artifacts"][0]["path"], "artifacts/out.json",
+        "{saves}"
+    );
+    assert_eq!(
+        saves["artifacts"][0]["blake3"],
+        blake3::hash(br#"{"n": 3}"#).to_hex().to_string(),
+        "{saves}"
+    );
+    // Cells that wrote nothing record nothing.
+    let hello = project.manifest(&key_of(&report, "hello"));
+    assert_eq!(hello["artifacts"], serde_json::json!([]), "{hello}");
+
+    // A changed local input is uploaded again and the cell sees the new content.
+    std::fs::write(project.root().join("data/input.json"), "[10, 20]").expect("write");
+    let (_, again, _) = run_remote(&project, &server, &["--keep-going"]);
+    assert_eq!(
+        project.stdout_of(&key_of(&again, "loads")),
+        "30\n",
+        "{again}"
+    );
 }

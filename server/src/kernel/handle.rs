@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{RwLock, mpsc};
 
-use super::remote::RemoteServer;
+use super::remote::{RemoteFiles, RemoteServer};
 use super::session::Session;
 use super::{
     ExecutionResult, ExecutionStatus, KernelError, KernelEvent, KernelOptions, KernelSpec,
@@ -125,6 +125,14 @@ impl Kernel {
         match &self.inner.target {
             Target::Local { .. } => None,
             Target::Remote { server, .. } => Some(server.label()),
+        }
+    }
+
+    /// For a remote kernel: its server's files (Contents API); `None` for a local kernel.
+    pub fn remote_files(&self) -> Option<RemoteFiles> {
+        match &self.inner.target {
+            Target::Local { .. } => None,
+            Target::Remote { server, .. } => RemoteFiles::new(server),
         }
     }
 

@@ -30,7 +30,7 @@ pub use environment::{Environment, EnvironmentChoice, EnvironmentKind};
 pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
-pub use remote::{DEFAULT_TOKEN_ENV, RemoteServer, check_server_url};
+pub use remote::{DEFAULT_TOKEN_ENV, FileStamp, RemoteFiles, RemoteServer, check_server_url};
 
 /// How the kernel's sockets are reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -10,7 +10,7 @@
 //! (`wait=True` clears when the next output arrives), `update_display_data` replaces the
 //! earlier display with that id, and consecutive stream text of one stream is merged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,7 +34,7 @@ use crate::run::plan::{Plan, PlannedCell};
 use crate::run::report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
 use crate::run::restore::Prepared;
 use crate::run::state::{self, Holdings};
-use crate::run::{artifacts, traceback};
+use crate::run::{artifacts, remote_files, traceback};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -192,6 +192,10 @@ pub struct RunKernel {
     pub(super) holdings: Holdings,
     /// Whether the state helper is installed (snapshots and restores need it).
     state_helper: bool,
+    /// Remote kernels: the files on the server as we put or fetched them (path → blake3).
+    uploaded: HashMap<String, String>,
+    /// Remote kernels: whether the server has a Contents API; `None` until asked.
+    contents_api: Option<bool>,
 }
 
 impl RunKernel {
@@ -227,6 +231,8 @@ impl RunKernel {
             setup_sent: None,
             holdings: Holdings::default(),
             state_helper: false,
+            uploaded: HashMap::new(),
+            contents_api: None,
         })
     }
 
@@ -259,6 +265,8 @@ impl RunKernel {
             setup_sent: None,
             holdings: Holdings::default(),
             state_helper: false,
+            uploaded: HashMap::new(),
+            contents_api: None,
         })
     }
 
@@ -536,9 +544,46 @@ impl Runner<'_> {
                 ..unexecuted(cell)
             };
         }
+        let keyed = cell.key.is_some();
+        // A remote kernel reads and writes the server's disk, not ours.
+        let mut remote = self.kernel.kernel.remote_files().filter(|_| keyed);
+        if let Some(files) = &remote {
+            if self.kernel.contents_api.is_none() {
+                self.kernel.contents_api = Some(files.available().await);
+            }
+            if self.kernel.contents_api != Some(true) {
+                remote = None;
+            }
+        }
+        let folder = remote_files::artifacts_folder(self.project);
+        let mut remote_before = None;
+        if let (Some(files), Some((_, inputs))) = (&remote, &cell.key) {
+            let staged = match remote_files::upload_loads(
+                files,
+                self.project,
+                inputs,
+                &mut self.kernel.uploaded,
+            )
+            .await
+            {
+                Ok(()) => remote_files::list(files, &folder).await,
+                Err(error) => Err(error),
+            };
+            match staged {
+                Ok(listing) => remote_before = Some(listing),
+                Err(error) => {
+                    return CellReport {
+                        status: CellOutcome::Error,
+                        error: Some(error),
+                        restored: prepared.restored,
+                        replayed: prepared.replayed,
+                        ..unexecuted(cell)
+                    };
+                }
+            }
+        }
         let code = self.code_with_context(cell);
         let artifacts_dir = self.project.artifacts_dir();
-        let keyed = cell.key.is_some();
         let before = keyed.then(|| artifacts::snapshot(&artifacts_dir));
         let mut events = self
             .kernel
@@ -590,6 +635,20 @@ impl Runner<'_> {
             return report;
         }
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
+            if let (Some(files), Some(listing)) = (&remote, &remote_before)
+                && let Err(error) = remote_files::fetch_changed(
+                    files,
+                    self.project,
+                    &folder,
+                    listing,
+                    &mut self.kernel.uploaded,
+                )
+                .await
+            {
+                report.status = CellOutcome::Error;
+                report.error = Some(error);
+                return report;
+            }
             let after = artifacts::snapshot(&artifacts_dir);
             let artifacts = artifacts::changed(&self.project.root, &before, &after);
             let (snapshots, unsnapshotted) =

@@ -4,11 +4,13 @@
 //!
 //! Owns the server's URL (`url`), the byte stream to it (`stream`), REST requests (`http`),
 //! the kernel's lifecycle calls and their error messages (`rest`), the websocket framings
-//! (`frame`), the websocket itself (`channels`) and one remote kernel (`kernel`). The token
+//! (`frame`), the websocket itself (`channels`), one remote kernel (`kernel`) and the
+//! server's files (`contents`). The token
 //! is read from an environment variable, sent only in the `Authorization` header, and never
 //! shown. User-facing behaviour is in `docs/kernel.md` ("Remote kernels").
 
 mod channels;
+mod contents;
 mod frame;
 mod http;
 mod kernel;
@@ -19,6 +21,7 @@ mod url;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use contents::{FileStamp, RemoteFiles};
 pub(crate) use kernel::RemoteKernel;
 
 use super::KernelError;
