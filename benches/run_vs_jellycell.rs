@@ -190,6 +190,7 @@ fn overhead(root: &Path, bin: &Path) -> (Duration, Duration, Duration) {
         keep_going: false,
         search: search.clone(),
         runtime_dir: None,
+        server: None,
     };
     let sources: Vec<String> = (0..CELLS)
         .map(|cell| format!("x{cell} = {cell}\n"))

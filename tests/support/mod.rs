@@ -10,6 +10,7 @@ pub mod preview;
 pub mod process;
 pub mod project;
 pub mod python;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 

@@ -81,6 +81,11 @@ impl TestProject {
         self.dir.path()
     }
 
+    /// Where the stand-in jellycell package is (for a kernel started by someone else).
+    pub fn stub_dir(&self) -> Option<&Path> {
+        self.stub.as_ref().map(tempfile::TempDir::path)
+    }
+
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }

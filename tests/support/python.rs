@@ -20,6 +20,10 @@ const TEST_PACKAGES: &[&str] = &[
     "nbval==0.11.0",
     "pytest",
     "nbclient",
+    "jupyter_server==2.21.1",
+    "jupyter_kernel_gateway==3.0.1",
+    "jupyterhub==6.1.1",
+    "configurable-http-proxy==0.4.0",
 ];
 const TEST_MODULES: &[&str] = &[
     "ipykernel",
@@ -30,6 +34,9 @@ const TEST_MODULES: &[&str] = &[
     "nbval",
     "pytest",
     "nbclient",
+    "jupyter_server",
+    "kernel_gateway",
+    "jupyterhub",
 ];
 
 /// A `python3` that imports every test module. Panics with the pip output if it cannot be

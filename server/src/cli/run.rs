@@ -68,6 +68,11 @@ pub(super) struct RunArgs {
     /// their results are not cached.
     #[arg(long)]
     no_deps: bool,
+    /// Run the kernel on this Jupyter server (Jupyter Server, Kernel Gateway, a JupyterHub
+    /// user's server: `https://hub/user/NAME/`) instead of locally; over `[run] server`. The
+    /// token comes from the variable `[run] token_env` names (default JUPYTER_TOKEN).
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
 }
 
 pub(super) fn run(args: &RunArgs) -> i32 {
@@ -95,6 +100,9 @@ fn run_notebooks(args: &RunArgs) -> Result<bool, String> {
         refuse_output(output, &notebooks)?;
     }
     let parameters = parameters(args)?;
+    if let Some(server) = &args.server {
+        crate::kernel::check_server_url(server).map_err(|error| error.to_string())?;
+    }
     for notebook in &notebooks {
         // Say what is wrong with a file that cannot be read (rather than "not a notebook").
         read_text_file(notebook, project.config.lint.max_file_bytes())
@@ -259,6 +267,7 @@ fn run_one(
     let store = Store::open(&workspace.project);
     let options = RunOptions {
         keep_going: args.keep_going,
+        server: args.server.clone(),
         ..RunOptions::new()
     };
     let mut unrecorded = BTreeSet::new();

@@ -42,7 +42,33 @@ pub(crate) struct Incoming {
     pub(crate) content: Value,
 }
 
-type RouteTable = Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>;
+/// Who waits for the messages of which request (by `msg_id`). The websocket client of
+/// `remote` routes through one too.
+pub(crate) type RouteTable = Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>;
+
+/// Registers `msg_id` in `table`: the route receives every message whose parent it is.
+pub(crate) fn register(table: &Arc<RouteTable>, msg_id: String) -> Route {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    if let Ok(mut table) = table.lock() {
+        table.insert(msg_id.clone(), sender);
+    }
+    Route {
+        msg_id,
+        receiver,
+        table: table.clone(),
+    }
+}
+
+/// Hands `incoming` to whoever registered `parent_id`; dropped if nobody did.
+pub(crate) fn dispatch(table: &RouteTable, parent_id: &str, incoming: Incoming) {
+    let sender = table
+        .lock()
+        .ok()
+        .and_then(|table| table.get(parent_id).cloned());
+    if let Some(sender) = sender {
+        let _ = sender.send(incoming);
+    }
+}
 
 /// Everything the kernel sends in reply to one request. Unregisters itself when dropped.
 pub(crate) struct Route {
@@ -181,16 +207,7 @@ impl Client {
         channel: Channel,
         message: JupyterMessage,
     ) -> Result<Route, KernelError> {
-        let msg_id = message.header.msg_id.clone();
-        let (sender, receiver) = mpsc::unbounded_channel();
-        if let Ok(mut table) = self.table.lock() {
-            table.insert(msg_id.clone(), sender);
-        }
-        let route = Route {
-            msg_id,
-            receiver,
-            table: self.table.clone(),
-        };
+        let route = register(&self.table, message.header.msg_id.clone());
         let socket = match channel {
             Channel::Control => &self.control,
             Channel::Shell | Channel::Iopub => &self.shell,
@@ -250,13 +267,7 @@ async fn drain<S: SocketRecv>(
         let Some(parent_id) = parent_id else {
             continue;
         };
-        let sender = table
-            .lock()
-            .ok()
-            .and_then(|table| table.get(&parent_id).cloned());
-        if let Some(sender) = sender {
-            let _ = sender.send(incoming);
-        }
+        dispatch(&table, &parent_id, incoming);
     }
 }
 

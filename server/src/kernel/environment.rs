@@ -39,6 +39,8 @@ pub enum EnvironmentKind {
     /// The `python3` on `PATH` with no kernel yet (what the environment hints ask when
     /// nothing else is there; a run then says how to get a kernel).
     Path,
+    /// A kernel on a Jupyter server (`python` holds the server's base URL).
+    Remote,
 }
 
 /// The environment a kernel runs in, as `run --json` reports it.
@@ -76,6 +78,11 @@ impl Environment {
             EnvironmentKind::VirtualEnv => format!("VIRTUAL_ENV {}", self.python),
             EnvironmentKind::Kernelspec => format!(
                 "kernelspec {} ({})",
+                self.kernel.as_deref().unwrap_or_default(),
+                self.python
+            ),
+            EnvironmentKind::Remote => format!(
+                "remote {} on {}",
                 self.kernel.as_deref().unwrap_or_default(),
                 self.python
             ),
@@ -279,6 +286,7 @@ fn check_ipykernel(kind: EnvironmentKind, python: &Path) -> Result<(), KernelErr
         EnvironmentKind::VirtualEnv => "the activated VIRTUAL_ENV",
         EnvironmentKind::Kernelspec => "a kernelspec",
         EnvironmentKind::Path => "the python3 on PATH",
+        EnvironmentKind::Remote => "a remote server",
     };
     Err(KernelError::EnvironmentUnusable {
         python: python.to_path_buf(),

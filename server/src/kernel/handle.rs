@@ -2,7 +2,8 @@
 //!
 //! Owns the queue (execute requests run one at a time, in the order they were made, so
 //! outputs of two cells are never mixed), restart (the running session is shut down and a
-//! new one started from the same spec) and shutdown. Cloning a `Kernel` is cheap and every
+//! new one started from the same spec; a live remote kernel is restarted in place over
+//! REST) and shutdown. Cloning a `Kernel` is cheap and every
 //! clone talks to the same kernel; the process is killed when the last clone is dropped.
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{RwLock, mpsc};
 
+use super::remote::{RemoteFiles, RemoteServer};
 use super::session::Session;
 use super::{
     ExecutionResult, ExecutionStatus, KernelError, KernelEvent, KernelOptions, KernelSpec,
@@ -23,9 +25,32 @@ pub struct Kernel {
     inner: Arc<Inner>,
 }
 
+/// What a (re)start starts.
+enum Target {
+    Local {
+        spec: KernelSpec,
+        options: KernelOptions,
+    },
+    Remote {
+        server: RemoteServer,
+        interrupt_grace: Duration,
+    },
+}
+
+impl Target {
+    async fn start(&self) -> Result<Session, KernelError> {
+        match self {
+            Target::Local { spec, options } => Session::start(spec, options).await,
+            Target::Remote {
+                server,
+                interrupt_grace,
+            } => Session::start_remote(server, *interrupt_grace).await,
+        }
+    }
+}
+
 struct Inner {
-    spec: KernelSpec,
-    options: KernelOptions,
+    target: Target,
     /// `None` after shutdown. Restart holds the write lock, so queued requests wait for the
     /// new session rather than failing.
     session: Arc<RwLock<Option<Arc<Session>>>>,
@@ -44,14 +69,29 @@ impl Kernel {
     /// Launches `spec` and returns once the kernel answers (or an error saying why not,
     /// within about 5 s for a kernel that exits while starting).
     pub async fn start(spec: KernelSpec, options: KernelOptions) -> Result<Kernel, KernelError> {
-        let session = Session::start(&spec, &options).await?;
+        Kernel::start_target(Target::Local { spec, options }).await
+    }
+
+    /// Starts a kernel on the Jupyter server `server` and returns once it answers.
+    pub async fn start_remote(
+        server: RemoteServer,
+        interrupt_grace: Duration,
+    ) -> Result<Kernel, KernelError> {
+        Kernel::start_target(Target::Remote {
+            server,
+            interrupt_grace,
+        })
+        .await
+    }
+
+    async fn start_target(target: Target) -> Result<Kernel, KernelError> {
+        let session = target.start().await?;
         let session = Arc::new(RwLock::new(Some(Arc::new(session))));
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(work(queue, session.clone()));
         Ok(Kernel {
             inner: Arc::new(Inner {
-                spec,
-                options,
+                target,
                 session,
                 jobs,
             }),
@@ -72,8 +112,55 @@ impl Kernel {
         Kernel::start(spec, options).await
     }
 
-    pub fn spec(&self) -> &KernelSpec {
-        &self.inner.spec
+    /// The local kernel's spec (`None` for a remote kernel).
+    pub fn spec(&self) -> Option<&KernelSpec> {
+        match &self.inner.target {
+            Target::Local { spec, .. } => Some(spec),
+            Target::Remote { .. } => None,
+        }
+    }
+
+    /// `remote: <host>` for a kernel on a Jupyter server, `None` for a local one.
+    pub fn remote_label(&self) -> Option<String> {
+        match &self.inner.target {
+            Target::Local { .. } => None,
+            Target::Remote { server, .. } => Some(server.label()),
+        }
+    }
+
+    /// For a remote kernel: its server's files (Contents API); `None` for a local kernel.
+    pub fn remote_files(&self) -> Option<RemoteFiles> {
+        match &self.inner.target {
+            Target::Local { .. } => None,
+            Target::Remote { server, .. } => RemoteFiles::new(server),
+        }
+    }
+
+    /// For a remote kernel: resolves when the connection to its server is lost for good
+    /// (after the one reconnect), with a message saying so; never for a local kernel, or
+    /// once this kernel is shut down or restarted (the caller watches the new one). Holds no
+    /// clone of the kernel, so it keeps nothing alive.
+    pub fn connection_lost(&self) -> impl std::future::Future<Output = Option<String>> + use<> {
+        let session = self.inner.session.clone();
+        async move {
+            let (mut loss, url) = {
+                let slot = session.read().await;
+                let remote = slot.as_ref()?.remote()?;
+                (remote.loss(), remote.server_url())
+            };
+            let reason = loss.wait_for(Option::is_some).await.ok()?.clone()?;
+            Some(format!(
+                "lost the connection to the Jupyter server at {url} ({reason}); the next run \
+                 starts a new kernel"
+            ))
+        }
+    }
+
+    /// For a remote kernel: its id on the server and the websocket framing in use.
+    pub async fn remote_details(&self) -> Option<(String, &'static str)> {
+        let session = self.session().await?;
+        let remote = session.remote()?;
+        Some((remote.id().to_string(), remote.framing()))
     }
 
     /// Runs `code`, returning a receiver of events as they happen: `Started`, each `Output`
@@ -150,10 +237,16 @@ impl Kernel {
     /// fresh one from the same spec. Also brings back a kernel that died or was shut down.
     pub async fn restart(&self) -> Result<(), KernelError> {
         let mut slot = self.inner.session.write().await;
+        if let Some(current) = slot.as_ref()
+            && current.is_alive()
+            && let Some(remote) = current.remote()
+        {
+            return remote.restart().await;
+        }
         if let Some(old) = slot.take() {
             old.shutdown().await;
         }
-        let fresh = Session::start(&self.inner.spec, &self.inner.options).await?;
+        let fresh = self.inner.target.start().await?;
         *slot = Some(Arc::new(fresh));
         Ok(())
     }
@@ -190,7 +283,7 @@ impl Kernel {
 
     /// The connection file (for `jupyter console --existing FILE` while debugging).
     pub async fn connection_file(&self) -> Option<std::path::PathBuf> {
-        Some(self.session().await?.connection_file().to_path_buf())
+        Some(self.session().await?.connection_file()?.to_path_buf())
     }
 
     /// The kernel process id.
@@ -237,5 +330,6 @@ fn not_running() -> ExecutionResult {
         execution_count: None,
         duration: Duration::ZERO,
         failure: Some(KernelError::NotRunning.to_string()),
+        incomplete: false,
     }
 }

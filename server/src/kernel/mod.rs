@@ -3,7 +3,7 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), which Python runs it (`environment`, `pep723_env` for the uv-built ones), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
+//! (`client`), kernels on a Jupyter server instead (`remote`), which Python runs it (`environment`, `pep723_env` for the uv-built ones), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
@@ -18,6 +18,7 @@ mod output;
 mod pep723_env;
 mod probe;
 mod process;
+mod remote;
 mod session;
 mod stale_connections;
 
@@ -34,6 +35,7 @@ pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
 pub use pep723_env::{Pep723Environment, Pep723Request};
 pub use probe::{ProbeAnswers, probe_environment};
+pub use remote::{DEFAULT_TOKEN_ENV, FileStamp, RemoteFiles, RemoteServer, check_server_url};
 
 /// How the kernel's sockets are reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -160,6 +162,9 @@ pub enum KernelError {
     },
     #[error("kernel connection failed: {0}")]
     Connection(String),
+    /// A remote server's answer, or why there was none, with the fix.
+    #[error("{0}")]
+    Remote(String),
     #[error("the kernel is not running (it exited or was shut down); restart it")]
     NotRunning,
     #[error("{0}")]

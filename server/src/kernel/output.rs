@@ -107,6 +107,9 @@ pub struct ExecutionResult {
     pub duration: Duration,
     /// Why the execution ended abnormally (timeout, kernel death), in words for the user.
     pub failure: Option<String>,
+    /// The outcome says nothing about the code, so it must not be cached: the connection
+    /// to a remote server was lost, or the server dropped outputs (its IOPub rate limit).
+    pub incomplete: bool,
 }
 
 impl ExecutionResult {

@@ -1,5 +1,6 @@
-//! One running kernel process and its connection: running a single execute request to its
-//! end, interrupting, shutting down.
+//! One running kernel and its connection: running a single execute request to its end,
+//! interrupting, shutting down. The kernel is a local process over ZeroMQ or a kernel on a
+//! Jupyter server over its websocket (`remote`); the execute loop is the same for both.
 //!
 //! An execute ends when the kernel has sent both its `execute_reply` and the iopub `status:
 //! idle` for that request (outputs may arrive on iopub after the reply), when the kernel
@@ -19,9 +20,12 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::client::{Channel, Incoming};
+use jupyter_zmq_client::{JupyterMessage, JupyterMessageContent};
+
+use super::client::{Channel, Incoming, Route};
 use super::launch::{Launched, launch};
 use super::output::{execution_count, output_from_iopub};
+use super::remote::{RemoteKernel, RemoteServer};
 use super::{
     ExecutionResult, ExecutionStatus, InterruptMode, KernelError, KernelEvent, KernelOptions,
     KernelSpec,
@@ -32,8 +36,14 @@ const IDLE_AFTER_REPLY: Duration = Duration::from_secs(5);
 /// How long an `interrupt_request` (message mode) may take to be answered.
 const INTERRUPT_REPLY: Duration = Duration::from_secs(5);
 
+/// Where the kernel runs.
+enum Backend {
+    Local(Box<Launched>),
+    Remote(Box<RemoteKernel>),
+}
+
 pub(crate) struct Session {
-    launched: Launched,
+    backend: Backend,
     interrupt_mode: InterruptMode,
     shutdown_timeout: Duration,
     interrupt_grace: Duration,
@@ -49,7 +59,7 @@ impl Session {
         options: &KernelOptions,
     ) -> Result<Session, KernelError> {
         Ok(Session {
-            launched: launch(spec, options).await?,
+            backend: Backend::Local(Box::new(launch(spec, options).await?)),
             interrupt_mode: spec.interrupt_mode,
             shutdown_timeout: options.shutdown_timeout,
             interrupt_grace: options.interrupt_grace,
@@ -58,25 +68,93 @@ impl Session {
         })
     }
 
+    /// Starts a kernel on a Jupyter server. Interrupts go through its REST API (the
+    /// server applies the spec's `interrupt_mode`).
+    pub(crate) async fn start_remote(
+        server: &RemoteServer,
+        interrupt_grace: Duration,
+    ) -> Result<Session, KernelError> {
+        Ok(Session {
+            backend: Backend::Remote(Box::new(RemoteKernel::start(server).await?)),
+            interrupt_mode: InterruptMode::Signal,
+            shutdown_timeout: server.request_timeout,
+            interrupt_grace,
+            executing: AtomicBool::new(false),
+            interrupted: watch::Sender::new(None),
+        })
+    }
+
     pub(crate) fn kernel_info(&self) -> &Value {
-        &self.launched.kernel_info
+        match &self.backend {
+            Backend::Local(launched) => &launched.kernel_info,
+            Backend::Remote(remote) => remote.kernel_info(),
+        }
+    }
+
+    /// The remote kernel, if it is one.
+    pub(crate) fn remote(&self) -> Option<&RemoteKernel> {
+        match &self.backend {
+            Backend::Local(_) => None,
+            Backend::Remote(remote) => Some(remote),
+        }
     }
 
     pub(crate) fn pid(&self) -> Option<u32> {
-        self.launched.process.pid()
+        match &self.backend {
+            Backend::Local(launched) => launched.process.pid(),
+            Backend::Remote(_) => None,
+        }
     }
 
     pub(crate) fn is_alive(&self) -> bool {
-        self.launched.process.is_running() && self.launched.client.heartbeat_ok()
+        match &self.backend {
+            Backend::Local(launched) => {
+                launched.process.is_running() && launched.client.heartbeat_ok()
+            }
+            Backend::Remote(remote) => remote.is_alive(),
+        }
     }
 
     pub(crate) fn rejected_messages(&self) -> u64 {
-        self.launched.client.rejected_messages()
+        match &self.backend {
+            Backend::Local(launched) => launched.client.rejected_messages(),
+            Backend::Remote(_) => 0,
+        }
+    }
+
+    fn message(&self, content: impl Into<JupyterMessageContent>) -> JupyterMessage {
+        match &self.backend {
+            Backend::Local(launched) => launched.client.message(content),
+            Backend::Remote(remote) => remote.message(content),
+        }
+    }
+
+    async fn request(
+        &self,
+        channel: Channel,
+        message: JupyterMessage,
+    ) -> Result<Route, KernelError> {
+        match &self.backend {
+            Backend::Local(launched) => launched.client.request(channel, message).await,
+            Backend::Remote(remote) => remote.request(channel, message).await,
+        }
+    }
+
+    /// Stops a kernel that does not respond: kills the process, or deletes the remote kernel.
+    async fn kill(&self) {
+        match &self.backend {
+            Backend::Local(launched) => launched.process.kill(KILL_WAIT).await,
+            Backend::Remote(remote) => remote.delete().await,
+        }
     }
 
     /// Resolves when the kernel can no longer run code, with the reason.
     async fn death(&self) -> String {
-        let process = &self.launched.process;
+        let launched = match &self.backend {
+            Backend::Local(launched) => launched,
+            Backend::Remote(remote) => return remote.death().await,
+        };
+        let process = &launched.process;
         tokio::select! {
             status = process.exited() => {
                 let tail = process.output_tail().await;
@@ -86,7 +164,7 @@ impl Session {
                     format!("the kernel process exited ({status}); its last output:\n{tail}")
                 }
             }
-            () = self.launched.client.heartbeat_lost() => {
+            () = launched.client.heartbeat_lost() => {
                 "the kernel stopped answering its heartbeat".to_string()
             }
         }
@@ -103,8 +181,7 @@ impl Session {
     ) -> ExecutionResult {
         let started = Instant::now();
         let mut run = Run::new(started);
-        let client = &self.launched.client;
-        let request = client.message(ExecuteRequest {
+        let request = self.message(ExecuteRequest {
             code,
             silent: false,
             store_history,
@@ -112,7 +189,7 @@ impl Session {
             allow_stdin: false,
             stop_on_error: true,
         });
-        let mut route = match client.request(Channel::Shell, request).await {
+        let mut route = match self.request(Channel::Shell, request).await {
             Ok(route) => route,
             Err(error) => {
                 return run.finish(ExecutionStatus::KernelDied, Some(error.to_string()));
@@ -155,6 +232,8 @@ impl Session {
                     while let Some(incoming) = route.try_recv() {
                         run.apply(incoming, events);
                     }
+                    // A lost server says nothing about the code.
+                    run.incomplete = self.remote().is_some();
                     return run.finish(ExecutionStatus::KernelDied, Some(reason));
                 }
                 // An interrupt was sent: wake at the end of its grace.
@@ -171,7 +250,7 @@ impl Session {
                             break;
                         }
                         unresponsive = true;
-                        self.launched.process.kill(KILL_WAIT).await;
+                        self.kill().await;
                         break;
                     }
                     if !timed_out && deadline.is_some_and(|deadline| now >= deadline) {
@@ -208,6 +287,10 @@ impl Session {
             let failure = format!("the cell exceeded its {limit}s timeout and was interrupted");
             return run.finish(ExecutionStatus::TimedOut, Some(failure));
         }
+        if let Some(failure) = rate_limited(&run.outputs) {
+            run.incomplete = true;
+            return run.finish(ExecutionStatus::Error, Some(failure));
+        }
         let status = match run.reply_status.as_deref() {
             Some("ok") => ExecutionStatus::Ok,
             Some("aborted") => ExecutionStatus::Aborted,
@@ -233,17 +316,15 @@ impl Session {
                 first
             });
         }
+        let launched = match &self.backend {
+            Backend::Local(launched) => launched,
+            Backend::Remote(remote) => return remote.interrupt().await,
+        };
         match self.interrupt_mode {
-            InterruptMode::Signal => self
-                .launched
-                .process
-                .interrupt()
-                .await
-                .map_err(KernelError::Io),
+            InterruptMode::Signal => launched.process.interrupt().await.map_err(KernelError::Io),
             InterruptMode::Message => {
-                let client = &self.launched.client;
-                let mut route = client
-                    .request(Channel::Control, client.message(InterruptRequest {}))
+                let mut route = self
+                    .request(Channel::Control, self.message(InterruptRequest {}))
                     .await?;
                 let _ = tokio::time::timeout(INTERRUPT_REPLY, route.recv()).await;
                 Ok(())
@@ -253,11 +334,14 @@ impl Session {
 
     /// Asks the kernel to shut down, waits, then kills its process group if it is still there.
     pub(crate) async fn shutdown(&self) {
-        let process = &self.launched.process;
+        let launched = match &self.backend {
+            Backend::Local(launched) => launched,
+            Backend::Remote(remote) => return remote.delete().await,
+        };
+        let process = &launched.process;
         if process.is_running() {
-            let client = &self.launched.client;
-            let request = client.message(ShutdownRequest { restart: false });
-            if let Ok(mut route) = client.request(Channel::Control, request).await {
+            let request = self.message(ShutdownRequest { restart: false });
+            if let Ok(mut route) = self.request(Channel::Control, request).await {
                 let _ = tokio::time::timeout(self.shutdown_timeout, async {
                     let _ = route.recv().await;
                     process.exited().await
@@ -270,12 +354,19 @@ impl Session {
         process.kill(self.shutdown_timeout).await;
     }
 
-    pub(crate) fn connection_file(&self) -> &std::path::Path {
-        self.launched.connection_file.path()
+    /// The connection file of a local kernel.
+    pub(crate) fn connection_file(&self) -> Option<&std::path::Path> {
+        match &self.backend {
+            Backend::Local(launched) => Some(launched.connection_file.path()),
+            Backend::Remote(_) => None,
+        }
     }
 
     pub(crate) fn exit_status(&self) -> Option<String> {
-        self.launched.process.exit_status()
+        match &self.backend {
+            Backend::Local(launched) => launched.process.exit_status(),
+            Backend::Remote(_) => None,
+        }
     }
 }
 
@@ -299,6 +390,31 @@ async fn sleep_until(wake: Option<Instant>) {
     }
 }
 
+/// The error for outputs a Jupyter server dropped: it replaces what passes its IOPub rate
+/// limits (1000 messages/s, 1 MB/s of stream text by default) with one stderr notice.
+fn rate_limited(outputs: &[super::Output]) -> Option<String> {
+    let notice = outputs.iter().find_map(|output| match output {
+        super::Output::Stream { name, text }
+            if name == "stderr"
+                && (text.contains("IOPub message rate exceeded")
+                    || text.contains("IOPub data rate exceeded")) =>
+        {
+            Some(text)
+        }
+        _ => None,
+    })?;
+    let which = if notice.contains("data rate") {
+        "iopub_data_rate_limit"
+    } else {
+        "iopub_msg_rate_limit"
+    };
+    Some(format!(
+        "IOPubRateExceeded: the Jupyter server dropped some of this cell's output (it \
+         exceeded the server's IOPub rate limit), so the result was not cached; print less, \
+         or start the server with a higher --ServerApp.{which}"
+    ))
+}
+
 /// The state of one execute request as messages arrive.
 struct Run {
     started: Instant,
@@ -309,6 +425,8 @@ struct Run {
     reply_error: Option<String>,
     reply_at: Option<Instant>,
     idle: bool,
+    /// See [`ExecutionResult::incomplete`].
+    incomplete: bool,
 }
 
 impl Run {
@@ -321,6 +439,7 @@ impl Run {
             reply_error: None,
             reply_at: None,
             idle: false,
+            incomplete: false,
         }
     }
 
@@ -374,6 +493,7 @@ impl Run {
             execution_count: self.execution_count,
             duration: self.started.elapsed(),
             failure,
+            incomplete: self.incomplete,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `jellycell/kernelStatus`: a notification telling the client what a notebook's kernel is
 //! doing (`starting`, `busy`, `idle`, `dead`, `none`), for a status-bar item, with the
-//! environment a running kernel's Python comes from (`project venv /p/.venv/bin/python`).
+//! environment a running kernel's Python comes from (`project venv /p/.venv/bin/python`)
+//! and where it runs when that is a Jupyter server (`location: "remote: <host>"`).
 //!
 //! It is not part of LSP, so it goes only to clients that ask for it with
 //! `initializationOptions.kernelStatus = true` (the VS Code extension does); other clients
@@ -37,6 +38,9 @@ pub struct KernelStatusParams {
     /// Which Python runs the kernel and why, while there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// `remote: <host>` for a kernel on a Jupyter server; absent for a local one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 pub enum KernelStatus {}
@@ -48,15 +52,17 @@ impl Notification for KernelStatus {
 
 /// Tells the client, when it asked for it, that `uri`'s kernel is now `state`.
 pub(crate) fn send(core: &Arc<Core>, uri: &Uri, state: KernelState) {
-    send_with_environment(core, uri, state, None);
+    send_with(core, uri, state, None, None);
 }
 
-/// [`send`] with the environment of the notebook's running kernel.
-pub(crate) fn send_with_environment(
+/// [`send`] with what is known of the notebook's running kernel: the `environment` its
+/// Python comes from, and its `location` (`remote: <host>`) when it runs on a server.
+pub(crate) fn send_with(
     core: &Arc<Core>,
     uri: &Uri,
     state: KernelState,
     environment: Option<String>,
+    location: Option<String>,
 ) {
     if !core.flags().run.kernel_status {
         return;
@@ -66,6 +72,7 @@ pub(crate) fn send_with_environment(
         uri: uri.clone(),
         state,
         environment,
+        location,
     };
     tokio::spawn(async move {
         client.send_notification::<KernelStatus>(params).await;

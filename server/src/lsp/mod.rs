@@ -316,6 +316,9 @@ impl LanguageServer for Backend {
         self.core
             .previews
             .configure(params.initialization_options.as_ref());
+        self.core
+            .runs
+            .configure(params.initialization_options.as_ref());
         *self
             .core
             .flags

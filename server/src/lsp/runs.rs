@@ -188,6 +188,9 @@ pub(crate) struct Runs {
     stores: Mutex<HashMap<PathBuf, Arc<Store>>>,
     /// Set by the `shutdown` request: no run starts after it.
     closed: std::sync::atomic::AtomicBool,
+    /// `initializationOptions.server`: a Jupyter server to run kernels on, over the
+    /// project's `[run] server`.
+    server: Mutex<Option<String>>,
 }
 
 struct NotebookRuns {
@@ -235,6 +238,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Runs {
+    /// Reads `initializationOptions.server` (a Jupyter server's base URL).
+    pub fn configure(&self, options: Option<&serde_json::Value>) {
+        let server = options
+            .and_then(|options| options.get("server"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|server| !server.is_empty())
+            .map(str::to_string);
+        *lock(&self.server) = server;
+    }
+
     /// The store of `project` (shared; opened once).
     pub fn store_for(&self, project: &Project) -> Arc<Store> {
         lock(&self.stores)
@@ -479,12 +493,14 @@ async fn work(
             message
         });
         lock(&notebook.shared).running = None;
-        kernel_status::send_with_environment(
+        kernel_status::send_with(
             &core,
             &uri,
             kernel_state(&notebook, warm.as_ref(), failed),
             warm.as_ref()
                 .map(|warm| warm.kernel.environment().describe()),
+            warm.as_ref()
+                .and_then(|warm| warm.kernel.kernel().remote_label()),
         );
         progress.end(summary);
         refresh_views(&core, &uri);
@@ -646,10 +662,15 @@ async fn warm_kernel<'w>(
     if warm.is_none() {
         progress.message(format!("starting kernel {}", plan.kernel));
         kernel_status::send(core, uri, KernelState::Starting);
-        let kernel = RunKernel::start_for(project, plan, &RunOptions::new())
+        let options = RunOptions {
+            server: lock(&core.runs.server).clone(),
+            ..RunOptions::new()
+        };
+        let kernel = RunKernel::start_for(project, plan, &options)
             .await
             .map_err(|error| error.to_string())?;
         progress.message(format!("kernel: {}", kernel.environment().describe()));
+        watch_connection(core, uri, kernel.kernel());
         let mut shared = lock(&notebook.shared);
         // A restart while this kernel started finds nothing to shut down: this one is
         // already fresh, so it belongs to the current generation.
@@ -664,13 +685,35 @@ async fn warm_kernel<'w>(
     let warm = warm
         .as_mut()
         .ok_or_else(|| "the kernel did not start".to_string())?;
-    kernel_status::send_with_environment(
+    kernel_status::send_with(
         core,
         uri,
         KernelState::Busy,
         Some(warm.kernel.environment().describe()),
+        warm.kernel.kernel().remote_label(),
     );
     Ok(warm)
+}
+
+/// For a kernel on a Jupyter server: reports a lost connection as soon as it is noticed
+/// (within about 5 s of the server going away), run or not: the status becomes `dead`
+/// and a warning says so. The next run then starts a new kernel.
+fn watch_connection(core: &Arc<Core>, uri: &Uri, kernel: &Kernel) {
+    let Some(location) = kernel.remote_label() else {
+        return;
+    };
+    let lost = kernel.connection_lost();
+    let core = core.clone();
+    let uri = uri.clone();
+    tokio::spawn(async move {
+        let Some(message) = lost.await else {
+            return;
+        };
+        kernel_status::send_with(&core, &uri, KernelState::Dead, None, Some(location));
+        core.client
+            .show_message(MessageType::WARNING, format!("jellycell: {message}"))
+            .await;
+    });
 }
 
 /// Said when a buffer runs in a scratch folder (`first`: the first run there).

@@ -134,12 +134,17 @@ const RUN_KEYS: &[&str] = &[
     "snapshot_max_mb",
     "python",
     "env",
+    "server",
+    "token_env",
+    "kernel_env",
+    "start_timeout_seconds",
 ];
 
 /// A `[run]` table (named `section`) into `run`: the keys it has replace what `run` held.
 /// The one reader of `[run]`, for jellycell.toml and for our own settings alike.
 fn read_run(reader: &mut Reader<'_>, table: &dyn TableLike, section: &str, run: &mut RunConfig) {
     reader.check_keys(table, section, RUN_KEYS);
+    read_remote(reader, table, section, run);
     reader.string(table, section, "kernel", &mut run.kernel);
     if table.get("python").is_some() {
         let mut python = String::new();
@@ -242,6 +247,15 @@ pub struct RunConfig {
     /// `env = "pep723"`: each notebook runs in an environment uv builds from its PEP-723
     /// dependencies (ours).
     pub pep723_env: bool,
+    /// A Jupyter server to run kernels on instead of locally (our extension; see
+    /// docs/kernel.md "Remote kernels").
+    pub server: Option<String>,
+    /// The environment variable that holds the server's token.
+    pub token_env: String,
+    /// `KERNEL_*` variables sent with the kernel start (Enterprise Gateway).
+    pub kernel_env: BTreeMap<String, String>,
+    /// How long a remote kernel may take to start.
+    pub start_timeout_seconds: i64,
 }
 
 impl Default for RunConfig {
@@ -253,6 +267,59 @@ impl Default for RunConfig {
             snapshot_max_mb: 512,
             python: None,
             pep723_env: false,
+            server: None,
+            token_env: crate::kernel::DEFAULT_TOKEN_ENV.into(),
+            kernel_env: BTreeMap::new(),
+            start_timeout_seconds: 120,
+        }
+    }
+}
+
+/// `[run] server`, `token_env`, `kernel_env` and `start_timeout_seconds`.
+fn read_remote(reader: &mut Reader<'_>, table: &dyn TableLike, section: &str, run: &mut RunConfig) {
+    if table.get("server").is_some() {
+        let mut server = String::new();
+        reader.string(table, section, "server", &mut server);
+        run.server = Some(server.trim().to_string()).filter(|server| !server.is_empty());
+        if let Some(server) = &run.server
+            && let Err(error) = crate::kernel::check_server_url(server)
+        {
+            reader.problem(table.get("server").and_then(Item::span), error.to_string());
+        }
+    }
+    reader.string(table, section, "token_env", &mut run.token_env);
+    reader.integer(
+        table,
+        section,
+        "start_timeout_seconds",
+        &mut run.start_timeout_seconds,
+    );
+    let Some(item) = table.get("kernel_env") else {
+        return;
+    };
+    let Some(entries) = item.as_table_like() else {
+        reader.problem(
+            item.span(),
+            format!("[{section}] kernel_env must be a table of strings, e.g. {{ KERNEL_USERNAME = \"alice\" }}"),
+        );
+        return;
+    };
+    for (name, value) in entries.iter() {
+        match value.as_str() {
+            Some(text) if name.starts_with("KERNEL_") => {
+                run.kernel_env.insert(name.to_string(), text.to_string());
+            }
+            Some(_) => reader.problem(
+                value.span(),
+                format!(
+                    "[{section}] kernel_env: {name:?} is not sent: gateways pass only KERNEL_* \
+                     variables to the kernel; rename it KERNEL_{name}"
+                ),
+            ),
+            None => reader.problem(
+                value.span(),
+                format!("[{section}] kernel_env: {name} must be a string"),
+            ),
         }
     }
 }
@@ -1139,5 +1206,35 @@ path = "log/runs.md"
             problems[0].to_string(),
             "jellycell.toml:4:3: config-invalid: [run] has no key \"kernal\"; did you mean \"kernel\"?"
         );
+    }
+
+    #[test]
+    fn remote_server_settings_are_read_and_checked() {
+        let (config, problems) = read(
+            "[project]\nname = \"x\"\n[run]\nserver = \"https://hub.example.org/user/alice/\"\ntoken_env = \"HUB_TOKEN\"\n\
+             start_timeout_seconds = 900\nkernel_env = { KERNEL_USERNAME = \"alice\", HOME = \"/x\" }\n",
+        );
+        assert_eq!(
+            config.run.server.as_deref(),
+            Some("https://hub.example.org/user/alice/")
+        );
+        assert_eq!(config.run.token_env, "HUB_TOKEN");
+        assert_eq!(config.run.start_timeout_seconds, 900);
+        assert_eq!(
+            config
+                .run
+                .kernel_env
+                .get("KERNEL_USERNAME")
+                .map(String::as_str),
+            Some("alice")
+        );
+        assert!(!config.run.kernel_env.contains_key("HOME"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("KERNEL_HOME"), "{problems:?}");
+
+        let (config, problems) = read("[project]\nname = \"x\"\n[run]\nserver = \"ftp://x\"\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("http://"), "{problems:?}");
+        assert_eq!(config.run.token_env, "JUPYTER_TOKEN");
     }
 }

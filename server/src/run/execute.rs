@@ -10,7 +10,7 @@
 //! (`wait=True` clears when the next output arrives), `update_display_data` replaces the
 //! earlier display with that id, and consecutive stream text of one stream is merged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,15 +26,15 @@ use crate::cache::manifest::{
 use crate::cache::store::Store;
 use crate::format::tags::CellKind;
 use crate::kernel::{
-    Environment, EnvironmentChoice, ExecutionResult, ExecutionStatus, Kernel, KernelError,
-    KernelEvent, KernelOptions, NotebookEnvironment, Output, SpecSearch,
+    Environment, EnvironmentChoice, EnvironmentKind, ExecutionResult, ExecutionStatus, Kernel,
+    KernelError, KernelEvent, KernelOptions, NotebookEnvironment, Output, RemoteServer, SpecSearch,
 };
 use crate::project::Project;
 use crate::run::plan::{Plan, PlannedCell};
 use crate::run::report::{CellError, CellOutcome, CellReport, RunReport, RunStatus};
 use crate::run::restore::Prepared;
 use crate::run::state::{self, Holdings};
-use crate::run::{artifacts, traceback};
+use crate::run::{artifacts, remote_files, traceback};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub search: SpecSearch,
     /// Where the kernel's connection file goes (default: the temp dir).
     pub runtime_dir: Option<std::path::PathBuf>,
+    /// A Jupyter server to run on, over `[run] server` (`--server`, the editor's setting).
+    pub server: Option<String>,
 }
 
 impl RunOptions {
@@ -53,6 +55,7 @@ impl RunOptions {
             keep_going: false,
             search: SpecSearch::from_env(),
             runtime_dir: None,
+            server: None,
         }
     }
 }
@@ -195,6 +198,10 @@ pub struct RunKernel {
     pub(super) holdings: Holdings,
     /// Whether the state helper is installed (snapshots and restores need it).
     state_helper: bool,
+    /// Remote kernels: the files on the server as we put or fetched them (path → blake3).
+    uploaded: HashMap<String, String>,
+    /// Remote kernels: whether the server has a Contents API; `None` until asked.
+    contents_api: Option<bool>,
 }
 
 impl RunKernel {
@@ -224,6 +231,13 @@ impl RunKernel {
         notebook: &NotebookEnvironment,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
+        let server = options
+            .server
+            .as_deref()
+            .or(project.config.run.server.as_deref());
+        if let Some(server) = server {
+            return RunKernel::start_remote(project, name, server).await;
+        }
         let mut kernel_options = KernelOptions::new(project.root.clone());
         kernel_options.runtime_dir = options.runtime_dir.clone();
         let pep723_envs = project
@@ -248,6 +262,43 @@ impl RunKernel {
             setup_sent: None,
             holdings: Holdings::default(),
             state_helper: false,
+            uploaded: HashMap::new(),
+            contents_api: None,
+        })
+    }
+
+    /// Starts the kernel called `name` on the Jupyter server at `url`, with the token from
+    /// `[run] token_env` and the `[run] kernel_env` launch variables.
+    async fn start_remote(
+        project: &Project,
+        name: &str,
+        url: &str,
+    ) -> Result<RunKernel, KernelError> {
+        let run = &project.config.run;
+        let mut server = RemoteServer::from_env(url, &run.token_env, name);
+        server.kernel_env = run.kernel_env.clone();
+        if let Ok(seconds) = u64::try_from(run.start_timeout_seconds)
+            && seconds > 0
+        {
+            server.start_timeout = Duration::from_secs(seconds);
+        }
+        let environment = Environment {
+            kind: EnvironmentKind::Remote,
+            python: server.display_url(),
+            kernel: Some(name.to_string()),
+            built: None,
+        };
+        let grace = KernelOptions::new(project.root.clone()).interrupt_grace;
+        let kernel = Kernel::start_remote(server, grace).await?;
+        Ok(RunKernel {
+            kernel,
+            environment,
+            jc_available: None,
+            setup_sent: None,
+            holdings: Holdings::default(),
+            state_helper: false,
+            uploaded: HashMap::new(),
+            contents_api: None,
         })
     }
 
@@ -314,7 +365,13 @@ pub async fn execute_plan_on(
         .map(|kernel| kernel.environment.clone());
     let mut failed = false;
     if needs_kernel && let Some(kernel) = kernel {
-        let root = project.root.to_string_lossy();
+        // A remote kernel starts in the server's root, which stands for the project root
+        // (docs/kernel.md, "Remote kernels"); our local path means nothing there.
+        let root = if kernel.environment.kind == EnvironmentKind::Remote {
+            ".".into()
+        } else {
+            project.root.to_string_lossy()
+        };
         let jc_available = kernel.ensure_prelude(&root).await;
         let snapshot_max_mb = u64::try_from(project.config.run.snapshot_max_mb).unwrap_or(0);
         let mut runner = Runner {
@@ -519,9 +576,46 @@ impl Runner<'_> {
                 ..unexecuted(cell)
             };
         }
+        let keyed = cell.key.is_some();
+        // A remote kernel reads and writes the server's disk, not ours.
+        let mut remote = self.kernel.kernel.remote_files().filter(|_| keyed);
+        if let Some(files) = &remote {
+            if self.kernel.contents_api.is_none() {
+                self.kernel.contents_api = Some(files.available().await);
+            }
+            if self.kernel.contents_api != Some(true) {
+                remote = None;
+            }
+        }
+        let folder = remote_files::artifacts_folder(self.project);
+        let mut remote_before = None;
+        if let (Some(files), Some((_, inputs))) = (&remote, &cell.key) {
+            let staged = match remote_files::upload_loads(
+                files,
+                self.project,
+                inputs,
+                &mut self.kernel.uploaded,
+            )
+            .await
+            {
+                Ok(()) => remote_files::list(files, &folder).await,
+                Err(error) => Err(error),
+            };
+            match staged {
+                Ok(listing) => remote_before = Some(listing),
+                Err(error) => {
+                    return CellReport {
+                        status: CellOutcome::Error,
+                        error: Some(error),
+                        restored: prepared.restored,
+                        replayed: prepared.replayed,
+                        ..unexecuted(cell)
+                    };
+                }
+            }
+        }
         let code = self.code_with_context(cell);
         let artifacts_dir = self.project.artifacts_dir();
-        let keyed = cell.key.is_some();
         let before = keyed.then(|| artifacts::snapshot(&artifacts_dir));
         let mut events = self
             .kernel
@@ -540,6 +634,7 @@ impl Runner<'_> {
             execution_count: None,
             duration: Duration::ZERO,
             failure: Some("the kernel stopped answering".into()),
+            incomplete: false,
         });
         let mut outputs = captured(&result.outputs);
         // The context comment is ours, not the user's: keep it out of tracebacks.
@@ -570,11 +665,26 @@ impl Runner<'_> {
             kernel_time: result.duration,
             execution_count: result.execution_count,
         };
-        // Interrupted or restarted under it: nothing to cache.
-        if self.cancel.is_cancelled() {
+        // Interrupted or restarted under it, or the server lost or dropped outputs:
+        // nothing to cache.
+        if self.cancel.is_cancelled() || result.incomplete {
             return report;
         }
         if let (Some((key, inputs)), Some(before)) = (&cell.key, before) {
+            if let (Some(files), Some(listing)) = (&remote, &remote_before)
+                && let Err(error) = remote_files::fetch_changed(
+                    files,
+                    self.project,
+                    &folder,
+                    listing,
+                    &mut self.kernel.uploaded,
+                )
+                .await
+            {
+                report.status = CellOutcome::Error;
+                report.error = Some(error);
+                return report;
+            }
             let after = artifacts::snapshot(&artifacts_dir);
             let artifacts = artifacts::changed(&self.project.root, &before, &after);
             let (snapshots, unsnapshotted) =

@@ -2,7 +2,8 @@
 //! one kernel (`execute`), detect artifacts (`artifacts`), inject papermill-style
 //! parameters (`params`), restore the state a miss reads from cells that did not run in
 //! this kernel (`restore`, with the kernel helper in `state`) and report (`report`);
-//! `order` puts several notebooks in dependency order; `papermill` writes the executed
+//! `remote_files` moves `jc.load` inputs and artifacts to and from a remote kernel's
+//! server; `order` puts several notebooks in dependency order; `papermill` writes the executed
 //! notebook of a parameterised run.
 //!
 //! Prints nothing: progress goes through [`RunEvent`] callbacks and the result is a
@@ -14,6 +15,7 @@ pub mod order;
 pub mod papermill;
 pub mod params;
 pub mod plan;
+mod remote_files;
 pub mod report;
 mod restore;
 pub mod state;
