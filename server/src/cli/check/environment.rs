@@ -44,7 +44,9 @@ pub(super) fn add_hints(
 ) {
     let wanted = settings.severity_of("missing-import").is_some()
         || settings.severity_of("jc-without-jellycell").is_some();
-    if !wanted || reported.is_empty() {
+    // A kernel on a Jupyter server imports from the server's environment, which this
+    // machine cannot probe.
+    if !wanted || reported.is_empty() || project.config.run.server.is_some() {
         return;
     }
     let folder = project.lsp_cache_dir().join("check");
