@@ -437,3 +437,52 @@ fn a_server_that_does_not_share_the_disk_gets_the_loaded_inputs_and_returns_the_
         "{again}"
     );
 }
+
+#[test]
+fn a_notebooks_kernel_starts_in_its_folder_and_runs_in_the_project_root() {
+    let project = TestProject::new(&[
+        (
+            "notebooks/deep/where.py",
+            "# %% tags=[\"name=where\"]\nimport os\nprint(os.getcwd())\n",
+        ),
+        ("artifacts/.keep", ""),
+    ]);
+    let server = Server::start_with(
+        Engine::JupyterServer,
+        project.root(),
+        None,
+        free_port(),
+        &["--ServerApp.log_level=DEBUG"],
+    );
+    let mut command = project.command(&[
+        "run",
+        "notebooks/deep/where.py",
+        "--json",
+        "--server",
+        &server.url,
+    ]);
+    command.env("JUPYTER_TOKEN", &server.token);
+    let output = command.output().expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
+        panic!(
+            "run printed no JSON ({error}): {stdout}\n{}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            server.log()
+        )
+    });
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    let root = std::fs::canonicalize(project.root()).expect("the project root");
+    // Started where Jupyter starts a notebook's kernel (POST api/kernels `path`)…
+    let started_in = format!("'cwd': '{}'", root.join("notebooks/deep").display());
+    assert!(
+        server.log().contains(&started_in),
+        "no {started_in} in the server's log:\n{}",
+        server.log()
+    );
+    // …then moved to the server's root, the project root, where local kernels run.
+    assert_eq!(
+        project.stdout_of(&key_of(&report, "where")),
+        format!("{}\n", root.display())
+    );
+}

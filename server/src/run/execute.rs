@@ -93,6 +93,24 @@ const JC_MARKER: &str = "jellycell-lsp: jc available";
 /// One megabyte, as `[run] snapshot_max_mb` counts.
 const MEGABYTE: u64 = 1 << 20;
 
+/// For a remote kernel started in the notebook's `folder`: back to the server's root, the
+/// project root. Only when the working directory is that folder: a server that had no such
+/// folder started the kernel in its root already.
+fn up_to_root(folder: &str) -> String {
+    let folder = Value::String(folder.to_string());
+    format!(
+        r#"def _jellycell_lsp_up_to_root(folder):
+    import os
+    here = os.getcwd()
+    tail = os.path.join(*folder.split("/"))
+    if here.endswith(os.sep + tail):
+        os.chdir(here[: len(here) - len(tail)])
+_jellycell_lsp_up_to_root({folder})
+del _jellycell_lsp_up_to_root
+"#
+    )
+}
+
 fn prelude(root: &str) -> String {
     let root = Value::String(root.to_string());
     format!(
@@ -202,6 +220,9 @@ pub struct RunKernel {
     uploaded: HashMap<String, String>,
     /// Remote kernels: whether the server has a Contents API; `None` until asked.
     contents_api: Option<bool>,
+    /// Remote kernels: the notebook's folder the kernel was started in (`path`), relative
+    /// to the server's root; `""` for the root.
+    remote_folder: String,
 }
 
 impl RunKernel {
@@ -212,7 +233,7 @@ impl RunKernel {
         name: &str,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
-        Self::start_in(project, name, &NotebookEnvironment::default(), options).await
+        Self::start_in(project, name, &NotebookEnvironment::default(), "", options).await
     }
 
     /// Starts the kernel of `plan`'s notebook, in the environment its PEP-723 block and the
@@ -222,13 +243,20 @@ impl RunKernel {
         plan: &Plan,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
-        Self::start_in(project, &plan.kernel, &plan.environment, options).await
+        let folder = plan
+            .notebook
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder);
+        Self::start_in(project, &plan.kernel, &plan.environment, folder, options).await
     }
 
+    /// `folder`: the notebook's folder relative to the project root (`""` for the root),
+    /// where a remote kernel is started on the server.
     async fn start_in(
         project: &Project,
         name: &str,
         notebook: &NotebookEnvironment,
+        folder: &str,
         options: &RunOptions,
     ) -> Result<RunKernel, KernelError> {
         let server = options
@@ -236,7 +264,7 @@ impl RunKernel {
             .as_deref()
             .or(project.config.run.server.as_deref());
         if let Some(server) = server {
-            return RunKernel::start_remote(project, name, server).await;
+            return RunKernel::start_remote(project, name, server, folder).await;
         }
         let mut kernel_options = KernelOptions::new(project.root.clone());
         kernel_options.runtime_dir = options.runtime_dir.clone();
@@ -264,19 +292,24 @@ impl RunKernel {
             state_helper: false,
             uploaded: HashMap::new(),
             contents_api: None,
+            remote_folder: String::new(),
         })
     }
 
     /// Starts the kernel called `name` on the Jupyter server at `url`, with the token from
-    /// `[run] token_env` and the `[run] kernel_env` launch variables.
+    /// `[run] token_env` and the `[run] kernel_env` launch variables, in the notebook's
+    /// `folder` of the server (whose root stands for the project root), as Jupyter starts a
+    /// notebook's kernel; the prelude then moves it to the root, where local kernels run.
     async fn start_remote(
         project: &Project,
         name: &str,
         url: &str,
+        folder: &str,
     ) -> Result<RunKernel, KernelError> {
         let run = &project.config.run;
         let mut server = RemoteServer::from_env(url, &run.token_env, name);
         server.kernel_env = run.kernel_env.clone();
+        server.path = Some(folder.to_string());
         if let Ok(seconds) = u64::try_from(run.start_timeout_seconds)
             && seconds > 0
         {
@@ -299,6 +332,7 @@ impl RunKernel {
             state_helper: false,
             uploaded: HashMap::new(),
             contents_api: None,
+            remote_folder: folder.to_string(),
         })
     }
 
@@ -320,7 +354,12 @@ impl RunKernel {
         if let Some(available) = self.jc_available {
             return available;
         }
-        let result = self.kernel.execute_hidden(prelude(root), None).await;
+        let code = if self.remote_folder.is_empty() {
+            prelude(root)
+        } else {
+            format!("{}{}", up_to_root(&self.remote_folder), prelude(root))
+        };
+        let result = self.kernel.execute_hidden(code, None).await;
         let available = result.stream_text("stdout").contains(JC_MARKER);
         self.jc_available = Some(available);
         self.state_helper = state::install(&self.kernel).await;
@@ -365,8 +404,9 @@ pub async fn execute_plan_on(
         .map(|kernel| kernel.environment.clone());
     let mut failed = false;
     if needs_kernel && let Some(kernel) = kernel {
-        // A remote kernel starts in the server's root, which stands for the project root
-        // (docs/kernel.md, "Remote kernels"); our local path means nothing there.
+        // A remote kernel runs in the server's root, which stands for the project root
+        // (docs/kernel.md, "Remote kernels"; the prelude moves it there from the notebook's
+        // folder); our local path means nothing there.
         let root = if kernel.environment.kind == EnvironmentKind::Remote {
             ".".into()
         } else {
