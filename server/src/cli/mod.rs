@@ -54,6 +54,20 @@ use crate::format::NotebookFormat;
 /// Exit code for a usage error, an unreadable input or an internal failure.
 pub const EXIT_USAGE: i32 = 2;
 
+/// The exit code of a command that runs kernels (`run`, `test`): 0, 1 when a cell failed,
+/// [`EXIT_USAGE`] (after saying why) when it could not run. Ctrl-C during it kills the
+/// kernels and removes their connection files before exiting.
+fn kernel_command_exit(command: impl FnOnce() -> Result<bool, String>) -> i32 {
+    crate::kernel::clean_up_on_signals();
+    match command() {
+        Ok(failed) => i32::from(failed),
+        Err(message) => {
+            messages::error(&message);
+            EXIT_USAGE
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "jellycell-lsp",

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::files::{same_file, write_output};
-use super::{EXIT_USAGE, messages};
+
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{Workspace, discover_notebooks};
 use crate::cache::Store;
@@ -76,15 +76,7 @@ pub(super) struct RunArgs {
 }
 
 pub(super) fn run(args: &RunArgs) -> i32 {
-    // Ctrl-C kills the kernel and removes its connection file before exiting.
-    crate::kernel::clean_up_on_signals();
-    match run_notebooks(args) {
-        Ok(failed) => i32::from(failed),
-        Err(message) => {
-            messages::error(&message);
-            EXIT_USAGE
-        }
-    }
+    super::kernel_command_exit(|| run_notebooks(args))
 }
 
 /// Runs every notebook asked for; true when a cell failed.

@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::ValueEnum;
 
 use super::check::{escape_data, escape_property};
-use super::{EXIT_USAGE, messages, test_junit};
+use super::test_junit;
 use crate::analysis::workspace::discover_notebooks;
 use crate::kernel::{plain_traceback, strip_ansi};
 use crate::project::Project;
@@ -67,14 +67,7 @@ enum TestFormat {
 }
 
 pub(super) fn run(args: &TestArgs) -> i32 {
-    crate::kernel::clean_up_on_signals();
-    match test_all(args) {
-        Ok(failed) => i32::from(failed),
-        Err(message) => {
-            messages::error(&message);
-            EXIT_USAGE
-        }
-    }
+    super::kernel_command_exit(|| test_all(args))
 }
 
 fn test_all(args: &TestArgs) -> Result<bool, String> {
