@@ -147,6 +147,35 @@ fn a_usage_error_prints_the_kernels_message() {
     assert!(!out.contains("the cell failed"), "{out}");
 }
 
+/// Outputs are untrusted: a cell that prints OSC 52 (write the clipboard), a title change, a
+/// screen clear or a C1 CSI must not reach the terminal through `cache show` (a pipe here,
+/// so no colour codes either); `--json` keeps the output as the kernel sent it.
+#[test]
+fn cache_show_never_prints_terminal_control_sequences_from_outputs() {
+    let project = TestProject::new(&[(
+        "notebooks/evil.py",
+        r#"# %% tags=["jc.step", "name=evil"]
+print("a\x1b]52;c;ZXZpbA==\x07b\x1b]0;title\x1b\\c\x1b[2J\x1b[31mred\x1b[0m\x07\x08\x9b2Jd")
+"#,
+    )]);
+    let (code, _) = project.run("notebooks/evil.py", &[]);
+    assert_eq!(code, 0);
+    let shown = project.output(&["cache", "show", "evil"]);
+    let out = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert_eq!(shown.status.code(), Some(0), "{out}");
+    assert!(out.contains("abcred2Jd"), "{out:?}");
+    assert!(
+        !out.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters reached the terminal: {out:?}"
+    );
+    let json = project.output(&["cache", "show", "evil", "--json"]);
+    let json = String::from_utf8_lossy(&json.stdout);
+    assert!(
+        json.contains(r"\u001b]52;c;"),
+        "--json keeps the raw output: {json}"
+    );
+}
+
 #[test]
 fn cache_show_prints_outputs_by_name_and_by_notebook_line() {
     let project = TestProject::new(&[

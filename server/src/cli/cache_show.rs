@@ -3,6 +3,7 @@
 //! holding that line, as an editor or a traceback names it), or a notebook (every code
 //! cell). Shows the outputs of the cell's current key, else its latest run marked stale.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -13,6 +14,7 @@ use crate::cache::Store;
 use crate::cache::key::KeyContext;
 use crate::cache::manifest::Manifest;
 use crate::cache::status::{CellStatus, cell_states_and_manifests};
+use crate::kernel::terminal_text;
 use crate::project::Project;
 use crate::render::outputs_text::{PreviewPlace, outputs_text};
 use crate::run::traceback::{CellPlace, with_file_lines};
@@ -97,6 +99,8 @@ pub(super) fn show(args: &ShowArgs) -> Result<(), String> {
         println!("{}", json!({"schema_version": 1, "cells": cells}));
         return Ok(());
     }
+    // Outputs are untrusted: only colours may reach a terminal, and nothing but text a pipe.
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for cell in &shown {
         let preview = origin.as_ref().map(|origin| PreviewPlace {
             origin: origin.clone(),
@@ -106,7 +110,10 @@ pub(super) fn show(args: &ShowArgs) -> Result<(), String> {
                 cell.ordinal
             ),
         });
-        print!("{}", cell.text(&store, preview.as_ref()));
+        print!(
+            "{}",
+            terminal_text(&cell.text(&store, preview.as_ref()), colour)
+        );
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use ansi::{plain_traceback, strip_ansi};
+pub use ansi::{plain_traceback, strip_ansi, terminal_text};
 pub(crate) use cleanup::Registration as CleanupAtExit;
 pub use cleanup::{clean_up_now, clean_up_on_signals, exit_code_after_signal};
 pub use environment::{Environment, EnvironmentChoice, EnvironmentKind, NotebookEnvironment};
