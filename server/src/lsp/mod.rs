@@ -28,6 +28,7 @@ mod completion;
 mod convert;
 mod definition;
 mod diagnostics;
+mod environment_hints;
 mod folding;
 mod hover;
 mod inlay_hints;
@@ -98,6 +99,7 @@ pub(crate) struct Core {
     pub client: Client,
     pub flags: std::sync::Mutex<ClientFlags>,
     pub scheduler: diagnostics::Scheduler,
+    pub environment_hints: environment_hints::EnvironmentHints,
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
     pub runs: runs::Runs,
@@ -145,6 +147,7 @@ impl Backend {
                 client,
                 flags: std::sync::Mutex::new(ClientFlags::default()),
                 scheduler: diagnostics::Scheduler::default(),
+                environment_hints: environment_hints::EnvironmentHints::default(),
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
                 runs: runs::Runs::default(),
@@ -201,6 +204,8 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
             TextDocumentSyncOptions {
                 open_close: Some(true),
                 change: Some(TextDocumentSyncKind::INCREMENTAL),
+                // A save may follow an install: the environment hints look again.
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 ..TextDocumentSyncOptions::default()
             },
         )),

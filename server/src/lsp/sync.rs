@@ -1,5 +1,6 @@
-//! Document sync: `didOpen`, `didChange` (incremental, on the ropey document), `didClose`
-//! and `workspace/didChangeWatchedFiles`, applied to the state synchronously and in
+//! Document sync: `didOpen`, `didChange` (incremental, on the ropey document), `didClose`,
+//! `didSave` (the environment hints state the environment again) and
+//! `workspace/didChangeWatchedFiles`, applied to the state synchronously and in
 //! arrival order (called from `Ordered::call`, never from a concurrent handler), then
 //! diagnostics are scheduled.
 
@@ -7,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, FileChangeType,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, FileChangeType,
 };
 
 use std::sync::Arc;
@@ -17,13 +18,14 @@ use super::{Core, convert};
 const DID_OPEN: &str = "textDocument/didOpen";
 const DID_CHANGE: &str = "textDocument/didChange";
 const DID_CLOSE: &str = "textDocument/didClose";
+const DID_SAVE: &str = "textDocument/didSave";
 const DID_CHANGE_WATCHED_FILES: &str = "workspace/didChangeWatchedFiles";
 
 /// Whether `method` is a notification this file applies.
 pub fn handles(method: &str) -> bool {
     matches!(
         method,
-        DID_OPEN | DID_CHANGE | DID_CLOSE | DID_CHANGE_WATCHED_FILES
+        DID_OPEN | DID_CHANGE | DID_CLOSE | DID_SAVE | DID_CHANGE_WATCHED_FILES
     )
 }
 
@@ -75,8 +77,21 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
                 core.runs.release(&path, uri.clone());
             }
             core.scheduler.forget(core, &uri);
+            core.environment_hints.forget(&uri);
             if let Some(root) = root {
                 core.scheduler.schedule_project(core, &root);
+            }
+        }
+        DID_SAVE => {
+            let Some(params) = parse::<DidSaveTextDocumentParams>(params) else {
+                return;
+            };
+            let root = core
+                .state
+                .document(&params.text_document.uri)
+                .and_then(|open| open.root);
+            if root.is_some() {
+                super::environment_hints::environment_may_have_changed(core, root.as_ref());
             }
         }
         DID_CHANGE_WATCHED_FILES => {
@@ -98,6 +113,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             for root in roots {
                 core.scheduler.schedule_project(core, &root);
             }
+            super::environment_hints::environment_may_have_changed(core, None);
         }
         _ => {}
     }

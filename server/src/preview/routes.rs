@@ -1,6 +1,7 @@
 //! The read-only routes. Every handler reads the project, the editor buffers and the
 //! cache, renders through `render`, and writes nothing. Rendering runs on the blocking
-//! pool (it reads files).
+//! pool (it reads files, and a notebook page looks up the environment that runs its
+//! kernel, as a run would find it).
 //!
 //! | Route | Serves |
 //! |---|---|
@@ -24,7 +25,9 @@ use super::PreviewState;
 use super::guard::{AllowedHosts, PathRefusal, check_host, contained};
 use crate::cache::blobs::is_blob_name;
 use crate::cache::damage::{Damage, warn_once};
+use crate::kernel::SpecSearch;
 use crate::render::{self, UrlScheme, assets, mime_of_extension};
+use crate::run::environment_hints::{KernelTarget, kernel_environment_text};
 
 pub use crate::render::page::PAGE_CSP;
 
@@ -78,12 +81,17 @@ async fn notebook(
         let file = workspace.files.iter().position(|file| {
             file.path == resolved || file.path.canonicalize().is_ok_and(|path| path == resolved)
         })?;
-        render::render_notebook_with(
+        let environment = workspace.files.get(file).map(|notebook| {
+            let target = KernelTarget::of(&workspace.project, notebook);
+            kernel_environment_text(&workspace.project, &target, &SpecSearch::from_env())
+        });
+        render::render_notebook_page(
             &workspace,
             file,
             &state.store,
             UrlScheme::Served,
             &state.parameters,
+            environment.as_deref(),
         )
     })
     .await;

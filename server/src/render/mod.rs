@@ -27,7 +27,7 @@ pub mod time_text;
 pub mod url_policy;
 
 pub use index::{render_index, state_json};
-pub use page::{render_notebook, render_notebook_with};
+pub use page::{render_notebook, render_notebook_page, render_notebook_with};
 
 /// How a page refers to blobs, other notebooks and scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,6 +32,19 @@ pub fn render_notebook_with(
     scheme: UrlScheme,
     parameters: &Parameters,
 ) -> Option<String> {
+    render_notebook_page(workspace, file, store, scheme, parameters, None)
+}
+
+/// [`render_notebook_with`], the header also saying which environment runs the
+/// notebook's kernel (`environment`: as a run's summary line names it).
+pub fn render_notebook_page(
+    workspace: &Workspace,
+    file: usize,
+    store: &Store,
+    scheme: UrlScheme,
+    parameters: &Parameters,
+    environment: Option<&str>,
+) -> Option<String> {
     let notebook = workspace.files.get(file)?;
     let injection = parameters.injection(workspace, file);
     let states = cell_statuses_with(
@@ -159,6 +172,11 @@ pub fn render_notebook_with(
     page.push_str("</h1><p class=\"jc-summary\">");
     escape_into(&mut page, &summary);
     page.push_str("</p>");
+    if let Some(environment) = environment {
+        page.push_str("<p class=\"jc-environment\">Kernel: <code>");
+        escape_into(&mut page, environment);
+        page.push_str("</code></p>");
+    }
     if let Some(listed) = parameters_text(parameters) {
         page.push_str("<p class=\"jc-parameters\">Outputs of the run with parameters ");
         escape_into(&mut page, &listed);

@@ -4,12 +4,14 @@
 //! this kernel (`restore`, with the kernel helper in `state`) and report (`report`);
 //! `remote_files` moves `jc.load` inputs and artifacts to and from a remote kernel's
 //! server; `order` puts several notebooks in dependency order; `papermill` writes the executed
-//! notebook of a parameterised run.
+//! notebook of a parameterised run; `environment_hints` finds the environment a run would
+//! use without running, and what it lacks of a notebook's imports.
 //!
 //! Prints nothing: progress goes through [`RunEvent`] callbacks and the result is a
 //! [`RunReport`]; `cli/run.rs` does the printing.
 
 pub mod artifacts;
+pub mod environment_hints;
 pub mod execute;
 pub mod order;
 pub mod papermill;

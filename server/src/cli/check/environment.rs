@@ -1,13 +1,13 @@
 //! `--check`'s environment hints (`missing-import`, `jc-without-jellycell`): each reported
-//! notebook's kernel environment, found as `run` finds it (without building anything), is
-//! asked once about the names of all the notebooks that use it (one Python subprocess per
-//! environment). Two small caches in the project's check folder keep this off repeated
-//! checks: `environment-names.json`, each notebook's names by file stamp (so an unchanged
-//! notebook is not read again), and `environments.json`, the answers per interpreter,
-//! keyed by its path, its modification time and that of its `site-packages` (so installing
-//! a package asks again), and the project root.
+//! notebook's kernel environment, found as `run` finds it without building anything
+//! (`run::environment_hints`, the editor's copy too), is asked once about the names of all
+//! the notebooks that use it (one Python subprocess per environment). Two small caches in
+//! the project's check folder keep this off repeated checks: `environment-names.json`,
+//! each notebook's names by file stamp (so an unchanged notebook is not read again), and
+//! `environments.json`, the answers per environment (`kernel::ProbeMemory`, keyed by the
+//! interpreter's path, its modification time and that of its `site-packages`, so
+//! installing a package asks again, and the project root).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use super::report::CheckReport;
 use crate::analysis::workspace::NotebookFile;
 use crate::cli::files::write_atomically;
-use crate::kernel::{EnvironmentChoice, NotebookEnvironment, SpecSearch, probe_environment};
-use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
+use crate::kernel::{NotebookEnvironment, ProbeMemory, SpecSearch};
+use crate::lint::rules::environment::NotebookNames;
 use crate::lint::{self, LintSettings};
 use crate::project::Project;
 use crate::project::read::read_text_file;
+use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
 use crate::text::Span;
 
 const NAMES_FILE: &str = "environment-names.json";
@@ -30,8 +31,7 @@ const ANSWERS_FILE: &str = "environments.json";
 struct Summary {
     path: PathBuf,
     names: NotebookNames,
-    kernel: String,
-    notebook: NotebookEnvironment,
+    target: KernelTarget,
 }
 
 /// Adds the hints for `reported` (notebook paths of `project`) to the report.
@@ -85,73 +85,22 @@ pub(super) fn add_hints(
 
     let search = SpecSearch::from_env();
     let answers_path = folder.join(ANSWERS_FILE);
-    let mut answers = cacheable
+    let mut memory: ProbeMemory = cacheable
         .then(|| read_json(&answers_path))
         .flatten()
-        .unwrap_or_else(|| json!({}));
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default();
     let mut answers_changed = false;
-    let pep723_envs = project
-        .config
-        .run
-        .pep723_env
-        .then(|| project.lsp_cache_dir().join("envs"));
     for summary in &summaries {
-        let choice =
-            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
-                .with_notebook(&summary.notebook, pep723_envs.clone());
-        let Some(environment) = choice.environment_for_hints(&summary.kernel, &search) else {
+        let Some(environment) = hints_environment(project, &summary.target, &search) else {
             continue;
         };
-        let python = PathBuf::from(&environment.python);
-        let key = answers_key(&python, &project.root);
-        let (modules, distributions) = summary.names.asked();
-        let known = answers
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| json!({"modules": {}, "distributions": {}}));
-        let unknown = |kind: &str, names: &[String]| -> Vec<String> {
-            names
-                .iter()
-                .filter(|name| known[kind].get(name.as_str()).is_none())
-                .cloned()
-                .collect()
+        let Some((facts, changed)) =
+            environment_facts(&mut memory, project, &environment, &summary.names)
+        else {
+            continue;
         };
-        let (ask_modules, ask_distributions) = (
-            unknown("modules", &modules),
-            unknown("distributions", &distributions),
-        );
-        let mut entry = known.clone();
-        if !ask_modules.is_empty() || !ask_distributions.is_empty() {
-            let Some(probed) =
-                probe_environment(&python, &project.root, &ask_modules, &ask_distributions)
-            else {
-                continue;
-            };
-            for (name, present) in probed.modules {
-                entry["modules"][name] = json!(present);
-            }
-            for (name, present) in probed.distributions {
-                entry["distributions"][name] = json!(present);
-            }
-            if let Some(object) = answers.as_object_mut() {
-                object.insert(key, entry.clone());
-                answers_changed = true;
-            }
-        }
-        let missing = |kind: &str, names: &[String]| -> BTreeSet<String> {
-            names
-                .iter()
-                .filter(|name| entry[kind][name.as_str()] == json!(false))
-                .cloned()
-                .collect()
-        };
-        let facts = EnvironmentFacts {
-            description: environment.describe(),
-            python: environment.python.clone(),
-            missing_modules: missing("modules", &modules),
-            missing_distributions: missing("distributions", &distributions),
-            has_jellycell: entry["modules"]["jellycell"] != json!(false),
-        };
+        answers_changed |= changed;
         let findings = lint::check_environment(&summary.names, &facts, settings);
         if findings.is_empty() {
             continue;
@@ -161,8 +110,11 @@ pub(super) fn add_hints(
             report.add(&summary.path, &text, &findings);
         }
     }
-    if cacheable && answers_changed {
-        write_json(&answers_path, &answers);
+    if cacheable
+        && answers_changed
+        && let Ok(value) = serde_json::to_value(&memory)
+    {
+        write_json(&answers_path, &value);
     }
 }
 
@@ -170,21 +122,10 @@ fn read_summary(project: &Project, path: &Path) -> Option<Summary> {
     let format = crate::analysis::workspace::notebook_format_of(path)?;
     let text = read_text_file(path, project.config.lint.max_file_bytes()).ok()?;
     let file = NotebookFile::new(project, path.to_path_buf(), text, format);
-    let block = file.notebook.pep723.as_ref();
-    let kernel = match block {
-        Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
-        None => project.config.run.kernel.clone(),
-    };
-    let notebook = block.map_or_else(NotebookEnvironment::default, |block| NotebookEnvironment {
-        python: block.overrides.python.clone(),
-        dependencies: block.dependencies.clone(),
-        requires_python: block.requires_python.clone(),
-    });
     Some(Summary {
         path: path.to_path_buf(),
         names: NotebookNames::of(&file),
-        kernel,
-        notebook,
+        target: KernelTarget::of(project, &file),
     })
 }
 
@@ -197,29 +138,6 @@ fn stamp_of(path: &Path) -> Option<Value> {
 fn nanos(time: Option<std::time::SystemTime>) -> u64 {
     time.and_then(|time| time.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |since| since.as_nanos() as u64)
-}
-
-/// The interpreter's path and modification time, those of the `site-packages` folders of
-/// its environment, and the root the probe runs in.
-fn answers_key(python: &Path, root: &Path) -> String {
-    let modified = |path: &Path| nanos(std::fs::metadata(path).and_then(|m| m.modified()).ok());
-    let mut key = format!("{}|{}", python.display(), modified(python));
-    if let Some(prefix) = python.parent().and_then(Path::parent) {
-        let lib = prefix.join("lib");
-        let mut folders: Vec<PathBuf> = std::fs::read_dir(&lib)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| entry.path().join("site-packages"))
-            .filter(|folder| folder.is_dir())
-            .collect();
-        folders.push(prefix.join("Lib/site-packages"));
-        folders.sort();
-        for folder in folders.iter().filter(|folder| folder.is_dir()) {
-            key.push_str(&format!("|{}", modified(folder)));
-        }
-    }
-    format!("{key}|{}", root.display())
 }
 
 fn span_json(span: Span) -> Value {
@@ -237,10 +155,10 @@ fn summary_to_json(summary: &Summary, stamp: Value) -> Value {
     let names = &summary.names;
     json!({
         "stamp": stamp,
-        "kernel": summary.kernel,
-        "python": summary.notebook.python,
-        "requires_python": summary.notebook.requires_python,
-        "all_dependencies": summary.notebook.dependencies,
+        "kernel": summary.target.kernel,
+        "python": summary.target.notebook.python,
+        "requires_python": summary.target.notebook.requires_python,
+        "all_dependencies": summary.target.notebook.dependencies,
         "modules": names.modules.iter().map(|(m, s)| json!([m, span_json(*s)])).collect::<Vec<_>>(),
         "dependencies": names.dependencies.iter()
             .map(|(d, n, s)| json!([d, n, span_json(*s)])).collect::<Vec<_>>(),
@@ -276,11 +194,13 @@ fn summary_from_json(path: &Path, entry: &Value) -> Option<Summary> {
             dependencies,
             first_jc_call,
         },
-        kernel: text(&entry["kernel"])?,
-        notebook: NotebookEnvironment {
-            python: text(&entry["python"]),
-            dependencies: all_dependencies,
-            requires_python: text(&entry["requires_python"]),
+        target: KernelTarget {
+            kernel: text(&entry["kernel"])?,
+            notebook: NotebookEnvironment {
+                python: text(&entry["python"]),
+                dependencies: all_dependencies,
+                requires_python: text(&entry["requires_python"]),
+            },
         },
     })
 }

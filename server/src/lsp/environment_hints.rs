@@ -1,0 +1,212 @@
+//! `missing-import` and `jc-without-jellycell` in the editor: the rules, messages and
+//! environment of `--check` (`run::environment_hints`), with the probe of the
+//! environment's Python kept off the request path.
+//!
+//! A diagnostics run reads the notebook's names (module-level imports, PEP-723
+//! dependencies, the first `jc.*` call: cheap, from the analysed text) and reports what
+//! the last probe said about them; it never runs Python. A probe runs on a blocking thread,
+//! one at a time per notebook, when the notebook opens, when the names it asks about or
+//! what picks its environment change (its PEP-723 block, an import, the config), and on a
+//! save or a watched-file change, which may have changed the environment (the
+//! interpreter or its `site-packages`, re-stated then). The notebook's diagnostics are
+//! published again when its facts changed. Answers are kept in memory by environment
+//! stamp (`kernel::ProbeMemory`), so a name is asked of one state of an environment once.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tower_lsp_server::ls_types::Uri;
+
+use super::Core;
+use super::state::{Snapshot, State};
+use crate::kernel::{ProbeMemory, SpecSearch};
+use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
+use crate::lint::{self, Finding};
+use crate::project::Project;
+use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
+
+const RULES: [&str; 2] = ["missing-import", "jc-without-jellycell"];
+
+/// What a probe is asked: the project (its `[run]` settings pick the environment), what
+/// the notebook declares, and the names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Asked {
+    project: Project,
+    target: KernelTarget,
+    modules: Vec<String>,
+    distributions: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    /// What the latest diagnostics run wants asked, with the names to ask.
+    wanted: Option<(Asked, NotebookNames)>,
+    /// What `facts` answer.
+    probed: Option<Asked>,
+    facts: Option<EnvironmentFacts>,
+    /// The environment may have changed: probe even if `wanted` was already asked.
+    recheck: bool,
+    running: bool,
+}
+
+/// The per-notebook facts and the answers of every environment probed.
+#[derive(Default)]
+pub struct EnvironmentHints {
+    entries: Mutex<HashMap<Uri, Entry>>,
+    memory: Mutex<ProbeMemory>,
+}
+
+impl EnvironmentHints {
+    fn entries(&self) -> MutexGuard<'_, HashMap<Uri, Entry>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The hints of the snapshot's notebook from what its environment was last found to
+    /// lack; notes what to ask next ([`probe_when_needed`] asks it). Runs no Python.
+    pub fn findings(&self, snapshot: &Snapshot) -> Vec<Finding> {
+        let (Some(workspace), Some(file)) = (&snapshot.workspace, snapshot.file()) else {
+            return Vec::new();
+        };
+        let project = &workspace.project;
+        let settings = State::lint_settings(workspace);
+        let wanted = RULES
+            .iter()
+            .any(|rule| settings.severity_of(rule).is_some());
+        // A kernel on a Jupyter server imports from the server's environment, which this
+        // machine cannot ask.
+        if !wanted || project.config.run.server.is_some() {
+            if let Some(entry) = self.entries().get_mut(&snapshot.uri) {
+                entry.wanted = None;
+                entry.probed = None;
+                entry.facts = None;
+            }
+            return Vec::new();
+        }
+        let names = NotebookNames::of(file);
+        let (modules, distributions) = names.asked();
+        let asked = Asked {
+            project: project.clone(),
+            target: KernelTarget::of(project, file),
+            modules,
+            distributions,
+        };
+        let mut entries = self.entries();
+        let entry = entries.entry(snapshot.uri.clone()).or_default();
+        let same_environment = entry
+            .probed
+            .as_ref()
+            .is_some_and(|probed| probed.project == asked.project && probed.target == asked.target);
+        let facts = entry.facts.clone().filter(|_| same_environment);
+        entry.wanted = Some((asked, names.clone()));
+        drop(entries);
+        facts.map_or_else(Vec::new, |facts| {
+            lint::check_environment(&names, &facts, &settings)
+        })
+    }
+
+    /// A closed notebook: forget it.
+    pub fn forget(&self, uri: &Uri) {
+        self.entries().remove(uri);
+    }
+}
+
+/// Starts a probe for `uri` when what its last diagnostics run wants asked has not been
+/// (or the environment may have changed), unless one is running (it asks again after).
+pub(crate) fn probe_when_needed(core: &Arc<Core>, uri: &Uri) {
+    {
+        let mut entries = core.environment_hints.entries();
+        let Some(entry) = entries.get_mut(uri) else {
+            return;
+        };
+        let Some((asked, _)) = &entry.wanted else {
+            return;
+        };
+        if entry.running || (entry.probed.as_ref() == Some(asked) && !entry.recheck) {
+            return;
+        }
+        entry.running = true;
+    }
+    let core = core.clone();
+    let uri = uri.clone();
+    tokio::task::spawn_blocking(move || probe(&core, &uri));
+}
+
+/// A save or a changed file: the environment of every open notebook of `root` (all
+/// notebooks when `None`) is stated again, and probed again if it changed.
+pub(crate) fn environment_may_have_changed(core: &Arc<Core>, root: Option<&PathBuf>) {
+    let uris: Vec<Uri> = {
+        let mut entries = core.environment_hints.entries();
+        entries
+            .iter_mut()
+            .filter(|(_, entry)| {
+                let project = entry.wanted.as_ref().map(|(asked, _)| &asked.project.root);
+                root.is_none() || project == root
+            })
+            .map(|(uri, entry)| {
+                entry.recheck = true;
+                uri.clone()
+            })
+            .collect()
+    };
+    for uri in uris {
+        probe_when_needed(core, &uri);
+    }
+}
+
+/// Probes until what is wanted has been asked; blocking. Publishes `uri`'s diagnostics
+/// again when its facts changed.
+fn probe(core: &Arc<Core>, uri: &Uri) {
+    let hints = &core.environment_hints;
+    let mut changed = false;
+    loop {
+        let wanted = {
+            let mut entries = hints.entries();
+            let Some(entry) = entries.get_mut(uri) else {
+                return;
+            };
+            match &entry.wanted {
+                Some(wanted) if entry.probed.as_ref() != Some(&wanted.0) || entry.recheck => {
+                    entry.recheck = false;
+                    wanted.clone()
+                }
+                _ => {
+                    entry.running = false;
+                    break;
+                }
+            }
+        };
+        let (asked, names) = wanted;
+        let facts = hints_environment(&asked.project, &asked.target, &SpecSearch::from_env())
+            .and_then(|environment| {
+                let mut memory = hints
+                    .memory
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                environment_facts(&mut memory, &asked.project, &environment, &names)
+            })
+            .map(|(facts, _)| facts);
+        let mut entries = hints.entries();
+        let Some(entry) = entries.get_mut(uri) else {
+            return;
+        };
+        changed |= entry.facts != facts;
+        entry.facts = facts;
+        entry.probed = Some(asked);
+    }
+    if changed {
+        republish(core, uri);
+    }
+}
+
+fn republish(core: &Arc<Core>, uri: &Uri) {
+    let flags = core.flags();
+    if flags.pull_diagnostics {
+        let client = core.client.clone();
+        tokio::spawn(async move { client.workspace_diagnostic_refresh().await });
+    } else {
+        core.scheduler.schedule(core, uri);
+    }
+}

@@ -1,0 +1,132 @@
+//! Which environment would run a notebook's kernel, found as a run finds it but without
+//! building or starting anything, and what that environment lacks of the notebook's
+//! names: the facts behind `missing-import` and `jc-without-jellycell`, and the
+//! description a run's summary line gives (which the preview shows). One copy for
+//! `--check` (`cli/check/environment.rs`, which caches the answers in a file) and the
+//! editor (`lsp/environment_hints.rs`, in memory, probing off the request path).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::analysis::workspace::NotebookFile;
+use crate::kernel::{
+    Environment, EnvironmentChoice, EnvironmentKind, NotebookEnvironment, ProbeMemory,
+    RemoteServer, SpecSearch,
+};
+use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
+use crate::project::Project;
+
+/// What picks a notebook's environment: its kernel's name and its PEP-723 block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KernelTarget {
+    pub kernel: String,
+    pub notebook: NotebookEnvironment,
+}
+
+impl KernelTarget {
+    /// The target of `file` in `project` (the block's `[tool.jellycell]` overrides applied).
+    pub fn of(project: &Project, file: &NotebookFile) -> KernelTarget {
+        let block = file.notebook.pep723.as_ref();
+        let kernel = match block {
+            Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
+            None => project.config.run.kernel.clone(),
+        };
+        let notebook =
+            block.map_or_else(NotebookEnvironment::default, |block| NotebookEnvironment {
+                python: block.overrides.python.clone(),
+                dependencies: block.dependencies.clone(),
+                requires_python: block.requires_python.clone(),
+            });
+        KernelTarget { kernel, notebook }
+    }
+}
+
+/// The environment the hints ask about for `target`: `None` when the project runs its
+/// kernels on a Jupyter server (whose environment this machine cannot ask), while a
+/// `pep723` environment is not built, or when no kernel can be told. May run `poetry env
+/// info` and reads kernelspec folders: call it off the async threads.
+pub fn hints_environment(
+    project: &Project,
+    target: &KernelTarget,
+    search: &SpecSearch,
+) -> Option<Environment> {
+    if project.config.run.server.is_some() {
+        return None;
+    }
+    choice(project, target).environment_for_hints(&target.kernel, search)
+}
+
+fn choice(project: &Project, target: &KernelTarget) -> EnvironmentChoice {
+    let pep723_envs = project
+        .config
+        .run
+        .pep723_env
+        .then(|| project.lsp_cache_dir().join("envs"));
+    EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
+        .with_notebook(&target.notebook, pep723_envs)
+}
+
+/// What `environment` lacks of `names`, asking its Python only about names `memory` has
+/// no answer for; `None` when that probe fails. The flag says whether `memory` changed.
+pub fn environment_facts(
+    memory: &mut ProbeMemory,
+    project: &Project,
+    environment: &Environment,
+    names: &NotebookNames,
+) -> Option<(EnvironmentFacts, bool)> {
+    let (modules, distributions) = names.asked();
+    let python = PathBuf::from(&environment.python);
+    let (answers, changed) = memory.answers(&python, &project.root, &modules, &distributions)?;
+    let missing = |answered: &std::collections::BTreeMap<String, bool>, names: &[String]| {
+        names
+            .iter()
+            .filter(|name| answered.get(name.as_str()) == Some(&false))
+            .cloned()
+            .collect::<BTreeSet<String>>()
+    };
+    let facts = EnvironmentFacts {
+        description: environment.describe(),
+        python: environment.python.clone(),
+        missing_modules: missing(&answers.modules, &modules),
+        missing_distributions: missing(&answers.distributions, &distributions),
+        has_jellycell: answers.modules.get("jellycell") != Some(&false),
+    };
+    Some((facts, changed))
+}
+
+/// The environment that runs `target`'s kernel as a run's summary line names it
+/// (`project venv /p/.venv/bin/python`, `remote python3 on https://hub/`), or what a run
+/// would do first when there is none yet. Runs nothing but `poetry env info` (see
+/// [`hints_environment`]).
+pub fn kernel_environment_text(
+    project: &Project,
+    target: &KernelTarget,
+    search: &SpecSearch,
+) -> String {
+    if let Some(server) = &project.config.run.server {
+        let server = RemoteServer::from_env(server, &project.config.run.token_env, "");
+        return Environment {
+            kind: EnvironmentKind::Remote,
+            python: server.display_url(),
+            kernel: Some(target.kernel.clone()),
+            built: None,
+        }
+        .describe();
+    }
+    let choice = choice(project, target);
+    if let Some(environment) = choice.environment_for_hints(&target.kernel, search) {
+        return match environment.kind {
+            // Not "(reused)": nothing ran yet.
+            EnvironmentKind::Pep723 => format!("pep723 env {}", environment.python),
+            _ => environment.describe(),
+        };
+    }
+    if choice.pep723.is_some() {
+        "pep723 env, built with uv by the next run".to_string()
+    } else {
+        format!(
+            "no kernel \"{}\" found (install one: `python3 -m pip install ipykernel`)",
+            target.kernel
+        )
+    }
+}
