@@ -468,3 +468,35 @@ fn unpaired_notebooks_and_other_files_are_left_alone() {
     let missing = sync(&project, &["notebooks/nope.py"]);
     assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
 }
+
+#[test]
+fn the_record_of_the_last_sync_holds_when_run_from_another_folder() {
+    // No jellycell.toml: the project is the notebook's folder, below the current one.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("jupytext.toml"), PAIRING.1).unwrap();
+    std::fs::write(dir.path().join("sub/a.py"), "# %%\nx = 1\n").unwrap();
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"));
+        command.arg("sync").args(args).current_dir(dir.path());
+        bounded(command, Duration::from_secs(120))
+    };
+    assert_eq!(run(&["sub/a.py"]).status.code(), Some(0));
+    let ipynb = dir.path().join("sub/a.ipynb");
+    let mut notebook: Value =
+        serde_json::from_str(&std::fs::read_to_string(&ipynb).unwrap()).unwrap();
+    notebook["cells"][0]["source"] = json!("x = 5");
+    std::fs::write(&ipynb, serde_json::to_string(&notebook).unwrap()).unwrap();
+    let text = std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("sub/a.py"))
+        .unwrap();
+    text.set_modified(SystemTime::now() + Duration::from_secs(60))
+        .unwrap();
+    let output = run(&["sub"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sub/a.py")).unwrap(),
+        "# %%\nx = 5\n"
+    );
+}

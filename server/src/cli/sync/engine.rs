@@ -210,7 +210,7 @@ fn choose_source(
     sides: &[Side],
     hashes: &[Option<String>],
 ) -> Result<usize, String> {
-    if let Some(recorded) = record.load(project) {
+    if let Some(recorded) = record.load() {
         let changed: Vec<usize> = (0..sides.len())
             .filter(|&index| {
                 hashes[index].is_some()

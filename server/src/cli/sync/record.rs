@@ -44,16 +44,15 @@ impl SyncRecord {
         }
     }
 
-    /// The hashes recorded, by path; `None` when there is no (readable) record.
-    pub fn load(&self, project: &Project) -> Option<BTreeMap<String, String>> {
+    /// The hashes recorded, by path key; `None` when there is no (readable) record.
+    pub fn load(&self) -> Option<BTreeMap<String, String>> {
         let text = std::fs::read_to_string(&self.file).ok()?;
         let value: Value = serde_json::from_str(&text).ok()?;
         let files = value.get("files")?.as_object()?;
         Some(
             files
                 .iter()
-                .filter_map(|(path, hash)| Some((path.clone(), hash.as_str()?.to_string())))
-                .map(|(path, hash)| (key_of(project, Path::new(&path)), hash))
+                .filter_map(|(key, hash)| Some((key.clone(), hash.as_str()?.to_string())))
                 .collect(),
         )
     }
