@@ -377,60 +377,82 @@ fn without_new_ids(text: &str) -> String {
     serde_json::to_string_pretty(&notebook).unwrap_or_default()
 }
 
-/// (name, pairing file, text, cells of the existing .ipynb, whether the .ipynb is newer)
-type Case = (
-    &'static str,
-    (&'static str, &'static str),
-    &'static str,
-    Vec<Value>,
-    bool,
-);
+/// One pair given to both tools: the text file's name and text, the existing .ipynb's
+/// cells, and whether the .ipynb is the newer side.
+struct Case {
+    name: &'static str,
+    pairing: (&'static str, &'static str),
+    file: &'static str,
+    text: String,
+    cells: Vec<Value>,
+    ipynb_newer: bool,
+}
 
 #[test]
 fn both_files_equal_what_jupytext_sync_writes() {
     let header = "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n\n";
     let text = "# %%\nimport math\n\n# %% [markdown]\n# Some *notes*\n\n# %% tags=[\"keep\"]\nprint(math.e)\n";
-    let with_header: &'static str = Box::leak(format!("{header}{text}").into_boxed_str());
+    let myst = "---\njupytext:\n  formats: ipynb,md:myst\n---\n\n```{code-cell}\nimport math\n```\n\nSome *notes*\n\n```{code-cell}\n:tags: [keep]\n\nprint(math.e)\n```\n";
     let cells = || {
         vec![
             code("import math", json!([]), "one"),
             code("print(math.e)", stream("2.718\n"), "three"),
         ]
     };
-    let cases: Vec<Case> = vec![
-        ("text newer, no header", PAIRING, text, cells(), false),
-        (
-            "text newer, header pairing",
-            ("README.md", "x\n"),
-            with_header,
-            cells(),
-            false,
-        ),
-        (
-            "ipynb newer, a cell more",
-            PAIRING,
-            "# %%\nimport math\n",
-            cells(),
-            true,
-        ),
+    let no_pairing_file = ("README.md", "x\n");
+    let cases = [
+        Case {
+            name: "text newer, no header",
+            pairing: PAIRING,
+            file: "a.py",
+            text: text.into(),
+            cells: cells(),
+            ipynb_newer: false,
+        },
+        Case {
+            name: "text newer, header pairing",
+            pairing: no_pairing_file,
+            file: "a.py",
+            text: format!("{header}{text}"),
+            cells: cells(),
+            ipynb_newer: false,
+        },
+        Case {
+            name: "ipynb newer, a cell more",
+            pairing: PAIRING,
+            file: "a.py",
+            text: "# %%\nimport math\n".into(),
+            cells: cells(),
+            ipynb_newer: true,
+        },
+        Case {
+            name: "MyST newer",
+            pairing: no_pairing_file,
+            file: "a.md",
+            text: myst.into(),
+            cells: cells(),
+            ipynb_newer: false,
+        },
     ];
-    for (name, pairing, text, cells, ipynb_newer) in cases {
+    for case in cases {
+        let name = case.name;
+        let file = format!("notebooks/{}", case.file);
         let mut results = Vec::new();
         for tool in ["ours", "jupytext"] {
-            let project = TestProject::new(&[pairing, ("notebooks/a.py", text)]);
-            project.write("notebooks/a.ipynb", &ipynb(cells.clone()));
-            let older = if ipynb_newer {
-                "notebooks/a.py"
+            let project = TestProject::new(&[case.pairing, (&file, &case.text)]);
+            project.write("notebooks/a.ipynb", &ipynb(case.cells.clone()));
+            let older = if case.ipynb_newer {
+                file.as_str()
             } else {
                 "notebooks/a.ipynb"
             };
             set_mtime(&project, older, -60);
             let output = if tool == "ours" {
-                sync(&project, &["notebooks/a.py"])
+                sync(&project, &[&file])
             } else {
                 let mut command = Command::new(python());
                 command
-                    .args(["-m", "jupytext", "--sync", "notebooks/a.py"])
+                    .args(["-m", "jupytext", "--sync", &file])
                     .current_dir(project.root());
                 bounded(command, Duration::from_secs(120))
             };
@@ -440,7 +462,7 @@ fn both_files_equal_what_jupytext_sync_writes() {
                 stderr(&output)
             );
             results.push((
-                project.read("notebooks/a.py"),
+                project.read(&file),
                 without_new_ids(&project.read("notebooks/a.ipynb")),
             ));
         }

@@ -1,7 +1,8 @@
 //! Bringing one pairing up to date, as `jupytext --sync` does: the most recently changed
 //! file is the source of the cells; the `.ipynb` keeps its outputs for the cells jupytext's
 //! combine rule matches (and takes those cached for a text cell's current key); every file
-//! is rewritten from the combined notebook, only when its content changes, atomically. When more
+//! is rewritten from the combined notebook, only when its content changes, atomically
+//! (through a symlink: its target, as `export` writes). When more
 //! than one file changed since the last sync (`record`), nothing is written.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::SystemTime;
 
 use crate::analysis::workspace::Workspace;
 use crate::cache::{Store, outputs_by_current_key};
-use crate::cli::files::write_atomically;
+use crate::cli::files::write_output;
 use crate::format::combine::combine_inputs_with_outputs;
 use crate::format::{self, Notebook, NotebookFormat};
 use crate::project::Project;
@@ -130,7 +131,7 @@ pub(crate) fn sync_pair(project: &Project, files: &[PairedFile], asked: &Path) -
         if side.read.as_ref().is_some_and(|(old, _, _)| *old == text) {
             continue;
         }
-        if let Err(message) = write_atomically(&side.file.path, &text) {
+        if let Err(message) = write_output(&side.file.path, &text) {
             return Outcome::Refused {
                 source: sides[source].file.path.clone(),
                 message,
