@@ -228,13 +228,13 @@ fn choose_source(
                 .iter()
                 .map(|&index| sides[index].file.path.display().to_string())
                 .collect();
-            let keep = &names[0];
-            let other = &names[names.len() - 1];
+            let (first, last) = (&names[0], &names[names.len() - 1]);
             return Err(format!(
                 "{} changed since the last sync, each to different cells: nothing was \
-                 written. Keep one side: undo the other's edits (`git checkout -- {other}`) \
-                 or delete the stale file (`rm {other}`), or bring the edits into one file \
-                 by hand, then run `jellycell-lsp sync {keep}` again",
+                 written. To keep {first}'s cells, undo the other side's edits (`git \
+                 checkout -- {last}`) or delete it (`rm {last}`), then run `jellycell-lsp \
+                 sync {first}` again; to keep {last}'s, the same the other way round (or \
+                 bring the edits into one file by hand first)",
                 names.join(" and ")
             ));
         }
