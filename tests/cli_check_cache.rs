@@ -339,10 +339,13 @@ fn fix_goes_through_the_cache_and_reports_what_remains() {
     assert!(prep.contains(r#""deps=raw", "deps=clean""#), "{prep}");
     let report = std::fs::read_to_string(root.join("notebooks/report.py")).unwrap();
     assert!(report.contains("\"deps=raw\"]\nrows"), "{report}");
+    // paired-out-of-sync is fixed by syncing: the missing .ipynb is written.
+    assert!(!fixed_rules.contains(&"paired-out-of-sync".to_string()));
+    assert!(root.join("notebooks/paired.ipynb").is_file());
     let uncached = result(&check(root, &["--format", "json", "--no-cache"]));
     let mut fixed_result = result(&fixed);
     // Only the summary's `fixed` count differs from a check after the fact.
-    fixed_result.0 = fixed_result.0.replace("\"fixed\":2", "\"fixed\":0");
+    fixed_result.0 = fixed_result.0.replace("\"fixed\":3", "\"fixed\":0");
     assert_eq!(fixed_result, uncached);
     assert_eq!(result(&check(root, &["--format", "json"])), uncached);
 }

@@ -5,7 +5,7 @@
 //! Python jellycell does; `export` converts between notebook formats; `run` executes
 //! notebooks (a project in dependency order) with the cache; `cache` lists, clears, prunes and re-indexes it;
 //! `preview` serves rendered notebooks; `diff` compares two notebooks; `test` re-runs
-//! notebooks and compares their outputs with a reference (nbval). Commands print what people read on stderr and
+//! notebooks and compares their outputs with a reference (nbval); `sync` brings jupytext-paired files up to date. Commands print what people read on stderr and
 //! what machines read (JSON with `schema_version`) or the notebook itself on stdout.
 //! Exit codes: 0 success, 1 findings or a failed run, 2 usage or internal failure.
 
@@ -42,6 +42,7 @@ mod new;
 mod preview;
 mod run;
 mod stdout;
+mod sync;
 mod test;
 mod test_junit;
 
@@ -139,6 +140,9 @@ enum Command {
     /// Run notebooks fresh and compare every code cell's outputs with the paired .ipynb's
     /// or the cache's (nbval for plain-text notebooks).
     Test(test::TestArgs),
+    /// Bring jupytext-paired files (.ipynb, .py, .md) up to date from the most recently
+    /// changed one, keeping the .ipynb's outputs (jupytext --sync without Python).
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,6 +225,7 @@ pub fn main() -> i32 {
         Some(Command::New(args)) => new::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Test(args)) => test::run(&args),
+        Some(Command::Sync(args)) => sync::run(&args),
         None => crate::lsp::run_stdio(),
     }
 }

@@ -185,7 +185,13 @@ fn write_cell(cell: &Cell, id: String) -> Value {
             );
             object.insert(
                 "outputs".into(),
-                Value::Array(cell.jupyter().outputs.clone()),
+                Value::Array(
+                    cell.jupyter()
+                        .outputs
+                        .iter()
+                        .map(split_output_lines)
+                        .collect(),
+                ),
             );
         }
         CellType::Markdown | CellType::Raw => {
@@ -203,6 +209,35 @@ fn strip_transient_notebook_metadata(metadata: &mut Map<String, Value>) {
     for key in ["orig_nbformat", "orig_nbformat_minor", "signature"] {
         metadata.shift_remove(key);
     }
+}
+
+/// nbformat's `split_lines` on one output (an `.ipynb` written by another tool may hold
+/// strings): a stream's text and the text entries of a mime bundle become lists of lines;
+/// JSON mime types are left alone.
+fn split_output_lines(output: &Value) -> Value {
+    let mut output = output.clone();
+    let kind = output.get("output_type").and_then(Value::as_str);
+    match kind {
+        Some("stream") => {
+            if let Some(Value::String(text)) = output.get("text") {
+                let lines = source_lines(text);
+                output["text"] = lines;
+            }
+        }
+        Some("execute_result" | "display_data") => {
+            if let Some(Value::Object(data)) = output.get_mut("data") {
+                for (mime, value) in data.iter_mut() {
+                    let json_mime = mime == "application/json"
+                        || (mime.starts_with("application/") && mime.ends_with("+json"));
+                    if let (false, Value::String(text)) = (json_mime, &*value) {
+                        *value = source_lines(text);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    output
 }
 
 /// nbformat stores sources as a list of lines, each keeping its line ending.

@@ -294,6 +294,7 @@ impl Notebook {
     }
 }
 
+pub mod combine;
 pub(crate) mod detect;
 pub mod ipynb;
 pub(crate) mod jupytext;

@@ -43,6 +43,9 @@ pub enum FixAction {
     Edits(Vec<TextEdit>),
     /// Create a directory (the `layout` rule), relative to the project root.
     CreateDirectory(std::path::PathBuf),
+    /// Bring the notebook's jupytext-paired files up to date (`jellycell-lsp sync`), the
+    /// `paired-out-of-sync` fix; the CLI applies it, the editor leaves it to the command.
+    SyncPairedFiles,
 }
 
 /// A fix for one finding. Only safe fixes (that keep the notebook's meaning) exist; the
@@ -55,9 +58,12 @@ pub struct Fix {
 
 impl Fix {
     /// Whether `--fix` applies it without `--unsafe-fixes`: edits to a notebook's text
-    /// are; creating folders is not (a misspelt `[paths]` entry would get a folder).
+    /// and syncing paired files (refused when both sides changed) are; creating folders is not (a misspelt `[paths]` entry would get a folder).
     pub fn is_safe(&self) -> bool {
-        matches!(self.action, FixAction::Edits(_))
+        matches!(
+            self.action,
+            FixAction::Edits(_) | FixAction::SyncPairedFiles
+        )
     }
 }
 
@@ -92,6 +98,17 @@ impl Finding {
         self.fix = Some(Fix {
             title: title.into(),
             action: FixAction::Edits(edits),
+        });
+        self
+    }
+}
+
+impl Finding {
+    /// The same finding, fixed by syncing the notebook's paired files.
+    pub fn with_sync_fix(mut self) -> Self {
+        self.fix = Some(Fix {
+            title: "Sync the paired files (jellycell-lsp sync)".into(),
+            action: FixAction::SyncPairedFiles,
         });
         self
     }

@@ -190,7 +190,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "paired-out-of-sync",
         Error,
-        false,
+        true,
         false,
         "a notebook whose paired `.ipynb` has different cells",
     ),

@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::{EXIT_USAGE, files::write_atomically, messages};
+use super::files::{same_file, write_atomically};
+use super::{EXIT_USAGE, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
 use crate::cache::{self, Store};
 use crate::format::NotebookFormat;
@@ -377,6 +378,14 @@ fn fix_until_stable(
         for index in reported_files(&workspace, target) {
             let file = &workspace.files[index];
             let findings = lint::check_file(&workspace, index, settings);
+            if findings.iter().any(is_sync_fix) {
+                let (applied, rewrote_notebook) = sync_fix(&file.path);
+                applied_this_round += applied;
+                // The text was rewritten from the .ipynb: its edits are found next round.
+                if rewrote_notebook {
+                    continue;
+                }
+            }
             let (edits, count) = collect_edits(&findings);
             if count == 0 {
                 continue;
@@ -408,6 +417,37 @@ fn fix_until_stable(
         }
     }
     Ok(fixed)
+}
+
+fn is_sync_fix(finding: &Finding) -> bool {
+    finding
+        .fix
+        .as_ref()
+        .is_some_and(|fix| fix.action == FixAction::SyncPairedFiles)
+}
+
+/// `paired-out-of-sync`'s fix: `jellycell-lsp sync` of the notebook. Returns 1 when it
+/// wrote a file (a refusal is said and leaves the finding), and whether the notebook
+/// itself was rewritten.
+fn sync_fix(path: &Path) -> (usize, bool) {
+    match super::sync::sync_notebook(path) {
+        Some(super::sync::Outcome::Written { source, written }) => {
+            for written in &written {
+                messages::note(&format!(
+                    "wrote {} from {}",
+                    written.display(),
+                    source.display()
+                ));
+            }
+            let rewrote = written.iter().any(|written| same_file(written, path));
+            (usize::from(!written.is_empty()), rewrote)
+        }
+        Some(super::sync::Outcome::Refused { message, .. }) => {
+            messages::error(&message);
+            (0, false)
+        }
+        Some(super::sync::Outcome::UpToDate { .. }) | None => (0, false),
+    }
 }
 
 /// The text edits of every fixable finding, and how many findings they fix.

@@ -29,15 +29,18 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
         .path
         .file_name()
         .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-    let sync_hint = format!("run `jupytext --sync {file_name}`");
+    let sync_hint = format!("run `jellycell-lsp sync {file_name}` (or `--check --fix`)");
     let Ok(paired_text) = std::fs::read_to_string(&paired) else {
-        return vec![Finding::new(
-            "paired-out-of-sync",
-            Some(Span::at(0)),
-            format!(
-                "this notebook is paired with {paired_name}, which does not exist; {sync_hint}"
-            ),
-        )];
+        return vec![
+            Finding::new(
+                "paired-out-of-sync",
+                Some(Span::at(0)),
+                format!(
+                    "this notebook is paired with {paired_name}, which does not exist; {sync_hint}"
+                ),
+            )
+            .with_sync_fix(),
+        ];
     };
     let ipynb = format::read(&paired_text, NotebookFormat::Ipynb);
     if !ipynb.problems.is_empty() {
@@ -81,11 +84,14 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
                     .unwrap_or(Span::at(cell.spans.whole.start))
             })
             .unwrap_or_default();
-        return vec![Finding::new(
-            "paired-out-of-sync",
-            Some(span),
-            format!("{message}; {sync_hint}"),
-        )];
+        return vec![
+            Finding::new(
+                "paired-out-of-sync",
+                Some(span),
+                format!("{message}; {sync_hint}"),
+            )
+            .with_sync_fix(),
+        ];
     }
     Vec::new()
 }
@@ -121,6 +127,13 @@ pub fn folder_pairs_with_ipynb(folder: &Path) -> bool {
     }
     nearest_config(folder, "pyproject.toml", &["tool", "jupytext", "formats"])
         .is_some_and(|formats| formats_include_ipynb(&formats))
+}
+
+/// The `formats` of the nearest `jupytext.toml` (else `pyproject.toml`'s
+/// `[tool.jupytext]`) from `folder` up, as JSON (a string or a list of strings).
+pub fn folder_formats(folder: &Path) -> Option<Value> {
+    nearest_config(folder, "jupytext.toml", &["formats"])
+        .or_else(|| nearest_config(folder, "pyproject.toml", &["tool", "jupytext", "formats"]))
 }
 
 /// `"ipynb,py:percent"` or `["ipynb", "py:percent"]` with a plain `ipynb` entry.
