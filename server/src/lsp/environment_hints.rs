@@ -13,7 +13,6 @@
 //! stamp (`kernel::ProbeMemory`), so a name is asked of one state of an environment once.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tower_lsp_server::ls_types::Uri;
@@ -134,17 +133,13 @@ pub(crate) fn probe_when_needed(core: &Arc<Core>, uri: &Uri) {
     tokio::task::spawn_blocking(move || probe(&core, &uri));
 }
 
-/// A save or a changed file: the environment of every open notebook of `root` (all
-/// notebooks when `None`) is stated again, and probed again if it changed.
-pub(crate) fn environment_may_have_changed(core: &Arc<Core>, root: Option<&PathBuf>) {
+/// A save or a changed file (an install may have preceded it): the environment of every
+/// open notebook is stated again (a few `stat`s), and probed again if it changed.
+pub(crate) fn environment_may_have_changed(core: &Arc<Core>) {
     let uris: Vec<Uri> = {
         let mut entries = core.environment_hints.entries();
         entries
             .iter_mut()
-            .filter(|(_, entry)| {
-                let project = entry.wanted.as_ref().map(|(asked, _)| &asked.project.root);
-                root.is_none() || project == root
-            })
             .map(|(uri, entry)| {
                 entry.recheck = true;
                 uri.clone()

@@ -82,17 +82,8 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
                 core.scheduler.schedule_project(core, &root);
             }
         }
-        DID_SAVE => {
-            let Some(params) = parse::<DidSaveTextDocumentParams>(params) else {
-                return;
-            };
-            let root = core
-                .state
-                .document(&params.text_document.uri)
-                .and_then(|open| open.root);
-            if root.is_some() {
-                super::environment_hints::environment_may_have_changed(core, root.as_ref());
-            }
+        DID_SAVE if parse::<DidSaveTextDocumentParams>(params).is_some() => {
+            super::environment_hints::environment_may_have_changed(core);
         }
         DID_CHANGE_WATCHED_FILES => {
             let Some(params) = parse::<DidChangeWatchedFilesParams>(params) else {
@@ -113,7 +104,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             for root in roots {
                 core.scheduler.schedule_project(core, &root);
             }
-            super::environment_hints::environment_may_have_changed(core, None);
+            super::environment_hints::environment_may_have_changed(core);
         }
         _ => {}
     }
