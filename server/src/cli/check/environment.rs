@@ -6,17 +6,26 @@
 //! notebook is not read again), and `environments.json`, the answers per interpreter,
 //! keyed by its path, its modification time and that of its `site-packages` (so installing
 //! a package asks again), and the project root.
+//!
+//! Which environment a notebook's kernel would use is decided once per distinct choice
+//! (most notebooks share the project's), and the project's default is looked up on a
+//! thread while the check reads the notebooks ([`EarlyEnvironment`]): finding a kernel
+//! may start Python (`import ipykernel`), which costs more than checking 200 notebooks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
 
 use super::report::CheckReport;
+use crate::analysis::workspace::AnalysisDepth;
 use crate::analysis::workspace::NotebookFile;
 use crate::cli::files::write_atomically;
-use crate::kernel::{EnvironmentChoice, NotebookEnvironment, SpecSearch, probe_environment};
+use crate::kernel::{
+    Environment, EnvironmentChoice, NotebookEnvironment, SpecSearch, probe_environment,
+};
 use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
 use crate::lint::{self, LintSettings};
 use crate::project::Project;
@@ -34,19 +43,62 @@ struct Summary {
     notebook: NotebookEnvironment,
 }
 
+/// Whether the hints apply to `project` under `settings`.
+fn hints_wanted(project: &Project, settings: &LintSettings) -> bool {
+    let wanted = settings.severity_of("missing-import").is_some()
+        || settings.severity_of("jc-without-jellycell").is_some();
+    // A kernel on a Jupyter server imports from the server's environment, which this
+    // machine cannot probe.
+    wanted && project.config.run.server.is_none()
+}
+
+/// The environment of a notebook without PEP-723 overrides, being found on a thread.
+pub(super) struct EarlyEnvironment {
+    key: String,
+    lookup: JoinHandle<Option<Environment>>,
+}
+
+impl EarlyEnvironment {
+    /// Starts finding the project's default environment, when the hints apply.
+    pub(super) fn start(project: &Project, settings: &LintSettings) -> Option<EarlyEnvironment> {
+        if !hints_wanted(project, settings) {
+            return None;
+        }
+        let kernel = project.config.run.kernel.clone();
+        let choice = choice_for(project, &NotebookEnvironment::default());
+        let key = choice_key(&kernel, &choice);
+        let lookup = std::thread::Builder::new()
+            .spawn(move || choice.environment_for_hints(&kernel, &SpecSearch::from_env()))
+            .ok()?;
+        Some(EarlyEnvironment { key, lookup })
+    }
+}
+
+fn choice_for(project: &Project, notebook: &NotebookEnvironment) -> EnvironmentChoice {
+    let pep723_envs = project
+        .config
+        .run
+        .pep723_env
+        .then(|| project.lsp_cache_dir().join("envs"));
+    EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
+        .with_notebook(notebook, pep723_envs)
+}
+
+/// Everything the environment of a kernel depends on within one process run.
+fn choice_key(kernel: &str, choice: &EnvironmentChoice) -> String {
+    format!("{kernel}\0{choice:?}")
+}
+
 /// Adds the hints for `reported` (notebook paths of `project`) to the report.
 pub(super) fn add_hints(
     project: &Project,
     reported: &[PathBuf],
     settings: &LintSettings,
     cacheable: bool,
+    early: Option<EarlyEnvironment>,
     report: &mut CheckReport,
 ) {
-    let wanted = settings.severity_of("missing-import").is_some()
-        || settings.severity_of("jc-without-jellycell").is_some();
-    // A kernel on a Jupyter server imports from the server's environment, which this
-    // machine cannot probe.
-    if !wanted || reported.is_empty() || project.config.run.server.is_some() {
+    if !hints_wanted(project, settings) || reported.is_empty() {
         return;
     }
     let folder = project.lsp_cache_dir().join("check");
@@ -55,30 +107,32 @@ pub(super) fn add_hints(
         .then(|| read_json(&names_path))
         .flatten()
         .unwrap_or_else(|| json!({}));
-    let mut summaries = Vec::new();
-    let mut names_changed = false;
+    // Known by stamp, else read below (all at once, on every core).
+    let mut summaries: Vec<Option<Summary>> = Vec::with_capacity(reported.len());
+    let mut unread: Vec<(usize, &PathBuf, Value)> = Vec::new();
     for path in reported {
         let Some(stamp) = stamp_of(path) else {
             continue;
         };
-        let key = path.display().to_string();
-        if let Some(summary) = names_cache
-            .get(&key)
+        let known = names_cache
+            .get(path.display().to_string())
             .filter(|entry| entry["stamp"] == stamp)
-            .and_then(|entry| summary_from_json(path, entry))
-        {
-            summaries.push(summary);
-            continue;
+            .and_then(|entry| summary_from_json(path, entry));
+        if known.is_none() {
+            unread.push((summaries.len(), path, stamp));
         }
-        let Some(summary) = read_summary(project, path) else {
-            continue;
-        };
-        if let Some(object) = names_cache.as_object_mut() {
-            object.insert(key, summary_to_json(&summary, stamp));
-            names_changed = true;
-        }
-        summaries.push(summary);
+        summaries.push(known);
     }
+    let names_changed = !unread.is_empty();
+    let paths: Vec<&PathBuf> = unread.iter().map(|(_, path, _)| *path).collect();
+    let read = read_summaries(project, &paths);
+    for ((index, path, stamp), summary) in unread.into_iter().zip(read) {
+        if let (Some(summary), Some(object)) = (&summary, names_cache.as_object_mut()) {
+            object.insert(path.display().to_string(), summary_to_json(summary, stamp));
+        }
+        summaries[index] = summary;
+    }
+    let summaries: Vec<Summary> = summaries.into_iter().flatten().collect();
     if cacheable && names_changed {
         write_json(&names_path, &names_cache);
     }
@@ -90,16 +144,21 @@ pub(super) fn add_hints(
         .flatten()
         .unwrap_or_else(|| json!({}));
     let mut answers_changed = false;
-    let pep723_envs = project
-        .config
-        .run
-        .pep723_env
-        .then(|| project.lsp_cache_dir().join("envs"));
+    let mut environments: HashMap<String, Option<Environment>> = HashMap::new();
+    let mut early = early;
     for summary in &summaries {
-        let choice =
-            EnvironmentChoice::for_project(&project.root, project.config.run.python.as_deref())
-                .with_notebook(&summary.notebook, pep723_envs.clone());
-        let Some(environment) = choice.environment_for_hints(&summary.kernel, &search) else {
+        let choice = choice_for(project, &summary.notebook);
+        let choice_key = choice_key(&summary.kernel, &choice);
+        if !environments.contains_key(&choice_key)
+            && let Some(found) = early.take_if(|early| early.key == choice_key)
+        {
+            let environment = found.lookup.join().ok().flatten();
+            environments.insert(found.key, environment);
+        }
+        let environment = environments
+            .entry(choice_key)
+            .or_insert_with(|| choice.environment_for_hints(&summary.kernel, &search));
+        let Some(environment) = environment.clone() else {
             continue;
         };
         let python = PathBuf::from(&environment.python);
@@ -166,10 +225,41 @@ pub(super) fn add_hints(
     }
 }
 
+/// The summaries of `paths`, in their order, read on every core.
+fn read_summaries(project: &Project, paths: &[&PathBuf]) -> Vec<Option<Summary>> {
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let chunk_size = paths.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk_size)
+            .map(|chunk| {
+                let worker = scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|path| read_summary(project, path))
+                        .collect::<Vec<_>>()
+                });
+                (chunk.len(), worker)
+            })
+            .collect();
+        // A worker that panicked (a bug in a reader) loses its notebooks' hints only.
+        workers
+            .into_iter()
+            .flat_map(|(count, worker)| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| (0..count).map(|_| None).collect())
+            })
+            .collect()
+    })
+}
+
 fn read_summary(project: &Project, path: &Path) -> Option<Summary> {
     let format = crate::analysis::workspace::notebook_format_of(path)?;
     let text = read_text_file(path, project.config.lint.max_file_bytes()).ok()?;
-    let file = NotebookFile::new(project, path.to_path_buf(), text, format);
+    // The names need the `jc.*` calls and the import lines, not a full analysis.
+    let depth = AnalysisDepth::Facts;
+    let file = NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth);
     let block = file.notebook.pep723.as_ref();
     let kernel = match block {
         Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
