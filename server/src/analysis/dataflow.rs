@@ -423,12 +423,23 @@ pub const MUTATING_FUNCTIONS: &[&str] = &[
 
 fn cell_flow_uncached(code: &str) -> CellFlow {
     let masked = magics::mask_magics(code);
+    let tree = parse_python(&masked.text);
+    cell_flow_of_parse(code, &masked, tree.as_ref())
+}
+
+/// [`cell_flow`] of `code` from its masked text and that text's parse, when the caller
+/// has them already (the full analysis parses each cell once for both).
+pub(crate) fn cell_flow_of_parse(
+    code: &str,
+    masked: &magics::MaskedSource,
+    tree: Option<&tree_sitter::Tree>,
+) -> CellFlow {
     let mut walker = Walker::new(&masked.text);
     for line in &masked.masked {
         let text = code.get(line.span.start..line.span.end).unwrap_or("");
         walker.magic(line.kind, text);
     }
-    if let Some(tree) = parse_python(&masked.text) {
+    if let Some(tree) = tree {
         walker.block(tree.root_node());
     }
     walker.finish()

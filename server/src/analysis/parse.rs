@@ -71,6 +71,9 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
     let mut visible = aliases.clone();
     visible.extend(&found.everywhere);
     let full = depth == Depth::Full;
+    // The names rules read every fully analysed cell's dataflow: from this parse, not a
+    // second one.
+    let flow = full.then(|| super::dataflow::cell_flow_of_parse(source, &masked, Some(&tree)));
     let mut analysis = CellAnalysis {
         syntax_errors: if full {
             syntax::on_char_boundaries(syntax::syntax_errors(root, text), source)
@@ -86,6 +89,9 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
         masked_lines: masked.masked,
         ..CellAnalysis::default()
     };
+    if let Some(flow) = flow {
+        let _ = analysis.flow.0.set(std::sync::Arc::new(flow));
+    }
     // Analyses are kept for every cell of every open notebook: no spare capacity.
     analysis.shrink_to_fit();
     analysis

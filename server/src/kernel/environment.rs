@@ -91,7 +91,7 @@ impl Environment {
 }
 
 /// What a notebook says about its environment (its PEP-723 block).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct NotebookEnvironment {
     /// `[tool.jellycell] python`, as written (relative to the project root or absolute).
     pub python: Option<String>,

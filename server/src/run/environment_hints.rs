@@ -17,7 +17,7 @@ use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
 use crate::project::Project;
 
 /// What picks a notebook's environment: its kernel's name and its PEP-723 block.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct KernelTarget {
     pub kernel: String,
     pub notebook: NotebookEnvironment,

@@ -7,16 +7,23 @@
 //! `environments.json`, the answers per environment (`kernel::ProbeMemory`, keyed by the
 //! interpreter's path, its modification time and that of its `site-packages`, so
 //! installing a package asks again, and the project root).
+//!
+//! Which environment a notebook's kernel would use is decided once per distinct target
+//! (most notebooks share the project's), and the project's default is looked up on a
+//! thread while the check reads the notebooks ([`EarlyEnvironment`]): finding a kernel
+//! may start Python (`import ipykernel`), which costs more than checking 200 notebooks.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
 
 use super::report::CheckReport;
-use crate::analysis::workspace::NotebookFile;
+use crate::analysis::workspace::{AnalysisDepth, NotebookFile};
 use crate::cli::files::write_atomically;
-use crate::kernel::{NotebookEnvironment, ProbeMemory, SpecSearch};
+use crate::kernel::{Environment, NotebookEnvironment, ProbeMemory, SpecSearch};
 use crate::lint::rules::environment::NotebookNames;
 use crate::lint::{self, LintSettings};
 use crate::project::Project;
@@ -34,19 +41,49 @@ struct Summary {
     target: KernelTarget,
 }
 
+/// Whether the hints apply to `project` under `settings`.
+fn hints_wanted(project: &Project, settings: &LintSettings) -> bool {
+    let wanted = settings.severity_of("missing-import").is_some()
+        || settings.severity_of("jc-without-jellycell").is_some();
+    // A kernel on a Jupyter server imports from the server's environment, which this
+    // machine cannot probe.
+    wanted && project.config.run.server.is_none()
+}
+
+/// The environment of a notebook without a PEP-723 block, being found on a thread.
+pub(super) struct EarlyEnvironment {
+    target: KernelTarget,
+    lookup: JoinHandle<Option<Environment>>,
+}
+
+impl EarlyEnvironment {
+    /// Starts finding the project's default environment, when the hints apply.
+    pub(super) fn start(project: &Project, settings: &LintSettings) -> Option<EarlyEnvironment> {
+        if !hints_wanted(project, settings) {
+            return None;
+        }
+        let target = KernelTarget {
+            kernel: project.config.run.kernel.clone(),
+            notebook: NotebookEnvironment::default(),
+        };
+        let (project, looked_for) = (project.clone(), target.clone());
+        let lookup = std::thread::Builder::new()
+            .spawn(move || hints_environment(&project, &looked_for, &SpecSearch::from_env()))
+            .ok()?;
+        Some(EarlyEnvironment { target, lookup })
+    }
+}
+
 /// Adds the hints for `reported` (notebook paths of `project`) to the report.
 pub(super) fn add_hints(
     project: &Project,
     reported: &[PathBuf],
     settings: &LintSettings,
     cacheable: bool,
+    early: Option<EarlyEnvironment>,
     report: &mut CheckReport,
 ) {
-    let wanted = settings.severity_of("missing-import").is_some()
-        || settings.severity_of("jc-without-jellycell").is_some();
-    // A kernel on a Jupyter server imports from the server's environment, which this
-    // machine cannot probe.
-    if !wanted || reported.is_empty() || project.config.run.server.is_some() {
+    if !hints_wanted(project, settings) || reported.is_empty() {
         return;
     }
     let folder = project.lsp_cache_dir().join("check");
@@ -55,30 +92,32 @@ pub(super) fn add_hints(
         .then(|| read_json(&names_path))
         .flatten()
         .unwrap_or_else(|| json!({}));
-    let mut summaries = Vec::new();
-    let mut names_changed = false;
+    // Known by stamp, else read below (all at once, on every core).
+    let mut summaries: Vec<Option<Summary>> = Vec::with_capacity(reported.len());
+    let mut unread: Vec<(usize, &PathBuf, Value)> = Vec::new();
     for path in reported {
         let Some(stamp) = stamp_of(path) else {
             continue;
         };
-        let key = path.display().to_string();
-        if let Some(summary) = names_cache
-            .get(&key)
+        let known = names_cache
+            .get(path.display().to_string())
             .filter(|entry| entry["stamp"] == stamp)
-            .and_then(|entry| summary_from_json(path, entry))
-        {
-            summaries.push(summary);
-            continue;
+            .and_then(|entry| summary_from_json(path, entry));
+        if known.is_none() {
+            unread.push((summaries.len(), path, stamp));
         }
-        let Some(summary) = read_summary(project, path) else {
-            continue;
-        };
-        if let Some(object) = names_cache.as_object_mut() {
-            object.insert(key, summary_to_json(&summary, stamp));
-            names_changed = true;
-        }
-        summaries.push(summary);
+        summaries.push(known);
     }
+    let names_changed = !unread.is_empty();
+    let paths: Vec<&PathBuf> = unread.iter().map(|(_, path, _)| *path).collect();
+    let read = read_summaries(project, &paths);
+    for ((index, path, stamp), summary) in unread.into_iter().zip(read) {
+        if let (Some(summary), Some(object)) = (&summary, names_cache.as_object_mut()) {
+            object.insert(path.display().to_string(), summary_to_json(summary, stamp));
+        }
+        summaries[index] = summary;
+    }
+    let summaries: Vec<Summary> = summaries.into_iter().flatten().collect();
     if cacheable && names_changed {
         write_json(&names_path, &names_cache);
     }
@@ -91,8 +130,17 @@ pub(super) fn add_hints(
         .and_then(|value| serde_json::from_value(value).ok())
         .unwrap_or_default();
     let mut answers_changed = false;
+    // One lookup per distinct target: most notebooks share the project's environment.
+    let mut environments: HashMap<KernelTarget, Option<Environment>> = HashMap::new();
+    if let Some(early) = early {
+        let environment = early.lookup.join().ok().flatten();
+        environments.insert(early.target, environment);
+    }
     for summary in &summaries {
-        let Some(environment) = hints_environment(project, &summary.target, &search) else {
+        let environment = environments
+            .entry(summary.target.clone())
+            .or_insert_with(|| hints_environment(project, &summary.target, &search));
+        let Some(environment) = environment.clone() else {
             continue;
         };
         let Some((facts, changed)) =
@@ -118,10 +166,41 @@ pub(super) fn add_hints(
     }
 }
 
+/// The summaries of `paths`, in their order, read on every core.
+fn read_summaries(project: &Project, paths: &[&PathBuf]) -> Vec<Option<Summary>> {
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let chunk_size = paths.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk_size)
+            .map(|chunk| {
+                let worker = scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|path| read_summary(project, path))
+                        .collect::<Vec<_>>()
+                });
+                (chunk.len(), worker)
+            })
+            .collect();
+        // A worker that panicked (a bug in a reader) loses its notebooks' hints only.
+        workers
+            .into_iter()
+            .flat_map(|(count, worker)| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| (0..count).map(|_| None).collect())
+            })
+            .collect()
+    })
+}
+
 fn read_summary(project: &Project, path: &Path) -> Option<Summary> {
     let format = crate::analysis::workspace::notebook_format_of(path)?;
     let text = read_text_file(path, project.config.lint.max_file_bytes()).ok()?;
-    let file = NotebookFile::new(project, path.to_path_buf(), text, format);
+    // The names need the `jc.*` calls and the import lines, not a full analysis.
+    let depth = AnalysisDepth::Facts;
+    let file = NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth);
     Some(Summary {
         path: path.to_path_buf(),
         names: NotebookNames::of(&file),

@@ -92,6 +92,7 @@ pub fn run(options: &CheckOptions) -> i32 {
     for target in targets.values() {
         let settings = LintSettings::from_config(&target.project.config.lint)
             .with_command_line(options.select.clone(), &options.ignore);
+        let early_environment = environment::EarlyEnvironment::start(&target.project, &settings);
         if options.fix {
             match fix_until_stable(target, &settings, options.unsafe_fixes) {
                 Ok(fixed) => report.fixed += fixed,
@@ -119,6 +120,7 @@ pub fn run(options: &CheckOptions) -> i32 {
             &reported,
             &settings,
             cacheable,
+            early_environment,
             &mut report,
         );
         if !target.whole_project {
