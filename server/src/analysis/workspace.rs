@@ -176,30 +176,75 @@ impl NotebookFile {
         notebook: Notebook,
         previous: &NotebookFile,
     ) -> Self {
+        // Analyses of a notebook in another language are placeholders (`assembled`).
+        let reusable = previous.depth == AnalysisDepth::Full
+            && crate::format::language::is_python_notebook(&previous.notebook);
+        let old_cells = if reusable {
+            &previous.notebook.cells[..]
+        } else {
+            &[]
+        };
+        let new_cells = &notebook.cells;
+        // An edit leaves the cells before and after it as they were: those are matched by
+        // position (no hashing of every source), the ones in between by source.
+        let same =
+            |(old, new): (&Cell, &Cell)| old.cell_type == new.cell_type && old.source == new.source;
+        let prefix = old_cells
+            .iter()
+            .zip(new_cells)
+            .take_while(|pair| same(*pair))
+            .count();
+        let room = old_cells.len().min(new_cells.len()) - prefix;
+        let suffix = old_cells
+            .iter()
+            .rev()
+            .zip(new_cells.iter().rev())
+            .take(room)
+            .take_while(|pair| same(*pair))
+            .count();
+        let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
         let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
         let mut aliases = Aliases::new();
-        let reusable = previous.depth == AnalysisDepth::Full;
-        let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
-        for (cell, analysis) in previous_cells.zip(&previous.analyses) {
-            if let Some(analysis) = analysis {
-                earlier
-                    .entry(cell.source.as_str())
-                    .or_default()
-                    .push((aliases.clone(), analysis));
+        let mut aliases_at_suffix = Aliases::new();
+        for (index, cell) in old_cells.iter().enumerate() {
+            if index == old_cells.len() - suffix {
+                aliases_at_suffix = aliases.clone();
+            }
+            if let Some(analysis) = old_analysis(index) {
+                if index >= prefix && index < old_cells.len() - suffix {
+                    earlier
+                        .entry(cell.source.as_str())
+                        .or_default()
+                        .push((aliases.clone(), analysis));
+                }
                 aliases.extend(&analysis.aliases_defined);
             }
         }
         let mut aliases = Aliases::new();
-        let analyses = notebook
-            .cells
+        let mut suffix_matches = false;
+        let analyses = new_cells
             .iter()
-            .map(|cell| {
+            .enumerate()
+            .map(|(index, cell)| {
+                let suffix_start = new_cells.len() - suffix;
+                if index == suffix_start {
+                    suffix_matches = aliases == aliases_at_suffix;
+                }
                 (cell.cell_type == CellType::Code).then(|| {
-                    let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
-                        candidates
-                            .iter()
-                            .find(|(before, _)| *before == aliases)
-                            .map(|(_, analysis)| Arc::clone(analysis))
+                    let by_position = if index < prefix {
+                        old_analysis(index)
+                    } else if index >= suffix_start && suffix_matches {
+                        old_analysis(index + old_cells.len() - new_cells.len())
+                    } else {
+                        None
+                    };
+                    let reused = by_position.map(Arc::clone).or_else(|| {
+                        earlier.get(cell.source.as_str()).and_then(|candidates| {
+                            candidates
+                                .iter()
+                                .find(|(before, _)| *before == aliases)
+                                .map(|(_, analysis)| Arc::clone(analysis))
+                        })
                     });
                     let analysis =
                         reused.unwrap_or_else(|| Arc::new(analyze_cell(&cell.source, &aliases)));
