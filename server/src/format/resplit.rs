@@ -9,8 +9,8 @@
 //! at its marker, the first cell and the notebook metadata came out the same), and
 //! splices the window's cells between the untouched ones, whose offsets are moved by
 //! the edit's length. What it cannot prove local (the header, a code fence or a
-//! PEP-723 block in the window, whose readings look at the whole file) it leaves to a
-//! full read: `None`.
+//! PEP-723 marker in the window, a PEP-723 block past the first cell: readings that look
+//! at the whole file) it leaves to a full read: `None`.
 
 use crate::format::{Cell, Notebook, NotebookFormat, Problem, read_without_originals};
 use crate::text::Span;
@@ -67,10 +67,18 @@ pub fn reread_after_edit(
     {
         return None;
     }
-    if let Some(block) = &old.pep723
-        && block.span.end > first_end
-        && block.span.start < old_stop
-    {
+    // A block's reading depends on what precedes it (`position_ok`, its problems), and
+    // its problems come first: a block or block problem past the first cell is left to a
+    // full read.
+    let block_past_first_cell = old
+        .pep723
+        .as_ref()
+        .is_some_and(|block| block.span.end > first_end);
+    let block_problem_past_first_cell = old
+        .problems
+        .iter()
+        .any(|problem| problem.code.starts_with("pep723") && problem.span.end > first_end);
+    if block_past_first_cell || block_problem_past_first_cell {
         return None;
     }
 
@@ -80,11 +88,7 @@ pub fn reread_after_edit(
     let read = read_without_originals(&composed, format);
     if read.format != old.format
         || read.metadata != old.metadata
-        || read.pep723
-            != old
-                .pep723
-                .clone()
-                .filter(|block| block.span.end <= first_end)
+        || read.pep723 != old.pep723
         || read.cells.first() != cells.first()
     {
         return None;
@@ -156,19 +160,7 @@ pub fn reread_after_edit(
     problems.extend(window_problems);
     sort_problems(&mut problems);
 
-    let mut pep723 = old.pep723.clone();
-    if let Some(block) = &mut pep723
-        && block.span.start >= old_stop
-    {
-        block.span = Span::new(
-            change.moved(block.span.start)?,
-            change.moved(block.span.end)?,
-        );
-        block.content_span = Span::new(
-            change.moved(block.content_span.start)?,
-            change.moved(block.content_span.end)?,
-        );
-    }
+    let pep723 = old.pep723.clone();
     Some(Notebook {
         format: old.format,
         metadata: old.metadata.clone(),

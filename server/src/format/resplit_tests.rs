@@ -161,3 +161,15 @@ fn a_body_edit_in_the_middle_is_reread_locally() {
         assert_eq!(incremental, 1, "{format:?}");
     }
 }
+
+/// A PEP-723 block after the cells: an edit before it moves it and can change what is
+/// said about its position, so it is read in full (found by the property test).
+#[test]
+fn a_block_after_the_cells_is_read_in_full() {
+    let mut text = format!(
+        "{}# /// script\n# %%\n# ///\n",
+        base(NotebookFormat::Percent, 12)
+    );
+    let edits = [(15841, false, 7, vec![])];
+    assert_rereads_like_a_full_read(NotebookFormat::Percent, &mut text, &edits);
+}

@@ -87,6 +87,7 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
         assert_eq!(notebook, fresh_notebook, "{text:?}");
         assert_eq!(file.analyses, fresh.analyses, "{text:?}");
         assert_eq!(facts(&file), facts(&fresh), "{text:?}");
+        assert_eq!(*workspace.graph.notebooks[0], facts(&fresh), "{text:?}");
         let fresh_workspace = Workspace::from_files(project.clone(), vec![fresh]);
         assert_eq!(
             check_file(&workspace, 0, &settings),
