@@ -4,10 +4,13 @@
 //!
 //! Run: `cargo bench --bench lsp_latency`. For each request kind: 20 warm-up requests,
 //! then 200 timed ones, each sent only after the previous answer (no pipelining); prints
-//! p50/p95/max as a markdown table. `didChange → publishDiagnostics` is the time from
+//! p50/p95/min/max as a markdown table, with `/proc/loadavg` before and after (the
+//! machine may be shared: the spread and the load say how far to trust the figures). `didChange → publishDiagnostics` is the time from
 //! sending an edit of one cell's body to receiving the diagnostics for that version.
-//! Memory is the server's VmRSS from `/proc/<pid>/status` after 20 notebooks (one
-//! project, 40,000 cells) are open and diagnosed.
+//! Memory is the server's VmRSS from `/proc/<pid>/status`: right after `initialize` is
+//! answered (before `initialized` starts reading the project), and after 20 notebooks
+//! (one project, 40,000 cells) are open and each answered a pull `textDocument/diagnostic`
+//! (so every rebuild their opening caused is done; no sleeping to let it settle).
 
 #![allow(clippy::print_stdout)]
 
@@ -81,6 +84,18 @@ fn server_pid(child: u32) -> u32 {
     child
 }
 
+/// `/proc/loadavg`'s three load averages.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "?".into())
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
@@ -100,14 +115,21 @@ fn main() {
     let first_path = root.join("notebooks/nb00.py");
     std::fs::write(&first_path, &texts[0]).expect("notebook");
 
+    let load_before = load();
     let mut client = spawn();
     let pid = server_pid(client.child.id());
-    client.initialize(
-        root,
-        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+    let root_uri = support::uri(root);
+    client.call(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "rootUri": root_uri,
+            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
+            "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}},
+        }),
     );
-    std::thread::sleep(Duration::from_millis(200));
     let rss_idle = rss_kib(pid);
+    client.notify("initialized", json!({}));
     let text = &texts[0];
     let opened = Instant::now();
     let uri = client.open(&first_path, text);
@@ -156,11 +178,13 @@ fn main() {
 
     let rss_one = rss_kib(pid);
     let opened_all = Instant::now();
+    let mut uris = vec![uri.clone()];
     for (k, text) in texts.iter().enumerate().skip(1) {
         let path = root.join(format!("notebooks/nb{k:02}.py"));
         std::fs::write(&path, text).expect("notebook");
         let uri = client.open(&path, text);
         client.diagnostics(&uri, 1);
+        uris.push(uri);
     }
     let open_all = opened_all.elapsed();
     // The same edit with all 20 notebooks open in the project (50 timed edits).
@@ -183,9 +207,16 @@ fn main() {
         crowded.push(start.elapsed());
     }
     let crowded = Stats::of(crowded);
-    // Let the re-lint of the notebooks opened earlier settle before reading memory.
-    std::thread::sleep(Duration::from_millis(500));
+    // Every notebook's findings for its current version: the rebuilds that opening the
+    // others caused are done before memory is read.
+    for uri in &uris {
+        client.call(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
     let rss_all = rss_kib(pid);
+    let load_after = load();
 
     let lines = text.lines().count();
     println!(
@@ -196,9 +227,10 @@ fn main() {
         "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential; first diagnostics after didOpen: {}",
         millis(first_diagnostics)
     );
+    println!("load (1/5/15 min) before: {load_before}; after: {load_after}");
     println!();
-    println!("| request | p50 | p95 | max |");
-    println!("|---|---|---|---|");
+    println!("| request | p50 | p95 | min | max |");
+    println!("|---|---|---|---|---|");
     for (name, stats) in [
         ("didChange → publishDiagnostics", &did_change),
         ("completion (deps= in a header)", &completion),
@@ -206,16 +238,18 @@ fn main() {
         ("documentSymbol", &symbols),
     ] {
         println!(
-            "| {name} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} |",
             millis(stats.p50),
             millis(stats.p95),
+            millis(stats.min),
             millis(stats.max)
         );
     }
     println!(
-        "| didChange → publishDiagnostics, {NOTEBOOKS} notebooks open (50 edits) | {} | {} | {} |",
+        "| didChange → publishDiagnostics, {NOTEBOOKS} notebooks open (50 edits) | {} | {} | {} | {} |",
         millis(crowded.p50),
         millis(crowded.p95),
+        millis(crowded.min),
         millis(crowded.max)
     );
     println!();

@@ -21,6 +21,7 @@ pub struct Stats {
     pub p50: Duration,
     pub p95: Duration,
     pub max: Duration,
+    pub min: Duration,
 }
 
 impl Stats {
@@ -31,6 +32,7 @@ impl Stats {
             p50: at(0.50),
             p95: at(0.95),
             max: samples[samples.len() - 1],
+            min: samples[0],
         }
     }
 }

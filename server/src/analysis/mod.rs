@@ -19,6 +19,7 @@
 //! per-cell facts.
 
 pub mod dataflow;
+pub mod facts_reuse;
 pub mod graph;
 mod imports;
 mod jc_calls;

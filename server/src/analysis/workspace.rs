@@ -176,30 +176,75 @@ impl NotebookFile {
         notebook: Notebook,
         previous: &NotebookFile,
     ) -> Self {
+        // Analyses of a notebook in another language are placeholders (`assembled`).
+        let reusable = previous.depth == AnalysisDepth::Full
+            && crate::format::language::is_python_notebook(&previous.notebook);
+        let old_cells = if reusable {
+            &previous.notebook.cells[..]
+        } else {
+            &[]
+        };
+        let new_cells = &notebook.cells;
+        // An edit leaves the cells before and after it as they were: those are matched by
+        // position (no hashing of every source), the ones in between by source.
+        let same =
+            |(old, new): (&Cell, &Cell)| old.cell_type == new.cell_type && old.source == new.source;
+        let prefix = old_cells
+            .iter()
+            .zip(new_cells)
+            .take_while(|pair| same(*pair))
+            .count();
+        let room = old_cells.len().min(new_cells.len()) - prefix;
+        let suffix = old_cells
+            .iter()
+            .rev()
+            .zip(new_cells.iter().rev())
+            .take(room)
+            .take_while(|pair| same(*pair))
+            .count();
+        let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
         let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
         let mut aliases = Aliases::new();
-        let reusable = previous.depth == AnalysisDepth::Full;
-        let previous_cells = previous.notebook.cells.iter().filter(|_| reusable);
-        for (cell, analysis) in previous_cells.zip(&previous.analyses) {
-            if let Some(analysis) = analysis {
-                earlier
-                    .entry(cell.source.as_str())
-                    .or_default()
-                    .push((aliases.clone(), analysis));
+        let mut aliases_at_suffix = Aliases::new();
+        for (index, cell) in old_cells.iter().enumerate() {
+            if index == old_cells.len() - suffix {
+                aliases_at_suffix = aliases.clone();
+            }
+            if let Some(analysis) = old_analysis(index) {
+                if index >= prefix && index < old_cells.len() - suffix {
+                    earlier
+                        .entry(cell.source.as_str())
+                        .or_default()
+                        .push((aliases.clone(), analysis));
+                }
                 aliases.extend(&analysis.aliases_defined);
             }
         }
         let mut aliases = Aliases::new();
-        let analyses = notebook
-            .cells
+        let mut suffix_matches = false;
+        let analyses = new_cells
             .iter()
-            .map(|cell| {
+            .enumerate()
+            .map(|(index, cell)| {
+                let suffix_start = new_cells.len() - suffix;
+                if index == suffix_start {
+                    suffix_matches = aliases == aliases_at_suffix;
+                }
                 (cell.cell_type == CellType::Code).then(|| {
-                    let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
-                        candidates
-                            .iter()
-                            .find(|(before, _)| *before == aliases)
-                            .map(|(_, analysis)| Arc::clone(analysis))
+                    let by_position = if index < prefix {
+                        old_analysis(index)
+                    } else if index >= suffix_start && suffix_matches {
+                        old_analysis(index + old_cells.len() - new_cells.len())
+                    } else {
+                        None
+                    };
+                    let reused = by_position.map(Arc::clone).or_else(|| {
+                        earlier.get(cell.source.as_str()).and_then(|candidates| {
+                            candidates
+                                .iter()
+                                .find(|(before, _)| *before == aliases)
+                                .map(|(_, analysis)| Arc::clone(analysis))
+                        })
                     });
                     let analysis =
                         reused.unwrap_or_else(|| Arc::new(analyze_cell(&cell.source, &aliases)));
@@ -319,11 +364,23 @@ impl Workspace {
             .zip(&previous.graph.notebooks)
             .map(|(file, facts)| (Arc::as_ptr(file), facts))
             .collect();
+        // A file read again after an edit: the facts of its untouched cells are moved.
+        let by_path: HashMap<&Path, (&Arc<NotebookFile>, &Arc<NotebookFacts>)> = previous
+            .files
+            .iter()
+            .zip(&previous.graph.notebooks)
+            .map(|(file, facts)| (file.path.as_path(), (file, facts)))
+            .collect();
         let notebooks = files
             .iter()
             .map(|file| match known.get(&Arc::as_ptr(file)) {
                 Some(facts) => Arc::clone(facts),
-                None => Arc::new(facts(file)),
+                None => Arc::new(match by_path.get(file.path.as_path()) {
+                    Some((old_file, old_facts)) => {
+                        crate::analysis::facts_reuse::facts_reusing(file, old_file, old_facts)
+                    }
+                    None => facts(file),
+                }),
             })
             .collect();
         Workspace {
@@ -588,98 +645,100 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<Ce
 
 /// The graph facts of one notebook, with spans in the notebook's text.
 pub fn facts(file: &NotebookFile) -> NotebookFacts {
-    let text = &file.text;
     let cells = file
         .notebook
         .cells
         .iter()
         .enumerate()
-        .map(|(ordinal, cell)| {
-            let header = cell.spans.header.map(|span| (span.slice(text), span.start));
-            let tag_texts = cell.tags();
-            let tag_spans = match header {
-                Some((header_text, start)) => tags::tag_spans(header_text, start, &tag_texts),
-                None => vec![None; tag_texts.len()],
-            };
-            let span_of_tag = |prefix: &str, value: &str| {
-                tag_texts
-                    .iter()
-                    .zip(&tag_spans)
-                    .rev()
-                    .find(|(tag, _)| {
-                        tag.strip_prefix(prefix).is_some_and(|rest| {
-                            rest.split([';', ',']).any(|part| part.trim() == value)
-                        })
-                    })
-                    .and_then(|(tag, span)| {
-                        let span = (*span)?;
-                        let inner = tag.find(value).map(|at| at + 1)?;
-                        let start = span.start + inner;
-                        Some(crate::text::Span::new(start, start + value.len()))
-                            .filter(|candidate| candidate.slice(text) == value)
-                            .or(Some(span))
-                    })
-            };
-            let is_code = cell.cell_type == CellType::Code;
-            let explicit_name = cell
-                .spec
-                .name
-                .as_ref()
-                .filter(|_| is_code)
-                .map(|name| (name.clone(), span_of_tag("name=", name)));
-            let mut deps: Vec<DepRef> = if is_code {
-                cell.spec
-                    .deps
-                    .iter()
-                    .map(|name| DepRef {
-                        name: name.clone(),
-                        span: span_of_tag("deps=", name),
-                        origin: DepOrigin::Tag,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut loads = Vec::new();
-            let mut produces = Vec::new();
-            if let Some(Some(analysis)) = file.analyses.get(ordinal) {
-                for call in &analysis.jc_calls {
-                    for (value, span) in call.literal_targets() {
-                        let span = Some(cell.text_span(text, span));
-                        let path = PathRef {
-                            path: normalize_artifact_path(value),
-                            span,
-                        };
-                        match call.function {
-                            JcFunction::Deps => {
-                                if !deps.iter().any(|dep| dep.name == value) {
-                                    deps.push(DepRef {
-                                        name: value.to_string(),
-                                        span,
-                                        origin: DepOrigin::JcDeps,
-                                    });
-                                }
-                            }
-                            JcFunction::Load => loads.push(path),
-                            JcFunction::Save | JcFunction::Figure => produces.push(path),
-                            JcFunction::Table | JcFunction::Path => {}
-                        }
-                    }
-                }
-            }
-            CellFacts {
-                ordinal,
-                kind: is_code.then_some(cell.spec.kind),
-                explicit_name,
-                deps,
-                loads,
-                produces,
-            }
-        })
+        .map(|(ordinal, cell)| cell_facts(file, ordinal, cell))
         .collect();
     NotebookFacts {
         path: file.relative.clone(),
         cells,
+    }
+}
+
+/// The graph facts of `file`'s cell at `ordinal`, with spans in the notebook's text.
+pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: &Cell) -> CellFacts {
+    let text = &file.text;
+    let header = cell.spans.header.map(|span| (span.slice(text), span.start));
+    let tag_texts = cell.tags();
+    let tag_spans = match header {
+        Some((header_text, start)) => tags::tag_spans(header_text, start, &tag_texts),
+        None => vec![None; tag_texts.len()],
+    };
+    let span_of_tag = |prefix: &str, value: &str| {
+        tag_texts
+            .iter()
+            .zip(&tag_spans)
+            .rev()
+            .find(|(tag, _)| {
+                tag.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.split([';', ',']).any(|part| part.trim() == value))
+            })
+            .and_then(|(tag, span)| {
+                let span = (*span)?;
+                let inner = tag.find(value).map(|at| at + 1)?;
+                let start = span.start + inner;
+                Some(crate::text::Span::new(start, start + value.len()))
+                    .filter(|candidate| candidate.slice(text) == value)
+                    .or(Some(span))
+            })
+    };
+    let is_code = cell.cell_type == CellType::Code;
+    let explicit_name = cell
+        .spec
+        .name
+        .as_ref()
+        .filter(|_| is_code)
+        .map(|name| (name.clone(), span_of_tag("name=", name)));
+    let mut deps: Vec<DepRef> = if is_code {
+        cell.spec
+            .deps
+            .iter()
+            .map(|name| DepRef {
+                name: name.clone(),
+                span: span_of_tag("deps=", name),
+                origin: DepOrigin::Tag,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut loads = Vec::new();
+    let mut produces = Vec::new();
+    if let Some(Some(analysis)) = file.analyses.get(ordinal) {
+        for call in &analysis.jc_calls {
+            for (value, span) in call.literal_targets() {
+                let span = Some(cell.text_span(text, span));
+                let path = PathRef {
+                    path: normalize_artifact_path(value),
+                    span,
+                };
+                match call.function {
+                    JcFunction::Deps => {
+                        if !deps.iter().any(|dep| dep.name == value) {
+                            deps.push(DepRef {
+                                name: value.to_string(),
+                                span,
+                                origin: DepOrigin::JcDeps,
+                            });
+                        }
+                    }
+                    JcFunction::Load => loads.push(path),
+                    JcFunction::Save | JcFunction::Figure => produces.push(path),
+                    JcFunction::Table | JcFunction::Path => {}
+                }
+            }
+        }
+    }
+    CellFacts {
+        ordinal,
+        kind: is_code.then_some(cell.spec.kind),
+        explicit_name,
+        deps,
+        loads,
+        produces,
     }
 }
 

@@ -305,6 +305,7 @@ pub mod myst;
 pub mod pairing;
 pub mod pep723;
 pub mod percent;
+pub mod resplit;
 pub mod scraps;
 pub mod tags;
 pub(crate) mod yaml;

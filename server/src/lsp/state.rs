@@ -767,8 +767,12 @@ fn analyse(
         return Some(previous.clone());
     }
     // The server never writes a notebook back: cells keep no copy for byte-exact
-    // write-back (a third of a notebook's memory).
-    let notebook = crate::format::read_without_originals(&text, format);
+    // write-back (a third of a notebook's memory). After an edit only the cells around
+    // it are read again.
+    let reread = previous.as_ref().and_then(|previous| {
+        crate::format::resplit::reread_after_edit(&previous.text, &previous.notebook, &text, format)
+    });
+    let notebook = reread.unwrap_or_else(|| crate::format::read_without_originals(&text, format));
     let path = path.to_path_buf();
     let file = match previous {
         Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
@@ -800,3 +804,7 @@ pub fn project_root(path: &Path) -> PathBuf {
         .and_then(|config| config.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| folder.to_path_buf())
 }
+
+#[cfg(test)]
+#[path = "state_incremental_tests.rs"]
+mod incremental_tests;

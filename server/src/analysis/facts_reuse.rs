@@ -1,0 +1,124 @@
+//! A notebook's graph facts after an edit, taken from its facts before the edit for
+//! every cell the edit did not touch (their spans moved by the edit's length), computed
+//! only for the cells around it: an edit costs its cells, not the notebook's.
+//!
+//! A cell's facts depend on its text (header, tags, spec), its analysis and where it
+//! lies; a cell whose whole span lies outside the changed bytes, with the same cell
+//! before it in the old reading (its spans moved) and the same analysis (`Arc`), has the
+//! old facts, moved.
+
+use std::sync::Arc;
+
+use crate::analysis::graph::{CellFacts, NotebookFacts};
+use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
+use crate::format::Cell;
+use crate::text::Span;
+
+/// The facts of `file`, reusing `previous_facts` (those of `previous`, an earlier reading
+/// of the same notebook) where the cells did not change.
+pub fn facts_reusing(
+    file: &NotebookFile,
+    previous: &NotebookFile,
+    previous_facts: &NotebookFacts,
+) -> NotebookFacts {
+    let (old_cells, new_cells) = (&previous.notebook.cells, &file.notebook.cells);
+    if previous_facts.cells.len() != old_cells.len() || previous.relative != file.relative {
+        return facts(file);
+    }
+    let (old, new) = (previous.text.as_bytes(), file.text.as_bytes());
+    let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let room = old.len().min(new.len()) - start;
+    let same_tail = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_end, new_end) = (old.len() - same_tail, new.len() - same_tail);
+    // Only offsets at or after the change are moved (those of cells after it).
+    let moved = |offset: usize| offset.saturating_sub(old_end) + new_end;
+    let same_analysis = |old_ordinal: usize, new_ordinal: usize| match (
+        previous.analyses.get(old_ordinal).and_then(Option::as_ref),
+        file.analyses.get(new_ordinal).and_then(Option::as_ref),
+    ) {
+        (None, None) => true,
+        (Some(old), Some(new)) => Arc::ptr_eq(old, new),
+        _ => false,
+    };
+    let prefix = old_cells
+        .iter()
+        .zip(new_cells)
+        .enumerate()
+        .take_while(|(ordinal, (old, new))| {
+            new.spans.whole.end <= start && *old == *new && same_analysis(*ordinal, *ordinal)
+        })
+        .count();
+    let room = old_cells.len().min(new_cells.len()) - prefix;
+    let suffix = (0..room)
+        .take_while(|&back| {
+            let old_ordinal = old_cells.len() - 1 - back;
+            let new_ordinal = new_cells.len() - 1 - back;
+            let (old, new) = (&old_cells[old_ordinal], &new_cells[new_ordinal]);
+            old.spans.whole.start >= old_end
+                && moved_cell_equals(old, new, moved)
+                && same_analysis(old_ordinal, new_ordinal)
+        })
+        .count();
+    let suffix_start = new_cells.len() - suffix;
+    let shift = old_cells.len().abs_diff(new_cells.len());
+    let cells = new_cells
+        .iter()
+        .enumerate()
+        .map(|(ordinal, cell)| {
+            if ordinal < prefix {
+                return previous_facts.cells[ordinal].clone();
+            }
+            if ordinal >= suffix_start {
+                let old_ordinal = if old_cells.len() >= new_cells.len() {
+                    ordinal + shift
+                } else {
+                    ordinal - shift
+                };
+                let mut facts = previous_facts.cells[old_ordinal].clone();
+                move_facts(&mut facts, ordinal, moved);
+                return facts;
+            }
+            cell_facts(file, ordinal, cell)
+        })
+        .collect();
+    NotebookFacts {
+        path: file.relative.clone(),
+        cells,
+    }
+}
+
+/// Whether `new` is `old` with its spans moved by `moved`.
+fn moved_cell_equals(old: &Cell, new: &Cell, moved: impl Fn(usize) -> usize) -> bool {
+    let moved_span = |span: Span| Span::new(moved(span.start), moved(span.end));
+    new.spans.whole == moved_span(old.spans.whole)
+        && new.spans.body == moved_span(old.spans.body)
+        && new.spans.header == old.spans.header.map(moved_span)
+        && new.cell_type == old.cell_type
+        && new.source == old.source
+        && new.metadata == old.metadata
+        && new.spec == old.spec
+}
+
+fn move_facts(facts: &mut CellFacts, ordinal: usize, moved: impl Fn(usize) -> usize) {
+    let move_span = |span: &mut Option<Span>| {
+        if let Some(span) = span {
+            *span = Span::new(moved(span.start), moved(span.end));
+        }
+    };
+    facts.ordinal = ordinal;
+    if let Some((_, span)) = &mut facts.explicit_name {
+        move_span(span);
+    }
+    for dep in &mut facts.deps {
+        move_span(&mut dep.span);
+    }
+    for path in facts.loads.iter_mut().chain(&mut facts.produces) {
+        move_span(&mut path.span);
+    }
+}

@@ -1,0 +1,123 @@
+//! An open buffer edited many times, analysed as the server does after each edit
+//! (re-reading around the edit, reusing the previous analysis, updating the workspace),
+//! against the same final text opened afresh: the same cells, analyses, facts and lint
+//! findings, for py:percent and MyST.
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+
+use super::{Stamp, analyse};
+use crate::analysis::workspace::{NotebookFile, Workspace, facts};
+use crate::format::NotebookFormat;
+use crate::lint::{LintSettings, check_file};
+use crate::project::Project;
+
+const MYST_HEADER: &str = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n";
+
+fn piece() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("# %%\n"),
+        Just("# %% tags=[\"jc.step\", \"name=b\", \"deps=c3\"]\n"),
+        Just("```{code-cell} ipython3\n"),
+        Just("```\n"),
+        Just("+++\n"),
+        Just("import jellycell.api as J\n"),
+        Just("J.load('artifacts/a.json')\n"),
+        Just("jc.save(v1, 'artifacts/v1.json')\n"),
+        Just("print(undefined_thing)\n"),
+        Just("v2 = v1 + 1\n"),
+        Just("x = (\n"),
+        Just("\n"),
+        Just("# prose\n"),
+    ]
+}
+
+fn notebook(format: NotebookFormat, cells: usize) -> String {
+    let mut text = match format {
+        NotebookFormat::Myst => MYST_HEADER.to_string(),
+        _ => String::new(),
+    };
+    for index in 0..cells {
+        let deps = if index > 1 {
+            format!(", \"deps=c{}\"", index - 1)
+        } else {
+            String::new()
+        };
+        let body = format!("v{index} = {index}\njc.save(v{index}, 'artifacts/v{index}.json')\n");
+        text.push_str(&match format {
+            NotebookFormat::Myst => format!(
+                "```{{code-cell}} ipython3\n:tags: [jc.step, name=c{index}]\n\n{body}```\n\n"
+            ),
+            _ => format!("# %% tags=[\"jc.step\", \"name=c{index}\"{deps}]\n{body}\n"),
+        });
+    }
+    text
+}
+
+fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
+    let project = Project::without_config(Path::new("/project"));
+    let path = PathBuf::from(match format {
+        NotebookFormat::Myst => "/project/nb.md",
+        _ => "/project/nb.py",
+    });
+    let settings = LintSettings::from_config(&project.config.lint);
+    let mut text = notebook(format, 16);
+    let Some(mut file) = analyse(&project, &path, Stamp::Open(0), text.clone(), None) else {
+        panic!("not a notebook: {text:?}");
+    };
+    let mut workspace = Workspace::from_shared_files(project.clone(), vec![file.clone()]);
+    for (version, (at, length, inserted)) in edits.iter().enumerate() {
+        let mut start = at % (text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let end = (start + length).min(text.len());
+        text.replace_range(start..end, &inserted.concat());
+        let stamp = Stamp::Open(version as i32 + 1);
+        let Some(edited) = analyse(&project, &path, stamp, text.clone(), Some(file.clone())) else {
+            return;
+        };
+        file = edited;
+        workspace = Workspace::updated(&workspace, project.clone(), vec![file.clone()]);
+        let fresh = NotebookFile::new(&project, path.clone(), text.clone(), format);
+        let mut fresh_notebook = crate::format::read_without_originals(&text, format);
+        crate::format::resplit::sort_problems(&mut fresh_notebook.problems);
+        let mut notebook = file.notebook.clone();
+        crate::format::resplit::sort_problems(&mut notebook.problems);
+        assert_eq!(notebook, fresh_notebook, "{text:?}");
+        assert_eq!(file.analyses, fresh.analyses, "{text:?}");
+        assert_eq!(facts(&file), facts(&fresh), "{text:?}");
+        assert_eq!(*workspace.graph.notebooks[0], facts(&fresh), "{text:?}");
+        let fresh_workspace = Workspace::from_files(project.clone(), vec![fresh]);
+        assert_eq!(
+            check_file(&workspace, 0, &settings),
+            check_file(&fresh_workspace, 0, &settings),
+            "{text:?}"
+        );
+    }
+}
+
+fn edits() -> impl Strategy<Value = Vec<(usize, usize, Vec<&'static str>)>> {
+    proptest::collection::vec(
+        (
+            0usize..4000,
+            0usize..50,
+            proptest::collection::vec(piece(), 0..3),
+        ),
+        1..8,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn percent_edits_lint_like_a_fresh_open(edits in edits()) {
+        check_edits(NotebookFormat::Percent, &edits);
+    }
+
+    #[test]
+    fn myst_edits_lint_like_a_fresh_open(edits in edits()) {
+        check_edits(NotebookFormat::Myst, &edits);
+    }
+}
