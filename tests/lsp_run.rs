@@ -588,7 +588,7 @@ fn initialization_options_turn_lenses_and_hints_off() {
     );
     assert_eq!(
         default["capabilities"]["codeLensProvider"],
-        json!({"resolveProvider": false})
+        json!({"resolveProvider": true})
     );
     assert_eq!(default["capabilities"]["inlayHintProvider"], true);
     let commands = default["capabilities"]["executeCommandProvider"]["commands"].clone();

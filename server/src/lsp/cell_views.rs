@@ -1,28 +1,23 @@
 //! What code lenses, inlay hints and `cell-error` diagnostics show of each code cell: its
-//! status (DESIGN contract 5, computed from the current keys and the store on every
-//! request, never stored), the summary of its manifest, and its place in the run queue.
+//! status (DESIGN contract 5, computed from the current keys and the store, never
+//! stored; memoised per snapshot by `cell_keys.rs`), the summary of its manifest, and its
+//! place in the run queue.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::Core;
+use super::cell_keys::CellEntry;
+pub use super::cell_keys::CellErrorView;
 use super::runs::Queued;
 use super::state::Snapshot;
 use super::unsaved;
+use crate::analysis::workspace::Workspace;
 use crate::cache::manifest::parse_utc;
-use crate::cache::{
-    CellStatus, KeyContext, Manifest, OutputRecord, Store, cell_states_and_manifests_where,
-};
+use crate::cache::{CellStatus, KeyContext, OutputRecord, Store, cell_states_and_manifests_where};
 use crate::format::CellType;
 use crate::format::tags::CellKind;
 use crate::text::Span;
-
-/// The error a cell's current manifest recorded.
-#[derive(Debug, Clone)]
-pub struct CellErrorView {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct CellView {
@@ -58,11 +53,11 @@ pub fn never_run(core: &Core, snapshot: &Snapshot) -> bool {
 /// Every code cell of the snapshot's notebook, in order; `None` when the buffer is not a
 /// notebook or moved on since the analysis (spans would not fit).
 pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
-    cell_views_where(core, snapshot, |_| true)
+    cell_views_in(core, snapshot, 0..usize::MAX)
 }
 
 /// The header line of a cell (its first line when it has no header).
-fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
+pub fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
     cell.spans.header.unwrap_or_else(|| {
         let start = cell.spans.whole.start;
         let end = text[start..]
@@ -72,12 +67,13 @@ fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
     })
 }
 
-/// [`cell_views`] of the code cells whose ordinal `keep` accepts (inlay hints ask for the
-/// visible ones: a long notebook then costs what its visible part does).
-pub fn cell_views_where(
+/// [`cell_views`] of the code cells whose ordinals are in `ordinals` (inlay hints ask for
+/// the visible ones, a lens resolve for one: a long notebook then costs what its visible
+/// part does).
+pub fn cell_views_in(
     core: &Core,
     snapshot: &Snapshot,
-    keep: impl Fn(usize) -> bool,
+    ordinals: Range<usize>,
 ) -> Option<Vec<CellView>> {
     // A buffer that runs in a scratch folder shows what its runs there cached (that
     // workspace is built from the snapshot's own text: current by construction).
@@ -101,36 +97,79 @@ pub fn cell_views_where(
         None => file.path.clone(),
     };
     let queue = core.runs.queue_view(&queue_path);
+    let end = ordinals.end.min(file.notebook.cells.len());
+    let code: Vec<usize> = (ordinals.start.min(end)..end)
+        .filter(|&ordinal| file.notebook.cells[ordinal].cell_type == CellType::Code)
+        .collect();
     // Nothing was ever run in this project: no key needs computing.
-    let never_run = !store.manifests_dir().is_dir();
-    type State = (usize, CellStatus, Option<String>, Option<Manifest>);
-    let states: Vec<State> = if never_run {
-        file.notebook
-            .cells
-            .iter()
-            .enumerate()
-            .filter(|(ordinal, cell)| cell.cell_type == CellType::Code && keep(*ordinal))
-            .map(|(ordinal, cell)| {
-                let status = match cell.spec.kind {
-                    CellKind::Setup => CellStatus::Setup,
-                    CellKind::Note => CellStatus::Note,
-                    _ => CellStatus::New,
-                };
-                (ordinal, status, None, None)
-            })
+    let entries: Vec<Arc<CellEntry>> = if !store.manifests_dir().is_dir() {
+        code.iter()
+            .map(|&ordinal| Arc::new(unrun_entry(file, ordinal)))
+            .collect()
+    } else if scratch.is_some() {
+        // Built for this request: nothing to share with the next one.
+        compute_entries(workspace, file_index, &store, &code)
+            .into_iter()
+            .map(Arc::new)
             .collect()
     } else {
-        let mut keys = KeyContext::new(workspace, None, &store);
-        cell_states_and_manifests_where(&mut keys, workspace, file_index, &store, keep)
-            .into_iter()
-            .map(|(state, manifest)| (state.ordinal, state.status, state.key, manifest))
-            .collect()
+        core.cell_keys.entries(
+            &snapshot.uri,
+            workspace,
+            file_index,
+            &store,
+            &code,
+            |missing| compute_entries(workspace, file_index, &store, missing),
+        )
     };
-    let views = states
+    let views = entries
         .into_iter()
-        .filter_map(|(ordinal, status, key, manifest)| {
-            let cell = file.notebook.cells.get(ordinal)?;
-            let header = header_of(&file.text, cell);
+        .filter_map(|entry| {
+            let cell = file.notebook.cells.get(entry.ordinal)?;
+            Some(CellView {
+                ordinal: entry.ordinal,
+                header: header_of(&file.text, cell),
+                status: entry.status,
+                duration_ms: entry.duration_ms,
+                executed_at: entry.executed_at,
+                error: entry.error.clone(),
+                queued: queue.state_of(entry.ordinal),
+                key: entry.key.clone(),
+            })
+        })
+        .collect();
+    Some(views)
+}
+
+/// A code cell's entry in a project that never ran.
+fn unrun_entry(file: &crate::analysis::workspace::NotebookFile, ordinal: usize) -> CellEntry {
+    let status = match file.notebook.cells.get(ordinal).map(|cell| cell.spec.kind) {
+        Some(CellKind::Setup) => CellStatus::Setup,
+        Some(CellKind::Note) => CellStatus::Note,
+        _ => CellStatus::New,
+    };
+    CellEntry {
+        ordinal,
+        status,
+        key: None,
+        duration_ms: None,
+        executed_at: None,
+        error: None,
+    }
+}
+
+/// The entries of the code cells `ordinals` (sorted), their keys from one key context.
+fn compute_entries(
+    workspace: &Workspace,
+    file_index: usize,
+    store: &Store,
+    ordinals: &[usize],
+) -> Vec<CellEntry> {
+    let mut keys = KeyContext::new(workspace, None, store);
+    let wanted = |ordinal: usize| ordinals.binary_search(&ordinal).is_ok();
+    cell_states_and_manifests_where(&mut keys, workspace, file_index, store, wanted)
+        .into_iter()
+        .map(|(state, manifest)| {
             let error = manifest.as_ref().and_then(|manifest| {
                 manifest.outputs.iter().find_map(|output| match output {
                     OutputRecord::Error {
@@ -145,19 +184,16 @@ pub fn cell_views_where(
                     _ => None,
                 })
             });
-            Some(CellView {
-                ordinal,
-                header,
-                status,
+            CellEntry {
+                ordinal: state.ordinal,
+                status: state.status,
+                key: state.key,
                 duration_ms: manifest.as_ref().map(|manifest| manifest.duration_ms),
                 executed_at: manifest
                     .as_ref()
                     .and_then(|manifest| parse_utc(&manifest.executed_at)),
                 error,
-                queued: queue.state_of(ordinal),
-                key,
-            })
+            }
         })
-        .collect();
-    Some(views)
+        .collect()
 }

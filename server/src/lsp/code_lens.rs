@@ -1,54 +1,237 @@
-//! `textDocument/codeLens`: on every code cell's header a status lens (`✓ cached · 1.2 s ·
-//! 3 min ago`, `● stale`, `✗ ValueError: kaboom`, `○ not run`, `setup`, `note`, or
-//! `⟳ running…` / `… queued` while in the run queue) and the run lenses (`▶ Run`,
-//! `▶ Run with deps`, `Run above`; `▶▶ Run all` on the first code cell, whatever its kind). Every lens
-//! carries one of the advertised commands with `{uri, cell}`, so clients run them with
-//! no plugin code. Lenses are resolved at once (no `codeLens/resolve`).
+//! `textDocument/codeLens` and `codeLens/resolve`: on every code cell's header a status
+//! lens (`✓ cached · 1.2 s · 3 min ago`, `● stale`, `✗ ValueError: kaboom`, `○ not run`,
+//! `setup`, `note`, or `⟳ running…` / `… queued` while in the run queue) and the run
+//! lenses (`▶ Run`, `▶ Run with deps`, `Run above`; `▶▶ Run all` on the first code cell,
+//! whatever its kind). Every lens carries one of the advertised commands with
+//! `{uri, cell}`, so clients run them with no plugin code.
+//!
+//! A notebook of up to [`RESOLVED_UP_TO`] code cells (`initializationOptions.
+//! lensesResolvedUpTo`) gets its lenses resolved at once
+//! (clients that never resolve keep working there). A longer one gets them unresolved, as
+//! rust-analyzer does: a range and `data` = `[document, version, cell, lens]` (the buffer
+//! as a small number this server handed out, the buffer version the lens was made for,
+//! the cell's ordinal, which of its lenses), and `codeLens/resolve` fills in the command
+//! of the lenses a client shows. Which lenses a cell has depends only on its kind, so the
+//! unresolved answer needs no cache key. A resolve for another version of the buffer (or
+//! a buffer no longer open, or data that is not ours) answers the lens as it came, with
+//! no command, and asks the client to fetch the lenses again: it never runs a cell that
+//! moved.
 
-use serde_json::json;
-use tower_lsp_server::ls_types::{CodeLens, Command};
+use std::sync::{Arc, Mutex};
 
-use super::cell_views::{CellView, cell_views};
+use serde_json::{Value, json};
+use tower_lsp_server::ls_types::{CodeLens, Command, Range, Uri};
+
+use super::cell_views::{CellView, cell_views, cell_views_in, header_of};
 use super::commands::{INTERRUPT, OPEN_PREVIEW, RUN_ABOVE, RUN_ALL, RUN_CELL, RUN_WITH_DEPS};
 use super::progress::first_line;
-use super::runs::Queued;
+use super::runs::{Queued, refresh_views};
 use super::state::Snapshot;
 use super::{Core, convert};
 use crate::cache::CellStatus;
+use crate::format::CellType;
+use crate::format::tags::CellKind;
 use crate::render::time_text::{ago_since, duration};
 
+/// Up to this many code cells, lenses come resolved (unless the client says otherwise).
+pub const RESOLVED_UP_TO: usize = 500;
+
+/// One of a cell's lenses (the last number of an unresolved lens's `data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lens {
+    Status,
+    Run,
+    RunWithDeps,
+    RunAbove,
+    RunAll,
+}
+
+impl Lens {
+    const ALL: [Lens; 5] = [
+        Lens::Status,
+        Lens::Run,
+        Lens::RunWithDeps,
+        Lens::RunAbove,
+        Lens::RunAll,
+    ];
+
+    fn number(self) -> u64 {
+        self as u64
+    }
+
+    fn from_number(number: u64) -> Option<Lens> {
+        Lens::ALL.get(usize::try_from(number).ok()?).copied()
+    }
+}
+
+/// The lenses of a code cell, in order: `index` is its place among the code cells, and
+/// `runs` whether it can run (not setup, not note).
+fn lenses_of(index: usize, runs: bool) -> impl Iterator<Item = Lens> {
+    let run = runs.then_some([Lens::Run, Lens::RunWithDeps]);
+    let above = (runs && index > 0).then_some(Lens::RunAbove);
+    // On the first code cell whatever its kind: notebooks often open with jc.setup.
+    let all = (index == 0).then_some(Lens::RunAll);
+    std::iter::once(Lens::Status)
+        .chain(run.into_iter().flatten())
+        .chain(above)
+        .chain(all)
+}
+
+/// The buffers that unresolved lenses name, as small numbers (a URI in each of 400,000
+/// lenses would be most of the answer).
+#[derive(Default)]
+pub struct LensDocuments {
+    uris: Mutex<Vec<Uri>>,
+}
+
+impl LensDocuments {
+    fn number(&self, uri: &Uri) -> u64 {
+        let mut uris = self
+            .uris
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let index = match uris.iter().position(|known| known == uri) {
+            Some(index) => index,
+            None => {
+                uris.push(uri.clone());
+                uris.len() - 1
+            }
+        };
+        index as u64
+    }
+
+    fn uri(&self, number: u64) -> Option<Uri> {
+        let uris = self
+            .uris
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        uris.get(usize::try_from(number).ok()?).cloned()
+    }
+}
+
 pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
+    let code_cells = snapshot.file().map_or(0, |file| {
+        file.notebook
+            .cells
+            .iter()
+            .filter(|cell| cell.cell_type == CellType::Code)
+            .count()
+    });
+    if code_cells > core.flags().lenses_resolved_up_to && snapshot.current {
+        return Some(unresolved(core, snapshot));
+    }
     let views = cell_views(core, snapshot)?;
     let mut lenses = Vec::new();
     for (index, view) in views.iter().enumerate() {
         let range = convert::range(&snapshot.document, view.header, snapshot.encoding);
-        let lens = |title: String, command: &str| CodeLens {
-            range,
-            command: Some(Command {
-                title,
-                command: command.to_string(),
-                arguments: Some(vec![
-                    json!({"uri": snapshot.uri.as_str(), "cell": view.ordinal}),
-                ]),
-            }),
-            data: None,
-        };
-        let (title, command) = status_lens(view);
-        lenses.push(lens(title, command));
-        // On the first code cell whatever its kind: notebooks often open with jc.setup.
-        let run_all = index == 0;
-        if !matches!(view.status, CellStatus::Setup | CellStatus::Note) {
-            lenses.push(lens("▶ Run".to_string(), RUN_CELL));
-            lenses.push(lens("▶ Run with deps".to_string(), RUN_WITH_DEPS));
-            if index > 0 {
-                lenses.push(lens("Run above".to_string(), RUN_ABOVE));
-            }
-        }
-        if run_all {
-            lenses.push(lens("▶▶ Run all".to_string(), RUN_ALL));
+        let runs = !matches!(view.status, CellStatus::Setup | CellStatus::Note);
+        for lens in lenses_of(index, runs) {
+            lenses.push(CodeLens {
+                range,
+                command: Some(command(snapshot, view, lens)),
+                data: None,
+            });
         }
     }
     Some(lenses)
+}
+
+/// Every lens of the notebook, without its command.
+fn unresolved(core: &Core, snapshot: &Snapshot) -> Vec<CodeLens> {
+    let Some(file) = snapshot.file() else {
+        return Vec::new();
+    };
+    let document = core.lens_documents.number(&snapshot.uri);
+    let version = snapshot.document.version();
+    let mut lenses = Vec::new();
+    let code = file
+        .notebook
+        .cells
+        .iter()
+        .enumerate()
+        .filter(|(_, cell)| cell.cell_type == CellType::Code);
+    for (index, (ordinal, cell)) in code.enumerate() {
+        let header = header_of(&file.text, cell);
+        let range = convert::range(&snapshot.document, header, snapshot.encoding);
+        let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
+        for lens in lenses_of(index, runs) {
+            lenses.push(CodeLens {
+                range,
+                command: None,
+                data: Some(json!([document, version, ordinal, lens.number()])),
+            });
+        }
+    }
+    lenses
+}
+
+/// `codeLens/resolve`: the command of a lens [`unresolved`] made.
+pub fn resolve(core: &Arc<Core>, mut lens: CodeLens) -> CodeLens {
+    if lens.command.is_some() {
+        return lens;
+    }
+    let Some((uri, version, ordinal, which)) = parse_data(core, lens.data.as_ref()) else {
+        return lens;
+    };
+    let resolved = core.state.snapshot(&uri).and_then(|snapshot| {
+        if snapshot.document.version() != version || !snapshot.current {
+            return None;
+        }
+        let view = cell_views_in(core, &snapshot, ordinal..ordinal + 1)?
+            .into_iter()
+            .find(|view| view.ordinal == ordinal)?;
+        Some((command(&snapshot, &view, which), snapshot))
+    });
+    match resolved {
+        Some((command, snapshot)) => {
+            lens.range = cell_range(&snapshot, ordinal).unwrap_or(lens.range);
+            lens.command = Some(command);
+        }
+        // Made for another version: the client's lenses are out of date.
+        None => refresh_views(core, &uri),
+    }
+    lens
+}
+
+/// The header range of cell `ordinal` in the snapshot.
+fn cell_range(snapshot: &Snapshot, ordinal: usize) -> Option<Range> {
+    let file = snapshot.file()?;
+    let cell = file.notebook.cells.get(ordinal)?;
+    Some(convert::range(
+        &snapshot.document,
+        header_of(&file.text, cell),
+        snapshot.encoding,
+    ))
+}
+
+/// `[document, version, cell, lens]` of an unresolved lens.
+fn parse_data(core: &Core, data: Option<&Value>) -> Option<(Uri, i32, usize, Lens)> {
+    let numbers = data?.as_array()?;
+    let [document, version, ordinal, which] = numbers.as_slice() else {
+        return None;
+    };
+    let uri = core.lens_documents.uri(document.as_u64()?)?;
+    let version = i32::try_from(version.as_i64()?).ok()?;
+    let ordinal = usize::try_from(ordinal.as_u64()?).ok()?;
+    Some((uri, version, ordinal, Lens::from_number(which.as_u64()?)?))
+}
+
+/// The command of one of a cell's lenses.
+fn command(snapshot: &Snapshot, view: &CellView, lens: Lens) -> Command {
+    let (title, command) = match lens {
+        Lens::Status => status_lens(view),
+        Lens::Run => ("▶ Run".to_string(), RUN_CELL),
+        Lens::RunWithDeps => ("▶ Run with deps".to_string(), RUN_WITH_DEPS),
+        Lens::RunAbove => ("Run above".to_string(), RUN_ABOVE),
+        Lens::RunAll => ("▶▶ Run all".to_string(), RUN_ALL),
+    };
+    Command {
+        title,
+        command: command.to_string(),
+        arguments: Some(vec![
+            json!({"uri": snapshot.uri.as_str(), "cell": view.ordinal}),
+        ]),
+    }
 }
 
 /// The status lens's title and command (the running cell's lens interrupts it; the

@@ -9,7 +9,7 @@
 
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, InlayHintTooltip, Range};
 
-use super::cell_views::{CellView, cell_views_where};
+use super::cell_views::{CellView, cell_views_in};
 use super::runs::Queued;
 use super::state::Snapshot;
 use super::{Core, convert};
@@ -30,12 +30,11 @@ pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec
     let last = document
         .line_start(range.end.line as usize + 1)
         .unwrap_or(document.len_bytes());
-    let views = cell_views_where(core, snapshot, |ordinal| {
-        file.notebook
-            .cells
-            .get(ordinal)
-            .is_some_and(|cell| cell.spans.whole.start <= last && first <= cell.spans.whole.end)
-    })?;
+    // Cells are in text order: the overlapping ones are a run found by bisection.
+    let cells = &file.notebook.cells;
+    let from = cells.partition_point(|cell| cell.spans.whole.end < first);
+    let to = cells.partition_point(|cell| cell.spans.whole.start <= last);
+    let views = cell_views_in(core, snapshot, from..to.max(from))?;
     let visible = |line: u32| range.start.line <= line && line <= range.end.line;
     let inline_outputs = core.flags().inline_outputs;
     let mut hints = Vec::new();

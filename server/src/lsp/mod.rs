@@ -19,6 +19,7 @@
 
 mod cache_watch;
 mod cell_errors;
+mod cell_keys;
 mod cell_outputs;
 mod cell_views;
 mod code_actions;
@@ -91,6 +92,9 @@ pub(crate) struct ClientFlags {
     /// `initializationOptions.hoverLinks = "plain"`: hovers write `text: URL`, not
     /// `[text](URL)` (for clients that conceal link targets; `editors/nvim` sets it).
     pub hover_plain_links: bool,
+    /// `initializationOptions.lensesResolvedUpTo` (default 500): up to this many code
+    /// cells, code lenses come with their commands; above, through `codeLens/resolve`.
+    pub lenses_resolved_up_to: usize,
 }
 
 /// Everything the handlers and background tasks share.
@@ -103,6 +107,8 @@ pub(crate) struct Core {
     pub workspace_folders: std::sync::Mutex<Vec<std::path::PathBuf>>,
     pub previews: preview::Previews,
     pub runs: runs::Runs,
+    pub cell_keys: cell_keys::CellKeys,
+    pub lens_documents: code_lens::LensDocuments,
     initialized: AtomicBool,
     shutdown_requested: AtomicBool,
 }
@@ -151,6 +157,8 @@ impl Backend {
                 workspace_folders: std::sync::Mutex::new(Vec::new()),
                 previews: preview::Previews::default(),
                 runs: runs::Runs::default(),
+                cell_keys: cell_keys::CellKeys::default(),
+                lens_documents: code_lens::LensDocuments::default(),
                 initialized: AtomicBool::new(false),
                 shutdown_requested: AtomicBool::new(false),
             }),
@@ -250,7 +258,7 @@ fn capabilities(encoding: crate::text::PositionEncoding, flags: ClientFlags) -> 
             },
         }),
         code_lens_provider: flags.run.code_lens.then_some(CodeLensOptions {
-            resolve_provider: Some(false),
+            resolve_provider: Some(true),
         }),
         inlay_hint_provider: flags.run.inlay_hints.then_some(OneOf::Left(true)),
         workspace: Some(WorkspaceServerCapabilities {
@@ -316,6 +324,13 @@ impl LanguageServer for Backend {
                 .and_then(|options| options.get("hoverLinks"))
                 .and_then(Value::as_str)
                 == Some("plain"),
+            lenses_resolved_up_to: params
+                .initialization_options
+                .as_ref()
+                .and_then(|options| options.get("lensesResolvedUpTo"))
+                .and_then(Value::as_u64)
+                .and_then(|limit| usize::try_from(limit).ok())
+                .unwrap_or(code_lens::RESOLVED_UP_TO),
         };
         self.core.state.set_encoding(encoding);
         self.core
@@ -409,6 +424,14 @@ impl LanguageServer for Backend {
             code_lens::code_lenses(core, snapshot)
         })
         .await
+    }
+
+    async fn code_lens_resolve(&self, lens: CodeLens) -> jsonrpc::Result<CodeLens> {
+        let core = self.core.clone();
+        let answer = run_blocking(move || code_lens::resolve(&core, lens)).await;
+        let core = self.core.clone();
+        tokio::task::spawn_blocking(move || core.state.collect_garbage());
+        answer
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> jsonrpc::Result<Option<Vec<InlayHint>>> {

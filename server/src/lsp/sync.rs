@@ -73,6 +73,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             let root = open.as_ref().and_then(|open| open.root.clone());
             core.previews.buffer_closed(core, &uri);
             core.state.close(&uri);
+            core.cell_keys.forget(&uri);
             if let Some(path) = open.and_then(|open| open.path) {
                 core.runs.release(&path, uri.clone());
             }
