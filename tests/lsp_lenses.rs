@@ -291,3 +291,38 @@ fn run(client: &mut LspClient, uri: &str, command: &str, line: u64) {
         params["token"] == token && params["value"]["kind"] == "end"
     });
 }
+
+/// A memoised `cached` holds only while the result's blobs are there: deleting them (which
+/// changes no manifest) turns the lens `stale` at the next request, as the store's own
+/// status check would.
+#[test]
+fn a_memoised_result_whose_blobs_were_deleted_is_not_shown_cached() {
+    let text = "# %% tags=[\"jc.step\", \"name=a\"]\nprint(\"from a\")\n";
+    let dir = project(&format!(
+        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{text}"
+    ));
+    let path = dir.path().join("notebooks/nb.py");
+    let mut client = LspClient::spawn_with(configure_kernel_env);
+    client.initialize_with_options(
+        dir.path(),
+        json!({"window": {"workDoneProgress": true}}),
+        json!({}),
+    );
+    let uri = client.open(&path, "python", text);
+    client.diagnostics(&uri);
+    let status = |client: &mut LspClient| -> String {
+        let title = lenses(client, &uri)[0]["command"]["title"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        title.split(" · ").next().unwrap_or("").to_string()
+    };
+    run(&mut client, &uri, "jellycell.runCell", 0);
+    settle_manifests(dir.path());
+    assert_eq!(status(&mut client), "✓ cached");
+    assert_eq!(status(&mut client), "✓ cached", "the memo's answer");
+    let blobs = dir.path().join(".jellycell/cache/jellycell-lsp/blobs");
+    std::fs::remove_dir_all(&blobs).expect("the run wrote blobs");
+    assert_eq!(status(&mut client), "● stale");
+    client.shutdown();
+}

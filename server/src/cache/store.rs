@@ -237,11 +237,32 @@ impl Store {
 
     /// The first blob of `manifest` that is missing or not the size it recorded.
     fn missing_or_truncated_blob(&self, manifest: &Manifest) -> Option<Damage> {
-        manifest.blobs().into_iter().find_map(|blob| {
+        let blobs = manifest.blobs();
+        let recorded = blobs
+            .iter()
+            .map(|blob| (*blob, manifest.blob_sizes.get(*blob).copied()));
+        self.first_damaged_blob(recorded)
+    }
+
+    /// Whether every blob of `blobs` (names with the sizes their manifest recorded) is
+    /// still there at that size: [`Store::manifest`]'s cheap check, for a memo of statuses
+    /// that keeps its answers across requests.
+    pub fn blobs_intact<'a>(
+        &self,
+        blobs: impl IntoIterator<Item = (&'a str, Option<u64>)>,
+    ) -> bool {
+        self.first_damaged_blob(blobs).is_none()
+    }
+
+    fn first_damaged_blob<'a>(
+        &self,
+        blobs: impl IntoIterator<Item = (&'a str, Option<u64>)>,
+    ) -> Option<Damage> {
+        blobs.into_iter().find_map(|(blob, recorded)| {
             let path = self.blobs.path(blob);
-            match (self.blobs.size(blob), manifest.blob_sizes.get(blob)) {
+            match (self.blobs.size(blob), recorded) {
                 (None, _) => Some(Damage::new(&path, "the blob is missing")),
-                (Some(size), Some(&recorded)) if size != recorded => Some(Damage::new(
+                (Some(size), Some(recorded)) if size != recorded => Some(Damage::new(
                     &path,
                     format!("the blob has {size} bytes, the manifest recorded {recorded}"),
                 )),

@@ -10,7 +10,9 @@
 //! mtime younger than two seconds does not prove an unchanged folder (one clock tick can
 //! hold two writes), so the memo is then bypassed: answers are computed as if there were
 //! none, and nothing is kept until the folder settles. Cells are filled in as requests
-//! need them, so a long notebook costs what its visible part does.
+//! need them, so a long notebook costs what its visible part does. A remembered result
+//! still has its blobs' existence and sizes checked on every use, as a status from the
+//! store would (deleting a blob changes no manifest).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -45,6 +47,15 @@ pub struct CellEntry {
     /// Seconds since the epoch, from the current key's manifest.
     pub executed_at: Option<u64>,
     pub error: Option<CellErrorView>,
+    /// The current key's blobs with their recorded sizes: a memoised entry holds only while
+    /// they are all there (a blob deleted or truncated by hand must not stay `cached`).
+    pub blobs: Vec<(String, Option<u64>)>,
+}
+
+impl CellEntry {
+    fn blobs_intact(&self, store: &Store) -> bool {
+        store.blobs_intact(self.blobs.iter().map(|(blob, size)| (blob.as_str(), *size)))
+    }
 }
 
 /// What the cache looked like when a memo was filled.
@@ -133,7 +144,12 @@ impl CellKeys {
                 };
             }
             for &ordinal in ordinals {
-                let entry = memo.cells.get(ordinal).cloned().flatten();
+                let entry = memo
+                    .cells
+                    .get(ordinal)
+                    .cloned()
+                    .flatten()
+                    .filter(|entry| entry.blobs_intact(store));
                 if entry.is_none() {
                     missing.push(ordinal);
                 }

@@ -155,6 +155,7 @@ fn unrun_entry(file: &crate::analysis::workspace::NotebookFile, ordinal: usize) 
         duration_ms: None,
         executed_at: None,
         error: None,
+        blobs: Vec::new(),
     }
 }
 
@@ -193,6 +194,13 @@ fn compute_entries(
                     .as_ref()
                     .and_then(|manifest| parse_utc(&manifest.executed_at)),
                 error,
+                blobs: manifest.as_ref().map_or_else(Vec::new, |manifest| {
+                    manifest
+                        .blobs()
+                        .into_iter()
+                        .map(|blob| (blob.to_string(), manifest.blob_sizes.get(blob).copied()))
+                        .collect()
+                }),
             }
         })
         .collect()
