@@ -495,3 +495,44 @@ fn jupytexts_light_and_markdown_notebooks_round_trip_as_jupytext_does() {
             .join("\n")
     );
 }
+
+/// Notebooks in other languages written as py:percent and light: jupytext comments their
+/// magics with the language's own comment (`// %timeit` in C++, `# %%R` stays `#` in R)
+/// and reads them back.
+#[test]
+fn other_language_notebooks_round_trip_through_scripts_as_jupytext_does() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let conformance = support::fixture("conformance");
+    let others: Vec<PathBuf> = files_in(&conformance.join("jupytext-ipynb"), "ipynb")
+        .into_iter()
+        .filter(|path| !is_python_notebook(path))
+        .collect();
+    // A notebook whose `jupytext.encoding` is another language's coding line
+    // (`// -*- coding: utf-8 -*-`) gets that line above its `# ---` header, where no
+    // reader finds the header: jupytext reads the script back as light only when told
+    // (`fmt="py:light"`), and a `.py` without a header is py:percent to jellycell.
+    let (light_readable, foreign_coding): (Vec<PathBuf>, Vec<PathBuf>) =
+        others.iter().cloned().partition(|path| {
+            let notebook: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+                    .unwrap_or_default();
+            notebook["metadata"]["jupytext"]["encoding"]
+                .as_str()
+                .is_none_or(|line| line.trim_start().starts_with('#'))
+        });
+    let count = others.len();
+    let light_count = light_readable.len();
+    let mut all = jobs(others, "py:percent", work.path(), 0);
+    all.extend(jobs(light_readable, "py:light", work.path(), 1000));
+    let different = differences(&all);
+    let percent: Vec<&String> = different[..count].iter().flatten().collect();
+    let light: Vec<&String> = different[count..].iter().flatten().collect();
+    println!(
+        "ipynb → py:percent → ipynb: {}/{count} identical, ipynb → py:light → ipynb: {}/{light_count} identical ({} with another language's coding line not round-tripped as light)",
+        count - percent.len(),
+        light_count - light.len(),
+        foreign_coding.len()
+    );
+    let failures: Vec<&str> = percent.iter().chain(&light).map(|s| s.as_str()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

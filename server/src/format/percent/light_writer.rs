@@ -70,6 +70,9 @@ impl LightCell {
                     .map(String::from)
             })
             .unwrap_or_else(|| default_language.to_string());
+        if default_language == "go" && language == "go" {
+            super::magics::escape_go_double_percent(&mut source);
+        }
         if cell_type == CellType::Raw
             && !metadata.contains_key("active")
             && !has_active_tag(&metadata)

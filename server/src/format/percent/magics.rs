@@ -380,6 +380,27 @@ pub(crate) fn comment_magics_with(
     }
 }
 
+/// Go notebooks' `%%` and `%% -args` lines are gonb commands, which jupytext writes as
+/// `//gonb:%%` so that they are not read as cell markers (in a go notebook's code cells).
+pub(crate) fn escape_go_double_percent(source: &mut [String]) {
+    static COMMAND: LazyLock<Regex> = LazyLock::new(|| regex(r"^(//WS*)*(%%WS*$|%%WS+-.*$)"));
+    for line in source.iter_mut() {
+        if line.contains("%%") && COMMAND.is_match(line) {
+            *line = COMMAND.replace(line, "${1}//gonb:${2}").into_owned();
+        }
+    }
+}
+
+/// The reader's inverse of [`escape_go_double_percent`].
+pub(crate) fn unescape_go_double_percent(source: &mut [Cow<'_, str>]) {
+    static ESCAPED: LazyLock<Regex> = LazyLock::new(|| regex(r"^((//WS*)*)(//WS*gonb:%%)"));
+    for line in source.iter_mut() {
+        if line.contains("gonb:%%") && ESCAPED.is_match(line) {
+            *line = Cow::Owned(ESCAPED.replace(line, "${1}%%").into_owned());
+        }
+    }
+}
+
 /// `escape_code_start` for `.py`: a code line that looks like a light-format `# +`
 /// marker (commented or not) gets one more `# `.
 pub(crate) fn escape_code_start(source: &mut [String], language: &str) {
@@ -491,6 +512,38 @@ mod tests {
         ];
         comment_magics(&mut source, "python");
         assert_eq!(source, ["# %matplotlib inline", "x = 1", "  # !ls"]);
+    }
+
+    #[test]
+    fn other_languages_use_their_own_comment() {
+        // `jupytext.writes` of a C++ / Rust / Scheme notebook as py:percent.
+        let mut source = vec!["%timeit f()".to_string(), "int x = 1;".to_string()];
+        comment_magics(&mut source, "c++");
+        assert_eq!(source, ["// %timeit f()", "int x = 1;"]);
+        let mut source = vec![":dep serde".to_string()];
+        comment_magics(&mut source, "rust");
+        assert_eq!(source, ["// :dep serde"]);
+        let mut source = vec!["%load x".to_string()];
+        comment_magics(&mut source, "scheme");
+        assert_eq!(source, [";; %load x"]);
+        let mut read = cows(&["// %timeit f()", "// a comment"]);
+        uncomment_magics(&mut read, "c++");
+        assert_eq!(read, ["%timeit f()", "// a comment"]);
+    }
+
+    #[test]
+    fn go_double_percent_commands_are_escaped_and_read_back() {
+        let mut source = vec![
+            "%%".to_string(),
+            "%% -args x".to_string(),
+            "x := 1".to_string(),
+        ];
+        escape_go_double_percent(&mut source);
+        assert_eq!(source, ["//gonb:%%", "//gonb:%% -args x", "x := 1"]);
+        let mut read: Vec<Cow<'_, str>> =
+            source.iter().map(|l| Cow::Borrowed(l.as_str())).collect();
+        unescape_go_double_percent(&mut read);
+        assert_eq!(read, ["%%", "%% -args x", "x := 1"]);
     }
 
     #[test]

@@ -382,6 +382,9 @@ fn cell_to_lines(
                 .map(String::from)
         })
         .unwrap_or_else(|| default_language.to_string());
+    if default_language == "go" && language == "go" {
+        super::magics::escape_go_double_percent(&mut source);
+    }
     let tags_activate = |metadata: &Map<String, Value>| {
         metadata
             .get("tags")
