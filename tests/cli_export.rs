@@ -176,3 +176,44 @@ fn export_never_overwrites_its_source() {
     assert!(stderr(&output).contains("is the notebook being exported"));
     assert_eq!(std::fs::read(&copy).unwrap(), before);
 }
+
+const LIGHT: &str = "# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n#       extension: .py\n#       format_name: light\n#       format_version: '1.5'\n#       jupytext_version: 1.19.6\n# ---\n\n# A title\n\n# + tags=[\"jc.step\"]\nx = 1\n\n\ny = 2\n# -\n\nz = 3\n";
+
+#[test]
+fn a_light_notebook_exported_to_py_stays_light_and_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("light.py");
+    std::fs::write(&source, LIGHT).unwrap();
+    let output = export(&source, "py", "-", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), LIGHT);
+}
+
+#[test]
+fn jupytext_style_targets_choose_the_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("light.py");
+    std::fs::write(&source, LIGHT).unwrap();
+    let percent = export(&source, "py:percent", "-", &[]);
+    assert!(percent.status.success(), "{}", stderr(&percent));
+    let percent = String::from_utf8_lossy(&percent.stdout).into_owned();
+    assert!(percent.contains("format_name: percent"), "{percent}");
+    assert!(
+        percent.contains("# %% tags=[\"jc.step\"]\nx = 1"),
+        "{percent}"
+    );
+    let markdown = export(&source, "md:markdown", "-", &[]);
+    assert!(markdown.status.success(), "{}", stderr(&markdown));
+    let markdown = String::from_utf8_lossy(&markdown.stdout).into_owned();
+    assert!(markdown.contains("format_name: markdown"), "{markdown}");
+    assert!(
+        markdown.contains("```python tags=[\"jc.step\"]\nx = 1\n\n\ny = 2\n```"),
+        "{markdown}"
+    );
+    // And back: md:markdown read and written as light gives the light text again.
+    let md = dir.path().join("plain.md");
+    std::fs::write(&md, &markdown).unwrap();
+    let light = export(&md, "py:light", "-", &[]);
+    assert!(light.status.success(), "{}", stderr(&light));
+    assert_eq!(String::from_utf8_lossy(&light.stdout), LIGHT);
+}

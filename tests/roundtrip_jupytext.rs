@@ -1,5 +1,6 @@
 //! Round trips through `.ipynb` equal jupytext 1.19.6's, byte for byte: text → `.ipynb` →
-//! text (`jupytext --to ipynb`, then `--to py:percent` / `--to md:myst`) and `.ipynb` →
+//! text (`jupytext --to ipynb`, then `--to py:percent` / `py:light` / `md:myst` /
+//! `md:markdown`) and `.ipynb` →
 //! text → `.ipynb`, through the real binary's `export`, against the real jupytext run on
 //! the same files (`jupytext.read` / `jupytext.write`, what its CLI calls). Over jupytext's
 //! own notebooks (`fixtures/conformance/`, with the count printed) and one minimal input
@@ -87,9 +88,9 @@ fn run_ours(job: &Job) -> Option<(String, String)> {
         ("x.ipynb".to_string(), format!("back.{ext}"))
     };
     let (to_middle, to_back) = if job.starts_as_ipynb() {
-        (ext, "ipynb")
+        (job.fmt, "ipynb")
     } else {
-        ("ipynb", ext)
+        ("ipynb", job.fmt)
     };
     if !export(&ours, &source_name, to_middle, &middle) || !export(&ours, &middle, to_back, &back) {
         return None;
@@ -399,4 +400,139 @@ fn the_myst_lexer_is_kept() {
         json!("ipython3")
     );
     assert_text_round_trip("a.md", "```{code-cell} ipython3\nx = 1\n```\n");
+}
+
+/// jupytext writes each light script of the conformance folder (read with `fmt="py:light"`,
+/// as its tests read them) back as py:light, with the header that makes it a light
+/// notebook (a `.py` without one is py:percent, as jellycell reads it): `[source, target]`
+/// pairs.
+const LIGHT_SOURCES: &str = r#"
+import json, sys, warnings, logging
+warnings.simplefilter("ignore")
+logging.disable(logging.CRITICAL)
+import jupytext
+failed = []
+for source, target in json.load(sys.stdin):
+    try:
+        notebook = jupytext.read(source, fmt="py:light")
+        # A script read without a header gets `notebook_metadata_filter: -all`, which
+        # writes none: without one, the file is py:percent to jellycell.
+        if notebook.metadata.get("jupytext", {}).get("notebook_metadata_filter") == "-all":
+            del notebook.metadata["jupytext"]["notebook_metadata_filter"]
+        jupytext.write(notebook, target, fmt="py:light")
+    except Exception as error:
+        failed.append([source, repr(error)])
+print(json.dumps(failed))
+"#;
+
+/// The conformance folder's light scripts as light notebooks (see [`LIGHT_SOURCES`]).
+fn light_notebooks(folder: &Path, work: &Path) -> Vec<PathBuf> {
+    let sources = files_in(folder, "py");
+    let prepared = work.join("light-sources");
+    std::fs::create_dir_all(&prepared).expect("folder");
+    let pairs: Vec<(PathBuf, PathBuf)> = sources
+        .iter()
+        .enumerate()
+        .map(|(index, source)| (source.clone(), prepared.join(format!("{index}.py"))))
+        .collect();
+    let input: Vec<Value> = pairs
+        .iter()
+        .map(|(source, target)| json!([source, target]))
+        .collect();
+    let failed: Vec<(String, String)> =
+        support::python::run_json("jupytext light sources", LIGHT_SOURCES, &input);
+    assert!(failed.is_empty(), "jupytext failed on {failed:?}");
+    pairs.into_iter().map(|(_, target)| target).collect()
+}
+
+#[test]
+fn jupytexts_light_and_markdown_notebooks_round_trip_as_jupytext_does() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let conformance = support::fixture("conformance");
+    let light = light_notebooks(&conformance.join("jupytext-light"), work.path());
+    let markdown = files_in(&conformance.join("jupytext-markdown"), "md");
+    let ipynb = files_in(&conformance.join("jupytext-ipynb"), "ipynb");
+    let python_ipynb: Vec<PathBuf> = ipynb
+        .iter()
+        .filter(|path| is_python_notebook(path))
+        .cloned()
+        .collect();
+    let counts = [light.len(), markdown.len(), python_ipynb.len(), ipynb.len()];
+    let mut all = Vec::new();
+    all.extend(jobs(light, "py:light", work.path(), 0));
+    all.extend(jobs(markdown, "md:markdown", work.path(), 1000));
+    all.extend(jobs(python_ipynb, "py:light", work.path(), 2000));
+    all.extend(jobs(ipynb, "md:markdown", work.path(), 3000));
+    let different = differences(&all);
+    let mut start = 0;
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for (label, count) in [
+        "py:light → ipynb → py:light",
+        "md:markdown → ipynb → md:markdown",
+        "ipynb → py:light → ipynb",
+        "ipynb → md:markdown → ipynb",
+    ]
+    .iter()
+    .zip(counts)
+    {
+        let group: Vec<&String> = different[start..start + count].iter().flatten().collect();
+        summary.push(format!(
+            "{label}: {}/{count} identical",
+            count - group.len()
+        ));
+        failures.extend(group);
+        start += count;
+    }
+    println!("{}", summary.join(", "));
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures
+            .iter()
+            .map(|line| line.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Notebooks in other languages written as py:percent and light: jupytext comments their
+/// magics with the language's own comment (`// %timeit` in C++, `# %%R` stays `#` in R)
+/// and reads them back.
+#[test]
+fn other_language_notebooks_round_trip_through_scripts_as_jupytext_does() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let conformance = support::fixture("conformance");
+    let others: Vec<PathBuf> = files_in(&conformance.join("jupytext-ipynb"), "ipynb")
+        .into_iter()
+        .filter(|path| !is_python_notebook(path))
+        .collect();
+    // A notebook whose `jupytext.encoding` is another language's coding line
+    // (`// -*- coding: utf-8 -*-`) gets that line above its `# ---` header, where no
+    // reader finds the header: jupytext reads the script back as light only when told
+    // (`fmt="py:light"`), and a `.py` without a header is py:percent to jellycell.
+    let (light_readable, foreign_coding): (Vec<PathBuf>, Vec<PathBuf>) =
+        others.iter().cloned().partition(|path| {
+            let notebook: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+                    .unwrap_or_default();
+            notebook["metadata"]["jupytext"]["encoding"]
+                .as_str()
+                .is_none_or(|line| line.trim_start().starts_with('#'))
+        });
+    let count = others.len();
+    let light_count = light_readable.len();
+    let mut all = jobs(others, "py:percent", work.path(), 0);
+    all.extend(jobs(light_readable, "py:light", work.path(), 1000));
+    let different = differences(&all);
+    let percent: Vec<&String> = different[..count].iter().flatten().collect();
+    let light: Vec<&String> = different[count..].iter().flatten().collect();
+    println!(
+        "ipynb → py:percent → ipynb: {}/{count} identical, ipynb → py:light → ipynb: {}/{light_count} identical ({} with another language's coding line not round-tripped as light)",
+        count - percent.len(),
+        light_count - light.len(),
+        foreign_coding.len()
+    );
+    let failures: Vec<&str> = percent.iter().chain(&light).map(|s| s.as_str()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,5 +1,8 @@
-//! `jellycell-lsp export NOTEBOOK --to ipynb|py|md|html [-o PATH|-] [--json]`: converts a
-//! notebook between formats, or renders it to one self-contained HTML page. The source format comes from the file extension. Output
+//! `jellycell-lsp export NOTEBOOK --to ipynb|py|md|py:percent|py:light|md:myst|md:markdown|html
+//! [-o PATH|-] [--json]`: converts a notebook between formats, or renders it to one
+//! self-contained HTML page. The source format is the one jupytext reads the file in
+//! (its extension, then its header); `py` and `md` keep a notebook's own format for that
+//! file type (a light script stays light). Output
 //! files are written atomically (a temporary file renamed into place) when they are
 //! regular files or new, straight into a device or FIFO, never over a directory; the source
 //! is never overwritten. Exporting a text notebook to ipynb attaches the outputs cached
@@ -35,10 +38,12 @@ fn export(args: &ExportArgs) -> Result<(), String> {
     let source_format = format_of(&args.notebook)?;
     let project = Project::discover(&args.notebook);
     super::config_gate::require_valid_config(&project)?;
-    let target_format = args.to.notebook_format();
     let text = read_text_file(&args.notebook, project.config.lint.max_file_bytes())
         .map_err(|error| error.message(&args.notebook))?;
     let mut notebook = format::read(&text, source_format);
+    // The format the file is in (a `.py` may be light, a `.md` plain markdown).
+    let source_format = notebook.format;
+    let target_format = args.to.notebook_format(&notebook);
     if let Some(problem) = notebook.unsupported_format() {
         return Err(format!("{}: {}", args.notebook.display(), problem.message));
     }
@@ -130,7 +135,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
 /// same relative path (`notebooks/sub/prep.py` → `site/sub/prep.md`).
 fn default_output(notebook: &Path, extension: &str, target: NotebookFormat) -> PathBuf {
     let beside = notebook.with_extension(extension);
-    let is_text = matches!(target, NotebookFormat::Percent | NotebookFormat::Myst);
+    let is_text = target != NotebookFormat::Ipynb;
     let project = Project::discover(notebook);
     if !is_text || project.config_path.is_none() {
         return beside;

@@ -171,20 +171,39 @@ struct ExportArgs {
 enum ExportFormat {
     /// Jupyter notebook JSON (nbformat 4.5).
     Ipynb,
-    /// jupytext py:percent.
+    /// A `.py` script: py:light for a light notebook, else py:percent (or what the
+    /// notebook's `jupytext.formats` names for `py`).
     Py,
-    /// MyST markdown.
+    /// A `.md` notebook: md:markdown for a plain-markdown notebook, else MyST (or what the
+    /// notebook's `jupytext.formats` names for `md`).
     Md,
+    /// jupytext py:percent.
+    #[value(name = "py:percent")]
+    PyPercent,
+    /// jupytext py:light.
+    #[value(name = "py:light")]
+    PyLight,
+    /// MyST markdown (jupytext md:myst).
+    #[value(name = "md:myst")]
+    MdMyst,
+    /// jupytext's plain markdown (md:markdown).
+    #[value(name = "md:markdown")]
+    MdMarkdown,
     /// One self-contained HTML page with the cached outputs (images inlined).
     Html,
 }
 
 impl ExportFormat {
-    fn notebook_format(self) -> NotebookFormat {
+    /// The format to write `notebook` in.
+    fn notebook_format(self, notebook: &crate::format::Notebook) -> NotebookFormat {
         match self {
             ExportFormat::Ipynb => NotebookFormat::Ipynb,
-            ExportFormat::Py => NotebookFormat::Percent,
-            ExportFormat::Md => NotebookFormat::Myst,
+            ExportFormat::Py => crate::format::written_format(notebook, NotebookFormat::Percent),
+            ExportFormat::Md => crate::format::written_format(notebook, NotebookFormat::Myst),
+            ExportFormat::PyPercent => NotebookFormat::Percent,
+            ExportFormat::PyLight => NotebookFormat::Light,
+            ExportFormat::MdMyst => NotebookFormat::Myst,
+            ExportFormat::MdMarkdown => NotebookFormat::Markdown,
             // Not a notebook format: `export` renders HTML before it gets here.
             ExportFormat::Html => NotebookFormat::Percent,
         }

@@ -342,13 +342,46 @@ pub fn read_without_originals(text: &str, format: NotebookFormat) -> Notebook {
     }
 }
 
-/// Writes `notebook` as `format`. Cells unchanged since they were read in this same format
-/// are written as their original bytes. (`Light` and `Markdown` are written as py:percent
-/// and MyST: those writers are not there yet.)
+/// Writes `notebook` as `format`, as `jupytext.writes(nb, fmt)` does for jupytext's
+/// `py:percent`, `py:light`, `md:myst` and `md:markdown`. Cells unchanged since they were
+/// read in this same format are written as their original bytes. The one write entry
+/// point: [`written_format`] picks the format a notebook's own file type keeps.
 pub fn write(notebook: &Notebook, format: NotebookFormat) -> String {
     match format {
-        NotebookFormat::Percent | NotebookFormat::Light => percent::write_percent(notebook),
-        NotebookFormat::Myst | NotebookFormat::Markdown => myst::write_myst(notebook),
+        NotebookFormat::Percent => percent::write_percent(notebook),
+        NotebookFormat::Light => percent::write_light(notebook),
+        NotebookFormat::Myst => myst::write_myst(notebook),
+        NotebookFormat::Markdown => markdown::write_markdown(notebook),
         NotebookFormat::Ipynb => ipynb::write_ipynb(notebook),
+    }
+}
+
+/// The format a notebook is written in when asked for a file type (`py`, `md`, as the
+/// `.py` / `.md` a target file has): the notebook's own format when it has that file type
+/// (a light notebook stays light, a plain-markdown one plain markdown), else what
+/// jupytext writes for the type (py:percent, md:myst) unless the notebook's
+/// `jupytext.formats` names another format for it.
+pub fn written_format(notebook: &Notebook, file_type: NotebookFormat) -> NotebookFormat {
+    if file_type == NotebookFormat::Ipynb {
+        return NotebookFormat::Ipynb;
+    }
+    if notebook.format.name() == file_type.name() {
+        return notebook.format;
+    }
+    let extension = if file_type.name() == "py" {
+        ".py"
+    } else {
+        ".md"
+    };
+    let named = notebook
+        .metadata
+        .get("jupytext")
+        .and_then(|jupytext| jupytext.get("formats"))
+        .and_then(|_| detect::header_format_name(&notebook.metadata, extension));
+    match (file_type.name(), named.as_deref()) {
+        ("py", Some("light")) => NotebookFormat::Light,
+        ("py", _) => NotebookFormat::Percent,
+        (_, Some("markdown")) => NotebookFormat::Markdown,
+        _ => NotebookFormat::Myst,
     }
 }

@@ -6,6 +6,9 @@
 //! between them. `reader` reads one cell.
 
 mod reader;
+mod writer;
+
+pub use self::writer::write_markdown;
 
 use serde_json::{Map, Value};
 

@@ -334,6 +334,9 @@ fn extract_content(
     } else {
         uncomment_magics_in(&mut source, language, explicit_start)
     };
+    if default_language == "go" && language == "go" {
+        super::magics::unescape_go_double_percent(&mut source);
+    }
     if *cell_type == CellType::Code {
         if !options.no_comment_magics && !explicit_start && need_explicit_marker(&source, language)
         {

@@ -70,10 +70,12 @@ pub(crate) fn magic_kind(line: &str, language: &str, explicitly_code: bool) -> O
         ) {
             return None;
         }
-        // Only `#`-comment script languages share the Python regexes; the others (rust,
-        // go, csharp, …) never occur in a `.py` notebook's cells in practice.
-        if comment_for_language(&language) != Some("#") {
-            return None;
+        match comment_for_language(&language) {
+            None => return None,
+            Some("#") => {}
+            Some(_) => {
+                return other_comment_magic(line, &language, true).then_some(MagicKind::Jupyter);
+            }
         }
     }
     // Cheap byte tests first: every regex below needs one of these characters, and this
@@ -108,6 +110,120 @@ pub(crate) fn magic_kind(line: &str, language: &str, explicitly_code: bool) -> O
         return Some(MagicKind::Jupyter);
     }
     is_shell_command(line).then_some(MagicKind::ShellWord)
+}
+
+/// `_MAGIC_RE`, `_MAGIC_FORCE_ESC_RE` and `_MAGIC_NOT_ESC_RE` of a language whose comment
+/// is not `#` (`//` for C++, `;;` for Scheme, …), with jupytext's own overrides for Rust
+/// (`:dep`), C# (`#!magic`) and Go (`!cmd`); a Rust or C# line is forced by `noescape`, not
+/// `escape`, as jupytext's second assignment of the force pattern leaves it.
+struct OtherMagicPatterns {
+    magic: Regex,
+    force_escape: Regex,
+    not_escape: Regex,
+}
+
+fn other_magic_patterns(language: &str, comment: &str) -> OtherMagicPatterns {
+    let c = regex::escape(comment);
+    let default = |tail: &str| regex(&format!(r"^WS*({c} |{c})*(%|%%|%%%)[a-zA-Z]{tail}"));
+    let escape = format!(r"(.*){c}WS*escape");
+    let noescape = format!(r"(.*){c}WS*noescape");
+    match language {
+        "rust" => OtherMagicPatterns {
+            magic: regex(r"^(// |//)*:[a-zA-Z]"),
+            force_escape: regex(r"^(// |//)*:[a-zA-Z](.*)//WS*noescape"),
+            not_escape: default(&noescape),
+        },
+        "csharp" => OtherMagicPatterns {
+            magic: regex(r"^(// |//)*#![a-zA-Z]"),
+            force_escape: regex(r"^(// |//)*#![a-zA-Z](.*)//WS*noescape"),
+            not_escape: default(&noescape),
+        },
+        "go" => OtherMagicPatterns {
+            magic: regex(r"^(// |//)*(!|!\*|%|%%|%%%)[a-zA-Z]"),
+            force_escape: default(&escape),
+            not_escape: default(&noescape),
+        },
+        _ => OtherMagicPatterns {
+            magic: default(""),
+            force_escape: default(&escape),
+            not_escape: default(&noescape),
+        },
+    }
+}
+
+/// `is_magic` for a script language whose comment is not `#`.
+fn other_comment_magic(line: &str, language: &str, global_escape: bool) -> bool {
+    static PATTERNS: LazyLock<Vec<(&'static str, OtherMagicPatterns)>> = LazyLock::new(|| {
+        [
+            "c++",
+            "javascript",
+            "typescript",
+            "scala",
+            "rust",
+            "csharp",
+            "fsharp",
+            "java",
+            "groovy",
+            "stata",
+            "go",
+            "scheme",
+            "clojure",
+            "q",
+            "wolfram language",
+            "ocaml",
+            "idl",
+            "haskell",
+            "lua",
+            "maxima",
+        ]
+        .into_iter()
+        .filter_map(|language| {
+            let comment = comment_for_language(language)?;
+            Some((language, other_magic_patterns(language, comment)))
+        })
+        .collect()
+    });
+    let Some((_, patterns)) = PATTERNS.iter().find(|(known, _)| *known == language) else {
+        return false;
+    };
+    if patterns.force_escape.is_match(line) {
+        return true;
+    }
+    if !global_escape || patterns.not_escape.is_match(line) {
+        return false;
+    }
+    patterns.magic.is_match(line)
+}
+
+/// `is_magic(line, language, global_escape_flag, explicitly_code)`: with the global flag
+/// off (`comment_magics: false`, or markdown's default) only `# escape` lines count.
+pub(crate) fn is_magic(
+    line: &str,
+    language: &str,
+    global_escape: bool,
+    explicitly_code: bool,
+) -> bool {
+    if global_escape {
+        return magic_kind(line, language, explicitly_code).is_some();
+    }
+    let usual = usual_language_name(language);
+    if matches!(
+        usual.as_str(),
+        "octave" | "matlab" | "sas" | "jenner" | "logtalk"
+    ) {
+        return false;
+    }
+    match comment_for_language(&usual) {
+        None => false,
+        Some("#") => line.contains("escape") && MAGIC_FORCE_ESC.is_match(line),
+        Some(_) => other_comment_magic(line, &usual, false),
+    }
+}
+
+/// The comment jupytext puts before a magic of `language` (`_COMMENT`; `#` for a
+/// language it does not know).
+pub(crate) fn magic_comment(language: &str) -> &'static str {
+    comment_for_language(&usual_language_name(language)).unwrap_or("#")
 }
 
 /// `_PYTHON_MAGIC_CMD`, by hand: after `(# |#)*`, a shell word followed by the end of
@@ -145,11 +261,17 @@ fn is_shell_command(line: &str) -> bool {
 
 /// `unesc`: remove one level of comment, keeping the indentation.
 pub(crate) fn unescape(line: &str) -> String {
+    unescape_with(line, "#")
+}
+
+/// [`unescape`] with the language's comment (`unesc(line, language)`).
+pub(crate) fn unescape_with(line: &str, comment: &str) -> String {
     let unindented = py_lstrip(line);
     let indent = &line[..line.len() - unindented.len()];
-    if let Some(rest) = unindented.strip_prefix("# ") {
+    let spaced = format!("{comment} ");
+    if let Some(rest) = unindented.strip_prefix(spaced.as_str()) {
         format!("{indent}{rest}")
-    } else if let Some(rest) = unindented.strip_prefix('#') {
+    } else if let Some(rest) = unindented.strip_prefix(comment) {
         format!("{indent}{rest}")
     } else {
         line.to_string()
@@ -187,7 +309,7 @@ pub(crate) fn uncomment_magics_in(
                 magic_kind(line, language, explicitly_code)
             };
             if next_is_magic || kind.is_some() {
-                let unescaped = unescape(line);
+                let unescaped = unescape_with(line, magic_comment(language));
                 next_is_magic = language == "python" && LINE_CONTINUATION.is_match(line);
                 parser.read_line(line);
                 if unescaped != **line {
@@ -204,12 +326,13 @@ pub(crate) fn uncomment_magics_in(
 
 /// `need_explicit_marker`: a Python cell with a line that is a magic only in an explicit
 /// code cell (`name?`) needs its `# +` marker.
-pub(crate) fn need_explicit_marker(source: &[Cow<'_, str>], language: &str) -> bool {
+pub(crate) fn need_explicit_marker<S: AsRef<str>>(source: &[S], language: &str) -> bool {
     if language != "python" {
         return false;
     }
     let mut parser = StringParser::new(language);
     for line in source {
+        let line = line.as_ref();
         if !parser.is_quoted()
             && magic_kind(line, language, true).is_some()
             && magic_kind(line, language, false).is_none()
@@ -221,22 +344,71 @@ pub(crate) fn need_explicit_marker(source: &[Cow<'_, str>], language: &str) -> b
     false
 }
 
-/// `comment_magic`: the writer's inverse, commenting magics with `# `.
+/// `comment_magic`: the writer's inverse, commenting magics with `# ` (with the
+/// language's comment: `// %timeit` in C++).
 pub(crate) fn comment_magics(source: &mut [String], language: &str) {
+    comment_magics_with(source, language, true, true);
+}
+
+/// `comment_magic(source, language, global_escape_flag, explicitly_code)`.
+pub(crate) fn comment_magics_with(
+    source: &mut [String],
+    language: &str,
+    global_escape: bool,
+    explicitly_code: bool,
+) {
+    let comment = magic_comment(language);
     let mut parser = StringParser::new(language);
     let mut next_is_magic = false;
     for line in source.iter_mut() {
-        if !parser.is_quoted() && (next_is_magic || magic_kind(line, language, true).is_some()) {
+        if !parser.is_quoted()
+            && (next_is_magic || is_magic(line, language, global_escape, explicitly_code))
+        {
             let original = std::mem::take(line);
             *line = if next_is_magic {
-                format!("# {original}")
+                format!("{comment} {original}")
             } else {
                 let unindented = py_lstrip(&original);
                 let indent = &original[..original.len() - unindented.len()];
-                format!("{indent}# {unindented}")
+                format!("{indent}{comment} {unindented}")
             };
             next_is_magic = language == "python" && LINE_CONTINUATION.is_match(&original);
             parser.read_line(&original);
+            continue;
+        }
+        parser.read_line(line);
+    }
+}
+
+/// Go notebooks' `%%` and `%% -args` lines are gonb commands, which jupytext writes as
+/// `//gonb:%%` so that they are not read as cell markers (in a go notebook's code cells).
+pub(crate) fn escape_go_double_percent(source: &mut [String]) {
+    static COMMAND: LazyLock<Regex> = LazyLock::new(|| regex(r"^(//WS*)*(%%WS*$|%%WS+-.*$)"));
+    for line in source.iter_mut() {
+        if line.contains("%%") && COMMAND.is_match(line) {
+            *line = COMMAND.replace(line, "${1}//gonb:${2}").into_owned();
+        }
+    }
+}
+
+/// The reader's inverse of [`escape_go_double_percent`].
+pub(crate) fn unescape_go_double_percent(source: &mut [Cow<'_, str>]) {
+    static ESCAPED: LazyLock<Regex> = LazyLock::new(|| regex(r"^((//WS*)*)(//WS*gonb:%%)"));
+    for line in source.iter_mut() {
+        if line.contains("gonb:%%") && ESCAPED.is_match(line) {
+            *line = Cow::Owned(ESCAPED.replace(line, "${1}%%").into_owned());
+        }
+    }
+}
+
+/// `escape_code_start` for `.py`: a code line that looks like a light-format `# +`
+/// marker (commented or not) gets one more `# `.
+pub(crate) fn escape_code_start(source: &mut [String], language: &str) {
+    let mut parser = StringParser::new(language);
+    for line in source.iter_mut() {
+        if !parser.is_quoted() && line.contains('+') && ESCAPED_CODE_START.is_match(line) {
+            parser.read_line(line);
+            line.insert_str(0, "# ");
             continue;
         }
         parser.read_line(line);
@@ -340,6 +512,38 @@ mod tests {
         ];
         comment_magics(&mut source, "python");
         assert_eq!(source, ["# %matplotlib inline", "x = 1", "  # !ls"]);
+    }
+
+    #[test]
+    fn other_languages_use_their_own_comment() {
+        // `jupytext.writes` of a C++ / Rust / Scheme notebook as py:percent.
+        let mut source = vec!["%timeit f()".to_string(), "int x = 1;".to_string()];
+        comment_magics(&mut source, "c++");
+        assert_eq!(source, ["// %timeit f()", "int x = 1;"]);
+        let mut source = vec![":dep serde".to_string()];
+        comment_magics(&mut source, "rust");
+        assert_eq!(source, ["// :dep serde"]);
+        let mut source = vec!["%load x".to_string()];
+        comment_magics(&mut source, "scheme");
+        assert_eq!(source, [";; %load x"]);
+        let mut read = cows(&["// %timeit f()", "// a comment"]);
+        uncomment_magics(&mut read, "c++");
+        assert_eq!(read, ["%timeit f()", "// a comment"]);
+    }
+
+    #[test]
+    fn go_double_percent_commands_are_escaped_and_read_back() {
+        let mut source = vec![
+            "%%".to_string(),
+            "%% -args x".to_string(),
+            "x := 1".to_string(),
+        ];
+        escape_go_double_percent(&mut source);
+        assert_eq!(source, ["//gonb:%%", "//gonb:%% -args x", "x := 1"]);
+        let mut read: Vec<Cow<'_, str>> =
+            source.iter().map(|l| Cow::Borrowed(l.as_str())).collect();
+        unescape_go_double_percent(&mut read);
+        assert_eq!(read, ["%%", "%% -args x", "x := 1"]);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 pub(crate) mod header;
 mod light;
+mod light_writer;
 pub(crate) mod lines;
 pub(crate) mod magics;
 mod markers;
@@ -19,7 +20,7 @@ pub(crate) mod pep8;
 mod python_literal;
 pub(crate) mod reader;
 pub(crate) mod strings;
-mod writer;
+pub(crate) mod writer;
 pub(crate) mod yaml_header;
 
 use std::borrow::Cow;
@@ -36,7 +37,7 @@ use crate::format::{
 };
 use crate::text::Span;
 
-pub use self::writer::write_percent;
+pub use self::writer::{write_light, write_percent};
 
 /// Reads py:percent text. Never fails; problems are in `Notebook::problems`, the PEP-723
 /// block's first (`pep723::scan` reports them, including blocks jellycell cannot see).

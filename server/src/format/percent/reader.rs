@@ -349,6 +349,9 @@ fn extract_content(
     } else {
         uncomment_magics(&mut source, language)
     };
+    if default_language == "go" && language == "go" {
+        super::magics::unescape_go_double_percent(&mut source);
+    }
     if cell_type == CellType::Code {
         *uncommented = changed;
         unescape_code_start(&mut source, language);

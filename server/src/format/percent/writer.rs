@@ -13,13 +13,13 @@ use super::lines::{is_py_space, py_splitlines, py_strip};
 use super::magics::comment_magics;
 use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
-use super::yaml_header::write_header;
+use super::yaml_header::write_header_for;
 use super::{JUPYTER_LANGUAGES, default_language};
 use crate::format::jupytext::{CellOptions, IGNORED_CELL_METADATA};
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Which cell metadata jupytext writes in a cell header (`filter_metadata`).
-enum CellMetadataFilter {
+pub(crate) enum CellMetadataFilter {
     /// A notebook without a jupytext header: jupytext's reader sets the filter to "the
     /// keys seen", so everything is written (we also keep keys added since, which
     /// jupytext would silently drop).
@@ -34,13 +34,19 @@ enum CellMetadataFilter {
 }
 
 impl CellMetadataFilter {
-    fn for_notebook(notebook: &Notebook) -> Self {
+    pub(crate) fn for_notebook(notebook: &Notebook) -> Self {
+        Self::for_notebook_with_header_line(notebook, "# ---")
+    }
+
+    /// [`CellMetadataFilter::for_notebook`] for a format whose header lines are
+    /// `header_line` (`---` in markdown).
+    pub(crate) fn for_notebook_with_header_line(notebook: &Notebook, header_line: &str) -> Self {
         let metadata = &notebook.metadata;
         let read_a_yaml_header = notebook
             .preamble
             .text
             .lines()
-            .any(|line| line.trim_end() == "# ---")
+            .any(|line| line.trim_end() == header_line)
             || notebook.cells.first().and_then(frontmatter_lines).is_some();
         // What the reader adds without a `jupyter:` header does not count as one.
         let header_less = metadata.iter().all(|(key, value)| {
@@ -88,7 +94,7 @@ impl CellMetadataFilter {
         }
     }
 
-    fn apply(&self, metadata: &Map<String, Value>) -> Map<String, Value> {
+    pub(crate) fn apply(&self, metadata: &Map<String, Value>) -> Map<String, Value> {
         let valid_key = |key: &str| {
             !key.is_empty()
                 && key.bytes().all(|b| {
@@ -120,13 +126,29 @@ impl CellMetadataFilter {
 
 /// Writes `notebook` as py:percent text.
 pub fn write_percent(notebook: &Notebook) -> String {
+    write_script(notebook, NotebookFormat::Percent)
+}
+
+/// Writes `notebook` as py:light text (`LightScriptCellExporter`).
+pub fn write_light(notebook: &Notebook) -> String {
+    write_script(notebook, NotebookFormat::Light)
+}
+
+/// The script writer shared by percent and light: the same header, cells written back to
+/// front so each can look at the lines after it.
+fn write_script(notebook: &Notebook, format: NotebookFormat) -> String {
+    let header_format = if format == NotebookFormat::Light {
+        super::yaml_header::LIGHT_HEADER
+    } else {
+        super::yaml_header::PERCENT_HEADER
+    };
     let mut cells: &[Cell] = &notebook.cells;
     let first_is_changed_frontmatter = cells.first().is_some_and(|cell| {
-        frontmatter_lines(cell).is_some() && !cell.is_unchanged_since_read(NotebookFormat::Percent)
+        frontmatter_lines(cell).is_some() && !cell.is_unchanged_since_read(format)
     });
     // A preamble read from another format (MyST front matter, a light header) is not a
-    // percent header: jupytext writes the header anew from the metadata.
-    let regenerate_header = notebook.format != NotebookFormat::Percent
+    // header of this format: jupytext writes the header anew from the metadata.
+    let regenerate_header = notebook.format != format
         || notebook.metadata != notebook.preamble.metadata
         || first_is_changed_frontmatter;
 
@@ -144,7 +166,7 @@ pub fn write_percent(notebook: &Notebook) -> String {
             cells = &cells[1..];
         }
         let borrowed: Vec<&str> = frontmatter.iter().map(String::as_str).collect();
-        header_lines = write_header(&notebook.metadata, &borrowed);
+        header_lines = write_header_for(&notebook.metadata, &borrowed, header_format);
         // `encoding_and_executable`: a notebook in another language with non-ASCII text
         // gets a coding line (after a `#!` line, if any).
         let has_encoding = notebook
@@ -180,15 +202,25 @@ pub fn write_percent(notebook: &Notebook) -> String {
     let mut chunks: Vec<(String, bool)> = Vec::with_capacity(cells.len());
     for (i, cell) in cells.iter().enumerate().rev() {
         let is_last = i + 1 == cells.len();
-        if cell.is_unchanged_since_read(NotebookFormat::Percent)
+        if cell.is_unchanged_since_read(format)
             && let Some(original) = &cell.original
         {
             chunks.push((original.text.clone(), false));
             continue;
         }
-        let mut lines = cell_to_lines(cell, &language, plain_json, &filter, &options);
         let following = chunks.iter().rev().flat_map(|(chunk, _)| chunk.lines());
-        let blank_lines = lines_to_next_cell(cell).unwrap_or_else(|| {
+        let (mut lines, lines_to_next) = if format == NotebookFormat::Light {
+            let exported = super::light_writer::LightCell::export(
+                cell, &language, plain_json, &filter, &options,
+            );
+            exported.remove_end_marker(following.clone())
+        } else {
+            (
+                cell_to_lines(cell, &language, plain_json, &filter, &options),
+                lines_to_next_cell(cell),
+            )
+        };
+        let blank_lines = lines_to_next.unwrap_or_else(|| {
             let prev: Vec<&str> = lines.iter().map(String::as_str).collect();
             pep8_lines_between_cells(&prev, following)
         });
@@ -267,7 +299,7 @@ fn pep723_prefix(preamble: &str) -> &str {
     if after_block { &preamble[..end] } else { "" }
 }
 
-fn lines_to_next_cell(cell: &Cell) -> Option<usize> {
+pub(crate) fn lines_to_next_cell(cell: &Cell) -> Option<usize> {
     cell.metadata
         .get("lines_to_next_cell")
         .and_then(Value::as_u64)
@@ -275,7 +307,7 @@ fn lines_to_next_cell(cell: &Cell) -> Option<usize> {
 }
 
 /// A first raw cell `---` … `---` is YAML front matter that jupytext puts in the header.
-fn frontmatter_lines(cell: &Cell) -> Option<Vec<String>> {
+pub(crate) fn frontmatter_lines(cell: &Cell) -> Option<Vec<String>> {
     if cell.cell_type != CellType::Raw {
         return None;
     }
@@ -298,7 +330,7 @@ fn frontmatter_lines(cell: &Cell) -> Option<Vec<String>> {
 }
 
 /// `cell_source`: the source as lines, a trailing newline giving a last empty line.
-fn cell_source(source: &str) -> Vec<String> {
+pub(crate) fn cell_source(source: &str) -> Vec<String> {
     if source.is_empty() {
         return vec![String::new()];
     }
@@ -312,7 +344,7 @@ fn cell_source(source: &str) -> Vec<String> {
     lines
 }
 
-fn usual_language(language: &str) -> String {
+pub(crate) fn usual_language(language: &str) -> String {
     let lower = language.to_lowercase();
     if lower == "r" { "R".into() } else { lower }
 }
@@ -350,6 +382,9 @@ fn cell_to_lines(
                 .map(String::from)
         })
         .unwrap_or_else(|| default_language.to_string());
+    if default_language == "go" && language == "go" {
+        super::magics::escape_go_double_percent(&mut source);
+    }
     let tags_activate = |metadata: &Map<String, Value>| {
         metadata
             .get("tags")

@@ -187,15 +187,63 @@ pub(crate) fn read_header_with_prefix(lines: &[Line<'_>], prefix: &str) -> Heade
     result
 }
 
+/// The text format a header is written for: jupytext's `NotebookFormatDescription`
+/// (extension, format name, current version, `header_prefix`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderFormat {
+    pub extension: &'static str,
+    pub format_name: &'static str,
+    pub format_version: &'static str,
+    /// `#` for a script; empty for markdown, whose header lines are not commented.
+    pub prefix: &'static str,
+}
+
+pub(crate) const PERCENT_HEADER: HeaderFormat = HeaderFormat {
+    extension: ".py",
+    format_name: "percent",
+    format_version: "1.3",
+    prefix: "#",
+};
+
+pub(crate) const LIGHT_HEADER: HeaderFormat = HeaderFormat {
+    extension: ".py",
+    format_name: "light",
+    format_version: "1.5",
+    prefix: "#",
+};
+
+pub(crate) const MARKDOWN_HEADER: HeaderFormat = HeaderFormat {
+    extension: ".md",
+    format_name: "markdown",
+    format_version: "1.3",
+    prefix: "",
+};
+
 /// The header jupytext writes for `metadata` (`yaml.safe_dump(..., default_flow_style=False)`
 /// of `{"jupyter": metadata}` with sorted keys, commented), plus the raw front-matter cell's
 /// lines when the first cell is one.
+#[cfg(test)]
 pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) -> Vec<String> {
+    write_header_for(metadata, frontmatter, PERCENT_HEADER)
+}
+
+/// [`write_header`] for `format` (`metadata_and_cell_to_header` with its
+/// `encoding_and_executable` lines for a script).
+pub(crate) fn write_header_for(
+    metadata: &Map<String, Value>,
+    frontmatter: &[&str],
+    format: HeaderFormat,
+) -> Vec<String> {
     let mut metadata = metadata.clone();
-    crate::format::pairing::name_written_format(&mut metadata, ".py", "percent");
+    let script = !format.prefix.is_empty();
+    crate::format::pairing::name_written_format(
+        &mut metadata,
+        format.extension,
+        format.format_name,
+    );
     // `encoding_and_executable` first: those lines go above the YAML block.
     let mut lines: Vec<String> = Vec::new();
-    if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext") {
+    if script && let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext") {
         if let Some(Value::String(executable)) = jupytext.shift_remove("executable") {
             lines.push(format!("#!{executable}"));
         }
@@ -204,19 +252,29 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
         }
     }
     // `default_language_from_metadata_and_ext(..., pop_main_language=True)`: a main
-    // language equal to the kernel's, or to the extension's (python), is not written.
-    let default_language = metadata
+    // language equal to the kernel's, or to the extension's (python for `.py`; `.md`
+    // has none), is not written.
+    let kernel_language = metadata
         .get("kernelspec")
         .and_then(|kernelspec| kernelspec.get("language"))
         .filter(|language| language.as_str().is_some_and(|text| !text.is_empty()))
-        .cloned()
-        .unwrap_or_else(|| Value::String("python".into()));
+        .cloned();
+    let default_language = match kernel_language {
+        Some(language) => Some(language),
+        None if script => Some(Value::String("python".into())),
+        None => None,
+    };
     if let Some(Value::Object(jupytext)) = metadata.get_mut("jupytext")
-        && jupytext.get("main_language") == Some(&default_language)
+        && default_language.is_some()
+        && jupytext.get("main_language") == default_language.as_ref()
     {
         jupytext.shift_remove("main_language");
     }
-    let metadata = filter_notebook_metadata(with_text_representation(metadata));
+    let hide = metadata
+        .get("jupytext")
+        .and_then(|jupytext| jupytext.get("hide_notebook_metadata"))
+        .is_some_and(crate::format::jupytext::python_truthy);
+    let metadata = filter_notebook_metadata(with_text_representation(metadata, format));
     let mut body: Vec<String> = frontmatter.iter().map(|s| s.to_string()).collect();
     if !metadata.is_empty() {
         let mut root = Map::new();
@@ -232,25 +290,43 @@ pub(crate) fn write_header(metadata: &Map<String, Value>, frontmatter: &[&str]) 
     if body.is_empty() {
         return lines;
     }
-    lines.push("# ---".into());
-    for line in body {
+    let mut block = vec!["---".to_string()];
+    block.extend(body);
+    block.push("---".into());
+    if !script {
+        if hide && format.format_name == "markdown" {
+            block.splice(0..0, ["<!--".to_string(), String::new()]);
+            block.extend([String::new(), "-->".to_string()]);
+        }
+        lines.extend(block);
+        return lines;
+    }
+    for line in block {
         lines.push(if line.is_empty() {
-            "#".into()
+            format.prefix.to_string()
         } else {
-            format!("# {line}")
+            format!("{} {line}", format.prefix)
         });
     }
-    lines.push("# ---".into());
     lines
 }
 
 /// jupytext records the format it wrote in `jupytext.text_representation`.
-fn with_text_representation(mut metadata: Map<String, Value>) -> Map<String, Value> {
+fn with_text_representation(
+    mut metadata: Map<String, Value>,
+    format: HeaderFormat,
+) -> Map<String, Value> {
     let entry = object_entry(&mut metadata, "jupytext");
     let mut representation = Map::new();
-    representation.insert("extension".into(), Value::String(".py".into()));
-    representation.insert("format_name".into(), Value::String("percent".into()));
-    representation.insert("format_version".into(), Value::String("1.3".into()));
+    representation.insert("extension".into(), Value::String(format.extension.into()));
+    representation.insert(
+        "format_name".into(),
+        Value::String(format.format_name.into()),
+    );
+    representation.insert(
+        "format_version".into(),
+        Value::String(format.format_version.into()),
+    );
     representation.insert("jupytext_version".into(), Value::String("1.19.6".into()));
     entry.insert("text_representation".into(), Value::Object(representation));
     metadata
