@@ -313,8 +313,11 @@ pub(crate) fn read_markdown_cell(
     let has_header = reader.metadata.is_some();
     let mut metadata = reader.metadata.take().unwrap_or_default();
     let cell_start = usize::from(has_header).min(cell_end);
-    let all: Vec<&str> = lines.iter().map(|line| line.text).collect();
-    let source = &all[cell_start..cell_end];
+    // The cell's own lines only: copying every remaining line per cell was quadratic.
+    let source: Vec<&str> = lines[cell_start..cell_end]
+        .iter()
+        .map(|line| line.text)
+        .collect();
     let other_language = !metadata.contains_key("active")
         && reader
             .language
@@ -345,19 +348,19 @@ pub(crate) fn read_markdown_cell(
             cell_end += 1;
             content_start = 0;
             content_end = cell_end.min(total);
-            content = all[..content_end]
+            content = lines[..content_end]
                 .iter()
-                .map(|line| Cow::Borrowed(*line))
+                .map(|line| Cow::Borrowed(line.text))
                 .collect();
         }
     }
-    if next + 1 < total && is_blank(all[next]) && !is_blank(all[next + 1]) {
+    if next + 1 < total && is_blank(lines[next].text) && !is_blank(lines[next + 1].text) {
         next += 1;
     } else if explicit_end
         && next + 2 < total
-        && is_blank(all[next])
-        && is_blank(all[next + 1])
-        && !is_blank(all[next + 2])
+        && is_blank(lines[next].text)
+        && is_blank(lines[next + 1].text)
+        && !is_blank(lines[next + 2].text)
     {
         next += 2;
     }

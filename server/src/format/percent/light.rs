@@ -139,8 +139,12 @@ pub(crate) fn read_light_cell(
     // find_cell_content
     let mut metadata = metadata.unwrap_or_default();
     let cell_start = usize::from(explicit_start).min(cell_end);
-    let all: Vec<&str> = lines.iter().map(|line| line.text).collect();
-    let org_content: Vec<&str> = all[cell_start..cell_end].to_vec();
+    // The cell's own lines only: copying every remaining line per cell was quadratic.
+    let texts = |range: std::ops::Range<usize>| -> Vec<&str> {
+        lines[range].iter().map(|line| line.text).collect()
+    };
+    let texts_from = |start: usize| lines[start..].iter().map(|line| line.text);
+    let org_content: Vec<&str> = texts(cell_start..cell_end);
     let mut content_end = cell_end;
     if explicit_end {
         let lines_to_end_marker = if last_two_blank(&org_content) {
@@ -149,8 +153,8 @@ pub(crate) fn read_light_cell(
         } else {
             0
         };
-        let source = &all[cell_start..content_end];
-        let pep8 = pep8_lines_between_cells(source, all[cell_end..].iter().copied());
+        let source = texts(cell_start..content_end);
+        let pep8 = pep8_lines_between_cells(&source, texts_from(cell_end));
         if lines_to_end_marker != if pep8 == 1 { 0 } else { 2 } {
             metadata.insert(
                 "lines_to_end_of_cell_marker".into(),
@@ -158,10 +162,10 @@ pub(crate) fn read_light_cell(
             );
         }
     }
-    let source = &all[cell_start..content_end];
+    let source = texts(cell_start..content_end);
     let mut uncommented = Vec::new();
     let content = extract_content(
-        source,
+        &source,
         &mut cell_type,
         &mut metadata,
         language_name.as_deref(),
@@ -175,13 +179,13 @@ pub(crate) fn read_light_cell(
         }
         cell_type = CellType::Raw;
     }
-    if next + 1 < total && is_blank(all[next]) && !is_blank(all[next + 1]) {
+    if next + 1 < total && is_blank(lines[next].text) && !is_blank(lines[next + 1].text) {
         next += 1;
     } else if explicit_end
         && next + 2 < total
-        && is_blank(all[next])
-        && is_blank(all[next + 1])
-        && !is_blank(all[next + 2])
+        && is_blank(lines[next].text)
+        && is_blank(lines[next + 1].text)
+        && !is_blank(lines[next + 2].text)
     {
         next += 2;
     }
@@ -204,7 +208,7 @@ pub(crate) fn read_light_cell(
     } else {
         org_content
     };
-    let expected = pep8_lines_between_cells(&previous, all[next.min(total)..].iter().copied());
+    let expected = pep8_lines_between_cells(&previous, texts_from(next.min(total)));
     if lines_to_next_cell != expected {
         metadata.insert("lines_to_next_cell".into(), Value::from(lines_to_next_cell));
     }
