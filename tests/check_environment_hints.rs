@@ -83,7 +83,8 @@ fn what_the_projects_venv_lacks_is_reported_with_the_install_command() {
         ],
         "{found:?}"
     );
-    let install = format!("`{} -m pip install", venv_python.display());
+    // The venv has no pip: the command that works there goes through uv.
+    let install = format!("`uv pip install --python {}", venv_python.display());
     for (_, _, message) in &found {
         assert!(
             message.contains(&format!("(project venv {})", venv_python.display())),
@@ -93,7 +94,7 @@ fn what_the_projects_venv_lacks_is_reported_with_the_install_command() {
     }
     assert!(found[0].2.contains("\"six\""), "{found:?}");
     assert!(found[1].2.contains("\"hint_probe_module\""), "{found:?}");
-    assert!(found[2].2.contains("pip install jellycell`"), "{found:?}");
+    assert!(found[2].2.contains(" jellycell`"), "{found:?}");
 
     // The module appears in the environment: asked again, no longer reported.
     std::fs::write(site_packages(&venv_python).join("hint_probe_module.py"), "")

@@ -76,7 +76,12 @@ pub fn environment_facts(
 ) -> Option<(EnvironmentFacts, bool)> {
     let (modules, distributions) = names.asked();
     let python = PathBuf::from(&environment.python);
-    let (answers, changed) = memory.answers(&python, &project.root, &modules, &distributions)?;
+    // pip too: the install command a hint names must work in that environment.
+    let mut asked = modules.clone();
+    if !asked.iter().any(|module| module == "pip") {
+        asked.push("pip".to_string());
+    }
+    let (answers, changed) = memory.answers(&python, &project.root, &asked, &distributions)?;
     let missing = |answered: &std::collections::BTreeMap<String, bool>, names: &[String]| {
         names
             .iter()
@@ -90,6 +95,7 @@ pub fn environment_facts(
         missing_modules: missing(&answers.modules, &modules),
         missing_distributions: missing(&answers.distributions, &distributions),
         has_jellycell: answers.modules.get("jellycell") != Some(&false),
+        has_pip: answers.modules.get("pip") != Some(&false),
     };
     Some((facts, changed))
 }

@@ -24,6 +24,9 @@ pub struct EnvironmentFacts {
     pub missing_distributions: BTreeSet<String>,
     /// Whether it can import jellycell.
     pub has_jellycell: bool,
+    /// Whether it has pip (environments made by uv, `python -m venv --without-pip`, and
+    /// `[run] env = "pep723"` ones have none): the install command then goes through uv.
+    pub has_pip: bool,
 }
 
 /// What of a notebook the rules look at: a summary small enough to keep in a cache.
@@ -91,7 +94,10 @@ impl NotebookNames {
 
 pub fn findings(names: &NotebookNames, facts: &EnvironmentFacts) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let install = |what: &str| format!("`{} -m pip install {what}`", facts.python);
+    let install = |what: &str| match facts.has_pip {
+        true => format!("`{} -m pip install {what}`", facts.python),
+        false => format!("`uv pip install --python {} {what}`", facts.python),
+    };
     let mut reported_dependencies = Vec::new();
     for (dependency, name, span) in &names.dependencies {
         if !facts.missing_distributions.contains(name) {
@@ -202,6 +208,7 @@ mod tests {
             missing_modules: modules.iter().map(|m| m.to_string()).collect(),
             missing_distributions: distributions.iter().map(|d| d.to_string()).collect(),
             has_jellycell,
+            has_pip: true,
         }
     }
 
@@ -246,6 +253,28 @@ mod tests {
             ("jc-without-jellycell", "jc.save")
         );
         assert!(texts[2].2.contains("-m pip install jellycell"), "{texts:?}");
+    }
+
+    #[test]
+    fn an_environment_without_pip_is_told_to_install_through_uv() {
+        let facts = EnvironmentFacts {
+            has_pip: false,
+            ..facts(&["pandas"], &[], false)
+        };
+        let texts: Vec<String> = findings(&NotebookNames::of(&file()), &facts)
+            .into_iter()
+            .map(|finding| finding.message)
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|text| text.contains("`uv pip install --python /p/.venv/bin/python pandas`")),
+            "{texts:?}"
+        );
+        assert!(
+            !texts.iter().any(|text| text.contains("-m pip")),
+            "{texts:?}"
+        );
     }
 
     #[test]
