@@ -216,10 +216,14 @@ pub fn outputs_by_current_key(
     store: &Store,
     injection: Option<Injection>,
 ) -> Vec<Option<(Vec<serde_json::Value>, Option<u32>)>> {
-    let mut keys = KeyContext::new(workspace, injection, store);
     let Some(notebook) = workspace.files.get(file) else {
         return Vec::new();
     };
+    // Nothing was ever run in this project: no key needs computing.
+    if !store.manifests_dir().is_dir() {
+        return vec![None; notebook.notebook.cells.len()];
+    }
+    let mut keys = KeyContext::new(workspace, injection, store);
     (0..notebook.notebook.cells.len())
         .map(|ordinal| {
             let key = keys.key(CellRef {
