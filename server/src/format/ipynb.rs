@@ -323,6 +323,31 @@ fn offset_of_line_column(text: &str, line: usize, column: usize) -> usize {
     offset
 }
 
+/// For tests of the writers: an `.ipynb` with these cells (`[cell_type, source, metadata
+/// JSON]`, code cells without outputs) and no notebook metadata, as nbformat reads it.
+#[cfg(test)]
+pub(crate) fn notebook_of_cells(cells: &[(&str, &str, &str)]) -> Notebook {
+    let cells: Vec<String> = cells
+        .iter()
+        .map(|(kind, source, metadata)| {
+            let source = serde_json::to_string(source).unwrap_or_default();
+            let extra = if *kind == "code" {
+                r#", "outputs": [], "execution_count": null"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"cell_type": "{kind}", "metadata": {metadata}, "source": {source}{extra}}}"#
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"cells": [{}], "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}}"#,
+        cells.join(", ")
+    );
+    read_ipynb(&json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,15 +10,15 @@ use serde_json::{Map, Value};
 
 use super::reader::{Options, read_markdown_cell};
 use crate::format::jupytext::CellOptions;
+use crate::format::percent::default_language;
 use crate::format::percent::header::metadata_to_text;
 use crate::format::percent::lines::{Line, is_python_line_break};
 use crate::format::percent::magics::comment_magics_with;
 use crate::format::percent::reader::is_active;
 use crate::format::percent::writer::{
-    CellMetadataFilter, cell_source, frontmatter_lines, lines_to_next_cell,
+    CellMetadataFilter, cell_language, cell_source, frontmatter_lines, lines_to_next_cell,
 };
 use crate::format::percent::yaml_header::{MARKDOWN_HEADER, write_header_for};
-use crate::format::percent::{JUPYTER_LANGUAGES, default_language};
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Writes `notebook` as md:markdown text.
@@ -177,27 +177,7 @@ fn export_cell(
 ) -> Exported {
     let mut source = cell_source(&cell.source);
     let mut metadata = filter.apply(&cell.metadata);
-    let mut language: Option<String> = None;
-    if let Some(magic) = source.first().and_then(|line| line.strip_prefix("%%")) {
-        let (name, args) = magic.split_once(' ').unwrap_or((magic, ""));
-        if options.is_language_magic(name, JUPYTER_LANGUAGES) {
-            let (name, args) = (name.to_string(), args.to_string());
-            source.remove(0);
-            if !args.is_empty() {
-                metadata.insert("magic_args".into(), Value::String(args));
-            }
-            metadata.insert("language".into(), Value::String(name.clone()));
-            language = Some(name);
-        }
-    }
-    let language = language
-        .or_else(|| {
-            cell.metadata
-                .get("language")
-                .and_then(Value::as_str)
-                .map(String::from)
-        })
-        .unwrap_or_else(|| default_language.to_string());
+    let language = cell_language(cell, &mut source, &mut metadata, default_language, options);
     if cell.cell_type == CellType::Raw
         && !metadata.contains_key("active")
         && !has_active_tag(&metadata)
@@ -336,25 +316,7 @@ mod tests {
     use crate::format::{NotebookFormat, ipynb, read, write};
 
     fn notebook(cells: &[(&str, &str, &str)]) -> crate::format::Notebook {
-        let cells: Vec<String> = cells
-            .iter()
-            .map(|(kind, source, metadata)| {
-                let source = serde_json::to_string(source).unwrap_or_default();
-                let extra = if *kind == "code" {
-                    r#", "outputs": [], "execution_count": null"#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"cell_type": "{kind}", "metadata": {metadata}, "source": {source}{extra}}}"#
-                )
-            })
-            .collect();
-        let json = format!(
-            r#"{{"cells": [{}], "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}}"#,
-            cells.join(", ")
-        );
-        ipynb::read_ipynb(&json)
+        ipynb::notebook_of_cells(cells)
     }
 
     const HEADER: &str = "---\njupyter:\n  jupytext:\n    text_representation:\n      extension: .md\n      format_name: markdown\n      format_version: '1.3'\n      jupytext_version: 1.19.6\n---\n\n";

@@ -7,14 +7,13 @@
 
 use serde_json::{Map, Value};
 
-use super::JUPYTER_LANGUAGES;
 use super::header::metadata_to_text;
 use super::light::read_light_cell;
 use super::lines::Line;
 use super::magics::{comment_magics_with, escape_code_start, need_explicit_marker};
 use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
-use super::writer::{CellMetadataFilter, cell_source, usual_language};
+use super::writer::{CellMetadataFilter, cell_language, cell_source, usual_language};
 use crate::format::jupytext::{CellOptions, python_truthy};
 use crate::format::{Cell, CellType};
 
@@ -48,28 +47,7 @@ impl LightCell {
         let mut cell_type = cell.cell_type;
         let mut cell_marker = cell.metadata.get("cell_marker").cloned();
 
-        // `cell_language`: a `%%R` first line is a language magic.
-        let mut language: Option<String> = None;
-        if let Some(magic) = source.first().and_then(|line| line.strip_prefix("%%")) {
-            let (name, args) = magic.split_once(' ').unwrap_or((magic, ""));
-            if options.is_language_magic(name, JUPYTER_LANGUAGES) {
-                let (name, args) = (name.to_string(), args.to_string());
-                source.remove(0);
-                if !args.is_empty() {
-                    metadata.insert("magic_args".into(), Value::String(args));
-                }
-                metadata.insert("language".into(), Value::String(name.clone()));
-                language = Some(name);
-            }
-        }
-        let language = language
-            .or_else(|| {
-                cell.metadata
-                    .get("language")
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            })
-            .unwrap_or_else(|| default_language.to_string());
+        let language = cell_language(cell, &mut source, &mut metadata, default_language, options);
         if default_language == "go" && language == "go" {
             super::magics::escape_go_double_percent(&mut source);
         }
@@ -399,27 +377,8 @@ pub(crate) fn double_percent_options(
 mod tests {
     use crate::format::{NotebookFormat, ipynb, read, write};
 
-    /// An `.ipynb` with these cells (`[cell_type, source, metadata]`) and no metadata.
     fn notebook(cells: &[(&str, &str, &str)]) -> crate::format::Notebook {
-        let cells: Vec<String> = cells
-            .iter()
-            .map(|(kind, source, metadata)| {
-                let source = serde_json::to_string(source).unwrap_or_default();
-                let extra = if *kind == "code" {
-                    r#", "outputs": [], "execution_count": null"#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"cell_type": "{kind}", "metadata": {metadata}, "source": {source}{extra}}}"#
-                )
-            })
-            .collect();
-        let json = format!(
-            r#"{{"cells": [{}], "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}}"#,
-            cells.join(", ")
-        );
-        ipynb::read_ipynb(&json)
+        ipynb::notebook_of_cells(cells)
     }
 
     const HEADER: &str = "# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n#       extension: .py\n#       format_name: light\n#       format_version: '1.5'\n#       jupytext_version: 1.19.6\n# ---\n\n";

@@ -330,6 +330,40 @@ pub(crate) fn frontmatter_lines(cell: &Cell) -> Option<Vec<String>> {
 }
 
 /// `cell_source`: the source as lines, a trailing newline giving a last empty line.
+/// jupytext's `cell_language` step of every text exporter: a first line `%%R args` that
+/// names a language magic is taken out of `source` into `metadata` (`language`,
+/// `magic_args`); the cell's language is that one, else its `language` metadata, else the
+/// notebook's.
+pub(crate) fn cell_language(
+    cell: &Cell,
+    source: &mut Vec<String>,
+    metadata: &mut Map<String, Value>,
+    default_language: &str,
+    options: &CellOptions,
+) -> String {
+    let mut language: Option<String> = None;
+    if let Some(magic) = source.first().and_then(|line| line.strip_prefix("%%")) {
+        let (name, args) = magic.split_once(' ').unwrap_or((magic, ""));
+        if options.is_language_magic(name, JUPYTER_LANGUAGES) {
+            let (name, args) = (name.to_string(), args.to_string());
+            source.remove(0);
+            if !args.is_empty() {
+                metadata.insert("magic_args".into(), Value::String(args));
+            }
+            metadata.insert("language".into(), Value::String(name.clone()));
+            language = Some(name);
+        }
+    }
+    language
+        .or_else(|| {
+            cell.metadata
+                .get("language")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .unwrap_or_else(|| default_language.to_string())
+}
+
 pub(crate) fn cell_source(source: &str) -> Vec<String> {
     if source.is_empty() {
         return vec![String::new()];
@@ -360,28 +394,13 @@ fn cell_to_lines(
     let mut source = cell_source(&cell.source);
     let mut metadata = filter.apply(&cell.metadata);
 
-    // `cell_language`: a `%%R` first line is a language magic.
-    let mut language: Option<String> = None;
-    if let Some(magic) = source.first().and_then(|line| line.strip_prefix("%%")) {
-        let (name, args) = magic.split_once(' ').unwrap_or((magic, ""));
-        if format_options.is_language_magic(name, JUPYTER_LANGUAGES) {
-            let (name, args) = (name.to_string(), args.to_string());
-            source.remove(0);
-            if !args.is_empty() {
-                metadata.insert("magic_args".into(), Value::String(args));
-            }
-            metadata.insert("language".into(), Value::String(name.clone()));
-            language = Some(name);
-        }
-    }
-    let language = language
-        .or_else(|| {
-            cell.metadata
-                .get("language")
-                .and_then(Value::as_str)
-                .map(String::from)
-        })
-        .unwrap_or_else(|| default_language.to_string());
+    let language = cell_language(
+        cell,
+        &mut source,
+        &mut metadata,
+        default_language,
+        format_options,
+    );
     if default_language == "go" && language == "go" {
         super::magics::escape_go_double_percent(&mut source);
     }
