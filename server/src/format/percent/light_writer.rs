@@ -7,13 +7,14 @@
 
 use serde_json::{Map, Value};
 
-use super::header::metadata_to_text;
 use super::light::read_light_cell;
 use super::lines::Line;
 use super::magics::{comment_magics_with, escape_code_start, need_explicit_marker};
 use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
-use super::writer::{CellMetadataFilter, cell_language, cell_source, usual_language};
+use super::writer::{
+    CellMetadataFilter, cell_language, cell_source, double_percent_options, usual_language,
+};
 use crate::format::jupytext::{CellOptions, python_truthy};
 use crate::format::{Cell, CellType};
 
@@ -343,34 +344,6 @@ fn end_of_cell_marker(source: &[String]) -> String {
         }
         end.push('-');
     }
-}
-
-/// `metadata_to_double_percent_options`: title, `cell_depth` and `[cell_type]` first.
-pub(crate) fn double_percent_options(
-    metadata: &mut Map<String, Value>,
-    plain_json: bool,
-) -> String {
-    let mut words: Vec<String> = Vec::new();
-    if let Some(title) = metadata.shift_remove("title") {
-        words.push(match title {
-            Value::String(s) => s,
-            other => other.to_string(),
-        });
-    }
-    if let Some(depth) = metadata.shift_remove("cell_depth") {
-        let depth = depth.as_u64().unwrap_or(0).min(64) as usize;
-        words.insert(0, "%".repeat(depth));
-    }
-    if let Some(cell_type) = metadata.shift_remove("cell_type") {
-        let shown = metadata.shift_remove("region_name").unwrap_or(cell_type);
-        words.push(format!(
-            "[{}]",
-            shown
-                .as_str()
-                .map_or_else(|| shown.to_string(), String::from)
-        ));
-    }
-    metadata_to_text(&words.join(" "), metadata, plain_json)
 }
 
 #[cfg(test)]

@@ -330,6 +330,34 @@ pub(crate) fn frontmatter_lines(cell: &Cell) -> Option<Vec<String>> {
 }
 
 /// `cell_source`: the source as lines, a trailing newline giving a last empty line.
+/// `metadata_to_double_percent_options`: title, `cell_depth` and `[cell_type]` first.
+pub(crate) fn double_percent_options(
+    metadata: &mut Map<String, Value>,
+    plain_json: bool,
+) -> String {
+    let mut words: Vec<String> = Vec::new();
+    if let Some(title) = metadata.shift_remove("title") {
+        words.push(match title {
+            Value::String(s) => s,
+            other => other.to_string(),
+        });
+    }
+    if let Some(depth) = metadata.shift_remove("cell_depth") {
+        let depth = depth.as_u64().unwrap_or(0).min(64) as usize;
+        words.insert(0, "%".repeat(depth));
+    }
+    if let Some(cell_type) = metadata.shift_remove("cell_type") {
+        let shown = metadata.shift_remove("region_name").unwrap_or(cell_type);
+        words.push(format!(
+            "[{}]",
+            shown
+                .as_str()
+                .map_or_else(|| shown.to_string(), String::from)
+        ));
+    }
+    metadata_to_text(&words.join(" "), metadata, plain_json)
+}
+
 /// jupytext's `cell_language` step of every text exporter: a first line `%%R args` that
 /// names a language magic is taken out of `source` into `metadata` (`language`,
 /// `magic_args`); the cell's language is that one, else its `language` metadata, else the
@@ -438,28 +466,7 @@ fn cell_to_lines(
         );
     }
 
-    // `metadata_to_double_percent_options`
-    let mut words: Vec<String> = Vec::new();
-    if let Some(title) = metadata.shift_remove("title") {
-        words.push(match title {
-            Value::String(s) => s,
-            other => other.to_string(),
-        });
-    }
-    if let Some(depth) = metadata.shift_remove("cell_depth") {
-        let depth = depth.as_u64().unwrap_or(0).min(64) as usize;
-        words.insert(0, "%".repeat(depth));
-    }
-    if let Some(cell_type) = metadata.shift_remove("cell_type") {
-        let shown = metadata.shift_remove("region_name").unwrap_or(cell_type);
-        words.push(format!(
-            "[{}]",
-            shown
-                .as_str()
-                .map_or_else(|| shown.to_string(), String::from)
-        ));
-    }
-    let options = metadata_to_text(&words.join(" "), &metadata, plain_json);
+    let options = double_percent_options(&mut metadata, plain_json);
 
     let mut indent = String::new();
     if is_code
