@@ -124,7 +124,10 @@ class Extension implements vscode.Disposable {
       initializationOptions: initializationOptions(),
       outputChannel: this.output,
       synchronize: {
-        fileEvents: vscode.workspace.createFileSystemWatcher('**/jellycell.toml'),
+        // The project's settings files (the server also registers these where it may).
+        fileEvents: ['**/jellycell.toml', '**/jellycell-lsp.toml', '**/pyproject.toml'].map((glob) =>
+          vscode.workspace.createFileSystemWatcher(glob),
+        ),
       },
       middleware: {
         // The lenses' commands (registered by the client from executeCommandProvider)

@@ -391,10 +391,13 @@ impl LanguageServer for Backend {
         if !self.core.flags().watched_files_registration {
             return;
         }
-        let watchers = ["**/*.py", "**/*.md", "**/jellycell.toml"]
-            .iter()
+        let notebooks = ["**/*.py", "**/*.md"].map(str::to_string);
+        let settings = crate::project::SETTINGS_FILES.map(|file| format!("**/{file}"));
+        let watchers = notebooks
+            .into_iter()
+            .chain(settings)
             .map(|glob| FileSystemWatcher {
-                glob_pattern: GlobPattern::String(glob.to_string()),
+                glob_pattern: GlobPattern::String(glob),
                 kind: None,
             })
             .collect();

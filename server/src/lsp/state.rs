@@ -32,7 +32,7 @@ use crate::analysis::workspace::{
 use crate::format::NotebookFormat;
 use crate::lint::{Finding, LintSettings};
 use crate::project::read::read_text_file;
-use crate::project::{CONFIG_FILE, DEFAULT_MAX_FILE_MB, Project, find_config};
+use crate::project::{DEFAULT_MAX_FILE_MB, Project, SETTINGS_FILES, find_config};
 use crate::text::{Document, PositionEncoding};
 
 /// An open editor buffer.
@@ -237,7 +237,8 @@ impl State {
         }
     }
 
-    /// A file changed on disk: `jellycell.toml` reloads its project, a notebook is read
+    /// A file changed on disk: a settings file at a project root (`jellycell.toml`,
+    /// `jellycell-lsp.toml`, `pyproject.toml`) reloads its project, a notebook is read
     /// again. Returns the roots of the projects affected.
     pub fn file_changed_on_disk(&self, path: &Path, deleted: bool) -> Vec<PathBuf> {
         let path = canonical(path);
@@ -248,7 +249,10 @@ impl State {
             if !path.starts_with(root) {
                 continue;
             }
-            if path.file_name().is_some_and(|name| name == CONFIG_FILE) {
+            if path
+                .file_name()
+                .is_some_and(|name| SETTINGS_FILES.iter().any(|file| name == *file))
+            {
                 if path.parent() == Some(root.as_path()) {
                     entry.project = None;
                     entry.base = None;

@@ -24,6 +24,10 @@ use crate::text::Span;
 /// The file that marks a project root.
 pub const CONFIG_FILE: &str = "jellycell.toml";
 
+/// The files at a project root that a [`Project`] is read from: `jellycell.toml`, and our
+/// settings beside it (`tool_config`). A change to any of them means reading it again.
+pub const SETTINGS_FILES: [&str; 3] = [CONFIG_FILE, TOOL_CONFIG_FILE, "pyproject.toml"];
+
 /// Our own folder inside the cache folder, so that jellycell's `manifests/`, `blobs/` and
 /// `state.db` beside it are never touched (DESIGN contract 4).
 pub const LSP_CACHE_DIR: &str = "jellycell-lsp";
