@@ -129,3 +129,26 @@ fn a_project_venv_and_a_jupyter_server_are_named() {
         shown("remote python3 on http://127.0.0.1:9/")
     );
 }
+
+/// A notebook in another language runs the kernel it names, not the project's python3: the
+/// page names that kernel (here not installed, as `run` would find it).
+#[test]
+fn a_notebook_in_another_language_names_its_own_kernel() {
+    let r_notebook = "---\njupytext:\n  text_representation:\n    extension: .md\n    \
+                      format_name: myst\nkernelspec:\n  display_name: R\n  language: R\n  \
+                      name: ir\n---\n\n```{code-cell} r\nx <- 1\n```\n";
+    let project = TestProject::new(&[("notebooks/a.py", NOTEBOOK), ("notebooks/r.md", r_notebook)]);
+    let preview = Preview::start(&project);
+    let page = preview.page("/nb/notebooks/r.md");
+    assert_eq!(
+        kernel_line(&page),
+        shown(
+            "no kernel &quot;ir&quot; found (`jupyter kernelspec list` shows the installed ones)"
+        )
+    );
+    let python_page = preview.page("/nb/notebooks/a.py");
+    assert!(
+        kernel_line(&python_page).contains("VIRTUAL_ENV "),
+        "{python_page}"
+    );
+}

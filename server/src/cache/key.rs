@@ -27,8 +27,8 @@ use crate::analysis::workspace::Workspace;
 use crate::cache::manifest::ManifestStatus;
 use crate::cache::normalize::normalize_source;
 use crate::cache::store::Store;
-use crate::format::CellType;
 use crate::format::tags::CellKind;
+use crate::format::{CellType, Notebook};
 
 /// The first field of every key; bumped whenever the layout changes.
 pub const KEY_VERSION: &str = "jellycell-lsp-cache-v2";
@@ -182,6 +182,25 @@ pub fn parameters_cell(workspace: &Workspace, file: usize) -> Option<usize> {
         .position(|cell| cell.cell_type == CellType::Code && cell.tags().contains(&"parameters"))
 }
 
+/// The kernel a run starts for `notebook` (and whose name its cache key carries): its
+/// PEP-723 block's override, else, for a notebook in another language (an R notebook's
+/// `ir`), the kernelspec it names, else the project's `[run] kernel`.
+pub fn notebook_kernel(project: &crate::project::Project, notebook: &Notebook) -> String {
+    if let Some(block) = &notebook.pep723 {
+        return project.with_overrides(&block.overrides).config.run.kernel;
+    }
+    let own_kernel = Some(notebook)
+        .filter(|notebook| !crate::format::language::is_python_notebook(notebook))
+        .and_then(|notebook| notebook.metadata.get("kernelspec"))
+        .and_then(|kernelspec| kernelspec.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|name| !name.is_empty());
+    match own_kernel {
+        Some(name) => name.to_string(),
+        None => project.config.run.kernel.clone(),
+    }
+}
+
 /// Computes keys of a workspace's cells on demand, memoised.
 pub struct KeyContext<'w> {
     workspace: &'w Workspace,
@@ -323,23 +342,11 @@ impl<'w> KeyContext<'w> {
         targets
     }
 
-    /// The kernel name of notebook `file`: its PEP-723 override, else `[run] kernel`.
+    /// The kernel name of notebook `file` ([`notebook_kernel`]).
     pub fn kernel(&self, file: usize) -> String {
         let project = &self.workspace.project;
-        let notebook = self.workspace.files.get(file).map(|file| &file.notebook);
-        if let Some(block) = notebook.and_then(|notebook| notebook.pep723.as_ref()) {
-            return project.with_overrides(&block.overrides).config.run.kernel;
-        }
-        // A notebook in another language (an R notebook's `ir`) names its own kernel;
-        // `[run] kernel` is the project's Python kernel.
-        let own_kernel = notebook
-            .filter(|notebook| !crate::format::language::is_python_notebook(notebook))
-            .and_then(|notebook| notebook.metadata.get("kernelspec"))
-            .and_then(|kernelspec| kernelspec.get("name"))
-            .and_then(serde_json::Value::as_str)
-            .filter(|name| !name.is_empty());
-        match own_kernel {
-            Some(name) => name.to_string(),
+        match self.workspace.files.get(file) {
+            Some(file) => notebook_kernel(project, &file.notebook),
             None => project.config.run.kernel.clone(),
         }
     }

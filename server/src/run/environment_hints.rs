@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::analysis::workspace::NotebookFile;
+use crate::cache::key::notebook_kernel;
 use crate::kernel::{
     Environment, EnvironmentChoice, EnvironmentKind, NotebookEnvironment, ProbeMemory,
     RemoteServer, SpecSearch,
@@ -24,13 +25,11 @@ pub struct KernelTarget {
 }
 
 impl KernelTarget {
-    /// The target of `file` in `project` (the block's `[tool.jellycell]` overrides applied).
+    /// The target of `file` in `project`: the kernel a run of it starts
+    /// ([`notebook_kernel`]) and its PEP-723 block.
     pub fn of(project: &Project, file: &NotebookFile) -> KernelTarget {
         let block = file.notebook.pep723.as_ref();
-        let kernel = match block {
-            Some(block) => project.with_overrides(&block.overrides).config.run.kernel,
-            None => project.config.run.kernel.clone(),
-        };
+        let kernel = notebook_kernel(project, &file.notebook);
         let notebook =
             block.map_or_else(NotebookEnvironment::default, |block| NotebookEnvironment {
                 python: block.overrides.python.clone(),
@@ -129,9 +128,11 @@ pub fn kernel_environment_text(
     }
     if choice.pep723.is_some() {
         "pep723 env, built with uv by the next run".to_string()
+    } else if target.kernel == "python3" {
+        "no kernel \"python3\" found (install one: `python3 -m pip install ipykernel`)".to_string()
     } else {
         format!(
-            "no kernel \"{}\" found (install one: `python3 -m pip install ipykernel`)",
+            "no kernel \"{}\" found (`jupyter kernelspec list` shows the installed ones)",
             target.kernel
         )
     }
