@@ -21,12 +21,9 @@ fn notify_changed(client: &mut LspClient, path: &std::path::Path, typ: u32) {
     );
 }
 
-const CREATED: u32 = 1;
-const CHANGED: u32 = 2;
-const DELETED: u32 = 3;
-
-#[test]
-fn lint_settings_in_our_files_apply_when_they_change_on_disk() {
+/// The LSP fixture project with `notebooks/report.py` open and its one `unknown-dep`
+/// published: (the project, the client, the notebook's URI, its text).
+fn report_opened() -> (tempfile::TempDir, LspClient, String, String) {
     let root = fixture_copy("project");
     let (mut client, _) = LspClient::start(
         root.path(),
@@ -36,6 +33,16 @@ fn lint_settings_in_our_files_apply_when_they_change_on_disk() {
     let text = std::fs::read_to_string(&report).expect("fixture notebook");
     let report_uri = client.open(&report, "python", &text);
     client.diagnostics_matching(&report_uri, |diagnostics| unknown_deps(diagnostics) == 1);
+    (root, client, report_uri, text)
+}
+
+const CREATED: u32 = 1;
+const CHANGED: u32 = 2;
+const DELETED: u32 = 3;
+
+#[test]
+fn lint_settings_in_our_files_apply_when_they_change_on_disk() {
+    let (root, mut client, report_uri, _) = report_opened();
 
     let own = root.path().join("jellycell-lsp.toml");
     std::fs::write(&own, "[lint]\nignore = [\"unknown-dep\"]\n").expect("write settings");
@@ -74,15 +81,7 @@ fn lint_settings_in_our_files_apply_when_they_change_on_disk() {
 /// changes nothing.
 #[test]
 fn a_settings_file_below_the_root_is_not_read() {
-    let root = fixture_copy("project");
-    let (mut client, _) = LspClient::start(
-        root.path(),
-        json!({"general": {"positionEncodings": ["utf-16"]}}),
-    );
-    let report = root.path().join("notebooks/report.py");
-    let text = std::fs::read_to_string(&report).expect("fixture notebook");
-    let report_uri = client.open(&report, "python", &text);
-    client.diagnostics_matching(&report_uri, |diagnostics| unknown_deps(diagnostics) == 1);
+    let (root, mut client, report_uri, text) = report_opened();
 
     let nested = root.path().join("notebooks/jellycell-lsp.toml");
     std::fs::write(&nested, "[lint]\nignore = [\"unknown-dep\"]\n").expect("write settings");
