@@ -3,12 +3,15 @@
 //! repository, and a checker that applies the JSON ops to the old notebook's view and
 //! gets the new one.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use jellycell_lsp::format::NotebookFormat;
 use jellycell_lsp::review::{DiffOptions, Side, ops};
 use serde_json::{Value, json};
+use support::git::git;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jellycell-lsp");
 
@@ -241,21 +244,6 @@ fn the_json_ops_patch_old_into_new() {
         ("before.ipynb", &before),
         ("after.ipynb", &after),
     );
-}
-
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 fn repository() -> tempfile::TempDir {

@@ -5,9 +5,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use serde_json::Value;
+use support::git::git;
 use support::project::TestProject;
 
 const NOTEBOOK: &str = "notebooks/nb.py";
@@ -19,25 +18,10 @@ fn version(x: u32) -> String {
     )
 }
 
-fn git(project: &TestProject, args: &[&str]) -> Output {
-    let output = std::process::Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(project.root())
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 fn commit_and_run(project: &TestProject, x: u32) {
     project.write(NOTEBOOK, &version(x));
-    git(project, &["add", NOTEBOOK]);
-    git(project, &["commit", "-qm", &format!("x = {x}")]);
+    git(project.root(), &["add", NOTEBOOK]);
+    git(project.root(), &["commit", "-qm", &format!("x = {x}")]);
     let (code, report) = project.run(NOTEBOOK, &[]);
     assert_eq!(code, 0, "{report}");
 }
@@ -61,7 +45,7 @@ fn diff(project: &TestProject, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn an_output_only_change_is_read_from_the_cache_by_each_sides_key() {
     let project = TestProject::new(&[]);
-    git(&project, &["init", "-q"]);
+    git(project.root(), &["init", "-q"]);
     commit_and_run(&project, 1);
     commit_and_run(&project, 2);
 
@@ -104,7 +88,7 @@ fn an_output_only_change_is_read_from_the_cache_by_each_sides_key() {
     // git's external driver reads both sides from the cache the same way.
     project.write(".gitattributes", "*.py diff=jellycell\n");
     git(
-        &project,
+        project.root(),
         &[
             "config",
             "diff.jellycell.command",
@@ -112,7 +96,11 @@ fn an_output_only_change_is_read_from_the_cache_by_each_sides_key() {
         ],
     );
     let log = String::from_utf8_lossy(
-        &git(&project, &["log", "-1", "-p", "--ext-diff", "--format="]).stdout,
+        &git(
+            project.root(),
+            &["log", "-1", "-p", "--ext-diff", "--format="],
+        )
+        .stdout,
     )
     .into_owned();
     assert!(log.contains("-x is 1\n+x is 2\n"), "{log}");

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
+use support::git::git;
 use support::process::bounded;
 use support::project::TestProject;
 use support::python::python;
@@ -521,4 +522,56 @@ fn the_record_of_the_last_sync_holds_when_run_from_another_folder() {
         std::fs::read_to_string(dir.path().join("sub/a.py")).unwrap(),
         "# %%\nx = 5\n"
     );
+}
+
+/// A committed, in-sync pair and no record of our own (a fresh clone): the pair at `HEAD`
+/// is the last sync. Checkouts set modification times at random, so the side whose cells
+/// changed since the commit wins even when the other is newer on disk, and both changed
+/// is refused.
+#[test]
+fn without_a_record_the_last_commit_decides_which_side_changed() {
+    let project = TestProject::new(&[PAIRING, ("notebooks/a.py", "# %%\nx = 1\n")]);
+    assert_eq!(sync(&project, &["notebooks/a.py"]).status.code(), Some(0));
+    git(project.root(), &["init", "-q"]);
+    git(
+        project.root(),
+        &["add", "jupytext.toml", "jellycell.toml", "notebooks"],
+    );
+    git(project.root(), &["commit", "-qm", "paired"]);
+    let fresh_clone = || {
+        let cache = project.path(".jellycell");
+        if cache.exists() {
+            std::fs::remove_dir_all(cache).expect("remove the cache");
+        }
+    };
+
+    // The text edited, the .ipynb touched later (its outputs, say): the text still wins.
+    fresh_clone();
+    project.write("notebooks/a.py", "# %%\nx = 2\n");
+    set_mtime(&project, "notebooks/a.py", -60);
+    let output = sync(&project, &["notebooks/a.py"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        ipynb_cells(&project, "notebooks/a.ipynb"),
+        [("code".into(), "x = 2".into())]
+    );
+    assert_eq!(project.read("notebooks/a.py"), "# %%\nx = 2\n");
+    git(project.root(), &["commit", "-qam", "x = 2"]);
+
+    // Both sides edited since the commit: refused, nothing written.
+    fresh_clone();
+    project.write("notebooks/a.py", "# %%\nx = 3\n");
+    let mut notebook: Value = serde_json::from_str(&project.read("notebooks/a.ipynb")).unwrap();
+    notebook["cells"][0]["source"] = json!("x = 4");
+    let edited = serde_json::to_string_pretty(&notebook).unwrap();
+    project.write("notebooks/a.ipynb", &edited);
+    let output = sync(&project, &["notebooks/a.py"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("changed since the last commit"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(project.read("notebooks/a.py"), "# %%\nx = 3\n");
+    assert_eq!(project.read("notebooks/a.ipynb"), edited);
 }

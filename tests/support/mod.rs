@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod editors;
+pub mod git;
 pub mod jellycell;
 pub mod lsp;
 pub mod nvim;

@@ -16,6 +16,7 @@ use crate::format::{self, Notebook, NotebookFormat};
 use crate::project::Project;
 use crate::project::read::read_text_file;
 
+use super::committed;
 use super::pairs::PairedFile;
 use super::record::{SyncRecord, cells_hash};
 
@@ -201,23 +202,54 @@ fn read_side(file: &PairedFile, limit: u64) -> Result<Side, String> {
     })
 }
 
-/// The index of the side whose cells win. With a record of the last sync: the one side
-/// whose cells changed since (refused when several did, to different cells). Without a
-/// record, or when none changed: jupytext's rule, the most recently modified text file,
-/// or the `.ipynb` when it is more recent than every text file.
+/// What each side held when the pair was last in sync, and since when that is.
+struct LastSync {
+    hashes: Vec<Option<String>>,
+    since: &'static str,
+}
+
+/// The record of the last sync, else the last commit when it held the pair in sync
+/// (`committed`), else nothing.
+fn last_sync(project: &Project, record: &SyncRecord, sides: &[Side]) -> Option<LastSync> {
+    if let Some(recorded) = record.load() {
+        let hashes = sides
+            .iter()
+            .map(|side| SyncRecord::hash_of(project, &recorded, &side.file.path).cloned())
+            .collect();
+        return Some(LastSync {
+            hashes,
+            since: "the last sync",
+        });
+    }
+    let files: Vec<(&Path, NotebookFormat)> = sides
+        .iter()
+        .filter(|side| side.read.is_some())
+        .map(|side| (side.file.path.as_path(), side.format()))
+        .collect();
+    if files.len() != sides.len() {
+        return None;
+    }
+    let hashes = committed::in_sync_at_head(&files)?;
+    Some(LastSync {
+        hashes: hashes.into_iter().map(Some).collect(),
+        since: "the last commit",
+    })
+}
+
+/// The index of the side whose cells win. With a record of the last sync (or a last
+/// commit that held the pair in sync): the one side whose cells changed since (refused
+/// when several did, to different cells). Without one, or when none changed: jupytext's
+/// rule, the most recently modified text file, or the `.ipynb` when it is more recent
+/// than every text file.
 fn choose_source(
     project: &Project,
     record: &SyncRecord,
     sides: &[Side],
     hashes: &[Option<String>],
 ) -> Result<usize, String> {
-    if let Some(recorded) = record.load() {
+    if let Some(last) = last_sync(project, record, sides) {
         let changed: Vec<usize> = (0..sides.len())
-            .filter(|&index| {
-                hashes[index].is_some()
-                    && SyncRecord::hash_of(project, &recorded, &sides[index].file.path)
-                        != hashes[index].as_ref()
-            })
+            .filter(|&index| hashes[index].is_some() && last.hashes[index] != hashes[index])
             .collect();
         let distinct = changed
             .iter()
@@ -228,14 +260,15 @@ fn choose_source(
                 .iter()
                 .map(|&index| sides[index].file.path.display().to_string())
                 .collect();
-            let (first, last) = (&names[0], &names[names.len() - 1]);
+            let (first, last_name) = (&names[0], &names[names.len() - 1]);
             return Err(format!(
-                "{} changed since the last sync, each to different cells: nothing was \
+                "{} changed since {}, each to different cells: nothing was \
                  written. To keep {first}'s cells, undo the other side's edits (`git \
-                 checkout -- {last}`) or delete it (`rm {last}`), then run `jellycell-lsp \
-                 sync {first}` again; to keep {last}'s, the same the other way round (or \
-                 bring the edits into one file by hand first)",
-                names.join(" and ")
+                 checkout -- {last_name}`) or delete it (`rm {last_name}`), then run \
+                 `jellycell-lsp sync {first}` again; to keep {last_name}'s, the same the \
+                 other way round (or bring the edits into one file by hand first)",
+                names.join(" and "),
+                last.since
             ));
         }
         if let Some(newest) = newest(sides, &changed) {

@@ -1,11 +1,13 @@
 //! `jellycell-lsp sync [PATHS] [--json]`: what `jupytext --sync` does, without Python.
 //! Every notebook with a jupytext `formats` pairing (`pairs`) has its paired files brought
 //! up to date from the most recently changed one (`engine`), refused when more than one
-//! changed since the last sync (`record`). PATHS are notebooks (`.py`, `.md`, `.ipynb`) or
-//! folders; none means the project's notebooks (the current folder's without a project).
+//! changed since the last sync (`record`, else the last commit: `committed`). PATHS are
+//! notebooks (`.py`, `.md`, `.ipynb`) or folders; none means the project's notebooks (the
+//! current folder's without a project).
 //! `--check --fix` mends `paired-out-of-sync` with [`sync_notebook`].
 //! Exit codes: 0 synced or nothing to do, 1 a pairing refused or failed, 2 usage.
 
+mod committed;
 mod engine;
 mod pairs;
 mod record;

@@ -3,7 +3,8 @@
 //! `<cache>/jellycell-lsp/sync/<hash of the paths>.json`. With it, `sync` knows which
 //! sides changed since, so it can refuse when both did; outputs and metadata are not in
 //! the hash, so running the `.ipynb` in Jupyter is not a change. Without it (a fresh
-//! clone, a cleared cache) `sync` decides by modification time, as `jupytext --sync` does.
+//! clone, a cleared cache) the last commit stands in (`committed`), else `sync` decides by
+//! modification time, as `jupytext --sync` does.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
