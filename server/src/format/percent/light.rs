@@ -10,10 +10,10 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::header::{is_json_metadata, options_to_metadata};
-use super::lines::{Line, WS, is_blank, py_splitlines, py_strip};
+use super::lines::{Line, WS, is_blank};
 use super::magics::{magic_kind, need_explicit_marker, uncomment_magics_in, unescape_code_start};
 use super::pep8::pep8_lines_between_cells;
-use super::reader::{ReadCell, is_active, uncomment_line};
+use super::reader::{ReadCell, is_active, uncomment_line, unquoted_cell};
 use super::strings::StringParser;
 use crate::format::CellType;
 use regex::Regex;
@@ -287,40 +287,10 @@ fn extract_content(
     explicit_start: bool,
     uncommented: &mut Vec<super::magics::Uncommented>,
 ) -> String {
-    if !is_active("py", metadata, *cell_type == CellType::Code) {
-        let joined = lines.join("\n");
-        let content = py_strip(&joined);
-        for prefix in ["", "r", "R"] {
-            for quote in ["\"\"\"", "'''"] {
-                let mut left = format!("{prefix}{quote}");
-                let mut right = quote.to_string();
-                if content.starts_with(&left)
-                    && content.ends_with(&right)
-                    && content.len() >= left.len() + right.len()
-                {
-                    let mut inner = &content[left.len()..content.len() - right.len()];
-                    if let Some(rest) = inner.strip_prefix('\n') {
-                        inner = rest;
-                        left.push('\n');
-                    }
-                    if let Some(rest) = inner.strip_suffix('\n') {
-                        inner = rest;
-                        right.insert(0, '\n');
-                    }
-                    let marker = if prefix.is_empty() {
-                        (left.len() == 4 && right.len() == 4).then(|| left[..3].to_string())
-                    } else if left.len() - 1 == 4 && right.len() == 4 {
-                        Some(left[..4].to_string())
-                    } else {
-                        Some(format!("{left},{right}"))
-                    };
-                    if let Some(marker) = marker {
-                        metadata.insert("cell_marker".into(), Value::String(marker));
-                    }
-                    return py_splitlines(inner).join("\n");
-                }
-            }
-        }
+    if !is_active("py", metadata, *cell_type == CellType::Code)
+        && let Some(content) = unquoted_cell(lines, metadata)
+    {
+        return content;
     }
     let other_language =
         !metadata.contains_key("active") && language.is_some_and(|l| l != default_language);

@@ -284,6 +284,46 @@ pub(crate) fn read_cell(
     }
 }
 
+/// The text of a cell that is one triple-quoted string (jupytext's `cell_marker` for a
+/// quoted markdown or inactive cell: `"""`, `r"""`, or `left,right`, recorded in
+/// `metadata`), or `None` when it is not one.
+pub(super) fn unquoted_cell(lines: &[&str], metadata: &mut Map<String, Value>) -> Option<String> {
+    let joined = lines.join("\n");
+    let content = py_strip(&joined);
+    for prefix in ["", "r", "R"] {
+        for quote in ["\"\"\"", "'''"] {
+            let mut left = format!("{prefix}{quote}");
+            let mut right = quote.to_string();
+            if content.starts_with(&left)
+                && content.ends_with(&right)
+                && content.len() >= left.len() + right.len()
+            {
+                let mut inner = &content[left.len()..content.len() - right.len()];
+                if let Some(rest) = inner.strip_prefix('\n') {
+                    inner = rest;
+                    left.push('\n');
+                }
+                if let Some(rest) = inner.strip_suffix('\n') {
+                    inner = rest;
+                    right.insert(0, '\n');
+                }
+                let marker = if prefix.is_empty() {
+                    (left.len() == 4 && right.len() == 4).then(|| left[..3].to_string())
+                } else if left.len() - 1 == 4 && right.len() == 4 {
+                    Some(left[..4].to_string())
+                } else {
+                    Some(format!("{left},{right}"))
+                };
+                if let Some(marker) = marker {
+                    metadata.insert("cell_marker".into(), Value::String(marker));
+                }
+                return Some(py_splitlines(inner).join("\n"));
+            }
+        }
+    }
+    None
+}
+
 /// `extract_content`: triple-quoted markdown, plain uncommenting, or comment magics.
 fn extract_content(
     lines: &[&str],
@@ -300,40 +340,11 @@ fn extract_content(
         .map(|line| super::lines::py_lstrip(line))
         .find(|line| !line.is_empty())
         .is_some_and(|line| line.starts_with(['"', '\'', 'r', 'R']));
-    if may_be_quoted && !is_active("py", metadata, cell_type == CellType::Code) {
-        let joined = lines.join("\n");
-        let content = py_strip(&joined);
-        for prefix in ["", "r", "R"] {
-            for quote in ["\"\"\"", "'''"] {
-                let mut left = format!("{prefix}{quote}");
-                let mut right = quote.to_string();
-                if content.starts_with(&left)
-                    && content.ends_with(&right)
-                    && content.len() >= left.len() + right.len()
-                {
-                    let mut inner = &content[left.len()..content.len() - right.len()];
-                    if let Some(rest) = inner.strip_prefix('\n') {
-                        inner = rest;
-                        left.push('\n');
-                    }
-                    if let Some(rest) = inner.strip_suffix('\n') {
-                        inner = rest;
-                        right.insert(0, '\n');
-                    }
-                    let marker = if prefix.is_empty() {
-                        (left.len() == 4 && right.len() == 4).then(|| left[..3].to_string())
-                    } else if left.len() - 1 == 4 && right.len() == 4 {
-                        Some(left[..4].to_string())
-                    } else {
-                        Some(format!("{left},{right}"))
-                    };
-                    if let Some(marker) = marker {
-                        metadata.insert("cell_marker".into(), Value::String(marker));
-                    }
-                    return py_splitlines(inner).join("\n");
-                }
-            }
-        }
+    if may_be_quoted
+        && !is_active("py", metadata, cell_type == CellType::Code)
+        && let Some(content) = unquoted_cell(lines, metadata)
+    {
+        return content;
     }
     let other_language =
         !metadata.contains_key("active") && language.is_some_and(|l| l != default_language);
