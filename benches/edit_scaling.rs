@@ -7,7 +7,10 @@
 //! cells, named steps with deps, saves and loads, `lsp_latency`'s shape), each in a fresh
 //! project with a fresh server; then projects of 20 / 200 / 2,000 notebooks of 50 cells
 //! (`JELLYCELL_BENCH_NOTEBOOKS`) with one of them open. Each row: 5 warm-up edits, then
-//! 40 timed ones (the body of a code cell in the middle, `* 2` → `* 3`, ...), each sent
+//! 40 timed ones (20 at 8,000 cells and more, so that a loaded machine finishes the run
+//! in about a quarter of an hour; `JELLYCELL_BENCH_RUNS` sets the count, and
+//! `JELLYCELL_BENCH_FORMATS=percent` keeps only those rows, e.g. for a profile) (the body
+//! of a code cell in the middle, `* 2` → `* 3`, ...), each sent
 //! after the previous one's `publishDiagnostics` for its version arrived; p50 / p95 /
 //! min / max. `ruff server` (`JELLYCELL_BENCH_RUFF`, else `ruff` on PATH, else
 //! `target/py/bin/ruff`) gets the py:percent text as one `.py` and the same edits; the
@@ -26,6 +29,24 @@ use support::{Client, Stats, millis, position};
 
 const WARMUP: usize = 5;
 const RUNS: usize = 40;
+/// Timed edits at 8,000 cells and more: those rows dominate the run on a loaded machine.
+const RUNS_LARGE: usize = 20;
+
+/// Timed edits for a notebook of `cells` cells (`JELLYCELL_BENCH_RUNS` overrides).
+fn runs_for(cells: usize) -> usize {
+    std::env::var("JELLYCELL_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.trim().parse().ok())
+        .unwrap_or(if cells >= 8000 { RUNS_LARGE } else { RUNS })
+}
+
+/// Whether the rows of `format` (`percent`, `myst`, `ruff`) are wanted:
+/// `JELLYCELL_BENCH_FORMATS` lists them (all by default; a profile wants one).
+fn wanted(format: &str) -> bool {
+    std::env::var("JELLYCELL_BENCH_FORMATS").map_or(true, |formats| {
+        formats.split(',').any(|wanted| wanted.trim() == format)
+    })
+}
 
 /// (tags of a code cell, or `None` for markdown; the body), cell names prefixed `prefix`.
 fn cells_of(cells: usize, prefix: &str) -> Vec<(Option<String>, String)> {
@@ -197,9 +218,9 @@ impl Session {
         self.diagnostics();
     }
 
-    fn timed_edits(mut self, text: &str, needle: &str) -> Stats {
+    fn timed_edits(mut self, text: &str, needle: &str, runs: usize) -> Stats {
         let at = position(text, needle, needle.len());
-        let stats = support::time(WARMUP, RUNS, |index| self.edit(&at, index));
+        let stats = support::time(WARMUP, runs, |index| self.edit(&at, index));
         self.client.shutdown();
         stats
     }
@@ -207,7 +228,13 @@ impl Session {
 
 /// The edit's figures for `text` at `notebooks/<name>` in a fresh project (with `others`
 /// on disk beside it).
-fn ours_on(name: &str, text: &str, needle: &str, others: &[(String, String)]) -> Stats {
+fn ours_on(
+    name: &str,
+    text: &str,
+    needle: &str,
+    others: &[(String, String)],
+    runs: usize,
+) -> Stats {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     project(root);
@@ -216,17 +243,17 @@ fn ours_on(name: &str, text: &str, needle: &str, others: &[(String, String)]) ->
     }
     let path = root.join("notebooks").join(name);
     std::fs::write(&path, text).expect("notebook");
-    Session::open(ours(), root, &path, text).timed_edits(text, needle)
+    Session::open(ours(), root, &path, text).timed_edits(text, needle, runs)
 }
 
-fn ruff_on(ruff: &Path, text: &str, needle: &str) -> Stats {
+fn ruff_on(ruff: &Path, text: &str, needle: &str, runs: usize) -> Stats {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let path = root.join("nb.py");
     std::fs::write(&path, text).expect("file");
     let mut command = Command::new(ruff);
     command.arg("server");
-    Session::open(command, root, &path, text).timed_edits(text, needle)
+    Session::open(command, root, &path, text).timed_edits(text, needle, runs)
 }
 
 fn spread(stats: &Stats) -> String {
@@ -264,16 +291,21 @@ fn main() {
         let middle = cells / 2 + 1;
         let needle = format!("value_{middle} = {middle} * ");
         let text = percent(cells, "");
-        let peer = ruff.as_deref().map(|ruff| ruff_on(ruff, &text, &needle));
-        let ours_percent = ours_on("nb.py", &text, &needle, &[]);
-        let ours_myst = ours_on("nb.md", &myst(cells), &needle, &[]);
+        let runs = runs_for(cells);
+        let peer = ruff
+            .as_deref()
+            .filter(|_| wanted("ruff"))
+            .map(|ruff| ruff_on(ruff, &text, &needle, runs));
+        let ours_percent = wanted("percent").then(|| ours_on("nb.py", &text, &needle, &[], runs));
+        let ours_myst = wanted("myst").then(|| ours_on("nb.md", &myst(cells), &needle, &[], runs));
+        let (percent_row, myst_row) = (ours_percent.as_ref(), ours_myst.as_ref());
         rows.push(format!(
-            "| {cells} cells | {} | {} | {} | {} | {} |",
-            spread(&ours_percent),
-            spread(&ours_myst),
+            "| {cells} cells ({runs} edits) | {} | {} | {} | {} | {} |",
+            percent_row.map_or("—".into(), spread),
+            myst_row.map_or("—".into(), spread),
             peer.as_ref().map_or("—".into(), spread),
-            ratio(&ours_percent, peer.as_ref()),
-            ratio(&ours_myst, Some(&ours_percent)),
+            percent_row.map_or("—".into(), |ours| ratio(ours, peer.as_ref())),
+            myst_row.map_or("—".into(), |myst| ratio(myst, percent_row)),
         ));
     }
     let mut project_rows: Vec<String> = Vec::new();
@@ -283,8 +315,11 @@ fn main() {
             .collect();
         let needle = "value_26 = 26 * ";
         let text = percent(50, "n0_");
-        let peer = ruff.as_deref().map(|ruff| ruff_on(ruff, &text, needle));
-        let ours = ours_on("nb0000.py", &text, needle, &others);
+        let peer = ruff
+            .as_deref()
+            .filter(|_| wanted("ruff"))
+            .map(|ruff| ruff_on(ruff, &text, needle, RUNS));
+        let ours = ours_on("nb0000.py", &text, needle, &others, RUNS);
         project_rows.push(format!(
             "| {notebooks} notebooks × 50 cells | {} | {} | {} |",
             spread(&ours),
@@ -293,7 +328,7 @@ fn main() {
         ));
     }
     println!(
-        "edit → diagnostics over stdio (release build), {WARMUP} warm-up + {RUNS} timed edits per row; load (1/5/15 min) before {load_before}, after {}",
+        "edit → diagnostics over stdio (release build), {WARMUP} warm-up + {RUNS} timed edits per row ({RUNS_LARGE} at 8,000 cells and more, unless JELLYCELL_BENCH_RUNS says); load (1/5/15 min) before {load_before}, after {}",
         load()
     );
     if ruff.is_none() {

@@ -140,6 +140,9 @@ pub enum EdgeReason {
 pub struct ProjectGraph {
     pub notebooks: Vec<Arc<NotebookFacts>>,
     resolved: Vec<Arc<Resolved>>,
+    /// Per notebook, its edges with spans ([`ProjectGraph::dependencies`]): new for a
+    /// notebook whose facts changed, even when they only moved.
+    expanded: Vec<ExpandedEdges>,
     /// Cyclic strongly connected components (over dependencies and forward deps), each
     /// sorted.
     cycles: Arc<Vec<Vec<CellRef>>>,
@@ -244,14 +247,32 @@ struct Resolved {
     /// Deps on later cells of the same notebook, by position: not dependencies
     /// (jellycell drops them), but a cycle through one is still a cycle the author wrote.
     forward: Vec<(u32, CompactEdge)>,
-    /// Unknown, setup and forward deps, in cell and dep order.
-    issues: Vec<GraphIssue>,
+    /// Unknown, setup and forward deps, in cell and dep order; by position, so that an
+    /// edit that only moves the notebook's text keeps them ([`ProjectGraph::updated`]).
+    issues: Vec<CompactIssue>,
     /// The other notebooks that edges and issues point into.
     targets: Vec<usize>,
-    /// `edges` as [`Edge`]s (with a copy of the dep or load that makes each), built when
-    /// first asked for ([`ProjectGraph::dependencies`]): editing needs none of them.
-    expanded: OnceLock<Vec<Edge>>,
 }
+
+/// A dep issue of the cell at `position`, about its dep `dep`: a [`GraphIssue`] once
+/// its dep (with the span it has now) is taken from the facts.
+#[derive(Debug, Clone, Copy)]
+struct CompactIssue {
+    position: u32,
+    dep: u32,
+    kind: CompactIssueKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CompactIssueKind {
+    Unknown,
+    Setup(CellRef),
+    Forward(CellRef),
+}
+
+/// One notebook's edges as [`Edge`]s (with a copy of the dep or load that makes each),
+/// built when first asked for ([`ProjectGraph::dependencies`]): editing needs none.
+type ExpandedEdges = Arc<OnceLock<Vec<Edge>>>;
 
 #[derive(Debug, Clone, Copy)]
 struct CompactEdge {
@@ -430,6 +451,32 @@ impl GraphIndex {
     }
 }
 
+/// Whether two readings of a notebook have the same facts but for where they are
+/// written: what resolving them looks at (ordinals, kinds, names, deps, paths) is equal.
+fn same_but_positions(old: &NotebookFacts, new: &NotebookFacts) -> bool {
+    fn name(facts: &CellFacts) -> Option<&str> {
+        facts.explicit_name.as_ref().map(|(name, _)| name.as_str())
+    }
+    let same_paths = |old: &[PathRef], new: &[PathRef]| {
+        old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a.path == b.path)
+    };
+    old.path == new.path
+        && old.cells.len() == new.cells.len()
+        && old.cells.iter().zip(&new.cells).all(|(old, new)| {
+            old.ordinal == new.ordinal
+                && old.kind == new.kind
+                && name(old) == name(new)
+                && old.deps.len() == new.deps.len()
+                && old
+                    .deps
+                    .iter()
+                    .zip(&new.deps)
+                    .all(|(a, b)| a.name == b.name && a.origin == b.origin)
+                && same_paths(&old.loads, &new.loads)
+                && same_paths(&old.produces, &new.produces)
+        })
+}
+
 /// Merges sorted auto-name cells and explicit-name cells, an auto name before an explicit
 /// one of the same cell (the order the cells were indexed in before).
 fn merge_auto_first(
@@ -493,29 +540,25 @@ fn resolve_notebook(
         for (dep_index, dep) in facts.deps.iter().enumerate() {
             index.candidates(notebooks, &dep.name, &mut candidates);
             let why = CompactReason::Named(dep_index as u32);
+            let issue = |kind| CompactIssue {
+                position: position as u32,
+                dep: dep_index as u32,
+                kind,
+            };
             let Some(target) = resolve_name(&candidates, cell) else {
-                resolved.issues.push(GraphIssue::UnknownDep {
-                    cell,
-                    dep: dep.clone(),
-                });
+                resolved.issues.push(issue(CompactIssueKind::Unknown));
                 continue;
             };
             targets.push(target.notebook);
             if !has_cache_key(notebooks, target) {
-                resolved.issues.push(GraphIssue::SetupDep {
-                    cell,
-                    dep: dep.clone(),
-                    target,
-                });
+                resolved.issues.push(issue(CompactIssueKind::Setup(target)));
             } else if target.notebook == cell.notebook && target.ordinal > cell.ordinal {
                 resolved
                     .forward
                     .push((position as u32, CompactEdge { target, why }));
-                resolved.issues.push(GraphIssue::ForwardDep {
-                    cell,
-                    dep: dep.clone(),
-                    target,
-                });
+                resolved
+                    .issues
+                    .push(issue(CompactIssueKind::Forward(target)));
             } else if !resolved.edges[first..]
                 .iter()
                 .any(|edge| edge.target == target)
@@ -784,6 +827,7 @@ impl ProjectGraph {
         }
         let cycles = find_cycles(&notebooks, &resolved, starts, Vec::new());
         ProjectGraph {
+            expanded: notebooks.iter().map(|_| ExpandedEdges::default()).collect(),
             notebooks,
             resolved,
             cycles: Arc::new(cycles),
@@ -812,9 +856,27 @@ impl ProjectGraph {
         let changed: Vec<usize> = (0..notebooks.len())
             .filter(|&index| !Arc::ptr_eq(&notebooks[index], &self.notebooks[index]))
             .collect();
+        // Facts that only moved (an edit that changed no name, kind, dep, load or save)
+        // resolve as before: the index, the resolution, cycles and duplicates hold cells
+        // and names, never spans, so they are kept; only the edges with spans are new.
+        let mut expanded = self.expanded.clone();
+        expanded.resize_with(notebooks.len(), ExpandedEdges::default);
+        for &index in &changed {
+            expanded[index] = ExpandedEdges::default();
+        }
+        let moved = !changed.is_empty();
+        let changed: Vec<usize> = changed
+            .into_iter()
+            .filter(|&index| !same_but_positions(&self.notebooks[index], &notebooks[index]))
+            .collect();
         if changed.is_empty() {
             let mut same = self.clone();
+            if moved {
+                // Issues carry spans.
+                same.all_issues = OnceLock::new();
+            }
             same.notebooks = notebooks;
+            same.expanded = expanded;
             return same;
         }
         if changed.len() * 2 > notebooks.len() && notebooks.len() > 2 {
@@ -880,6 +942,7 @@ impl ProjectGraph {
             if *is_affected {
                 resolved[notebook_index] =
                     Arc::new(resolve_notebook(&notebooks, &index, notebook_index));
+                expanded[notebook_index] = ExpandedEdges::default();
             }
         }
 
@@ -929,6 +992,7 @@ impl ProjectGraph {
         ProjectGraph {
             notebooks,
             resolved,
+            expanded,
             cycles: Arc::new(cycles),
             duplicates,
             index: self.index.clone(),
@@ -1049,7 +1113,10 @@ impl ProjectGraph {
         ) else {
             return &[];
         };
-        let expanded = resolved.expanded.get_or_init(|| {
+        let Some(expanded) = self.expanded.get(cell.notebook) else {
+            return &[];
+        };
+        let expanded = expanded.get_or_init(|| {
             let mut expanded = Vec::with_capacity(resolved.edges.len());
             for (position, facts) in notebook.cells.iter().enumerate() {
                 expanded.extend(
@@ -1175,14 +1242,31 @@ impl ProjectGraph {
                 matches!(issue, GraphIssue::Cycle { cell: c, dep: d, .. } if c == cell && d == dep)
             })
         };
+        let Some(notebook) = self.notebooks.get(notebook_index) else {
+            return Vec::new();
+        };
         resolved
             .issues
             .iter()
+            .filter_map(|issue| {
+                let facts = notebook.cells.get(issue.position as usize)?;
+                let dep = facts.deps.get(issue.dep as usize)?.clone();
+                let cell = CellRef {
+                    notebook: notebook_index,
+                    ordinal: facts.ordinal,
+                };
+                Some(match issue.kind {
+                    CompactIssueKind::Unknown => GraphIssue::UnknownDep { cell, dep },
+                    CompactIssueKind::Setup(target) => GraphIssue::SetupDep { cell, dep, target },
+                    CompactIssueKind::Forward(target) => {
+                        GraphIssue::ForwardDep { cell, dep, target }
+                    }
+                })
+            })
             .filter(|issue| match issue {
                 GraphIssue::ForwardDep { cell, dep, .. } => !closes_cycle(cell, dep),
                 _ => true,
             })
-            .cloned()
             .collect()
     }
 
@@ -1486,6 +1570,35 @@ mod tests {
         ];
         let updated = graph.updated(after);
         assert_eq!(cycle_cells(&updated), vec![at(1, 0), at(1, 1)]);
+    }
+
+    #[test]
+    fn an_update_that_only_moves_spans_keeps_the_resolution_and_moves_issues_and_edges() {
+        let with_spans = |shift: usize| {
+            let mut cells = vec![
+                code(0, Some("x"), &[]),
+                code(1, Some("y"), &["x", "nowhere"]),
+            ];
+            for (ordinal, cell) in cells.iter_mut().enumerate() {
+                for (index, dep) in cell.deps.iter_mut().enumerate() {
+                    let start = shift + 10 * ordinal + 5 * index;
+                    dep.span = Some(Span::new(start, start + 2));
+                }
+            }
+            Arc::new(notebook("a.py", cells))
+        };
+        let graph = ProjectGraph::build_shared(vec![with_spans(0)]);
+        assert_eq!(graph.dependencies(at(0, 1)).len(), 1);
+        let moved = graph.updated(vec![with_spans(100)]);
+        assert!(Arc::ptr_eq(&graph.resolved[0], &moved.resolved[0]));
+        let fresh = ProjectGraph::build_shared(vec![with_spans(100)]);
+        assert_eq!(moved.issues(), fresh.issues());
+        assert_eq!(moved.issues_of(0), fresh.issues_of(0));
+        assert_eq!(moved.dependencies(at(0, 1)), fresh.dependencies(at(0, 1)));
+        assert!(matches!(
+            moved.issues(),
+            [GraphIssue::UnknownDep { dep, .. }] if dep.span == Some(Span::new(115, 117))
+        ));
     }
 
     #[test]

@@ -304,6 +304,9 @@ impl LoadError {
     }
 }
 
+/// A workspace's files and their facts by path.
+type FilesByPath<'a> = HashMap<&'a Path, (&'a Arc<NotebookFile>, &'a Arc<NotebookFacts>)>;
+
 /// A project's notebooks and the graph that links their cells.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -365,17 +368,35 @@ impl Workspace {
             .map(|(file, facts)| (Arc::as_ptr(file), facts))
             .collect();
         // A file read again after an edit: the facts of its untouched cells are moved.
-        let by_path: HashMap<&Path, (&Arc<NotebookFile>, &Arc<NotebookFacts>)> = previous
-            .files
-            .iter()
-            .zip(&previous.graph.notebooks)
-            .map(|(file, facts)| (file.path.as_path(), (file, facts)))
-            .collect();
+        // It is usually where it was; the map of every path (hashing each costs a big
+        // project's edit) is built only when a file was added or removed.
+        let by_path: std::cell::OnceCell<FilesByPath> = std::cell::OnceCell::new();
+        let earlier = |index: usize, path: &Path| {
+            let in_place = previous
+                .files
+                .get(index)
+                .zip(previous.graph.notebooks.get(index))
+                .filter(|(file, _)| file.path == path);
+            in_place.or_else(|| {
+                by_path
+                    .get_or_init(|| {
+                        previous
+                            .files
+                            .iter()
+                            .zip(&previous.graph.notebooks)
+                            .map(|(file, facts)| (file.path.as_path(), (file, facts)))
+                            .collect()
+                    })
+                    .get(path)
+                    .copied()
+            })
+        };
         let notebooks = files
             .iter()
-            .map(|file| match known.get(&Arc::as_ptr(file)) {
+            .enumerate()
+            .map(|(index, file)| match known.get(&Arc::as_ptr(file)) {
                 Some(facts) => Arc::clone(facts),
-                None => Arc::new(match by_path.get(file.path.as_path()) {
+                None => Arc::new(match earlier(index, &file.path) {
                     Some((old_file, old_facts)) => {
                         crate::analysis::facts_reuse::facts_reusing(file, old_file, old_facts)
                     }

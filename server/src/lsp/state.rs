@@ -553,38 +553,49 @@ impl State {
                 full_scan: false,
             };
         }
-        let mut sources: BTreeMap<PathBuf, (Stamp, InputText)> = BTreeMap::new();
-        for (path, (stamp, text)) in &entry.disk {
-            sources.insert(
-                path.clone(),
-                (Stamp::Disk(*stamp), InputText::Disk(text.clone())),
-            );
-        }
-        for open in documents.values() {
-            if open.root.as_deref() != Some(root) {
-                continue;
+        let open_here: Vec<(&Path, &Document)> = documents
+            .values()
+            .filter(|open| open.root.as_deref() == Some(root))
+            .filter_map(|open| Some((open.path.as_deref()?, &open.document)))
+            .collect();
+        for (path, _) in &open_here {
+            // The buffer stands for the file while it is open, and closing it reads the
+            // file again (`close`): its disk text need not be held meanwhile.
+            if let Some((_, text)) = entry.disk.get_mut(*path)
+                && !text.is_empty()
+            {
+                *text = Arc::from("");
             }
-            if let Some(path) = &open.path {
-                sources.insert(
-                    path.clone(),
-                    (
-                        Stamp::Open(open.document.version()),
-                        InputText::Open(&open.document),
-                    ),
-                );
-                // The buffer stands for the file while it is open, and closing it reads
-                // the file again (`close`): its disk text need not be held meanwhile.
-                if let Some((_, text)) = entry.disk.get_mut(path)
-                    && !text.is_empty()
-                {
-                    *text = Arc::from("");
-                }
+        }
+        // In path order, as the disk map is: its entries, then each open buffer put in its
+        // place by a binary search (a map of every path would compare paths, component by
+        // component, some dozen times per notebook on every edit of a big project).
+        let mut sources: Vec<(&Path, Stamp, InputText)> = entry
+            .disk
+            .iter()
+            .map(|(path, (stamp, text))| {
+                (
+                    path.as_path(),
+                    Stamp::Disk(*stamp),
+                    InputText::Disk(text.clone()),
+                )
+            })
+            .collect();
+        for (path, document) in open_here {
+            let source = (
+                path,
+                Stamp::Open(document.version()),
+                InputText::Open(document),
+            );
+            match sources.binary_search_by(|(other, _, _)| (*other).cmp(path)) {
+                Ok(at) => sources[at] = source,
+                Err(at) => sources.insert(at, source),
             }
         }
         let inputs = sources
             .into_iter()
-            .map(|(path, (stamp, text))| {
-                let previous = entry.analysed.get(&path);
+            .map(|(path, stamp, text)| {
+                let previous = entry.analysed.get(path);
                 let work = match previous {
                     Some((previous_stamp, file)) if *previous_stamp == stamp => {
                         InputWork::Unchanged(file.clone())
@@ -597,7 +608,11 @@ impl State {
                         previous: previous.and_then(|(_, file)| file.clone()),
                     },
                 };
-                Input { path, stamp, work }
+                Input {
+                    path: path.to_path_buf(),
+                    stamp,
+                    work,
+                }
             })
             .collect();
         BuildPlan::Build {
@@ -620,7 +635,11 @@ fn build(
     let mut analysed = Vec::new();
     let mut stamps = HashMap::new();
     for input in inputs {
-        stamps.insert(input.path.clone(), input.stamp);
+        // Only buffers are asked about (`snapshot_with`); a map of every notebook of a big
+        // project would be built and freed on every edit.
+        if matches!(input.stamp, Stamp::Open(_)) {
+            stamps.insert(input.path.clone(), input.stamp);
+        }
         let file = match input.work {
             InputWork::Unchanged(file) => file,
             InputWork::Read { text, previous } => {
@@ -696,7 +715,7 @@ enum InputText<'a> {
     Open(&'a Document),
 }
 
-/// The stamps of the inputs a workspace was built from.
+/// The stamps of the open buffers a workspace was built from.
 type Stamps = Arc<HashMap<PathBuf, Stamp>>;
 
 /// A workspace and the stamps of the inputs it was built from.

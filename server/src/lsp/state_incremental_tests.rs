@@ -1,7 +1,8 @@
 //! An open buffer edited many times, analysed as the server does after each edit
 //! (re-reading around the edit, reusing the previous analysis, updating the workspace),
 //! against the same final text opened afresh: the same cells, analyses, facts and lint
-//! findings, for py:percent and MyST.
+//! findings (its own, and those of a second notebook that names its cells), for
+//! py:percent and MyST.
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -65,7 +66,18 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
     let Some(mut file) = analyse(&project, &path, Stamp::Open(0), text.clone(), None) else {
         panic!("not a notebook: {text:?}");
     };
-    let mut workspace = Workspace::from_shared_files(project.clone(), vec![file.clone()]);
+    // A second notebook that names cells of the edited one (and a name it lacks), so
+    // that the graph's update across notebooks is linted too.
+    let other_path = PathBuf::from("/project/other.py");
+    let other_text = "# %% tags=[\"jc.step\", \"name=o1\", \"deps=c3\"]\nx = 1\n\n# %% tags=[\"jc.step\", \"deps=b\", \"deps=nowhere\"]\njc.load('artifacts/v5.json')\n";
+    let other = std::sync::Arc::new(NotebookFile::new(
+        &project,
+        other_path,
+        other_text.to_string(),
+        NotebookFormat::Percent,
+    ));
+    let mut workspace =
+        Workspace::from_shared_files(project.clone(), vec![file.clone(), other.clone()]);
     for (version, (at, length, inserted)) in edits.iter().enumerate() {
         let mut start = at % (text.len() + 1);
         while !text.is_char_boundary(start) {
@@ -78,7 +90,11 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
             return;
         };
         file = edited;
-        workspace = Workspace::updated(&workspace, project.clone(), vec![file.clone()]);
+        workspace = Workspace::updated(
+            &workspace,
+            project.clone(),
+            vec![file.clone(), other.clone()],
+        );
         let fresh = NotebookFile::new(&project, path.clone(), text.clone(), format);
         let mut fresh_notebook = crate::format::read_without_originals(&text, format);
         crate::format::resplit::sort_problems(&mut fresh_notebook.problems);
@@ -88,10 +104,18 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
         assert_eq!(file.analyses, fresh.analyses, "{text:?}");
         assert_eq!(facts(&file), facts(&fresh), "{text:?}");
         assert_eq!(*workspace.graph.notebooks[0], facts(&fresh), "{text:?}");
-        let fresh_workspace = Workspace::from_files(project.clone(), vec![fresh]);
+        let fresh_other = (*other).clone();
+        let fresh_workspace = Workspace::from_files(project.clone(), vec![fresh, fresh_other]);
+        for index in 0..2 {
+            assert_eq!(
+                check_file(&workspace, index, &settings),
+                check_file(&fresh_workspace, index, &settings),
+                "{text:?}"
+            );
+        }
         assert_eq!(
-            check_file(&workspace, 0, &settings),
-            check_file(&fresh_workspace, 0, &settings),
+            workspace.graph.issues(),
+            fresh_workspace.graph.issues(),
             "{text:?}"
         );
     }

@@ -41,28 +41,40 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
             (ordinal, file.cell_flow(ordinal), parses)
         })
         .collect();
-    let setup_defines: HashSet<&str> = cells
+    let setup_defines: HashSet<&str, NameHasher> = cells
         .iter()
         .filter(|(ordinal, _, _)| file.notebook.cells[*ordinal].spec.kind == CellKind::Setup)
         .flat_map(|(_, flow, _)| flow.defines.iter().map(String::as_str))
         .collect();
     // For each name, the positions (in `cells`, ascending) of the cells that define it.
-    let mut definers: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Run on every edit over the whole notebook: one entry per name, no allocation for a
+    // name one cell defines, a hash that is cheap on short identifiers.
+    let defined: usize = cells.iter().map(|(_, flow, _)| flow.defines.len()).sum();
+    let mut definers: HashMap<&str, Definers, NameHasher> =
+        HashMap::with_capacity_and_hasher(defined, NameHasher::default());
     for (position, (_, flow, _)) in cells.iter().enumerate() {
         for name in &flow.defines {
-            definers.entry(name.as_str()).or_default().push(position);
+            definers
+                .entry(name.as_str())
+                .and_modify(|definers| definers.later.push(position))
+                .or_insert(Definers {
+                    first: position,
+                    later: Vec::new(),
+                });
         }
     }
     let defined_above = |name: &str, position: usize| {
         definers
             .get(name)
-            .and_then(|positions| positions.first())
-            .is_some_and(|&first| first < position)
+            .is_some_and(|definers| definers.first < position)
     };
     let defined_below = |name: &str, position: usize| {
-        let positions = definers.get(name)?;
-        let after = positions.partition_point(|&at| at <= position);
-        positions.get(after).map(|&at| cells[at].0)
+        let definers = definers.get(name)?;
+        if definers.first > position {
+            return Some(cells[definers.first].0);
+        }
+        let after = definers.later.partition_point(|&at| at <= position);
+        definers.later.get(after).map(|&at| cells[at].0)
     };
     let mut findings = Vec::new();
     for (position, (ordinal, flow, parses)) in cells.iter().enumerate() {
@@ -130,6 +142,54 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The cells (positions in the checked cells, ascending) that define one name.
+struct Definers {
+    first: usize,
+    later: Vec<usize>,
+}
+
+/// FxHash (rustc's): names are short identifiers from the user's own notebook, hashed
+/// tens of thousands of times per edit of a big one, where SipHash's DoS resistance buys
+/// nothing.
+type NameHasher = std::hash::BuildHasherDefault<FxHasher>;
+
+#[derive(Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// Whether the notebook's kernel language is Python (or not stated).
