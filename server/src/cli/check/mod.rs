@@ -33,6 +33,7 @@ use clap::ValueEnum;
 use super::files::{same_file, write_atomically};
 use super::{EXIT_USAGE, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
+use crate::analysis::workspace_subset::OtherNames;
 use crate::cache::{self, Store};
 use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
@@ -293,10 +294,16 @@ pub(super) fn collect_notebooks(
     }
 }
 
-/// The target's project, with only the reported notebooks fully analysed.
+/// The target's project, with only the reported notebooks fully analysed; for some of
+/// its notebooks, only the others that can change their graph.
 fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
-    let extra = target.notebooks.clone().unwrap_or_default();
-    Workspace::load_reporting(target.project.clone(), &extra, target.notebooks.as_deref())
+    match &target.notebooks {
+        Some(reported) => {
+            let names = OtherNames::WhenSuggesting;
+            Workspace::load_relevant(target.project.clone(), reported, names)
+        }
+        None => Workspace::load(target.project.clone(), &[]),
+    }
 }
 
 /// Which files of the workspace to report on.
