@@ -247,11 +247,27 @@ proptest! {
             .collect();
         write_project(root, CONFIG, &borrowed);
         let project = Project::discover(root);
-        let settings = LintSettings::from_config(&project.config.lint);
+        let settings = LintSettings::from_config(&project.config.lint)
+            .with_command_line(None, &["missing-import".into(), "jc-without-jellycell".into()]);
         let (whole, _) = Workspace::load(project.clone(), &[]);
-        for (path, _) in &notebooks {
-            let path = root.join(path);
+        let (cli, _) = check(root, &["--no-cache"]);
+        for (relative, _) in &notebooks {
+            let path = root.join(relative);
             let full = whole.file_index(&path).unwrap();
+            // The CLI's check (its own path through notebooks reduced to facts) says
+            // what the library's check of the whole workspace says.
+            let said: Vec<(String, String)> = lint::check_file(&whole, full, &settings)
+                .iter()
+                .map(|finding| (finding.rule.to_string(), finding.message.clone()))
+                .collect();
+            let printed: Vec<(String, String)> = of_path(&cli, relative)
+                .iter()
+                .map(|diagnostic| {
+                    let text = |key: &str| diagnostic[key].as_str().unwrap_or_default().to_string();
+                    (text("rule"), text("message"))
+                })
+                .collect();
+            prop_assert_eq!(printed, said, "{}", relative);
             let (subset, _) =
                 Workspace::load_relevant(project.clone(), std::slice::from_ref(&path), OtherNames::WhenSuggesting);
             let one = subset.file_index(&path).unwrap();
@@ -262,4 +278,36 @@ proptest! {
             );
         }
     }
+}
+
+#[test]
+fn a_check_without_the_cache_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let notebook =
+        "# %% tags=[\"jc.step\", \"name=a\"]\nimport json\nx = jc.load(\"artifacts/b.json\")\n";
+    write_project(root, CONFIG, &[("notebooks/a.py", notebook.to_string())]);
+    // With the environment hints on: they keep caches of their own in the check folder.
+    for args in [&["--no-cache"][..], &["--no-cache", "notebooks/a.py"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
+            .arg("--check")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.code().is_some_and(|code| code <= 1),
+            "{output:?}"
+        );
+        assert!(
+            !root.join(".jellycell").exists(),
+            "{args:?} wrote .jellycell/"
+        );
+    }
+    let (_, stats) = check(root, &[]);
+    assert!(stats.contains("check cache:"), "{stats}");
+    assert!(
+        root.join(".jellycell").exists(),
+        "a check with the cache stores it"
+    );
 }

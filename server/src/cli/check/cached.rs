@@ -15,8 +15,15 @@
 //! `JELLYCELL_LSP_CHECK_STATS=1` prints how many notebooks came from the cache and how
 //! many were analysed on stderr (for tests and benchmarks).
 //!
-//! The output is the uncached check's, finding for finding; `tests/cli_check_cache.rs`
-//! compares the two.
+//! `--no-cache` is this check with an empty cache that stores nothing ([`Persist::No`]),
+//! so it is never slower than a cold check. The output does not depend on the cache:
+//! `tests/cli_check_cache.rs` compares cold, warm and `--no-cache` runs, and
+//! `tests/check_one_notebook.rs` the findings with the library's `lint::check_file` over
+//! the whole project's workspace.
+//!
+//! Memory: a notebook analysed here is reduced to its entry, facts and text as soon as
+//! its analysis is done (`workspace::map_notebooks`); the graph rules and the pairing
+//! check read the text again when they have something to say.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -59,17 +66,29 @@ struct Slot {
     facts: Option<NotebookFacts>,
 }
 
+/// Whether the check reads and writes the cache (`--no-cache` and checks outside a
+/// project do neither: they are a cold check that stores nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Persist {
+    Yes,
+    No,
+}
+
 /// Adds the target's findings to the report, through the cache in the project's cache
-/// folder; false when a file could not be read.
+/// folder (when `persist`); false when a file could not be read.
 pub(super) fn check_target(
     target: &Target,
     settings: &LintSettings,
     report: &mut CheckReport,
+    persist: Persist,
 ) -> bool {
     let project = &target.project;
     let cache_path = CheckCache::file_in(&project.lsp_cache_dir());
     let context = context_hash(project);
-    let mut cache = CheckCache::load(&cache_path, &context);
+    let mut cache = match persist {
+        Persist::Yes => CheckCache::load(&cache_path, &context),
+        Persist::No => CheckCache::default(),
+    };
     let loaded_entries = cache.entries.len();
     let now = SystemTime::now();
     let mut ok = true;
@@ -186,7 +205,7 @@ pub(super) fn check_target(
             }
         }
     }
-    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+    if persist == Persist::Yes && std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
         let known = slots.iter().flatten().count() + bystanders.len();
         eprintln!(
             "jellycell-lsp: check cache: {} cached, {analysed} analysed",
@@ -310,7 +329,7 @@ pub(super) fn check_target(
         .entries
         .retain(|path, _| !stored_paths.contains(path.as_path()) && path.exists());
     changed |= cache.entries.len() + slots.len() != loaded_entries;
-    if changed {
+    if changed && persist == Persist::Yes {
         for slot in slots {
             cache.entries.insert(slot.path, slot.entry);
         }
@@ -340,24 +359,28 @@ fn analyse(
         .iter()
         .map(|(_, input, _, _)| input.clone())
         .collect();
-    let analysed = workspace::read_notebooks(project, inputs, |path| {
-        depths.get(path).copied().unwrap_or(AnalysisDepth::Facts)
-    });
-    let mut files: HashMap<PathBuf, Arc<NotebookFile>> = analysed
-        .into_iter()
-        .map(|file| (file.path.clone(), Arc::new(file)))
+    let stamps: HashMap<PathBuf, FileStamp> = misses
+        .iter()
+        .map(|(_, input, _, stamp)| (input.path.clone(), *stamp))
         .collect();
-    for (index, input, depth, stamp) in misses {
-        let Some(file) = files.remove(&input.path) else {
-            continue;
-        };
-        let Some(format) = notebook_format_of(&input.path) else {
-            continue;
-        };
-        if let Some(slot) = slots.get_mut(index) {
-            *slot = Some(Slot::analysed(
-                project, settings, file, format, depth, stamp, now,
-            ));
+    let depth_of = |path: &Path| depths.get(path).copied().unwrap_or(AnalysisDepth::Facts);
+    // Each notebook is reduced to its slot as soon as it is analysed.
+    let analysed = workspace::map_notebooks(project, inputs, depth_of, |file| {
+        let format = notebook_format_of(&file.path)?;
+        let stamp = *stamps.get(&file.path)?;
+        let depth = depth_of(&file.path);
+        Some(Slot::analysed(
+            project, settings, file, format, depth, stamp, now,
+        ))
+    });
+    let mut analysed: HashMap<PathBuf, Slot> = analysed
+        .into_iter()
+        .flatten()
+        .map(|slot| (slot.path.clone(), slot))
+        .collect();
+    for (index, input, _, _) in misses {
+        if let (Some(slot), Some(analysed)) = (slots.get_mut(index), analysed.remove(&input.path)) {
+            *slot = Some(analysed);
         }
     }
 }
@@ -469,7 +492,6 @@ fn relevant_slots(
             continue;
         };
         let depth = AnalysisDepth::Facts;
-        let file = Arc::new(file);
         if let (Some(member), Some(slot)) = (of_slots.get_mut(index), slots.get_mut(index)) {
             *member = true;
             *slot = Some(Slot::analysed(
@@ -540,11 +562,12 @@ impl Slot {
     }
 
     /// A notebook just read and analysed: its entry, with the findings of the rules that
-    /// read only this notebook when it was fully analysed.
+    /// read only this notebook when it was fully analysed. Of the file only the text is
+    /// kept (the graph rules and the pairing check read it again if they need it).
     fn analysed(
         project: &Project,
         settings: &LintSettings,
-        file: Arc<NotebookFile>,
+        file: NotebookFile,
         format: NotebookFormat,
         depth: AnalysisDepth,
         stamp: FileStamp,
@@ -575,13 +598,13 @@ impl Slot {
             outputs: None,
         };
         Slot {
-            path: file.path.clone(),
+            path: file.path,
             format,
             reported: depth == AnalysisDepth::Full,
             entry,
             cached: false,
-            text: None,
-            file: Some(file),
+            text: Some(file.text),
+            file: None,
             facts: Some(facts),
         }
     }
