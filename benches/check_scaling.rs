@@ -4,11 +4,16 @@
 //! Run: `cargo bench --bench check_scaling`. Generated projects (the notebook shape of
 //! `check_project`: markdown, load/step/figure cells with deps, literal saves and loads,
 //! magics): one notebook of 500 / 2,000 / 8,000 / 16,000 cells, and 20 / 200 / 2,000
-//! notebooks of 50 cells; then #14's pathological inputs: one notebook of 100,000 bare
+//! notebooks of 50 cells, and one notebook (`--check notebooks/nb0000.py`) of each of the
+//! three projects; then #14's pathological inputs: one notebook of 100,000 bare
 //! `# %%` lines, one cell with 100,000 unclosed `(`, and a folder of 10,000 small
 //! notebooks checked as a folder (`--check --no-cache notebooks`) and as the project.
 //! Each figure is the median of 3 runs (1 for the pathological ones) of `--no-cache`,
-//! cold (the check cache removed first, so it is also written) and warm. ruff is
+//! cold (the check cache removed first, so it is also written) and warm, and the peak RSS
+//! of one more cold run and of ruff's (`/usr/bin/time -f %M`; `?` without it). The
+//! environment hints (`missing-import`, `jc-without-jellycell`: they start Python to ask
+//! the kernel's environment) are off, as ruff has none, except in the row that says
+//! `hints on`. ruff is
 //! `JELLYCELL_BENCH_RUFF`, else `ruff` on PATH, else `target/py/bin/ruff`; skipped with a
 //! message when missing. `JELLYCELL_BENCH_SERVER` names another build of ours (for
 //! before/after figures in one sitting). Prints markdown tables and the load average.
@@ -116,17 +121,56 @@ struct Figures {
     cold: Duration,
     warm: Duration,
     ruff: Option<Duration>,
+    /// Peak RSS in KiB of a cold check and of ruff.
+    rss: Option<u64>,
+    ruff_rss: Option<u64>,
+}
+
+/// The environment hints start Python; ruff has nothing like them.
+const NO_HINTS: [&str; 2] = ["--ignore", "missing-import,jc-without-jellycell"];
+
+/// The peak RSS (KiB) of `command`, run under `/usr/bin/time -f %M`.
+fn peak_rss(command: &Command) -> Option<u64> {
+    let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "%M"]).arg(command.get_program());
+    timed.args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    let output = timed.output().ok()?;
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("?".to_string(), |kib| {
+        format!("{:.0} MiB", kib as f64 / 1024.0)
+    })
 }
 
 /// `--check` of `args` in `root`: `--no-cache`, cold, warm; ruff over the notebooks.
 fn measure(root: &Path, args: &[&str], runs: usize, ruff: Option<&Path>) -> Figures {
+    measure_hints(root, args, runs, ruff, false)
+}
+
+fn measure_hints(
+    root: &Path,
+    args: &[&str],
+    runs: usize,
+    ruff: Option<&Path>,
+    hints: bool,
+) -> Figures {
     let check = |extra: &[&str]| {
         let mut command = Command::new(ours());
-        command
-            .arg("--check")
-            .args(extra)
-            .args(args)
-            .current_dir(root);
+        command.arg("--check").args(extra);
+        if !hints {
+            command.args(NO_HINTS);
+        }
+        command.args(args).current_dir(root);
         command
     };
     let cache = root.join(".jellycell/cache/jellycell-lsp/check");
@@ -136,20 +180,23 @@ fn measure(root: &Path, args: &[&str], runs: usize, ruff: Option<&Path>) -> Figu
         seconds(&mut check(&[]))
     });
     let warm = median(runs, || seconds(&mut check(&[])));
-    let ruff = ruff.map(|ruff| {
-        median(runs, || {
-            seconds(
-                Command::new(ruff)
-                    .args(["check", "--no-cache", "--quiet", "--exit-zero", "notebooks"])
-                    .current_dir(root),
-            )
-        })
-    });
+    let _ = std::fs::remove_dir_all(&cache);
+    let rss = peak_rss(&check(&[]));
+    let ruff_command = |ruff: &Path| {
+        let mut command = Command::new(ruff);
+        command
+            .args(["check", "--no-cache", "--quiet", "--exit-zero", "notebooks"])
+            .current_dir(root);
+        command
+    };
+    let ruff_time = ruff.map(|ruff| median(runs, || seconds(&mut ruff_command(ruff))));
     Figures {
         no_cache,
         cold,
         warm,
-        ruff,
+        ruff: ruff_time,
+        rss,
+        ruff_rss: ruff.and_then(|ruff| peak_rss(&ruff_command(ruff))),
     }
 }
 
@@ -161,11 +208,17 @@ fn row(label: &str, figures: &Figures) -> String {
             figures.cold.as_secs_f64() / ruff.as_secs_f64().max(1e-9)
         )
     });
+    let ruff_rss = if figures.ruff.is_some() {
+        mib(figures.ruff_rss)
+    } else {
+        String::new()
+    };
     format!(
-        "| {label} | {} | {} | {} | {ruff} | {ratio} |",
+        "| {label} | {} | {} | {} | {ruff} | {ratio} | {} | {ruff_rss} |",
         millis(figures.no_cache),
         millis(figures.cold),
-        millis(figures.warm)
+        millis(figures.warm),
+        mib(figures.rss)
     )
 }
 
@@ -189,7 +242,7 @@ fn main() {
             &measure(dir.path(), &[], 3, ruff),
         ));
     }
-    for notebooks in [20, 200, 2_000] {
+    for notebooks in [20, 200, 1_000, 2_000] {
         let dir = tempfile::tempdir().expect("temp dir");
         project(dir.path());
         for index in 0..notebooks {
@@ -204,10 +257,14 @@ fn main() {
             &format!("{notebooks} notebooks × 50 cells"),
             &measure(dir.path(), &[], 3, ruff),
         ));
+        rows.push(row(
+            &format!("one notebook of the {notebooks} (`--check notebooks/nb0000.py`)"),
+            &measure(dir.path(), &["notebooks/nb0000.py"], 3, None),
+        ));
         if notebooks == 200 {
             rows.push(row(
-                "one notebook of the 200 (`--check notebooks/nb0000.py`)",
-                &measure(dir.path(), &["notebooks/nb0000.py"], 3, None),
+                "200 notebooks × 50 cells, hints on",
+                &measure_hints(dir.path(), &[], 3, None, true),
             ));
         }
     }
@@ -271,8 +328,10 @@ fn main() {
         load()
     );
     println!();
-    println!("| input | `--no-cache` | cold | warm | `ruff check --no-cache` | cold ÷ ruff |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| input | `--no-cache` | cold | warm | `ruff check --no-cache` | cold ÷ ruff | peak RSS, cold | ruff's |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for row in rows.iter().chain(&pathological) {
         println!("{row}");
     }

@@ -321,7 +321,7 @@ fn has_cache_key(notebooks: &[Arc<NotebookFacts>], cell: CellRef) -> bool {
 
 /// The ordinal of an auto name `<stem>:<ordinal>` and its stem, written exactly as the
 /// auto name would be (`prep:01` is no auto name).
-fn split_auto_name(name: &str) -> Option<(&str, usize)> {
+pub(crate) fn split_auto_name(name: &str) -> Option<(&str, usize)> {
     let (stem, digits) = name.rsplit_once(':')?;
     let ordinal: usize = digits.parse().ok()?;
     (ordinal.to_string() == digits).then_some((stem, ordinal))

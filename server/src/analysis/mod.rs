@@ -16,7 +16,7 @@
 //! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
 //! `strings` (Python string literal values), `names` (module-level bindings). Queries
 //! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
-//! per-cell facts.
+//! per-cell facts; `relevance` finds which notebooks can change the graph of a few.
 
 pub mod dataflow;
 pub mod facts_reuse;
@@ -29,9 +29,11 @@ mod memo;
 pub mod module_imports;
 mod names;
 mod parse;
+pub mod relevance;
 mod strings;
 mod syntax;
 pub mod workspace;
+pub mod workspace_subset;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -488,13 +488,25 @@ pub fn read_notebooks(
     inputs: Vec<NotebookInput>,
     depth_of: impl Fn(&Path) -> AnalysisDepth + Sync,
 ) -> Vec<NotebookFile> {
+    map_notebooks(project, inputs, depth_of, |file| file)
+}
+
+/// [`read_notebooks`], giving each file to `keep` as soon as it is analysed and returning
+/// what `keep` returns, in the inputs' order: a caller that keeps only part of each file
+/// never holds every analysed notebook at once.
+pub fn map_notebooks<T: Send>(
+    project: &Project,
+    inputs: Vec<NotebookInput>,
+    depth_of: impl Fn(&Path) -> AnalysisDepth + Sync,
+    keep: impl Fn(NotebookFile) -> T + Sync,
+) -> Vec<T> {
     let inputs: Vec<(NotebookInput, NotebookFormat)> = inputs
         .into_iter()
         .filter_map(|input| notebook_format_of(&input.path).map(|format| (input, format)))
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
     let chunk_size = inputs.len().div_ceil(threads).max(1);
-    let depth_of = &depth_of;
+    let (depth_of, keep) = (&depth_of, &keep);
     std::thread::scope(|scope| {
         let workers: Vec<_> = inputs
             .chunks(chunk_size)
@@ -503,13 +515,14 @@ pub fn read_notebooks(
                     chunk
                         .iter()
                         .map(|(input, format)| {
-                            read_guarded(project, input, *format, depth_of(&input.path))
+                            keep(read_guarded(project, input, *format, depth_of(&input.path)))
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        // `read_guarded` catches panics, so a worker always returns its files.
+        // `read_guarded` catches panics, so a worker always returns its files (unless
+        // `keep` panics: a bug of the caller's, whose files are then left out).
         workers
             .into_iter()
             .flat_map(|worker| worker.join().unwrap_or_default())

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::files::{same_file, write_output};
 use super::{EXIT_USAGE, ExportArgs, ExportFormat, messages};
 use crate::analysis::workspace::Workspace;
+use crate::analysis::workspace_subset::OtherNames;
 use crate::cache::key::{Injection, parameters_cell};
 use crate::cache::{Store, outputs_by_current_key};
 use crate::format::{self, NotebookFormat};
@@ -167,7 +168,8 @@ fn default_output(notebook: &Path, extension: &str, target: NotebookFormat) -> P
 /// written after the `parameters` cell (tagged `injected-parameters`, as papermill does).
 fn attach_outputs(path: &Path, notebook: &mut format::Notebook, parameters: &Parameters) {
     let project = Project::discover(path);
-    let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
+    let (workspace, _) =
+        Workspace::load_relevant(project, &[path.to_path_buf()], OtherNames::Relevant);
     let Some(file) = workspace.file_index(path) else {
         return;
     };
@@ -204,7 +206,8 @@ fn attach_outputs(path: &Path, notebook: &mut format::Notebook, parameters: &Par
 /// `parameters`), images inlined.
 fn render_html(path: &Path, parameters: &Parameters) -> Result<String, String> {
     let project = Project::discover(path);
-    let (workspace, _) = Workspace::load(project, &[path.to_path_buf()]);
+    let (workspace, _) =
+        Workspace::load_relevant(project, &[path.to_path_buf()], OtherNames::Relevant);
     let file = workspace
         .file_index(path)
         .ok_or_else(|| format!("{}: not a notebook", path.display()))?;

@@ -15,8 +15,15 @@
 //! `JELLYCELL_LSP_CHECK_STATS=1` prints how many notebooks came from the cache and how
 //! many were analysed on stderr (for tests and benchmarks).
 //!
-//! The output is the uncached check's, finding for finding; `tests/cli_check_cache.rs`
-//! compares the two.
+//! `--no-cache` is this check with an empty cache that stores nothing ([`Persist::No`]),
+//! so it is never slower than a cold check. The output does not depend on the cache:
+//! `tests/cli_check_cache.rs` compares cold, warm and `--no-cache` runs, and
+//! `tests/check_one_notebook.rs` the findings with the library's `lint::check_file` over
+//! the whole project's workspace.
+//!
+//! Memory: a notebook analysed here is reduced to its entry, facts and text as soon as
+//! its analysis is done (`workspace::map_notebooks`); the graph rules and the pairing
+//! check read the text again when they have something to say.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +37,7 @@ use super::facts_cache::{
 use super::messages;
 use super::report::CheckReport;
 use crate::analysis::graph::{NotebookFacts, ProjectGraph};
+use crate::analysis::relevance::{Candidate, Relevance};
 use crate::analysis::workspace::{
     self, AnalysisDepth, LoadError, NotebookFile, NotebookInput, Workspace, discover_notebooks,
     notebook_format_of,
@@ -58,17 +66,29 @@ struct Slot {
     facts: Option<NotebookFacts>,
 }
 
+/// Whether the check reads and writes the cache (`--no-cache` and checks outside a
+/// project do neither: they are a cold check that stores nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Persist {
+    Yes,
+    No,
+}
+
 /// Adds the target's findings to the report, through the cache in the project's cache
-/// folder; false when a file could not be read.
+/// folder (when `persist`); false when a file could not be read.
 pub(super) fn check_target(
     target: &Target,
     settings: &LintSettings,
     report: &mut CheckReport,
+    persist: Persist,
 ) -> bool {
     let project = &target.project;
     let cache_path = CheckCache::file_in(&project.lsp_cache_dir());
     let context = context_hash(project);
-    let mut cache = CheckCache::load(&cache_path, &context);
+    let mut cache = match persist {
+        Persist::Yes => CheckCache::load(&cache_path, &context),
+        Persist::No => CheckCache::default(),
+    };
     let loaded_entries = cache.entries.len();
     let now = SystemTime::now();
     let mut ok = true;
@@ -86,9 +106,13 @@ pub(super) fn check_target(
         }
     }
 
-    // Sort every notebook into cached (stamp or content unchanged) and to-analyse.
+    // Sort every notebook into cached (stamp or content unchanged) and to-analyse. When
+    // only some notebooks are reported, the other misses wait (`pending`) until the
+    // relevance search says whether they can change the reported notebooks' graph.
+    let some_reported = reported.is_some();
     let mut slots: Vec<Option<Slot>> = Vec::with_capacity(paths.len());
     let mut misses: Vec<(usize, NotebookInput, AnalysisDepth, FileStamp)> = Vec::new();
+    let mut pending: Vec<(usize, NotebookInput, FileStamp)> = Vec::new();
     for path in paths {
         let Some(format) = notebook_format_of(&path) else {
             continue;
@@ -136,6 +160,10 @@ pub(super) fn check_target(
                     Some(text),
                 )));
             }
+            _ if some_reported && !is_reported => {
+                pending.push((slots.len(), NotebookInput { path, text }, stamp));
+                slots.push(None);
+            }
             _ => {
                 let depth = if is_reported {
                     AnalysisDepth::Full
@@ -148,50 +176,51 @@ pub(super) fn check_target(
         }
     }
 
-    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
-        eprintln!(
-            "jellycell-lsp: check cache: {} cached, {} analysed",
-            slots.len() - misses.len(),
-            misses.len()
-        );
-    }
-
     // Analyse what changed, on every core (the uncached check's reader and analysis).
-    if !misses.is_empty() {
-        changed = true;
-        let depths: HashMap<PathBuf, AnalysisDepth> = misses
+    let mut analysed = misses.len();
+    changed |= !misses.is_empty() || !pending.is_empty();
+    analyse(project, settings, misses, &mut slots, now);
+    // The graph of a few notebooks needs only the notebooks that can change it, unless
+    // every notebook is known and the stored findings hold for the whole project.
+    let whole_project_hash = pending
+        .is_empty()
+        .then(|| graph_hash(slots.iter().flatten()));
+    let stored_hold = |slot: &Slot, hash: &Hash| {
+        slot.cached && slot.entry.graph.as_ref().map(|(held, _)| held) == Some(hash)
+    };
+    let reported_hold = whole_project_hash.as_ref().is_some_and(|hash| {
+        slots
             .iter()
-            .map(|(_, input, depth, _)| (input.path.clone(), *depth))
-            .collect();
-        let inputs = misses
-            .iter()
-            .map(|(_, input, _, _)| input.clone())
-            .collect();
-        let analysed = workspace::read_notebooks(project, inputs, |path| {
-            depths.get(path).copied().unwrap_or(AnalysisDepth::Facts)
-        });
-        let mut files: HashMap<PathBuf, Arc<NotebookFile>> = analysed
-            .into_iter()
-            .map(|file| (file.path.clone(), Arc::new(file)))
-            .collect();
-        for (index, input, depth, stamp) in misses {
-            let Some(file) = files.remove(&input.path) else {
-                continue;
-            };
-            let Some(format) = notebook_format_of(&input.path) else {
-                continue;
-            };
-            slots[index] = Some(Slot::analysed(
-                project, settings, file, format, depth, stamp, now,
-            ));
+            .flatten()
+            .filter(|slot| slot.reported)
+            .all(|slot| stored_hold(slot, hash))
+    });
+    let mut bystanders: Vec<Slot> = Vec::new();
+    if some_reported && !reported_hold {
+        let members = relevant_slots(project, settings, &mut slots, &mut pending, now);
+        analysed += members.analysed;
+        for (slot, member) in slots.iter_mut().zip(members.of_slots) {
+            if !member && let Some(slot) = slot.take() {
+                bystanders.push(slot);
+            }
         }
+    }
+    if persist == Persist::Yes && std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        let known = slots.iter().flatten().count() + bystanders.len();
+        eprintln!(
+            "jellycell-lsp: check cache: {} cached, {analysed} analysed",
+            known - analysed
+        );
     }
     let mut slots: Vec<Slot> = slots.into_iter().flatten().collect();
 
     // The graph, rebuilt from the facts only when some reported notebook needs it.
     let graph_hash = graph_hash(&slots);
     let graph_is_stale = |slot: &Slot| {
-        !slot.cached || slot.entry.graph.as_ref().map(|(hash, _)| hash) != Some(&graph_hash)
+        !stored_hold(slot, &graph_hash)
+            && !whole_project_hash
+                .as_ref()
+                .is_some_and(|hash| stored_hold(slot, hash))
     };
     let needs_graph = slots
         .iter()
@@ -292,6 +321,7 @@ pub(super) fn check_target(
         }
     }
 
+    slots.extend(bystanders);
     let stored_paths: HashSet<&Path> = slots.iter().map(|slot| slot.path.as_path()).collect();
     // Entries of notebooks this check did not look at (another target's extra files)
     // stay; those of notebooks it looked at are replaced.
@@ -299,7 +329,7 @@ pub(super) fn check_target(
         .entries
         .retain(|path, _| !stored_paths.contains(path.as_path()) && path.exists());
     changed |= cache.entries.len() + slots.len() != loaded_entries;
-    if changed {
+    if changed && persist == Persist::Yes {
         for slot in slots {
             cache.entries.insert(slot.path, slot.entry);
         }
@@ -308,6 +338,200 @@ pub(super) fn check_target(
     }
     leave_for_exit(cache);
     ok
+}
+
+/// Analyses `misses` (on every core, as the uncached check does) into their slots.
+fn analyse(
+    project: &Project,
+    settings: &LintSettings,
+    misses: Vec<(usize, NotebookInput, AnalysisDepth, FileStamp)>,
+    slots: &mut [Option<Slot>],
+    now: SystemTime,
+) {
+    if misses.is_empty() {
+        return;
+    }
+    let depths: HashMap<PathBuf, AnalysisDepth> = misses
+        .iter()
+        .map(|(_, input, depth, _)| (input.path.clone(), *depth))
+        .collect();
+    let inputs = misses
+        .iter()
+        .map(|(_, input, _, _)| input.clone())
+        .collect();
+    let stamps: HashMap<PathBuf, FileStamp> = misses
+        .iter()
+        .map(|(_, input, _, stamp)| (input.path.clone(), *stamp))
+        .collect();
+    let depth_of = |path: &Path| depths.get(path).copied().unwrap_or(AnalysisDepth::Facts);
+    // Each notebook is reduced to its slot as soon as it is analysed.
+    let analysed = workspace::map_notebooks(project, inputs, depth_of, |file| {
+        let format = notebook_format_of(&file.path)?;
+        let stamp = *stamps.get(&file.path)?;
+        let depth = depth_of(&file.path);
+        Some(Slot::analysed(
+            project, settings, file, format, depth, stamp, now,
+        ))
+    });
+    let mut analysed: HashMap<PathBuf, Slot> = analysed
+        .into_iter()
+        .flatten()
+        .map(|slot| (slot.path.clone(), slot))
+        .collect();
+    for (index, input, _, _) in misses {
+        if let (Some(slot), Some(analysed)) = (slots.get_mut(index), analysed.remove(&input.path)) {
+            *slot = Some(analysed);
+        }
+    }
+}
+
+/// Which slots take part in the graph of the reported notebooks.
+struct Members {
+    /// Per slot: in the graph (the reported notebooks and those that can change their
+    /// graph, or every notebook when a reported one suggests names).
+    of_slots: Vec<bool>,
+    /// How many pending notebooks were analysed to find them.
+    analysed: usize,
+}
+
+/// The reported slots and the others that can change their graph
+/// ([`Relevance::search`]): cached ones judged by their facts, `pending` ones (not
+/// analysed yet) by their text, and analysed (to facts depth) when they count. When a
+/// reported notebook has an unknown dependency, whose "did you mean" looks at every name
+/// of the project, every pending notebook is analysed and every slot takes part.
+fn relevant_slots(
+    project: &Project,
+    settings: &LintSettings,
+    slots: &mut [Option<Slot>],
+    pending: &mut Vec<(usize, NotebookInput, FileStamp)>,
+    now: SystemTime,
+) -> Members {
+    let decoded: Vec<Option<NotebookFacts>> = slots
+        .iter()
+        .map(|slot| {
+            let slot = slot.as_ref()?;
+            Some(match &slot.facts {
+                Some(facts) => facts.clone(),
+                None => NotebookFacts {
+                    path: slot.entry.relative.clone(),
+                    cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                },
+            })
+        })
+        .collect();
+    let seeds: Vec<&NotebookFacts> = slots
+        .iter()
+        .zip(&decoded)
+        .filter(|(slot, _)| slot.as_ref().is_some_and(|slot| slot.reported))
+        .filter_map(|(_, facts)| facts.as_ref())
+        .collect();
+    // Candidates: the other known slots by facts, then the pending ones by text.
+    let known: Vec<usize> = (0..slots.len())
+        .filter(|&index| {
+            slots[index]
+                .as_ref()
+                .is_some_and(|slot| !slot.reported && decoded[index].is_some())
+        })
+        .collect();
+    let mut candidates: Vec<Candidate> = known
+        .iter()
+        .filter_map(|&index| decoded[index].as_ref().map(Candidate::Facts))
+        .collect();
+    candidates.extend(pending.iter().map(|(_, input, _)| Candidate::Text {
+        path: &input.path,
+        text: &input.text,
+    }));
+    // The pending notebooks found, read to facts depth: (position in `pending`, file).
+    let mut read: Vec<(usize, NotebookFile)> = Vec::new();
+    let found = Relevance::search(&seeds, &candidates, |batch| {
+        let batch: Vec<usize> = batch.iter().map(|&index| index - known.len()).collect();
+        let inputs: Vec<NotebookInput> = batch
+            .iter()
+            .filter_map(|&index| pending.get(index).map(|(_, input, _)| input.clone()))
+            .collect();
+        let facts_depth = |_: &Path| AnalysisDepth::Facts;
+        let files = workspace::read_notebooks(project, inputs, facts_depth);
+        let facts = files.iter().map(workspace::facts).collect();
+        read.extend(batch.into_iter().zip(files));
+        facts
+    });
+    let mut of_slots: Vec<bool> = slots
+        .iter()
+        .map(|slot| slot.as_ref().is_some_and(|slot| slot.reported))
+        .collect();
+    for (position, &index) in known.iter().enumerate() {
+        of_slots[index] = found[position];
+    }
+    let take = |pending: &mut Vec<(usize, NotebookInput, FileStamp)>, chosen: &[usize]| {
+        let chosen: HashSet<usize> = chosen.iter().copied().collect();
+        let mut taken = Vec::new();
+        let mut kept = Vec::new();
+        for (position, item) in std::mem::take(pending).into_iter().enumerate() {
+            if chosen.contains(&position) {
+                taken.push(item);
+            } else {
+                kept.push(item);
+            }
+        }
+        *pending = kept;
+        taken
+    };
+    let as_misses = |taken: Vec<(usize, NotebookInput, FileStamp)>| {
+        taken
+            .into_iter()
+            .map(|(index, input, stamp)| (index, input, AnalysisDepth::Facts, stamp))
+            .collect::<Vec<_>>()
+    };
+    // In `pending`'s order, as `take` returns them (the search reads in rounds).
+    read.sort_by_key(|(position, _)| *position);
+    let positions: Vec<usize> = read.iter().map(|(position, _)| *position).collect();
+    let found_pending = take(pending, &positions);
+    let mut analysed = found_pending.len();
+    for ((index, input, stamp), (_, file)) in found_pending.into_iter().zip(read) {
+        let Some(format) = notebook_format_of(&input.path) else {
+            continue;
+        };
+        let depth = AnalysisDepth::Facts;
+        if let (Some(member), Some(slot)) = (of_slots.get_mut(index), slots.get_mut(index)) {
+            *member = true;
+            *slot = Some(Slot::analysed(
+                project, settings, file, format, depth, stamp, now,
+            ));
+        }
+    }
+
+    let graph = ProjectGraph::build(
+        slots
+            .iter()
+            .zip(&of_slots)
+            .filter(|(_, member)| **member)
+            .filter_map(|(slot, _)| slot.as_ref())
+            .map(|slot| match &slot.facts {
+                Some(facts) => facts.clone(),
+                None => NotebookFacts {
+                    path: slot.entry.relative.clone(),
+                    cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                },
+            })
+            .collect(),
+    );
+    let reported_positions: Vec<usize> = slots
+        .iter()
+        .zip(&of_slots)
+        .filter(|(_, member)| **member)
+        .enumerate()
+        .filter(|(_, (slot, _))| slot.as_ref().is_some_and(|slot| slot.reported))
+        .map(|(position, _)| position)
+        .collect();
+    if Relevance::needs_every_name(&graph, &reported_positions) {
+        let everything: Vec<usize> = (0..pending.len()).collect();
+        let rest = take(pending, &everything);
+        analysed += rest.len();
+        analyse(project, settings, as_misses(rest), slots, now);
+        of_slots = slots.iter().map(Option::is_some).collect();
+    }
+    leave_for_exit(graph);
+    Members { of_slots, analysed }
 }
 
 /// Keeps a large structure alive until the process exits (the check is the last thing
@@ -338,11 +562,12 @@ impl Slot {
     }
 
     /// A notebook just read and analysed: its entry, with the findings of the rules that
-    /// read only this notebook when it was fully analysed.
+    /// read only this notebook when it was fully analysed. Of the file only the text is
+    /// kept (the graph rules and the pairing check read it again if they need it).
     fn analysed(
         project: &Project,
         settings: &LintSettings,
-        file: Arc<NotebookFile>,
+        file: NotebookFile,
         format: NotebookFormat,
         depth: AnalysisDepth,
         stamp: FileStamp,
@@ -373,13 +598,13 @@ impl Slot {
             outputs: None,
         };
         Slot {
-            path: file.path.clone(),
+            path: file.path,
             format,
             reported: depth == AnalysisDepth::Full,
             entry,
             cached: false,
-            text: None,
-            file: Some(file),
+            text: Some(file.text),
+            file: None,
             facts: Some(facts),
         }
     }
@@ -587,7 +812,7 @@ fn context_hash(project: &Project) -> Hash {
 
 /// The hash of the whole graph's input: every notebook's relative path and facts, in
 /// order (a notebook's position is its index in the graph).
-fn graph_hash(slots: &[Slot]) -> Hash {
+fn graph_hash<'a>(slots: impl IntoIterator<Item = &'a Slot>) -> Hash {
     let mut hasher = blake3::Hasher::new();
     for slot in slots {
         hasher.update(&(slot.entry.relative.len() as u64).to_le_bytes());

@@ -10,7 +10,8 @@
 //! then the remaining findings are reported. An unknown rule id in `--select`,
 //! `--ignore` or the settings is a usage error. Unchanged
 //! notebooks are not analysed again: their facts and findings come from the check cache
-//! (`cached`, `facts_cache`) unless `--no-cache` is given.
+//! (`cached`, `facts_cache`) unless `--no-cache` is given: that (and a check outside a
+//! project) is the same check with an empty cache that reads and writes nothing.
 //! Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or internal failure.
 
 mod cached;
@@ -33,7 +34,7 @@ use clap::ValueEnum;
 use super::files::{same_file, write_atomically};
 use super::{EXIT_USAGE, messages};
 use crate::analysis::workspace::{LoadError, Workspace, looks_like_notebook, notebook_format_of};
-use crate::cache::{self, Store};
+use crate::analysis::workspace_subset::OtherNames;
 use crate::format::NotebookFormat;
 use crate::lint::{self, Finding, FixAction, LintSettings, Severity};
 use crate::project::Project;
@@ -105,11 +106,12 @@ pub fn run(options: &CheckOptions) -> i32 {
         // Outside a jellycell project there is no `.jellycell/` to keep a cache in (one
         // per folder of notebooks would litter a repository).
         let cacheable = target.project.config_path.is_some();
-        let checked = if options.no_cache || !cacheable {
-            check_target(target, &settings, &mut report)
+        let persist = if options.no_cache || !cacheable {
+            cached::Persist::No
         } else {
-            cached::check_target(target, &settings, &mut report)
+            cached::Persist::Yes
         };
+        let checked = cached::check_target(target, &settings, &mut report, persist);
         failed |= !checked;
         let reported = target
             .notebooks
@@ -119,7 +121,7 @@ pub fn run(options: &CheckOptions) -> i32 {
             &target.project,
             &reported,
             &settings,
-            cacheable,
+            cacheable && !options.no_cache,
             early_environment,
             &mut report,
         );
@@ -293,10 +295,16 @@ pub(super) fn collect_notebooks(
     }
 }
 
-/// The target's project, with only the reported notebooks fully analysed.
+/// The target's project, with only the reported notebooks fully analysed; for some of
+/// its notebooks, only the others that can change their graph.
 fn load(target: &Target) -> (Workspace, Vec<LoadError>) {
-    let extra = target.notebooks.clone().unwrap_or_default();
-    Workspace::load_reporting(target.project.clone(), &extra, target.notebooks.as_deref())
+    match &target.notebooks {
+        Some(reported) => {
+            let names = OtherNames::WhenSuggesting;
+            Workspace::load_relevant(target.project.clone(), reported, names)
+        }
+        None => Workspace::load(target.project.clone(), &[]),
+    }
 }
 
 /// Which files of the workspace to report on.
@@ -305,37 +313,6 @@ fn reported_files(workspace: &Workspace, target: &Target) -> Vec<usize> {
         None => (0..workspace.files.len()).collect(),
         Some(paths) => workspace.file_indices(paths),
     }
-}
-
-/// Adds the target's findings to the report; false when a file could not be read.
-fn check_target(target: &Target, settings: &LintSettings, report: &mut CheckReport) -> bool {
-    let (workspace, errors) = load(target);
-    for error in &errors {
-        report_unreadable(error, target, settings, report);
-    }
-    let store = Store::open(&workspace.project);
-    // A project that never ran has no outputs: no key needs deriving to know it.
-    let sizes_wanted = settings.severity_of("warn-on-large-cell-output").is_some()
-        && workspace.project.config.lint.large_output_limit().is_some()
-        && cached::has_manifests(&store);
-    for index in reported_files(&workspace, target) {
-        let file = &workspace.files[index];
-        let mut findings = lint::check_file(&workspace, index, settings);
-        if sizes_wanted {
-            let sizes = cache::output_sizes(&workspace, index, &store);
-            findings.extend(lint::check_output_sizes(
-                &workspace, index, &sizes, settings,
-            ));
-        }
-        report.add(&file.path, &file.text, &findings);
-        report.files += 1;
-    }
-    if target.whole_project {
-        for path in &lint::check_project_paths(&workspace.project, settings) {
-            report.add(&path.path, &path.text, &path.findings);
-        }
-    }
-    true
 }
 
 /// A notebook that could not be read: an `unreadable-file` finding on it when the check
