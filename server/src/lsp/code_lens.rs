@@ -12,13 +12,15 @@
 //! as a small number this server handed out, the buffer version the lens was made for,
 //! the cell's ordinal, which of its lenses), and `codeLens/resolve` fills in the command
 //! of the lenses a client shows. Which lenses a cell has depends only on its kind, so the
-//! unresolved answer needs no cache key. A resolve for another version of the buffer (or
-//! a buffer no longer open, or data that is not ours) answers the lens as it came, with
-//! no command, and asks the client to fetch the lenses again: it never runs a cell that
-//! moved.
+//! unresolved answer needs no cache key, and is written as it is made (`encoded.rs`). A
+//! resolve for another version of the buffer (or a buffer closed since, even if opened
+//! again, or data that is not ours) answers the lens as it came, with no command, and
+//! asks the client to fetch the lenses again: it never runs a cell that moved.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use tower_lsp_server::ls_types::{CodeLens, Command, Range, Uri};
 
@@ -28,6 +30,7 @@ use super::progress::first_line;
 use super::runs::{Queued, refresh_views};
 use super::state::Snapshot;
 use super::{Core, convert};
+use crate::analysis::workspace::NotebookFile;
 use crate::cache::CellStatus;
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -78,38 +81,74 @@ fn lenses_of(index: usize, runs: bool) -> impl Iterator<Item = Lens> {
 }
 
 /// The buffers that unresolved lenses name, as small numbers (a URI in each of 400,000
-/// lenses would be most of the answer).
+/// lenses would be most of the answer). A number stands for one opening of a buffer:
+/// versions start over when a buffer is reopened, so a lens from before a close must
+/// not match the reopened buffer's version 1.
 #[derive(Default)]
 pub struct LensDocuments {
-    uris: Mutex<Vec<Uri>>,
+    table: Mutex<DocumentTable>,
+}
+
+#[derive(Default)]
+struct DocumentTable {
+    numbers: HashMap<Uri, u64>,
+    /// By number; `None` once the buffer was closed.
+    uris: Vec<Option<Uri>>,
 }
 
 impl LensDocuments {
     fn number(&self, uri: &Uri) -> u64 {
-        let mut uris = self
-            .uris
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let index = match uris.iter().position(|known| known == uri) {
-            Some(index) => index,
-            None => {
-                uris.push(uri.clone());
-                uris.len() - 1
-            }
-        };
-        index as u64
+        let mut table = lock(&self.table);
+        if let Some(&number) = table.numbers.get(uri) {
+            return number;
+        }
+        let number = table.uris.len() as u64;
+        table.uris.push(Some(uri.clone()));
+        table.numbers.insert(uri.clone(), number);
+        number
     }
 
     fn uri(&self, number: u64) -> Option<Uri> {
-        let uris = self
-            .uris
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        uris.get(usize::try_from(number).ok()?).cloned()
+        let table = lock(&self.table);
+        table.uris.get(usize::try_from(number).ok()?)?.clone()
+    }
+
+    /// A closed buffer: its lenses are stale, and its next opening gets a new number.
+    pub fn forget(&self, uri: &Uri) {
+        let mut table = lock(&self.table);
+        if let Some(number) = table.numbers.remove(uri)
+            && let Some(slot) = usize::try_from(number)
+                .ok()
+                .and_then(|index| table.uris.get_mut(index))
+        {
+            *slot = None;
+        }
     }
 }
 
-pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A notebook's lenses, as `encoded.rs` writes them.
+pub enum Lenses<'a> {
+    Resolved(Vec<CodeLens>),
+    /// Written as they are made: 400,000 lenses are never all in memory at once.
+    Unresolved(Unresolved<'a>),
+}
+
+impl Serialize for Lenses<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Lenses::Resolved(lenses) => lenses.serialize(serializer),
+            Lenses::Unresolved(unresolved) => serializer.collect_seq(unresolved.lenses()),
+        }
+    }
+}
+
+pub fn code_lenses<'a>(core: &Core, snapshot: &'a Snapshot) -> Option<Lenses<'a>> {
     let code_cells = snapshot.file().map_or(0, |file| {
         file.notebook
             .cells
@@ -117,8 +156,15 @@ pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
             .filter(|cell| cell.cell_type == CellType::Code)
             .count()
     });
-    if code_cells > core.flags().lenses_resolved_up_to && snapshot.current {
-        return Some(unresolved(core, snapshot));
+    if code_cells > core.flags().lenses_resolved_up_to
+        && snapshot.current
+        && let Some(file) = snapshot.file()
+    {
+        return Some(Lenses::Unresolved(Unresolved {
+            snapshot,
+            file,
+            document: core.lens_documents.number(&snapshot.uri),
+        }));
     }
     let views = cell_views(core, snapshot)?;
     let mut lenses = Vec::new();
@@ -133,36 +179,44 @@ pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
             });
         }
     }
-    Some(lenses)
+    Some(Lenses::Resolved(lenses))
 }
 
-/// Every lens of the notebook, without its command.
-fn unresolved(core: &Core, snapshot: &Snapshot) -> Vec<CodeLens> {
-    let Some(file) = snapshot.file() else {
-        return Vec::new();
-    };
-    let document = core.lens_documents.number(&snapshot.uri);
-    let version = snapshot.document.version();
-    let mut lenses = Vec::new();
-    let code = file
-        .notebook
-        .cells
-        .iter()
-        .enumerate()
-        .filter(|(_, cell)| cell.cell_type == CellType::Code);
-    for (index, (ordinal, cell)) in code.enumerate() {
-        let header = header_of(&file.text, cell);
-        let range = convert::range(&snapshot.document, header, snapshot.encoding);
-        let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
-        for lens in lenses_of(index, runs) {
-            lenses.push(CodeLens {
+/// Every lens of a notebook, without its command.
+pub struct Unresolved<'a> {
+    snapshot: &'a Snapshot,
+    file: &'a NotebookFile,
+    /// The buffer's number in [`LensDocuments`].
+    document: u64,
+}
+
+/// An unresolved lens as written: `data` is `[document, version, cell, lens]`.
+#[derive(Serialize)]
+struct UnresolvedLens {
+    range: Range,
+    data: (u64, i32, usize, u64),
+}
+
+impl Unresolved<'_> {
+    fn lenses(&self) -> impl Iterator<Item = UnresolvedLens> + '_ {
+        let version = self.snapshot.document.version();
+        let code = self
+            .file
+            .notebook
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, cell)| cell.cell_type == CellType::Code);
+        code.enumerate().flat_map(move |(index, (ordinal, cell))| {
+            let header = header_of(&self.file.text, cell);
+            let range = convert::range(&self.snapshot.document, header, self.snapshot.encoding);
+            let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
+            lenses_of(index, runs).map(move |lens| UnresolvedLens {
                 range,
-                command: None,
-                data: Some(json!([document, version, ordinal, lens.number()])),
-            });
-        }
+                data: (self.document, version, ordinal, lens.number()),
+            })
+        })
     }
-    lenses
 }
 
 /// `codeLens/resolve`: the command of a lens [`unresolved`] made.
