@@ -165,6 +165,13 @@ fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
         assert!(data.len() == 4 && data.iter().all(Value::is_u64), "{lens}");
     }
     assert!(!Value::Array(before.clone()).to_string().contains("nb.py"));
+    assert_eq!(
+        before[4],
+        json!({
+            "range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 4}},
+            "data": [0, 1, 1, 0],
+        })
+    );
     let second_run = before
         .iter()
         .find(|lens| lens["range"]["start"]["line"] == 3 && lens["data"][3] == 1)

@@ -51,7 +51,13 @@ pub fn answer(
                 core,
                 id.clone(),
                 params.text_document.uri,
-                |core, snapshot, id| encode(id, &code_lens::code_lenses(core, snapshot)),
+                |core, snapshot, id| {
+                    let lenses = code_lens::code_lenses(core, snapshot);
+                    encode_with(id, |out| match lenses {
+                        Some(lenses) => lenses.write_json(out),
+                        None => serde_json::to_writer(out, &Value::Null),
+                    })
+                },
             )
         }),
         INLAY_HINT => with_params(params, |params: InlayHintParams| {
@@ -130,19 +136,24 @@ where
 
 /// A JSON-RPC response whose result is `result`.
 fn encode<T: Serialize>(id: &Id, result: &T) -> Outgoing {
-    #[derive(Serialize)]
-    struct Envelope<'a, T> {
-        jsonrpc: &'static str,
-        result: &'a T,
-        id: &'a Id,
-    }
-    let envelope = Envelope {
-        jsonrpc: "2.0",
-        result,
-        id,
-    };
-    match serde_json::to_vec(&envelope) {
-        Ok(body) => Outgoing::Encoded(body),
+    encode_with(id, |out| serde_json::to_writer(out, result))
+}
+
+/// A JSON-RPC response whose result `write_result` writes.
+fn encode_with(
+    id: &Id,
+    write_result: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> Outgoing {
+    let mut body = br#"{"jsonrpc":"2.0","id":"#.to_vec();
+    let written = serde_json::to_writer(&mut body, id).and_then(|()| {
+        body.extend_from_slice(br#","result":"#);
+        write_result(&mut body)
+    });
+    match written {
+        Ok(()) => {
+            body.push(b'}');
+            Outgoing::Encoded(body)
+        }
         Err(error) => {
             let mut failed = Error::internal_error();
             failed.message = format!("jellycell-lsp cannot encode its answer: {error}").into();

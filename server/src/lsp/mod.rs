@@ -37,6 +37,7 @@ mod folding;
 mod hover;
 mod inlay_hints;
 mod kernel_status;
+mod positions;
 mod preview;
 mod progress;
 mod references;
