@@ -25,6 +25,7 @@ use tower_lsp_server::ls_types::{CodeLens, Command, Range, Uri};
 
 use super::cell_views::{CellView, cell_views, cell_views_in, header_of};
 use super::commands::{INTERRUPT, OPEN_PREVIEW, RUN_ABOVE, RUN_ALL, RUN_CELL, RUN_WITH_DEPS};
+use super::json_write;
 use super::positions::Positions;
 use super::progress::first_line;
 use super::runs::{Queued, refresh_views};
@@ -206,6 +207,9 @@ impl Unresolved<'_> {
             .iter()
             .enumerate()
             .filter(|(_, cell)| cell.cell_type == CellType::Code);
+        // A lens is ~100 bytes; most cells have four.
+        let lenses = self.file.notebook.cells.len().saturating_mul(4);
+        out.reserve(lenses.saturating_mul(100));
         let mut lens_start = Vec::with_capacity(128);
         let mut first = true;
         out.push(b'[');
@@ -213,11 +217,17 @@ impl Unresolved<'_> {
             let range = positions.range(header_of(&self.file.text, cell));
             lens_start.clear();
             lens_start.extend_from_slice(br#"{"range":"#);
-            serde_json::to_writer(&mut lens_start, &range)?;
-            lens_start.extend_from_slice(br#","data":"#);
-            serde_json::to_writer(&mut lens_start, &(self.document, version, ordinal))?;
-            // `[document,version,ordinal]` without its `]`, then `,lens]}`.
-            lens_start.pop();
+            json_write::range(&mut lens_start, range);
+            lens_start.extend_from_slice(br#","data":["#);
+            json_write::number(&mut lens_start, self.document);
+            lens_start.push(b',');
+            if version < 0 {
+                lens_start.push(b'-');
+            }
+            json_write::number(&mut lens_start, u64::from(version.unsigned_abs()));
+            lens_start.push(b',');
+            json_write::number(&mut lens_start, ordinal as u64);
+            lens_start.push(b',');
             let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
             for lens in lenses_of(index, runs) {
                 if !first {
@@ -225,8 +235,7 @@ impl Unresolved<'_> {
                 }
                 first = false;
                 out.extend_from_slice(&lens_start);
-                out.push(b',');
-                serde_json::to_writer(&mut *out, &lens.number())?;
+                json_write::number(out, lens.number());
                 out.extend_from_slice(b"]}");
             }
         }
@@ -235,7 +244,7 @@ impl Unresolved<'_> {
     }
 }
 
-/// `codeLens/resolve`: the command of a lens [`unresolved`] made.
+/// `codeLens/resolve`: the command of a lens [`Unresolved`] wrote.
 pub fn resolve(core: &Arc<Core>, mut lens: CodeLens) -> CodeLens {
     if lens.command.is_some() {
         return lens;

@@ -18,12 +18,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Id, Response};
 use tower_lsp_server::ls_types::{
-    CodeLensParams, DocumentSymbolParams, FoldingRangeParams, InlayHintParams, Uri,
+    CodeLensParams, DocumentSymbolParams, DocumentSymbolResponse, FoldingRangeParams,
+    InlayHintParams, Uri,
 };
 
 use super::state::Snapshot;
 use super::transport::Outgoing;
-use super::{Core, code_lens, folding, inlay_hints, run_blocking, symbols};
+use super::{Core, code_lens, folding, inlay_hints, json_write, run_blocking, symbols};
 
 const CODE_LENS: &str = "textDocument/codeLens";
 const INLAY_HINT: &str = "textDocument/inlayHint";
@@ -76,7 +77,15 @@ pub fn answer(
                 core,
                 id.clone(),
                 params.text_document.uri,
-                |_, snapshot, id| encode(id, &symbols::document_symbols(snapshot)),
+                |_, snapshot, id| {
+                    let symbols = symbols::document_symbols(snapshot);
+                    encode_with(id, |out| match &symbols {
+                        Some(DocumentSymbolResponse::Nested(symbols)) => {
+                            json_write::symbols(out, symbols)
+                        }
+                        other => serde_json::to_writer(out, other),
+                    })
+                },
             )
         }),
         FOLDING_RANGE => with_params(params, |params: FoldingRangeParams| {

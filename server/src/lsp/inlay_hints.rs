@@ -106,10 +106,15 @@ fn summary(core: &Core, snapshot: &Snapshot, view: &CellView) -> Option<String> 
     let workspace = snapshot.workspace.as_ref()?;
     let store = core.runs.store_for(&workspace.project);
     match view.status {
-        CellStatus::Cached | CellStatus::Error => {
-            let manifest = store.manifest(view.key.as_deref()?)?;
-            output_summary(&manifest.outputs, store.blobs())
-        }
+        // Memoised with the status: the entry holds only while its blobs are intact.
+        CellStatus::Cached | CellStatus::Error => view
+            .entry
+            .outputs_summary
+            .get_or_init(|| {
+                let manifest = store.manifest(view.key.as_deref()?)?;
+                output_summary(&manifest.outputs, store.blobs())
+            })
+            .clone(),
         CellStatus::Stale => {
             let cell = CellRef {
                 notebook: snapshot.file_index,

@@ -36,6 +36,7 @@ mod environment_hints;
 mod folding;
 mod hover;
 mod inlay_hints;
+mod json_write;
 mod kernel_status;
 mod positions;
 mod preview;
