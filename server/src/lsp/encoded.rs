@@ -7,7 +7,9 @@
 //! `Ordered` (`mod.rs`) hands these requests here once the server is initialized and
 //! until it is shut down; before and after, tower-lsp's router answers them with its
 //! errors. Bad params get -32602, as from tower-lsp. The work (the feature and the
-//! writing of its answer) runs on a blocking thread, like every handler's.
+//! writing of its answer) runs on a blocking thread, like every handler's. tower-lsp's
+//! `$/cancelRequest` does not reach these requests; the spec lets a server answer a
+//! cancelled request, and each of these is answered in well under a second.
 
 use std::sync::Arc;
 
