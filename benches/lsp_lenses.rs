@@ -1,22 +1,24 @@
-//! Benchmark (figures, not pass/fail): code lenses, inlay hints, symbols and folding at
-//! 500 / 2,000 / 8,000 / 16,000 cells in a project where every code cell has a result,
-//! over real stdio against the release binary.
+//! Benchmark (figures, not pass/fail): the lens scaling table. Code lenses, their
+//! `codeLens/resolve`, inlay hints, symbols and folding at 500 / 2,000 / 8,000 / 16,000
+//! cells in a project where every code cell has a result, and 100,000 bare `# %%` cells
+//! (issue #14's notebook, never run), over real stdio against the release binary.
 //!
-//! Run: `cargo bench --bench lsp_lenses` (`JELLYCELL_BENCH_CELLS` picks the sizes,
-//! `JELLYCELL_BENCH_SERVER` another build for before/after figures). For each size a
-//! fresh project's py:percent notebook (markdown every 10 cells, steps chained by
-//! `deps=` within a section) is run by `jellycell-lsp run` with the test venv's kernel
-//! (`JELLYCELL_TEST_PYTHON`'s folder, else `target/py`), so every code cell has a real
-//! manifest; then a fresh server opens it and times (3 warm-up, 20 timed each): the first
-//! diagnostics after `didOpen`; `codeLens` of the document (and its size); resolving the
-//! lenses of a 60-line visible range (all of them, as a client does for what it shows;
-//! nothing when the lenses came resolved); `inlayHint` over those 60 lines and over the
-//! whole document; `documentSymbol`; `foldingRange`; and after a one-character edit (a
-//! new snapshot, so the memoised keys start over) the first `inlayHint` of the range.
-//! Then the pathological notebook of #14 (100,000 bare `# %%` lines, never run): first
-//! diagnostics, `codeLens`, resolving one range's lenses, `inlayHint` of the whole
-//! document and `documentSymbol`, once each. Prints markdown tables and `uptime`'s load
-//! before and after (the machine is shared: compare rows of one run, not runs).
+//! Run: `cargo bench --bench lsp_lenses` (`JELLYCELL_BENCH_CELLS` picks the sizes of the
+//! ran notebooks, `JELLYCELL_BENCH_BARE` the bare one's (0: none), `JELLYCELL_BENCH_SERVER`
+//! another build for before/after figures). For each size a fresh project's py:percent
+//! notebook (markdown every 10 cells, steps chained by `deps=` within a section) is run
+//! by `jellycell-lsp run` with the test venv's kernel (`JELLYCELL_TEST_PYTHON`'s folder,
+//! else `target/py`), so every code cell has a real manifest; then a fresh server opens it
+//! and times (3 warm-up, 20 timed each; p50 / p95 / max): `codeLens` of the document (and
+//! its size); `codeLens/resolve` of each lens on a 60-line visible page in the middle (per
+//! request, and the page's total; nothing when the lenses came resolved); `inlayHint`
+//! over those 60 lines and over the whole document; `documentSymbol` (and its size);
+//! `foldingRange`; and after a one-character edit (a new snapshot, so the memoised keys
+//! start over) the first `inlayHint` of the page. A time is from the request's last byte
+//! written to the answer's last byte read (the client's own JSON parse is not the
+//! server's). For the bare notebook, the server's CPU per `codeLens` (utime + stime from
+//! `/proc`, 10 ms ticks, over the timed runs) too. Prints markdown tables and `uptime`'s
+//! load before and after each table (the machine is shared: compare rows of one run).
 
 #![allow(clippy::print_stdout)]
 
@@ -25,12 +27,46 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
-use support::{Client, Stats, millis};
+use support::{Client, Message, Stats, millis};
 
 const WARMUP: usize = 3;
 const RUNS: usize = 20;
 const VISIBLE_LINES: usize = 60;
+
+/// A server message and when its frame had been read (the reader thread deserialises
+/// right after reading the body, so this is before the client's parse).
+struct Timed {
+    received: Instant,
+    value: Value,
+}
+
+impl<'de> Deserialize<'de> for Timed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timed, D::Error> {
+        let received = Instant::now();
+        let value = Value::deserialize(deserializer)?;
+        Ok(Timed { received, value })
+    }
+}
+
+impl Message for Timed {
+    fn request_id(&self) -> Option<Value> {
+        self.value.request_id()
+    }
+
+    fn response_id(&self) -> Option<i64> {
+        self.value.response_id()
+    }
+
+    fn error(&self) -> Option<String> {
+        self.value.error()
+    }
+
+    fn ends_progress(&self) -> bool {
+        self.value.ends_progress()
+    }
+}
 
 /// A py:percent notebook of `cells` cells: markdown every 10, the others steps whose
 /// `deps=` chain them within their section.
@@ -103,14 +139,14 @@ fn ran_project(text: &str) -> (tempfile::TempDir, PathBuf, Duration) {
 }
 
 struct Session {
-    client: Client<Value>,
+    client: Client<Timed>,
     uri: String,
     version: i32,
 }
 
 impl Session {
     fn open(root: &Path, path: &Path, text: &str) -> (Session, Duration) {
-        let mut client: Client<Value> = Client::spawn(&mut server());
+        let mut client: Client<Timed> = Client::spawn(&mut server());
         client.initialize(
             root,
             json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
@@ -129,50 +165,99 @@ impl Session {
     fn diagnostics(&mut self) {
         let (uri, version) = (self.uri.clone(), self.version);
         self.client.wait(|message| {
-            message["method"] == "textDocument/publishDiagnostics"
-                && message["params"]["uri"] == uri.as_str()
-                && message["params"]["version"] == version
+            message.value["method"] == "textDocument/publishDiagnostics"
+                && message.value["params"]["uri"] == uri.as_str()
+                && message.value["params"]["version"] == version
         });
     }
 
-    fn request(&mut self, method: &str, extra: Value) -> Value {
+    /// The answer to `method` on the document and how long it took to arrive.
+    fn request(&mut self, method: &str, extra: Value) -> (Duration, Value) {
         let mut params = json!({"textDocument": {"uri": self.uri}});
         if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
             params.extend(extra.clone());
         }
-        self.client.call(method, params)
+        self.call(method, params)
     }
 
-    /// Resolves every unresolved lens on lines `first..first + VISIBLE_LINES`.
-    fn resolve_visible(&mut self, lenses: &Value, first: usize) -> usize {
-        let mut resolved = 0;
+    fn call(&mut self, method: &str, params: Value) -> (Duration, Value) {
+        let sent = Instant::now();
+        let answer = self.client.call(method, params);
+        (answer.received.duration_since(sent), answer.value)
+    }
+
+    /// Times `method` (warm-ups, then the timed runs); the last answer too.
+    fn time(&mut self, method: &str, extra: &Value) -> (Stats, Value) {
+        let mut samples = Vec::new();
+        let mut last = Value::Null;
+        for run in 0..WARMUP + RUNS {
+            let (took, answer) = self.request(method, extra.clone());
+            if run >= WARMUP {
+                samples.push(took);
+            }
+            last = answer;
+        }
+        (Stats::of(samples), last)
+    }
+
+    /// Resolves every unresolved lens on lines `first..first + VISIBLE_LINES`: the time
+    /// of each resolve, and of them all.
+    fn resolve_visible(&mut self, lenses: &Value, first: usize) -> (Vec<Duration>, Duration) {
+        let mut each = Vec::new();
+        let mut page = Duration::ZERO;
         for lens in lenses["result"].as_array().into_iter().flatten() {
             let line = lens["range"]["start"]["line"].as_u64().unwrap_or(0) as usize;
             if lens.get("command").is_some() || line < first || line >= first + VISIBLE_LINES {
                 continue;
             }
-            let answer = self.client.call("codeLens/resolve", lens.clone());
+            let (took, answer) = self.call("codeLens/resolve", lens.clone());
             assert!(
                 answer["result"]["command"]["title"].is_string(),
                 "resolved: {answer}"
             );
-            resolved += 1;
+            each.push(took);
+            page += took;
         }
-        resolved
+        (each, page)
+    }
+
+    /// Server CPU time so far (utime + stime), from `/proc`.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.client.child.id()))
+            .unwrap_or_default();
+        // After the command name (in parentheses, may hold spaces): state, ppid, …;
+        // utime and stime are the 12th and 13th of those, in clock ticks (100 a second).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |index: usize| {
+            fields
+                .get(index)
+                .and_then(|field| field.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let ticks = ticks(11) + ticks(12);
+        Duration::from_millis(ticks * 10)
     }
 }
 
 struct Row {
-    cells: usize,
-    run: Duration,
+    label: String,
+    run: Option<Duration>,
     first: Duration,
     lens: Stats,
     lens_bytes: usize,
-    resolve: Stats,
+    /// Server CPU per `codeLens`, over the timed runs (bare notebook only).
+    lens_cpu: Option<Duration>,
+    resolve: Option<Stats>,
+    resolve_page: Option<Stats>,
     resolved: usize,
     hint: Stats,
     hint_all: Stats,
     symbols: Stats,
+    symbol_bytes: usize,
     folding: Stats,
     hint_after_edit: Duration,
 }
@@ -181,36 +266,37 @@ fn range(first: usize, last: usize) -> Value {
     json!({"range": {"start": {"line": first, "character": 0}, "end": {"line": last, "character": 0}}})
 }
 
-fn measure(cells: usize) -> Row {
-    let text = notebook(cells);
-    let (dir, path, run) = ran_project(&text);
-    let (mut session, first) = Session::open(dir.path(), &path, &text);
+/// The figures of one notebook, open in a fresh server.
+fn measure(label: String, root: &Path, path: &Path, text: &str, run: Option<Duration>) -> Row {
+    let (mut session, first) = Session::open(root, path, text);
     let lines = text.lines().count();
     let middle = lines / 2;
-    let mut lens_bytes = 0;
-    let mut lenses = Value::Null;
-    let lens = support::time(WARMUP, RUNS, |_| {
-        lenses = session.request("textDocument/codeLens", json!({}));
-        lens_bytes = lenses["result"].to_string().len();
-    });
+    let cpu_before = session.cpu();
+    let (lens, lenses) = session.time("textDocument/codeLens", &json!({}));
+    let lens_cpu = (session.cpu().saturating_sub(cpu_before)) / (WARMUP + RUNS) as u32;
+    let lens_bytes = lenses["result"].to_string().len();
+    let mut each = Vec::new();
+    let mut pages = Vec::new();
     let mut resolved = 0;
-    let resolve = support::time(WARMUP, RUNS, |_| {
-        resolved = session.resolve_visible(&lenses, middle);
-    });
+    for run in 0..WARMUP + RUNS {
+        let (times, page) = session.resolve_visible(&lenses, middle);
+        resolved = times.len();
+        if run >= WARMUP {
+            each.extend(times);
+            pages.push(page);
+        }
+    }
+    let (resolve, resolve_page) = if each.is_empty() {
+        (None, None)
+    } else {
+        (Some(Stats::of(each)), Some(Stats::of(pages)))
+    };
     let visible = range(middle, middle + VISIBLE_LINES);
-    let hint = support::time(WARMUP, RUNS, |_| {
-        session.request("textDocument/inlayHint", visible.clone());
-    });
-    let whole = range(0, lines);
-    let hint_all = support::time(WARMUP, RUNS, |_| {
-        session.request("textDocument/inlayHint", whole.clone());
-    });
-    let symbols = support::time(WARMUP, RUNS, |_| {
-        session.request("textDocument/documentSymbol", json!({}));
-    });
-    let folding = support::time(WARMUP, RUNS, |_| {
-        session.request("textDocument/foldingRange", json!({}));
-    });
+    let (hint, _) = session.time("textDocument/inlayHint", &visible);
+    let (hint_all, _) = session.time("textDocument/inlayHint", &range(0, lines));
+    let (symbols, symbol_answer) = session.time("textDocument/documentSymbol", &json!({}));
+    let symbol_bytes = symbol_answer["result"].to_string().len();
+    let (folding, _) = session.time("textDocument/foldingRange", &json!({}));
     // A blank line appended: a new snapshot whose cells' keys did not change.
     session.version += 1;
     session.client.notify(
@@ -221,28 +307,42 @@ fn measure(cells: usize) -> Row {
         }),
     );
     session.diagnostics();
-    let started = Instant::now();
-    session.request("textDocument/inlayHint", visible);
-    let hint_after_edit = started.elapsed();
+    let (hint_after_edit, _) = session.request("textDocument/inlayHint", visible);
     session.client.shutdown();
     Row {
-        cells,
+        label,
         run,
         first,
         lens,
         lens_bytes,
+        lens_cpu: run.is_none().then_some(lens_cpu),
         resolve,
+        resolve_page,
         resolved,
         hint,
         hint_all,
         symbols,
+        symbol_bytes,
         folding,
         hint_after_edit,
     }
 }
 
 fn stats(stats: &Stats) -> String {
-    format!("{} / {}", millis(stats.p50), millis(stats.p95))
+    format!(
+        "{} / {} / {}",
+        millis(stats.p50),
+        millis(stats.p95),
+        millis(stats.max)
+    )
+}
+
+fn size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} KiB", bytes as f64 / 1024.0)
+    }
 }
 
 fn main() {
@@ -251,79 +351,76 @@ fn main() {
         .split(',')
         .filter_map(|size| size.trim().parse().ok())
         .collect();
+    let bare_cells: usize = std::env::var("JELLYCELL_BENCH_BARE")
+        .ok()
+        .and_then(|cells| cells.trim().parse().ok())
+        .unwrap_or(100_000);
     let load_before = load();
-    let rows: Vec<Row> = sizes.iter().map(|&cells| measure(cells)).collect();
+    let mut rows = Vec::new();
+    for &cells in &sizes {
+        let text = notebook(cells);
+        let (dir, path, run) = ran_project(&text);
+        rows.push(measure(
+            format!("{cells} cells, all run"),
+            dir.path(),
+            &path,
+            &text,
+            Some(run),
+        ));
+    }
+    if bare_cells > 0 {
+        rows.push(bare(bare_cells));
+    }
     let load_after = load();
     println!(
-        "lenses, hints, symbols over stdio (release build), every code cell cached; load average before {load_before}, after {load_after}"
+        "lens scaling over stdio (release build); load average before {load_before}, after {load_after}"
     );
     println!(
-        "p50 / p95 of {RUNS} after {WARMUP} warm-up; the visible range is {VISIBLE_LINES} lines in the middle"
+        "p50 / p95 / max of {RUNS} after {WARMUP} warm-up, request written → answer read; the visible page is {VISIBLE_LINES} lines in the middle"
     );
     println!();
     println!(
-        "| cells | run | first diagnostics | codeLens | its size | resolve visible (lenses) | inlayHint visible | inlayHint whole | documentSymbol | foldingRange | inlayHint after an edit |"
+        "| notebook | run | first diagnostics | codeLens | its size | server CPU per codeLens | resolve, per lens | resolve, the page (lenses) | inlayHint, page | inlayHint, whole | documentSymbol | its size | foldingRange | inlayHint after an edit |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &rows {
+        let none = || "—".to_string();
         println!(
-            "| {} | {:.1} s | {} | {} | {:.0} KiB | {} ({}) | {} | {} | {} | {} | {} |",
-            row.cells,
-            row.run.as_secs_f64(),
+            "| {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.run
+                .map_or_else(none, |run| format!("{:.1} s", run.as_secs_f64())),
             millis(row.first),
             stats(&row.lens),
-            row.lens_bytes as f64 / 1024.0,
-            stats(&row.resolve),
+            size(row.lens_bytes),
+            row.lens_cpu.map_or_else(none, millis),
+            row.resolve.as_ref().map_or_else(none, stats),
+            row.resolve_page.as_ref().map_or_else(none, stats),
             row.resolved,
             stats(&row.hint),
             stats(&row.hint_all),
             stats(&row.symbols),
+            size(row.symbol_bytes),
             stats(&row.folding),
             millis(row.hint_after_edit),
         );
     }
-    bare();
 }
 
-/// The 100,000 bare `# %%` lines of #14, in a project that never ran.
-fn bare() {
+/// Issue #14's notebook: `cells` bare `# %%` lines, in a project that never ran.
+fn bare(cells: usize) -> Row {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     std::fs::write(root.join("jellycell.toml"), "[project]\nname = \"bench\"\n").expect("config");
     std::fs::create_dir_all(root.join("notebooks")).expect("folders");
     let path = root.join("notebooks/bare.py");
-    let text = "# %%\n".repeat(100_000);
+    let text = "# %%\n".repeat(cells);
     std::fs::write(&path, &text).expect("notebook");
-    let (mut session, first) = Session::open(root, &path, &text);
-    let once = |session: &mut Session, method: &str, extra: Value| {
-        let started = Instant::now();
-        let answer = session.request(method, extra);
-        (started.elapsed(), answer)
-    };
-    let (lens, lenses) = once(&mut session, "textDocument/codeLens", json!({}));
-    let lens_bytes = lenses["result"].to_string().len();
-    let started = Instant::now();
-    let resolved = session.resolve_visible(&lenses, 50_000);
-    let resolve = started.elapsed();
-    let (hint, _) = once(&mut session, "textDocument/inlayHint", range(0, 100_000));
-    let (symbols, _) = once(&mut session, "textDocument/documentSymbol", json!({}));
-    session.client.shutdown();
-    println!();
-    println!(
-        "| 100,000 bare `# %%` lines (load after: {}) | once |",
-        load()
-    );
-    println!("|---|---|");
-    println!("| first diagnostics after didOpen | {} |", millis(first));
-    println!(
-        "| codeLens (document) | {} ({:.0} KiB) |",
-        millis(lens),
-        lens_bytes as f64 / 1024.0
-    );
-    println!(
-        "| resolve the lenses of {VISIBLE_LINES} lines ({resolved}) | {} |",
-        millis(resolve)
-    );
-    println!("| inlayHint (whole document) | {} |", millis(hint));
-    println!("| documentSymbol | {} |", millis(symbols));
+    measure(
+        format!("{cells} bare `# %%` cells"),
+        root,
+        &path,
+        &text,
+        None,
+    )
 }

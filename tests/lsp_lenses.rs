@@ -1,8 +1,9 @@
 //! Code lenses, their `codeLens/resolve`, inlay hints, symbols and folding over the real
 //! binary's stdio: a hundred thousand cells answered (not hanging: the speed is in
-//! `benches/lsp_lenses.rs`), unresolved lenses that resolve to the cell's commands, a
-//! resolve for an older version of the buffer that runs nothing, and statuses memoised
-//! per snapshot that follow a run and an upstream edit.
+//! `benches/lsp_lenses.rs`), unresolved lenses that resolve to the cell's commands and
+//! carry no URI, a resolve for an older version of the buffer or for a buffer closed
+//! (and reopened) since that runs nothing, and statuses memoised per snapshot that
+//! follow a run and an upstream edit.
 
 mod support;
 
@@ -158,6 +159,19 @@ fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
     let before = lenses(&mut client, &uri);
     assert_eq!(before.len(), 8);
     assert!(before.iter().all(|lens| lens.get("command").is_none()));
+    // Four small numbers, not the buffer's URI (which 400,000 lenses would repeat).
+    for lens in &before {
+        let data = lens["data"].as_array().cloned().unwrap_or_default();
+        assert!(data.len() == 4 && data.iter().all(Value::is_u64), "{lens}");
+    }
+    assert!(!Value::Array(before.clone()).to_string().contains("nb.py"));
+    assert_eq!(
+        before[4],
+        json!({
+            "range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 4}},
+            "data": [0, 1, 1, 0],
+        })
+    );
     let second_run = before
         .iter()
         .find(|lens| lens["range"]["start"]["line"] == 3 && lens["data"][3] == 1)
@@ -200,6 +214,66 @@ fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
         let answer = resolve(&mut client, &lens);
         assert!(answer.get("command").is_none(), "{answer}");
     }
+    client.shutdown();
+}
+
+#[test]
+fn a_resolve_for_a_closed_buffer_runs_nothing_even_once_it_is_reopened() {
+    let text = "# %%\nx = 1\n\n# %%\ny = 2\n";
+    let dir = project(&format!(
+        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{text}"
+    ));
+    let path = dir.path().join("notebooks/nb.py");
+    let mut client = LspClient::spawn(&[]);
+    client.initialize_with_options(
+        dir.path(),
+        json!({"workspace": {"codeLens": {"refreshSupport": true}}}),
+        json!({"lensesResolvedUpTo": 0}),
+    );
+    let uri = client.open(&path, "python", text);
+    client.diagnostics(&uri);
+    let before = lenses(&mut client, &uri);
+    let second_run = before
+        .iter()
+        .find(|lens| lens["range"]["start"]["line"] == 3 && lens["data"][3] == 1)
+        .cloned()
+        .unwrap_or_default();
+
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let closed = resolve(&mut client, &second_run);
+    assert!(closed.get("command").is_none(), "{closed}");
+
+    // Reopened at version 1 (versions start over) with a cell inserted above: the old
+    // lens's version matches, its cell does not.
+    let edited = format!("# %%\nw = 0\n\n{text}");
+    client.open(&path, "python", &edited);
+    client.diagnostics(&uri);
+    let reopened = resolve(&mut client, &second_run);
+    assert!(reopened.get("command").is_none(), "{reopened}");
+    let after = lenses(&mut client, &uri);
+    assert_eq!(after.len(), 12);
+    assert!(
+        after
+            .iter()
+            .all(|lens| lens["data"][0] != second_run["data"][0])
+    );
+    let fresh = after
+        .iter()
+        .find(|lens| lens["range"]["start"]["line"] == 6 && lens["data"][3] == 1)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        described(&[resolve(&mut client, &fresh)]),
+        [(
+            6,
+            "▶ Run".to_string(),
+            "jellycell.runCell".to_string(),
+            json!(2)
+        )]
+    );
     client.shutdown();
 }
 

@@ -12,11 +12,13 @@
 //! none, and nothing is kept until the folder settles. Cells are filled in as requests
 //! need them, so a long notebook costs what its visible part does. A remembered result
 //! still has its blobs' existence and sizes checked on every use, as a status from the
-//! store would (deleting a blob changes no manifest).
+//! store would (deleting a blob changes no manifest). The entry also keeps the summary
+//! of a cached cell's outputs once an inlay hint made it (a manifest read and parsed per
+//! visible cell per redraw otherwise).
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use tower_lsp_server::ls_types::Uri;
@@ -50,6 +52,9 @@ pub struct CellEntry {
     /// The current key's blobs with their recorded sizes: a memoised entry holds only while
     /// they are all there (a blob deleted or truncated by hand must not stay `cached`).
     pub blobs: Vec<(String, Option<u64>)>,
+    /// The inline-output summary of a cached or failed cell (inlay hints), made from its
+    /// manifest and blobs the first time a hint needs it: it holds as long as the entry.
+    pub outputs_summary: OnceLock<Option<String>>,
 }
 
 impl CellEntry {

@@ -4,7 +4,7 @@
 //! place in the run queue.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::Core;
 use super::cell_keys::CellEntry;
@@ -33,6 +33,8 @@ pub struct CellView {
     pub queued: Option<Queued>,
     /// The cell's current cache key (`None` for setup and note cells, and before any run).
     pub key: Option<String>,
+    /// What the view was made from (the memo's entry, where there is a memo).
+    pub entry: Arc<CellEntry>,
 }
 
 /// Whether nothing was ever run in the snapshot's project (no manifests folder).
@@ -135,6 +137,7 @@ pub fn cell_views_in(
                 error: entry.error.clone(),
                 queued: queue.state_of(entry.ordinal),
                 key: entry.key.clone(),
+                entry: entry.clone(),
             })
         })
         .collect();
@@ -156,6 +159,7 @@ fn unrun_entry(file: &crate::analysis::workspace::NotebookFile, ordinal: usize) 
         executed_at: None,
         error: None,
         blobs: Vec::new(),
+        outputs_summary: OnceLock::new(),
     }
 }
 
@@ -201,6 +205,7 @@ fn compute_entries(
                         .map(|blob| (blob.to_string(), manifest.blob_sizes.get(blob).copied()))
                         .collect()
                 }),
+                outputs_summary: OnceLock::new(),
             }
         })
         .collect()

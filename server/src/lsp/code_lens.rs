@@ -12,11 +12,12 @@
 //! as a small number this server handed out, the buffer version the lens was made for,
 //! the cell's ordinal, which of its lenses), and `codeLens/resolve` fills in the command
 //! of the lenses a client shows. Which lenses a cell has depends only on its kind, so the
-//! unresolved answer needs no cache key. A resolve for another version of the buffer (or
-//! a buffer no longer open, or data that is not ours) answers the lens as it came, with
-//! no command, and asks the client to fetch the lenses again: it never runs a cell that
-//! moved.
+//! unresolved answer needs no cache key, and is written as it is made (`encoded.rs`). A
+//! resolve for another version of the buffer (or a buffer closed since, even if opened
+//! again, or data that is not ours) answers the lens as it came, with no command, and
+//! asks the client to fetch the lenses again: it never runs a cell that moved.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -24,10 +25,13 @@ use tower_lsp_server::ls_types::{CodeLens, Command, Range, Uri};
 
 use super::cell_views::{CellView, cell_views, cell_views_in, header_of};
 use super::commands::{INTERRUPT, OPEN_PREVIEW, RUN_ABOVE, RUN_ALL, RUN_CELL, RUN_WITH_DEPS};
+use super::json_write;
+use super::positions::Positions;
 use super::progress::first_line;
 use super::runs::{Queued, refresh_views};
 use super::state::Snapshot;
 use super::{Core, convert};
+use crate::analysis::workspace::NotebookFile;
 use crate::cache::CellStatus;
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -78,38 +82,75 @@ fn lenses_of(index: usize, runs: bool) -> impl Iterator<Item = Lens> {
 }
 
 /// The buffers that unresolved lenses name, as small numbers (a URI in each of 400,000
-/// lenses would be most of the answer).
+/// lenses would be most of the answer). A number stands for one opening of a buffer:
+/// versions start over when a buffer is reopened, so a lens from before a close must
+/// not match the reopened buffer's version 1.
 #[derive(Default)]
 pub struct LensDocuments {
-    uris: Mutex<Vec<Uri>>,
+    table: Mutex<DocumentTable>,
+}
+
+#[derive(Default)]
+struct DocumentTable {
+    numbers: HashMap<Uri, u64>,
+    /// By number; `None` once the buffer was closed.
+    uris: Vec<Option<Uri>>,
 }
 
 impl LensDocuments {
     fn number(&self, uri: &Uri) -> u64 {
-        let mut uris = self
-            .uris
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let index = match uris.iter().position(|known| known == uri) {
-            Some(index) => index,
-            None => {
-                uris.push(uri.clone());
-                uris.len() - 1
-            }
-        };
-        index as u64
+        let mut table = lock(&self.table);
+        if let Some(&number) = table.numbers.get(uri) {
+            return number;
+        }
+        let number = table.uris.len() as u64;
+        table.uris.push(Some(uri.clone()));
+        table.numbers.insert(uri.clone(), number);
+        number
     }
 
     fn uri(&self, number: u64) -> Option<Uri> {
-        let uris = self
-            .uris
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        uris.get(usize::try_from(number).ok()?).cloned()
+        let table = lock(&self.table);
+        table.uris.get(usize::try_from(number).ok()?)?.clone()
+    }
+
+    /// A closed buffer: its lenses are stale, and its next opening gets a new number.
+    pub fn forget(&self, uri: &Uri) {
+        let mut table = lock(&self.table);
+        if let Some(number) = table.numbers.remove(uri)
+            && let Some(slot) = usize::try_from(number)
+                .ok()
+                .and_then(|index| table.uris.get_mut(index))
+        {
+            *slot = None;
+        }
     }
 }
 
-pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A notebook's lenses, as `encoded.rs` writes them.
+pub enum Lenses<'a> {
+    Resolved(Vec<CodeLens>),
+    /// Written as they are made: 400,000 lenses are never all in memory at once.
+    Unresolved(Unresolved<'a>),
+}
+
+impl Lenses<'_> {
+    /// Writes the lenses as a JSON array.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Lenses::Resolved(lenses) => serde_json::to_writer(out, lenses),
+            Lenses::Unresolved(unresolved) => unresolved.write_json(out),
+        }
+    }
+}
+
+pub fn code_lenses<'a>(core: &Core, snapshot: &'a Snapshot) -> Option<Lenses<'a>> {
     let code_cells = snapshot.file().map_or(0, |file| {
         file.notebook
             .cells
@@ -117,8 +158,15 @@ pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
             .filter(|cell| cell.cell_type == CellType::Code)
             .count()
     });
-    if code_cells > core.flags().lenses_resolved_up_to && snapshot.current {
-        return Some(unresolved(core, snapshot));
+    if code_cells > core.flags().lenses_resolved_up_to
+        && snapshot.current
+        && let Some(file) = snapshot.file()
+    {
+        return Some(Lenses::Unresolved(Unresolved {
+            snapshot,
+            file,
+            document: core.lens_documents.number(&snapshot.uri),
+        }));
     }
     let views = cell_views(core, snapshot)?;
     let mut lenses = Vec::new();
@@ -133,39 +181,70 @@ pub fn code_lenses(core: &Core, snapshot: &Snapshot) -> Option<Vec<CodeLens>> {
             });
         }
     }
-    Some(lenses)
+    Some(Lenses::Resolved(lenses))
 }
 
-/// Every lens of the notebook, without its command.
-fn unresolved(core: &Core, snapshot: &Snapshot) -> Vec<CodeLens> {
-    let Some(file) = snapshot.file() else {
-        return Vec::new();
-    };
-    let document = core.lens_documents.number(&snapshot.uri);
-    let version = snapshot.document.version();
-    let mut lenses = Vec::new();
-    let code = file
-        .notebook
-        .cells
-        .iter()
-        .enumerate()
-        .filter(|(_, cell)| cell.cell_type == CellType::Code);
-    for (index, (ordinal, cell)) in code.enumerate() {
-        let header = header_of(&file.text, cell);
-        let range = convert::range(&snapshot.document, header, snapshot.encoding);
-        let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
-        for lens in lenses_of(index, runs) {
-            lenses.push(CodeLens {
-                range,
-                command: None,
-                data: Some(json!([document, version, ordinal, lens.number()])),
-            });
+/// Every lens of a notebook, without its command.
+pub struct Unresolved<'a> {
+    snapshot: &'a Snapshot,
+    file: &'a NotebookFile,
+    /// The buffer's number in [`LensDocuments`].
+    document: u64,
+}
+
+impl Unresolved<'_> {
+    /// Writes `[{"range": …, "data": [document, version, cell, lens]}, …]`. A cell's
+    /// lenses differ only in their last number: everything before it is written once
+    /// per cell and copied (400,000 lenses through serde took ~2,000 instructions each).
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let snapshot = self.snapshot;
+        let version = snapshot.document.version();
+        let mut positions = Positions::of(snapshot);
+        let code = self
+            .file
+            .notebook
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, cell)| cell.cell_type == CellType::Code);
+        // A lens is ~100 bytes; most cells have four.
+        let lenses = self.file.notebook.cells.len().saturating_mul(4);
+        out.reserve(lenses.saturating_mul(100));
+        let mut lens_start = Vec::with_capacity(128);
+        let mut first = true;
+        out.push(b'[');
+        for (index, (ordinal, cell)) in code.enumerate() {
+            let range = positions.range(header_of(&self.file.text, cell));
+            lens_start.clear();
+            lens_start.extend_from_slice(br#"{"range":"#);
+            json_write::range(&mut lens_start, range);
+            lens_start.extend_from_slice(br#","data":["#);
+            json_write::number(&mut lens_start, self.document);
+            lens_start.push(b',');
+            if version < 0 {
+                lens_start.push(b'-');
+            }
+            json_write::number(&mut lens_start, u64::from(version.unsigned_abs()));
+            lens_start.push(b',');
+            json_write::number(&mut lens_start, ordinal as u64);
+            lens_start.push(b',');
+            let runs = !matches!(cell.spec.kind, CellKind::Setup | CellKind::Note);
+            for lens in lenses_of(index, runs) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(&lens_start);
+                json_write::number(out, lens.number());
+                out.extend_from_slice(b"]}");
+            }
         }
+        out.push(b']');
+        Ok(())
     }
-    lenses
 }
 
-/// `codeLens/resolve`: the command of a lens [`unresolved`] made.
+/// `codeLens/resolve`: the command of a lens [`Unresolved`] wrote.
 pub fn resolve(core: &Arc<Core>, mut lens: CodeLens) -> CodeLens {
     if lens.command.is_some() {
         return lens;

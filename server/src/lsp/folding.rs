@@ -2,20 +2,19 @@
 
 use tower_lsp_server::ls_types::{FoldingRange, FoldingRangeKind};
 
+use super::positions::Positions;
 use super::state::Snapshot;
 
 pub fn folding_ranges(snapshot: &Snapshot) -> Option<Vec<FoldingRange>> {
     let file = snapshot.file()?;
-    let document = &snapshot.document;
-    let encoding = snapshot.encoding;
+    // Cells in text order: lines found walking forward.
+    let mut lines = Positions::of(snapshot);
     let ranges = file
         .notebook
         .cells
         .iter()
         .filter_map(|cell| {
-            let start = document
-                .offset_to_position(cell.spans.whole.start, encoding)
-                .line;
+            let start = lines.line(cell.spans.whole.start);
             let last = cell
                 .spans
                 .body
@@ -29,7 +28,7 @@ pub fn folding_ranges(snapshot: &Snapshot) -> Option<Vec<FoldingRange>> {
             } else {
                 last
             };
-            let end = document.offset_to_position(end_offset, encoding).line;
+            let end = lines.line(end_offset);
             (end > start).then(|| FoldingRange {
                 start_line: start,
                 end_line: end,

@@ -9,16 +9,16 @@
 
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, InlayHintTooltip, Range};
 
+use super::Core;
 use super::cell_views::{CellView, cell_views_in};
+use super::positions::Positions;
 use super::runs::Queued;
 use super::state::Snapshot;
-use super::{Core, convert};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::NotebookFile;
 use crate::cache::{CellStatus, cell_outputs};
 use crate::render::output_summary::output_summary;
 use crate::render::time_text::duration;
-use crate::text::Span;
 
 pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec<InlayHint>> {
     // Only the cells that overlap the range: their keys and manifests, no others.
@@ -37,23 +37,20 @@ pub fn inlay_hints(core: &Core, snapshot: &Snapshot, range: Range) -> Option<Vec
     let views = cell_views_in(core, snapshot, from..to.max(from))?;
     let visible = |line: u32| range.start.line <= line && line <= range.end.line;
     let inline_outputs = core.flags().inline_outputs;
+    let mut positions = Positions::of(snapshot);
     let mut hints = Vec::new();
     for view in &views {
-        let end = convert::range(&snapshot.document, view.header, snapshot.encoding).end;
+        let end = positions.position(view.header.end);
         if visible(end.line) {
             hints.push(hint(end, label(view), None));
         }
         if !inline_outputs {
             continue;
         }
-        let Some(last) = snapshot
-            .file()
-            .and_then(|file| last_line_end(file, view.ordinal))
-        else {
+        let Some(last) = last_line_end(file, view.ordinal) else {
             continue;
         };
-        let position =
-            convert::range(&snapshot.document, Span::new(last, last), snapshot.encoding).end;
+        let position = positions.position(last);
         if visible(position.line)
             && let Some(summary) = summary(core, snapshot, view)
         {
@@ -109,10 +106,15 @@ fn summary(core: &Core, snapshot: &Snapshot, view: &CellView) -> Option<String> 
     let workspace = snapshot.workspace.as_ref()?;
     let store = core.runs.store_for(&workspace.project);
     match view.status {
-        CellStatus::Cached | CellStatus::Error => {
-            let manifest = store.manifest(view.key.as_deref()?)?;
-            output_summary(&manifest.outputs, store.blobs())
-        }
+        // Memoised with the status: the entry holds only while its blobs are intact.
+        CellStatus::Cached | CellStatus::Error => view
+            .entry
+            .outputs_summary
+            .get_or_init(|| {
+                let manifest = store.manifest(view.key.as_deref()?)?;
+                output_summary(&manifest.outputs, store.blobs())
+            })
+            .clone(),
         CellStatus::Stale => {
             let cell = CellRef {
                 notebook: snapshot.file_index,

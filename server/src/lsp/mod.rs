@@ -12,7 +12,10 @@
 //!   handler becomes a JSON-RPC error response and the server lives on. Handler bodies
 //!   run on blocking threads (`run_blocking`), whose panics come back as `JoinError`s;
 //! - a `$/` request (one with an id) is answered with MethodNotFound, which tower-lsp,
-//!   treating every `$/` method as an ignorable notification, would never send.
+//!   treating every `$/` method as an ignorable notification, would never send;
+//! - the requests whose answers grow with the notebook (code lenses, inlay hints,
+//!   symbols, folding) go to `encoded.rs`, which writes their JSON without tower-lsp's
+//!   `Value` tree.
 //!
 //! Long work (reading the project, analysis, lint) never runs on the request path's
 //! async threads; see `diagnostics` for the debounced, coalescing publisher.
@@ -33,7 +36,9 @@ mod environment_hints;
 mod folding;
 mod hover;
 mod inlay_hints;
+mod json_write;
 mod kernel_status;
+mod positions;
 mod preview;
 mod progress;
 mod references;
@@ -43,7 +48,8 @@ mod state;
 mod symbols;
 mod sync;
 mod unsaved;
-// The transport under tower-lsp's service: framing, bad-input answers.
+// The transport under tower-lsp's service: framing, bad-input answers, encoded answers.
+mod encoded;
 mod framing;
 mod incoming;
 mod transport;
@@ -64,6 +70,7 @@ use tower_lsp_server::{Client, ExitedError, LanguageServer, LspService};
 use tower_service::Service;
 
 use state::State;
+use transport::Outgoing;
 
 /// Set to `1` to register the `jellycell/debugPanic` request that the integration tests
 /// use to prove that a panicking handler answers with an error.
@@ -422,27 +429,12 @@ impl LanguageServer for Backend {
         Ok(())
     }
 
-    async fn code_lens(&self, params: CodeLensParams) -> jsonrpc::Result<Option<Vec<CodeLens>>> {
-        self.on_snapshot(&params.text_document.uri, true, |core, snapshot| {
-            code_lens::code_lenses(core, snapshot)
-        })
-        .await
-    }
-
     async fn code_lens_resolve(&self, lens: CodeLens) -> jsonrpc::Result<CodeLens> {
         let core = self.core.clone();
         let answer = run_blocking(move || code_lens::resolve(&core, lens)).await;
         let core = self.core.clone();
         tokio::task::spawn_blocking(move || core.state.collect_garbage());
         answer
-    }
-
-    async fn inlay_hint(&self, params: InlayHintParams) -> jsonrpc::Result<Option<Vec<InlayHint>>> {
-        let range = params.range;
-        self.on_snapshot(&params.text_document.uri, true, move |core, snapshot| {
-            inlay_hints::inlay_hints(core, snapshot, range)
-        })
-        .await
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
@@ -494,26 +486,6 @@ impl LanguageServer for Backend {
             true,
             move |core, snapshot| hover::hover(core, snapshot, position),
         )
-        .await
-    }
-
-    async fn document_symbol(
-        &self,
-        params: DocumentSymbolParams,
-    ) -> jsonrpc::Result<Option<DocumentSymbolResponse>> {
-        self.on_snapshot(&params.text_document.uri, true, |_, snapshot| {
-            symbols::document_symbols(snapshot)
-        })
-        .await
-    }
-
-    async fn folding_range(
-        &self,
-        params: FoldingRangeParams,
-    ) -> jsonrpc::Result<Option<Vec<FoldingRange>>> {
-        self.on_snapshot(&params.text_document.uri, true, |_, snapshot| {
-            folding::folding_ranges(snapshot)
-        })
         .await
     }
 
@@ -617,9 +589,9 @@ where
     S: Service<Request, Response = Option<Response>, Error = ExitedError>,
     S::Future: Send + 'static,
 {
-    type Response = Option<Response>;
+    type Response = Option<Outgoing>;
     type Error = ExitedError;
-    type Future = BoxFuture<'static, Result<Option<Response>, ExitedError>>;
+    type Future = BoxFuture<'static, Result<Option<Outgoing>, ExitedError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ExitedError>> {
         self.inner.poll_ready(cx)
@@ -653,11 +625,25 @@ where
             // says a request must be answered (MethodNotFound), only notifications ignored.
             let mut error = jsonrpc::Error::method_not_found();
             error.message = format!("jellycell-lsp does not implement {}", request.method()).into();
-            let answer = Response::from_error(id.clone(), error);
+            let answer = Outgoing::Message(Response::from_error(id.clone(), error));
             return Box::pin(async { Ok(Some(answer)) });
         }
         let id = request.id().cloned();
-        let future = self.inner.call(request);
+        let future = if id.is_some()
+            && encoded::handles(request.method())
+            && self.core.initialized.load(Ordering::SeqCst)
+            && !self.core.shutdown_requested.load(Ordering::SeqCst)
+        {
+            let (method, id, params) = request.into_parts();
+            encoded::answer(self.core.clone(), &method, id.unwrap_or_default(), params)
+                .map(Ok)
+                .boxed()
+        } else {
+            self.inner
+                .call(request)
+                .map(|result| result.map(|answer| answer.map(Outgoing::Message)))
+                .boxed()
+        };
         Box::pin(async move {
             match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(result) => result,
@@ -667,7 +653,9 @@ where
                         .map(|text| text.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "a handler panicked".to_string());
-                    Ok(id.map(|id| Response::from_error(id, internal_error(&message))))
+                    Ok(id.map(|id| {
+                        Outgoing::Message(Response::from_error(id, internal_error(&message)))
+                    }))
                 }
             }
         })

@@ -2,9 +2,9 @@
 //! cell is a symbol (its name, else its title, else its auto name) under the heading
 //! above it, with its kind and title as detail.
 
-use tower_lsp_server::ls_types::{DocumentSymbol, DocumentSymbolResponse, SymbolKind};
+use tower_lsp_server::ls_types::{DocumentSymbol, DocumentSymbolResponse, Range, SymbolKind};
 
-use super::convert;
+use super::positions::Positions;
 use super::state::Snapshot;
 use crate::format::{Cell, CellType, tags};
 use crate::text::Span;
@@ -65,9 +65,9 @@ fn symbol(
 
 pub fn document_symbols(snapshot: &Snapshot) -> Option<DocumentSymbolResponse> {
     let file = snapshot.file()?;
-    let document = &snapshot.document;
-    let encoding = snapshot.encoding;
     let text = &file.text;
+    // Cells in text order: positions found walking forward.
+    let mut positions = Positions::of(snapshot);
     let mut entries = Vec::new();
     for (ordinal, cell) in file.notebook.cells.iter().enumerate() {
         match cell.cell_type {
@@ -89,14 +89,11 @@ pub fn document_symbols(snapshot: &Snapshot) -> Option<DocumentSymbolResponse> {
                     }
                     _ => cell.spec.kind.tag().to_string(),
                 };
-                let range = convert::range(document, cell.spans.whole, encoding);
-                let selection = convert::range(
-                    document,
-                    cell.spans
-                        .header
-                        .unwrap_or(Span::at(cell.spans.whole.start)),
-                    encoding,
-                );
+                let whole = cell.spans.whole;
+                let header = cell.spans.header.unwrap_or(Span::at(whole.start));
+                let start = positions.position(whole.start);
+                let selection = positions.range(header);
+                let range = Range::new(start, positions.position(whole.end));
                 entries.push(Entry::Code(symbol(
                     name,
                     Some(detail),
@@ -109,25 +106,24 @@ pub fn document_symbols(snapshot: &Snapshot) -> Option<DocumentSymbolResponse> {
         }
     }
     Some(DocumentSymbolResponse::Nested(nest(
-        entries,
-        snapshot,
-        file.text.len(),
+        entries, snapshot, text,
     )))
 }
 
 /// Builds the tree: a heading holds everything after it until a heading of the same or a
 /// higher level.
-fn nest(entries: Vec<Entry>, snapshot: &Snapshot, text_end: usize) -> Vec<DocumentSymbol> {
+fn nest(entries: Vec<Entry>, snapshot: &Snapshot, text: &str) -> Vec<DocumentSymbol> {
     // (level, heading start, symbol) for every open heading.
     let mut stack: Vec<(usize, usize, DocumentSymbol)> = Vec::new();
     let mut roots = Vec::new();
-    let document = &snapshot.document;
-    let encoding = snapshot.encoding;
-    let close = |stack: &mut Vec<(usize, usize, DocumentSymbol)>,
-                 roots: &mut Vec<DocumentSymbol>,
-                 end: usize| {
+    // Headings open and close in text order: one cursor for their starts, one for ends.
+    let mut starts = Positions::of(snapshot);
+    let mut ends = Positions::of(snapshot);
+    let mut close = |stack: &mut Vec<(usize, usize, DocumentSymbol)>,
+                     roots: &mut Vec<DocumentSymbol>,
+                     end: usize| {
         if let Some((_, start, mut heading)) = stack.pop() {
-            heading.range = convert::range(document, Span::new(start, end.max(start)), encoding);
+            heading.range.end = ends.position(end.max(start));
             match stack.last_mut() {
                 Some((_, _, parent)) => parent.children.get_or_insert_with(Vec::new).push(heading),
                 None => roots.push(heading),
@@ -140,7 +136,7 @@ fn nest(entries: Vec<Entry>, snapshot: &Snapshot, text_end: usize) -> Vec<Docume
                 while stack.last().is_some_and(|(open, _, _)| *open >= level) {
                     close(&mut stack, &mut roots, span.start);
                 }
-                let range = convert::range(document, span, encoding);
+                let range = starts.range(span);
                 stack.push((
                     level,
                     span.start,
@@ -154,7 +150,7 @@ fn nest(entries: Vec<Entry>, snapshot: &Snapshot, text_end: usize) -> Vec<Docume
         }
     }
     while !stack.is_empty() {
-        close(&mut stack, &mut roots, text_end);
+        close(&mut stack, &mut roots, text.len());
     }
     roots
 }

@@ -74,6 +74,7 @@ pub fn apply(core: &Arc<Core>, method: &str, params: Option<&Value>) {
             core.previews.buffer_closed(core, &uri);
             core.state.close(&uri);
             core.cell_keys.forget(&uri);
+            core.lens_documents.forget(&uri);
             if let Some(path) = open.and_then(|open| open.path) {
                 core.runs.release(&path, uri.clone());
             }

@@ -8,7 +8,8 @@
 //! reads with `framing` and `incoming`: a bad header is skipped to the next frame, a body
 //! that is not a request is answered with -32700/-32600 and the loop goes on. Each is
 //! logged to stderr. The loop ends at end of input, after `exit`, or when the service has
-//! exited.
+//! exited. The service answers with an [`Outgoing`]: a JSON-RPC response, or one already
+//! written as JSON (`encoded.rs`).
 
 use std::io::Write as _;
 
@@ -29,6 +30,13 @@ const MAX_CONCURRENCY: usize = 4;
 const QUEUE: usize = 100;
 const READ_CHUNK: usize = 64 * 1024;
 
+/// What the service answers a request with.
+pub(crate) enum Outgoing {
+    Message(Response),
+    /// A whole JSON-RPC response, already encoded.
+    Encoded(Vec<u8>),
+}
+
 /// Writes one line to stderr (the protocol owns stdout).
 pub(crate) fn log(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "jellycell-lsp: {message}");
@@ -37,15 +45,15 @@ pub(crate) fn log(message: std::fmt::Arguments<'_>) {
 /// Serves `service` over `input`/`output` until the input ends or the client says `exit`.
 pub(crate) async fn serve<S, I, O>(input: I, output: O, socket: ClientSocket, mut service: S)
 where
-    S: Service<Request, Response = Option<Response>, Error = ExitedError>,
+    S: Service<Request, Response = Option<Outgoing>, Error = ExitedError>,
     S::Future: Send + 'static,
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
 {
     let (client_requests, mut client_responses) = socket.split();
     let (client_requests, client_abort) = stream::abortable(client_requests);
-    let (mut responses, responses_rx) = mpsc::channel::<Response>(0);
-    let (mut calls, calls_rx) = mpsc::channel::<BoxFuture<'static, Option<Response>>>(QUEUE);
+    let (mut responses, responses_rx) = mpsc::channel::<Outgoing>(0);
+    let (mut calls, calls_rx) = mpsc::channel::<BoxFuture<'static, Option<Outgoing>>>(QUEUE);
 
     let answer_calls = calls_rx
         .buffer_unordered(MAX_CONCURRENCY)
@@ -54,7 +62,10 @@ where
         .forward(responses.clone());
 
     let outgoing = stream::select(
-        responses_rx.map(|response| serde_json::to_vec(&response)),
+        responses_rx.map(|answer| match answer {
+            Outgoing::Message(response) => serde_json::to_vec(&response),
+            Outgoing::Encoded(body) => Ok(body),
+        }),
         client_requests.map(|request| serde_json::to_vec(&request)),
     );
     let write_output = write_all(output, outgoing);
@@ -110,7 +121,7 @@ where
                             framing::preview(&bytes)
                         ));
                         for id in ids {
-                            let answer = Response::from_error(id, error.clone());
+                            let answer = Outgoing::Message(Response::from_error(id, error.clone()));
                             if responses.send(answer).await.is_err() {
                                 break 'reading;
                             }
