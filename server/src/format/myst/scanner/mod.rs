@@ -224,6 +224,10 @@ impl<'a> Scanner<'a> {
     /// the front-matter rule never matches past line 0, so it is left out).
     fn terminates(&self, chain: Chain, line: usize, end: usize) -> bool {
         self.steps.set(self.steps.get() + 1);
+        if !may_start_a_block(self.byte(self.content_start(line))) {
+            // Most paragraph lines: only a table (whose header may be any text) can start.
+            return chain == Chain::Paragraph && self.is_table(line, end);
+        }
         let common = self.is_fence(line)
             || self.is_line_comment(line)
             || self.is_blockquote(line)
@@ -250,6 +254,13 @@ impl<'a> Scanner<'a> {
             self.blocks.push(block);
         }
     }
+}
+
+/// Whether a line whose content starts with `byte` may start a block other than a table:
+/// the markers of fences, `%`, `>`, `+++`, thematic breaks, lists, HTML and headings, `(`
+/// of a target, and what may be whitespace to Python's `strip` before a target's `(`.
+fn may_start_a_block(byte: u8) -> bool {
+    !byte.is_ascii_graphic() || b"`~%>+(*-_<#0123456789".contains(&byte)
 }
 
 #[cfg(test)]

