@@ -10,6 +10,7 @@
 use crate::format::jupytext::{object_entry, recursive_update};
 use serde_json::{Map, Value, json};
 
+use super::blocks::indentation;
 use super::lines::Line;
 use super::metadata_filter::{filter_notebook_metadata, split_root_level};
 use crate::format::yaml;
@@ -39,10 +40,11 @@ pub(crate) fn find_front_matter(text: &str, lines: &[Line]) -> Option<FrontMatte
         let content = line.content(text);
         let closes_with_dots =
             content.starts_with("...") && content[3..].trim_start_matches([' ', '\t']).is_empty();
-        let indent = content.len() - content.trim_start_matches([' ', '\t']).len();
+        // Indentation in columns (a tab reaches the next multiple of 4): four make code.
+        let (columns, indent) = indentation(content);
         let trimmed = &content[indent..];
         let dashes = trimmed.bytes().take_while(|&byte| byte == b'-').count();
-        let closes_with_dashes = indent < 4
+        let closes_with_dashes = columns < 4
             && dashes >= marker_count
             && trimmed[dashes..].trim_start_matches([' ', '\t']).is_empty();
         if closes_with_dots || closes_with_dashes {
@@ -270,6 +272,20 @@ mod tests {
         );
         assert_eq!(front("---\na: 1\n"), None);
         assert_eq!(front(" ---\na\n---\n"), None);
+    }
+
+    #[test]
+    fn a_closing_line_indented_four_columns_is_content() {
+        // A space and a tab make four columns: the plugin reads that line as code.
+        assert_eq!(
+            front("---\na: 1\n \t---\nb\n---\n").map(|front| front.end_line),
+            Some(5)
+        );
+        assert_eq!(front("---\na: 1\n\t---\n"), None);
+        assert_eq!(
+            front("---\na: 1\n   ---\nb\n").map(|front| front.end_line),
+            Some(3)
+        );
     }
 
     #[test]

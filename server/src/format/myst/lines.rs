@@ -30,34 +30,22 @@ pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut start = 0;
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'\n' => {
-                lines.push(Line {
-                    start,
-                    content_end: index,
-                    end: index + 1,
-                });
-                index += 1;
-                start = index;
-            }
-            b'\r' => {
-                let end = if bytes.get(index + 1) == Some(&b'\n') {
-                    index + 2
-                } else {
-                    index + 1
-                };
-                lines.push(Line {
-                    start,
-                    content_end: index,
-                    end,
-                });
-                index = end;
-                start = index;
-            }
-            _ => index += 1,
+    for index in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        if index < start {
+            // The `\n` of a `\r\n` already taken.
+            continue;
         }
+        let end = if bytes[index] == b'\r' && bytes.get(index + 1) == Some(&b'\n') {
+            index + 2
+        } else {
+            index + 1
+        };
+        lines.push(Line {
+            start,
+            content_end: index,
+            end,
+        });
+        start = end;
     }
     if start < bytes.len() {
         lines.push(Line {
