@@ -141,9 +141,12 @@ fn a_hundred_thousand_cells_answer_lenses_hints_symbols_folding_and_diagnostics(
     client.shutdown();
 }
 
-#[test]
-fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
-    let text = "# %%\nx = 1\n\n# %%\ny = 2\n";
+const TWO_CELLS: &str = "# %%\nx = 1\n\n# %%\ny = 2\n";
+
+/// A server that sends every lens unresolved (`lensesResolvedUpTo: 0`) and can ask for a
+/// lens refresh, with `notebooks/nb.py` (holding `text`) open and its diagnostics in:
+/// (the project, the client, the notebook's URI).
+fn unresolved_lenses_session(text: &str) -> (tempfile::TempDir, LspClient, String) {
     let dir = project(&format!(
         "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{text}"
     ));
@@ -156,6 +159,13 @@ fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
     );
     let uri = client.open(&path, "python", text);
     client.diagnostics(&uri);
+    (dir, client, uri)
+}
+
+#[test]
+fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
+    let text = TWO_CELLS;
+    let (_project, mut client, uri) = unresolved_lenses_session(text);
     let before = lenses(&mut client, &uri);
     assert_eq!(before.len(), 8);
     assert!(before.iter().all(|lens| lens.get("command").is_none()));
@@ -219,19 +229,9 @@ fn a_resolve_for_an_older_version_runs_nothing_and_asks_for_new_lenses() {
 
 #[test]
 fn a_resolve_for_a_closed_buffer_runs_nothing_even_once_it_is_reopened() {
-    let text = "# %%\nx = 1\n\n# %%\ny = 2\n";
-    let dir = project(&format!(
-        "//- jellycell.toml\n[project]\nname = \"p\"\n//- notebooks/nb.py\n{text}"
-    ));
+    let text = TWO_CELLS;
+    let (dir, mut client, uri) = unresolved_lenses_session(text);
     let path = dir.path().join("notebooks/nb.py");
-    let mut client = LspClient::spawn(&[]);
-    client.initialize_with_options(
-        dir.path(),
-        json!({"workspace": {"codeLens": {"refreshSupport": true}}}),
-        json!({"lensesResolvedUpTo": 0}),
-    );
-    let uri = client.open(&path, "python", text);
-    client.diagnostics(&uri);
     let before = lenses(&mut client, &uri);
     let second_run = before
         .iter()
