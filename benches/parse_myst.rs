@@ -10,11 +10,13 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use jellycell_lsp::format::{self, NotebookFormat};
+use support::jupytext;
 
 /// Runs per input: the median then shrugs off load spikes on a shared machine.
 const RUNS: usize = 7;
@@ -91,52 +93,6 @@ fn ours(text: &str, file_type: NotebookFormat) -> (f64, usize) {
     (median(samples), cells)
 }
 
-fn python() -> PathBuf {
-    if let Some(explicit) = std::env::var_os("JELLYCELL_BENCH_PYTHON") {
-        return PathBuf::from(explicit);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Median seconds of `jupytext.reads(text, fmt)` on `path`, or why not measured.
-fn jupytext_seconds(path: &Path, fmt: &str) -> Result<f64, String> {
-    let script = format!(
-        "import sys, time\ntry:\n    import jupytext\nexcept ImportError:\n    print('NOJUPYTEXT'); sys.exit(0)\n\
-         text = open(sys.argv[1], encoding='utf-8').read()\njupytext.reads(text, fmt='{fmt}')\n\
-         times = []\nfor _ in range({PYTHON_RUNS}):\n    t = time.perf_counter(); jupytext.reads(text, fmt='{fmt}'); times.append(time.perf_counter() - t)\n\
-         times.sort(); print(times[len(times) // 2])\n"
-    );
-    let python = python();
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if stdout.contains("NOJUPYTEXT") {
-        return Err(format!(
-            "jupytext is not importable by {}",
-            python.display()
-        ));
-    }
-    stdout
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "jupytext failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
-}
-
 fn row(label: &str, text: &str, file_type: NotebookFormat, fmt: &str, dir: &Path) {
     let (seconds, cells) = ours(text, file_type);
     let megabytes = text.len() as f64 / 1e6;
@@ -148,7 +104,7 @@ fn row(label: &str, text: &str, file_type: NotebookFormat, fmt: &str, dir: &Path
     });
     let theirs = std::fs::write(&path, text)
         .map_err(|e| e.to_string())
-        .and_then(|()| jupytext_seconds(&path, fmt));
+        .and_then(|()| jupytext::reads_seconds(&path, fmt, PYTHON_RUNS));
     let (their_cell, ratio) = match theirs {
         Ok(theirs) => (
             format!("{:.1} ms", theirs * 1e3),

@@ -6,11 +6,12 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use jellycell_lsp::format::percent::read_percent;
+use support::jupytext;
 
 /// Runs of ours (a few ms each, so many: the median then shrugs off load spikes on a
 /// shared machine) and of jupytext (about half a second each).
@@ -45,52 +46,6 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn python() -> PathBuf {
-    if let Some(explicit) = std::env::var_os("JELLYCELL_BENCH_PYTHON") {
-        return PathBuf::from(explicit);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Median seconds of `jupytext.reads` on `path`, or why it could not be measured.
-fn jupytext_seconds(path: &std::path::Path) -> Result<f64, String> {
-    let script = format!(
-        "import sys, time\ntry:\n    import jupytext\nexcept ImportError:\n    print('NOJUPYTEXT'); sys.exit(0)\n\
-         text = open(sys.argv[1], encoding='utf-8').read()\njupytext.reads(text, fmt='py:percent')\n\
-         times = []\nfor _ in range({PYTHON_RUNS}):\n    t = time.perf_counter(); jupytext.reads(text, fmt='py:percent'); times.append(time.perf_counter() - t)\n\
-         times.sort(); print(times[len(times) // 2], jupytext.__version__)\n"
-    );
-    let python = python();
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if stdout.contains("NOJUPYTEXT") {
-        return Err(format!(
-            "jupytext is not importable by {}",
-            python.display()
-        ));
-    }
-    stdout
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "jupytext run failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
-}
-
 fn main() {
     let text = notebook(20_000);
     let lines = text.lines().count();
@@ -112,7 +67,7 @@ fn main() {
     let path = dir.join("bench.py");
     let theirs = std::fs::write(&path, &text)
         .map_err(|e| e.to_string())
-        .and_then(|()| jupytext_seconds(&path));
+        .and_then(|()| jupytext::reads_seconds(&path, "py:percent", PYTHON_RUNS));
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod jupytext;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
