@@ -117,17 +117,6 @@ fn myst(cells: usize) -> String {
     text
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn ruff() -> Option<PathBuf> {
     if std::env::var_os("JELLYCELL_BENCH_RUFF").is_some_and(|ruff| ruff == "none") {
         return None;
@@ -147,19 +136,6 @@ fn ruff() -> Option<PathBuf> {
             .output()
             .is_ok_and(|output| output.status.success())
     })
-}
-
-/// The release binary, or `JELLYCELL_BENCH_SERVER` (another build, for before/after
-/// figures), under `JELLYCELL_BENCH_WRAP` when set (`perf record -g -o /tmp/edit.data`).
-fn ours() -> Command {
-    let server = std::env::var("JELLYCELL_BENCH_SERVER")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_jellycell-lsp").to_string());
-    let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
-    let mut words: Vec<&str> = wrap.split_whitespace().collect();
-    words.push(&server);
-    let mut command = Command::new(words[0]);
-    command.args(&words[1..]);
-    command
 }
 
 fn project(root: &Path) {
@@ -243,7 +219,7 @@ fn ours_on(
     }
     let path = root.join("notebooks").join(name);
     std::fs::write(&path, text).expect("notebook");
-    Session::open(ours(), root, &path, text).timed_edits(text, needle, runs)
+    Session::open(support::server(), root, &path, text).timed_edits(text, needle, runs)
 }
 
 fn ruff_on(ruff: &Path, text: &str, needle: &str, runs: usize) -> Stats {
@@ -285,7 +261,7 @@ fn sizes(variable: &str, default: &str) -> Vec<usize> {
 
 fn main() {
     let ruff = ruff();
-    let load_before = load();
+    let load_before = support::load();
     let mut rows: Vec<String> = Vec::new();
     for cells in sizes("JELLYCELL_BENCH_CELLS", "500,2000,8000,16000") {
         let middle = cells / 2 + 1;
@@ -329,7 +305,7 @@ fn main() {
     }
     println!(
         "edit → diagnostics over stdio (release build), {WARMUP} warm-up + {RUNS} timed edits per row ({RUNS_LARGE} at 8,000 cells and more, unless JELLYCELL_BENCH_RUNS says); load (1/5/15 min) before {load_before}, after {}",
-        load()
+        support::load()
     );
     if ruff.is_none() {
         println!("ruff not found: its columns are empty");

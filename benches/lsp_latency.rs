@@ -84,18 +84,6 @@ fn server_pid(child: u32) -> u32 {
     child
 }
 
-/// `/proc/loadavg`'s three load averages.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
@@ -115,7 +103,7 @@ fn main() {
     let first_path = root.join("notebooks/nb00.py");
     std::fs::write(&first_path, &texts[0]).expect("notebook");
 
-    let load_before = load();
+    let load_before = support::load();
     let mut client = spawn();
     let pid = server_pid(client.child.id());
     let root_uri = support::uri(root);
@@ -216,7 +204,7 @@ fn main() {
         );
     }
     let rss_all = rss_kib(pid);
-    let load_after = load();
+    let load_after = support::load();
 
     let lines = text.lines().count();
     println!(

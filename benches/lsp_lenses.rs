@@ -24,7 +24,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer};
@@ -91,53 +91,6 @@ fn notebook(cells: usize) -> String {
     text
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn server() -> std::process::Command {
-    let server = std::env::var("JELLYCELL_BENCH_SERVER")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_jellycell-lsp").to_string());
-    std::process::Command::new(server)
-}
-
-/// The folder of the Python that has ipykernel.
-fn python_bin() -> PathBuf {
-    std::env::var("JELLYCELL_TEST_PYTHON")
-        .ok()
-        .and_then(|python| Path::new(&python).parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin"))
-}
-
-/// A project whose notebook `text` was run, so every code cell has a manifest.
-fn ran_project(text: &str) -> (tempfile::TempDir, PathBuf, Duration) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path();
-    std::fs::write(root.join("jellycell.toml"), "[project]\nname = \"bench\"\n").expect("config");
-    std::fs::create_dir_all(root.join("notebooks")).expect("folders");
-    let path = root.join("notebooks/nb.py");
-    std::fs::write(&path, text).expect("notebook");
-    let started = Instant::now();
-    let mut run = server();
-    run.args(["run", "notebooks/nb.py"]).current_dir(root);
-    support::kernel_environment(&mut run, &python_bin());
-    run.env_remove("PYTHONPATH");
-    let output = run.output().expect("run the notebook");
-    assert!(
-        output.status.success(),
-        "run failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (dir, path, started.elapsed())
-}
-
 struct Session {
     client: Client<Timed>,
     uri: String,
@@ -146,7 +99,7 @@ struct Session {
 
 impl Session {
     fn open(root: &Path, path: &Path, text: &str) -> (Session, Duration) {
-        let mut client: Client<Timed> = Client::spawn(&mut server());
+        let mut client: Client<Timed> = Client::spawn(&mut support::server());
         client.initialize(
             root,
             json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
@@ -355,11 +308,15 @@ fn main() {
         .ok()
         .and_then(|cells| cells.trim().parse().ok())
         .unwrap_or(100_000);
-    let load_before = load();
+    let load_before = support::load();
     let mut rows = Vec::new();
     for &cells in &sizes {
         let text = notebook(cells);
-        let (dir, path, run) = ran_project(&text);
+        let support::RanProject {
+            dir,
+            path,
+            run_time: run,
+        } = support::ran_project("nb.py", &text);
         rows.push(measure(
             format!("{cells} cells, all run"),
             dir.path(),
@@ -371,7 +328,7 @@ fn main() {
     if bare_cells > 0 {
         rows.push(bare(bare_cells));
     }
-    let load_after = load();
+    let load_after = support::load();
     println!(
         "lens scaling over stdio (release build); load average before {load_before}, after {load_after}"
     );

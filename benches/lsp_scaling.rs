@@ -91,30 +91,6 @@ fn cells_of(cells: usize) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
-}
-
-/// The release binary, or `JELLYCELL_BENCH_SERVER` (another build, for before/after
-/// figures), under `JELLYCELL_BENCH_WRAP` when set (`perf record -g -o /tmp/lsp.data`).
-fn server() -> std::process::Command {
-    let server = std::env::var("JELLYCELL_BENCH_SERVER")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_jellycell-lsp").to_string());
-    let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
-    let mut words: Vec<&str> = wrap.split_whitespace().collect();
-    words.push(&server);
-    let mut command = std::process::Command::new(words[0]);
-    command.args(&words[1..]);
-    command
-}
-
 /// A fresh project with `text` at `notebooks/<name>`, its server initialised.
 struct Session {
     _dir: tempfile::TempDir,
@@ -134,7 +110,7 @@ impl Session {
         }
         let path = root.join("notebooks").join(name);
         std::fs::write(&path, text).expect("notebook");
-        let mut client: Client<Value> = Client::spawn(&mut server());
+        let mut client: Client<Value> = Client::spawn(&mut support::server());
         client.initialize(
             root,
             json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
@@ -239,7 +215,7 @@ fn main() {
         .split(',')
         .filter_map(|size| size.trim().parse().ok())
         .collect();
-    let load_before = load();
+    let load_before = support::load();
     let mut rows = Vec::new();
     let formats =
         std::env::var("JELLYCELL_BENCH_FORMATS").unwrap_or_else(|_| "percent,myst,bare".into());
@@ -293,7 +269,7 @@ fn main() {
     session.diagnostics();
     let bare_edit = started.elapsed();
     session.client.shutdown();
-    println!("load average after: {}", load());
+    println!("load average after: {}", support::load());
 
     println!();
     println!("| 100,000 bare `# %%` lines | once |");
@@ -311,7 +287,7 @@ fn main() {
 }
 
 fn print_rows(load_before: &str, rows: &[Row]) {
-    let load_after = load();
+    let load_after = support::load();
     println!(
         "jellycell-lsp scaling over stdio (release build); load average before {load_before}, after {load_after}"
     );

@@ -74,9 +74,39 @@ pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// The server binary `jellycell-lsp` this bench was built with, no arguments yet.
+/// The server binary `jellycell-lsp` this bench was built with, or `JELLYCELL_BENCH_SERVER`
+/// (another build, for before/after figures), under `JELLYCELL_BENCH_WRAP` when set
+/// (`perf record -g -o /tmp/lsp.data`); no arguments yet.
 pub fn server() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
+    let server = std::env::var("JELLYCELL_BENCH_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_jellycell-lsp").to_string());
+    let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
+    let mut words: Vec<&str> = wrap.split_whitespace().collect();
+    words.push(&server);
+    let mut command = Command::new(words[0]);
+    command.args(&words[1..]);
+    command
+}
+
+/// The three load averages of `/proc/loadavg`, printed beside every figure.
+pub fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// The `bin` folder of the Python that has ipykernel: `JELLYCELL_TEST_PYTHON`'s, else
+/// `target/py/bin`.
+pub fn python_bin() -> std::path::PathBuf {
+    std::env::var("JELLYCELL_TEST_PYTHON")
+        .ok()
+        .and_then(|python| Path::new(&python).parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin"))
 }
 
 /// The Python environment whose `bin` is given first on PATH and as VIRTUAL_ENV, so the
@@ -93,7 +123,7 @@ pub fn kernel_environment(command: &mut Command, bin: &Path) {
 }
 
 /// A one-notebook project in a temporary folder whose notebook `notebooks/NAME` was run by
-/// `jellycell-lsp run` with the test venv's kernel (`target/py`), so every cell has a result.
+/// `jellycell-lsp run` with the test venv's kernel ([`python_bin`]), so every cell has a result.
 pub struct RanProject {
     pub dir: tempfile::TempDir,
     pub path: std::path::PathBuf,
@@ -111,8 +141,7 @@ pub fn ran_project(name: &str, text: &str) -> RanProject {
     let started = Instant::now();
     let mut run = server();
     run.args(["run", &relative]).current_dir(root);
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin");
-    kernel_environment(&mut run, &bin);
+    kernel_environment(&mut run, &python_bin());
     run.env_remove("PYTHONPATH");
     let output = run.output().expect("run the notebook");
     assert!(
