@@ -149,6 +149,33 @@ fn differences(jobs: &[Job]) -> Vec<Option<String>> {
     jobs.iter().map(difference).collect()
 }
 
+/// Prints `label: identical/count` for each group of `different` (the jobs in the order
+/// of `labels`, `counts` of them each) and fails with every difference when there is one.
+fn assert_groups_identical(different: &[Option<String>], labels: &[&str], counts: [usize; 4]) {
+    let mut start = 0;
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for (label, count) in labels.iter().zip(counts) {
+        let group: Vec<&String> = different[start..start + count].iter().flatten().collect();
+        summary.push(format!(
+            "{label}: {}/{count} identical",
+            count - group.len()
+        ));
+        failures.extend(group);
+        start += count;
+    }
+    println!("{}", summary.join(", "));
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures
+            .iter()
+            .map(|line| line.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 fn difference(job: &Job) -> Option<String> {
     let name = format!("{} ({})", job.source.display(), job.fmt);
     let Some((their_middle, their_back)) = theirs(job) else {
@@ -237,36 +264,15 @@ fn jupytexts_own_notebooks_round_trip_as_jupytext_does() {
     all.extend(jobs(myst, "md:myst", work.path(), 1000));
     all.extend(jobs(python_ipynb, "py:percent", work.path(), 2000));
     all.extend(jobs(ipynb, "md:myst", work.path(), 3000));
-    let different = differences(&all);
-    let mut start = 0;
-    let mut summary = Vec::new();
-    let mut failures = Vec::new();
-    for (label, count) in [
-        "py:percent → ipynb → py:percent",
-        "md:myst → ipynb → md:myst",
-        "ipynb → py:percent → ipynb",
-        "ipynb → md:myst → ipynb",
-    ]
-    .iter()
-    .zip(counts)
-    {
-        let group: Vec<&String> = different[start..start + count].iter().flatten().collect();
-        summary.push(format!(
-            "{label}: {}/{count} identical",
-            count - group.len()
-        ));
-        failures.extend(group);
-        start += count;
-    }
-    println!("{}", summary.join(", "));
-    assert!(
-        failures.is_empty(),
-        "{}",
-        failures
-            .iter()
-            .map(|line| line.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+    assert_groups_identical(
+        &differences(&all),
+        &[
+            "py:percent → ipynb → py:percent",
+            "md:myst → ipynb → md:myst",
+            "ipynb → py:percent → ipynb",
+            "ipynb → md:myst → ipynb",
+        ],
+        counts,
     );
 }
 
@@ -463,36 +469,15 @@ fn jupytexts_light_and_markdown_notebooks_round_trip_as_jupytext_does() {
     all.extend(jobs(markdown, "md:markdown", work.path(), 1000));
     all.extend(jobs(python_ipynb, "py:light", work.path(), 2000));
     all.extend(jobs(ipynb, "md:markdown", work.path(), 3000));
-    let different = differences(&all);
-    let mut start = 0;
-    let mut summary = Vec::new();
-    let mut failures = Vec::new();
-    for (label, count) in [
-        "py:light → ipynb → py:light",
-        "md:markdown → ipynb → md:markdown",
-        "ipynb → py:light → ipynb",
-        "ipynb → md:markdown → ipynb",
-    ]
-    .iter()
-    .zip(counts)
-    {
-        let group: Vec<&String> = different[start..start + count].iter().flatten().collect();
-        summary.push(format!(
-            "{label}: {}/{count} identical",
-            count - group.len()
-        ));
-        failures.extend(group);
-        start += count;
-    }
-    println!("{}", summary.join(", "));
-    assert!(
-        failures.is_empty(),
-        "{}",
-        failures
-            .iter()
-            .map(|line| line.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+    assert_groups_identical(
+        &differences(&all),
+        &[
+            "py:light → ipynb → py:light",
+            "md:markdown → ipynb → md:markdown",
+            "ipynb → py:light → ipynb",
+            "ipynb → md:markdown → ipynb",
+        ],
+        counts,
     );
 }
 
