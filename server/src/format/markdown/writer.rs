@@ -16,9 +16,10 @@ use crate::format::percent::lines::{Line, is_python_line_break};
 use crate::format::percent::magics::comment_magics_with;
 use crate::format::percent::reader::is_active;
 use crate::format::percent::writer::{
-    CellMetadataFilter, cell_language, cell_source, frontmatter_lines, lines_to_next_cell,
+    CellMetadataFilter, cell_language, cell_source, frontmatter_lines, header_with_frontmatter,
+    lines_to_next_cell,
 };
-use crate::format::percent::yaml_header::{MARKDOWN_HEADER, write_header_for};
+use crate::format::percent::yaml_header::MARKDOWN_HEADER;
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
 
 /// Writes `notebook` as md:markdown text.
@@ -33,16 +34,8 @@ pub fn write_markdown(notebook: &Notebook) -> String {
     let mut header: Vec<String> = Vec::new();
     let mut header_blank_lines: Option<usize> = None;
     if regenerate_header {
-        let mut frontmatter: Vec<String> = Vec::new();
-        if let Some(first) = cells.first()
-            && let Some(lines) = frontmatter_lines(first)
-        {
-            frontmatter = lines;
-            header_blank_lines = lines_to_next_cell(first);
-            cells = &cells[1..];
-        }
-        let borrowed: Vec<&str> = frontmatter.iter().map(String::as_str).collect();
-        header = write_header_for(&notebook.metadata, &borrowed, MARKDOWN_HEADER);
+        (header, header_blank_lines, cells) =
+            header_with_frontmatter(&notebook.metadata, cells, MARKDOWN_HEADER);
     }
 
     let language = default_language(&notebook.metadata);

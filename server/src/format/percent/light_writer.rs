@@ -13,7 +13,8 @@ use super::magics::{comment_magics_with, escape_code_start, need_explicit_marker
 use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
 use super::writer::{
-    CellMetadataFilter, cell_language, cell_source, double_percent_options, usual_language,
+    CellMetadataFilter, cell_language, cell_source, commented, double_percent_options,
+    usual_language,
 };
 use crate::format::jupytext::{CellOptions, python_truthy};
 use crate::format::{Cell, CellType};
@@ -231,16 +232,7 @@ fn markdown_to_text(
             cell_type == CellType::Code,
         );
     }
-    source
-        .into_iter()
-        .map(|line| {
-            if line.is_empty() {
-                "#".to_string()
-            } else {
-                format!("# {line}")
-            }
-        })
-        .collect()
+    commented(source)
 }
 
 /// `LightScriptCellExporter.code_to_text`.

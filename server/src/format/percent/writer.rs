@@ -13,7 +13,7 @@ use super::lines::{is_py_space, py_splitlines, py_strip};
 use super::magics::comment_magics;
 use super::pep8::pep8_lines_between_cells;
 use super::reader::is_active;
-use super::yaml_header::write_header_for;
+use super::yaml_header::{HeaderFormat, write_header_for};
 use super::{JUPYTER_LANGUAGES, default_language};
 use crate::format::jupytext::{CellOptions, IGNORED_CELL_METADATA};
 use crate::format::{Cell, CellType, Notebook, NotebookFormat};
@@ -157,16 +157,8 @@ fn write_script(notebook: &Notebook, format: NotebookFormat) -> String {
     let mut header_blank_lines: Option<usize> = None;
     if regenerate_header {
         out.push_str(pep723_prefix(&notebook.preamble.text));
-        let mut frontmatter: Vec<String> = Vec::new();
-        if let Some(first) = cells.first()
-            && let Some(lines) = frontmatter_lines(first)
-        {
-            frontmatter = lines;
-            header_blank_lines = lines_to_next_cell(first);
-            cells = &cells[1..];
-        }
-        let borrowed: Vec<&str> = frontmatter.iter().map(String::as_str).collect();
-        header_lines = write_header_for(&notebook.metadata, &borrowed, header_format);
+        (header_lines, header_blank_lines, cells) =
+            header_with_frontmatter(&notebook.metadata, cells, header_format);
         // `encoding_and_executable`: a notebook in another language with non-ASCII text
         // gets a coding line (after a `#!` line, if any).
         let has_encoding = notebook
@@ -304,6 +296,28 @@ pub(crate) fn lines_to_next_cell(cell: &Cell) -> Option<usize> {
         .get("lines_to_next_cell")
         .and_then(Value::as_u64)
         .and_then(|n| usize::try_from(n).ok())
+}
+
+/// jupytext's regenerated header: the notebook's metadata, with the first cell's text
+/// when that cell is a front-matter raw cell (which the header then replaces). Returns the
+/// header lines, the blank lines the first cell asked for after it, and the cells left.
+pub(crate) fn header_with_frontmatter<'c>(
+    metadata: &Map<String, Value>,
+    cells: &'c [Cell],
+    format: HeaderFormat,
+) -> (Vec<String>, Option<usize>, &'c [Cell]) {
+    let first = cells.first();
+    match first.and_then(|first| Some((first, frontmatter_lines(first)?))) {
+        Some((first, frontmatter)) => {
+            let borrowed: Vec<&str> = frontmatter.iter().map(String::as_str).collect();
+            (
+                write_header_for(metadata, &borrowed, format),
+                lines_to_next_cell(first),
+                &cells[1..],
+            )
+        }
+        None => (write_header_for(metadata, &[], format), None, cells),
+    }
 }
 
 /// A first raw cell `---` … `---` is YAML front matter that jupytext puts in the header.
@@ -524,6 +538,12 @@ fn markdown_to_lines(cell: &Cell, mut source: Vec<String>) -> Vec<String> {
             return source;
         }
     }
+    commented(source)
+}
+
+/// Each line behind `# ` (an empty line as a bare `#`), as jupytext comments a markdown
+/// or raw cell's text.
+pub(crate) fn commented(source: Vec<String>) -> Vec<String> {
     source
         .into_iter()
         .map(|line| {
