@@ -556,8 +556,12 @@ fn a_kernel_that_loses_a_port_race_is_started_again_on_new_ports() {
 
 #[test]
 fn a_kernel_can_listen_on_ipc_sockets_in_its_private_directory() {
+    // Unix socket paths are short (108 bytes): a runtime directory under the checkout's
+    // target/ would make this test depend on where the repository was cloned.
+    let runtime_dir = tempfile::tempdir().expect("temp dir");
     runtime().block_on(async {
         let mut options = options();
+        options.runtime_dir = Some(runtime_dir.path().to_path_buf());
         options.transport = jellycell_lsp::kernel::KernelTransport::Ipc;
         let kernel = Kernel::start(python3_spec(), options).await.expect("start");
         let file = kernel.connection_file().await.expect("connection file");
