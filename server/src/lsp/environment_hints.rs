@@ -9,10 +9,14 @@
 //! what picks its environment change (its PEP-723 block, an import, the config), and on a
 //! save or a watched-file change, which may have changed the environment (the
 //! interpreter or its `site-packages`, re-stated then). The notebook's diagnostics are
-//! published again when its facts changed. Answers are kept in memory by environment
-//! stamp (`kernel::ProbeMemory`), so a name is asked of one state of an environment once.
+//! published again when its facts changed. Answers are kept in `--check`'s memory
+//! (`kernel::ProbeMemory`, read from and written back to the project's
+//! `check/environments.json`), so a name is asked of one state of an environment once, and
+//! a notebook opened after a check (or a restart) whose environment did not change starts
+//! no process.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tower_lsp_server::ls_types::Uri;
@@ -49,11 +53,11 @@ struct Entry {
     running: bool,
 }
 
-/// The per-notebook facts and the answers of every environment probed.
+/// The per-notebook facts and the answers of every environment probed, by project root.
 #[derive(Default)]
 pub struct EnvironmentHints {
     entries: Mutex<HashMap<Uri, Entry>>,
-    memory: Mutex<ProbeMemory>,
+    memories: Mutex<HashMap<PathBuf, ProbeMemory>>,
 }
 
 impl EnvironmentHints {
@@ -174,15 +178,23 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
             }
         };
         let (asked, names) = wanted;
-        let facts = hints_environment(&asked.project, &asked.target, &SpecSearch::from_env())
-            .and_then(|environment| {
-                let mut memory = hints
-                    .memory
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                environment_facts(&mut memory, &asked.project, &environment, &names)
-            })
-            .map(|(facts, _)| facts);
+        let facts = {
+            let mut memories = hints
+                .memories
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let project = &asked.project;
+            let memory = memories
+                .entry(project.root.clone())
+                .or_insert_with(|| read_memory(project));
+            let search = SpecSearch::from_env();
+            let facts = hints_environment(project, &asked.target, &search, memory)
+                .and_then(|environment| environment_facts(memory, project, &environment, &names));
+            if memory.changed() {
+                write_memory(project, memory);
+            }
+            facts
+        };
         let mut entries = hints.entries();
         let Some(entry) = entries.get_mut(uri) else {
             return;
@@ -194,6 +206,31 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
     if changed {
         republish(core, uri);
     }
+}
+
+/// `--check`'s memory of `project` (none outside a jellycell project, as `--check`).
+fn read_memory(project: &Project) -> ProbeMemory {
+    // A damaged file is rewritten after the next probe.
+    memory_path(project)
+        .and_then(|path| ProbeMemory::read(&path).ok())
+        .unwrap_or_default()
+}
+
+/// Writes `memory` back for the next check or session.
+fn write_memory(project: &Project, memory: &mut ProbeMemory) {
+    if let Some(path) = memory_path(project) {
+        memory.write(&path);
+    }
+}
+
+fn memory_path(project: &Project) -> Option<PathBuf> {
+    project.config_path.as_ref()?;
+    Some(
+        project
+            .lsp_cache_dir()
+            .join("check")
+            .join(ProbeMemory::FILE),
+    )
 }
 
 fn republish(core: &Arc<Core>, uri: &Uri) {
