@@ -1,9 +1,12 @@
 //! `--check` remembers what the kernel environment answered (`check/environments.json`):
 //! through the real binary, with real venvs made by `python -m venv` whose `python` is a
 //! shim that logs each start and `exec`s the real interpreter (as itself, so Python sees
-//! the venv), a check whose environment did not change starts no process at all, and a
-//! change of each input the answers were read from makes the next check ask again and
-//! report what is true now.
+//! the venv; `support::counted_python`), a check whose environment did not change starts
+//! no process at all (project `.venv`, the `python3` on PATH, `[run] python`, a version
+//! manager's shim), and a change of each input the answers were read from (a module or
+//! ipykernel installed, the venv rebuilt, `pyvenv.cfg`, `PYTHONPATH`, `PATH`, `[run]
+//! python`, a kernelspec, `.python-version`, a damaged memory) makes the next check ask
+//! again and report what is true now.
 //!
 //! An answer read within 2 s of a change to what it was read from is not trusted (a file
 //! system's clock may not have ticked), so a fixture waits until its files are 2 s old
@@ -16,8 +19,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
+use support::counted_python::{counted_venv, site_packages, starts, write_executable};
 use support::project::TestProject;
-use support::python::python;
 
 const NOTEBOOK: &str = "# %% tags=[\"jc.step\", \"name=a\"]\nimport json\n\
 import memo_probe_module\nrows = jc.load(\"data/rows.csv\")\n";
@@ -63,42 +66,15 @@ impl Fixture {
         self.outside.path().join("home")
     }
 
-    /// A venv at `folder` made by `python -m venv --without-pip` (neither jellycell nor
-    /// `memo_probe_module`), its `python` and `python3` shims that log and `exec` the
-    /// real interpreter.
+    /// A venv at `folder` whose interpreters log to [`log`](Self::log).
     fn venv(&mut self, folder: &Path, clear: bool) -> PathBuf {
-        let mut command = Command::new(python());
-        command.args(["-m", "venv", "--without-pip"]);
-        if clear {
-            command.arg("--clear");
-        }
-        let status = command.arg(folder).status().expect("python runs");
-        assert!(status.success(), "python -m venv {}", folder.display());
-        let bin = folder.join("bin");
-        let real = std::fs::canonicalize(bin.join("python")).expect("the venv's python");
-        for name in ["python", "python3"] {
-            let shim = bin.join(name);
-            std::fs::remove_file(&shim).expect("remove the link");
-            let script = format!(
-                "#!/bin/bash\necho \"$0 $*\" >> '{}'\nexec -a \"$0\" '{}' \"$@\"\n",
-                self.log().display(),
-                real.display()
-            );
-            std::fs::write(&shim, script).expect("write the shim");
-            make_executable(&shim);
-        }
+        let python = counted_venv(folder, &self.log(), clear);
         self.changed_at = SystemTime::now();
-        bin.join("python")
+        python
     }
 
     fn site_packages(&self, venv: &Path) -> PathBuf {
-        let lib = venv.join("lib");
-        let version = std::fs::read_dir(&lib)
-            .expect("lib/")
-            .flatten()
-            .find(|entry| entry.file_name().to_string_lossy().starts_with("python"))
-            .expect("lib/pythonX.Y");
-        version.path().join("site-packages")
+        site_packages(venv)
     }
 
     /// Something changed just now.
@@ -115,7 +91,7 @@ impl Fixture {
     }
 
     fn starts(&self) -> usize {
-        std::fs::read_to_string(self.log()).map_or(0, |text| text.lines().count())
+        starts(&self.log())
     }
 
     fn check(&self) -> Checked {
@@ -179,12 +155,6 @@ impl Fixture {
         assert_eq!(second.hints, first.hints);
         second
     }
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 fn reports_module(checked: &Checked) -> bool {
@@ -400,4 +370,47 @@ fn a_damaged_memory_is_ignored_and_rewritten() {
     );
     let text = std::fs::read_to_string(&memory).expect("rewritten");
     assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
+}
+
+#[test]
+fn a_version_managers_shim_is_remembered_with_its_version_files() {
+    // As pyenv's: `shims/python3` starts the Python `.python-version` names (from the
+    // folder it starts in up), else the global `version` file's.
+    let mut fixture = Fixture::new();
+    let manager = fixture.outside.path().join("manager");
+    for version in ["a", "b"] {
+        let venv = manager.join("versions").join(version);
+        let status = Command::new(support::python::python())
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .expect("python runs");
+        assert!(status.success());
+    }
+    std::fs::write(
+        site_packages(&manager.join("versions/b")).join("memo_probe_module.py"),
+        "",
+    )
+    .expect("install a module");
+    std::fs::write(manager.join("version"), "a\n").expect("global version");
+    std::fs::create_dir_all(manager.join("shims")).expect("mkdir");
+    let shim = format!(
+        "#!/bin/bash\necho \"$0 $*\" >> '{log}'\nversion=\"\"\ndir=$(pwd -P)\n\
+         while :; do\n  if [ -f \"$dir/.python-version\" ]; then version=$(cat \"$dir/.python-version\"); break; fi\n\
+         \x20 [ \"$dir\" = / ] && break\n  dir=$(dirname \"$dir\")\ndone\n\
+         [ -z \"$version\" ] && version=$(cat '{manager}/version')\n\
+         exec '{manager}/versions/'\"$version\"'/bin/python' \"$@\"\n",
+        log = fixture.log().display(),
+        manager = manager.display(),
+    );
+    write_executable(&manager.join("shims/python3"), &shim);
+    fixture.path_first.push(manager.join("shims"));
+    fixture.changed();
+    let checked = fixture.remembered();
+    assert!(reports_module(&checked), "version a lacks it: {checked:?}");
+
+    fixture.project.write(".python-version", "b\n");
+    let checked = fixture.check();
+    assert!(checked.starts >= 1, "{checked:?}");
+    assert!(!reports_module(&checked), "version b has it: {checked:?}");
 }
