@@ -27,7 +27,9 @@ use crate::kernel::{ProbeMemory, SpecSearch};
 use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
 use crate::lint::{self, Finding};
 use crate::project::Project;
-use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
+use crate::run::environment_hints::{
+    KernelTarget, environment_facts, hints_environment, read_memory, write_memory,
+};
 
 const RULES: [&str; 2] = ["missing-import", "jc-without-jellycell"];
 
@@ -186,7 +188,8 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
             let project = &asked.project;
             let memory = memories
                 .entry(project.root.clone())
-                .or_insert_with(|| read_memory(project));
+                // A damaged file is rewritten after the next probe.
+                .or_insert_with(|| read_memory(project).unwrap_or_default());
             let search = SpecSearch::from_env();
             let facts = hints_environment(project, &asked.target, &search, memory)
                 .and_then(|environment| environment_facts(memory, project, &environment, &names));
@@ -206,31 +209,6 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
     if changed {
         republish(core, uri);
     }
-}
-
-/// `--check`'s memory of `project` (none outside a jellycell project, as `--check`).
-fn read_memory(project: &Project) -> ProbeMemory {
-    // A damaged file is rewritten after the next probe.
-    memory_path(project)
-        .and_then(|path| ProbeMemory::read(&path).ok())
-        .unwrap_or_default()
-}
-
-/// Writes `memory` back for the next check or session.
-fn write_memory(project: &Project, memory: &mut ProbeMemory) {
-    if let Some(path) = memory_path(project) {
-        memory.write(&path);
-    }
-}
-
-fn memory_path(project: &Project) -> Option<PathBuf> {
-    project.config_path.as_ref()?;
-    Some(
-        project
-            .lsp_cache_dir()
-            .join("check")
-            .join(ProbeMemory::FILE),
-    )
 }
 
 fn republish(core: &Arc<Core>, uri: &Uri) {

@@ -2,8 +2,9 @@
 //! building or starting anything, and what that environment lacks of the notebook's
 //! names: the facts behind `missing-import` and `jc-without-jellycell`, and the
 //! description a run's summary line gives (which the preview shows). One copy for
-//! `--check` (`cli/check/environment.rs`, which caches the answers in a file) and the
-//! editor (`lsp/environment_hints.rs`, in memory, probing off the request path).
+//! `--check` (`cli/check/environment.rs`), the editor (`lsp/environment_hints.rs`, probing
+//! off the request path) and the preview, which share the memory of the answers
+//! (`check/environments.json`, [`read_memory`]).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -67,6 +68,32 @@ fn choice(project: &Project, target: &KernelTarget) -> EnvironmentChoice {
         .with_notebook(&target.notebook, pep723_envs)
 }
 
+/// The memory of `project`'s earlier probes (`check/environments.json`; empty outside a
+/// jellycell project, where nothing is cached), or why it was ignored (damaged).
+pub fn read_memory(project: &Project) -> Result<ProbeMemory, String> {
+    memory_path(project).map_or_else(
+        || Ok(ProbeMemory::default()),
+        |path| ProbeMemory::read(&path),
+    )
+}
+
+/// Writes `memory` back for the next check or editor session (not outside a project).
+pub fn write_memory(project: &Project, memory: &mut ProbeMemory) {
+    if let Some(path) = memory_path(project) {
+        memory.write(&path);
+    }
+}
+
+fn memory_path(project: &Project) -> Option<PathBuf> {
+    project.config_path.as_ref()?;
+    Some(
+        project
+            .lsp_cache_dir()
+            .join("check")
+            .join(ProbeMemory::FILE),
+    )
+}
+
 /// What `environment` lacks of `names`, asking its Python only about names `memory` has
 /// no answer for; `None` when that probe fails.
 pub fn environment_facts(
@@ -120,8 +147,12 @@ pub fn kernel_environment_text(
         .describe();
     }
     let choice = choice(project, target);
-    let mut memory = ProbeMemory::default();
-    if let Some(environment) = choice.environment_for_hints(&target.kernel, search, &mut memory) {
+    let mut memory = read_memory(project).unwrap_or_default();
+    let found = choice.environment_for_hints(&target.kernel, search, &mut memory);
+    if memory.changed() {
+        write_memory(project, &mut memory);
+    }
+    if let Some(environment) = found {
         return match environment.kind {
             // Not "(reused)": nothing ran yet.
             EnvironmentKind::Pep723 => format!("pep723 env {}", environment.python),

@@ -30,11 +30,10 @@ use crate::lint::rules::environment::NotebookNames;
 use crate::lint::{self, LintSettings};
 use crate::project::Project;
 use crate::project::read::read_text_file;
-use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
+use crate::run::environment_hints::{self, KernelTarget, environment_facts, hints_environment};
 use crate::text::Span;
 
 const NAMES_FILE: &str = "environment-names.json";
-const ANSWERS_FILE: &str = ProbeMemory::FILE;
 
 /// One reported notebook: its names and what picks its environment.
 struct Summary {
@@ -90,11 +89,10 @@ impl EarlyEnvironment {
 /// The memory of the previous checks (`environments.json`), empty when not `cacheable`,
 /// missing or damaged.
 fn read_memory(project: &Project, cacheable: bool) -> ProbeMemory {
-    let path = project.lsp_cache_dir().join("check").join(ANSWERS_FILE);
     if !cacheable {
         return ProbeMemory::default();
     }
-    ProbeMemory::read(&path).unwrap_or_else(|error| {
+    environment_hints::read_memory(project).unwrap_or_else(|error| {
         if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
             crate::cli::messages::note(&format!("environment memory damaged, ignored: {error}"));
         }
@@ -185,7 +183,7 @@ pub(super) fn add_hints(
         }
     }
     if cacheable && memory.changed() {
-        memory.write(&folder.join(ANSWERS_FILE));
+        environment_hints::write_memory(project, &mut memory);
     }
 }
 
