@@ -21,6 +21,10 @@ use super::witness::{Asked, Witnesses};
 /// Bumped when what is remembered changes meaning: another version is forgotten.
 const VERSION: u32 = 2;
 
+/// The most interpreters (or poetry roots) remembered: each `PATH` or `PYTHONPATH` an
+/// editor or a shell had gets its own entry; the one asked longest ago goes first.
+const MOST_REMEMBERED: usize = 32;
+
 /// The environment variables that can change which interpreter runs or what it imports
 /// (prefixes).
 const READ_VARIABLES: [&str; 15] = [
@@ -195,6 +199,7 @@ impl ProbeMemory {
                 let value = answers.clone();
                 self.environments
                     .insert(key, Remembered { witnesses, value });
+                forget_oldest(&mut self.environments);
             }
             None => {
                 self.environments.remove(&key);
@@ -254,7 +259,21 @@ impl ProbeMemory {
         let witnesses = Witnesses::take(asked, paths, &BTreeMap::new());
         let value = python.clone();
         self.poetry.insert(key, Remembered { witnesses, value });
+        forget_oldest(&mut self.poetry);
         Some(python)
+    }
+}
+
+fn forget_oldest<T>(entries: &mut BTreeMap<String, Remembered<T>>) {
+    while entries.len() > MOST_REMEMBERED {
+        let oldest = entries
+            .iter()
+            .min_by_key(|(_, entry)| entry.witnesses.asked_at())
+            .map(|(key, _)| key.clone());
+        match oldest {
+            Some(key) => entries.remove(&key),
+            None => break,
+        };
     }
 }
 
@@ -346,6 +365,30 @@ mod tests {
         assert_eq!(
             ProbeMemory::from_json(memory.to_json().as_bytes()),
             Ok(memory)
+        );
+    }
+
+    #[test]
+    fn the_entry_asked_longest_ago_goes_first() {
+        let mut entries = BTreeMap::new();
+        for index in 0..=MOST_REMEMBERED {
+            let witnesses = Witnesses::take(Asked::now(), [], &BTreeMap::new());
+            // Keys sort against the order asked: the oldest is found by time.
+            let key = format!("{}", MOST_REMEMBERED - index);
+            entries.insert(
+                key,
+                Remembered {
+                    witnesses,
+                    value: index,
+                },
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        forget_oldest(&mut entries);
+        assert_eq!(entries.len(), MOST_REMEMBERED);
+        assert!(
+            !entries.values().any(|entry| entry.value == 0),
+            "{entries:?}"
         );
     }
 

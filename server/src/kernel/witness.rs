@@ -157,6 +157,11 @@ impl Witnesses {
         }
     }
 
+    /// When the question was asked (ns since the epoch).
+    pub fn asked_at(&self) -> u64 {
+        self.asked_at
+    }
+
     /// Whether the answer they witness still holds: every file as it was, none changed
     /// within [`RACY_NANOS`] before the question.
     pub fn hold(&self) -> bool {
