@@ -8,7 +8,7 @@
 //! `poetry env info` named for a project root. `--check` keeps one in a file of the
 //! project's cache ([`ProbeMemory::from_json`]), the language server one in memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,13 @@ pub struct ProbeMemory {
     /// Whether anything was asked since [`from_json`](Self::from_json).
     #[serde(skip)]
     changed: bool,
+    /// The entries whose witnesses were found to hold since [`look_again`](Self::look_again)
+    /// (one check states them once, not once per notebook).
+    #[serde(skip)]
+    held: BTreeSet<String>,
+    /// Answers that cannot be witnessed (a launcher's), trusted until `look_again`.
+    #[serde(skip)]
+    unwitnessed: BTreeMap<String, ProbeAnswers>,
 }
 
 impl Default for ProbeMemory {
@@ -74,6 +81,8 @@ impl Default for ProbeMemory {
             environments: BTreeMap::new(),
             poetry: BTreeMap::new(),
             changed: false,
+            held: BTreeSet::new(),
+            unwitnessed: BTreeMap::new(),
         }
     }
 }
@@ -110,6 +119,14 @@ impl ProbeMemory {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The environments may have changed since they were last looked at: the next
+    /// question states its witnesses again (the language server calls it before each
+    /// probe; a check looks once).
+    pub fn look_again(&mut self) {
+        self.held.clear();
+        self.unwitnessed.clear();
     }
 
     /// Whether a probe ran since it was read or written (so it is worth writing back).
@@ -170,11 +187,17 @@ impl ProbeMemory {
             root.display(),
             variables_digest()
         );
-        let known = self
+        let held = &mut self.held;
+        let remembered = self
             .environments
             .get(&key)
-            .filter(|entry| entry.witnesses.hold())
-            .map(|entry| entry.value.clone())
+            .filter(|entry| held.contains(&key) || entry.witnesses.hold())
+            .map(|entry| entry.value.clone());
+        if remembered.is_some() {
+            held.insert(key.clone());
+        }
+        let known = remembered
+            .or_else(|| self.unwitnessed.get(&key).cloned())
             .unwrap_or_default();
         let (ask_modules, ask_distributions) = Self::unknown(&known, modules, distributions);
         let ask_ipykernel = ipykernel && known.imports_ipykernel.is_none();
@@ -197,12 +220,15 @@ impl ProbeMemory {
             Some(paths) => {
                 let witnesses = Witnesses::take(asked, paths, &report.listings);
                 let value = answers.clone();
+                // Just asked: true for the rest of this look, settled or not.
+                self.held.insert(key.clone());
                 self.environments
                     .insert(key, Remembered { witnesses, value });
                 forget_oldest(&mut self.environments);
             }
             None => {
                 self.environments.remove(&key);
+                self.unwitnessed.insert(key, answers.clone());
             }
         }
         Some(answers)
@@ -226,10 +252,11 @@ impl ProbeMemory {
             },
             &path,
         )?;
-        let key = format!("{}|{}", root.display(), variables_digest());
+        let key = format!("poetry|{}|{}", root.display(), variables_digest());
         if let Some(entry) = self.poetry.get(&key)
-            && entry.witnesses.hold()
+            && (self.held.contains(&key) || entry.witnesses.hold())
         {
+            self.held.insert(key);
             return Some(entry.value.clone());
         }
         let asked = Asked::now();
@@ -258,6 +285,7 @@ impl ProbeMemory {
         }
         let witnesses = Witnesses::take(asked, paths, &BTreeMap::new());
         let value = python.clone();
+        self.held.insert(key.clone());
         self.poetry.insert(key, Remembered { witnesses, value });
         forget_oldest(&mut self.poetry);
         Some(python)
@@ -317,8 +345,14 @@ fn witness_paths(python: &Path, root: &Path, report: &ProbeReport) -> Option<Vec
     Some(paths)
 }
 
-/// A digest of the environment variables of [`READ_VARIABLES`], as this process has them.
-fn variables_digest() -> String {
+/// A digest of the environment variables of [`READ_VARIABLES`], as this process has them
+/// (read once: nothing here sets them).
+fn variables_digest() -> &'static str {
+    static DIGEST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIGEST.get_or_init(read_variables_digest)
+}
+
+fn read_variables_digest() -> String {
     let mut read: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(name, value)| {
             let name = name.into_string().ok()?;

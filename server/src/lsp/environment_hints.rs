@@ -190,6 +190,9 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
                 .entry(project.root.clone())
                 // A damaged file is rewritten after the next probe.
                 .or_insert_with(|| read_memory(project).unwrap_or_default());
+            // The environment may have changed since the last probe (that is why this
+            // one runs): its witnesses are stated again.
+            memory.look_again();
             let search = SpecSearch::from_env();
             let facts = hints_environment(project, &asked.target, &search, memory)
                 .and_then(|environment| environment_facts(memory, project, &environment, &names));
