@@ -5,7 +5,9 @@
 //! no process at all (project `.venv`, the `python3` on PATH, `[run] python`, a version
 //! manager's shim), and a change of each input the answers were read from (a module or
 //! ipykernel installed, the venv rebuilt, `pyvenv.cfg`, `PYTHONPATH`, `PATH`, `[run]
-//! python`, a kernelspec, `.python-version`, a damaged memory) makes the next check ask
+//! python`, a kernelspec, `.python-version`, another poetry environment (poetry itself is
+//! not installed here: a stand-in script answers `poetry env info --path`), a damaged
+//! memory) makes the next check ask
 //! again and report what is true now.
 //!
 //! An answer read within 2 s of a change to what it was read from is not trusted (a file
@@ -413,4 +415,54 @@ fn a_version_managers_shim_is_remembered_with_its_version_files() {
     let checked = fixture.check();
     assert!(checked.starts >= 1, "{checked:?}");
     assert!(!reports_module(&checked), "version b has it: {checked:?}");
+}
+
+#[test]
+fn poetrys_environment_is_remembered_until_another_one_is_made() {
+    // poetry is not installed here: a stand-in on PATH answers `poetry env info --path`
+    // as poetry does (the folder named in `choice`), and logs its start like the venvs.
+    let mut fixture = Fixture::new();
+    let environments = fixture.outside.path().join("poetry-envs");
+    let first = environments.join("t-abc-py3.11");
+    fixture.venv(&first, false);
+    let choice = fixture.outside.path().join("choice");
+    std::fs::write(&choice, first.display().to_string()).expect("write the choice");
+    let bin = fixture.outside.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    write_executable(
+        &bin.join("poetry"),
+        &format!(
+            "#!/bin/bash\necho \"$0 $*\" >> '{}'\n[ \"$*\" = \"env info --path\" ] && cat '{}'\n",
+            fixture.log().display(),
+            choice.display()
+        ),
+    );
+    fixture.path_first.push(bin);
+    fixture
+        .project
+        .write("pyproject.toml", "[tool.poetry]\nname = \"t\"\n");
+    fixture.project.write("poetry.lock", "# poetry\n");
+    fixture.changed();
+    let checked = fixture.remembered();
+    let label = format!(
+        "(project environment {})",
+        first.join("bin/python").display()
+    );
+    assert!(
+        !checked.hints.is_empty() && checked.hints.iter().all(|(_, m)| m.contains(&label)),
+        "{checked:?}"
+    );
+
+    // `poetry env use`: another environment beside the first, with the module.
+    let second = environments.join("t-abc-py3.12");
+    fixture.venv(&second, false);
+    std::fs::write(site_packages(&second).join("memo_probe_module.py"), "")
+        .expect("install a module");
+    std::fs::write(&choice, second.display().to_string()).expect("write the choice");
+    let checked = fixture.check();
+    assert!(checked.starts >= 1, "{checked:?}");
+    assert!(
+        !reports_module(&checked),
+        "the new environment has it: {checked:?}"
+    );
 }
