@@ -7,8 +7,7 @@
 //! ipykernel installed, the venv rebuilt, `pyvenv.cfg`, `PYTHONPATH`, `PATH`, `[run]
 //! python`, a kernelspec, `.python-version`, another poetry environment (poetry itself is
 //! not installed here: a stand-in script answers `poetry env info --path`), a damaged
-//! memory) makes the next check ask
-//! again and report what is true now.
+//! memory) makes the next check ask again and report what is true now.
 //!
 //! An answer read within 2 s of a change to what it was read from is not trusted (a file
 //! system's clock may not have ticked), so a fixture waits until its files are 2 s old
