@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod counted_python;
 pub mod editors;
 pub mod git;
 pub mod jellycell;

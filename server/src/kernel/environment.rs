@@ -151,6 +151,16 @@ impl EnvironmentChoice {
     /// only applies to the Python kernel (`kernel_name` "python3"); a `python` setting
     /// always. The pep723 environment is not here: it is built in [`resolve`](Self::resolve).
     pub fn interpreter(&self, kernel_name: &str) -> Option<(EnvironmentKind, PathBuf)> {
+        self.interpreter_with(kernel_name, &mut poetry_python)
+    }
+
+    /// [`interpreter`](Self::interpreter) with `poetry` finding the poetry environment's
+    /// interpreter of a project root that has a `poetry.lock`.
+    pub(super) fn interpreter_with(
+        &self,
+        kernel_name: &str,
+        poetry: &mut dyn FnMut(&Path) -> Option<PathBuf>,
+    ) -> Option<(EnvironmentKind, PathBuf)> {
         if let Some(python) = &self.notebook_python {
             return Some((EnvironmentKind::Notebook, self.root.join(python)));
         }
@@ -172,7 +182,7 @@ impl EnvironmentChoice {
                 return Some((EnvironmentKind::Project, python));
             }
         }
-        if let Some(python) = poetry_python(&self.root) {
+        if let Some(python) = poetry(&self.root) {
             return Some((EnvironmentKind::Project, python));
         }
         let python = venv_python(Path::new(self.virtual_env.as_ref()?));
@@ -244,7 +254,12 @@ fn poetry_python(root: &Path) -> Option<PathBuf> {
     if !root.join("poetry.lock").is_file() {
         return None;
     }
-    let output = Command::new("poetry")
+    poetry_env_python(root, Path::new("poetry"))
+}
+
+/// The interpreter of the environment `poetry` (the program) says is `root`'s.
+pub(super) fn poetry_env_python(root: &Path, poetry: &Path) -> Option<PathBuf> {
+    let output = Command::new(poetry)
         .args(["env", "info", "--path"])
         .current_dir(root)
         .stdin(Stdio::null())

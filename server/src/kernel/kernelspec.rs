@@ -183,12 +183,8 @@ impl SpecSearch {
     /// `python3` with no spec, `python3 -m ipykernel_launcher` if the `python3` on the path
     /// imports ipykernel (this runs that interpreter once, so call it off the async executor).
     pub fn find(&self, name: &str) -> Result<KernelSpec, KernelError> {
-        for dir in &self.data_dirs {
-            let spec_dir = dir.join("kernels").join(name);
-            let file = spec_dir.join("kernel.json");
-            if file.is_file() {
-                return self.read_spec(name, &spec_dir, &file, dir);
-            }
+        if let Some(installed) = self.find_installed(name) {
+            return installed;
         }
         let python = find_program("python3", &self.path);
         if name == "python3"
@@ -202,6 +198,17 @@ impl SpecSearch {
             searched: self.data_dirs.clone(),
             available: self.available(),
             python: if name == "python3" { python } else { None },
+        })
+    }
+
+    /// The first `kernels/<name>/kernel.json` in the data dirs, read; `None` when there is
+    /// none (reads files only, starts nothing).
+    pub fn find_installed(&self, name: &str) -> Option<Result<KernelSpec, KernelError>> {
+        self.data_dirs.iter().find_map(|dir| {
+            let spec_dir = dir.join("kernels").join(name);
+            let file = spec_dir.join("kernel.json");
+            file.is_file()
+                .then(|| self.read_spec(name, &spec_dir, &file, dir))
         })
     }
 

@@ -3,7 +3,7 @@
 //!
 //! Owns everything between "a kernel name" and "the outputs of this code": discovery
 //! (`kernelspec`), the process (`process`), starting and readiness (`launch`), the sockets
-//! (`client`), kernels on a Jupyter server instead (`remote`), which Python runs it (`environment`, `pep723_env` for the uv-built ones), what that Python can import (`probe`, its answers kept by `probe_memory`), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
+//! (`client`), kernels on a Jupyter server instead (`remote`), which Python runs it (`environment`, `pep723_env` for the uv-built ones), what that Python can import (`probe`, its answers kept by `probe_memory` with the `witness`es of what they were read from), one running kernel (`session`), what to undo at exit (`cleanup`), the shared handle and its queue (`handle`),
 //! our plain output types (`output`) and ANSI stripping (`ansi`). It knows nothing of
 //! notebooks, caches, LSP or HTTP. User-facing behaviour is described in `docs/kernel.md`.
 
@@ -22,6 +22,7 @@ mod process;
 mod remote;
 mod session;
 mod stale_connections;
+mod witness;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,8 +36,8 @@ pub use handle::Kernel;
 pub use kernelspec::{InterruptMode, KernelSpec, SpecSearch};
 pub use output::{ExecutionResult, ExecutionStatus, KernelEvent, MimeBundle, Output};
 pub use pep723_env::{Pep723Environment, Pep723Request};
-pub use probe::{ProbeAnswers, probe_environment};
-pub use probe_memory::{ProbeMemory, environment_stamp};
+pub use probe::{ProbeAnswers, ProbeReport, probe_environment};
+pub use probe_memory::ProbeMemory;
 pub use remote::{DEFAULT_TOKEN_ENV, FileStamp, RemoteFiles, RemoteServer, check_server_url};
 
 /// How the kernel's sockets are reached.

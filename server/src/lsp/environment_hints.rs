@@ -9,10 +9,14 @@
 //! what picks its environment change (its PEP-723 block, an import, the config), and on a
 //! save or a watched-file change, which may have changed the environment (the
 //! interpreter or its `site-packages`, re-stated then). The notebook's diagnostics are
-//! published again when its facts changed. Answers are kept in memory by environment
-//! stamp (`kernel::ProbeMemory`), so a name is asked of one state of an environment once.
+//! published again when its facts changed. Answers are kept in `--check`'s memory
+//! (`kernel::ProbeMemory`, read from and written back to the project's
+//! `check/environments.json`), so a name is asked of one state of an environment once, and
+//! a notebook opened after a check (or a restart) whose environment did not change starts
+//! no process.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tower_lsp_server::ls_types::Uri;
@@ -23,7 +27,9 @@ use crate::kernel::{ProbeMemory, SpecSearch};
 use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
 use crate::lint::{self, Finding};
 use crate::project::Project;
-use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
+use crate::run::environment_hints::{
+    KernelTarget, environment_facts, hints_environment, read_memory, write_memory,
+};
 
 const RULES: [&str; 2] = ["missing-import", "jc-without-jellycell"];
 
@@ -49,11 +55,11 @@ struct Entry {
     running: bool,
 }
 
-/// The per-notebook facts and the answers of every environment probed.
+/// The per-notebook facts and the answers of every environment probed, by project root.
 #[derive(Default)]
 pub struct EnvironmentHints {
     entries: Mutex<HashMap<Uri, Entry>>,
-    memory: Mutex<ProbeMemory>,
+    memories: Mutex<HashMap<PathBuf, ProbeMemory>>,
 }
 
 impl EnvironmentHints {
@@ -174,15 +180,27 @@ fn probe(core: &Arc<Core>, uri: &Uri) {
             }
         };
         let (asked, names) = wanted;
-        let facts = hints_environment(&asked.project, &asked.target, &SpecSearch::from_env())
-            .and_then(|environment| {
-                let mut memory = hints
-                    .memory
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                environment_facts(&mut memory, &asked.project, &environment, &names)
-            })
-            .map(|(facts, _)| facts);
+        let facts = {
+            let mut memories = hints
+                .memories
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let project = &asked.project;
+            let memory = memories
+                .entry(project.root.clone())
+                // A damaged file is rewritten after the next probe.
+                .or_insert_with(|| read_memory(project).unwrap_or_default());
+            // The environment may have changed since the last probe (that is why this
+            // one runs): its witnesses are stated again.
+            memory.look_again();
+            let search = SpecSearch::from_env();
+            let facts = hints_environment(project, &asked.target, &search, memory)
+                .and_then(|environment| environment_facts(memory, project, &environment, &names));
+            if memory.changed() {
+                write_memory(project, memory);
+            }
+            facts
+        };
         let mut entries = hints.entries();
         let Some(entry) = entries.get_mut(uri) else {
             return;

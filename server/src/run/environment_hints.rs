@@ -2,8 +2,9 @@
 //! building or starting anything, and what that environment lacks of the notebook's
 //! names: the facts behind `missing-import` and `jc-without-jellycell`, and the
 //! description a run's summary line gives (which the preview shows). One copy for
-//! `--check` (`cli/check/environment.rs`, which caches the answers in a file) and the
-//! editor (`lsp/environment_hints.rs`, in memory, probing off the request path).
+//! `--check` (`cli/check/environment.rs`), the editor (`lsp/environment_hints.rs`, probing
+//! off the request path) and the preview, which share the memory of the answers
+//! (`check/environments.json`, [`read_memory`]).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -42,17 +43,19 @@ impl KernelTarget {
 
 /// The environment the hints ask about for `target`: `None` when the project runs its
 /// kernels on a Jupyter server (whose environment this machine cannot ask), while a
-/// `pep723` environment is not built, or when no kernel can be told. May run `poetry env
-/// info` and reads kernelspec folders: call it off the async threads.
+/// `pep723` environment is not built, or when no kernel can be told. Reads kernelspec
+/// folders, and may run what `memory` cannot answer (`poetry env info`, whether the
+/// `python3` on PATH imports ipykernel): call it off the async threads.
 pub fn hints_environment(
     project: &Project,
     target: &KernelTarget,
     search: &SpecSearch,
+    memory: &mut ProbeMemory,
 ) -> Option<Environment> {
     if project.config.run.server.is_some() {
         return None;
     }
-    choice(project, target).environment_for_hints(&target.kernel, search)
+    choice(project, target).environment_for_hints(&target.kernel, search, memory)
 }
 
 fn choice(project: &Project, target: &KernelTarget) -> EnvironmentChoice {
@@ -65,14 +68,40 @@ fn choice(project: &Project, target: &KernelTarget) -> EnvironmentChoice {
         .with_notebook(&target.notebook, pep723_envs)
 }
 
+/// The memory of `project`'s earlier probes (`check/environments.json`; empty outside a
+/// jellycell project, where nothing is cached), or why it was ignored (damaged).
+pub fn read_memory(project: &Project) -> Result<ProbeMemory, String> {
+    memory_path(project).map_or_else(
+        || Ok(ProbeMemory::default()),
+        |path| ProbeMemory::read(&path),
+    )
+}
+
+/// Writes `memory` back for the next check or editor session (not outside a project).
+pub fn write_memory(project: &Project, memory: &mut ProbeMemory) {
+    if let Some(path) = memory_path(project) {
+        memory.write(&path);
+    }
+}
+
+fn memory_path(project: &Project) -> Option<PathBuf> {
+    project.config_path.as_ref()?;
+    Some(
+        project
+            .lsp_cache_dir()
+            .join("check")
+            .join(ProbeMemory::FILE),
+    )
+}
+
 /// What `environment` lacks of `names`, asking its Python only about names `memory` has
-/// no answer for; `None` when that probe fails. The flag says whether `memory` changed.
+/// no answer for; `None` when that probe fails.
 pub fn environment_facts(
     memory: &mut ProbeMemory,
     project: &Project,
     environment: &Environment,
     names: &NotebookNames,
-) -> Option<(EnvironmentFacts, bool)> {
+) -> Option<EnvironmentFacts> {
     let (modules, distributions) = names.asked();
     let python = PathBuf::from(&environment.python);
     // pip too: the install command a hint names must work in that environment.
@@ -80,7 +109,7 @@ pub fn environment_facts(
     if !asked.iter().any(|module| module == "pip") {
         asked.push("pip".to_string());
     }
-    let (answers, changed) = memory.answers(&python, &project.root, &asked, &distributions)?;
+    let answers = memory.answers(&python, &project.root, &asked, &distributions)?;
     let missing = |answered: &std::collections::BTreeMap<String, bool>, names: &[String]| {
         names
             .iter()
@@ -96,13 +125,12 @@ pub fn environment_facts(
         has_jellycell: answers.modules.get("jellycell") != Some(&false),
         has_pip: answers.modules.get("pip") != Some(&false),
     };
-    Some((facts, changed))
+    Some(facts)
 }
 
 /// The environment that runs `target`'s kernel as a run's summary line names it
 /// (`project venv /p/.venv/bin/python`, `remote python3 on https://hub/`), or what a run
-/// would do first when there is none yet. Runs nothing but `poetry env info` (see
-/// [`hints_environment`]).
+/// would do first when there is none yet. Runs what [`hints_environment`] may run.
 pub fn kernel_environment_text(
     project: &Project,
     target: &KernelTarget,
@@ -119,7 +147,12 @@ pub fn kernel_environment_text(
         .describe();
     }
     let choice = choice(project, target);
-    if let Some(environment) = choice.environment_for_hints(&target.kernel, search) {
+    let mut memory = read_memory(project).unwrap_or_default();
+    let found = choice.environment_for_hints(&target.kernel, search, &mut memory);
+    if memory.changed() {
+        write_memory(project, &mut memory);
+    }
+    if let Some(environment) = found {
         return match environment.kind {
             // Not "(reused)": nothing ran yet.
             EnvironmentKind::Pep723 => format!("pep723 env {}", environment.python),

@@ -4,14 +4,16 @@
 //! the notebooks that use it (one Python subprocess per environment). Two small caches in
 //! the project's check folder keep this off repeated checks: `environment-names.json`,
 //! each notebook's names by file stamp (so an unchanged notebook is not read again), and
-//! `environments.json`, the answers per environment (`kernel::ProbeMemory`, keyed by the
-//! interpreter's path, its modification time and that of its `site-packages`, so
-//! installing a package asks again, and the project root).
+//! `environments.json` (`kernel::ProbeMemory`): the answers per interpreter, whether the
+//! `python3` on PATH imports ipykernel, and poetry's environment, each with the state of
+//! the files it was read from, so a check whose environment did not change starts no
+//! process, and installing a package or rebuilding a venv asks again.
 //!
 //! Which environment a notebook's kernel would use is decided once per distinct target
 //! (most notebooks share the project's), and the project's default is looked up on a
-//! thread while the check reads the notebooks ([`EarlyEnvironment`]): finding a kernel
-//! may start Python (`import ipykernel`), which costs more than checking 200 notebooks.
+//! thread while the check reads the notebooks ([`EarlyEnvironment`]): when the memory
+//! cannot answer, finding a kernel may start Python (`import ipykernel`), which costs more
+//! than checking 200 notebooks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,11 +30,10 @@ use crate::lint::rules::environment::NotebookNames;
 use crate::lint::{self, LintSettings};
 use crate::project::Project;
 use crate::project::read::read_text_file;
-use crate::run::environment_hints::{KernelTarget, environment_facts, hints_environment};
+use crate::run::environment_hints::{self, KernelTarget, environment_facts, hints_environment};
 use crate::text::Span;
 
 const NAMES_FILE: &str = "environment-names.json";
-const ANSWERS_FILE: &str = "environments.json";
 
 /// One reported notebook: its names and what picks its environment.
 struct Summary {
@@ -50,15 +51,21 @@ fn hints_wanted(project: &Project, settings: &LintSettings) -> bool {
     wanted && project.config.run.server.is_none()
 }
 
-/// The environment of a notebook without a PEP-723 block, being found on a thread.
+/// The environment of a notebook without a PEP-723 block, being found on a thread with
+/// the memory of the previous checks (read there too).
 pub(super) struct EarlyEnvironment {
     target: KernelTarget,
-    lookup: JoinHandle<Option<Environment>>,
+    lookup: JoinHandle<(ProbeMemory, Option<Environment>)>,
 }
 
 impl EarlyEnvironment {
-    /// Starts finding the project's default environment, when the hints apply.
-    pub(super) fn start(project: &Project, settings: &LintSettings) -> Option<EarlyEnvironment> {
+    /// Starts finding the project's default environment, when the hints apply; with the
+    /// memory in the cache when `cacheable`.
+    pub(super) fn start(
+        project: &Project,
+        settings: &LintSettings,
+        cacheable: bool,
+    ) -> Option<EarlyEnvironment> {
         if !hints_wanted(project, settings) {
             return None;
         }
@@ -68,10 +75,29 @@ impl EarlyEnvironment {
         };
         let (project, looked_for) = (project.clone(), target.clone());
         let lookup = std::thread::Builder::new()
-            .spawn(move || hints_environment(&project, &looked_for, &SpecSearch::from_env()))
+            .spawn(move || {
+                let mut memory = read_memory(&project, cacheable);
+                let search = SpecSearch::from_env();
+                let environment = hints_environment(&project, &looked_for, &search, &mut memory);
+                (memory, environment)
+            })
             .ok()?;
         Some(EarlyEnvironment { target, lookup })
     }
+}
+
+/// The memory of the previous checks (`environments.json`), empty when not `cacheable`,
+/// missing or damaged.
+fn read_memory(project: &Project, cacheable: bool) -> ProbeMemory {
+    if !cacheable {
+        return ProbeMemory::default();
+    }
+    environment_hints::read_memory(project).unwrap_or_else(|error| {
+        if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+            crate::cli::messages::note(&format!("environment memory damaged, ignored: {error}"));
+        }
+        ProbeMemory::default()
+    })
 }
 
 /// Adds the hints for `reported` (notebook paths of `project`) to the report.
@@ -123,32 +149,30 @@ pub(super) fn add_hints(
     }
 
     let search = SpecSearch::from_env();
-    let answers_path = folder.join(ANSWERS_FILE);
-    let mut memory: ProbeMemory = cacheable
-        .then(|| read_json(&answers_path))
-        .flatten()
-        .and_then(|value| serde_json::from_value(value).ok())
-        .unwrap_or_default();
-    let mut answers_changed = false;
     // One lookup per distinct target: most notebooks share the project's environment.
     let mut environments: HashMap<KernelTarget, Option<Environment>> = HashMap::new();
-    if let Some(early) = early {
-        let environment = early.lookup.join().ok().flatten();
-        environments.insert(early.target, environment);
-    }
+    let mut memory = match early {
+        Some(early) => {
+            let (memory, environment) = early
+                .lookup
+                .join()
+                .unwrap_or_else(|_| (read_memory(project, cacheable), None));
+            environments.insert(early.target, environment);
+            memory
+        }
+        None => read_memory(project, cacheable),
+    };
     for summary in &summaries {
         let environment = environments
             .entry(summary.target.clone())
-            .or_insert_with(|| hints_environment(project, &summary.target, &search));
+            .or_insert_with(|| hints_environment(project, &summary.target, &search, &mut memory));
         let Some(environment) = environment.clone() else {
             continue;
         };
-        let Some((facts, changed)) =
-            environment_facts(&mut memory, project, &environment, &summary.names)
+        let Some(facts) = environment_facts(&mut memory, project, &environment, &summary.names)
         else {
             continue;
         };
-        answers_changed |= changed;
         let findings = lint::check_environment(&summary.names, &facts, settings);
         if findings.is_empty() {
             continue;
@@ -158,11 +182,8 @@ pub(super) fn add_hints(
             report.add(&summary.path, &text, &findings);
         }
     }
-    if cacheable
-        && answers_changed
-        && let Ok(value) = serde_json::to_value(&memory)
-    {
-        write_json(&answers_path, &value);
+    if cacheable && memory.changed() {
+        environment_hints::write_memory(project, &mut memory);
     }
 }
 

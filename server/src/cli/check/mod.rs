@@ -93,7 +93,9 @@ pub fn run(options: &CheckOptions) -> i32 {
     for target in targets.values() {
         let settings = LintSettings::from_config(&target.project.config.lint)
             .with_command_line(options.select.clone(), &options.ignore);
-        let early_environment = environment::EarlyEnvironment::start(&target.project, &settings);
+        let remembered = target.project.config_path.is_some() && !options.no_cache;
+        let early_environment =
+            environment::EarlyEnvironment::start(&target.project, &settings, remembered);
         if options.fix {
             match fix_until_stable(target, &settings, options.unsafe_fixes) {
                 Ok(fixed) => report.fixed += fixed,
