@@ -28,6 +28,7 @@ mod magics;
 mod memo;
 pub mod module_imports;
 mod names;
+mod node_access;
 mod parse;
 pub mod relevance;
 mod strings;
