@@ -1101,6 +1101,9 @@ impl<'a> Walker<'a> {
             | "set_comprehension"
             | "dictionary_comprehension"
             | "generator_expression" => self.comprehension(node),
+            // Only an f-string (or a t-string) holds expressions: the others' parts are
+            // not walked.
+            "string" if !node.has_error() && !is_format_string(self.node_text(node)) => {}
             "string_content" | "escape_sequence" | "comment" | "string_start" | "string_end"
             | "type_conversion" => {}
             _ => self.children(node),
@@ -1438,6 +1441,15 @@ impl<'a> Walker<'a> {
 fn named_children(node: Node) -> Vec<Node> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor).collect()
+}
+
+/// Whether a string literal's prefix makes it a format string (`f"..."`, `t"..."`), the
+/// only kind whose `{...}` tree-sitter-python parses as interpolations.
+fn is_format_string(literal: &str) -> bool {
+    literal
+        .bytes()
+        .take_while(|byte| !matches!(byte, b'"' | b'\'' | b'`'))
+        .any(|byte| matches!(byte, b'f' | b'F' | b't' | b'T'))
 }
 
 /// The variable at the root of `x.a[0].b`; `None` when the chain starts at a call or a

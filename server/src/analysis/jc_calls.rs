@@ -69,20 +69,20 @@ fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> V
             let Some(node) = root.descendant_for_byte_range(start, end) else {
                 continue;
             };
-            if node.kind() != "identifier" || node.start_byte() != start || node.end_byte() != end {
+            if kind(node) != "identifier" || node.start_byte() != start || node.end_byte() != end {
                 continue;
             }
             let mut current = node;
             while let Some(parent) = current.parent() {
-                let field = match parent.kind() {
-                    "attribute" => "object",
-                    "call" => "function",
+                let field = match kind(parent) {
+                    "attribute" => FIELDS.object,
+                    "call" => FIELDS.function,
                     _ => break,
                 };
-                if parent.child_by_field_name(field) != Some(current) {
+                if parent.child_by_field_id(field) != Some(current) {
                     break;
                 }
-                if parent.kind() == "call" {
+                if kind(parent) == "call" {
                     calls.push(parent);
                     break;
                 }
