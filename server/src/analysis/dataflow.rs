@@ -24,6 +24,7 @@ use std::sync::{LazyLock, Mutex};
 use tree_sitter::Node;
 
 use super::magics::{self, MagicKind};
+use super::node_access::{Children, FIELDS, kind};
 use super::parse::parse_python;
 use crate::text::Span;
 
@@ -434,7 +435,7 @@ pub(crate) fn cell_flow_of_parse(
     masked: &magics::MaskedSource,
     tree: Option<&tree_sitter::Tree>,
 ) -> CellFlow {
-    let mut walker = Walker::new(&masked.text);
+    let mut walker = Walker::new(masked.text.as_str());
     for line in &masked.masked {
         let text = code.get(line.span.start..line.span.end).unwrap_or("");
         walker.magic(line.kind, text);
@@ -455,40 +456,41 @@ enum ScopeKind {
 }
 
 #[derive(Debug)]
-struct Scope {
+struct Scope<'a> {
     kind: ScopeKind,
     /// Functions: every local (collected before the body is walked). Class bodies and
     /// comprehensions: the names bound so far.
-    locals: HashSet<String>,
-    globals: HashSet<String>,
+    locals: HashSet<&'a str>,
+    globals: HashSet<&'a str>,
 }
 
 struct Walker<'a> {
     text: &'a str,
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'a>>,
+    children: Children<'a>,
     depth: usize,
     /// Inside an `if`/`try`/loop/`match` body at module level: bindings there may not
     /// happen.
     conditional: usize,
-    defines: BTreeSet<String>,
-    surely_bound: HashSet<String>,
-    maybe_bound: HashSet<String>,
-    surely_binds: BTreeSet<String>,
-    imports: BTreeSet<String>,
-    reads: BTreeSet<String>,
-    maybe_reads: BTreeSet<String>,
+    defines: BTreeSet<&'a str>,
+    surely_bound: HashSet<&'a str>,
+    maybe_bound: HashSet<&'a str>,
+    surely_binds: BTreeSet<&'a str>,
+    imports: BTreeSet<&'a str>,
+    reads: BTreeSet<&'a str>,
+    maybe_reads: BTreeSet<&'a str>,
     /// Module-level names read when the cell runs (not only inside function bodies).
-    immediate: HashSet<String>,
+    immediate: HashSet<&'a str>,
     /// Global reads from function bodies, resolved once the whole cell is known.
-    deferred: BTreeSet<String>,
-    method_mutates: BTreeSet<String>,
-    mutated: BTreeSet<String>,
+    deferred: BTreeSet<&'a str>,
+    method_mutates: BTreeSet<&'a str>,
+    mutated: BTreeSet<&'a str>,
     /// The module-level `def`/`class` being walked, and what each one's body reads.
-    callable: Option<String>,
-    callable_reads: BTreeMap<String, BTreeSet<String>>,
+    callable: Option<&'a str>,
+    callable_reads: BTreeMap<&'a str, BTreeSet<&'a str>>,
     everything_reason: Option<String>,
     /// Where each name was first read.
-    first_read: HashMap<String, Span>,
+    first_read: HashMap<&'a str, Span>,
 }
 
 impl<'a> Walker<'a> {
@@ -496,6 +498,7 @@ impl<'a> Walker<'a> {
         Walker {
             text,
             scopes: Vec::new(),
+            children: Children::default(),
             depth: 0,
             conditional: 0,
             defines: BTreeSet::new(),
@@ -518,7 +521,7 @@ impl<'a> Walker<'a> {
 
     fn finish(mut self) -> CellFlow {
         for name in std::mem::take(&mut self.deferred) {
-            if self.defines.contains(&name) || is_builtin(&name) {
+            if self.defines.contains(name) || is_builtin(name) {
                 self.maybe_reads.insert(name);
             } else {
                 self.reads.insert(name);
@@ -527,11 +530,12 @@ impl<'a> Walker<'a> {
         for name in &self.reads {
             self.maybe_reads.remove(name);
         }
+        let owned = |names: &BTreeSet<&str>| names.iter().map(|name| name.to_string()).collect();
         let deferred_reads = self
             .reads
             .iter()
             .filter(|name| !self.immediate.contains(*name))
-            .cloned()
+            .map(|name| name.to_string())
             .collect();
         // A method call is the only definition only when nothing else defines the name.
         let method_mutates = self
@@ -542,28 +546,28 @@ impl<'a> Walker<'a> {
                     && !self.surely_bound.contains(*name)
                     && !self.maybe_bound.contains(*name)
             })
-            .cloned()
+            .map(|name| name.to_string())
             .collect();
         let read_spans = self
             .reads
             .iter()
-            .filter_map(|name| Some((name.clone(), *self.first_read.get(name)?)))
+            .filter_map(|name| Some((name.to_string(), *self.first_read.get(name)?)))
             .collect();
         CellFlow {
             read_spans,
-            defines: self.defines.into_iter().collect(),
-            reads: self.reads.into_iter().collect(),
+            defines: owned(&self.defines),
+            reads: owned(&self.reads),
             defines_everything: self.everything_reason.is_some(),
             everything_reason: self.everything_reason,
-            maybe_reads: self.maybe_reads.into_iter().collect(),
+            maybe_reads: owned(&self.maybe_reads),
             deferred_reads,
-            surely_binds: self.surely_binds.into_iter().collect(),
-            imports: self.imports.into_iter().collect(),
+            surely_binds: owned(&self.surely_binds),
+            imports: owned(&self.imports),
             method_mutates,
             callable_reads: self
                 .callable_reads
-                .into_iter()
-                .map(|(name, reads)| (name, reads.into_iter().collect()))
+                .iter()
+                .map(|(name, reads)| (name.to_string(), owned(reads)))
                 .collect(),
         }
     }
@@ -576,7 +580,7 @@ impl<'a> Walker<'a> {
 
     /// IPython syntax the masking hid: `%run` and `%store -r` define anything;
     /// `%%capture name` binds `name`.
-    fn magic(&mut self, kind: MagicKind, text: &str) {
+    fn magic(&mut self, kind: MagicKind, text: &'a str) {
         let line = text.trim_start();
         let word = |prefix: &str| {
             line.strip_prefix(prefix)
@@ -614,14 +618,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn node_text(&self, node: Node) -> &'a str {
+    fn node_text(&self, node: Node<'a>) -> &'a str {
         self.text
             .get(node.start_byte()..node.end_byte())
             .unwrap_or("")
     }
 
     /// Runs `visit` one level deeper, unless that is too deep.
-    fn deeper(&mut self, node: Node, visit: fn(&mut Self, Node)) {
+    fn deeper(&mut self, node: Node<'a>, visit: fn(&mut Self, Node<'a>)) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -630,34 +634,38 @@ impl<'a> Walker<'a> {
         self.depth -= 1;
     }
 
-    fn conditionally(&mut self, node: Node, visit: fn(&mut Self, Node)) {
+    fn conditionally(&mut self, node: Node<'a>, visit: fn(&mut Self, Node<'a>)) {
         self.conditional += 1;
         self.deeper(node, visit);
         self.conditional -= 1;
     }
 
-    fn block(&mut self, block: Node) {
-        for statement in named_children(block) {
+    fn block(&mut self, block: Node<'a>) {
+        let list_0 = self.children.named(block);
+        for &statement in &list_0 {
             self.deeper(statement, Self::statement);
         }
+        self.children.recycle(list_0);
     }
 
-    fn statement(&mut self, node: Node) {
-        match node.kind() {
+    fn statement(&mut self, node: Node<'a>) {
+        match kind(node) {
             "expression_statement" => {
-                for child in named_children(node) {
+                let list_1 = self.children.named(node);
+                for &child in &list_1 {
                     self.deeper(child, Self::expression);
                 }
+                self.children.recycle(list_1);
             }
             "function_definition" => self.function(node),
             "class_definition" => self.class(node),
             "decorated_definition" => {
-                let mut cursor = node.walk();
-                let decorators: Vec<Node> = node.children(&mut cursor).collect();
-                for decorator in decorators.iter().filter(|n| n.kind() == "decorator") {
+                let decorators = self.children.all(node);
+                for decorator in decorators.iter().filter(|n| kind(**n) == "decorator") {
                     self.deeper(*decorator, Self::children);
                 }
-                if let Some(definition) = node.child_by_field_name("definition") {
+                self.children.recycle(decorators);
+                if let Some(definition) = node.child_by_field_id(FIELDS.definition) {
                     self.deeper(definition, Self::statement);
                 }
             }
@@ -665,76 +673,84 @@ impl<'a> Walker<'a> {
                 self.import(node)
             }
             "for_statement" => {
-                self.field(node, "right", Self::expression);
+                self.field(node, FIELDS.right, Self::expression);
                 self.conditional += 1;
-                self.field(node, "left", Self::target);
-                self.field(node, "body", Self::block);
-                self.field(node, "alternative", Self::children_statements);
+                self.field(node, FIELDS.left, Self::target);
+                self.field(node, FIELDS.body, Self::block);
+                self.field(node, FIELDS.alternative, Self::children_statements);
                 self.conditional -= 1;
             }
             "while_statement" => {
-                self.field(node, "condition", Self::expression);
+                self.field(node, FIELDS.condition, Self::expression);
                 self.conditional += 1;
-                self.field(node, "body", Self::block);
-                self.field(node, "alternative", Self::children_statements);
+                self.field(node, FIELDS.body, Self::block);
+                self.field(node, FIELDS.alternative, Self::children_statements);
                 self.conditional -= 1;
             }
             "if_statement" => {
-                self.field(node, "condition", Self::expression);
+                self.field(node, FIELDS.condition, Self::expression);
                 self.conditional += 1;
-                self.field(node, "consequence", Self::block);
-                let mut cursor = node.walk();
-                let alternatives: Vec<Node> = node
-                    .children_by_field_name("alternative", &mut cursor)
-                    .collect();
-                for alternative in alternatives {
+                self.field(node, FIELDS.consequence, Self::block);
+                let alternatives = self.children.by_field(node, FIELDS.alternative);
+                for &alternative in &alternatives {
                     self.deeper(alternative, Self::children_statements);
                 }
+                self.children.recycle(alternatives);
                 self.conditional -= 1;
             }
             "try_statement" => self.conditionally(node, Self::children_statements),
             "except_clause" | "except_group_clause" => {
-                for child in named_children(node) {
-                    if child.kind() == "block" {
+                let list_2 = self.children.named(node);
+                for &child in &list_2 {
+                    if kind(child) == "block" {
                         self.deeper(child, Self::block);
-                    } else if Some(child) == node.child_by_field_name("alias") {
+                    } else if Some(child) == node.child_by_field_id(FIELDS.alias) {
                         self.deeper(child, Self::target);
-                    } else if child.kind() == "as_pattern" {
+                    } else if kind(child) == "as_pattern" {
                         // `except E as e` in grammars that nest it as an `as_pattern`.
                         self.deeper(child, Self::as_pattern);
                     } else {
                         self.deeper(child, Self::expression);
                     }
                 }
+                self.children.recycle(list_2);
             }
             "with_statement" => {
-                for child in named_children(node) {
-                    match child.kind() {
+                let list_3 = self.children.named(node);
+                for &child in &list_3 {
+                    match kind(child) {
                         "block" => self.deeper(child, Self::block),
                         _ => self.deeper(child, Self::with_items),
                     }
                 }
+                self.children.recycle(list_3);
             }
             "match_statement" => {
-                self.field(node, "subject", Self::expression);
+                self.field(node, FIELDS.subject, Self::expression);
                 self.conditional += 1;
-                for child in named_children(node) {
-                    if child.kind() == "block" {
-                        for case in named_children(child) {
+                let list_4 = self.children.named(node);
+                for &child in &list_4 {
+                    if kind(child) == "block" {
+                        let cases = self.children.named(child);
+                        for &case in &cases {
                             self.deeper(case, Self::case_clause);
                         }
+                        self.children.recycle(cases);
                     }
                 }
+                self.children.recycle(list_4);
                 self.conditional -= 1;
             }
             "delete_statement" => {
-                for child in named_children(node) {
+                let list_5 = self.children.named(node);
+                for &child in &list_5 {
                     self.deeper(child, Self::delete_target);
                 }
+                self.children.recycle(list_5);
             }
             "type_alias_statement" => {
-                self.field(node, "right", Self::expression);
-                self.field(node, "left", Self::target);
+                self.field(node, FIELDS.right, Self::expression);
+                self.field(node, FIELDS.left, Self::target);
             }
             "global_statement" | "nonlocal_statement" | "pass_statement" | "break_statement"
             | "continue_statement" | "comment" => {}
@@ -744,9 +760,10 @@ impl<'a> Walker<'a> {
     }
 
     /// The statements (and the headers) inside a clause such as `else:`/`elif`/`finally`.
-    fn children_statements(&mut self, node: Node) {
-        for child in named_children(node) {
-            match child.kind() {
+    fn children_statements(&mut self, node: Node<'a>) {
+        let list_6 = self.children.named(node);
+        for &child in &list_6 {
+            match kind(child) {
                 "block" => self.deeper(child, Self::block),
                 kind if kind.ends_with("_clause") || kind.ends_with("_statement") => {
                     self.deeper(child, Self::statement)
@@ -754,57 +771,60 @@ impl<'a> Walker<'a> {
                 _ => self.deeper(child, Self::expression),
             }
         }
+        self.children.recycle(list_6);
     }
 
-    fn field(&mut self, node: Node, name: &str, visit: fn(&mut Self, Node)) {
-        if let Some(child) = node.child_by_field_name(name) {
+    fn field(&mut self, node: Node<'a>, field: u16, visit: fn(&mut Self, Node<'a>)) {
+        if let Some(child) = node.child_by_field_id(field) {
             self.deeper(child, visit);
         }
     }
 
-    fn with_items(&mut self, node: Node) {
-        match node.kind() {
+    fn with_items(&mut self, node: Node<'a>) {
+        match kind(node) {
             "as_pattern" => self.as_pattern(node),
             "with_clause" | "with_item" => {
-                for child in named_children(node) {
+                let list_7 = self.children.named(node);
+                for &child in &list_7 {
                     self.deeper(child, Self::with_items);
                 }
+                self.children.recycle(list_7);
             }
             _ => self.expression(node),
         }
     }
 
     /// `value as target` (in `with` and `except`): the value is read, the target bound.
-    fn as_pattern(&mut self, node: Node) {
-        let alias = node.child_by_field_name("alias");
-        for child in named_children(node) {
+    fn as_pattern(&mut self, node: Node<'a>) {
+        let alias = node.child_by_field_id(FIELDS.alias);
+        let list_8 = self.children.named(node);
+        for &child in &list_8 {
             if Some(child) == alias {
                 self.deeper(child, Self::target);
             } else {
                 self.deeper(child, Self::expression);
             }
         }
+        self.children.recycle(list_8);
     }
 
-    fn import(&mut self, node: Node) {
-        let mut cursor = node.walk();
-        let wildcard = node
-            .children(&mut cursor)
-            .any(|child| child.kind() == "wildcard_import");
+    fn import(&mut self, node: Node<'a>) {
+        let all = self.children.all(node);
+        let wildcard = all.iter().any(|child| kind(*child) == "wildcard_import");
+        self.children.recycle(all);
         if wildcard {
             if self.scopes.is_empty() {
                 self.everything("`from ... import *`");
             }
             return;
         }
-        if node.kind() == "future_import_statement" {
+        if kind(node) == "future_import_statement" {
             return;
         }
-        let mut cursor = node.walk();
-        let imported: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
-        for name in imported {
-            let bound = match name.kind() {
-                "aliased_import" => name.child_by_field_name("alias"),
+        let imported = self.children.by_field(node, FIELDS.name);
+        for &name in &imported {
+            let bound = match kind(name) {
+                "aliased_import" => name.child_by_field_id(FIELDS.alias),
                 // `import a.b` binds `a`.
                 _ => name.named_child(0),
             };
@@ -812,16 +832,17 @@ impl<'a> Walker<'a> {
                 let bound = self.node_text(bound);
                 self.bind(bound);
                 if self.scopes.is_empty() && self.conditional == 0 {
-                    self.imports.insert(bound.to_string());
+                    self.imports.insert(bound);
                 }
             }
         }
+        self.children.recycle(imported);
     }
 
-    fn function(&mut self, node: Node) {
-        self.field(node, "parameters", Self::parameter_defaults);
-        self.field(node, "return_type", Self::expression);
-        let Some(body) = node.child_by_field_name("body") else {
+    fn function(&mut self, node: Node<'a>) {
+        self.field(node, FIELDS.parameters, Self::parameter_defaults);
+        self.field(node, FIELDS.return_type, Self::expression);
+        let Some(body) = node.child_by_field_id(FIELDS.body) else {
             return;
         };
         let mut scope = Scope {
@@ -829,12 +850,12 @@ impl<'a> Walker<'a> {
             locals: HashSet::new(),
             globals: HashSet::new(),
         };
-        if let Some(parameters) = node.child_by_field_name("parameters") {
+        if let Some(parameters) = node.child_by_field_id(FIELDS.parameters) {
             parameter_names(parameters, self.text, &mut scope.locals);
         }
         collect_locals(body, self.text, &mut scope, 0);
         let name = node
-            .child_by_field_name("name")
+            .child_by_field_id(FIELDS.name)
             .map(|name| self.node_text(name));
         self.enter_callable(name, scope, body, Self::block);
         if let Some(name) = name {
@@ -842,12 +863,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn class(&mut self, node: Node) {
-        self.field(node, "superclasses", Self::expression);
+    fn class(&mut self, node: Node<'a>) {
+        self.field(node, FIELDS.superclasses, Self::expression);
         let name = node
-            .child_by_field_name("name")
+            .child_by_field_id(FIELDS.name)
             .map(|name| self.node_text(name));
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.child_by_field_id(FIELDS.body) {
             let scope = Scope {
                 kind: ScopeKind::Class,
                 locals: HashSet::new(),
@@ -864,17 +885,17 @@ impl<'a> Walker<'a> {
     /// reads under its name.
     fn enter_callable(
         &mut self,
-        name: Option<&str>,
-        scope: Scope,
-        body: Node,
-        visit: fn(&mut Self, Node),
+        name: Option<&'a str>,
+        scope: Scope<'a>,
+        body: Node<'a>,
+        visit: fn(&mut Self, Node<'a>),
     ) {
-        let outer = self.callable.clone();
+        let outer = self.callable;
         if self.scopes.is_empty()
             && let Some(name) = name
         {
-            self.callable = Some(name.to_string());
-            self.callable_reads.entry(name.to_string()).or_default();
+            self.callable = Some(name);
+            self.callable_reads.entry(name).or_default();
         }
         let conditional = std::mem::take(&mut self.conditional);
         self.scopes.push(scope);
@@ -885,31 +906,35 @@ impl<'a> Walker<'a> {
     }
 
     /// Defaults and annotations of parameters are evaluated where the `def` is.
-    fn parameter_defaults(&mut self, parameters: Node) {
-        for parameter in named_children(parameters) {
-            self.field(parameter, "value", Self::expression);
-            self.field(parameter, "type", Self::expression);
-            if parameter.kind() == "typed_parameter" {
-                for child in named_children(parameter) {
-                    if child.kind() == "type" {
+    fn parameter_defaults(&mut self, parameters: Node<'a>) {
+        let list_9 = self.children.named(parameters);
+        for &parameter in &list_9 {
+            self.field(parameter, FIELDS.value, Self::expression);
+            self.field(parameter, FIELDS.type_, Self::expression);
+            if kind(parameter) == "typed_parameter" {
+                let list = self.children.named(parameter);
+                for &child in &list {
+                    if kind(child) == "type" {
                         self.deeper(child, Self::expression);
                     }
                 }
+                self.children.recycle(list);
             }
         }
+        self.children.recycle(list_9);
     }
 
-    fn lambda(&mut self, node: Node) {
-        self.field(node, "parameters", Self::parameter_defaults);
+    fn lambda(&mut self, node: Node<'a>) {
+        self.field(node, FIELDS.parameters, Self::parameter_defaults);
         let mut scope = Scope {
             kind: ScopeKind::Function,
             locals: HashSet::new(),
             globals: HashSet::new(),
         };
-        if let Some(parameters) = node.child_by_field_name("parameters") {
+        if let Some(parameters) = node.child_by_field_id(FIELDS.parameters) {
             parameter_names(parameters, self.text, &mut scope.locals);
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.child_by_field_id(FIELDS.body) {
             collect_locals(body, self.text, &mut scope, 0);
             self.scopes.push(scope);
             self.deeper(body, Self::expression);
@@ -917,14 +942,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn comprehension(&mut self, node: Node) {
-        let clauses: Vec<Node> = named_children(node)
-            .into_iter()
-            .filter(|child| matches!(child.kind(), "for_in_clause" | "if_clause"))
-            .collect();
+    fn comprehension(&mut self, node: Node<'a>) {
+        let mut clauses = self.children.named(node);
+        clauses.retain(|child| matches!(kind(*child), "for_in_clause" | "if_clause"));
         // The first iterable is evaluated in the enclosing scope.
         if let Some(first) = clauses.first() {
-            self.field(*first, "right", Self::expression);
+            self.field(*first, FIELDS.right, Self::expression);
         }
         self.scopes.push(Scope {
             kind: ScopeKind::Comprehension,
@@ -932,35 +955,38 @@ impl<'a> Walker<'a> {
             globals: HashSet::new(),
         });
         for (index, clause) in clauses.iter().enumerate() {
-            if clause.kind() == "for_in_clause" {
+            if kind(*clause) == "for_in_clause" {
                 if index > 0 {
-                    self.field(*clause, "right", Self::expression);
+                    self.field(*clause, FIELDS.right, Self::expression);
                 }
-                self.field(*clause, "left", Self::target);
+                self.field(*clause, FIELDS.left, Self::target);
             } else {
                 self.deeper(*clause, Self::children);
             }
         }
-        self.field(node, "body", Self::expression);
+        self.children.recycle(clauses);
+        self.field(node, FIELDS.body, Self::expression);
         self.scopes.pop();
     }
 
-    fn case_clause(&mut self, node: Node) {
-        for child in named_children(node) {
-            match child.kind() {
+    fn case_clause(&mut self, node: Node<'a>) {
+        let list_10 = self.children.named(node);
+        for &child in &list_10 {
+            match kind(child) {
                 "block" => self.deeper(child, Self::block),
                 "if_clause" => self.deeper(child, Self::children),
                 _ => self.deeper(child, Self::pattern),
             }
         }
+        self.children.recycle(list_10);
     }
 
     /// A `case` pattern: bare names capture (bind), dotted names and class names are
     /// values (read).
-    fn pattern(&mut self, node: Node) {
-        match node.kind() {
+    fn pattern(&mut self, node: Node<'a>) {
+        match kind(node) {
             "dotted_name" => {
-                let parts = named_children(node);
+                let parts = self.children.named(node);
                 match parts.as_slice() {
                     [single] => {
                         let name = self.node_text(*single);
@@ -971,6 +997,7 @@ impl<'a> Walker<'a> {
                     [first, ..] => self.deeper(*first, Self::expression),
                     [] => {}
                 }
+                self.children.recycle(parts);
             }
             "identifier" => {
                 let name = self.node_text(node);
@@ -979,8 +1006,9 @@ impl<'a> Walker<'a> {
                 }
             }
             "class_pattern" => {
-                for (index, child) in named_children(node).into_iter().enumerate() {
-                    if index == 0 && child.kind() == "dotted_name" {
+                let list = self.children.named(node);
+                for (index, &child) in list.iter().enumerate() {
+                    if index == 0 && kind(child) == "dotted_name" {
                         if let Some(first) = child.named_child(0) {
                             self.deeper(first, Self::expression);
                         }
@@ -988,19 +1016,22 @@ impl<'a> Walker<'a> {
                         self.deeper(child, Self::pattern);
                     }
                 }
+                self.children.recycle(list);
             }
             "keyword_pattern" => {
                 // `x=pattern`: the keyword is an attribute name, not a variable.
-                for child in named_children(node).into_iter().skip(1) {
+                let list = self.children.named(node);
+                for &child in list.iter().skip(1) {
                     self.deeper(child, Self::pattern);
                 }
+                self.children.recycle(list);
             }
             "dict_pattern" => {
-                let mut cursor = node.walk();
-                let keys: Vec<Node> = node.children_by_field_name("key", &mut cursor).collect();
-                for child in named_children(node) {
+                let keys = self.children.by_field(node, FIELDS.key);
+                let list_11 = self.children.named(node);
+                for &child in &list_11 {
                     if keys.contains(&child) {
-                        if child.kind() == "dotted_name"
+                        if kind(child) == "dotted_name"
                             && let Some(first) = child.named_child(0)
                         {
                             self.deeper(first, Self::expression);
@@ -1009,16 +1040,20 @@ impl<'a> Walker<'a> {
                         self.deeper(child, Self::pattern);
                     }
                 }
+                self.children.recycle(list_11);
+                self.children.recycle(keys);
             }
             "as_pattern" => {
-                let alias = node.child_by_field_name("alias");
-                for child in named_children(node) {
+                let alias = node.child_by_field_id(FIELDS.alias);
+                let list_12 = self.children.named(node);
+                for &child in &list_12 {
                     if Some(child) == alias {
                         self.deeper(child, Self::target);
                     } else {
                         self.deeper(child, Self::pattern);
                     }
                 }
+                self.children.recycle(list_12);
             }
             "string"
             | "concatenated_string"
@@ -1029,29 +1064,33 @@ impl<'a> Walker<'a> {
             | "none"
             | "complex_pattern" => {}
             _ => {
-                for child in named_children(node) {
+                let list_13 = self.children.named(node);
+                for &child in &list_13 {
                     self.deeper(child, Self::pattern);
                 }
+                self.children.recycle(list_13);
             }
         }
     }
 
-    fn children(&mut self, node: Node) {
-        for child in named_children(node) {
+    fn children(&mut self, node: Node<'a>) {
+        let list_14 = self.children.named(node);
+        for &child in &list_14 {
             self.deeper(child, Self::expression);
         }
+        self.children.recycle(list_14);
     }
 
-    fn expression(&mut self, node: Node) {
-        match node.kind() {
+    fn expression(&mut self, node: Node<'a>) {
+        match kind(node) {
             "identifier" => self.read_node(node),
-            "attribute" => self.field(node, "object", Self::expression),
-            "keyword_argument" => self.field(node, "value", Self::expression),
+            "attribute" => self.field(node, FIELDS.object, Self::expression),
+            "keyword_argument" => self.field(node, FIELDS.value, Self::expression),
             "assignment" => self.assignment(node),
             "augmented_assignment" => self.augmented_assignment(node),
             "named_expression" => {
-                self.field(node, "value", Self::expression);
-                if let Some(name) = node.child_by_field_name("name") {
+                self.field(node, FIELDS.value, Self::expression);
+                if let Some(name) = node.child_by_field_id(FIELDS.name) {
                     let name = self.node_text(name);
                     self.bind_walrus(name);
                 }
@@ -1062,28 +1101,31 @@ impl<'a> Walker<'a> {
             | "set_comprehension"
             | "dictionary_comprehension"
             | "generator_expression" => self.comprehension(node),
+            // Only an f-string (or a t-string) holds expressions: the others' parts are
+            // not walked.
+            "string" if !node.has_error() && !is_format_string(self.node_text(node)) => {}
             "string_content" | "escape_sequence" | "comment" | "string_start" | "string_end"
             | "type_conversion" => {}
             _ => self.children(node),
         }
     }
 
-    fn assignment(&mut self, node: Node) {
-        let right = node.child_by_field_name("right");
+    fn assignment(&mut self, node: Node<'a>) {
+        let right = node.child_by_field_id(FIELDS.right);
         if let Some(right) = right {
             // `a = b = 1` nests the second assignment on the right.
             self.deeper(right, Self::expression);
         }
-        self.field(node, "type", Self::expression);
+        self.field(node, FIELDS.type_, Self::expression);
         if right.is_some() {
-            self.field(node, "left", Self::target);
+            self.field(node, FIELDS.left, Self::target);
         }
     }
 
-    fn augmented_assignment(&mut self, node: Node) {
-        self.field(node, "right", Self::expression);
-        if let Some(left) = node.child_by_field_name("left") {
-            if left.kind() == "identifier" {
+    fn augmented_assignment(&mut self, node: Node<'a>) {
+        self.field(node, FIELDS.right, Self::expression);
+        if let Some(left) = node.child_by_field_id(FIELDS.left) {
+            if kind(left) == "identifier" {
                 let name = self.node_text(left);
                 self.read_node(left);
                 self.bind(name);
@@ -1093,9 +1135,9 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn call(&mut self, node: Node) {
-        let function = node.child_by_field_name("function");
-        let arguments = node.child_by_field_name("arguments");
+    fn call(&mut self, node: Node<'a>) {
+        let function = node.child_by_field_id(FIELDS.function);
+        let arguments = node.child_by_field_id(FIELDS.arguments);
         if let Some(function) = function {
             self.call_effects(function, arguments);
             self.deeper(function, Self::expression);
@@ -1107,55 +1149,59 @@ impl<'a> Walker<'a> {
 
     /// What a call does besides reading: mutate its receiver or first argument, or
     /// define anything (`exec`, `globals()`).
-    fn call_effects(&mut self, function: Node, arguments: Option<Node>) {
-        let positional: Vec<Node> = arguments
-            .map(named_children)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|argument| {
-                argument.kind() != "keyword_argument" && argument.kind() != "comment"
-            })
-            .collect();
-        let inplace = arguments.is_some_and(|arguments| {
-            named_children(arguments).into_iter().any(|argument| {
-                argument.kind() == "keyword_argument"
-                    && argument
-                        .child_by_field_name("name")
-                        .is_some_and(|name| self.node_text(name) == "inplace")
-                    && argument
-                        .child_by_field_name("value")
-                        .is_some_and(|value| value.kind() != "false" && value.kind() != "none")
-            })
-        });
-        let last = match function.kind() {
+    fn call_effects(&mut self, function: Node<'a>, arguments: Option<Node<'a>>) {
+        let mut first_positional = None;
+        let mut inplace = false;
+        if let Some(arguments) = arguments {
+            let list = self.children.named(arguments);
+            for &argument in &list {
+                match kind(argument) {
+                    "keyword_argument" => {
+                        inplace =
+                            inplace
+                                || argument
+                                    .child_by_field_id(FIELDS.name)
+                                    .is_some_and(|name| self.node_text(name) == "inplace")
+                                    && argument.child_by_field_id(FIELDS.value).is_some_and(
+                                        |value| kind(value) != "false" && kind(value) != "none",
+                                    );
+                    }
+                    "comment" => {}
+                    _ => {
+                        first_positional = first_positional.or(Some(argument));
+                    }
+                }
+            }
+            self.children.recycle(list);
+        }
+        let last = match kind(function) {
             "identifier" => self.node_text(function),
             "attribute" => function
-                .child_by_field_name("attribute")
+                .child_by_field_id(FIELDS.attribute)
                 .map(|name| self.node_text(name))
                 .unwrap_or(""),
             _ => "",
         };
-        if function.kind() == "identifier" && self.resolves_to_module(last) {
+        if kind(function) == "identifier" && self.resolves_to_module(last) {
             match last {
                 "exec" | "execfile" => self.everything("`exec(...)`"),
                 "globals" => self.everything("`globals()`"),
-                "vars" | "locals" if positional.is_empty() && self.scopes.is_empty() => {
+                "vars" | "locals" if first_positional.is_none() && self.scopes.is_empty() => {
                     self.everything(&format!("`{last}()`"))
                 }
                 _ => {}
             }
         }
-        if function.kind() == "attribute"
-            && let Some(object) = function.child_by_field_name("object")
+        if kind(function) == "attribute"
+            && let Some(object) = function.child_by_field_id(FIELDS.object)
         {
             let ipython = self.node_text(object).replace(' ', "") == "get_ipython()";
             if ipython && matches!(last, "run_cell" | "run_cell_magic" | "ex" | "ev") {
                 self.everything("`get_ipython().run_cell(...)`");
             }
             if ipython && last == "run_line_magic" {
-                let magic = positional
-                    .first()
-                    .map(|first| self.node_text(*first).trim_matches(['"', '\'']))
+                let magic = first_positional
+                    .map(|first| self.node_text(first).trim_matches(['"', '\'']))
                     .unwrap_or("");
                 if matches!(magic, "run" | "store" | "load" | "reset") {
                     self.everything(&format!("`%{magic}`"));
@@ -1172,16 +1218,16 @@ impl<'a> Walker<'a> {
             }
         }
         if MUTATING_FUNCTIONS.contains(&last)
-            && let Some(first) = positional.first()
-            && let Some(root) = root_name(*first, self.text)
+            && let Some(first) = first_positional
+            && let Some(root) = root_name(first, self.text)
         {
             self.mutate(root, false);
         }
     }
 
     /// Binding targets: names are bound; `x[...]` and `x.attr` read and change `x`.
-    fn target(&mut self, node: Node) {
-        match node.kind() {
+    fn target(&mut self, node: Node<'a>) {
+        match kind(node) {
             "identifier" => {
                 let name = self.node_text(node);
                 self.bind(name);
@@ -1202,32 +1248,36 @@ impl<'a> Walker<'a> {
             | "list_splat"
             | "parenthesized_expression"
             | "expression_list" => {
-                for child in named_children(node) {
+                let list_15 = self.children.named(node);
+                for &child in &list_15 {
                     self.deeper(child, Self::target);
                 }
+                self.children.recycle(list_15);
             }
             _ => self.expression(node),
         }
     }
 
-    fn delete_target(&mut self, node: Node) {
-        match node.kind() {
+    fn delete_target(&mut self, node: Node<'a>) {
+        match kind(node) {
             "identifier" => {
-                let name = self.node_text(node).to_string();
+                let name = self.node_text(node);
                 if self.scopes.is_empty() {
                     // Unbound afterwards: a define, but not a sure one.
-                    self.defines.insert(name.clone());
-                    self.mutated.insert(name.clone());
-                    self.surely_bound.remove(&name);
+                    self.defines.insert(name);
+                    self.mutated.insert(name);
+                    self.surely_bound.remove(name);
                     self.maybe_bound.insert(name);
                 } else {
-                    self.bind(&name);
+                    self.bind(name);
                 }
             }
             "expression_list" | "tuple" | "list" | "parenthesized_expression" => {
-                for child in named_children(node) {
+                let list_16 = self.children.named(node);
+                for &child in &list_16 {
                     self.deeper(child, Self::delete_target);
                 }
+                self.children.recycle(list_16);
             }
             _ => self.target(node),
         }
@@ -1235,7 +1285,7 @@ impl<'a> Walker<'a> {
 
     /// Where a read of `name` here resolves: `None` for a local, `Some(deferred)` for a
     /// module-level name (deferred when read inside a function body).
-    fn resolve(&self, name: &str) -> Option<bool> {
+    fn resolve(&self, name: &'a str) -> Option<bool> {
         let mut deferred = false;
         let innermost_non_comprehension = self
             .scopes
@@ -1267,25 +1317,23 @@ impl<'a> Walker<'a> {
         Some(deferred)
     }
 
-    fn resolves_to_module(&self, name: &str) -> bool {
+    fn resolves_to_module(&self, name: &'a str) -> bool {
         self.resolve(name).is_some()
             && !self.surely_bound.contains(name)
             && !self.maybe_bound.contains(name)
     }
 
     /// Reads the identifier `node`, remembering where a name was first read.
-    fn read_node(&mut self, node: Node) {
+    fn read_node(&mut self, node: Node<'a>) {
         let name = self.node_text(node);
         if self.read(name) && !self.first_read.contains_key(name) {
-            self.first_read.insert(
-                name.to_string(),
-                Span::new(node.start_byte(), node.end_byte()),
-            );
+            self.first_read
+                .insert(name, Span::new(node.start_byte(), node.end_byte()));
         }
     }
 
     /// Records a read of `name`; true when it may come from another cell.
-    fn read(&mut self, name: &str) -> bool {
+    fn read(&mut self, name: &'a str) -> bool {
         if name.is_empty() {
             return false;
         }
@@ -1296,25 +1344,25 @@ impl<'a> Walker<'a> {
             && !is_builtin(name)
             && let Some(reads) = self.callable_reads.get_mut(callable)
         {
-            reads.insert(name.to_string());
+            reads.insert(name);
         }
         if deferred {
-            self.deferred.insert(name.to_string());
+            self.deferred.insert(name);
             return true;
         }
-        self.immediate.insert(name.to_string());
+        self.immediate.insert(name);
         if self.surely_bound.contains(name) {
             return false;
         }
         if self.maybe_bound.contains(name) || is_builtin(name) {
-            self.maybe_reads.insert(name.to_string());
+            self.maybe_reads.insert(name);
         } else {
-            self.reads.insert(name.to_string());
+            self.reads.insert(name);
         }
         true
     }
 
-    fn bind(&mut self, name: &str) {
+    fn bind(&mut self, name: &'a str) {
         match self.scopes.last_mut() {
             None => self.bind_module(name),
             Some(scope) => match scope.kind {
@@ -1324,14 +1372,14 @@ impl<'a> Walker<'a> {
                     }
                 }
                 ScopeKind::Class | ScopeKind::Comprehension => {
-                    scope.locals.insert(name.to_string());
+                    scope.locals.insert(name);
                 }
             },
         }
     }
 
     /// `:=` binds in the nearest scope that is not a comprehension.
-    fn bind_walrus(&mut self, name: &str) {
+    fn bind_walrus(&mut self, name: &'a str) {
         let target = self
             .scopes
             .iter_mut()
@@ -1345,34 +1393,34 @@ impl<'a> Walker<'a> {
                 }
             }
             Some(scope) => {
-                scope.locals.insert(name.to_string());
+                scope.locals.insert(name);
             }
         }
     }
 
     /// `global x` then `x = ...` in a function: the cell may define `x` (when the
     /// function is called).
-    fn bind_global_from_function(&mut self, name: &str) {
-        self.defines.insert(name.to_string());
-        self.mutated.insert(name.to_string());
+    fn bind_global_from_function(&mut self, name: &'a str) {
+        self.defines.insert(name);
+        self.mutated.insert(name);
     }
 
-    fn bind_module(&mut self, name: &str) {
+    fn bind_module(&mut self, name: &'a str) {
         if name.is_empty() {
             return;
         }
-        self.defines.insert(name.to_string());
+        self.defines.insert(name);
         if self.conditional == 0 {
-            self.surely_bound.insert(name.to_string());
+            self.surely_bound.insert(name);
             self.maybe_bound.remove(name);
-            self.surely_binds.insert(name.to_string());
+            self.surely_binds.insert(name);
         } else if !self.surely_bound.contains(name) {
-            self.maybe_bound.insert(name.to_string());
+            self.maybe_bound.insert(name);
         }
     }
 
     /// `name` is changed in place here (a method call when `by_method`).
-    fn mutate(&mut self, name: &str, by_method: bool) {
+    fn mutate(&mut self, name: &'a str, by_method: bool) {
         match self.resolve(name) {
             Some(false) => {}
             // A local, or a global changed inside a function body: not tracked.
@@ -1381,11 +1429,11 @@ impl<'a> Walker<'a> {
         if by_method && self.imports.contains(name) {
             return;
         }
-        self.defines.insert(name.to_string());
+        self.defines.insert(name);
         if by_method {
-            self.method_mutates.insert(name.to_string());
+            self.method_mutates.insert(name);
         } else {
-            self.mutated.insert(name.to_string());
+            self.mutated.insert(name);
         }
     }
 }
@@ -1395,15 +1443,24 @@ fn named_children(node: Node) -> Vec<Node> {
     node.named_children(&mut cursor).collect()
 }
 
+/// Whether a string literal's prefix makes it a format string (`f"..."`, `t"..."`), the
+/// only kind whose `{...}` tree-sitter-python parses as interpolations.
+fn is_format_string(literal: &str) -> bool {
+    literal
+        .bytes()
+        .take_while(|byte| !matches!(byte, b'"' | b'\'' | b'`'))
+        .any(|byte| matches!(byte, b'f' | b'F' | b't' | b'T'))
+}
+
 /// The variable at the root of `x.a[0].b`; `None` when the chain starts at a call or a
 /// literal (`f().append(1)` changes no name).
 fn root_name<'t>(node: Node, text: &'t str) -> Option<&'t str> {
     let mut current = node;
     for _ in 0..MAX_DEPTH {
-        match current.kind() {
+        match kind(current) {
             "identifier" => return text.get(current.start_byte()..current.end_byte()),
-            "attribute" => current = current.child_by_field_name("object")?,
-            "subscript" => current = current.child_by_field_name("value")?,
+            "attribute" => current = current.child_by_field_id(FIELDS.object)?,
+            "subscript" => current = current.child_by_field_id(FIELDS.value)?,
             "parenthesized_expression" => current = current.named_child(0)?,
             _ => return None,
         }
@@ -1412,22 +1469,22 @@ fn root_name<'t>(node: Node, text: &'t str) -> Option<&'t str> {
 }
 
 /// The names a parameter list binds.
-fn parameter_names(parameters: Node, text: &str, names: &mut HashSet<String>) {
+fn parameter_names<'a>(parameters: Node, text: &'a str, names: &mut HashSet<&'a str>) {
     for parameter in named_children(parameters) {
-        let name = match parameter.kind() {
+        let name = match kind(parameter) {
             "identifier" => Some(parameter),
             "default_parameter" | "typed_default_parameter" => {
-                parameter.child_by_field_name("name")
+                parameter.child_by_field_id(FIELDS.name)
             }
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                 named_children(parameter)
                     .into_iter()
-                    .find(|child| child.kind() == "identifier")
+                    .find(|child| kind(*child) == "identifier")
                     .or_else(|| {
                         named_children(parameter).into_iter().find_map(|child| {
                             named_children(child)
                                 .into_iter()
-                                .find(|inner| inner.kind() == "identifier")
+                                .find(|inner| kind(*inner) == "identifier")
                         })
                     })
             }
@@ -1436,7 +1493,7 @@ fn parameter_names(parameters: Node, text: &str, names: &mut HashSet<String>) {
         if let Some(name) = name
             && let Some(name) = text.get(name.start_byte()..name.end_byte())
         {
-            names.insert(name.to_string());
+            names.insert(name);
         }
     }
 }
@@ -1444,16 +1501,12 @@ fn parameter_names(parameters: Node, text: &str, names: &mut HashSet<String>) {
 /// Every name a function body binds (Python makes them local to the whole body), and its
 /// `global` declarations. Nested function and class bodies, lambdas and comprehension
 /// variables have their own scopes; `:=` inside a comprehension binds here.
-fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
+fn collect_locals<'a>(node: Node, text: &'a str, scope: &mut Scope<'a>, depth: usize) {
     if depth >= MAX_DEPTH {
         return;
     }
-    let name_of = |node: Node| {
-        text.get(node.start_byte()..node.end_byte())
-            .unwrap_or("")
-            .to_string()
-    };
-    match node.kind() {
+    let name_of = |node: Node| text.get(node.start_byte()..node.end_byte()).unwrap_or("");
+    match kind(node) {
         "global_statement" => {
             for name in named_children(node) {
                 scope.globals.insert(name_of(name));
@@ -1467,7 +1520,7 @@ fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
             return;
         }
         "function_definition" | "class_definition" => {
-            if let Some(name) = node.child_by_field_name("name") {
+            if let Some(name) = node.child_by_field_id(FIELDS.name) {
                 scope.locals.insert(name_of(name));
             }
             return;
@@ -1477,8 +1530,8 @@ fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
             let mut cursor = node.walk();
             let imported: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
             for name in imported {
-                let bound = match name.kind() {
-                    "aliased_import" => name.child_by_field_name("alias"),
+                let bound = match kind(name) {
+                    "aliased_import" => name.child_by_field_id(FIELDS.alias),
                     _ => name.named_child(0),
                 };
                 if let Some(bound) = bound {
@@ -1488,25 +1541,25 @@ fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
             return;
         }
         "assignment" | "for_statement" => {
-            if let Some(left) = node.child_by_field_name("left") {
+            if let Some(left) = node.child_by_field_id(FIELDS.left) {
                 target_names(left, text, &mut scope.locals, depth);
             }
         }
         "augmented_assignment" => {
-            if let Some(left) = node.child_by_field_name("left")
-                && left.kind() == "identifier"
+            if let Some(left) = node.child_by_field_id(FIELDS.left)
+                && kind(left) == "identifier"
             {
                 scope.locals.insert(name_of(left));
             }
         }
         "named_expression" => {
-            if let Some(name) = node.child_by_field_name("name") {
+            if let Some(name) = node.child_by_field_id(FIELDS.name) {
                 scope.locals.insert(name_of(name));
             }
         }
         "as_pattern_target" => target_names(node, text, &mut scope.locals, depth),
         "except_clause" | "except_group_clause" => {
-            if let Some(alias) = node.child_by_field_name("alias") {
+            if let Some(alias) = node.child_by_field_id(FIELDS.alias) {
                 target_names(alias, text, &mut scope.locals, depth);
             }
         }
@@ -1519,7 +1572,7 @@ fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
         "for_in_clause" => {
             // Comprehension variables are the comprehension's own; its iterable may
             // still hold a `:=`.
-            if let Some(right) = node.child_by_field_name("right") {
+            if let Some(right) = node.child_by_field_id(FIELDS.right) {
                 collect_locals(right, text, scope, depth + 1);
             }
             return;
@@ -1531,14 +1584,14 @@ fn collect_locals(node: Node, text: &str, scope: &mut Scope, depth: usize) {
     }
 }
 
-fn target_names(node: Node, text: &str, names: &mut HashSet<String>, depth: usize) {
+fn target_names<'a>(node: Node, text: &'a str, names: &mut HashSet<&'a str>, depth: usize) {
     if depth >= MAX_DEPTH {
         return;
     }
-    match node.kind() {
+    match kind(node) {
         "identifier" => {
             if let Some(name) = text.get(node.start_byte()..node.end_byte()) {
-                names.insert(name.to_string());
+                names.insert(name);
             }
         }
         "pattern_list"
@@ -1559,17 +1612,17 @@ fn target_names(node: Node, text: &str, names: &mut HashSet<String>, depth: usiz
     }
 }
 
-fn case_captures(node: Node, text: &str, names: &mut HashSet<String>, depth: usize) {
+fn case_captures<'a>(node: Node, text: &'a str, names: &mut HashSet<&'a str>, depth: usize) {
     if depth >= MAX_DEPTH {
         return;
     }
-    match node.kind() {
+    match kind(node) {
         "dotted_name" => {
             if let [single] = named_children(node).as_slice()
                 && let Some(name) = text.get(single.start_byte()..single.end_byte())
                 && name != "_"
             {
-                names.insert(name.to_string());
+                names.insert(name);
             }
         }
         "identifier" | "as_pattern_target" => target_names(node, text, names, depth),

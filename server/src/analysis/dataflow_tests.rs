@@ -380,3 +380,9 @@ fn renaming_an_unrelated_variable_changes_no_producer() {
     let after = notebook(&["data = [1]", "renamed = 2", "print(data)"]);
     assert_eq!(before[2], after[2]);
 }
+
+#[test]
+fn only_format_strings_read_the_names_in_their_braces() {
+    let code = "a = '{x}'\nb = rb\"{y}\"\nc = f'{z}' 'and {w}'\nd = Rf\"{v!r:>{pad}}\"\ne = t'{u}'\ng = '''{s}''' F'''{q}'''\n";
+    assert_eq!(reads(code), strings(&["pad", "q", "u", "v", "z"]));
+}

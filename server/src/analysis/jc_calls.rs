@@ -10,11 +10,14 @@ use std::sync::LazyLock;
 
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
 
+use super::node_access::{FIELDS, kind};
 use super::strings::literal_value;
 use super::{Aliases, Argument, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule};
 use crate::text::Span;
 
-// Compiled on first use, each once per process (compiling costs milliseconds).
+// Compiled on first use, each once per process (compiling costs milliseconds). The
+// module calls are matched by hand (`module_call`); their query is the tests' oracle.
+#[cfg(test)]
 static JC_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
     Query::new(
         &tree_sitter_python::LANGUAGE.into(),
@@ -33,15 +36,20 @@ static JC_BARE_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
 
 pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<JcCall> {
     let mut calls = Vec::new();
-    // The query runs only at the calls whose callee starts with a module name (found by
-    // text search), not over the whole tree: most cells have a few API calls among
-    // hundreds of nodes.
+    // Only the calls whose callee starts with a module name (found by text search) can
+    // match `jc_calls.scm`'s pattern, at the call itself: matched by hand there
+    // (`module_call`, the pattern's test oracle keeps them equal), not by a query cursor
+    // over the tree.
     for call in calls_on_module_names(root, text, aliases) {
-        collect_calls(&JC_CALLS_QUERY, call, Some(0), text, aliases, &mut calls);
+        if let Some(found) = module_call(call, text) {
+            push_call(found, text, aliases, &mut calls);
+        }
     }
     // Matching every plain call is the costly part; only an imported function needs it.
     if aliases.functions().next().is_some() || aliases.has_star_import() {
-        collect_calls(&JC_BARE_CALLS_QUERY, root, None, text, aliases, &mut calls);
+        collect_calls(&JC_BARE_CALLS_QUERY, root, None, text, &mut |found| {
+            push_call(found, text, aliases, &mut calls)
+        });
     }
     calls.sort_by_key(|call| call.span);
     calls.dedup_by_key(|call| call.span);
@@ -61,20 +69,20 @@ fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> V
             let Some(node) = root.descendant_for_byte_range(start, end) else {
                 continue;
             };
-            if node.kind() != "identifier" || node.start_byte() != start || node.end_byte() != end {
+            if kind(node) != "identifier" || node.start_byte() != start || node.end_byte() != end {
                 continue;
             }
             let mut current = node;
             while let Some(parent) = current.parent() {
-                let field = match parent.kind() {
-                    "attribute" => "object",
-                    "call" => "function",
+                let field = match kind(parent) {
+                    "attribute" => FIELDS.object,
+                    "call" => FIELDS.function,
                     _ => break,
                 };
-                if parent.child_by_field_name(field) != Some(current) {
+                if parent.child_by_field_id(field) != Some(current) {
                     break;
                 }
-                if parent.kind() == "call" {
+                if kind(parent) == "call" {
                     calls.push(parent);
                     break;
                 }
@@ -85,15 +93,58 @@ fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> V
     calls
 }
 
-/// The API calls `query` matches in the tree at `root`, starting at most `max_depth`
-/// below it (`Some(0)`: only at `root` itself).
-fn collect_calls(
+/// The nodes of one match of `jc_calls.scm` or `jc_bare_calls.scm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CallMatch<'t> {
+    call: Node<'t>,
+    callee: Node<'t>,
+    /// `jc_calls.scm`: the receiver and the function name (`jc`, `load`).
+    receiver: Option<Node<'t>>,
+    function: Option<Node<'t>>,
+    /// `jc_bare_calls.scm`: the bare name called.
+    name: Option<Node<'t>>,
+    arguments: Node<'t>,
+}
+
+const API_FUNCTIONS: [&str; 6] = ["deps", "load", "save", "figure", "table", "path"];
+
+/// `jc_calls.scm`'s pattern at `call` itself: `(call function: (attribute object:
+/// [(identifier) (attribute)] attribute: (identifier)) arguments: (_))` with the
+/// attribute one of the API's function names. As the query cursor does, a missing node
+/// of the right kind matches and an `ERROR` is no `(_)`.
+fn module_call<'t>(call: Node<'t>, text: &str) -> Option<CallMatch<'t>> {
+    if kind(call) != "call" {
+        return None;
+    }
+    let fields = &*FIELDS;
+    let callee = call.child_by_field_id(fields.function)?;
+    let receiver = callee.child_by_field_id(fields.object)?;
+    let function = callee.child_by_field_id(fields.attribute)?;
+    let arguments = call.child_by_field_id(fields.arguments)?;
+    let matches = kind(callee) == "attribute"
+        && matches!(kind(receiver), "identifier" | "attribute")
+        && kind(function) == "identifier"
+        && node_text(function, text).is_some_and(|name| API_FUNCTIONS.contains(&name))
+        && arguments.is_named()
+        && !arguments.is_error();
+    matches.then_some(CallMatch {
+        call,
+        callee,
+        receiver: Some(receiver),
+        function: Some(function),
+        name: None,
+        arguments,
+    })
+}
+
+/// The matches of `query` in the tree at `root`, starting at most `max_depth` below it
+/// (`Some(0)`: only at `root` itself).
+fn collect_calls<'t>(
     query: &Query,
-    root: Node,
+    root: Node<'t>,
     max_depth: Option<u32>,
     text: &str,
-    aliases: &Aliases,
-    calls: &mut Vec<JcCall>,
+    found: &mut dyn FnMut(CallMatch<'t>),
 ) {
     let capture = |name: &str| query.capture_index_for_name(name);
     let indices = (
@@ -109,10 +160,9 @@ fn collect_calls(
     let mut cursor = QueryCursor::new();
     cursor.set_max_start_depth(max_depth);
     let mut matches = cursor.matches(query, root, text.as_bytes());
-    while let Some(found) = matches.next() {
+    while let Some(one) = matches.next() {
         let node_for = |index: Option<u32>| {
-            found
-                .captures()
+            one.captures()
                 .iter()
                 .find(|capture| Some(capture.index) == index)
                 .map(|capture| capture.node)
@@ -124,30 +174,43 @@ fn collect_calls(
         ) else {
             continue;
         };
-        let function = match (node_for(receiver_index), node_for(function_index)) {
-            (Some(receiver), Some(function)) => {
-                if !receiver_is_api(receiver, text, aliases) {
-                    continue;
-                }
-                node_text(function, text).and_then(JcFunction::from_name)
-            }
-            _ => node_for(name_index)
-                .and_then(|name| node_text(name, text))
-                .and_then(|name| aliases.function(name)),
-        };
-        let Some(function) = function else {
-            continue;
-        };
-        let arguments = collect_arguments(arguments, text);
-        let targets = targets(function, &arguments);
-        calls.push(JcCall {
-            function,
-            span: span_of(call),
-            callee_span: span_of(callee),
+        found(CallMatch {
+            call,
+            callee,
+            receiver: node_for(receiver_index),
+            function: node_for(function_index),
+            name: node_for(name_index),
             arguments,
-            targets,
         });
     }
+}
+
+/// The API call a match is, if its receiver or bare name resolves to the API.
+fn push_call(found: CallMatch, text: &str, aliases: &Aliases, calls: &mut Vec<JcCall>) {
+    let function = match (found.receiver, found.function) {
+        (Some(receiver), Some(function)) => {
+            if !receiver_is_api(receiver, text, aliases) {
+                return;
+            }
+            node_text(function, text).and_then(JcFunction::from_name)
+        }
+        _ => found
+            .name
+            .and_then(|name| node_text(name, text))
+            .and_then(|name| aliases.function(name)),
+    };
+    let Some(function) = function else {
+        return;
+    };
+    let arguments = collect_arguments(found.arguments, text);
+    let targets = targets(function, &arguments);
+    calls.push(JcCall {
+        function,
+        span: span_of(found.call),
+        callee_span: span_of(found.callee),
+        arguments,
+        targets,
+    });
 }
 
 /// Does this receiver expression name `jellycell.api` (or the `jellycell` package)?
@@ -589,15 +652,11 @@ class Report:
         let tree = crate::analysis::parse::parse_python(source).unwrap();
         let mut calls = Vec::new();
         let root = tree.root_node();
-        super::collect_calls(&JC_CALLS_QUERY, root, None, source, aliases, &mut calls);
-        super::collect_calls(
-            &JC_BARE_CALLS_QUERY,
-            root,
-            None,
-            source,
-            aliases,
-            &mut calls,
-        );
+        for query in [&*JC_CALLS_QUERY, &*JC_BARE_CALLS_QUERY] {
+            super::collect_calls(query, root, None, source, &mut |found| {
+                super::push_call(found, source, aliases, &mut calls)
+            });
+        }
         calls.sort_by_key(|call| call.span);
         calls.dedup_by_key(|call| call.span);
         calls
@@ -632,6 +691,7 @@ class Report:
                     Just("x = "), Just(","), Just("."),
                     Just("jc"), Just("J"), Just("#"),
                     Just("def f():"), Just("'"), Just("é"),
+                    Just("jc.x.load("), Just("path="), Just("jc.loads("), Just("()"),
                 ],
                 0..40,
             ).prop_map(|parts| parts.concat()),

@@ -54,6 +54,17 @@ pub(crate) struct MaskedSource {
 const PYTHON_BODY_CELL_MAGICS: &[&str] = &["time", "timeit", "capture", "prun", "debug", "memit"];
 
 pub(crate) fn mask_magics(source: &str) -> MaskedSource {
+    // Every form masked starts with `%`, `!` or `?` (or, for help, ends with `?`): text
+    // without them is its own masking, found without splitting it into lines.
+    if !source
+        .bytes()
+        .any(|byte| matches!(byte, b'%' | b'!' | b'?'))
+    {
+        return MaskedSource {
+            text: source.to_string(),
+            masked: Vec::new(),
+        };
+    }
     let lines: Vec<Line> = lines(source).collect();
     let mut masker = Masker {
         bytes: source.as_bytes().to_vec(),

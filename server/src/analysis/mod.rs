@@ -14,8 +14,9 @@
 //! Files: `lexer` (logical lines, strings, brackets), `magics` (masking), `parse`
 //! (parser reuse, running the passes), `memo` (bounded cache by source hash), `syntax`
 //! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
-//! `strings` (Python string literal values), `names` (module-level bindings). Queries
-//! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
+//! `strings` (Python string literal values), `names` (module-level bindings),
+//! `node_access` (node kinds, fields and children without per-call allocations, for the
+//! walks). Queries live in `queries/python/*.scm`. `graph` builds the project dependency graph from
 //! per-cell facts; `relevance` finds which notebooks can change the graph of a few.
 
 pub mod dataflow;
@@ -28,6 +29,7 @@ mod magics;
 mod memo;
 pub mod module_imports;
 mod names;
+mod node_access;
 mod parse;
 pub mod relevance;
 mod strings;

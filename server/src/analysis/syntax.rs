@@ -19,6 +19,7 @@ use tree_sitter::Node;
 
 use super::SyntaxError;
 use super::lexer::{LexicalError, lexical_errors};
+use super::node_access::kind;
 use crate::text::Span;
 
 pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
@@ -28,6 +29,7 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
     let mut errors: Vec<SyntaxError> = lexical.iter().map(to_syntax_error).collect();
     let mut tree_ranges = Vec::new();
     let mut stack = vec![root];
+    let mut cursor = root.walk();
     while let Some(node) = stack.pop() {
         if node.is_missing() || node.is_error() {
             let node_range = Span::new(node.start_byte(), node.end_byte());
@@ -50,10 +52,9 @@ pub(crate) fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
         }
         // Below an error-free node only a Python 2 statement can be wrong, and those sit
         // only where statements do: expressions are not walked.
-        if !node.has_error() && !holds_statements(node.kind()) {
+        if !node.has_error() && !holds_statements(kind(node)) {
             continue;
         }
-        let mut cursor = node.walk();
         stack.extend(node.children(&mut cursor));
     }
     errors.extend(
@@ -162,7 +163,7 @@ fn holds_statements(kind: &str) -> bool {
 /// recovery sometimes picks that reading for a broken call (`print(a for)`), whose real
 /// error is inside the parentheses.
 fn python2_statement(node: Node, text: &str) -> Option<SyntaxError> {
-    let keyword = match node.kind() {
+    let keyword = match kind(node) {
         "print_statement" => "print",
         "exec_statement" => "exec",
         _ => return None,

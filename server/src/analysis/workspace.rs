@@ -504,20 +504,28 @@ pub fn map_notebooks<T: Send>(
         .into_iter()
         .filter_map(|input| notebook_format_of(&input.path).map(|format| (input, format)))
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
-    let chunk_size = inputs.len().div_ceil(threads).max(1);
-    let (depth_of, keep) = (&depth_of, &keep);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = inputs
-            .chunks(chunk_size)
-            .map(|chunk| {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |count| count.get())
+        .min(inputs.len())
+        .max(1);
+    // Each worker takes the next notebook not yet taken, so every core stays busy to the
+    // end whatever the notebooks' sizes (fixed chunks left one core idle behind a big one).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (depth_of, keep, inputs, next) = (&depth_of, &keep, &inputs, &next);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
                 scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(input, format)| {
-                            keep(read_guarded(project, input, *format, depth_of(&input.path)))
-                        })
-                        .collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((input, format)) = inputs.get(index) else {
+                            break;
+                        };
+                        let depth = depth_of(&input.path);
+                        done.push((index, keep(read_guarded(project, input, *format, depth))));
+                    }
+                    done
                 })
             })
             .collect();
@@ -527,7 +535,9 @@ pub fn map_notebooks<T: Send>(
             .into_iter()
             .flat_map(|worker| worker.join().unwrap_or_default())
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, kept)| kept).collect()
 }
 
 /// Reads and analyses one notebook; a panic in the reader or the analysis (a bug) keeps

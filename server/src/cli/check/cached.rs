@@ -787,6 +787,10 @@ pub(super) fn has_manifests(store: &Store) -> bool {
 
 /// Findings located in `text`, as stored.
 fn locate(text: &str, findings: &[Finding]) -> Vec<StoredFinding> {
+    // Most notebooks have no finding: no line index of their text for them.
+    if findings.is_empty() {
+        return Vec::new();
+    }
     let index = LineIndex::new(text);
     findings
         .iter()

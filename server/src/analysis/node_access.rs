@@ -1,0 +1,211 @@
+//! Cheap access to tree-sitter-python nodes for the analysis walks, which visit every
+//! node of every cell: a node's kind from a table (`Node::kind` measures and UTF-8-checks
+//! the grammar's C string on every call), fields by id (`child_by_field_name` compares
+//! the name with the grammar's field names one by one), and named children gathered with
+//! one reused cursor into reused lists (`Node::named_children` allocates a cursor and a
+//! list each time).
+
+use std::sync::LazyLock;
+
+use tree_sitter::{Language, Node, TreeCursor};
+
+fn language() -> Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+static KINDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let language = language();
+    (0..language.node_kind_count())
+        .map(|id| {
+            u16::try_from(id)
+                .ok()
+                .and_then(|id| language.node_kind_for_id(id))
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+});
+
+/// `node.kind()`, without the C string conversion.
+pub(crate) fn kind<'t>(node: Node<'t>) -> &'t str {
+    match KINDS.get(usize::from(node.kind_id())) {
+        Some(kind) if !kind.is_empty() => kind.as_str(),
+        // `ERROR` (an id past the table) and any id the grammar does not name.
+        _ => node.kind(),
+    }
+}
+
+/// The field ids of tree-sitter-python the walks read (0, no field, if a grammar lacked
+/// one: `child_by_field_id(0)` finds nothing, as `child_by_field_name` would).
+pub(crate) struct Fields {
+    pub(crate) alias: u16,
+    pub(crate) alternative: u16,
+    pub(crate) arguments: u16,
+    pub(crate) attribute: u16,
+    pub(crate) body: u16,
+    pub(crate) condition: u16,
+    pub(crate) consequence: u16,
+    pub(crate) definition: u16,
+    pub(crate) function: u16,
+    pub(crate) key: u16,
+    pub(crate) left: u16,
+    pub(crate) name: u16,
+    pub(crate) object: u16,
+    pub(crate) parameters: u16,
+    pub(crate) return_type: u16,
+    pub(crate) right: u16,
+    pub(crate) subject: u16,
+    pub(crate) superclasses: u16,
+    pub(crate) type_: u16,
+    pub(crate) value: u16,
+}
+
+pub(crate) static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
+    let language = language();
+    let id = |name: &str| language.field_id_for_name(name).map_or(0, |id| id.get());
+    Fields {
+        alias: id("alias"),
+        alternative: id("alternative"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        condition: id("condition"),
+        consequence: id("consequence"),
+        definition: id("definition"),
+        function: id("function"),
+        key: id("key"),
+        left: id("left"),
+        name: id("name"),
+        object: id("object"),
+        parameters: id("parameters"),
+        return_type: id("return_type"),
+        right: id("right"),
+        subject: id("subject"),
+        superclasses: id("superclasses"),
+        type_: id("type"),
+        value: id("value"),
+    }
+});
+
+/// One cursor and a pool of node lists, reused for every node of a walk.
+#[derive(Default)]
+pub(crate) struct Children<'t> {
+    cursor: Option<TreeCursor<'t>>,
+    pool: Vec<Vec<Node<'t>>>,
+}
+
+impl<'t> Children<'t> {
+    /// `node`'s named children in order (as `Node::named_children`); give the list back
+    /// with [`Children::recycle`] when done.
+    pub(crate) fn named(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+        self.gather(node, |_, child| child.is_named())
+    }
+
+    /// `node`'s children of field `field` in order (as `Node::children_by_field_id`).
+    pub(crate) fn by_field(&mut self, node: Node<'t>, field: u16) -> Vec<Node<'t>> {
+        self.gather(node, |cursor, _| {
+            cursor.field_id().is_some_and(|id| id.get() == field)
+        })
+    }
+
+    /// Every child of `node` in order (as `Node::children`).
+    pub(crate) fn all(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+        self.gather(node, |_, _| true)
+    }
+
+    fn gather(
+        &mut self,
+        node: Node<'t>,
+        keep: impl Fn(&TreeCursor<'t>, Node<'t>) -> bool,
+    ) -> Vec<Node<'t>> {
+        let mut list = self.pool.pop().unwrap_or_default();
+        let cursor = match &mut self.cursor {
+            Some(cursor) => {
+                cursor.reset(node);
+                cursor
+            }
+            None => self.cursor.insert(node.walk()),
+        };
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if keep(cursor, child) {
+                    list.push(child);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        list
+    }
+
+    pub(crate) fn recycle(&mut self, mut list: Vec<Node<'t>>) {
+        list.clear();
+        self.pool.push(list);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::parse_python;
+
+    const SOURCE: &str = "import a.b as c\nfor x, *y in z:\n    f(x, key=1)  # note\nelse:\n    pass\nclass K(B):\n    def m(self, p=1) -> int:\n        return {k: v for k, v in p}\nx = (\n";
+
+    fn every_node(root: Node) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            nodes.push(node);
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        nodes
+    }
+
+    #[test]
+    fn kinds_match_the_grammar_names_on_every_node() {
+        let tree = parse_python(SOURCE).expect("parse");
+        for node in every_node(tree.root_node()) {
+            assert_eq!(kind(node), node.kind(), "{node:?}");
+        }
+    }
+
+    #[test]
+    fn gathered_children_match_tree_sitters_own_on_every_node() {
+        let tree = parse_python(SOURCE).expect("parse");
+        let mut children = Children::default();
+        let fields = &*FIELDS;
+        for node in every_node(tree.root_node()) {
+            let mut cursor = node.walk();
+            let named = children.named(node);
+            assert_eq!(named, node.named_children(&mut cursor).collect::<Vec<_>>());
+            children.recycle(named);
+            let all = children.all(node);
+            assert_eq!(all, node.children(&mut cursor).collect::<Vec<_>>());
+            children.recycle(all);
+            for (field, name) in [(fields.name, "name"), (fields.alternative, "alternative")] {
+                let found = children.by_field(node, field);
+                assert_eq!(
+                    found,
+                    node.children_by_field_name(name, &mut cursor)
+                        .collect::<Vec<_>>()
+                );
+                children.recycle(found);
+            }
+            for (field, name) in [
+                (fields.left, "left"),
+                (fields.body, "body"),
+                (fields.alias, "alias"),
+                (fields.type_, "type"),
+                (fields.value, "value"),
+            ] {
+                assert_eq!(
+                    node.child_by_field_id(field),
+                    node.child_by_field_name(name)
+                );
+            }
+        }
+    }
+}
