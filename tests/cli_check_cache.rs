@@ -377,3 +377,46 @@ fn a_paired_notebook_is_checked_against_its_ipynb_on_every_run() {
         result(&check(root, &[&args[..], &["--no-cache"]].concat()))
     );
 }
+
+/// (remembered, from the check, read again) from the environment hints' stats line.
+fn hint_stats(output: &Output) -> Option<(usize, usize, usize)> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("jellycell-lsp: environment hints: "))?;
+    let (remembered, rest) = line.split_once(" names remembered, ")?;
+    let (from_check, rest) = rest.split_once(" from the check, ")?;
+    let read = rest.strip_suffix(" read")?;
+    Some((
+        remembered.parse().ok()?,
+        from_check.parse().ok()?,
+        read.parse().ok()?,
+    ))
+}
+
+#[test]
+fn the_hints_take_the_names_of_the_notebooks_the_check_analysed_instead_of_reading_them_again() {
+    let dir = project();
+    let root = dir.path();
+    let cold = check(root, &["--format", "json"]);
+    assert_eq!(hint_stats(&cold), Some((0, 3, 0)), "{cold:?}");
+    let warm = check(root, &["--format", "json"]);
+    assert_eq!(hint_stats(&warm), Some((3, 0, 0)), "{warm:?}");
+    assert_eq!(result(&warm), result(&cold));
+    write(
+        root,
+        "notebooks/report.py",
+        "# %% tags=[\"jc.step\", \"name=report\"]\nimport json\nimport not_a_module_here\n",
+    );
+    let edited = check(root, &["--format", "json"]);
+    assert_eq!(hint_stats(&edited), Some((2, 1, 0)), "{edited:?}");
+    let uncached = check(root, &["--no-cache", "--format", "json"]);
+    assert_eq!(hint_stats(&uncached), Some((0, 3, 0)), "{uncached:?}");
+    assert_eq!(result(&uncached), result(&edited));
+    // Only the checked notebook is reported, so only its names are wanted.
+    let one = check(
+        root,
+        &["--no-cache", "--format", "json", "notebooks/report.py"],
+    );
+    assert_eq!(hint_stats(&one), Some((0, 1, 0)), "{one:?}");
+}

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Target;
+use super::environment::AnalysedSummaries;
 use super::facts_cache::{
     CheckCache, Entry, FileStamp, Hash, StoredFinding, decode_cells, encode_cells,
 };
@@ -81,6 +82,7 @@ pub(super) fn check_target(
     settings: &LintSettings,
     report: &mut CheckReport,
     persist: Persist,
+    summaries: Option<&AnalysedSummaries>,
 ) -> bool {
     let project = &target.project;
     let cache_path = CheckCache::file_in(&project.lsp_cache_dir());
@@ -179,7 +181,7 @@ pub(super) fn check_target(
     // Analyse what changed, on every core (the uncached check's reader and analysis).
     let mut analysed = misses.len();
     changed |= !misses.is_empty() || !pending.is_empty();
-    analyse(project, settings, misses, &mut slots, now);
+    analyse(project, settings, misses, &mut slots, now, summaries);
     // The graph of a few notebooks needs only the notebooks that can change it, unless
     // every notebook is known and the stored findings hold for the whole project.
     let whole_project_hash = pending
@@ -340,13 +342,15 @@ pub(super) fn check_target(
     ok
 }
 
-/// Analyses `misses` (on every core, as the uncached check does) into their slots.
+/// Analyses `misses` (on every core, as the uncached check does) into their slots, giving
+/// the fully analysed ones to `summaries` for the environment hints.
 fn analyse(
     project: &Project,
     settings: &LintSettings,
     misses: Vec<(usize, NotebookInput, AnalysisDepth, FileStamp)>,
     slots: &mut [Option<Slot>],
     now: SystemTime,
+    summaries: Option<&AnalysedSummaries>,
 ) {
     if misses.is_empty() {
         return;
@@ -369,6 +373,9 @@ fn analyse(
         let format = notebook_format_of(&file.path)?;
         let stamp = *stamps.get(&file.path)?;
         let depth = depth_of(&file.path);
+        if let (Some(summaries), AnalysisDepth::Full) = (summaries, depth) {
+            summaries.keep(project, &file, stamp.modified_ns, stamp.size);
+        }
         Some(Slot::analysed(
             project, settings, file, format, depth, stamp, now,
         ))
@@ -527,7 +534,7 @@ fn relevant_slots(
         let everything: Vec<usize> = (0..pending.len()).collect();
         let rest = take(pending, &everything);
         analysed += rest.len();
-        analyse(project, settings, as_misses(rest), slots, now);
+        analyse(project, settings, as_misses(rest), slots, now, None);
         of_slots = slots.iter().map(Option::is_some).collect();
     }
     leave_for_exit(graph);

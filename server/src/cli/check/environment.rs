@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::UNIX_EPOCH;
 
@@ -40,6 +41,35 @@ struct Summary {
     path: PathBuf,
     names: NotebookNames,
     target: KernelTarget,
+}
+
+/// The summaries of the notebooks the check analysed in full anyway (taken while each
+/// analysis is alive), so the hints need not read and parse them a second time. Each is
+/// kept with the file's stamp from before its text was read: one whose file changed since
+/// is read again.
+#[derive(Default)]
+pub(super) struct AnalysedSummaries(Mutex<HashMap<PathBuf, (Value, Summary)>>);
+
+impl AnalysedSummaries {
+    /// An empty collection when the hints apply to `project`, else `None`.
+    pub(super) fn when_wanted(project: &Project, settings: &LintSettings) -> Option<Self> {
+        hints_wanted(project, settings).then(Self::default)
+    }
+
+    /// Keeps `file`'s summary, read from a file of `modified_ns` and `size`.
+    pub(super) fn keep(&self, project: &Project, file: &NotebookFile, modified_ns: i64, size: u64) {
+        let stamp = json!([u64::try_from(modified_ns).unwrap_or(0), size]);
+        let summary = summary_of(project, file);
+        if let Ok(mut summaries) = self.0.lock() {
+            summaries.insert(summary.path.clone(), (stamp, summary));
+        }
+    }
+
+    /// The summary of `path` if its file still has `stamp`.
+    fn take(&self, path: &Path, stamp: &Value) -> Option<Summary> {
+        let (kept, summary) = self.0.lock().ok()?.remove(path)?;
+        (kept == *stamp).then_some(summary)
+    }
 }
 
 /// Whether the hints apply to `project` under `settings`.
@@ -107,6 +137,7 @@ pub(super) fn add_hints(
     settings: &LintSettings,
     cacheable: bool,
     early: Option<EarlyEnvironment>,
+    analysed: Option<AnalysedSummaries>,
     report: &mut CheckReport,
 ) {
     if !hints_wanted(project, settings) || reported.is_empty() {
@@ -135,9 +166,33 @@ pub(super) fn add_hints(
         summaries.push(known);
     }
     let names_changed = !unread.is_empty();
-    let paths: Vec<&PathBuf> = unread.iter().map(|(_, path, _)| *path).collect();
-    let read = read_summaries(project, &paths);
-    for ((index, path, stamp), summary) in unread.into_iter().zip(read) {
+    let mut analysed_now: Vec<Option<Summary>> = unread
+        .iter()
+        .map(|(_, path, stamp)| {
+            analysed
+                .as_ref()
+                .and_then(|analysed| analysed.take(path, stamp))
+        })
+        .collect();
+    let paths: Vec<&PathBuf> = unread
+        .iter()
+        .zip(&analysed_now)
+        .filter(|(_, summary)| summary.is_none())
+        .map(|((_, path, _), _)| *path)
+        .collect();
+    let mut read = read_summaries(project, &paths).into_iter();
+    for summary in analysed_now.iter_mut().filter(|summary| summary.is_none()) {
+        *summary = read.next().flatten();
+    }
+    if std::env::var_os("JELLYCELL_LSP_CHECK_STATS").is_some() {
+        crate::cli::messages::note(&format!(
+            "environment hints: {} names remembered, {} from the check, {} read",
+            summaries.len() - unread.len(),
+            unread.len() - paths.len(),
+            paths.len()
+        ));
+    }
+    for ((index, path, stamp), summary) in unread.into_iter().zip(analysed_now) {
         if let (Some(summary), Some(object)) = (&summary, names_cache.as_object_mut()) {
             object.insert(path.display().to_string(), summary_to_json(summary, stamp));
         }
@@ -222,11 +277,15 @@ fn read_summary(project: &Project, path: &Path) -> Option<Summary> {
     // The names need the `jc.*` calls and the import lines, not a full analysis.
     let depth = AnalysisDepth::Facts;
     let file = NotebookFile::with_depth(project, path.to_path_buf(), text, format, depth);
-    Some(Summary {
-        path: path.to_path_buf(),
-        names: NotebookNames::of(&file),
-        target: KernelTarget::of(project, &file),
-    })
+    Some(summary_of(project, &file))
+}
+
+fn summary_of(project: &Project, file: &NotebookFile) -> Summary {
+    Summary {
+        path: file.path.clone(),
+        names: NotebookNames::of(file),
+        target: KernelTarget::of(project, file),
+    }
 }
 
 /// `[mtime in ns, length]`, what tells that a notebook changed.

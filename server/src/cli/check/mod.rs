@@ -113,7 +113,9 @@ pub fn run(options: &CheckOptions) -> i32 {
         } else {
             cached::Persist::Yes
         };
-        let checked = cached::check_target(target, &settings, &mut report, persist);
+        let summaries = environment::AnalysedSummaries::when_wanted(&target.project, &settings);
+        let checked =
+            cached::check_target(target, &settings, &mut report, persist, summaries.as_ref());
         failed |= !checked;
         let reported = target
             .notebooks
@@ -125,6 +127,7 @@ pub fn run(options: &CheckOptions) -> i32 {
             &settings,
             cacheable && !options.no_cache,
             early_environment,
+            summaries,
             &mut report,
         );
         if !target.whole_project {
