@@ -99,10 +99,11 @@ fn moved_cell_equals(old: &Cell, new: &Cell, moved: impl Fn(usize) -> usize) -> 
     new.spans.whole == moved_span(old.spans.whole)
         && new.spans.body == moved_span(old.spans.body)
         && new.spans.header == old.spans.header.map(moved_span)
-        && new.cell_type == old.cell_type
-        && new.source == old.source
-        && new.metadata == old.metadata
-        && new.spec == old.spec
+        && (new.shares_content(old)
+            || (new.cell_type == old.cell_type
+                && new.source == old.source
+                && new.metadata == old.metadata
+                && new.spec == old.spec))
 }
 
 fn move_facts(facts: &mut CellFacts, ordinal: usize, moved: impl Fn(usize) -> usize) {
