@@ -88,6 +88,16 @@ pub fn server() -> Command {
     command
 }
 
+/// How long to wait for one message: `JELLYCELL_BENCH_TIMEOUT` seconds, else 60 (a
+/// server under valgrind opens a 16,000-cell notebook in minutes).
+fn answer_timeout() -> Duration {
+    let seconds = std::env::var("JELLYCELL_BENCH_TIMEOUT")
+        .ok()
+        .and_then(|seconds| seconds.trim().parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(seconds)
+}
+
 /// The three load averages of `/proc/loadavg`, printed beside every figure.
 pub fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -268,8 +278,8 @@ impl<M: Message> Client<M> {
     pub fn next(&mut self) -> M {
         let message = self
             .incoming
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server answered within 60 s");
+            .recv_timeout(answer_timeout())
+            .expect("the server answered in time (JELLYCELL_BENCH_TIMEOUT, default 60 s)");
         if let Some(id) = message.request_id() {
             self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
         }

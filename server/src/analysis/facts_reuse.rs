@@ -13,6 +13,7 @@ use crate::analysis::graph::{CellFacts, NotebookFacts};
 use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
 use crate::format::Cell;
 use crate::text::Span;
+use crate::text::changed::ChangedBytes;
 
 /// The facts of `file`, reusing `previous_facts` (those of `previous`, an earlier reading
 /// of the same notebook) where the cells did not change.
@@ -25,17 +26,11 @@ pub fn facts_reusing(
     if previous_facts.cells.len() != old_cells.len() || previous.relative != file.relative {
         return facts(file);
     }
-    let (old, new) = (previous.text.as_bytes(), file.text.as_bytes());
-    let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - start;
-    let same_tail = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let (old_end, new_end) = (old.len() - same_tail, new.len() - same_tail);
+    let ChangedBytes {
+        start,
+        old_end,
+        new_end,
+    } = ChangedBytes::between(previous.text.as_bytes(), file.text.as_bytes());
     // Only offsets at or after the change are moved (those of cells after it).
     let moved = |offset: usize| offset.saturating_sub(old_end) + new_end;
     let same_analysis = |old_ordinal: usize, new_ordinal: usize| match (
@@ -99,10 +94,11 @@ fn moved_cell_equals(old: &Cell, new: &Cell, moved: impl Fn(usize) -> usize) -> 
     new.spans.whole == moved_span(old.spans.whole)
         && new.spans.body == moved_span(old.spans.body)
         && new.spans.header == old.spans.header.map(moved_span)
-        && new.cell_type == old.cell_type
-        && new.source == old.source
-        && new.metadata == old.metadata
-        && new.spec == old.spec
+        && (new.shares_content(old)
+            || (new.cell_type == old.cell_type
+                && new.source == old.source
+                && new.metadata == old.metadata
+                && new.spec == old.spec))
 }
 
 fn move_facts(facts: &mut CellFacts, ordinal: usize, moved: impl Fn(usize) -> usize) {

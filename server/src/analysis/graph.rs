@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use crate::format::tags::CellKind;
 use crate::text::Span;
@@ -163,6 +163,18 @@ pub struct ProjectGraph {
 /// Names and paths are keyed by a 64-bit hash of their text, so the index holds no copy
 /// of them; every lookup checks the text in the facts, so two texts with the same hash
 /// only share a bucket and never a result.
+/// See [`ProjectGraph::resolution_token`]. Weak: it keeps no resolution alive, and
+/// its allocation cannot be reused for another while the token exists.
+#[derive(Debug, Clone)]
+pub struct ResolutionToken(Weak<Resolved>);
+
+impl ResolutionToken {
+    /// Whether both tokens name the same resolution.
+    pub fn same_as(&self, other: &ResolutionToken) -> bool {
+        Weak::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[derive(Debug, Default)]
 struct GraphIndex {
     /// The graph this index describes; 0 while it is being changed.
@@ -836,6 +848,16 @@ impl ProjectGraph {
             version,
             all_issues: OnceLock::new(),
         }
+    }
+
+    /// The identity of what this graph resolved for notebook `index`: a later graph of
+    /// the same line of updates ([`ProjectGraph::updated`]) holds the same one only if
+    /// that notebook's cell names, kinds, deps, loads and saves stayed as they were (its
+    /// facts moved at most), so what other notebooks see of it is unchanged.
+    pub fn resolution_token(&self, index: usize) -> Option<ResolutionToken> {
+        self.resolved
+            .get(index)
+            .map(|resolved| ResolutionToken(Arc::downgrade(resolved)))
     }
 
     /// The graph with `notebooks` as its facts, re-resolving only what the notebooks

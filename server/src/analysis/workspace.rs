@@ -187,8 +187,9 @@ impl NotebookFile {
         let new_cells = &notebook.cells;
         // An edit leaves the cells before and after it as they were: those are matched by
         // position (no hashing of every source), the ones in between by source.
-        let same =
-            |(old, new): (&Cell, &Cell)| old.cell_type == new.cell_type && old.source == new.source;
+        let same = |(old, new): (&Cell, &Cell)| {
+            old.shares_content(new) || (old.cell_type == new.cell_type && old.source == new.source)
+        };
         let prefix = old_cells
             .iter()
             .zip(new_cells)

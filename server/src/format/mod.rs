@@ -11,6 +11,8 @@
 //! `ipynb` (nbformat v4.5 JSON), `scraps` (scrapbook values in outputs); `detect` decides the format as jupytext does. Shared pieces: `tags` (the jellycell cell spec), `pep723` (the
 //! `# /// script` block).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::text::Span;
@@ -122,9 +124,23 @@ pub struct OriginalCell {
     pub metadata: Map<String, Value>,
 }
 
-/// One notebook cell, as jupytext reads it.
-#[derive(Debug, Clone, PartialEq)]
+/// One notebook cell, as jupytext reads it: where it lies in the text (`spans`) and what
+/// it holds ([`CellContent`], read through `Deref`: `cell.source`, `cell.spec`).
+///
+/// The content is shared: cloning a cell copies no text, so re-reading a notebook after
+/// an edit keeps every untouched cell's content by pointer and only moves its spans, and
+/// dropping the previous reading frees nothing of them. Changing the content through
+/// `DerefMut` copies it first when another reading still shares it.
+#[derive(Debug, Clone)]
 pub struct Cell {
+    content: Arc<CellContent>,
+    /// Spans into the text the notebook was read from (all zero for a built cell).
+    pub spans: CellSpans,
+}
+
+/// What a cell holds, apart from where it lies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellContent {
     pub cell_type: CellType,
     /// The cell's source as jupytext reads it: for percent code cells after comment-magic
     /// uncommenting, for markdown cells with the comment prefix removed.
@@ -134,8 +150,6 @@ pub struct Cell {
     /// The jellycell spec (kind, name, deps, timeout) from the `tags` metadata; the
     /// default spec for cells that are not code.
     pub spec: tags::CellSpec,
-    /// Spans into the text the notebook was read from (all zero for a built cell).
-    pub spans: CellSpans,
     /// The cell as read, for byte-exact write-back; `None` for a built cell (and after
     /// [`read_without_originals`]). Boxed: most cells in memory never need it.
     pub original: Option<Box<OriginalCell>>,
@@ -143,6 +157,26 @@ pub struct Cell {
     /// there is none (always for cells read from text): boxed, since most cells in
     /// memory never have any. Read it with [`Cell::jupyter`].
     pub jupyter: Option<Box<JupyterCellData>>,
+}
+
+impl std::ops::Deref for Cell {
+    type Target = CellContent;
+
+    fn deref(&self) -> &CellContent {
+        &self.content
+    }
+}
+
+impl std::ops::DerefMut for Cell {
+    fn deref_mut(&mut self) -> &mut CellContent {
+        Arc::make_mut(&mut self.content)
+    }
+}
+
+impl PartialEq for Cell {
+    fn eq(&self, other: &Cell) -> bool {
+        self.spans == other.spans && self.same_content(other)
+    }
 }
 
 /// The parts of an nbformat cell that text formats do not carry. Kept when an `.ipynb` is
@@ -161,15 +195,36 @@ pub struct JupyterCellData {
 impl Cell {
     /// A cell built in code (not read from text).
     pub fn new(cell_type: CellType, source: impl Into<String>) -> Self {
+        Cell::from_content(
+            CellContent {
+                cell_type,
+                source: source.into(),
+                metadata: Map::new(),
+                spec: tags::CellSpec::default(),
+                original: None,
+                jupyter: None,
+            },
+            CellSpans::default(),
+        )
+    }
+
+    /// A cell of `content` lying at `spans`.
+    pub fn from_content(content: CellContent, spans: CellSpans) -> Self {
         Cell {
-            cell_type,
-            source: source.into(),
-            metadata: Map::new(),
-            spec: tags::CellSpec::default(),
-            spans: CellSpans::default(),
-            original: None,
-            jupyter: None,
+            content: Arc::new(content),
+            spans,
         }
+    }
+
+    /// Whether both cells hold the same content (shared, or equal), wherever they lie.
+    pub fn same_content(&self, other: &Cell) -> bool {
+        self.shares_content(other) || *self.content == *other.content
+    }
+
+    /// Whether both cells share one content (one is a clone of the other, spans aside):
+    /// a pointer comparison, for telling untouched cells apart without comparing text.
+    pub fn shares_content(&self, other: &Cell) -> bool {
+        Arc::ptr_eq(&self.content, &other.content)
     }
 
     /// What only nbformat JSON carries; empty when the cell has none.

@@ -14,6 +14,7 @@
 
 use crate::format::{Cell, Notebook, NotebookFormat, Problem, read_without_originals};
 use crate::text::Span;
+use crate::text::changed::ChangedBytes;
 
 /// The notebook `new_text` reads as, built from `old` (read from `old_text` without
 /// originals, in `format`), or `None` when only a full read can tell.
@@ -215,20 +216,11 @@ struct Change {
 
 impl Change {
     fn between(old_text: &str, new_text: &str) -> Change {
-        let (old, new) = (old_text.as_bytes(), new_text.as_bytes());
-        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-        let limit = old.len().min(new.len()) - start;
-        let same_tail = old
-            .iter()
-            .rev()
-            .zip(new.iter().rev())
-            .take(limit)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let changed = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
         Change {
-            start,
-            old_end: old.len() - same_tail,
-            new_end: new.len() - same_tail,
+            start: changed.start,
+            old_end: changed.old_end,
+            new_end: changed.new_end,
         }
     }
 

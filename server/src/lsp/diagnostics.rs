@@ -20,6 +20,7 @@ use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
 use super::state::{Snapshot, State};
 use super::{Core, convert, run_blocking};
+use crate::analysis::graph::ResolutionToken;
 use crate::lint::{Finding, check_file};
 use crate::text::Document;
 
@@ -29,6 +30,9 @@ struct Job {
     again: bool,
     /// What other notebooks see of this one, as of the last run.
     signature: Option<u64>,
+    /// The graph's resolution of this notebook `signature` was computed in: while a later
+    /// graph holds the same one, the signature is the same (`ProjectGraph::resolution_token`).
+    resolution: Option<ResolutionToken>,
 }
 
 /// The per-document diagnostics jobs.
@@ -90,10 +94,24 @@ impl Scheduler {
         }
     }
 
-    fn swap_signature(&self, uri: &Uri, signature: Option<u64>) -> Option<u64> {
+    fn swap_signature(
+        &self,
+        uri: &Uri,
+        signature: Option<u64>,
+        resolution: Option<ResolutionToken>,
+    ) -> Option<u64> {
         let mut jobs = self.jobs();
         let job = jobs.entry(uri.clone()).or_default();
+        job.resolution = resolution;
         std::mem::replace(&mut job.signature, signature)
+    }
+
+    /// The signature of the last run, if `resolution` is the one it was computed in.
+    fn known_signature(&self, uri: &Uri, resolution: &ResolutionToken) -> Option<u64> {
+        let jobs = self.jobs();
+        let job = jobs.get(uri)?;
+        let known = job.resolution.as_ref()?;
+        known.same_as(resolution).then_some(job.signature).flatten()
     }
 }
 
@@ -101,6 +119,7 @@ struct RunResult {
     version: i32,
     diagnostics: Vec<Diagnostic>,
     signature: Option<u64>,
+    resolution: Option<ResolutionToken>,
     root: Option<std::path::PathBuf>,
 }
 
@@ -114,11 +133,22 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
         if worker.state.version(&task_uri) != Some(version) {
             return None;
         }
-        let root = worker.state.document(&task_uri).and_then(|open| open.root);
+        let root = worker.state.root_of(&task_uri);
+        let resolution = snapshot
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.graph.resolution_token(snapshot.file_index));
+        // A keystroke in a cell body leaves the graph's resolution of this notebook as it
+        // was: no need to hash every cell's facts again.
+        let signature = resolution
+            .as_ref()
+            .and_then(|resolution| worker.scheduler.known_signature(&task_uri, resolution))
+            .or_else(|| signature(&snapshot));
         Some(RunResult {
             version,
             diagnostics: diagnostics_for(&worker, &snapshot),
-            signature: signature(&snapshot),
+            signature,
+            resolution,
             root,
         })
     })
@@ -130,7 +160,9 @@ async fn run_once(core: &Arc<Core>, uri: &Uri) {
     }
     // A first run counts as a change too: the buffer may differ from the disk text the
     // other notebooks were linted against.
-    let previous = core.scheduler.swap_signature(uri, result.signature);
+    let previous = core
+        .scheduler
+        .swap_signature(uri, result.signature, result.resolution);
     if previous != result.signature
         && let Some(root) = &result.root
     {

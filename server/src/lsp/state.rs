@@ -291,6 +291,14 @@ impl State {
         self.lock().documents.get(uri).cloned()
     }
 
+    /// The project root of the open buffer at `uri` (without copying the buffer).
+    pub fn root_of(&self, uri: &Uri) -> Option<PathBuf> {
+        self.lock()
+            .documents
+            .get(uri)
+            .and_then(|open| open.root.clone())
+    }
+
     /// The version of the open buffer at `uri`.
     pub fn version(&self, uri: &Uri) -> Option<i32> {
         self.lock()

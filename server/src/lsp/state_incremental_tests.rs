@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 use super::{Stamp, analyse};
+use crate::analysis::graph::NotebookFacts;
 use crate::analysis::workspace::{NotebookFile, Workspace, facts};
 use crate::format::NotebookFormat;
 use crate::lint::{LintSettings, check_file};
@@ -79,6 +80,8 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
     let mut workspace =
         Workspace::from_shared_files(project.clone(), vec![file.clone(), other.clone()]);
     for (version, (at, length, inserted)) in edits.iter().enumerate() {
+        let token_before = workspace.graph.resolution_token(0);
+        let facts_before = workspace.graph.notebooks[0].clone();
         let mut start = at % (text.len() + 1);
         while !text.is_char_boundary(start) {
             start -= 1;
@@ -95,6 +98,18 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
             project.clone(),
             vec![file.clone(), other.clone()],
         );
+        // The diagnostics job reuses the notebook's signature while the graph keeps its
+        // resolution: that must mean nothing other notebooks see of it changed.
+        let token_after = workspace.graph.resolution_token(0);
+        if let (Some(before), Some(after)) = (&token_before, &token_after)
+            && before.same_as(after)
+        {
+            assert_eq!(
+                seen_by_others(&facts_before),
+                seen_by_others(&workspace.graph.notebooks[0]),
+                "{text:?}"
+            );
+        }
         let fresh = NotebookFile::new(&project, path.clone(), text.clone(), format);
         let mut fresh_notebook = crate::format::read_without_originals(&text, format);
         crate::format::resplit::sort_problems(&mut fresh_notebook.problems);
@@ -121,6 +136,29 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
     }
 }
 
+/// What `lsp::diagnostics`' signature hashes: every cell's ordinal, kind, name, deps,
+/// loads and saves, without positions.
+fn seen_by_others(facts: &NotebookFacts) -> Vec<String> {
+    facts
+        .cells
+        .iter()
+        .map(|cell| {
+            format!(
+                "{} {:?} {:?} {:?} {:?} {:?}",
+                cell.ordinal,
+                cell.kind,
+                cell.explicit_name.as_ref().map(|(name, _)| name),
+                cell.deps.iter().map(|dep| &dep.name).collect::<Vec<_>>(),
+                cell.loads.iter().map(|path| &path.path).collect::<Vec<_>>(),
+                cell.produces
+                    .iter()
+                    .map(|path| &path.path)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
 fn edits() -> impl Strategy<Value = Vec<(usize, usize, Vec<&'static str>)>> {
     proptest::collection::vec(
         (
@@ -144,4 +182,39 @@ proptest! {
     fn myst_edits_lint_like_a_fresh_open(edits in edits()) {
         check_edits(NotebookFormat::Myst, &edits);
     }
+}
+
+/// A keystroke in a cell body keeps the graph's resolution of the notebook (so the
+/// diagnostics job does not hash its facts again); renaming a cell does not.
+#[test]
+fn a_body_edit_keeps_the_resolution_and_a_rename_does_not() {
+    let project = Project::without_config(Path::new("/project"));
+    let path = PathBuf::from("/project/nb.py");
+    let text = notebook(NotebookFormat::Percent, 8);
+    let Some(file) = analyse(&project, &path, Stamp::Open(0), text.clone(), None) else {
+        panic!("not a notebook");
+    };
+    let workspace = Workspace::from_shared_files(project.clone(), vec![file.clone()]);
+    let token = |workspace: &Workspace| workspace.graph.resolution_token(0);
+    let edited = |new_text: String, version: i32| {
+        let Some(edited) = analyse(
+            &project,
+            &path,
+            Stamp::Open(version),
+            new_text,
+            Some(file.clone()),
+        ) else {
+            panic!("not a notebook");
+        };
+        Workspace::updated(&workspace, project.clone(), vec![edited])
+    };
+    let (Some(before), Some(body), Some(renamed)) = (
+        token(&workspace),
+        token(&edited(text.replacen("v4 = 4", "v4 = 44", 1), 1)),
+        token(&edited(text.replacen("name=c4", "name=c44", 1), 2)),
+    ) else {
+        panic!("no resolution");
+    };
+    assert!(before.same_as(&body));
+    assert!(!before.same_as(&renamed));
 }

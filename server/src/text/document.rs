@@ -13,6 +13,7 @@
 //! end of its line.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ropey::Rope;
 
@@ -62,7 +63,9 @@ pub enum PositionEncoding {
 pub struct Document {
     rope: Rope,
     /// Byte offset of the start of every line, by LSP's rule; always starts with 0.
-    line_starts: Vec<usize>,
+    /// Shared, so that a snapshot of the buffer (a clone) copies no table; an edit
+    /// copies it only while a snapshot still holds the old one.
+    line_starts: Arc<Vec<usize>>,
     version: i32,
 }
 
@@ -70,7 +73,7 @@ impl Document {
     pub fn new(text: &str, version: i32) -> Self {
         Document {
             rope: Rope::from_str(text),
-            line_starts: line_starts(text.as_bytes()),
+            line_starts: Arc::new(line_starts(text.as_bytes())),
             version,
         }
     }
@@ -180,11 +183,12 @@ impl Document {
                 recomputed.push(position);
             }
         }
-        let first = self.line_starts.partition_point(|&s| s < start);
-        let after = self.line_starts.partition_point(|&s| s <= end);
+        let line_starts = Arc::make_mut(&mut self.line_starts);
+        let first = line_starts.partition_point(|&s| s < start);
+        let after = line_starts.partition_point(|&s| s <= end);
         let tail_from = first + recomputed.len();
-        self.line_starts.splice(first..after, recomputed);
-        for line_start in &mut self.line_starts[tail_from..] {
+        line_starts.splice(first..after, recomputed);
+        for line_start in &mut line_starts[tail_from..] {
             *line_start = *line_start - end + new_end;
         }
     }
@@ -436,7 +440,7 @@ mod tests {
         doc.apply_change(range((1, 0), (1, 1)), "", Utf16);
         assert_eq!(doc.text(), "a\r\nb");
         assert_eq!(doc.line_count(), 2);
-        assert_eq!(doc.line_starts, line_starts(doc.text().as_bytes()));
+        assert_eq!(*doc.line_starts, line_starts(doc.text().as_bytes()));
     }
 
     #[test]
@@ -520,7 +524,7 @@ mod tests {
                 model.replace_range(a.min(b)..a.max(b), &new_text);
                 doc.apply_change(range((l1, c1), (l2, c2)), &new_text, encoding);
                 prop_assert_eq!(doc.text(), model.clone());
-                prop_assert_eq!(&doc.line_starts, &line_starts(model.as_bytes()));
+                prop_assert_eq!(&*doc.line_starts, &line_starts(model.as_bytes()));
             }
         }
 

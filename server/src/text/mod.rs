@@ -3,6 +3,7 @@
 //! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32. `suggest` holds
 //! the "did you mean" helper every reader shares.
 
+pub mod changed;
 mod document;
 mod line_index;
 mod span;

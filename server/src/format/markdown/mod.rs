@@ -18,8 +18,8 @@ use crate::format::percent::reader::ReadCell;
 use crate::format::percent::yaml_header::read_header_with_prefix;
 use crate::format::percent::{JUPYTER_LANGUAGES, default_language};
 use crate::format::{
-    Cell, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, myst,
-    tags,
+    Cell, CellContent, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble,
+    Problem, myst, tags,
 };
 use crate::text::Span;
 
@@ -164,19 +164,21 @@ pub fn read_markdown(text: &str) -> Notebook {
             .rev()
             .find(|line| !is_blank(line.text))
             .map_or(0, Line::content_end);
-        let cell = Cell {
-            cell_type: CellType::Raw,
-            source,
-            metadata,
-            spec: tags::CellSpec::default(),
-            spans: CellSpans {
+        let cell = Cell::from_content(
+            CellContent {
+                cell_type: CellType::Raw,
+                source,
+                metadata,
+                spec: tags::CellSpec::default(),
+                original: None,
+                jupyter: None,
+            },
+            CellSpans {
                 whole,
                 header: None,
                 body: Span::new(0, body_end),
             },
-            original: None,
-            jupyter: None,
-        };
+        );
         push_cell(&mut notebook, cell, text, "", 0);
     }
     for (start, mut read) in read_cells {
@@ -196,19 +198,21 @@ pub fn read_markdown(text: &str) -> Notebook {
         };
         let header_text = header_span.map_or("", |span| span.slice(text));
         let header_offset = header_span.map_or(whole.start, |span| span.start);
-        let cell = Cell {
-            cell_type: read.cell_type,
-            source: read.source,
-            metadata: read.metadata,
-            spec: tags::CellSpec::default(),
-            spans: CellSpans {
+        let cell = Cell::from_content(
+            CellContent {
+                cell_type: read.cell_type,
+                source: read.source,
+                metadata: read.metadata,
+                spec: tags::CellSpec::default(),
+                original: None,
+                jupyter: None,
+            },
+            CellSpans {
                 whole,
                 header: header_span,
                 body,
             },
-            original: None,
-            jupyter: None,
-        };
+        );
         push_cell(&mut notebook, cell, text, header_text, header_offset);
     }
     notebook.problems.sort_by_key(|problem| problem.span.start);

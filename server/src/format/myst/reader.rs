@@ -12,7 +12,8 @@ use super::front_matter::{find_front_matter, notebook_metadata, parse_front_matt
 use super::lines::{Line, is_python_space, split_lines};
 use super::options::{ContentLine, parse_break_metadata, parse_directive_options};
 use crate::format::{
-    Cell, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, tags,
+    Cell, CellContent, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble,
+    Problem, tags,
 };
 use crate::text::Span;
 
@@ -102,9 +103,10 @@ pub fn read_myst(text: &str) -> Notebook {
     let starts: Vec<usize> = cells.iter().map(|cell| cell.spans.whole.start).collect();
     for (index, cell) in cells.iter_mut().enumerate() {
         let end = starts.get(index + 1).copied().unwrap_or(text.len());
-        cell.spans.whole = Span::new(cell.spans.whole.start, end);
+        let whole = Span::new(cell.spans.whole.start, end);
+        cell.spans.whole = whole;
         if let Some(original) = cell.original.as_mut() {
-            original.text = text[cell.spans.whole.range()].to_string();
+            original.text = text[whole.range()].to_string();
         }
     }
     for cell in &mut cells {
@@ -148,15 +150,17 @@ pub fn read_myst(text: &str) -> Notebook {
         };
         cells.insert(
             0,
-            Cell {
-                cell_type: CellType::Raw,
-                source,
-                metadata,
-                spec,
+            Cell::from_content(
+                CellContent {
+                    cell_type: CellType::Raw,
+                    source,
+                    metadata,
+                    spec,
+                    original: Some(Box::new(original)),
+                    jupyter: None,
+                },
                 spans,
-                original: Some(Box::new(original)),
-                jupyter: None,
-            },
+            ),
         );
     }
     Notebook {
@@ -365,19 +369,21 @@ impl Reader<'_> {
             source: source.clone(),
             metadata: metadata.clone(),
         };
-        self.cells.push(Cell {
-            cell_type,
-            source,
-            metadata,
-            spec: tags::CellSpec::default(),
-            spans: CellSpans {
+        self.cells.push(Cell::from_content(
+            CellContent {
+                cell_type,
+                source,
+                metadata,
+                spec: tags::CellSpec::default(),
+                original: Some(Box::new(original)),
+                jupyter: None,
+            },
+            CellSpans {
                 whole: Span::at(start),
                 header,
                 body,
             },
-            original: Some(Box::new(original)),
-            jupyter: None,
-        });
+        ));
     }
 }
 

@@ -32,8 +32,8 @@ use self::magics::MagicKind;
 use self::reader::{FenceIndex, ReadCell, read_cell};
 use crate::format::jupytext::CellOptions;
 use crate::format::{
-    Cell, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, pep723,
-    tags,
+    Cell, CellContent, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble,
+    Problem, pep723, tags,
 };
 use crate::text::Span;
 
@@ -201,19 +201,21 @@ fn read_with_block_as(
             .rev()
             .find(|line| !is_blank(line.text))
             .map_or(whole.start, Line::content_end);
-        let cell = Cell {
-            cell_type: CellType::Raw,
-            source,
-            metadata,
-            spec: tags::CellSpec::default(),
-            spans: CellSpans {
+        let cell = Cell::from_content(
+            CellContent {
+                cell_type: CellType::Raw,
+                source,
+                metadata,
+                spec: tags::CellSpec::default(),
+                original: None,
+                jupyter: None,
+            },
+            CellSpans {
                 whole,
                 header: None,
                 body: Span::new(whole.start, body_end.max(whole.start)),
             },
-            original: None,
-            jupyter: None,
-        };
+        );
         push_cell(&mut notebook, cell, text, "", whole.start, originals);
     }
 
@@ -339,19 +341,21 @@ fn read_with_block_as(
         }
         let header_text = header_span.map_or("", |span| span.slice(text));
         let header_offset = header_span.map_or(whole.start, |span| span.start);
-        let built = Cell {
-            cell_type: cell.cell_type,
-            source: cell.source,
-            metadata: cell.metadata,
-            spec: tags::CellSpec::default(),
-            spans: CellSpans {
+        let built = Cell::from_content(
+            CellContent {
+                cell_type: cell.cell_type,
+                source: cell.source,
+                metadata: cell.metadata,
+                spec: tags::CellSpec::default(),
+                original: None,
+                jupyter: None,
+            },
+            CellSpans {
                 whole,
                 header: header_span,
                 body,
             },
-            original: None,
-            jupyter: None,
-        };
+        );
         notebook.problems.extend(problems);
         push_cell(
             &mut notebook,

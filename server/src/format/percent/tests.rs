@@ -10,7 +10,13 @@ fn cells(text: &str) -> Vec<(CellType, String, Value)> {
     read_percent(text)
         .cells
         .into_iter()
-        .map(|cell| (cell.cell_type, cell.source, Value::Object(cell.metadata)))
+        .map(|cell| {
+            (
+                cell.cell_type,
+                cell.source.clone(),
+                Value::Object(cell.metadata.clone()),
+            )
+        })
         .collect()
 }
 
