@@ -32,6 +32,11 @@ pub fn module_imports(file: &NotebookFile) -> Vec<ModuleImport> {
         };
         let mut offset = body.start;
         for line in text.split_inclusive('\n') {
+            // Only these lines can import (module level: no indent); most lines are not.
+            if !(line.starts_with("import ") || line.starts_with("from ")) {
+                offset += line.len();
+                continue;
+            }
             for (module, start, end) in imports_on_line(line) {
                 if !found.iter().any(|known| known.module == module) {
                     found.push(ModuleImport {
