@@ -159,6 +159,20 @@ pub struct CellContent {
     pub jupyter: Option<Box<JupyterCellData>>,
 }
 
+impl CellContent {
+    /// A raw cell built from a header (no spec, original or nbformat data).
+    pub fn raw(source: String, metadata: Map<String, Value>) -> CellContent {
+        CellContent {
+            cell_type: CellType::Raw,
+            source,
+            metadata,
+            spec: tags::CellSpec::default(),
+            original: None,
+            jupyter: None,
+        }
+    }
+}
+
 impl std::ops::Deref for Cell {
     type Target = CellContent;
 

@@ -18,8 +18,8 @@ use crate::format::percent::reader::ReadCell;
 use crate::format::percent::yaml_header::read_header_with_prefix;
 use crate::format::percent::{JUPYTER_LANGUAGES, default_language};
 use crate::format::{
-    Cell, CellContent, CellSpans, CellType, Notebook, NotebookFormat, OriginalCell, Preamble,
-    Problem, myst, tags,
+    Cell, CellContent, CellSpans, Notebook, NotebookFormat, OriginalCell, Preamble, Problem, myst,
+    tags,
 };
 use crate::text::Span;
 
@@ -165,14 +165,7 @@ pub fn read_markdown(text: &str) -> Notebook {
             .find(|line| !is_blank(line.text))
             .map_or(0, Line::content_end);
         let cell = Cell::from_content(
-            CellContent {
-                cell_type: CellType::Raw,
-                source,
-                metadata,
-                spec: tags::CellSpec::default(),
-                original: None,
-                jupyter: None,
-            },
+            CellContent::raw(source, metadata),
             CellSpans {
                 whole,
                 header: None,

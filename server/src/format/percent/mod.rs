@@ -202,14 +202,7 @@ fn read_with_block_as(
             .find(|line| !is_blank(line.text))
             .map_or(whole.start, Line::content_end);
         let cell = Cell::from_content(
-            CellContent {
-                cell_type: CellType::Raw,
-                source,
-                metadata,
-                spec: tags::CellSpec::default(),
-                original: None,
-                jupyter: None,
-            },
+            CellContent::raw(source, metadata),
             CellSpans {
                 whole,
                 header: None,
