@@ -3,7 +3,8 @@
 //! (`run::environment_hints`, the editor's copy too), is asked once about the names of all
 //! the notebooks that use it (one Python subprocess per environment). Two small caches in
 //! the project's check folder keep this off repeated checks: `environment-names.json`,
-//! each notebook's names by file stamp (so an unchanged notebook is not read again), and
+//! each notebook's names by file stamp (so an unchanged notebook is not read again; one
+//! the check has just analysed hands its names over, [`AnalysedSummaries`]), and
 //! `environments.json` (`kernel::ProbeMemory`): the answers per interpreter, whether the
 //! `python3` on PATH imports ipykernel, and poetry's environment, each with the state of
 //! the files it was read from, so a check whose environment did not change starts no
