@@ -18,11 +18,11 @@ use super::completion::{api_signature, kind_meaning};
 use super::definition::{self, ItemKind};
 use super::runs::Queued;
 use super::state::Snapshot;
-use super::{Core, convert, preview, unsaved};
+use super::{Core, cell_views, convert, preview, unsaved};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{NotebookFile, Workspace};
-use crate::cache::{CellStatus, cell_outputs, what_changed};
-use crate::format::tags::{CellKind, tag_spans};
+use crate::cache::{CellState, CellStatus, Manifest, Store, cell_outputs, what_changed};
+use crate::format::tags::{self, CellKind, tag_spans};
 use crate::render::outputs_markdown::{
     HoverLimits, PreviewLinks, cell_hover_markdown, wants_preview,
 };
@@ -189,6 +189,52 @@ fn specific_hover(
     None
 }
 
+/// The state and manifest of `cell` when it is in the buffer's own notebook, from the
+/// memo the lenses and inlay hints share (`cell_keys.rs`): a key needs the keys of
+/// everything upstream, tens of milliseconds along a long chain of `deps=`. `None` for a
+/// cell of another notebook, a buffer that moved on since its analysis, or no code cell.
+fn memoised_state(
+    core: &Core,
+    snapshot: &Snapshot,
+    workspace: &Workspace,
+    cell: CellRef,
+    store: &Store,
+) -> Option<(CellState, Option<Manifest>)> {
+    let own_workspace = match &snapshot.workspace {
+        Some(analysed) => std::ptr::eq(analysed.as_ref(), workspace),
+        None => true,
+    };
+    let own_index = if snapshot.workspace.is_some() {
+        snapshot.file_index
+    } else {
+        0
+    };
+    if !own_workspace || cell.notebook != own_index {
+        return None;
+    }
+    let views = cell_views::cell_views_in(core, snapshot, cell.ordinal..cell.ordinal + 1)?;
+    let view = views.into_iter().next()?;
+    let file = workspace.files.get(cell.notebook)?;
+    let source = file.notebook.cells.get(cell.ordinal)?;
+    let name = tags::cell_name(&source.spec, file.stem(), cell.ordinal);
+    let manifest = match view.status {
+        CellStatus::Cached | CellStatus::Error => {
+            view.key.as_deref().and_then(|key| store.manifest(key))
+        }
+        CellStatus::Stale => store
+            .latest_for(&file.relative, &name)
+            .and_then(|older| store.manifest(&older)),
+        _ => None,
+    };
+    let state = CellState {
+        ordinal: cell.ordinal,
+        name,
+        status: view.status,
+        key: view.key,
+    };
+    Some((state, manifest))
+}
+
 /// The status and cached outputs of the code cell `cell` as Markdown.
 fn outputs_hover(
     core: &Core,
@@ -197,7 +243,10 @@ fn outputs_hover(
     cell: CellRef,
 ) -> Option<String> {
     let store = core.runs.store_for(&workspace.project);
-    let (state, manifest) = cell_outputs(workspace, cell, &store)?;
+    let (state, manifest) = match memoised_state(core, snapshot, workspace, cell, &store) {
+        Some(found) => found,
+        None => cell_outputs(workspace, cell, &store)?,
+    };
     let open = core.state.document(&snapshot.uri);
     // The page of the notebook the cell is in (a dependency may live in another one).
     let cell_path = workspace
