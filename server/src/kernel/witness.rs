@@ -186,6 +186,7 @@ mod tests {
             .unwrap();
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_change_an_appearance_or_a_removal_breaks_them() {
         let folder = tempfile::tempdir().unwrap();
@@ -193,7 +194,15 @@ mod tests {
         let absent = folder.path().join("site-packages");
         std::fs::write(&file, "a").unwrap();
         let none = BTreeMap::new();
-        let taken = Witnesses::take(Asked::now(), [file.clone(), absent.clone()], &none);
+        // Asked at the file's own change time, not the process clock's now: the file
+        // system's times and a (faked or skewed) clock need not agree.
+        let changed = {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(&file).unwrap();
+            u64::try_from(meta.ctime()).unwrap() * 1_000_000_000
+                + u64::try_from(meta.ctime_nsec()).unwrap()
+        };
+        let taken = Witnesses::take(Asked(changed), [file.clone(), absent.clone()], &none);
         assert_eq!(taken.files.len(), 2);
         assert!(!taken.hold(), "changed just before the question: unsettled");
 
