@@ -20,6 +20,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -45,17 +47,6 @@ fn ruff() -> Option<PathBuf> {
             .output()
             .is_ok_and(|output| output.status.success())
     })
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
 }
 
 fn project(root: &Path) {
@@ -230,7 +221,7 @@ fn main() {
         );
     }
     let ruff = ruff.as_deref();
-    let load_before = load();
+    let load_before = support::load();
     let mut rows = Vec::new();
     for cells in [500, 2_000, 8_000, 16_000] {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -325,7 +316,7 @@ fn main() {
     println!(
         "`--check` scaling ({}); load average before {load_before}, after {}",
         ours(),
-        load()
+        support::load()
     );
     println!();
     println!(

@@ -74,13 +74,6 @@ fn time(client: &mut Client<Value>, method: &str, params: &Value) -> Stats {
     Stats::of(samples)
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
-}
-
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
@@ -175,7 +168,7 @@ fn main() {
             ))
             .collect::<Vec<_>>()
             .join(", "),
-        load_average()
+        support::load()
     );
     println!();
     println!("| request | kernel | p50 | p95 | max |");

@@ -119,17 +119,6 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 fn main() {
     let tools = Tools {
         bin: std::env::var_os("JELLYCELL_BENCH_BIN")
@@ -145,7 +134,7 @@ fn main() {
     let dir = project(&[(notebook, SLOW)]);
     let root = dir.path();
     let edited = SLOW.replace("print(sum(numbers), lookup[\"b\"])", EDITED_PRINT);
-    println!("load average at start: {}", load());
+    println!("load average at start: {}", support::load());
     println!();
     println!("| measurement | jellycell-lsp | peer | note |");
     println!("|---|---|---|---|");
@@ -348,5 +337,5 @@ fn main() {
         millis(&baseline)
     );
     println!();
-    println!("load average at end: {}", load());
+    println!("load average at end: {}", support::load());
 }
