@@ -10,7 +10,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
 use support::project::TestProject;
 use support::python::python;
 
@@ -47,25 +46,7 @@ fn hints(project: &TestProject) -> Vec<(String, u64, String)> {
         .env_remove("VIRTUAL_ENV")
         .output()
         .expect("the binary runs");
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "no JSON ({error}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    report["diagnostics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|d| d["rule"] == "missing-import" || d["rule"] == "jc-without-jellycell")
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap_or_default().to_string(),
-                d["line"].as_u64().unwrap_or_default(),
-                d["message"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
+    support::hints::environment_hints(&output)
 }
 
 #[test]

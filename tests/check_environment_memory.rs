@@ -121,23 +121,9 @@ impl Fixture {
         }
         command.envs(self.variables.iter().map(|(name, value)| (name, value)));
         let output = command.output().expect("the binary runs");
-        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!(
-                "no JSON ({error}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        let hints = report["diagnostics"]
-            .as_array()
+        let hints = support::hints::environment_hints(&output)
             .into_iter()
-            .flatten()
-            .filter(|d| d["rule"] == "missing-import" || d["rule"] == "jc-without-jellycell")
-            .map(|d| {
-                (
-                    d["rule"].as_str().unwrap_or_default().to_string(),
-                    d["message"].as_str().unwrap_or_default().to_string(),
-                )
-            })
+            .map(|(rule, _, message)| (rule, message))
             .collect();
         Checked {
             hints,

@@ -31,13 +31,7 @@ fn check(project: &TestProject) -> usize {
         .env_remove("VIRTUAL_ENV")
         .output()
         .expect("the binary runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    report["diagnostics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|d| d["rule"] == "missing-import" || d["rule"] == "jc-without-jellycell")
-        .count()
+    support::hints::environment_hints(&output).len()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 pub mod counted_python;
 pub mod editors;
 pub mod git;
+pub mod hints;
 pub mod jellycell;
 pub mod lsp;
 pub mod nvim;
