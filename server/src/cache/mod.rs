@@ -21,6 +21,6 @@ pub use manifest::{
 pub use status::{
     CellState, CellStatus, cell_outputs, cell_states_and_manifests,
     cell_states_and_manifests_where, cell_statuses, output_sizes, outputs_by_current_key,
-    what_changed,
+    shown_manifest, what_changed,
 };
 pub use store::Store;

@@ -170,18 +170,31 @@ pub fn cell_outputs(
     let mut keys = KeyContext::new(workspace, None, store);
     let (status, key, mut manifest) =
         state_of(&mut keys, &notebook.relative, &name, source, cell, store);
-    if status == CellStatus::Stale {
-        manifest = store
-            .latest_for(&notebook.relative, &name)
-            .and_then(|older| store.manifest(&older));
-    }
     let state = CellState {
         ordinal: cell.ordinal,
         name,
         status,
         key,
     };
+    if status == CellStatus::Stale {
+        manifest = shown_manifest(store, &notebook.relative, &state);
+    }
     Some((state, manifest))
+}
+
+/// The manifest whose outputs a hover shows for a cell in `state` (of the notebook at
+/// `relative`): the current key's for a cached or failed cell, the newest older one of
+/// this notebook and cell name for a stale one, none otherwise.
+pub fn shown_manifest(store: &Store, relative: &str, state: &CellState) -> Option<Manifest> {
+    match state.status {
+        CellStatus::Cached | CellStatus::Error => {
+            state.key.as_deref().and_then(|key| store.manifest(key))
+        }
+        CellStatus::Stale => store
+            .latest_for(relative, &state.name)
+            .and_then(|older| store.manifest(&older)),
+        _ => None,
+    }
 }
 
 /// Per code cell with a manifest for its current key: (ordinal, total bytes of its output

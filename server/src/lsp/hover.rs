@@ -21,7 +21,9 @@ use super::state::Snapshot;
 use super::{Core, cell_views, convert, preview, unsaved};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::{NotebookFile, Workspace};
-use crate::cache::{CellState, CellStatus, Manifest, Store, cell_outputs, what_changed};
+use crate::cache::{
+    CellState, CellStatus, Manifest, Store, cell_outputs, shown_manifest, what_changed,
+};
 use crate::format::tags::{self, CellKind, tag_spans};
 use crate::render::outputs_markdown::{
     HoverLimits, PreviewLinks, cell_hover_markdown, wants_preview,
@@ -200,38 +202,27 @@ fn memoised_state(
     cell: CellRef,
     store: &Store,
 ) -> Option<(CellState, Option<Manifest>)> {
-    let own_workspace = match &snapshot.workspace {
-        Some(analysed) => std::ptr::eq(analysed.as_ref(), workspace),
-        None => true,
+    // The buffer's notebook: in its analysed workspace, else in its scratch one (index 0).
+    let own = match &snapshot.workspace {
+        Some(analysed) => {
+            std::ptr::eq(analysed.as_ref(), workspace) && cell.notebook == snapshot.file_index
+        }
+        None => cell.notebook == 0,
     };
-    let own_index = if snapshot.workspace.is_some() {
-        snapshot.file_index
-    } else {
-        0
-    };
-    if !own_workspace || cell.notebook != own_index {
+    if !own {
         return None;
     }
     let views = cell_views::cell_views_in(core, snapshot, cell.ordinal..cell.ordinal + 1)?;
     let view = views.into_iter().next()?;
     let file = workspace.files.get(cell.notebook)?;
     let source = file.notebook.cells.get(cell.ordinal)?;
-    let name = tags::cell_name(&source.spec, file.stem(), cell.ordinal);
-    let manifest = match view.status {
-        CellStatus::Cached | CellStatus::Error => {
-            view.key.as_deref().and_then(|key| store.manifest(key))
-        }
-        CellStatus::Stale => store
-            .latest_for(&file.relative, &name)
-            .and_then(|older| store.manifest(&older)),
-        _ => None,
-    };
     let state = CellState {
         ordinal: cell.ordinal,
-        name,
+        name: tags::cell_name(&source.spec, file.stem(), cell.ordinal),
         status: view.status,
         key: view.key,
     };
+    let manifest = shown_manifest(store, &file.relative, &state);
     Some((state, manifest))
 }
 
