@@ -14,7 +14,8 @@
 //! after the previous one's `publishDiagnostics` for its version arrived; p50 / p95 /
 //! min / max. `ruff server` (`JELLYCELL_BENCH_RUFF`, else `ruff` on PATH, else
 //! `target/py/bin/ruff`) gets the py:percent text as one `.py` and the same edits; the
-//! last column is our p50 over ruff's. `JELLYCELL_BENCH_RUFF=none` leaves ruff out. Prints `/proc/loadavg` before and after: the
+//! ratio column is our p50 over ruff's, and the last one the server's `VmRSS` / `VmHWM` after
+//! the edits. `JELLYCELL_BENCH_RUFF=none` leaves ruff out. Prints `/proc/loadavg` before and after: the
 //! machine may be shared, so compare rows of one run (and the ratio), not runs.
 
 #![allow(clippy::print_stdout)]
