@@ -14,7 +14,8 @@
 //! after the previous one's `publishDiagnostics` for its version arrived; p50 / p95 /
 //! min / max. `ruff server` (`JELLYCELL_BENCH_RUFF`, else `ruff` on PATH, else
 //! `target/py/bin/ruff`) gets the py:percent text as one `.py` and the same edits; the
-//! last column is our p50 over ruff's. `JELLYCELL_BENCH_RUFF=none` leaves ruff out. Prints `/proc/loadavg` before and after: the
+//! ratio column is our p50 over ruff's, and the last one the server's `VmRSS` / `VmHWM` after
+//! the edits. `JELLYCELL_BENCH_RUFF=none` leaves ruff out. Prints `/proc/loadavg` before and after: the
 //! machine may be shared, so compare rows of one run (and the ratio), not runs.
 
 #![allow(clippy::print_stdout)]
@@ -200,6 +201,44 @@ impl Session {
         self.client.shutdown();
         stats
     }
+
+    /// [`Session::timed_edits`], and the server's resident and peak memory after them
+    /// (`VmRSS`, `VmHWM` in KiB; `None` under a profiler wrapper, which is the child).
+    fn timed_edits_and_memory(
+        mut self,
+        text: &str,
+        needle: &str,
+        runs: usize,
+    ) -> (Stats, Option<(u64, u64)>) {
+        let at = position(text, needle, needle.len());
+        let stats = support::time(WARMUP, runs, |index| self.edit(&at, index));
+        let wrapped = std::env::var_os("JELLYCELL_BENCH_WRAP").is_some_and(|wrap| !wrap.is_empty());
+        let memory = if wrapped {
+            None
+        } else {
+            memory_kib(self.client.child.id())
+        };
+        self.client.shutdown();
+        (stats, memory)
+    }
+}
+
+/// `VmRSS` and `VmHWM` of process `pid`, in KiB.
+fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|line| line.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn mib((rss, peak): (u64, u64)) -> String {
+    format!(
+        "{:.1} / {:.1} MiB",
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    )
 }
 
 /// The edit's figures for `text` at `notebooks/<name>` in a fresh project (with `others`
@@ -210,7 +249,7 @@ fn ours_on(
     needle: &str,
     others: &[(String, String)],
     runs: usize,
-) -> Stats {
+) -> (Stats, Option<(u64, u64)>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     project(root);
@@ -219,7 +258,7 @@ fn ours_on(
     }
     let path = root.join("notebooks").join(name);
     std::fs::write(&path, text).expect("notebook");
-    Session::open(support::server(), root, &path, text).timed_edits(text, needle, runs)
+    Session::open(support::server(), root, &path, text).timed_edits_and_memory(text, needle, runs)
 }
 
 fn ruff_on(ruff: &Path, text: &str, needle: &str, runs: usize) -> Stats {
@@ -274,14 +313,19 @@ fn main() {
             .map(|ruff| ruff_on(ruff, &text, &needle, runs));
         let ours_percent = wanted("percent").then(|| ours_on("nb.py", &text, &needle, &[], runs));
         let ours_myst = wanted("myst").then(|| ours_on("nb.md", &myst(cells), &needle, &[], runs));
-        let (percent_row, myst_row) = (ours_percent.as_ref(), ours_myst.as_ref());
+        let memory = ours_percent.as_ref().and_then(|(_, memory)| *memory);
+        let (percent_row, myst_row) = (
+            ours_percent.as_ref().map(|(stats, _)| stats),
+            ours_myst.as_ref().map(|(stats, _)| stats),
+        );
         rows.push(format!(
-            "| {cells} cells ({runs} edits) | {} | {} | {} | {} | {} |",
+            "| {cells} cells ({runs} edits) | {} | {} | {} | {} | {} | {} |",
             percent_row.map_or("—".into(), spread),
             myst_row.map_or("—".into(), spread),
             peer.as_ref().map_or("—".into(), spread),
             percent_row.map_or("—".into(), |ours| ratio(ours, peer.as_ref())),
             myst_row.map_or("—".into(), |myst| ratio(myst, percent_row)),
+            memory.map_or("—".into(), mib),
         ));
     }
     let mut project_rows: Vec<String> = Vec::new();
@@ -291,16 +335,18 @@ fn main() {
             .collect();
         let needle = "value_26 = 26 * ";
         let text = percent(50, "n0_");
+        let runs = runs_for(50);
         let peer = ruff
             .as_deref()
             .filter(|_| wanted("ruff"))
-            .map(|ruff| ruff_on(ruff, &text, needle, RUNS));
-        let ours = ours_on("nb0000.py", &text, needle, &others, RUNS);
+            .map(|ruff| ruff_on(ruff, &text, needle, runs));
+        let (ours, memory) = ours_on("nb0000.py", &text, needle, &others, runs);
         project_rows.push(format!(
-            "| {notebooks} notebooks × 50 cells | {} | {} | {} |",
+            "| {notebooks} notebooks × 50 cells | {} | {} | {} | {} |",
             spread(&ours),
             peer.as_ref().map_or("—".into(), spread),
             ratio(&ours, peer.as_ref()),
+            memory.map_or("—".into(), mib),
         ));
     }
     println!(
@@ -312,17 +358,17 @@ fn main() {
     }
     println!();
     println!(
-        "| notebook | py:percent p50 / p95 / min / max | MyST p50 / p95 / min / max | ruff server (same code as .py) | percent ÷ ruff (p50) | MyST ÷ percent (p50) |"
+        "| notebook | py:percent p50 / p95 / min / max | MyST p50 / p95 / min / max | ruff server (same code as .py) | percent ÷ ruff (p50) | MyST ÷ percent (p50) | server after the py:percent edits, VmRSS / VmHWM |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
     println!();
     println!(
-        "| project (one notebook open) | ours p50 / p95 / min / max | ruff server (the open notebook) | ours ÷ ruff (p50) |"
+        "| project (one notebook open) | ours p50 / p95 / min / max | ruff server (the open notebook) | ours ÷ ruff (p50) | server after the edits, VmRSS / VmHWM |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|");
     for row in project_rows {
         println!("{row}");
     }

@@ -871,7 +871,7 @@ impl ProjectGraph {
             && notebooks
                 .iter()
                 .zip(&self.notebooks)
-                .all(|(new, old)| new.path == old.path);
+                .all(|(new, old)| Arc::ptr_eq(new, old) || new.path == old.path);
         if !same_notebooks {
             return ProjectGraph::build_shared(notebooks);
         }

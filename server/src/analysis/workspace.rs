@@ -361,13 +361,36 @@ impl Workspace {
         project: Project,
         files: Vec<Arc<NotebookFile>>,
     ) -> Workspace {
-        // Facts by file, so that opening or closing a notebook reuses the others' too.
-        let known: HashMap<*const NotebookFile, &Arc<NotebookFacts>> = previous
-            .files
-            .iter()
-            .zip(&previous.graph.notebooks)
-            .map(|(file, facts)| (Arc::as_ptr(file), facts))
-            .collect();
+        // A file the previous workspace shares is usually at its own index (an edit
+        // replaces one file in place); facts by file, so that opening or closing a
+        // notebook reuses the others' too, are only needed when files were added or
+        // removed (a map of every file would cost a big project's edit).
+        let known: std::cell::OnceCell<HashMap<*const NotebookFile, &Arc<NotebookFacts>>> =
+            std::cell::OnceCell::new();
+        let shared = |index: usize, file: &Arc<NotebookFile>| {
+            let in_place = previous
+                .files
+                .get(index)
+                .zip(previous.graph.notebooks.get(index))
+                .filter(|(old, _)| Arc::ptr_eq(old, file))
+                .map(|(_, facts)| facts);
+            in_place.or_else(|| {
+                if files.len() == previous.files.len() {
+                    return None;
+                }
+                known
+                    .get_or_init(|| {
+                        previous
+                            .files
+                            .iter()
+                            .zip(&previous.graph.notebooks)
+                            .map(|(file, facts)| (Arc::as_ptr(file), facts))
+                            .collect()
+                    })
+                    .get(&Arc::as_ptr(file))
+                    .copied()
+            })
+        };
         // A file read again after an edit: the facts of its untouched cells are moved.
         // It is usually where it was; the map of every path (hashing each costs a big
         // project's edit) is built only when a file was added or removed.
@@ -395,7 +418,7 @@ impl Workspace {
         let notebooks = files
             .iter()
             .enumerate()
-            .map(|(index, file)| match known.get(&Arc::as_ptr(file)) {
+            .map(|(index, file)| match shared(index, file) {
                 Some(facts) => Arc::clone(facts),
                 None => Arc::new(match earlier(index, &file.path) {
                     Some((old_file, old_facts)) => {

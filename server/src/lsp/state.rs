@@ -91,11 +91,17 @@ struct ProjectEntry {
     analysed: HashMap<PathBuf, (Stamp, Option<Arc<NotebookFile>>)>,
     /// Bumped whenever an input of the project changes.
     generation: u64,
+    /// How many of those bumps were edits of an open buffer ([`State::change`]): while
+    /// `generation - edits` stays, only buffers' texts changed (no open, close, disk read
+    /// or reload), and a build can start from `base` ([`ProjectEntry::layout`]).
+    edits: u64,
     /// The last workspace built, with the generation and input stamps it is for.
     snapshot: Option<(u64, Arc<Workspace>, Stamps)>,
     /// The workspace built last, even when its generation was already superseded: the
     /// next build updates its graph instead of building one from scratch.
     base: Option<Arc<Workspace>>,
+    /// Where the open buffers sit in `base`, and the layout `base` was planned at.
+    base_buffers: Option<(u64, Stamps)>,
     /// Held while a snapshot is built, so that two threads do not build the same one.
     build_lock: Arc<Mutex<()>>,
 }
@@ -119,11 +125,21 @@ pub struct State {
     /// that needed the new ones is out: freeing a notebook of thousands of cells takes
     /// milliseconds no request should wait for.
     graveyard: Mutex<Vec<Box<dyn Send>>>,
+    /// How many builds took the edit's path (`state_edit.rs`), for its tests.
+    #[cfg(test)]
+    edit_builds: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for State {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.debug_struct("State").finish_non_exhaustive()
+    }
+}
+
+impl ProjectEntry {
+    /// Moves with every change of the inputs but an open buffer's text.
+    fn layout(&self) -> u64 {
+        self.generation.wrapping_sub(self.edits)
     }
 }
 
@@ -209,7 +225,9 @@ impl State {
         open.document.set_version(version);
         let root = open.root.clone();
         if let Some(root) = root {
-            inner.projects.entry(root).or_default().generation += 1;
+            let entry = inner.projects.entry(root).or_default();
+            entry.generation += 1;
+            entry.edits += 1;
         }
         true
     }
@@ -406,8 +424,14 @@ impl State {
             Some(cached) => cached,
             None => self.workspace(&root),
         };
-        let current = stamps.get(&path) == Some(&Stamp::Open(open.document.version()));
-        let file_index = workspace.files.iter().position(|file| file.path == path);
+        let placed = stamps.get(&path);
+        let current =
+            placed.map(|placed| placed.stamp) == Some(Stamp::Open(open.document.version()));
+        // A buffer opened after the workspace was built may be in it as a disk file.
+        let file_index = match placed {
+            Some(placed) => placed.file,
+            None => workspace.files.iter().position(|file| file.path == path),
+        };
         Some(Snapshot {
             uri: uri.clone(),
             document: open.document,
@@ -491,43 +515,88 @@ impl State {
                     entry.generation += 1;
                     inner.next_disk_stamp = stamp;
                 }
+                BuildPlan::Edit(plan) => {
+                    let (generation, layout) = (plan.generation, plan.layout);
+                    let (built, analysed) = on_builder_thread(move || edit::build(*plan));
+                    let Some((workspace, stamps)) = built else {
+                        // A buffer became or stopped being a notebook: build it all,
+                        // reusing what was just read.
+                        let mut inner = self.lock();
+                        let entry = inner.projects.entry(root.to_path_buf()).or_default();
+                        entry.base_buffers = None;
+                        for (path, stamp, file) in analysed {
+                            entry.analysed.insert(path, (stamp, file));
+                        }
+                        continue;
+                    };
+                    #[cfg(test)]
+                    self.edit_builds
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(built) =
+                        self.store_build(root, generation, layout, workspace, stamps, analysed)
+                    {
+                        return built;
+                    }
+                }
                 BuildPlan::Build {
                     generation,
+                    layout,
                     project,
                     inputs,
                     base,
                 } => {
                     let (workspace, stamps, analysed) =
                         on_builder_thread(move || build(*project, inputs, base));
-                    let stamps = Arc::new(stamps);
-                    let mut garbage: Vec<Box<dyn Send>> = Vec::new();
-                    let mut inner = self.lock();
-                    let entry = inner.projects.entry(root.to_path_buf()).or_default();
-                    for (path, stamp, file) in analysed {
-                        if let Some(old) = entry.analysed.insert(path, (stamp, file)) {
-                            garbage.push(Box::new(old));
-                        }
-                    }
-                    if let Some(old) = entry.base.replace(workspace.clone()) {
-                        garbage.push(Box::new(old));
-                    }
-                    let built = entry.generation == generation;
-                    if built {
-                        let new = (generation, workspace.clone(), stamps.clone());
-                        if let Some(old) = entry.snapshot.replace(new) {
-                            garbage.push(Box::new(old));
-                        }
-                    }
-                    drop(inner);
-                    self.bury(garbage);
-                    if built {
-                        return (workspace, stamps);
+                    if let Some(built) = self.store_build(
+                        root,
+                        generation,
+                        layout,
+                        workspace,
+                        Arc::new(stamps),
+                        analysed,
+                    ) {
+                        return built;
                     }
                     // An input changed while building: build again (reusing what was
                     // just analysed), so callers always see the newest texts.
                 }
             }
         }
+    }
+
+    /// Remembers a build of the project at `root` planned at `generation` and `layout`;
+    /// returns it when no input changed meanwhile.
+    fn store_build(
+        &self,
+        root: &Path,
+        generation: u64,
+        layout: u64,
+        workspace: Arc<Workspace>,
+        stamps: Stamps,
+        analysed: Analysed,
+    ) -> Option<Built> {
+        let mut garbage: Vec<Box<dyn Send>> = Vec::new();
+        let mut inner = self.lock();
+        let entry = inner.projects.entry(root.to_path_buf()).or_default();
+        for (path, stamp, file) in analysed {
+            if let Some(old) = entry.analysed.insert(path, (stamp, file)) {
+                garbage.push(Box::new(old));
+            }
+        }
+        if let Some(old) = entry.base.replace(workspace.clone()) {
+            garbage.push(Box::new(old));
+        }
+        entry.base_buffers = Some((layout, stamps.clone()));
+        let built = entry.generation == generation;
+        if built {
+            let new = (generation, workspace.clone(), stamps.clone());
+            if let Some(old) = entry.snapshot.replace(new) {
+                garbage.push(Box::new(old));
+            }
+        }
+        drop(inner);
+        self.bury(garbage);
+        built.then_some((workspace, stamps))
     }
 
     fn plan_build(&self, root: &Path) -> BuildPlan {
@@ -546,6 +615,9 @@ impl State {
         let Some(project) = entry.project.clone() else {
             return BuildPlan::LoadProject;
         };
+        if let Some(plan) = edit::plan(entry, documents, root, &project) {
+            return BuildPlan::Edit(Box::new(plan));
+        }
         if !entry.disk_loaded && project.config_path.is_some() {
             return BuildPlan::ReadDisk {
                 paths: discover_notebooks(&project),
@@ -625,6 +697,7 @@ impl State {
             .collect();
         BuildPlan::Build {
             generation: entry.generation,
+            layout: entry.layout(),
             project: Box::new(project),
             inputs,
             base: entry.base.clone(),
@@ -638,16 +711,12 @@ fn build(
     project: Project,
     inputs: Vec<Input>,
     base: Option<Arc<Workspace>>,
-) -> (Arc<Workspace>, HashMap<PathBuf, Stamp>, Analysed) {
+) -> (Arc<Workspace>, HashMap<PathBuf, Placed>, Analysed) {
     let mut files = Vec::new();
     let mut analysed = Vec::new();
     let mut stamps = HashMap::new();
     for input in inputs {
-        // Only buffers are asked about (`snapshot_with`); a map of every notebook of a big
-        // project would be built and freed on every edit.
-        if matches!(input.stamp, Stamp::Open(_)) {
-            stamps.insert(input.path.clone(), input.stamp);
-        }
+        let open = matches!(input.stamp, Stamp::Open(_)).then(|| input.path.clone());
         let file = match input.work {
             InputWork::Unchanged(file) => file,
             InputWork::Read { text, previous } => {
@@ -656,6 +725,18 @@ fn build(
                 file
             }
         };
+        // Only buffers are asked about (`snapshot_with`); a map of every notebook of a big
+        // project would be built and freed on every edit.
+        if let Some(path) = open {
+            let file = file.is_some().then_some(files.len());
+            stamps.insert(
+                path,
+                Placed {
+                    stamp: input.stamp,
+                    file,
+                },
+            );
+        }
         if let Some(file) = file {
             files.push(file);
         }
@@ -723,8 +804,16 @@ enum InputText<'a> {
     Open(&'a Document),
 }
 
-/// The stamps of the open buffers a workspace was built from.
-type Stamps = Arc<HashMap<PathBuf, Stamp>>;
+/// The stamps of the open buffers a workspace was built from, and where they sit in it.
+type Stamps = Arc<HashMap<PathBuf, Placed>>;
+
+/// An open buffer's stamp in a workspace, and its index in the workspace's files (`None`
+/// when it is not a notebook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placed {
+    stamp: Stamp,
+    file: Option<usize>,
+}
 
 /// A workspace and the stamps of the inputs it was built from.
 type Built = (Arc<Workspace>, Stamps);
@@ -735,12 +824,15 @@ type StoredFindings = (i32, Weak<Workspace>, Arc<Vec<Finding>>);
 enum BuildPlan {
     Ready(Built),
     LoadProject,
+    /// Only open buffers changed since `base` was built: read those, share the rest.
+    Edit(Box<edit::EditPlan>),
     ReadDisk {
         paths: Vec<PathBuf>,
         full_scan: bool,
     },
     Build {
         generation: u64,
+        layout: u64,
         project: Box<Project>,
         inputs: Vec<Input>,
         base: Option<Arc<Workspace>>,
@@ -835,6 +927,9 @@ pub fn project_root(path: &Path) -> PathBuf {
         .and_then(|config| config.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| folder.to_path_buf())
 }
+
+#[path = "state_edit.rs"]
+mod edit;
 
 #[cfg(test)]
 #[path = "state_incremental_tests.rs"]
