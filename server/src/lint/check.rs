@@ -3,7 +3,7 @@
 //! `check_output_sizes` for cached outputs, with the settings applied: rules that are off
 //! are dropped, severities overridden.
 
-use crate::analysis::workspace::Workspace;
+use crate::analysis::workspace::{NotebookFile, Workspace};
 use crate::lint::rules::{self, project::PathFindings};
 use crate::lint::{Finding, LintSettings};
 use crate::project::Project;
@@ -13,6 +13,17 @@ pub fn check_file(
     workspace: &Workspace,
     file_index: usize,
     settings: &LintSettings,
+) -> Vec<Finding> {
+    check_file_with(workspace, file_index, settings, rules::names::findings)
+}
+
+/// [`check_file`] with the `undefined-name` / `use-before-define` findings from `names`
+/// (the editor keeps them per cell across edits: `rules::names_memo`).
+pub fn check_file_with(
+    workspace: &Workspace,
+    file_index: usize,
+    settings: &LintSettings,
+    names: impl FnOnce(&NotebookFile) -> Vec<Finding>,
 ) -> Vec<Finding> {
     let Some(file) = workspace.files.get(file_index) else {
         return Vec::new();
@@ -27,7 +38,7 @@ pub fn check_file(
     if settings.severity_of("undefined-name").is_some()
         || settings.severity_of("use-before-define").is_some()
     {
-        findings.extend(rules::names::findings(file));
+        findings.extend(names(file));
     }
     if settings.severity_of("paired-out-of-sync").is_some() {
         findings.extend(rules::paired::findings(file));

@@ -14,7 +14,8 @@ mod settings;
 pub mod tag_edit;
 
 pub use check::{
-    check_config, check_environment, check_file, check_output_sizes, check_project_paths,
+    check_config, check_environment, check_file, check_file_with, check_output_sizes,
+    check_project_paths,
 };
 pub use finding::{Finding, Fix, FixAction, Severity, TextEdit, apply_edits};
 pub use registry::{RULES, Rule, rule_by_id};

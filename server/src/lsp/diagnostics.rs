@@ -21,7 +21,9 @@ use tower_lsp_server::ls_types::{Diagnostic, Uri};
 use super::state::{Snapshot, State};
 use super::{Core, convert, run_blocking};
 use crate::analysis::graph::ResolutionToken;
-use crate::lint::{Finding, check_file};
+use crate::analysis::workspace::Workspace;
+use crate::lint::rules::names_memo::NamesMemo;
+use crate::lint::{Finding, check_file, check_file_with};
 use crate::text::Document;
 
 #[derive(Debug, Default)]
@@ -196,10 +198,37 @@ pub fn findings_for(state: &State, snapshot: &Snapshot) -> Arc<Vec<Finding>> {
         return findings;
     }
     let settings = State::lint_settings(workspace);
-    let findings = Arc::new(check_file(workspace, snapshot.file_index, &settings));
+    let findings = if snapshot.current {
+        Arc::new(check_file_with(
+            workspace,
+            snapshot.file_index,
+            &settings,
+            |_| names_reusing(state, snapshot, workspace),
+        ))
+    } else {
+        Arc::new(check_file(workspace, snapshot.file_index, &settings))
+    };
     if snapshot.current {
         state.store_findings(&snapshot.uri, version, workspace, findings.clone());
     }
+    findings
+}
+
+/// The `undefined-name` / `use-before-define` findings of the snapshot's notebook, from
+/// the buffer's memo of its last linted reading: an edit re-checks the cells it touched.
+fn names_reusing(state: &State, snapshot: &Snapshot, workspace: &Workspace) -> Vec<Finding> {
+    let Some(file) = workspace.files.get(snapshot.file_index) else {
+        return Vec::new();
+    };
+    let (mut memo, replaced) = match state.take_names_memo(&snapshot.uri) {
+        Some(mut memo) => {
+            let replaced = memo.update(file.clone());
+            (memo, Some(replaced))
+        }
+        None => (NamesMemo::build(file.clone()), None),
+    };
+    let findings = memo.findings();
+    state.store_names_memo(&snapshot.uri, memo, replaced);
     findings
 }
 

@@ -30,6 +30,7 @@ use crate::analysis::workspace::{
     notebook_format_of,
 };
 use crate::format::NotebookFormat;
+use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{Finding, LintSettings};
 use crate::project::read::read_text_file;
 use crate::project::{DEFAULT_MAX_FILE_MB, Project, SETTINGS_FILES, find_config};
@@ -113,6 +114,9 @@ struct Inner {
     /// The last findings per buffer, with the version and the workspace they are for
     /// (a change in another notebook changes them too).
     findings: HashMap<Uri, StoredFindings>,
+    /// Per buffer, the `undefined-name` findings of its last linted reading, indexed for
+    /// the next one (`lint::rules::names_memo`).
+    names_memos: HashMap<Uri, NamesMemo>,
     next_disk_stamp: u64,
 }
 
@@ -236,6 +240,7 @@ impl State {
     pub fn close(&self, uri: &Uri) {
         let mut inner = self.lock();
         inner.findings.remove(uri);
+        inner.names_memos.remove(uri);
         if let Some(open) = inner.documents.remove(uri)
             && let Some(root) = open.root
             && let Some(entry) = inner.projects.get_mut(&root)
@@ -356,6 +361,30 @@ impl State {
         self.lock()
             .findings
             .insert(uri.clone(), (version, Arc::downgrade(workspace), findings));
+    }
+
+    /// The names memo of `uri`'s last linted reading, taken out (put it back with
+    /// [`State::store_names_memo`]).
+    pub fn take_names_memo(&self, uri: &Uri) -> Option<NamesMemo> {
+        self.lock().names_memos.remove(uri)
+    }
+
+    /// Keeps `memo` for `uri`'s next lint; `replaced` (the reading it was for before) is
+    /// freed later, off the answer's path.
+    pub fn store_names_memo(
+        &self,
+        uri: &Uri,
+        memo: NamesMemo,
+        replaced: Option<Arc<NotebookFile>>,
+    ) {
+        let mut inner = self.lock();
+        if inner.documents.contains_key(uri) {
+            inner.names_memos.insert(uri.clone(), memo);
+        }
+        drop(inner);
+        if let Some(replaced) = replaced {
+            self.bury(vec![Box::new(replaced)]);
+        }
     }
 
     /// The stored findings of `uri` if they are for `version` of it in `workspace`.

@@ -2,7 +2,8 @@
 //! (re-reading around the edit, reusing the previous analysis, updating the workspace),
 //! against the same final text opened afresh: the same cells, analyses, facts and lint
 //! findings (its own, and those of a second notebook that names its cells), for
-//! py:percent and MyST.
+//! py:percent and MyST; and the findings the editor keeps per cell across the edits
+//! (`lint::rules::names_memo`) equal to the fresh open's.
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use super::{Stamp, analyse};
 use crate::analysis::graph::NotebookFacts;
 use crate::analysis::workspace::{NotebookFile, Workspace, facts};
 use crate::format::NotebookFormat;
-use crate::lint::{LintSettings, check_file};
+use crate::lint::rules::names_memo::NamesMemo;
+use crate::lint::{LintSettings, check_file, check_file_with};
 use crate::project::Project;
 
 const MYST_HEADER: &str = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n";
@@ -31,6 +33,16 @@ fn piece() -> impl Strategy<Value = &'static str> {
         Just("x = (\n"),
         Just("\n"),
         Just("# prose\n"),
+        // Definitions and reads across cells, for `undefined-name` / `use-before-define`.
+        Just("shared = v3\n"),
+        Just("print(shared, v15)\n"),
+        Just("def later_use():\n    return shared\n"),
+        Just("del v2\n"),
+        Just("from pylab import *\n"),
+        Just("# %% tags=[\"jc.setup\"]\n"),
+        Just("# %% tags=[\"jc.note\"]\n"),
+        Just("# %% tags=[\"name=renamed\"]\n"),
+        Just("```{code-cell} ipython3\n:tags: [jc.setup]\n\n"),
     ]
 }
 
@@ -45,7 +57,14 @@ fn notebook(format: NotebookFormat, cells: usize) -> String {
         } else {
             String::new()
         };
-        let body = format!("v{index} = {index}\njc.save(v{index}, 'artifacts/v{index}.json')\n");
+        // Each cell reads the one above's name, and one below's (a use-before-define).
+        let read = match index {
+            0 => String::new(),
+            5 => "print(v9, v4)\n".to_string(),
+            _ => format!("print(v{})\n", index - 1),
+        };
+        let body =
+            format!("v{index} = {index}\n{read}jc.save(v{index}, 'artifacts/v{index}.json')\n");
         text.push_str(&match format {
             NotebookFormat::Myst => format!(
                 "```{{code-cell}} ipython3\n:tags: [jc.step, name=c{index}]\n\n{body}```\n\n"
@@ -79,6 +98,8 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
     ));
     let mut workspace =
         Workspace::from_shared_files(project.clone(), vec![file.clone(), other.clone()]);
+    // The editor's names findings, kept across the edits as the diagnostics job keeps them.
+    let mut names = NamesMemo::build(file.clone());
     for (version, (at, length, inserted)) in edits.iter().enumerate() {
         let token_before = workspace.graph.resolution_token(0);
         let facts_before = workspace.graph.notebooks[0].clone();
@@ -128,6 +149,12 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
                 "{text:?}"
             );
         }
+        names.update(file.clone());
+        assert_eq!(
+            check_file_with(&workspace, 0, &settings, |_| names.findings()),
+            check_file(&fresh_workspace, 0, &settings),
+            "{text:?}"
+        );
         assert_eq!(
             workspace.graph.issues(),
             fresh_workspace.graph.issues(),

@@ -8,6 +8,7 @@ pub mod environment;
 pub mod graph;
 pub mod large_output;
 pub mod names;
+pub mod names_memo;
 pub mod paired;
 pub mod project;
 pub mod reader;

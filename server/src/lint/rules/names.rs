@@ -16,9 +16,10 @@ use crate::analysis::workspace::NotebookFile;
 use crate::format::CellType;
 use crate::format::tags::{self, CellKind};
 use crate::lint::Finding;
+use crate::text::Span;
 
 /// Names the runner's prelude defines in every kernel.
-const PRELUDE_NAMES: &[&str] = &["jc"];
+pub(super) const PRELUDE_NAMES: &[&str] = &["jc"];
 
 /// The findings of one notebook (they depend on it alone). Linear in the notebook: each
 /// name's definers are looked up in an index, never by scanning the cells around.
@@ -106,42 +107,52 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
                 continue;
             }
             let span = Some(cell.text_span(&file.text, *span));
-            let finding = match (here, below) {
-                (true, _) => Finding::new(
-                    "use-before-define",
-                    span,
-                    format!(
-                        "`{name}` is read before this cell defines it, and no cell above defines it"
-                    ),
-                ),
-                (false, Some(below)) => {
-                    let definer = file
-                        .notebook
-                        .cells
-                        .get(below)
-                        .map_or_else(String::new, |cell| {
-                            tags::cell_name(&cell.spec, file.stem(), below)
-                        });
-                    Finding::new(
-                        "use-before-define",
-                        span,
-                        format!(
-                            "`{name}` is defined only below, by cell '{definer}': run in order, this cell fails with NameError; move the definition up"
-                        ),
-                    )
-                }
-                (false, None) => Finding::new(
-                    "undefined-name",
-                    span,
-                    format!(
-                        "undefined name `{name}`: no cell of this notebook defines it, and it is not a builtin or an import"
-                    ),
-                ),
-            };
-            findings.push(finding);
+            findings.push(finding(file, name, span, here, below));
         }
     }
     findings
+}
+
+/// The finding for a read of `name` at `span` that no cell above (nor a setup cell, nor
+/// the prelude) defines: `here` when the reading cell defines it too, `below` the ordinal
+/// of the first cell below that does.
+pub(super) fn finding(
+    file: &NotebookFile,
+    name: &str,
+    span: Option<Span>,
+    here: bool,
+    below: Option<usize>,
+) -> Finding {
+    match (here, below) {
+        (true, _) => Finding::new(
+            "use-before-define",
+            span,
+            format!("`{name}` is read before this cell defines it, and no cell above defines it"),
+        ),
+        (false, Some(below)) => {
+            let definer = file
+                .notebook
+                .cells
+                .get(below)
+                .map_or_else(String::new, |cell| {
+                    tags::cell_name(&cell.spec, file.stem(), below)
+                });
+            Finding::new(
+                "use-before-define",
+                span,
+                format!(
+                    "`{name}` is defined only below, by cell '{definer}': run in order, this cell fails with NameError; move the definition up"
+                ),
+            )
+        }
+        (false, None) => Finding::new(
+            "undefined-name",
+            span,
+            format!(
+                "undefined name `{name}`: no cell of this notebook defines it, and it is not a builtin or an import"
+            ),
+        ),
+    }
 }
 
 /// The cells (positions in the checked cells, ascending) that define one name.
@@ -153,10 +164,10 @@ struct Definers {
 /// FxHash (rustc's): names are short identifiers from the user's own notebook, hashed
 /// tens of thousands of times per edit of a big one, where SipHash's DoS resistance buys
 /// nothing.
-type NameHasher = std::hash::BuildHasherDefault<FxHasher>;
+pub(super) type NameHasher = std::hash::BuildHasherDefault<FxHasher>;
 
 #[derive(Default)]
-struct FxHasher {
+pub(super) struct FxHasher {
     hash: u64,
 }
 
@@ -193,7 +204,7 @@ impl std::hash::Hasher for FxHasher {
 }
 
 /// Whether the notebook's kernel language is Python (or not stated).
-fn is_python(file: &NotebookFile) -> bool {
+pub(super) fn is_python(file: &NotebookFile) -> bool {
     let metadata = &file.notebook.metadata;
     let language = metadata
         .get("kernelspec")
