@@ -1,10 +1,5 @@
 //! The `jellycell-lsp` binary: the CLI front (clap) over the library.
 
-// mimalloc: a cold `--check` of 200 notebooks spent 16% of its instructions in glibc's
-// malloc and free (many small allocations on two threads).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let code = jellycell_lsp::cli::main();
     // Kernels still running (a server whose client went away without `shutdown`) and
