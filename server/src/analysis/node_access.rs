@@ -1,9 +1,9 @@
 //! Cheap access to tree-sitter-python nodes for the analysis walks, which visit every
 //! node of every cell: a node's kind from a table (`Node::kind` measures and UTF-8-checks
 //! the grammar's C string on every call), fields by id (`child_by_field_name` compares
-//! the name with the grammar's field names one by one), and named children gathered with
-//! one reused cursor into reused lists (`Node::named_children` allocates a cursor and a
-//! list each time).
+//! the name with the grammar's field names one by one), and named children gathered by
+//! index (or, for a wide node, one reused cursor) into reused lists
+//! (`Node::named_children` allocates a cursor and a list each time).
 
 use std::sync::LazyLock;
 
@@ -87,6 +87,12 @@ pub(crate) static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
     }
 });
 
+/// Up to this many children, a node's children are taken by index: `Node::child(i)` walks
+/// the node's children array from the start, so a few children cost a third of the
+/// cursor's sibling steps (measured over the bench notebooks' cells); a wider node (a long
+/// list literal, a big module) takes the cursor, linear where indexing is quadratic.
+const BY_INDEX_UP_TO: usize = 8;
+
 /// One cursor and a pool of node lists, reused for every node of a walk.
 #[derive(Default)]
 pub(crate) struct Children<'t> {
@@ -98,7 +104,24 @@ impl<'t> Children<'t> {
     /// `node`'s named children in order (as `Node::named_children`); give the list back
     /// with [`Children::recycle`] when done.
     pub(crate) fn named(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
-        self.gather(node, |_, child| child.is_named())
+        let count = node.named_child_count();
+        if count > BY_INDEX_UP_TO {
+            return self.gather(node, |_, child| child.is_named());
+        }
+        let mut list = self.pool.pop().unwrap_or_default();
+        list.extend((0..count as u32).filter_map(|index| node.named_child(index)));
+        list
+    }
+
+    /// Every child of `node` in order (as `Node::children`).
+    pub(crate) fn all(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+        let count = node.child_count();
+        if count as usize > BY_INDEX_UP_TO {
+            return self.gather(node, |_, _| true);
+        }
+        let mut list = self.pool.pop().unwrap_or_default();
+        list.extend((0..count).filter_map(|index| node.child(index)));
+        list
     }
 
     /// `node`'s children of field `field` in order (as `Node::children_by_field_id`).
@@ -106,11 +129,6 @@ impl<'t> Children<'t> {
         self.gather(node, |cursor, _| {
             cursor.field_id().is_some_and(|id| id.get() == field)
         })
-    }
-
-    /// Every child of `node` in order (as `Node::children`).
-    pub(crate) fn all(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
-        self.gather(node, |_, _| true)
     }
 
     fn gather(
@@ -174,7 +192,38 @@ mod tests {
 
     #[test]
     fn gathered_children_match_tree_sitters_own_on_every_node() {
-        let tree = parse_python(SOURCE).expect("parse");
+        gathered_children_match_on(SOURCE);
+    }
+
+    /// Nodes wider than `BY_INDEX_UP_TO` (taken with the cursor) beside narrow ones (by
+    /// index), with comments (named extras) and errors among the children.
+    #[test]
+    fn wide_and_narrow_nodes_gather_the_same_children() {
+        let mut source = String::from("values = [\n");
+        for index in 0..20 {
+            source.push_str(&format!("    {index},  # item {index}\n"));
+        }
+        source.push_str("]\n");
+        for index in 0..12 {
+            source.push_str(&format!("f{index}(a, b=1, *c, **d)  # call\n"));
+        }
+        source.push_str("g(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, x=)\nclass C(A, B):\n    pass\n");
+        let tree = parse_python(&source).expect("parse");
+        let widths: Vec<usize> = every_node(tree.root_node())
+            .iter()
+            .map(|node| node.named_child_count())
+            .collect();
+        assert!(widths.iter().any(|width| *width > BY_INDEX_UP_TO));
+        assert!(
+            widths
+                .iter()
+                .any(|width| (2..=BY_INDEX_UP_TO).contains(width))
+        );
+        gathered_children_match_on(&source);
+    }
+
+    fn gathered_children_match_on(source: &str) {
+        let tree = parse_python(source).expect("parse");
         let mut children = Children::default();
         let fields = &*FIELDS;
         for node in every_node(tree.root_node()) {

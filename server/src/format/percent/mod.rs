@@ -125,7 +125,8 @@ fn read_with_block_as(
     if let Some(span) = removed
         && text[..span.start].chars().all(lines::is_py_space)
     {
-        pos = split_lines(&seen, 0)
+        // A line starting before the block has the same offset in `seen` and the text.
+        pos = lines
             .iter()
             .take_while(|line| line.start < span.start)
             .count();
