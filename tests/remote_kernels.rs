@@ -18,6 +18,7 @@ use jellycell_lsp::kernel::{
 use serde_json::Value;
 use support::project::{TestProject, key_of, statuses};
 use support::servers::{Engine, Server, free_port, http};
+use support::slow_relay::SlowRelay;
 
 const NOTEBOOK: &str = r#"# %% tags=["jc.step", "name=hello"]
 print("hello from the server")
@@ -207,6 +208,36 @@ fn kernel_gateway() {
 fn a_jupyterhub_user_server_through_the_hub_proxy_with_a_hub_token() {
     // The PyPI configurable-http-proxy strips the subprotocol: legacy framing.
     exercise(Engine::Hub, "legacy JSON");
+}
+
+/// A loaded server answers nothing, not even pings, until it has connected the kernel's
+/// channels; that silence is not a dropped socket. (Before, the client gave up on the socket
+/// after 5 s, opened another, and waited forever for the reply to a request it had sent on
+/// the first: CI failed that way on a 2-core machine.)
+#[test]
+fn a_server_silent_for_seconds_after_the_upgrade_still_starts_the_kernel() {
+    let project = project();
+    let server = start(Engine::JupyterServerLegacy, &project);
+    let relay = SlowRelay::start(server.port, Duration::from_secs(8));
+    let url = format!("http://127.0.0.1:{}/", relay.port);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mut remote = RemoteServer::from_env(&url, "JELLYCELL_TEST_NO_SUCH_VAR", "python3");
+        remote.token = Some(server.token.clone());
+        remote.start_timeout = Duration::from_secs(40);
+        let started = Instant::now();
+        let kernel = Kernel::start_remote(remote, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|error| panic!("start: {error}\n{}", server.log()));
+        // Past the client's 5 s silence limit for a socket that has spoken.
+        assert!(
+            started.elapsed() >= Duration::from_secs(6),
+            "the relay held the socket"
+        );
+        let result = kernel.execute("print(6 * 7)", None).await;
+        assert_eq!(result.stream_text("stdout"), "42\n", "{result:?}");
+        kernel.shutdown().await.expect("shutdown");
+    });
 }
 
 fn no_manifests(project: &TestProject) -> bool {

@@ -15,6 +15,7 @@ pub mod process;
 pub mod project;
 pub mod python;
 pub mod servers;
+pub mod slow_relay;
 
 use std::path::{Path, PathBuf};
 

@@ -12,7 +12,9 @@
 //! what it buffered meanwhile; if that fails, or the socket drops again before a message
 //! came through, the kernel counts as lost. A ping goes out every second and a socket that
 //! shows no frame for 5 s counts as dropped, so a server that vanished without closing
-//! (a pulled cable) is noticed too.
+//! (a pulled cable) is noticed too. Before its first frame a socket may stay silent for
+//! the whole start timeout: Jupyter Server reads nothing, pings included, until it has
+//! connected the kernel's channels, which takes seconds on a loaded machine.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,8 +234,18 @@ async fn drive(
 ) {
     // True once the socket was opened again and nothing came through it yet.
     let mut reconnected = false;
+    // A reopened socket gets no more time than its handshake had.
+    let mut first_frame_within = endpoint.timeout;
     loop {
-        let reason = serve(&mut socket, framing, &table, &mut queue, &mut reconnected).await;
+        let reason = serve(
+            &mut socket,
+            framing,
+            &table,
+            &mut queue,
+            &mut reconnected,
+            first_frame_within,
+        )
+        .await;
         let Some(reason) = reason else {
             // Every `Channels` is gone.
             let _ = socket.close(None).await;
@@ -250,6 +262,7 @@ async fn drive(
                 socket = fresh;
                 framing = fresh_framing;
                 reconnected = true;
+                first_frame_within = again.timeout;
             }
             Err(error) => {
                 lost.send_replace(Some(format!(
@@ -262,16 +275,19 @@ async fn drive(
     }
 }
 
-/// Serves `socket` until it fails (`Some(why)`) or the queue closes (`None`).
+/// Serves `socket` until it fails (`Some(why)`) or the queue closes (`None`); until the
+/// first frame arrives, silence counts only after `first_frame_within`.
 async fn serve(
     socket: &mut Socket,
     framing: Framing,
     table: &RouteTable,
     queue: &mut mpsc::UnboundedReceiver<WireMessage>,
     reconnected: &mut bool,
+    first_frame_within: Duration,
 ) -> Option<String> {
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut heard = Instant::now();
+    let mut silence_limit = first_frame_within.max(SILENCE_LIMIT);
     loop {
         tokio::select! {
             frame = socket.next() => {
@@ -281,6 +297,7 @@ async fn serve(
                     None => return Some("the server closed the websocket".to_string()),
                 };
                 heard = Instant::now();
+                silence_limit = SILENCE_LIMIT;
                 let wire = match message {
                     Message::Text(text) => WireMessage::decode_text(text.as_str()),
                     Message::Binary(bytes) => WireMessage::decode_binary(&bytes, framing),
@@ -303,10 +320,10 @@ async fn serve(
                 }
             }
             _ = ping.tick() => {
-                if heard.elapsed() > SILENCE_LIMIT {
+                if heard.elapsed() > silence_limit {
                     return Some(format!(
                         "the server sent nothing for {}s, not even a pong",
-                        SILENCE_LIMIT.as_secs()
+                        silence_limit.as_secs()
                     ));
                 }
                 if let Err(error) = socket.send(Message::Ping(Vec::new().into())).await {

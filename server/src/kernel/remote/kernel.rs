@@ -207,29 +207,49 @@ fn open_error(server: &RemoteServer, error: &OpenError) -> KernelError {
     }
 }
 
-/// Sends a `kernel_info_request` and waits for its reply.
+/// The first wait for a `kernel_info_reply` before the request is sent again; each later
+/// wait doubles, up to [`LAST_READY_ATTEMPT`]. A server can drop a request that reaches a
+/// kernel still connecting its channels (Jupyter Server does, now and then, with the
+/// legacy framing), so one request is not enough; the growing wait lets a slow network
+/// answer before its request is replaced.
+const FIRST_READY_ATTEMPT: Duration = Duration::from_secs(1);
+const LAST_READY_ATTEMPT: Duration = Duration::from_secs(8);
+
+/// Sends `kernel_info_request`s until one is answered (as jupyter_client's
+/// `wait_for_ready` does) or `timeout` passes.
 async fn wait_for_kernel_info(
     channels: &Channels,
     table: &Arc<RouteTable>,
     session: &str,
     timeout: Duration,
 ) -> Result<Value, KernelError> {
-    let mut message = JupyterMessage::new(KernelInfoRequest {}, None);
-    message.header.username = "jellycell".to_string();
-    message.header.session = session.to_string();
-    let mut route = send(channels, table, Channel::Shell, message)?;
     let wait = async {
+        let mut attempt = FIRST_READY_ATTEMPT;
         loop {
-            tokio::select! {
-                incoming = route.recv() => match incoming {
-                    Some(incoming) if incoming.msg_type == "kernel_info_reply" => {
-                        return Ok(incoming.content);
+            let mut message = JupyterMessage::new(KernelInfoRequest {}, None);
+            message.header.username = "jellycell".to_string();
+            message.header.session = session.to_string();
+            let mut route = send(channels, table, Channel::Shell, message)?;
+            let answered = async {
+                loop {
+                    tokio::select! {
+                        incoming = route.recv() => match incoming {
+                            Some(incoming) if incoming.msg_type == "kernel_info_reply" => {
+                                return Ok(incoming.content);
+                            }
+                            Some(_) => {}
+                            None => {
+                                return Err(KernelError::Connection("the websocket closed".into()));
+                            }
+                        },
+                        reason = channels.lost() => return Err(KernelError::Connection(reason)),
                     }
-                    Some(_) => {}
-                    None => return Err(KernelError::Connection("the websocket closed".into())),
-                },
-                reason = channels.lost() => return Err(KernelError::Connection(reason)),
+                }
+            };
+            if let Ok(answer) = tokio::time::timeout(attempt, answered).await {
+                return answer;
             }
+            attempt = (attempt * 2).min(LAST_READY_ATTEMPT);
         }
     };
     tokio::time::timeout(timeout, wait)
