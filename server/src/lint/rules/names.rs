@@ -94,16 +94,9 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
             {
                 continue;
             }
-            let deferred = flow
-                .deferred_reads
-                .binary_search_by(|d| d.as_str().cmp(name))
-                .is_ok();
-            let here = flow
-                .defines
-                .binary_search_by(|d| d.as_str().cmp(name))
-                .is_ok();
+            let here = sorted_contains(&flow.defines, name);
             let below = defined_below(name, position);
-            if deferred && (here || below.is_some()) {
+            if deferred_read_is_defined(flow, name, here, below) {
                 continue;
             }
             let span = Some(cell.text_span(&file.text, *span));
@@ -111,6 +104,25 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Whether a read of `name` that no cell above defines is still no finding: read only in a
+/// function body of `flow`'s cell, it runs when the function is called, after the cell
+/// itself (`here`) or a cell below (`below`) defined it.
+pub(super) fn deferred_read_is_defined(
+    flow: &CellFlow,
+    name: &str,
+    here: bool,
+    below: Option<usize>,
+) -> bool {
+    (here || below.is_some()) && sorted_contains(&flow.deferred_reads, name)
+}
+
+/// Whether the sorted `names` hold `name`.
+pub(super) fn sorted_contains(names: &[String], name: &str) -> bool {
+    names
+        .binary_search_by(|held| held.as_str().cmp(name))
+        .is_ok()
 }
 
 /// The finding for a read of `name` at `span` that no cell above (nor a setup cell, nor

@@ -16,7 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use super::names::{NameHasher, PRELUDE_NAMES, finding, is_python};
+use super::names::{
+    NameHasher, PRELUDE_NAMES, deferred_read_is_defined, finding, is_python, sorted_contains,
+};
 use crate::analysis::workspace::NotebookFile;
 use crate::format::CellType;
 use crate::format::tags::CellKind;
@@ -275,14 +277,7 @@ impl NamesMemo {
             {
                 continue;
             }
-            let deferred = flow
-                .deferred_reads
-                .binary_search_by(|d| d.as_str().cmp(name))
-                .is_ok();
-            let here = entry
-                .defines
-                .binary_search_by(|d| d.as_str().cmp(name))
-                .is_ok();
+            let here = sorted_contains(&entry.defines, name);
             let below = definers.and_then(|definers| {
                 definers
                     .range((
@@ -292,7 +287,7 @@ impl NamesMemo {
                     .next()
                     .copied()
             });
-            if deferred && (here || below.is_some()) {
+            if deferred_read_is_defined(&flow, name, here, below) {
                 continue;
             }
             let span = Some(cell.text_span(&file.text, *span));
