@@ -3,10 +3,12 @@
 //! costs a hash.
 //!
 //! Bounded by evicting the oldest entry (insertion order); a poisoned lock just means
-//! analysing without the memo.
+//! analysing without the memo. Analyses are kept and handed out by `Arc`: a hit or an
+//! insert costs a reference count, not a copy of the analysis (a cold check inserts
+//! every cell it analyses).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::{Aliases, CellAnalysis, JcModule};
 
@@ -14,7 +16,7 @@ const CAPACITY: usize = 512;
 
 #[derive(Default)]
 struct Memo {
-    entries: HashMap<[u8; 32], CellAnalysis>,
+    entries: HashMap<[u8; 32], Arc<CellAnalysis>>,
     order: VecDeque<[u8; 32]>,
 }
 
@@ -24,25 +26,29 @@ pub(crate) fn analyze_memoized(
     source: &str,
     aliases: &Aliases,
     analyze: fn(&str, &Aliases) -> CellAnalysis,
-) -> CellAnalysis {
+) -> Arc<CellAnalysis> {
     let key = memo_key(source, aliases);
     if let Ok(memo) = MEMO.lock()
         && let Some(analysis) = memo.entries.get(&key)
     {
-        return analysis.clone();
+        return Arc::clone(analysis);
     }
-    let analysis = analyze(source, aliases);
+    let analysis = Arc::new(analyze(source, aliases));
+    let mut evicted = None;
     if let Ok(mut memo) = MEMO.lock()
         && !memo.entries.contains_key(&key)
     {
         if memo.order.len() >= CAPACITY
             && let Some(oldest) = memo.order.pop_front()
         {
-            memo.entries.remove(&oldest);
+            evicted = memo.entries.remove(&oldest);
         }
         memo.order.push_back(key);
-        memo.entries.insert(key, analysis.clone());
+        memo.entries.insert(key, Arc::clone(&analysis));
     }
+    // Freed (when no notebook holds it) after the lock is released: the other workers
+    // do not wait for it.
+    drop(evicted);
     analysis
 }
 
@@ -96,5 +102,18 @@ mod tests {
         );
         let second = analyze_memoized(source, &Aliases::new(), |_, _| CellAnalysis::default());
         assert_eq!(first, second);
+        assert!(!first.jc_calls.is_empty());
+    }
+
+    #[test]
+    fn a_memo_hit_shares_the_analysis_instead_of_copying_it() {
+        let source = "jc.deps('memo-shared-test')\n";
+        let first = analyze_memoized(
+            source,
+            &Aliases::new(),
+            super::super::parse::analyze_uncached,
+        );
+        let second = analyze_memoized(source, &Aliases::new(), |_, _| CellAnalysis::default());
+        assert!(Arc::ptr_eq(&first, &second));
     }
 }

@@ -344,6 +344,12 @@ pub enum ArgumentValue {
 
 /// Analyse one code cell, given the aliases defined by the cells before it.
 pub fn analyze_cell(source: &str, aliases: &Aliases) -> CellAnalysis {
+    Arc::unwrap_or_clone(analyze_cell_shared(source, aliases))
+}
+
+/// [`analyze_cell`], shared with the memo (and every other cell of the same source and
+/// aliases) instead of copied out of it.
+pub fn analyze_cell_shared(source: &str, aliases: &Aliases) -> Arc<CellAnalysis> {
     memo::analyze_memoized(source, aliases, parse::analyze_uncached)
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::analysis::dataflow::{CellFlow, cell_flow};
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
-use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell, analyze_cell_facts};
+use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell_facts, analyze_cell_shared};
 use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
 use crate::project::Project;
 use crate::project::read::{ReadError, read_text_file};
@@ -248,7 +248,7 @@ impl NotebookFile {
                         })
                     });
                     let analysis =
-                        reused.unwrap_or_else(|| Arc::new(analyze_cell(&cell.source, &aliases)));
+                        reused.unwrap_or_else(|| analyze_cell_shared(&cell.source, &aliases));
                     aliases.extend(&analysis.aliases_defined);
                     analysis
                 })
@@ -701,11 +701,11 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<Ce
         .map(|cell| {
             (cell.cell_type == CellType::Code).then(|| {
                 let analysis = match depth {
-                    AnalysisDepth::Full => analyze_cell(&cell.source, &aliases),
-                    AnalysisDepth::Facts => analyze_cell_facts(&cell.source, &aliases),
+                    AnalysisDepth::Full => analyze_cell_shared(&cell.source, &aliases),
+                    AnalysisDepth::Facts => Arc::new(analyze_cell_facts(&cell.source, &aliases)),
                 };
                 aliases.extend(&analysis.aliases_defined);
-                Arc::new(analysis)
+                analysis
             })
         })
         .collect()

@@ -74,7 +74,7 @@ impl AnalysedSummaries {
 }
 
 /// Whether the hints apply to `project` under `settings`.
-fn hints_wanted(project: &Project, settings: &LintSettings) -> bool {
+pub(super) fn hints_wanted(project: &Project, settings: &LintSettings) -> bool {
     let wanted = settings.severity_of("missing-import").is_some()
         || settings.severity_of("jc-without-jellycell").is_some();
     // A kernel on a Jupyter server imports from the server's environment, which this

@@ -117,10 +117,15 @@ pub fn run(options: &CheckOptions) -> i32 {
         let checked =
             cached::check_target(target, &settings, &mut report, persist, summaries.as_ref());
         failed |= !checked;
-        let reported = target
-            .notebooks
-            .clone()
-            .unwrap_or_else(|| crate::analysis::workspace::discover_notebooks(&target.project));
+        // The hints read the reported notebooks; without them the project is not walked
+        // a second time.
+        let reported = target.notebooks.clone().unwrap_or_else(|| {
+            if environment::hints_wanted(&target.project, &settings) {
+                crate::analysis::workspace::discover_notebooks(&target.project)
+            } else {
+                Vec::new()
+            }
+        });
         environment::add_hints(
             &target.project,
             &reported,
