@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use super::CellAnalysis;
 use super::module_imports::{ModuleImport, body_imports};
 use super::workspace::NotebookFile;
 
@@ -148,11 +149,15 @@ fn same_cell(old: &NotebookFile, a: usize, new: &NotebookFile, b: usize) -> bool
     let (Some(before), Some(after)) = (old.notebook.cells.get(a), new.notebook.cells.get(b)) else {
         return false;
     };
-    let same_analysis = match (old.analyses.get(a), new.analyses.get(b)) {
-        (Some(Some(before)), Some(Some(after))) => Arc::ptr_eq(before, after),
-        (before, after) => before.is_none_or(Option::is_none) && after.is_none_or(Option::is_none),
-    };
     after.shares_content(before)
         && after.spans.body.len() == before.spans.body.len()
-        && same_analysis
+        && analysis_at(old, a) == analysis_at(new, b)
+}
+
+/// Where the analysis of cell `ordinal` lies, for telling shared analyses apart.
+fn analysis_at(file: &NotebookFile, ordinal: usize) -> Option<*const CellAnalysis> {
+    file.analyses
+        .get(ordinal)
+        .and_then(Option::as_ref)
+        .map(Arc::as_ptr)
 }
