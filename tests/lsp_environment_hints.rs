@@ -244,3 +244,102 @@ fn an_import_typed_in_is_asked_about_and_a_remote_kernel_gets_no_hints() {
     client.diagnostics_matching(&uri, |diagnostics| hints_in(diagnostics).is_empty());
     client.shutdown();
 }
+
+/// Replaces line `line` of `text` (and of the buffer) with `new_line` (with its newline;
+/// empty deletes the line), as version `version`.
+fn replace_line(
+    client: &mut LspClient,
+    uri: &str,
+    text: &mut String,
+    version: i64,
+    line: usize,
+    new_line: &str,
+) {
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let end = start
+        + text[start..]
+            .split_inclusive('\n')
+            .next()
+            .map_or(0, str::len);
+    text.replace_range(start..end, new_line);
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{
+                "range": {
+                    "start": {"line": line, "character": 0},
+                    "end": {"line": line + 1, "character": 0},
+                },
+                "text": new_line,
+            }],
+        }),
+    );
+}
+
+/// The editor's hints in `--check`'s order (by place).
+fn sorted_hints(diagnostics: &[Value]) -> Vec<(String, i64, u64, u64, String)> {
+    let mut hints = as_check_hints(diagnostics);
+    hints.sort_by_key(|(_, _, line, column, _)| (*line, *column));
+    hints
+}
+
+/// The editor keeps each cell's imports and scans only the cells an edit changed: after
+/// each edit of a 30-cell notebook (an import added to a middle cell, a body edit, lines
+/// and a cell inserted above, the import removed, a `jc.*` call added and removed) the
+/// published hints are the ones `--check` gives for the same text, places included.
+#[test]
+fn edits_across_the_cells_give_the_hints_check_gives_for_the_same_text() {
+    let mut text = String::new();
+    for index in 0..30 {
+        text.push_str(&format!("# %% tags=[\"jc.step\", \"name=c{index}\"]\n"));
+        if index == 1 {
+            text.push_str("import json\nimport hint_probe_module\n");
+        }
+        text.push_str(&format!("v{index} = {index}\n\n"));
+    }
+    let project = TestProject::new(&[("notebooks/a.py", &text)]);
+    make_venv(project.root(), false);
+    let mut client = start(&project);
+    let uri = client.open(&project.path("notebooks/a.py"), "python", &text);
+    let expected = check_hints(&project);
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    client.diagnostics_matching(&uri, |diagnostics| sorted_hints(diagnostics) == expected);
+
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|line| line == needle)
+            .unwrap_or_else(|| panic!("no line {needle:?}"))
+    };
+    // (the line to replace, its new text, how many hints `--check` gives then)
+    let edits: [(&str, &str, usize); 7] = [
+        ("v15 = 15", "import middle_probe_module\nv15 = 15\n", 2),
+        ("v20 = 20", "v20 = 21\n", 2),
+        ("v3 = 3", "v3 = 3\n\n\n", 2),
+        (
+            "v12 = 12",
+            "v12 = 12\n\n# %% tags=[\"jc.step\", \"name=new\"]\nimport json, middle_probe_module\n",
+            2,
+        ),
+        ("import middle_probe_module", "", 2),
+        ("v7 = 7", "v7 = 7\njc.save(v7, \"artifacts/v7.json\")\n", 3),
+        ("jc.save(v7, \"artifacts/v7.json\")", "", 2),
+    ];
+    for (version, (needle, new_line, count)) in edits.into_iter().enumerate() {
+        let line = line_of(&text, needle);
+        client.discard("textDocument/publishDiagnostics");
+        replace_line(
+            &mut client,
+            &uri,
+            &mut text,
+            version as i64 + 2,
+            line,
+            new_line,
+        );
+        project.write("notebooks/a.py", &text);
+        let expected = check_hints(&project);
+        assert_eq!(expected.len(), count, "after {needle:?}: {expected:?}");
+        client.diagnostics_matching(&uri, |diagnostics| sorted_hints(diagnostics) == expected);
+    }
+    client.shutdown();
+}

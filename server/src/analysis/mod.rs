@@ -28,6 +28,7 @@ mod lexer;
 mod magics;
 mod memo;
 pub mod module_imports;
+pub mod module_imports_memo;
 mod names;
 mod node_access;
 mod parse;

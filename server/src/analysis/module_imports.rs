@@ -6,8 +6,8 @@
 //! `__future__` are skipped.
 
 use crate::analysis::workspace::NotebookFile;
-use crate::format::CellType;
 use crate::format::tags::CellKind;
+use crate::format::{Cell, CellType};
 use crate::text::Span;
 
 /// One module-level import of a top-level module.
@@ -23,30 +23,42 @@ pub struct ModuleImport {
 pub fn module_imports(file: &NotebookFile) -> Vec<ModuleImport> {
     let mut found: Vec<ModuleImport> = Vec::new();
     for cell in &file.notebook.cells {
-        if cell.cell_type != CellType::Code || cell.spec.kind == CellKind::Note {
-            continue;
-        }
-        let body = cell.spans.body;
-        let Some(text) = file.text.get(body.start..body.end) else {
-            continue;
-        };
-        let mut offset = body.start;
-        for line in text.split_inclusive('\n') {
-            // Only these lines can import (module level: no indent); most lines are not.
-            if !(line.starts_with("import ") || line.starts_with("from ")) {
-                offset += line.len();
-                continue;
+        let body_start = cell.spans.body.start;
+        for (module, start, end) in body_imports(cell, &file.text) {
+            if !found.iter().any(|known| known.module == module) {
+                found.push(ModuleImport {
+                    module,
+                    span: Span::new(body_start + start, body_start + end),
+                });
             }
-            for (module, start, end) in imports_on_line(line) {
-                if !found.iter().any(|known| known.module == module) {
-                    found.push(ModuleImport {
-                        module,
-                        span: Span::new(offset + start, offset + end),
-                    });
-                }
-            }
-            offset += line.len();
         }
+    }
+    found
+}
+
+/// `(top-level module, start, end)` of each module-level import in `cell`'s body (`text`
+/// is the file's), in order, offsets from the body's start; none for a cell that is not
+/// code, or is a note.
+pub fn body_imports(cell: &Cell, text: &str) -> Vec<(String, usize, usize)> {
+    if cell.cell_type != CellType::Code || cell.spec.kind == CellKind::Note {
+        return Vec::new();
+    }
+    let body = cell.spans.body;
+    let Some(text) = text.get(body.start..body.end) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        // Only these lines can import (module level: no indent); most lines are not.
+        if line.starts_with("import ") || line.starts_with("from ") {
+            found.extend(
+                imports_on_line(line)
+                    .into_iter()
+                    .map(|(module, start, end)| (module, offset + start, offset + end)),
+            );
+        }
+        offset += line.len();
     }
     found
 }

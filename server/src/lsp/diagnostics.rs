@@ -248,7 +248,7 @@ pub fn diagnostics_for(core: &Core, snapshot: &Snapshot) -> Vec<Diagnostic> {
         analysed = Document::new(&file.text, snapshot.document.version());
         &analysed
     };
-    let hints = core.environment_hints.findings(snapshot);
+    let hints = core.environment_hints.findings(&core.state, snapshot);
     let mut diagnostics: Vec<Diagnostic> = findings
         .iter()
         .chain(&hints)

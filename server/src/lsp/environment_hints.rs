@@ -23,6 +23,8 @@ use tower_lsp_server::ls_types::Uri;
 
 use super::Core;
 use super::state::{Snapshot, State};
+use crate::analysis::module_imports_memo::HintNamesMemo;
+use crate::analysis::workspace::NotebookFile;
 use crate::kernel::{ProbeMemory, SpecSearch};
 use crate::lint::rules::environment::{EnvironmentFacts, NotebookNames};
 use crate::lint::{self, Finding};
@@ -53,6 +55,8 @@ struct Entry {
     /// The environment may have changed: probe even if `wanted` was already asked.
     recheck: bool,
     running: bool,
+    /// The names of the last reading linted, kept so an edit scans only its cells.
+    names: Option<HintNamesMemo>,
 }
 
 /// The per-notebook facts and the answers of every environment probed, by project root.
@@ -71,8 +75,12 @@ impl EnvironmentHints {
 
     /// The hints of the snapshot's notebook from what its environment was last found to
     /// lack; notes what to ask next ([`probe_when_needed`] asks it). Runs no Python.
-    pub fn findings(&self, snapshot: &Snapshot) -> Vec<Finding> {
-        let (Some(workspace), Some(file)) = (&snapshot.workspace, snapshot.file()) else {
+    /// The reading the names were kept for before is freed through `state`, off the path.
+    pub fn findings(&self, state: &State, snapshot: &Snapshot) -> Vec<Finding> {
+        let Some(workspace) = &snapshot.workspace else {
+            return Vec::new();
+        };
+        let Some(file) = workspace.files.get(snapshot.file_index) else {
             return Vec::new();
         };
         let project = &workspace.project;
@@ -87,10 +95,14 @@ impl EnvironmentHints {
                 entry.wanted = None;
                 entry.probed = None;
                 entry.facts = None;
+                entry.names = None;
             }
             return Vec::new();
         }
-        let names = NotebookNames::of(file);
+        let (names, replaced) = self.names_of(&snapshot.uri, file);
+        if let Some(replaced) = replaced {
+            state.bury_later(replaced);
+        }
         let (modules, distributions) = names.asked();
         let asked = Asked {
             project: project.clone(),
@@ -110,6 +122,29 @@ impl EnvironmentHints {
         facts.map_or_else(Vec::new, |facts| {
             lint::check_environment(&names, &facts, &settings)
         })
+    }
+
+    /// The names of `file`, from the memo of `uri`'s last reading when there is one; and
+    /// that reading, when the memo moved on from it.
+    fn names_of(
+        &self,
+        uri: &Uri,
+        file: &Arc<NotebookFile>,
+    ) -> (NotebookNames, Option<Arc<NotebookFile>>) {
+        let memo = self
+            .entries()
+            .get_mut(uri)
+            .and_then(|entry| entry.names.take());
+        let (memo, replaced) = match memo {
+            Some(mut memo) => {
+                let replaced = memo.update(file.clone());
+                (memo, replaced)
+            }
+            None => (HintNamesMemo::build(file.clone()), None),
+        };
+        let names = NotebookNames::of_memo(&memo);
+        self.entries().entry(uri.clone()).or_default().names = Some(memo);
+        (names, replaced)
     }
 
     /// A closed notebook: forget it.

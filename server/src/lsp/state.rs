@@ -165,6 +165,11 @@ impl State {
             .extend(garbage);
     }
 
+    /// Frees `replaced` (a reading a memo moved on from) with the rest of the garbage.
+    pub fn bury_later(&self, replaced: Arc<NotebookFile>) {
+        self.bury(vec![Box::new(replaced)]);
+    }
+
     /// Frees what rebuilding snapshots replaced, on the builder thread that allocated it
     /// (no malloc lock contention with the next build). Call it after answering.
     pub fn collect_garbage(&self) {

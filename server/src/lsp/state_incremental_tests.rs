@@ -3,15 +3,18 @@
 //! against the same final text opened afresh: the same cells, analyses, facts and lint
 //! findings (its own, and those of a second notebook that names its cells), for
 //! py:percent and MyST; and the findings the editor keeps per cell across the edits
-//! (`lint::rules::names_memo`) equal to the fresh open's.
+//! (`lint::rules::names_memo`) equal to the fresh open's, and so the names the
+//! environment hints ask about (`analysis::module_imports_memo`).
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 use super::{Stamp, analyse};
 use crate::analysis::graph::NotebookFacts;
+use crate::analysis::module_imports_memo::HintNamesMemo;
 use crate::analysis::workspace::{NotebookFile, Workspace, facts};
 use crate::format::NotebookFormat;
+use crate::lint::rules::environment::NotebookNames;
 use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{LintSettings, check_file, check_file_with};
 use crate::project::Project;
@@ -26,6 +29,7 @@ fn piece() -> impl Strategy<Value = &'static str> {
         Just("```\n"),
         Just("+++\n"),
         Just("import jellycell.api as J\n"),
+        Just("import numpy, os.path as p  # two\n"),
         Just("J.load('artifacts/a.json')\n"),
         Just("jc.save(v1, 'artifacts/v1.json')\n"),
         Just("print(undefined_thing)\n"),
@@ -100,6 +104,8 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
         Workspace::from_shared_files(project.clone(), vec![file.clone(), other.clone()]);
     // The editor's names findings, kept across the edits as the diagnostics job keeps them.
     let mut names = NamesMemo::build(file.clone());
+    // The environment hints' names, kept as the hints keep them.
+    let mut hint_names = HintNamesMemo::build(file.clone());
     for (version, (at, length, inserted)) in edits.iter().enumerate() {
         let token_before = workspace.graph.resolution_token(0);
         let facts_before = workspace.graph.notebooks[0].clone();
@@ -149,6 +155,12 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
                 "{text:?}"
             );
         }
+        hint_names.update(file.clone());
+        assert_eq!(
+            NotebookNames::of_memo(&hint_names),
+            NotebookNames::of(&file),
+            "{text:?}"
+        );
         names.update(file.clone());
         assert_eq!(
             check_file_with(&workspace, 0, &settings, |_| names.findings()),

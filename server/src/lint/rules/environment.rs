@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::analysis::module_imports::{distribution_name, module_imports};
+use crate::analysis::module_imports::{ModuleImport, distribution_name, module_imports};
+use crate::analysis::module_imports_memo::HintNamesMemo;
 use crate::analysis::workspace::NotebookFile;
 use crate::lint::Finding;
 use crate::text::Span;
@@ -42,7 +43,23 @@ pub struct NotebookNames {
 
 impl NotebookNames {
     pub fn of(file: &NotebookFile) -> NotebookNames {
-        let modules = module_imports(file)
+        NotebookNames::of_parts(file, module_imports(file), Some(0))
+    }
+
+    /// The names of the memo's reading (`HintNamesMemo`, kept by the editor across
+    /// edits): what [`NotebookNames::of`] gives for it, without scanning every cell.
+    pub fn of_memo(memo: &HintNamesMemo) -> NotebookNames {
+        NotebookNames::of_parts(memo.file(), memo.imports(), memo.first_jc_cell())
+    }
+
+    /// The names of `file` given its module imports and a cell at or before the first
+    /// with a `jc.*` call (`None`: there is none).
+    fn of_parts(
+        file: &NotebookFile,
+        imports: Vec<ModuleImport>,
+        jc_from: Option<usize>,
+    ) -> NotebookNames {
+        let modules = imports
             .into_iter()
             .map(|import| (import.module, import.span))
             .collect();
@@ -59,16 +76,18 @@ impl NotebookNames {
                 })
             })
             .collect();
-        let first_jc_call =
+        let first_jc_call = jc_from.and_then(|from| {
             file.notebook
                 .cells
                 .iter()
                 .zip(&file.analyses)
+                .skip(from)
                 .find_map(|(cell, analysis)| {
                     let call = analysis.as_ref()?.jc_calls.first()?;
                     let span = cell.text_span(&file.text, call.callee_span);
                     Some((file.text.get(span.start..span.end)?.to_string(), span))
-                });
+                })
+        });
         NotebookNames {
             modules,
             dependencies,

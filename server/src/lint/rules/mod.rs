@@ -10,6 +10,7 @@ pub mod large_output;
 pub mod names;
 pub mod names_memo;
 pub mod paired;
+pub mod paired_config;
 pub mod project;
 pub mod reader;
 pub mod syntax;

@@ -8,10 +8,11 @@
 //! entries): the `.ipynb` sits beside the text file with the same stem. Prefixed forms
 //! (`notebooks///ipynb`) are not followed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
+use super::paired_config;
 use crate::analysis::workspace::NotebookFile;
 use crate::format::{self, CellType, Notebook, NotebookFormat};
 use crate::lint::Finding;
@@ -152,20 +153,23 @@ fn formats_include_ipynb(formats: &Value) -> bool {
         .any(|entry| entry.trim() == "ipynb" || entry.trim() == ".ipynb")
 }
 
-/// The value at `keys` in the nearest `file_name` walking up from `folder`, as JSON.
+/// The value at `keys` in the nearest `file_name` walking up from `folder`, as JSON
+/// (`None` when that file does not parse or lacks `keys`). Parsed files are kept by
+/// stamp (`paired_config`): the editor asks on every lint.
 fn nearest_config(folder: &Path, file_name: &str, keys: &[&str]) -> Option<Value> {
-    let mut current: Option<PathBuf> = Some(folder.to_path_buf());
+    let mut current = Some(folder);
     while let Some(dir) = current {
-        let candidate = dir.join(file_name);
-        if let Ok(text) = std::fs::read_to_string(&candidate) {
-            let document = text.parse::<toml_edit::DocumentMut>().ok()?;
+        let found = paired_config::with_config(&dir.join(file_name), |document| {
             let mut item = document.as_item();
             for key in keys {
                 item = item.get(key)?;
             }
-            return toml_value_to_json(item);
+            toml_value_to_json(item)
+        });
+        if let Some(value) = found {
+            return value.flatten();
         }
-        current = dir.parent().map(Path::to_path_buf);
+        current = dir.parent();
     }
     None
 }
