@@ -245,38 +245,6 @@ fn an_import_typed_in_is_asked_about_and_a_remote_kernel_gets_no_hints() {
     client.shutdown();
 }
 
-/// Replaces line `line` of `text` (and of the buffer) with `new_line` (with its newline;
-/// empty deletes the line), as version `version`.
-fn replace_line(
-    client: &mut LspClient,
-    uri: &str,
-    text: &mut String,
-    version: i64,
-    line: usize,
-    new_line: &str,
-) {
-    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-    let end = start
-        + text[start..]
-            .split_inclusive('\n')
-            .next()
-            .map_or(0, str::len);
-    text.replace_range(start..end, new_line);
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{
-                "range": {
-                    "start": {"line": line, "character": 0},
-                    "end": {"line": line + 1, "character": 0},
-                },
-                "text": new_line,
-            }],
-        }),
-    );
-}
-
 /// The editor's hints in `--check`'s order (by place).
 fn sorted_hints(diagnostics: &[Value]) -> Vec<(String, i64, u64, u64, String)> {
     let mut hints = as_check_hints(diagnostics);
@@ -328,14 +296,7 @@ fn edits_across_the_cells_give_the_hints_check_gives_for_the_same_text() {
     for (version, (needle, new_line, count)) in edits.into_iter().enumerate() {
         let line = line_of(&text, needle);
         client.discard("textDocument/publishDiagnostics");
-        replace_line(
-            &mut client,
-            &uri,
-            &mut text,
-            version as i64 + 2,
-            line,
-            new_line,
-        );
+        client.replace_line(&uri, &mut text, version as i64 + 2, line, new_line);
         project.write("notebooks/a.py", &text);
         let expected = check_hints(&project);
         assert_eq!(expected.len(), count, "after {needle:?}: {expected:?}");

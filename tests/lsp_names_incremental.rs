@@ -51,26 +51,7 @@ fn replace_line(
     line: usize,
     new_line: &str,
 ) -> Vec<(String, u64, String)> {
-    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-    let end = start
-        + text[start..]
-            .split_inclusive('\n')
-            .next()
-            .map_or(0, str::len);
-    text.replace_range(start..end, new_line);
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{
-                "range": {
-                    "start": {"line": line, "character": 0},
-                    "end": {"line": line + 1, "character": 0},
-                },
-                "text": new_line,
-            }],
-        }),
-    );
+    client.replace_line(uri, text, version, line, new_line);
     let params = client.wait_for("textDocument/publishDiagnostics", |params| {
         params["uri"] == uri && params["version"] == version
     });

@@ -24,19 +24,7 @@ fn paired(diagnostics: &[Value]) -> Vec<String> {
 /// `paired-out-of-sync` messages published for that version.
 fn type_one(client: &mut LspClient, uri: &str, version: i64) -> Vec<String> {
     let column = "value = ".len() + version as usize - 1;
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{
-                "range": {
-                    "start": {"line": 1, "character": column},
-                    "end": {"line": 1, "character": column},
-                },
-                "text": "1",
-            }],
-        }),
-    );
+    client.change(uri, version, (1, column), (1, column), "1");
     let params = client.wait_for("textDocument/publishDiagnostics", |params| {
         params["uri"] == uri && params["version"] == version
     });

@@ -195,6 +195,51 @@ impl LspClient {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
+    /// Sends `textDocument/didChange` replacing `start..end` (line, character) with `text`,
+    /// as version `version`.
+    pub fn change(
+        &mut self,
+        uri: &str,
+        version: i64,
+        start: (usize, usize),
+        end: (usize, usize),
+        text: &str,
+    ) {
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {
+                        "start": {"line": start.0, "character": start.1},
+                        "end": {"line": end.0, "character": end.1},
+                    },
+                    "text": text,
+                }],
+            }),
+        );
+    }
+
+    /// Replaces line `line` of `text` and of the buffer with `new_line` (with its newline;
+    /// empty deletes the line), as version `version`.
+    pub fn replace_line(
+        &mut self,
+        uri: &str,
+        text: &mut String,
+        version: i64,
+        line: usize,
+        new_line: &str,
+    ) {
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let end = start
+            + text[start..]
+                .split_inclusive('\n')
+                .next()
+                .map_or(0, str::len);
+        text.replace_range(start..end, new_line);
+        self.change(uri, version, (line, 0), (line + 1, 0), new_line);
+    }
+
     /// Sends a request without waiting; returns its id.
     pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;

@@ -24,6 +24,7 @@ use crate::cache::damage::{Damage, sorted, warn_once};
 use crate::cache::index::{Index, IndexError};
 use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::project::Project;
+use crate::project::file_stamp::FileStamp;
 
 /// How long after a failed open (lock held elsewhere) the index is tried again.
 const INDEX_RETRY: Duration = Duration::from_secs(1);
@@ -47,29 +48,6 @@ pub struct Store {
     /// Parsed manifests by key, with the file's stamp when read: a status query of a
     /// notebook reads every current manifest, and a `stat` is much cheaper than a parse.
     parsed: Mutex<HashMap<String, (FileStamp, Manifest)>>,
-}
-
-/// What identifies one version of a manifest file: manifests are replaced by rename, so a
-/// rewrite changes the inode (and usually the time and size).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: Option<SystemTime>,
-    len: u64,
-    inode: u64,
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        FileStamp {
-            modified: meta.modified().ok(),
-            len: meta.len(),
-            inode,
-        }
-    }
 }
 
 /// How many parsed manifests a store keeps before it starts over.

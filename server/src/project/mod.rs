@@ -7,6 +7,7 @@
 
 mod config;
 mod containment;
+pub mod file_stamp;
 pub mod read;
 mod tool_config;
 pub mod walk;

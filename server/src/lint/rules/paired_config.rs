@@ -7,31 +7,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
-use std::time::SystemTime;
 
 use toml_edit::DocumentMut;
 
-/// What identifies one version of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: Option<SystemTime>,
-    len: u64,
-    inode: u64,
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        FileStamp {
-            modified: meta.modified().ok(),
-            len: meta.len(),
-            inode,
-        }
-    }
-}
+use crate::project::file_stamp::FileStamp;
 
 /// How many parsed files are kept before the cache starts over.
 const LIMIT: usize = 4096;
