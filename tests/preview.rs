@@ -209,8 +209,10 @@ impl EventStream {
         let mut in_reload = false;
         while Instant::now() < deadline {
             line.clear();
-            if self.reader.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
+            match self.reader.read_line(&mut line) {
+                Ok(0) => panic!("the event stream ended before a reload event"),
+                Err(error) => panic!("no reload event within 60 s: {error}"),
+                Ok(_) => {}
             }
             // Chunk-size lines of the chunked body match neither prefix and are skipped.
             let trimmed = line.as_str();
@@ -220,7 +222,7 @@ impl EventStream {
                 return serde_json::from_str(data.trim()).expect("JSON event data");
             }
         }
-        panic!("no reload event within 10 s");
+        panic!("no reload event within 60 s");
     }
 }
 

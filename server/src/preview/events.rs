@@ -80,34 +80,64 @@ impl EventHub {
     }
 }
 
-/// Polls the project until `stop` is set; runs on its own thread.
-pub fn watch(project: Project, manifests_dir: PathBuf, hub: EventHub, stop: Arc<AtomicBool>) {
-    let config = project.root.join("jellycell.toml");
-    let mut notebooks = notebook_mtimes(&project);
-    let mut manifests = modified(&manifests_dir);
-    let mut config_time = modified(&config);
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(POLL_INTERVAL);
-        let now = notebook_mtimes(&project);
+/// What the polling watcher last saw: notebook mtimes, the manifests folder's, the config's.
+///
+/// Taken before the preview serves its first request ([`Watcher::new`]), so that a change
+/// made as soon as a page is open is a change from this baseline and not absorbed into it
+/// (the watcher's thread may start late on a loaded machine).
+pub struct Watcher {
+    project: Project,
+    manifests_dir: PathBuf,
+    config: PathBuf,
+    notebooks: BTreeMap<PathBuf, Option<SystemTime>>,
+    manifests: Option<SystemTime>,
+    config_time: Option<SystemTime>,
+}
+
+impl Watcher {
+    pub fn new(project: Project, manifests_dir: PathBuf) -> Watcher {
+        let config = project.root.join("jellycell.toml");
+        Watcher {
+            notebooks: notebook_mtimes(&project),
+            manifests: modified(&manifests_dir),
+            config_time: modified(&config),
+            project,
+            manifests_dir,
+            config,
+        }
+    }
+
+    /// Polls until `stop` is set; runs on its own thread.
+    pub fn run(mut self, hub: EventHub, stop: Arc<AtomicBool>) {
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(POLL_INTERVAL);
+            self.poll(&hub);
+        }
+    }
+
+    /// One look: an event for each notebook changed, added or removed, and one for
+    /// everything when the manifests or the config changed.
+    pub fn poll(&mut self, hub: &EventHub) {
+        let now = notebook_mtimes(&self.project);
         for (path, time) in &now {
-            if notebooks.get(path) != Some(time) {
-                hub.send(&relative(&project, path));
+            if self.notebooks.get(path) != Some(time) {
+                hub.send(&relative(&self.project, path));
             }
         }
-        for path in notebooks.keys() {
+        for path in self.notebooks.keys() {
             if !now.contains_key(path) {
-                hub.send(&relative(&project, path));
+                hub.send(&relative(&self.project, path));
             }
         }
-        notebooks = now;
-        let now = modified(&manifests_dir);
-        if now != manifests {
-            manifests = now;
+        self.notebooks = now;
+        let now = modified(&self.manifests_dir);
+        if now != self.manifests {
+            self.manifests = now;
             hub.send(ALL);
         }
-        let now = modified(&config);
-        if now != config_time {
-            config_time = now;
+        let now = modified(&self.config);
+        if now != self.config_time {
+            self.config_time = now;
             hub.send(ALL);
         }
     }
@@ -139,4 +169,40 @@ pub fn relative(project: &Project, path: &Path) -> String {
         .map(|component| component.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(receiver: &mut broadcast::Receiver<String>) -> Vec<String> {
+        std::iter::from_fn(|| receiver.try_recv().ok()).collect()
+    }
+
+    #[test]
+    fn changes_made_before_the_first_poll_are_changes_from_the_baseline() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(
+            dir.path().join("jellycell.toml"),
+            "[project]\nname = \"w\"\n",
+        )
+        .expect("config");
+        std::fs::create_dir(dir.path().join("notebooks")).expect("notebooks");
+        let manifests = dir.path().join(".jellycell/cache/manifests");
+        let project = Project::discover(dir.path());
+        let mut watcher = Watcher::new(project, manifests.clone());
+        let hub = EventHub::default();
+        let mut receiver = hub.subscribe();
+
+        // Written after the watcher was made and before its thread would first look.
+        std::fs::create_dir_all(&manifests).expect("manifests");
+        std::fs::write(dir.path().join("notebooks/new.py"), "# %%\nx = 1\n").expect("notebook");
+        watcher.poll(&hub);
+        let mut events = received(&mut receiver);
+        events.sort();
+        assert_eq!(events, ["*", "notebooks/new.py"]);
+
+        watcher.poll(&hub);
+        assert_eq!(received(&mut receiver), Vec::<String>::new());
+    }
 }

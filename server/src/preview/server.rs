@@ -96,10 +96,10 @@ pub async fn start(
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
-        let manifests = state.store.root().join("manifests");
+        let watcher = events::Watcher::new(project, state.store.root().join("manifests"));
         std::thread::Builder::new()
             .name("preview-watch".into())
-            .spawn(move || events::watch(project, manifests, hub, stop))
+            .spawn(move || watcher.run(hub, stop))
             .map_err(|source| PreviewError::Bind { address, source })?;
     }
 
