@@ -1,8 +1,9 @@
-//! `paired-out-of-sync` in the editor follows the jupytext config files on disk: the
-//! server keeps each parsed `jupytext.toml` / `pyproject.toml` while its stamp holds
-//! (`lint::rules::paired_config`), and a config rewritten on disk (by another program,
-//! no notification) changes the finding at the next edit. Over real stdio; every step
-//! waits for the published diagnostics of that edit's version.
+//! `paired-out-of-sync` in the editor follows the jupytext config files and the paired
+//! `.ipynb` on disk: the server keeps each parsed `jupytext.toml` / `pyproject.toml`
+//! (`lint::rules::paired_config`) and each read `.ipynb` (`lint::rules::paired_ipynb`)
+//! while its stamp holds, and a file rewritten on disk (by another program, no
+//! notification) changes the finding at the next edit. Over real stdio; every step waits
+//! for the published diagnostics of that edit's version.
 
 mod support;
 
@@ -75,4 +76,64 @@ fn a_pyproject_toml_changed_on_disk_changes_the_paired_finding_at_the_next_edit(
         "[tool.jupytext]\nformats = [\"ipynb\", \"py:percent\"]\n",
         "[tool.jupytext]\nformats = \"md:myst,py:percent\"\n",
     );
+}
+
+fn ipynb(source: &str) -> String {
+    json!({
+        "cells": [{
+            "cell_type": "code",
+            "execution_count": null,
+            "metadata": {"tags": ["jc.step", "name=a"]},
+            "outputs": [],
+            "source": source,
+        }],
+        "metadata": {"jupytext": {"formats": "ipynb,py:percent"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    })
+    .to_string()
+}
+
+#[test]
+fn the_paired_ipynb_rewritten_on_disk_is_read_again_at_the_next_edit() {
+    let project = TestProject::new(&[
+        ("notebooks/a.py", NOTEBOOK),
+        (
+            "notebooks/jupytext.toml",
+            "formats = \"ipynb,py:percent\"\n",
+        ),
+        ("notebooks/a.ipynb", &ipynb("value = 1")),
+    ]);
+    let (mut client, _) = LspClient::start(project.root(), json!({}));
+    let path = project.path("notebooks/a.py");
+    client.open(&path, "python", NOTEBOOK);
+    let uri = uri(&path);
+    assert_eq!(paired(&client.diagnostics(&uri)), Vec::<String>::new());
+
+    let differs = type_one(&mut client, &uri, 2);
+    assert!(
+        differs.len() == 1 && differs[0].contains("cell 0 has a different source in a.ipynb"),
+        "{differs:?}"
+    );
+    // The `.ipynb` as it was is reused: the same finding.
+    assert_eq!(type_one(&mut client, &uri, 3), differs);
+
+    // Rewritten (as `sync` or Jupyter would) to what the buffer will hold after the edit.
+    project.write("notebooks/a.ipynb", &ipynb("value = 1111"));
+    assert_eq!(type_one(&mut client, &uri, 4), Vec::<String>::new());
+
+    project.write("notebooks/a.ipynb", "{ not json");
+    let broken = type_one(&mut client, &uri, 5);
+    assert!(
+        broken.len() == 1 && broken[0].contains("the paired a.ipynb cannot be read"),
+        "{broken:?}"
+    );
+
+    std::fs::remove_file(project.path("notebooks/a.ipynb")).expect("remove the ipynb");
+    let missing = type_one(&mut client, &uri, 6);
+    assert!(
+        missing.len() == 1 && missing[0].contains("a.ipynb, which does not exist"),
+        "{missing:?}"
+    );
+    client.shutdown();
 }

@@ -11,6 +11,7 @@ pub mod names;
 pub mod names_memo;
 pub mod paired;
 pub mod paired_config;
+pub mod paired_ipynb;
 pub mod project;
 pub mod reader;
 pub mod syntax;

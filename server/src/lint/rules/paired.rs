@@ -12,9 +12,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::paired_config;
+use super::{paired_config, paired_ipynb};
 use crate::analysis::workspace::NotebookFile;
-use crate::format::{self, CellType, Notebook, NotebookFormat};
+use crate::format::{CellType, Notebook, NotebookFormat};
 use crate::lint::Finding;
 use crate::text::Span;
 
@@ -31,7 +31,7 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
         .file_name()
         .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
     let sync_hint = format!("run `jellycell-lsp sync {file_name}` (or `--check --fix`)");
-    let Ok(paired_text) = std::fs::read_to_string(&paired) else {
+    let Some(read) = paired_ipynb::cells(&paired) else {
         return vec![
             Finding::new(
                 "paired-out-of-sync",
@@ -43,26 +43,26 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
             .with_sync_fix(),
         ];
     };
-    let ipynb = format::read(&paired_text, NotebookFormat::Ipynb);
-    if !ipynb.problems.is_empty() {
-        return vec![Finding::new(
-            "paired-out-of-sync",
-            Some(Span::at(0)),
-            format!(
-                "the paired {paired_name} cannot be read ({}); {sync_hint}",
-                ipynb.problems[0].message
-            ),
-        )];
-    }
+    let theirs = match read {
+        Ok(cells) => cells,
+        Err(problem) => {
+            return vec![Finding::new(
+                "paired-out-of-sync",
+                Some(Span::at(0)),
+                format!("the paired {paired_name} cannot be read ({problem}); {sync_hint}"),
+            )];
+        }
+    };
     let ours = &file.notebook.cells;
-    let theirs = &ipynb.cells;
     for index in 0..ours.len().max(theirs.len()) {
         let message = match (ours.get(index), theirs.get(index)) {
-            (Some(a), Some(b)) if a.cell_type == b.cell_type && a.source == b.source => continue,
-            (Some(a), Some(b)) if a.cell_type != b.cell_type => format!(
+            (Some(a), Some((kind, source))) if a.cell_type == *kind && a.source == *source => {
+                continue;
+            }
+            (Some(a), Some((kind, _))) if a.cell_type != *kind => format!(
                 "cell {index} is {} here but {} in {paired_name}",
                 describe(a.cell_type),
-                describe(b.cell_type)
+                describe(*kind)
             ),
             (Some(_), Some(_)) => format!("cell {index} has a different source in {paired_name}"),
             (Some(_), None) => format!(
