@@ -9,6 +9,7 @@
 //! in file order are recomputed only when a scanned cell's imports differ from what it
 //! had, which a keystroke outside an import line never does.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::CellAnalysis;
@@ -120,9 +121,10 @@ impl HintNamesMemo {
 
     fn index(&mut self) {
         self.first.clear();
+        let mut seen: HashSet<&str> = HashSet::new();
         for (ordinal, imports) in self.cells.iter().enumerate() {
             for (index, (module, _, _)) in imports.iter().enumerate() {
-                if !self.first.iter().any(|(known, _, _)| known == module) {
+                if seen.insert(module.as_str()) {
                     self.first.push((module.clone(), ordinal, index));
                 }
             }
