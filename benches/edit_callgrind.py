@@ -1,11 +1,15 @@
 """Instructions per edit (docs/benchmarks.md, "Names findings kept per cell"): the
 py:percent notebook and edit of benches/edit_scaling.rs, the server under callgrind with
 instrumentation off for the open and 5 warm-up edits, on for EDITS timed edits.
-usage: python3 benches/edit_callgrind.py SERVER CELLS EDITS OUTFILE, then
-`grep ^totals OUTFILE` (instructions of the EDITS timed edits) or `callgrind_annotate`."""
+usage: python3 benches/edit_callgrind.py SERVER CELLS EDITS OUTFILE [NOTEBOOKS], then
+`grep ^totals OUTFILE` (instructions of the EDITS timed edits) or `callgrind_annotate`.
+With NOTEBOOKS, the project of edit_scaling.rs's project rows: NOTEBOOKS notebooks of
+CELLS cells (names prefixed per notebook, so nothing another notebook sees changes), the
+edit in the first."""
 import json, os, subprocess, sys, tempfile, time
 
 server, cells, edits, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+notebooks = int(sys.argv[5]) if len(sys.argv) > 5 else None
 
 
 def cells_of(n, prefix=""):
@@ -25,9 +29,9 @@ def cells_of(n, prefix=""):
     return result
 
 
-def percent(n):
+def percent(n, prefix=""):
     text = '# /// script\n# dependencies = ["pandas"]\n# ///\n\n'
-    for header, body in cells_of(n):
+    for header, body in cells_of(n, prefix):
         if header is None:
             text += "# %% [markdown]\n"
             for line in body.splitlines():
@@ -42,8 +46,14 @@ root = tempfile.mkdtemp()
 open(os.path.join(root, "jellycell.toml"), "w").write('[project]\nname = "bench"\n')
 for folder in ["notebooks", "data", "artifacts", "site", "manuscripts"]:
     os.makedirs(os.path.join(root, folder))
-text = percent(cells)
-path = os.path.join(root, "notebooks", "nb.py")
+if notebooks is None:
+    text = percent(cells)
+    path = os.path.join(root, "notebooks", "nb.py")
+else:
+    for k in range(1, notebooks):
+        open(os.path.join(root, "notebooks", f"nb{k:04}.py"), "w").write(percent(cells, f"n{k}_"))
+    text = percent(cells, "n0_")
+    path = os.path.join(root, "notebooks", "nb0000.py")
 open(path, "w").write(text)
 middle = cells // 2 + 1
 needle = f"value_{middle} = {middle} * "
