@@ -203,8 +203,11 @@ struct Match {
     crlf: bool,
 }
 
+/// How a block's opening line starts (`# /// script`).
+const OPENING: &str = "# /// ";
+
 fn opening_kind(line: &str) -> Option<&str> {
-    let kind = line.strip_prefix("# /// ")?;
+    let kind = line.strip_prefix(OPENING)?;
     let valid = !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     valid.then_some(kind)
 }
@@ -214,6 +217,10 @@ fn is_content(line: &str) -> bool {
 }
 
 fn first_match(text: &str) -> Option<Match> {
+    // Every block opens with such a line; most notebooks have none.
+    if !text.contains(OPENING) {
+        return None;
+    }
     let lines = split_lines(text);
     let line_text = |line: &Line| &text[line.start..line.text_end];
     // farthest_closer[j]: the last `# ///` line reachable from line j through content
@@ -269,6 +276,9 @@ fn position_problem(text: &str, found: &Match) -> Option<Problem> {
 /// A `# /// script` opening line that the regex did not match: a line inside is not
 /// `#` / `# ...`, or no `# ///` closes it.
 fn malformed_script_block(text: &str) -> Option<Problem> {
+    if !text.contains(OPENING) {
+        return None;
+    }
     let lines = split_lines(text);
     let line_text = |line: &Line| &text[line.start..line.text_end];
     let opening = lines

@@ -76,31 +76,48 @@ pub(crate) fn is_python_line_break(c: char) -> bool {
     )
 }
 
+/// The bytes that can begin a line terminator: `\n`, `\r`, U+000B, U+000C, U+001C..U+001E,
+/// and the lead bytes of U+0085 (C2 85) and U+2028/9 (E2 80 A8/9). Lead bytes are never
+/// UTF-8 continuation bytes, so each one found is on a character boundary.
+static MAY_END: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(
+            byte as u8,
+            b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2
+        );
+        byte += 1;
+    }
+    table
+};
+
 /// Splits `text` like `str.splitlines()`; offsets are shifted by `base`.
 pub(crate) fn split_lines(text: &str, base: usize) -> Vec<Line<'_>> {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut line_start = 0;
     let mut index = 0;
-    while index < bytes.len() {
-        // Only these bytes can begin a terminator (U+0085 is C2 85, U+2028/9 are E2 80 A8/9).
-        let may_end = matches!(
-            bytes[index],
-            b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2
-        );
-        if may_end && let Some(len) = terminator_len(&text[index..]) {
-            lines.push(Line {
-                text: &text[line_start..index],
-                start: base + line_start,
-                end: base + index + len,
-            });
-            index += len;
-            line_start = index;
-        } else {
-            index += 1;
-            while index < bytes.len() && !text.is_char_boundary(index) {
-                index += 1;
+    // Runs on every byte of every notebook read: jump from one possible terminator to the
+    // next instead of testing each character.
+    while let Some(offset) = bytes[index..]
+        .iter()
+        .position(|&byte| MAY_END[byte as usize])
+    {
+        index += offset;
+        match terminator_len(&text[index..]) {
+            Some(len) => {
+                lines.push(Line {
+                    text: &text[line_start..index],
+                    start: base + line_start,
+                    end: base + index + len,
+                });
+                index += len;
+                line_start = index;
             }
+            // A C2 or E2 that begins another character: its continuation bytes are never
+            // in the table.
+            None => index += 1,
         }
     }
     if line_start < text.len() {
@@ -129,6 +146,15 @@ mod tests {
     fn splits_on_every_python_line_boundary() {
         let text = "a\r\nb\rc\nd\u{2028}e\u{0c}f";
         assert_eq!(py_splitlines(text), ["a", "b", "c", "d", "e", "f"]);
+    }
+
+    #[test]
+    fn characters_that_share_a_lead_byte_with_a_break_are_not_breaks() {
+        // ¢ is C2 A2 (U+0085 is C2 85), € is E2 82 AC (U+2028 is E2 80 A8).
+        let text = "a¢b€c\u{85}d\u{2029}e\u{2027}f";
+        assert_eq!(py_splitlines(text), ["a¢b€c", "d", "e\u{2027}f"]);
+        let lines = split_lines(text, 10);
+        assert_eq!((lines[1].start, lines[1].end), (10 + 10, 10 + 14));
     }
 
     #[test]

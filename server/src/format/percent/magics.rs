@@ -298,6 +298,16 @@ pub(crate) fn uncomment_magics_in(
     language: &str,
     explicitly_code: bool,
 ) -> Vec<Uncommented> {
+    let comment = magic_comment(language);
+    // Only a line that starts with the comment past its indentation can be changed (a
+    // commented magic, or a commented line continuing one): a cell without one, most code
+    // cells, is left as it is without parsing its strings.
+    if !source
+        .iter()
+        .any(|line| py_lstrip(line).starts_with(comment))
+    {
+        return Vec::new();
+    }
     let mut parser = StringParser::new(language);
     let mut next_is_magic = false;
     let mut changed = Vec::new();
@@ -309,7 +319,7 @@ pub(crate) fn uncomment_magics_in(
                 magic_kind(line, language, explicitly_code)
             };
             if next_is_magic || kind.is_some() {
-                let unescaped = unescape_with(line, magic_comment(language));
+                let unescaped = unescape_with(line, comment);
                 next_is_magic = language == "python" && LINE_CONTINUATION.is_match(line);
                 parser.read_line(line);
                 if unescaped != **line {
