@@ -24,7 +24,7 @@ use crate::cache::damage::{Damage, sorted, warn_once};
 use crate::cache::index::{Index, IndexError};
 use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::project::Project;
-use crate::project::file_stamp::FileStamp;
+use crate::project::file_stamp::{FileStamp, StampedCache};
 
 /// How long after a failed open (lock held elsewhere) the index is tried again.
 const INDEX_RETRY: Duration = Duration::from_secs(1);
@@ -47,7 +47,7 @@ pub struct Store {
     use_index: bool,
     /// Parsed manifests by key, with the file's stamp when read: a status query of a
     /// notebook reads every current manifest, and a `stat` is much cheaper than a parse.
-    parsed: Mutex<HashMap<String, (FileStamp, Manifest)>>,
+    parsed: StampedCache<String, Manifest>,
 }
 
 /// How many parsed manifests a store keeps before it starts over.
@@ -106,7 +106,7 @@ impl Store {
             index: Mutex::new(IndexSlot::default()),
             scan: Mutex::new(None),
             use_index: true,
-            parsed: Mutex::new(HashMap::new()),
+            parsed: StampedCache::new(PARSED_LIMIT),
         }
     }
 
@@ -188,11 +188,8 @@ impl Store {
             return Ok(None);
         };
         let stamp = FileStamp::of(&meta);
-        if let Ok(parsed) = self.parsed.lock()
-            && let Some((seen, manifest)) = parsed.get(key)
-            && *seen == stamp
-        {
-            return Ok(Some(manifest.clone()));
+        if let Some(manifest) = self.parsed.get(key, stamp) {
+            return Ok(Some(manifest));
         }
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -204,12 +201,7 @@ impl Store {
         if let Some(problem) = manifest.inconsistency(key) {
             return Err(Damage::new(&path, problem));
         }
-        if let Ok(mut parsed) = self.parsed.lock() {
-            if parsed.len() >= PARSED_LIMIT {
-                parsed.clear();
-            }
-            parsed.insert(key.to_string(), (stamp, manifest.clone()));
-        }
+        self.parsed.insert(key.to_string(), stamp, manifest.clone());
         Ok(Some(manifest))
     }
 
@@ -320,9 +312,7 @@ impl Store {
                 }
             }
         }
-        if let Ok(mut parsed) = self.parsed.lock() {
-            parsed.clear();
-        }
+        self.parsed.clear();
         if let Ok(mut scan) = self.scan.lock() {
             *scan = None;
         }
