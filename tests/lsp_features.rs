@@ -342,6 +342,86 @@ fn rename_updates_every_dependency_in_the_project() {
     assert!(refused.get("error").is_some(), "{refused}");
 }
 
+/// Facts of the cells below an edit are kept relative to their cells and shared, not
+/// copied: what points into them must still land on their moved text.
+#[test]
+fn definition_references_and_rename_follow_cells_moved_by_an_edit_above() {
+    let mut session = Session::new();
+    let (report_uri, mut report) = session.open("notebooks/report.py");
+    let (prep_uri, mut prep) = session.open("notebooks/prep.py");
+    // Lines added to the first code cell of each: the cells below move, unchanged.
+    let added = "extra = 1\nmore = 2\n";
+    let at = |text: &str| {
+        position_of(text, "raw = [1, 2, 3]", 0)["line"]
+            .as_u64()
+            .unwrap() as usize
+    };
+    let line = at(&prep);
+    session
+        .client
+        .change(&prep_uri, 2, (line, 0), (line, 0), added);
+    prep.insert_str(position_offset(&prep, line), added);
+    let line = position_of(&report, "data = jc.load", 0)["line"]
+        .as_u64()
+        .unwrap() as usize
+        + 1;
+    session
+        .client
+        .change(&report_uri, 2, (line, 0), (line, 0), added);
+    report.insert_str(position_offset(&report, line), added);
+    session.client.diagnostics(&report_uri);
+
+    let result = session.at(
+        "textDocument/definition",
+        &report_uri,
+        position_of(&report, "deps=summary", 6),
+    );
+    assert_eq!(location_file(&result), "prep.py", "{result}");
+    assert_eq!(
+        result["range"]["start"],
+        position_of(&prep, "name=summary", 5)
+    );
+
+    let result = session.at(
+        "textDocument/references",
+        &prep_uri,
+        position_of(&prep, "name=summary", 6),
+    );
+    let starts: Vec<Value> = result
+        .as_array()
+        .expect("locations")
+        .iter()
+        .map(|location| location["range"]["start"].clone())
+        .collect();
+    assert!(
+        starts.contains(&position_of(&report, "deps=summary", 5)),
+        "the dep below the edit in report.py: {result}"
+    );
+
+    let result = session.client.call(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": prep_uri}, "position": position_of(&prep, "name=summary", 6), "newName": "total"}),
+    );
+    let edits = result["changes"][&prep_uri]
+        .as_array()
+        .expect("edits in prep.py");
+    assert_eq!(
+        apply(&prep, edits).matches("name=total").count(),
+        1,
+        "{edits:?}"
+    );
+    let report_edits = result["changes"][&report_uri]
+        .as_array()
+        .expect("edits in report.py");
+    let renamed = apply(&report, report_edits);
+    assert!(renamed.contains("\"deps=total\"]\njc.deps"), "{renamed}");
+}
+
+/// The byte offset where 0-based `line` of `text` starts.
+fn position_offset(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n').take(line).map(str::len).sum()
+}
+
 fn uri_of(session: &Session, relative: &str) -> String {
     uri(&session.path(relative))
 }

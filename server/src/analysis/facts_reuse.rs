@@ -2,10 +2,11 @@
 //! every cell the edit did not touch (their spans moved by the edit's length), computed
 //! only for the cells around it: an edit costs its cells, not the notebook's.
 //!
-//! A cell's facts depend on its text (header, tags, spec), its analysis and where it
-//! lies; a cell whose whole span lies outside the changed bytes, with the same cell
-//! before it in the old reading (its spans moved) and the same analysis (`Arc`), has the
-//! old facts, moved.
+//! A cell's facts depend on its text (header, tags, spec), its analysis and its ordinal;
+//! their spans are relative to the cell's start. A cell whose whole span lies outside the
+//! changed bytes, with the same cell before it in the old reading (its spans moved) and
+//! the same analysis (`Arc`), has the old facts: the same `Arc` when its ordinal is the
+//! same, so an edit copies no other cell's facts.
 
 use std::sync::Arc;
 
@@ -75,17 +76,26 @@ pub fn facts_reusing(
                 } else {
                     ordinal - shift
                 };
-                let mut facts = previous_facts.cells[old_ordinal].clone();
-                move_facts(&mut facts, ordinal, moved);
-                return facts;
+                let facts = &previous_facts.cells[old_ordinal];
+                if facts.ordinal == ordinal {
+                    return facts.clone();
+                }
+                return Arc::new(CellFacts {
+                    ordinal,
+                    ..CellFacts::clone(facts)
+                });
             }
-            cell_facts(file, ordinal, cell)
+            Arc::new(cell_facts(file, ordinal, cell))
         })
         .collect();
-    NotebookFacts {
-        path: file.relative.clone(),
+    NotebookFacts::with_starts(
+        file.relative.clone(),
         cells,
-    }
+        new_cells
+            .iter()
+            .map(|cell| cell.spans.whole.start)
+            .collect(),
+    )
 }
 
 /// Whether `new` is `old` with its spans moved by `moved`.
@@ -99,22 +109,4 @@ fn moved_cell_equals(old: &Cell, new: &Cell, moved: impl Fn(usize) -> usize) -> 
                 && new.source == old.source
                 && new.metadata == old.metadata
                 && new.spec == old.spec))
-}
-
-fn move_facts(facts: &mut CellFacts, ordinal: usize, moved: impl Fn(usize) -> usize) {
-    let move_span = |span: &mut Option<Span>| {
-        if let Some(span) = span {
-            *span = Span::new(moved(span.start), moved(span.end));
-        }
-    };
-    facts.ordinal = ordinal;
-    if let Some((_, span)) = &mut facts.explicit_name {
-        move_span(span);
-    }
-    for dep in &mut facts.deps {
-        move_span(&mut dep.span);
-    }
-    for path in facts.loads.iter_mut().chain(&mut facts.produces) {
-        move_span(&mut path.span);
-    }
 }

@@ -54,6 +54,10 @@ pub struct PathRef {
 }
 
 /// What the graph needs to know about one cell.
+///
+/// Inside a [`NotebookFacts`], every span is relative to the cell's start
+/// ([`NotebookFacts::absolute`] gives it in the notebook's text), so that an edit above a
+/// cell leaves its facts as they were and shared (`Arc`) with the previous reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellFacts {
     pub ordinal: usize,
@@ -67,18 +71,107 @@ pub struct CellFacts {
 }
 
 /// One notebook's facts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct NotebookFacts {
     /// Project-relative path, e.g. `notebooks/prep.py`.
     pub path: String,
-    pub cells: Vec<CellFacts>,
+    /// By position; each cell's spans are relative to its start (`starts`).
+    pub cells: Vec<Arc<CellFacts>>,
+    /// Where each cell starts in the notebook's text, by position.
+    starts: Vec<usize>,
 }
 
+/// Facts are equal when they say the same of the same text, however their spans are
+/// split between cell starts and cells.
+impl PartialEq for NotebookFacts {
+    fn eq(&self, other: &NotebookFacts) -> bool {
+        self.path == other.path
+            && self.cells.len() == other.cells.len()
+            && (0..self.cells.len()).all(|position| {
+                (Arc::ptr_eq(&self.cells[position], &other.cells[position])
+                    && self.start(position) == other.start(position))
+                    || self.absolute_cell(position) == other.absolute_cell(position)
+            })
+    }
+}
+
+impl Eq for NotebookFacts {}
+
 impl NotebookFacts {
+    /// Facts whose spans are in the notebook's text (every cell "starts" at 0).
+    pub fn new(path: String, cells: Vec<CellFacts>) -> NotebookFacts {
+        NotebookFacts {
+            path,
+            starts: vec![0; cells.len()],
+            cells: cells.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// Facts of cells whose spans are relative to `starts` (one per cell).
+    pub fn with_starts(
+        path: String,
+        cells: Vec<Arc<CellFacts>>,
+        starts: Vec<usize>,
+    ) -> NotebookFacts {
+        debug_assert_eq!(cells.len(), starts.len());
+        NotebookFacts {
+            path,
+            cells,
+            starts,
+        }
+    }
+
+    /// Where the cell at `position` starts: what its spans are relative to.
+    pub fn start(&self, position: usize) -> usize {
+        self.starts.get(position).copied().unwrap_or(0)
+    }
+
+    /// A span of the cell at `position`, in the notebook's text.
+    pub fn absolute(&self, position: usize, span: Option<Span>) -> Option<Span> {
+        let start = self.start(position);
+        span.map(|span| Span::new(span.start + start, span.end + start))
+    }
+
+    /// The cell at `position` with its spans in the notebook's text.
+    pub fn absolute_cell(&self, position: usize) -> Option<CellFacts> {
+        let facts = self.cells.get(position)?;
+        let start = self.start(position);
+        Some(if start == 0 {
+            CellFacts::clone(facts)
+        } else {
+            facts.moved_by(start as isize)
+        })
+    }
+
     /// The file stem that auto names use (`prep` for `notebooks/prep.py`).
     pub fn stem(&self) -> &str {
         let file = self.path.rsplit('/').next().unwrap_or(&self.path);
         file.rsplit_once('.').map_or(file, |(stem, _)| stem)
+    }
+}
+
+impl CellFacts {
+    /// These facts with every span moved by `delta` bytes.
+    pub fn moved_by(&self, delta: isize) -> CellFacts {
+        let mut facts = self.clone();
+        let move_span = |span: &mut Option<Span>| {
+            if let Some(span) = span {
+                *span = Span::new(
+                    span.start.saturating_add_signed(delta),
+                    span.end.saturating_add_signed(delta),
+                );
+            }
+        };
+        if let Some((_, span)) = &mut facts.explicit_name {
+            move_span(span);
+        }
+        for dep in &mut facts.deps {
+            move_span(&mut dep.span);
+        }
+        for path in facts.loads.iter_mut().chain(&mut facts.produces) {
+            move_span(&mut path.span);
+        }
+        facts
     }
 }
 
@@ -320,7 +413,10 @@ fn position_of(notebook: &NotebookFacts, ordinal: usize) -> Option<usize> {
 
 fn facts_of(notebooks: &[Arc<NotebookFacts>], cell: CellRef) -> Option<&CellFacts> {
     let notebook = notebooks.get(cell.notebook)?;
-    notebook.cells.get(position_of(notebook, cell.ordinal)?)
+    notebook
+        .cells
+        .get(position_of(notebook, cell.ordinal)?)
+        .map(|facts| &**facts)
 }
 
 /// Code cells of kinds that run and are cached (not setup, not note).
@@ -475,17 +571,18 @@ fn same_but_positions(old: &NotebookFacts, new: &NotebookFacts) -> bool {
     old.path == new.path
         && old.cells.len() == new.cells.len()
         && old.cells.iter().zip(&new.cells).all(|(old, new)| {
-            old.ordinal == new.ordinal
-                && old.kind == new.kind
-                && name(old) == name(new)
-                && old.deps.len() == new.deps.len()
-                && old
-                    .deps
-                    .iter()
-                    .zip(&new.deps)
-                    .all(|(a, b)| a.name == b.name && a.origin == b.origin)
-                && same_paths(&old.loads, &new.loads)
-                && same_paths(&old.produces, &new.produces)
+            Arc::ptr_eq(old, new)
+                || old.ordinal == new.ordinal
+                    && old.kind == new.kind
+                    && name(old) == name(new)
+                    && old.deps.len() == new.deps.len()
+                    && old
+                        .deps
+                        .iter()
+                        .zip(&new.deps)
+                        .all(|(a, b)| a.name == b.name && a.origin == b.origin)
+                    && same_paths(&old.loads, &new.loads)
+                    && same_paths(&old.produces, &new.produces)
         })
 }
 
@@ -1036,8 +1133,18 @@ impl ProjectGraph {
     }
 
     /// The facts of one cell.
+    /// A cell's facts; their spans are relative to the cell's start (see
+    /// [`ProjectGraph::name_span`] and [`NotebookFacts::absolute`]).
     pub fn cell(&self, cell: CellRef) -> Option<&CellFacts> {
         facts_of(&self.notebooks, cell)
+    }
+
+    /// Where a cell's `name=` tag names it, in its notebook's text.
+    pub fn name_span(&self, cell: CellRef) -> Option<Span> {
+        let notebook = self.notebooks.get(cell.notebook)?;
+        let position = position_of(notebook, cell.ordinal)?;
+        let (_, span) = notebook.cells[position].explicit_name.as_ref()?;
+        notebook.absolute(position, *span)
     }
 
     /// The name of a cell: its `name=` tag, else `<stem>:<ordinal>`.
@@ -1145,7 +1252,7 @@ impl ProjectGraph {
                     resolved
                         .edges_at(position)
                         .iter()
-                        .map(|edge| expand(facts, edge)),
+                        .map(|edge| expand(notebook, position, facts, edge)),
                 );
             }
             expanded
@@ -1234,10 +1341,7 @@ impl ProjectGraph {
                 if only.is_some_and(|notebook| notebook != cell.notebook) {
                     continue;
                 }
-                let span = self
-                    .cell(cell)
-                    .and_then(|facts| facts.explicit_name.as_ref())
-                    .and_then(|(_, span)| *span);
+                let span = self.name_span(cell);
                 let others = cells
                     .iter()
                     .copied()
@@ -1271,8 +1375,9 @@ impl ProjectGraph {
             .issues
             .iter()
             .filter_map(|issue| {
-                let facts = notebook.cells.get(issue.position as usize)?;
-                let dep = facts.deps.get(issue.dep as usize)?.clone();
+                let position = issue.position as usize;
+                let facts = notebook.cells.get(position)?;
+                let dep = absolute_dep(notebook, position, facts.deps.get(issue.dep as usize)?);
                 let cell = CellRef {
                     notebook: notebook_index,
                     ordinal: facts.ordinal,
@@ -1300,9 +1405,13 @@ impl ProjectGraph {
                 if cell.notebook != notebook_index {
                     continue;
                 }
-                let Some(facts) = self.cell(cell) else {
+                let Some(notebook) = self.notebooks.get(cell.notebook) else {
                     continue;
                 };
+                let Some(position) = position_of(notebook, cell.ordinal) else {
+                    continue;
+                };
+                let facts = &notebook.cells[position];
                 for edge in all_edges(&self.notebooks, &self.resolved, cell) {
                     let inside = component.binary_search(&edge.target).is_ok();
                     let is_cycle = inside && (component.len() > 1 || edge.target == cell);
@@ -1311,7 +1420,7 @@ impl ProjectGraph {
                     {
                         issues.push(GraphIssue::Cycle {
                             cell,
-                            dep: dep.clone(),
+                            dep: absolute_dep(notebook, position, dep),
                             cycle: component.clone(),
                         });
                     }
@@ -1329,17 +1438,32 @@ impl ProjectGraph {
     }
 }
 
-/// An edge with the dep or load that makes it.
-fn expand(facts: &CellFacts, edge: &CompactEdge) -> Edge {
+/// `dep` of the cell at `position` of `notebook`, with its span in the notebook's text.
+fn absolute_dep(notebook: &NotebookFacts, position: usize, dep: &DepRef) -> DepRef {
+    DepRef {
+        span: notebook.absolute(position, dep.span),
+        ..dep.clone()
+    }
+}
+
+/// An edge with the dep or load that makes it, spans in the notebook's text.
+fn expand(
+    notebook: &NotebookFacts,
+    position: usize,
+    facts: &CellFacts,
+    edge: &CompactEdge,
+) -> Edge {
     let why = match edge.why {
         CompactReason::Named(dep) => facts
             .deps
             .get(dep as usize)
-            .map(|dep| EdgeReason::Named(dep.clone())),
-        CompactReason::Loads(load) => facts
-            .loads
-            .get(load as usize)
-            .map(|load| EdgeReason::Loads(load.clone())),
+            .map(|dep| EdgeReason::Named(absolute_dep(notebook, position, dep))),
+        CompactReason::Loads(load) => facts.loads.get(load as usize).map(|load| {
+            EdgeReason::Loads(PathRef {
+                path: load.path.clone(),
+                span: notebook.absolute(position, load.span),
+            })
+        }),
     };
     Edge {
         target: edge.target,
@@ -1407,10 +1531,7 @@ mod tests {
     }
 
     fn notebook(path: &str, cells: Vec<CellFacts>) -> NotebookFacts {
-        NotebookFacts {
-            path: path.to_string(),
-            cells,
-        }
+        NotebookFacts::new(path.to_string(), cells)
     }
 
     fn at(notebook: usize, ordinal: usize) -> CellRef {
@@ -1620,6 +1741,46 @@ mod tests {
         assert!(matches!(
             moved.issues(),
             [GraphIssue::UnknownDep { dep, .. }] if dep.span == Some(Span::new(115, 117))
+        ));
+    }
+
+    #[test]
+    fn spans_relative_to_their_cells_come_out_in_the_notebooks_text() {
+        let mut cells = vec![
+            code(0, Some("x"), &[]),
+            code(1, Some("y"), &["x", "nowhere"]),
+        ];
+        for cell in &mut cells {
+            cell.explicit_name.as_mut().expect("named").1 = Some(Span::new(1, 2));
+            for (index, dep) in cell.deps.iter_mut().enumerate() {
+                dep.span = Some(Span::new(10 + 5 * index, 12 + 5 * index));
+            }
+        }
+        let absolute = notebook(
+            "a.py",
+            cells
+                .iter()
+                .zip([100, 200])
+                .map(|(cell, start)| cell.moved_by(start))
+                .collect(),
+        );
+        let relative = NotebookFacts::with_starts(
+            "a.py".into(),
+            cells.into_iter().map(Arc::new).collect(),
+            vec![100, 200],
+        );
+        assert_eq!(relative, absolute);
+        let graph = ProjectGraph::build(vec![relative]);
+        let expected = ProjectGraph::build(vec![absolute]);
+        assert_eq!(graph.issues(), expected.issues());
+        assert_eq!(
+            graph.dependencies(at(0, 1)),
+            expected.dependencies(at(0, 1))
+        );
+        assert_eq!(graph.name_span(at(0, 1)), Some(Span::new(201, 202)));
+        assert!(matches!(
+            graph.issues(),
+            [GraphIssue::UnknownDep { dep, .. }] if dep.span == Some(Span::new(215, 217))
         ));
     }
 

@@ -23,6 +23,16 @@ pub struct ProjectGraph {
 
 impl ProjectGraph {
     pub fn build(notebooks: Vec<NotebookFacts>) -> Self {
+        // Spans in the notebooks' texts, as it was before facts were relative to cells.
+        let notebooks = notebooks
+            .into_iter()
+            .map(|notebook| {
+                let cells = (0..notebook.cells.len())
+                    .filter_map(|position| notebook.absolute_cell(position))
+                    .collect();
+                NotebookFacts::new(notebook.path, cells)
+            })
+            .collect();
         let mut graph = ProjectGraph {
             notebooks,
             ..ProjectGraph::default()
@@ -42,6 +52,7 @@ impl ProjectGraph {
             Some(facts) if facts.ordinal == cell.ordinal => Some(facts),
             _ => cells.iter().find(|facts| facts.ordinal == cell.ordinal),
         }
+        .map(|facts| &**facts)
     }
 
     /// The name of a cell: its `name=` tag, else `<stem>:<ordinal>`.
@@ -458,10 +469,7 @@ mod agreement {
     }
 
     fn notebook(index: usize, cells: Vec<CellFacts>) -> NotebookFacts {
-        NotebookFacts {
-            path: format!("n{index}/{}.py", STEMS[index % STEMS.len()]),
-            cells,
-        }
+        NotebookFacts::new(format!("n{index}/{}.py", STEMS[index % STEMS.len()]), cells)
     }
 
     /// A change to one notebook: all new cells, or one cell's deps or name only.
@@ -484,12 +492,15 @@ mod agreement {
     fn apply(notebook: &NotebookFacts, change: &Change) -> NotebookFacts {
         let mut notebook = notebook.clone();
         match change {
-            Change::Replace(cells) => notebook.cells = cells.clone(),
+            Change::Replace(cells) => {
+                notebook = NotebookFacts::new(notebook.path.clone(), cells.clone());
+            }
             Change::Cell(at, cell) => {
                 if let Some(old) = notebook.cells.get_mut(*at) {
-                    let ordinal = old.ordinal;
-                    *old = cell.clone();
-                    old.ordinal = ordinal;
+                    *old = Arc::new(CellFacts {
+                        ordinal: old.ordinal,
+                        ..cell.clone()
+                    });
                 }
             }
         }

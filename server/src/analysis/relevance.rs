@@ -212,9 +212,9 @@ mod tests {
     use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, PathRef};
 
     fn notebook(path: &str, name: Option<&str>, deps: &[&str], loads: &[&str]) -> NotebookFacts {
-        NotebookFacts {
-            path: path.into(),
-            cells: vec![CellFacts {
+        NotebookFacts::new(
+            path.into(),
+            vec![CellFacts {
                 ordinal: 0,
                 kind: None,
                 explicit_name: name.map(|name| (name.to_string(), None)),
@@ -235,7 +235,7 @@ mod tests {
                     .collect(),
                 produces: Vec::new(),
             }],
-        }
+        )
     }
 
     fn found(seed: &NotebookFacts, texts: &[(&str, &str)]) -> Vec<bool> {

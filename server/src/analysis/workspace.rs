@@ -18,6 +18,7 @@ use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
 use crate::project::Project;
 use crate::project::read::{ReadError, read_text_file};
 use crate::project::walk::files_under;
+use crate::text::Span;
 
 /// A notebook's path and text, as the workspace is given it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -711,24 +712,26 @@ fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<Ce
         .collect()
 }
 
-/// The graph facts of one notebook, with spans in the notebook's text.
+/// The graph facts of one notebook.
 pub fn facts(file: &NotebookFile) -> NotebookFacts {
-    let cells = file
-        .notebook
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(ordinal, cell)| cell_facts(file, ordinal, cell))
-        .collect();
-    NotebookFacts {
-        path: file.relative.clone(),
-        cells,
-    }
+    let cells = &file.notebook.cells;
+    NotebookFacts::with_starts(
+        file.relative.clone(),
+        cells
+            .iter()
+            .enumerate()
+            .map(|(ordinal, cell)| Arc::new(cell_facts(file, ordinal, cell)))
+            .collect(),
+        cells.iter().map(|cell| cell.spans.whole.start).collect(),
+    )
 }
 
-/// The graph facts of `file`'s cell at `ordinal`, with spans in the notebook's text.
+/// The graph facts of `file`'s cell at `ordinal`, with spans relative to the cell's start
+/// (what [`NotebookFacts`] holds).
 pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: &Cell) -> CellFacts {
     let text = &file.text;
+    let origin = cell.spans.whole.start;
+    let relative = |span: Span| Span::new(span.start - origin, span.end - origin);
     let header = cell.spans.header.map(|span| (span.slice(text), span.start));
     let tag_texts = cell.tags();
     let tag_spans = match header {
@@ -748,10 +751,11 @@ pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: &Cell) -> Ce
                 let span = (*span)?;
                 let inner = tag.find(value).map(|at| at + 1)?;
                 let start = span.start + inner;
-                Some(crate::text::Span::new(start, start + value.len()))
+                Some(Span::new(start, start + value.len()))
                     .filter(|candidate| candidate.slice(text) == value)
                     .or(Some(span))
             })
+            .map(relative)
     };
     let is_code = cell.cell_type == CellType::Code;
     let explicit_name = cell
@@ -778,7 +782,7 @@ pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: &Cell) -> Ce
     if let Some(Some(analysis)) = file.analyses.get(ordinal) {
         for call in &analysis.jc_calls {
             for (value, span) in call.literal_targets() {
-                let span = Some(cell.text_span(text, span));
+                let span = Some(relative(cell.text_span(text, span)));
                 let path = PathRef {
                     path: normalize_artifact_path(value),
                     span,
@@ -848,6 +852,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_edit_keeps_the_facts_of_every_other_cell_shared() {
+        let project = Project::without_config(Path::new("/project"));
+        let path = PathBuf::from("/project/nb.py");
+        let before = "# %% tags=[\"name=a\"]\njc.save(1, 'artifacts/a.json')\n\n\
+                      # %% tags=[\"name=b\", \"deps=a\"]\nx = 1\n\n\
+                      # %% tags=[\"name=c\", \"deps=b\"]\njc.load('artifacts/a.json')\n";
+        let after = before.replace("x = 1", "x = 12345");
+        let previous = NotebookFile::new(
+            &project,
+            path.clone(),
+            before.into(),
+            NotebookFormat::Percent,
+        );
+        let previous_facts = facts(&previous);
+        let file = NotebookFile::reusing(
+            &project,
+            path,
+            after.clone(),
+            NotebookFormat::Percent,
+            &previous,
+        );
+        let reused = crate::analysis::facts_reuse::facts_reusing(&file, &previous, &previous_facts);
+        assert_eq!(reused, facts(&file));
+        assert!(Arc::ptr_eq(&reused.cells[0], &previous_facts.cells[0]));
+        assert!(
+            Arc::ptr_eq(&reused.cells[2], &previous_facts.cells[2]),
+            "moved, not copied"
+        );
+        let load = reused
+            .absolute(2, reused.cells[2].loads[0].span)
+            .expect("a span");
+        assert_eq!(load.slice(&after), "'artifacts/a.json'");
+    }
+
     use proptest::prelude::*;
 
     /// Pieces of cells, markers and imports: edits made of them move cell boundaries,
@@ -883,6 +922,7 @@ mod tests {
         });
         let mut text = format!("{header}{}", parts.concat());
         let mut previous = NotebookFile::new(&project, path.clone(), text.clone(), format);
+        let mut previous_facts = facts(&previous);
         for (at, length, inserted) in edits {
             let start = header.len() + at % (text.len() - header.len() + 1);
             let end = (start + length).min(text.len());
@@ -893,7 +933,11 @@ mod tests {
             assert_eq!(reused.notebook.cells, fresh.notebook.cells, "{text:?}");
             assert_eq!(reused.analyses, fresh.analyses, "{text:?}");
             assert_eq!(facts(&reused), facts(&fresh), "{text:?}");
+            let reused_facts =
+                crate::analysis::facts_reuse::facts_reusing(&reused, &previous, &previous_facts);
+            assert_eq!(reused_facts, facts(&fresh), "{text:?}");
             previous = reused;
+            previous_facts = reused_facts;
         }
     }
 

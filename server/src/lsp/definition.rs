@@ -43,30 +43,33 @@ pub fn item_at(workspace: &Workspace, file_index: usize, offset: usize) -> Optio
     let notebook = graph.notebooks.get(file_index)?;
     let touches =
         |span: &Option<Span>| span.is_some_and(|span| span.start <= offset && offset <= span.end);
-    for facts in &notebook.cells {
+    for (position, facts) in notebook.cells.iter().enumerate() {
         let cell = CellRef {
             notebook: file_index,
             ordinal: facts.ordinal,
         };
+        // Facts are relative to their cell; the offset is relative to the notebook.
+        let span_of = |span: Option<Span>| notebook.absolute(position, span);
         if let Some((name, span)) = &facts.explicit_name
-            && touches(span)
+            && touches(&span_of(*span))
         {
             return Some(Item {
                 kind: ItemKind::OwnName,
-                span: (*span)?,
+                span: span_of(*span)?,
                 text: name.clone(),
                 targets: vec![cell],
             });
         }
         for dep in &facts.deps {
-            if !touches(&dep.span) {
+            let span = span_of(dep.span);
+            if !touches(&span) {
                 continue;
             }
             let resolved = graph
                 .dependencies(cell)
                 .iter()
                 .find_map(|edge| match &edge.why {
-                    EdgeReason::Named(named) if named.span == dep.span => Some(edge.target),
+                    EdgeReason::Named(named) if named.span == span => Some(edge.target),
                     _ => None,
                 });
             let targets = match resolved {
@@ -75,16 +78,17 @@ pub fn item_at(workspace: &Workspace, file_index: usize, offset: usize) -> Optio
             };
             return Some(Item {
                 kind: ItemKind::Dep,
-                span: dep.span?,
+                span: span?,
                 text: dep.name.clone(),
                 targets,
             });
         }
         for load in &facts.loads {
-            if touches(&load.span) {
+            let span = span_of(load.span);
+            if touches(&span) {
                 return Some(Item {
                     kind: ItemKind::LoadPath,
-                    span: load.span?,
+                    span: span?,
                     text: load.path.clone(),
                     targets: graph.producers_of(&load.path).to_vec(),
                 });
@@ -139,9 +143,8 @@ pub fn document_of<'a>(
 
 /// The span that names a cell: its `name=` value, else its header, else the cell.
 pub fn cell_name_span(workspace: &Workspace, cell: CellRef) -> Option<Span> {
-    let facts = workspace.graph.cell(cell);
-    if let Some(Some((_, Some(span)))) = facts.map(|facts| &facts.explicit_name) {
-        return Some(*span);
+    if let Some(span) = workspace.graph.name_span(cell) {
+        return Some(span);
     }
     let file = workspace.files.get(cell.notebook)?;
     let cell = file.notebook.cells.get(cell.ordinal)?;

@@ -19,20 +19,20 @@ pub fn referring_spans(workspace: &Workspace, target: CellRef) -> Vec<(usize, Sp
     let graph = &workspace.graph;
     let mut found = Vec::new();
     for (index, notebook) in graph.notebooks.iter().enumerate() {
-        for facts in &notebook.cells {
+        for (position, facts) in notebook.cells.iter().enumerate() {
             let cell = CellRef {
                 notebook: index,
                 ordinal: facts.ordinal,
             };
             for dep in &facts.deps {
-                if let Some(span) = dep.span
+                if let Some(span) = notebook.absolute(position, dep.span)
                     && definition::resolve_name(workspace, cell, &dep.name).contains(&target)
                 {
                     found.push((index, span, ItemKind::Dep));
                 }
             }
             for load in &facts.loads {
-                if let Some(span) = load.span
+                if let Some(span) = notebook.absolute(position, load.span)
                     && graph.producers_of(&load.path).contains(&target)
                 {
                     found.push((index, span, ItemKind::LoadPath));

@@ -84,11 +84,12 @@ pub fn rename(
             )));
         }
     };
-    let Some(Some((old_name, Some(own_span)))) = workspace
-        .graph
-        .cell(target)
-        .map(|facts| facts.explicit_name.clone())
-    else {
+    let Some((Some((old_name, _)), Some(own_span))) = workspace.graph.cell(target).map(|facts| {
+        (
+            facts.explicit_name.clone(),
+            workspace.graph.name_span(target),
+        )
+    }) else {
         return Some(Err(format!(
             "\"{}\" is an automatic name; give the cell a name= tag first",
             item.text

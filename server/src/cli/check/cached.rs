@@ -232,10 +232,12 @@ pub(super) fn check_target(
             slots
                 .iter_mut()
                 .map(|slot| {
-                    slot.facts.take().unwrap_or_else(|| NotebookFacts {
-                        path: slot.entry.relative.clone(),
-                        // The bytes match their stored hash, so they are our own encoding.
-                        cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                    slot.facts.take().unwrap_or_else(|| {
+                        NotebookFacts::new(
+                            slot.entry.relative.clone(),
+                            // The bytes match their stored hash, so they are our own encoding.
+                            decode_cells(&slot.entry.facts).unwrap_or_default(),
+                        )
                     })
                 })
                 .collect(),
@@ -419,10 +421,10 @@ fn relevant_slots(
             let slot = slot.as_ref()?;
             Some(match &slot.facts {
                 Some(facts) => facts.clone(),
-                None => NotebookFacts {
-                    path: slot.entry.relative.clone(),
-                    cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
-                },
+                None => NotebookFacts::new(
+                    slot.entry.relative.clone(),
+                    decode_cells(&slot.entry.facts).unwrap_or_default(),
+                ),
             })
         })
         .collect();
@@ -515,10 +517,10 @@ fn relevant_slots(
             .filter_map(|(slot, _)| slot.as_ref())
             .map(|slot| match &slot.facts {
                 Some(facts) => facts.clone(),
-                None => NotebookFacts {
-                    path: slot.entry.relative.clone(),
-                    cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
-                },
+                None => NotebookFacts::new(
+                    slot.entry.relative.clone(),
+                    decode_cells(&slot.entry.facts).unwrap_or_default(),
+                ),
             })
             .collect(),
     );
@@ -581,7 +583,7 @@ impl Slot {
         now: SystemTime,
     ) -> Slot {
         let facts = workspace::facts(&file);
-        let encoded = encode_cells(&facts.cells);
+        let encoded = encode_cells(&facts);
         let local = (depth == AnalysisDepth::Full).then(|| {
             let mut findings = rules::reader::findings(&file);
             findings.extend(rules::syntax::findings(&file));
@@ -694,9 +696,11 @@ fn report_output_sizes(
             ProjectGraph::build(
                 slots
                     .iter()
-                    .map(|slot| NotebookFacts {
-                        path: slot.entry.relative.clone(),
-                        cells: decode_cells(&slot.entry.facts).unwrap_or_default(),
+                    .map(|slot| {
+                        NotebookFacts::new(
+                            slot.entry.relative.clone(),
+                            decode_cells(&slot.entry.facts).unwrap_or_default(),
+                        )
                     })
                     .collect(),
             )

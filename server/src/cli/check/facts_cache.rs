@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::codec::{Reader, Writer};
-use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, PathRef};
+use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef};
 use crate::format::tags::CellKind;
 use crate::text::Span;
 
@@ -320,11 +320,13 @@ fn decode_position(input: &mut Reader) -> Option<Option<(usize, usize)>> {
     })
 }
 
-/// Encodes a notebook's cell facts (what [`decode_cells`] reads back).
-pub(super) fn encode_cells(cells: &[CellFacts]) -> Vec<u8> {
+/// Encodes a notebook's cell facts, spans in the notebook's text (what [`decode_cells`]
+/// reads back).
+pub(super) fn encode_cells(facts: &NotebookFacts) -> Vec<u8> {
     let mut out = Writer::default();
-    out.size(cells.len());
-    for cell in cells {
+    out.size(facts.cells.len());
+    for (position, cell) in facts.cells.iter().enumerate() {
+        let absolute = |span: Option<Span>| facts.absolute(position, span);
         out.size(cell.ordinal);
         out.u8(match cell.kind {
             None => 0,
@@ -337,14 +339,14 @@ pub(super) fn encode_cells(cells: &[CellFacts]) -> Vec<u8> {
             Some((name, span)) => {
                 out.bool(true);
                 out.str(name);
-                encode_span(&mut out, *span);
+                encode_span(&mut out, absolute(*span));
             }
             None => out.bool(false),
         }
         out.size(cell.deps.len());
         for dep in &cell.deps {
             out.str(&dep.name);
-            encode_span(&mut out, dep.span);
+            encode_span(&mut out, absolute(dep.span));
             out.u8(match dep.origin {
                 DepOrigin::Tag => 0,
                 DepOrigin::JcDeps => 1,
@@ -354,14 +356,15 @@ pub(super) fn encode_cells(cells: &[CellFacts]) -> Vec<u8> {
             out.size(paths.len());
             for path in paths {
                 out.str(&path.path);
-                encode_span(&mut out, path.span);
+                encode_span(&mut out, absolute(path.span));
             }
         }
     }
     out.into_bytes()
 }
 
-/// The cell facts [`encode_cells`] wrote; `None` if the bytes are not such an encoding.
+/// The cell facts [`encode_cells`] wrote, spans in the notebook's text (for
+/// [`NotebookFacts::new`]); `None` if the bytes are not such an encoding.
 pub(super) fn decode_cells(bytes: &[u8]) -> Option<Vec<CellFacts>> {
     let mut input = Reader::new(bytes);
     let count = input.count(4)?;
@@ -432,6 +435,8 @@ fn decode_span(input: &mut Reader) -> Option<Option<Span>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn sample_cells() -> Vec<CellFacts> {
@@ -466,7 +471,7 @@ mod tests {
     }
 
     fn sample_cache() -> CheckCache {
-        let facts = encode_cells(&sample_cells());
+        let facts = encode_cells(&NotebookFacts::new("nb.py".into(), sample_cells()));
         let entry = Entry {
             stamp: FileStamp {
                 size: 10,
@@ -497,7 +502,22 @@ mod tests {
     #[test]
     fn cell_facts_read_back_as_written() {
         let cells = sample_cells();
-        assert_eq!(decode_cells(&encode_cells(&cells)), Some(cells));
+        let facts = NotebookFacts::new("nb.py".into(), cells.clone());
+        assert_eq!(decode_cells(&encode_cells(&facts)), Some(cells));
+    }
+
+    #[test]
+    fn facts_relative_to_their_cells_are_written_in_the_notebooks_text() {
+        let cells = sample_cells();
+        let relative = NotebookFacts::with_starts(
+            "nb.py".into(),
+            cells
+                .iter()
+                .map(|cell| Arc::new(cell.moved_by(-3)))
+                .collect(),
+            vec![3; cells.len()],
+        );
+        assert_eq!(decode_cells(&encode_cells(&relative)), Some(cells));
     }
 
     #[test]
