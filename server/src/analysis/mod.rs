@@ -205,6 +205,11 @@ impl Aliases {
 
     /// Add what a later cell defined; its bindings win.
     pub fn extend(&mut self, later: &Aliases) {
+        // Most cells bind no alias; this runs for every cell of a notebook on each edit.
+        if later.modules.is_empty() && later.functions.is_empty() {
+            self.star_import |= later.star_import;
+            return;
+        }
         for (local, module) in &later.modules {
             self.insert_module(local.clone(), *module);
         }

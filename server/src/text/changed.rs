@@ -1,5 +1,5 @@
 //! Where two texts differ: the bytes an edit replaced, found by comparing the texts
-//! before and after it from both ends, a block at a time (`memcmp`), since an edit of a
+//! before and after it from both ends, blocks at a time (`memcmp`), since an edit of a
 //! big notebook leaves megabytes on either side of it.
 
 /// The bytes an edit replaced: `old[start..old_end]` became `new[start..new_end]`,
@@ -25,13 +25,17 @@ impl ChangedBytes {
     }
 }
 
-const BLOCK: usize = 64;
+/// Blocks compared at once: big ones over the untouched megabytes, then small ones and
+/// bytes near the change.
+const BLOCKS: [usize; 2] = [4096, 64];
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let limit = a.len().min(b.len());
     let mut same = 0;
-    while same + BLOCK <= limit && a[same..same + BLOCK] == b[same..same + BLOCK] {
-        same += BLOCK;
+    for block in BLOCKS {
+        while same + block <= limit && a[same..same + block] == b[same..same + block] {
+            same += block;
+        }
     }
     same + a[same..limit]
         .iter()
@@ -44,10 +48,12 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     let limit = a.len().min(b.len());
     let (a_end, b_end) = (a.len(), b.len());
     let mut same = 0;
-    while same + BLOCK <= limit
-        && a[a_end - same - BLOCK..a_end - same] == b[b_end - same - BLOCK..b_end - same]
-    {
-        same += BLOCK;
+    for block in BLOCKS {
+        while same + block <= limit
+            && a[a_end - same - block..a_end - same] == b[b_end - same - block..b_end - same]
+        {
+            same += block;
+        }
     }
     same + a[..a_end - same]
         .iter()

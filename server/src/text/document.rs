@@ -80,7 +80,12 @@ impl Document {
 
     /// The whole text.
     pub fn text(&self) -> String {
-        self.rope.to_string()
+        // One allocation and a copy per chunk (`to_string` goes through `fmt` and grows).
+        let mut text = String::with_capacity(self.rope.len_bytes());
+        for chunk in self.rope.chunks() {
+            text.push_str(chunk);
+        }
+        text
     }
 
     /// The text a span covers, clamped to the text and to char boundaries.

@@ -13,6 +13,7 @@ use crate::lint::Finding;
 pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
     let prefix = format!("{}/", artifacts.trim_end_matches('/'));
     let folder = lexical(artifacts).unwrap_or_default();
+    let plain_folder = is_plain(artifacts.trim_end_matches('/'));
     let mut findings = Vec::new();
     for (cell, analysis) in file.notebook.cells.iter().zip(&file.analyses) {
         let Some(analysis) = analysis else { continue };
@@ -21,10 +22,14 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
                 continue;
             }
             for (target, span) in call.literal_targets() {
-                let inside = lexical(target).is_some_and(|parts| {
-                    parts.len() > folder.len() && parts[..folder.len()] == folder[..]
-                });
-                if target.starts_with(&prefix) && inside {
+                // The usual `artifacts/x.json` is inside without resolving its segments.
+                let inside = || {
+                    (plain_folder && is_plain(&target[prefix.len()..]))
+                        || lexical(target).is_some_and(|parts| {
+                            parts.len() > folder.len() && parts[..folder.len()] == folder[..]
+                        })
+                };
+                if target.starts_with(&prefix) && inside() {
                     continue;
                 }
                 let suggestion = suggestion(target, &prefix);
@@ -43,6 +48,14 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Whether `path` is relative with no empty, `.` or `..` segment (its own lexical form).
+fn is_plain(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
 }
 
 /// The segments of a relative `/`-separated path with `.` and `..` resolved, or `None`
@@ -83,7 +96,7 @@ fn suggestion(target: &str, prefix: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{lexical, suggestion};
+    use super::{is_plain, lexical, suggestion};
 
     #[test]
     fn suggestions_never_lead_out_of_the_artifacts_folder() {
@@ -107,6 +120,27 @@ mod tests {
             suggestion("artifacts/../../x.csv", "artifacts/"),
             "artifacts/x.csv"
         );
+    }
+
+    #[test]
+    fn plain_paths_are_their_own_lexical_form() {
+        for path in [
+            "artifacts",
+            "artifacts/a.json",
+            "a/b/c",
+            "",
+            "/etc",
+            "a//b",
+            "a/./b",
+            "a/..",
+            "a/",
+        ] {
+            let resolved = lexical(path);
+            let own = resolved
+                .as_ref()
+                .is_some_and(|parts| !parts.is_empty() && parts.join("/") == path);
+            assert_eq!(is_plain(path), own, "{path:?}");
+        }
     }
 
     #[test]
