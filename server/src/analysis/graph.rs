@@ -989,14 +989,22 @@ impl ProjectGraph {
             .filter(|&index| !same_but_positions(&self.notebooks[index], &notebooks[index]))
             .collect();
         if changed.is_empty() {
-            let mut same = self.clone();
-            if moved {
-                // Issues carry spans.
-                same.all_issues = OnceLock::new();
-            }
-            same.notebooks = notebooks;
-            same.expanded = expanded;
-            return same;
+            // Built field by field: a clone of `self` would copy the notebooks and edges
+            // replaced here, and the issues (they carry spans, so they are new if moved).
+            let all_issues = match self.all_issues.get() {
+                Some(issues) if !moved => OnceLock::from(issues.clone()),
+                _ => OnceLock::new(),
+            };
+            return ProjectGraph {
+                notebooks,
+                resolved: self.resolved.clone(),
+                expanded,
+                cycles: self.cycles.clone(),
+                duplicates: self.duplicates.clone(),
+                index: self.index.clone(),
+                version: self.version,
+                all_issues,
+            };
         }
         if changed.len() * 2 > notebooks.len() && notebooks.len() > 2 {
             return ProjectGraph::build_shared(notebooks);
