@@ -205,15 +205,28 @@ impl NotebookFile {
             .take_while(|pair| same(*pair))
             .count();
         let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
+        // The prefix's cells and aliases are the same in both readings: walked once.
+        let mut aliases_at_prefix = Aliases::new();
+        let mut analyses: Vec<Option<Arc<CellAnalysis>>> = Vec::with_capacity(new_cells.len());
+        for (index, cell) in new_cells[..prefix].iter().enumerate() {
+            let analysis = (cell.cell_type == CellType::Code).then(|| match old_analysis(index) {
+                Some(analysis) => Arc::clone(analysis),
+                None => analyze_cell_shared(&cell.source, &aliases_at_prefix),
+            });
+            if let Some(analysis) = &analysis {
+                aliases_at_prefix.extend(&analysis.aliases_defined);
+            }
+            analyses.push(analysis);
+        }
         let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
-        let mut aliases = Aliases::new();
+        let mut aliases = aliases_at_prefix.clone();
         let mut aliases_at_suffix = Aliases::new();
-        for (index, cell) in old_cells.iter().enumerate() {
+        for (index, cell) in old_cells.iter().enumerate().skip(prefix) {
             if index == old_cells.len() - suffix {
                 aliases_at_suffix = aliases.clone();
             }
             if let Some(analysis) = old_analysis(index) {
-                if index >= prefix && index < old_cells.len() - suffix {
+                if index < old_cells.len() - suffix {
                     earlier
                         .entry(cell.source.as_str())
                         .or_default()
@@ -222,20 +235,19 @@ impl NotebookFile {
                 aliases.extend(&analysis.aliases_defined);
             }
         }
-        let mut aliases = Aliases::new();
+        let mut aliases = aliases_at_prefix;
         let mut suffix_matches = false;
-        let analyses = new_cells
+        let rest = new_cells
             .iter()
             .enumerate()
+            .skip(prefix)
             .map(|(index, cell)| {
                 let suffix_start = new_cells.len() - suffix;
                 if index == suffix_start {
                     suffix_matches = aliases == aliases_at_suffix;
                 }
                 (cell.cell_type == CellType::Code).then(|| {
-                    let by_position = if index < prefix {
-                        old_analysis(index)
-                    } else if index >= suffix_start && suffix_matches {
+                    let by_position = if index >= suffix_start && suffix_matches {
                         old_analysis(index + old_cells.len() - new_cells.len())
                     } else {
                         None
@@ -253,8 +265,8 @@ impl NotebookFile {
                     aliases.extend(&analysis.aliases_defined);
                     analysis
                 })
-            })
-            .collect();
+            });
+        analyses.extend(rest);
         let depth = AnalysisDepth::Full;
         NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
     }

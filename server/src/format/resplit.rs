@@ -37,18 +37,20 @@ pub fn reread_after_edit(
     let first_end = cells[0].spans.whole.end;
     // The cell holding the first changed byte, and one more before it (its end, trailing
     // blank lines included, depends on what follows it).
-    let touched_first = cells
-        .iter()
-        .rposition(|cell| cell.spans.whole.start <= change.start)?;
+    // Cells are in text order: found by bisection, not by a walk over every cell.
+    let last_starting_by = |offset: usize| {
+        cells
+            .partition_point(|cell| cell.spans.whole.start <= offset)
+            .checked_sub(1)
+    };
+    let touched_first = last_starting_by(change.start)?;
     let window_first = touched_first.checked_sub(1)?;
     if window_first == 0 {
         return None;
     }
     // The cell holding the last changed byte (an insertion right before a marker touches
     // that marker's cell), and the untouched cell after it that must still start there.
-    let touched_last = cells
-        .iter()
-        .rposition(|cell| cell.spans.whole.start <= change.old_end)?;
+    let touched_last = last_starting_by(change.old_end)?;
     let anchor = touched_last + 1;
     let to_end = anchor >= cells.len();
 
