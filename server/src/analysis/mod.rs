@@ -21,6 +21,10 @@
 
 pub mod dataflow;
 pub mod facts_reuse;
+mod fast_lex;
+mod fast_parse;
+mod fast_path;
+mod fast_tree;
 pub mod graph;
 mod imports;
 mod jc_calls;
@@ -32,6 +36,7 @@ pub mod module_imports_memo;
 mod names;
 mod node_access;
 mod parse;
+mod py_node;
 pub mod relevance;
 mod strings;
 mod syntax;
@@ -544,3 +549,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fast_parse_tests;
