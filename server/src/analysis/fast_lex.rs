@@ -45,24 +45,31 @@ struct Lexer<'s> {
     bytes: &'s [u8],
     position: usize,
     tokens: Vec<Token>,
+    extras: Vec<Extra>,
     depth: usize,
 }
 
-/// The tokens of `text`, ending with `End`; `None` if any part is outside the subset.
-pub(crate) fn tokenize(text: &str) -> Option<Vec<Token>> {
+/// A comment or a line continuation: tree-sitter's extras, named nodes that sit in the
+/// tree wherever they fall (`fast_tree` places them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Extra {
+    pub kind: &'static str,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The tokens of `text`, ending with `End`, and its extras; `None` if any part is
+/// outside the subset.
+pub(crate) fn tokenize(text: &str) -> Option<(Vec<Token>, Vec<Extra>)> {
     let bytes = text.as_bytes();
-    if bytes
-        .iter()
-        .any(|&byte| byte == b'\r' || byte == 0x0c || byte == b'#')
-    {
-        // A `#` may be in a string, but comments are declined anyway and strings with
-        // `#` are rare enough to leave to tree-sitter.
+    if bytes.iter().any(|&byte| byte == b'\r' || byte == 0x0c) {
         return None;
     }
     let mut lexer = Lexer {
         bytes,
         position: 0,
         tokens: Vec::with_capacity(bytes.len() / 3),
+        extras: Vec::new(),
         depth: 0,
     };
     let mut indents: Vec<usize> = vec![0];
@@ -79,6 +86,11 @@ pub(crate) fn tokenize(text: &str) -> Option<Vec<Token>> {
         match bytes[column] {
             b'\n' => {
                 lexer.position = column + 1;
+                continue;
+            }
+            b'#' => {
+                lexer.position = column;
+                lexer.comment();
                 continue;
             }
             b'\t' => return None,
@@ -106,7 +118,7 @@ pub(crate) fn tokenize(text: &str) -> Option<Vec<Token>> {
         lexer.push(TokenKind::Dedent, end, end);
     }
     lexer.push(TokenKind::End, end, end);
-    Some(lexer.tokens)
+    Some((lexer.tokens, lexer.extras))
 }
 
 impl Lexer<'_> {
@@ -134,6 +146,10 @@ impl Lexer<'_> {
                 self.push(TokenKind::Newline, self.position, self.position);
                 return Some(());
             }
+            if byte == b'#' {
+                self.comment();
+                continue;
+            }
             if byte == b'\n' {
                 if self.depth == 0 {
                     self.push(TokenKind::Newline, self.position, self.position + 1);
@@ -152,11 +168,43 @@ impl Lexer<'_> {
         loop {
             match self.peek(0) {
                 b' ' | b'\t' => self.position += 1,
-                // A continuation is a named `line_continuation` node in tree-sitter's tree.
+                b'\\' if self.peek(1) == b'\n' => {
+                    // Before a string, tree-sitter's scanner takes the continuation as
+                    // whitespace: no node.
+                    let next = &self.bytes[self.position + 2..];
+                    let next = &next[next.iter().take_while(|&&byte| byte == b' ').count()..];
+                    let letters = next
+                        .iter()
+                        .take(3)
+                        .take_while(|byte| byte.is_ascii_alphabetic())
+                        .count();
+                    if matches!(next.get(letters), Some(b'"' | b'\'')) {
+                        return None;
+                    }
+                    self.extras.push(Extra {
+                        kind: "line_continuation",
+                        start: self.position as u32,
+                        end: self.position as u32 + 2,
+                    });
+                    self.position += 2;
+                }
                 b'\\' => return None,
                 _ => return Some(()),
             }
         }
+    }
+
+    /// The comment at `position`, up to its line's end.
+    fn comment(&mut self) {
+        let start = self.position;
+        let end =
+            memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |at| start + at);
+        self.extras.push(Extra {
+            kind: "comment",
+            start: start as u32,
+            end: end as u32,
+        });
+        self.position = end;
     }
 
     /// One token at `position`; inside an interpolation, `quote` is the enclosing
@@ -357,8 +405,8 @@ impl Lexer<'_> {
                     self.depth = outer_depth;
                     return Some(());
                 }
-                b':' | b'!' | b'=' | b'\n' | b'\\' | 0 if self.depth == 0 => return None,
-                b'\n' | b'\\' | 0 => return None,
+                b':' | b'!' | b'=' | b'\n' | b'\\' | b'#' | 0 if self.depth == 0 => return None,
+                b'\n' | b'\\' | b'#' | 0 => return None,
                 _ => self.token(Some(quote))?,
             }
         }

@@ -19,7 +19,7 @@ use super::node_access::FIELDS;
 
 /// The tree of `text`, or `None` if it is not all in the subset.
 pub(crate) fn parse_fast(text: &str) -> Option<FastTree> {
-    let tokens = tokenize(text)?;
+    let (tokens, extras) = tokenize(text)?;
     let mut parser = Parser {
         text,
         tree: FastTree::with_capacity(tokens.len()),
@@ -30,6 +30,7 @@ pub(crate) fn parse_fast(text: &str) -> Option<FastTree> {
     };
     let root = parser.module()?;
     parser.tree.set_root(root);
+    parser.tree.place_extras(&extras, text)?;
     Some(parser.tree)
 }
 

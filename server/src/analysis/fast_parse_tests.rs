@@ -161,6 +161,25 @@ const EDGE_CASES: &[&str] = &[
     "print(f\"total: {total}\")\n",
     "total = sum(row[\"v\"] for row in rows)\n",
     "0                   \nimport matplotlib.pyplot as plt\n",
+    "# a\nx\n# b\n",
+    "x = 1  # c\ny = 2  # d",
+    "def f():\n    x\n    # c\ny\n",
+    "def f():\n    # c\n    x\n",
+    "def f():  # c\n    x\n",
+    "def f():\n    x\n# c\n    y\n",
+    "def f():\n    if a:\n        x\n    # c\n# d\ny\n",
+    "def f():\n    if a:\n        x  # c\n        # d\n    # e\n        # f\n# g\n",
+    "if a:\n    x\n# c\nelse:\n    y\n",
+    "if a:\n    b\nelse:\n    c  # x\n# y\nd\n",
+    "for x in y:  # c\n    # d\n    z  # e\n    # f\n",
+    "x = [\n  1,  # one\n  # c\n]\n",
+    "f(a,  # c\n  b)\n",
+    "x = 1 + \\\n  2\n",
+    "x = \\\n  'a'\n",
+    "s = 'a' \\\n    'b'\n",
+    "s = '# not a comment'\n",
+    "s = f'{x # y}'\n",
+    "class A:\n    x = 1\n    # end\n",
 ];
 
 /// The cells of one bench notebook (as `/work/corpus/gen.py` writes them), as the
@@ -446,4 +465,35 @@ fn conformance_and_stdlib_parse_as_tree_sitter_parses_them_or_are_declined() {
         statements,
         100.0 * statements.accepted as f64 / statements.samples.max(1) as f64
     );
+}
+
+/// Prints tree-sitter's tree of `$FASTPARSE_DUMP` with byte ranges (a debugging aid).
+#[test]
+#[ignore]
+fn dump_tree_sitter_tree() {
+    fn dump(node: Node, depth: usize, field: u16) {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        let name = language.field_name_for_id(field).unwrap_or("");
+        eprintln!(
+            "{}{name}{}{} {}..{}",
+            "  ".repeat(depth),
+            if name.is_empty() { "" } else { ": " },
+            Node::kind(&node),
+            Node::start_byte(&node),
+            Node::end_byte(&node)
+        );
+        let mut cursor = node.walk();
+        if cursor.goto_first_child() {
+            loop {
+                let field = cursor.field_id().map_or(0, |id| id.get());
+                dump(cursor.node(), depth + 1, field);
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+    }
+    let text = std::env::var("FASTPARSE_DUMP").unwrap_or_default();
+    let tree = parse_python(&text).expect("parse");
+    dump(tree.root_node(), 0, 0);
 }

@@ -4,6 +4,7 @@
 //! Only named nodes are kept (no walk reads an anonymous token), and the tree never holds
 //! an error: the fast parser declines text it cannot parse exactly as tree-sitter does.
 
+use super::fast_lex::Extra;
 use super::py_node::PyNode;
 
 const NO_PARENT: u32 = u32::MAX;
@@ -86,6 +87,108 @@ impl FastTree {
 
     pub(crate) fn set_root(&mut self, node: u32) {
         self.root = node;
+    }
+
+    /// Puts each comment and line continuation (in text order) where tree-sitter does:
+    /// among the children of the deepest node with a token before it and one after it;
+    /// but one after the end of a block (or of blocks nested at their ends), before the
+    /// dedent, goes into the innermost of those blocks that its indentation (and that
+    /// of the comments before it since the code) does not close, or, at the end of a
+    /// line of code, the innermost one; the block and the nodes that end with it then
+    /// end with the comment.
+    pub(crate) fn place_extras(&mut self, extras: &[Extra], text: &str) -> Option<()> {
+        // The innermost column the comments since the last code line allow.
+        let mut run_column = usize::MAX;
+        let mut run_after = None;
+        for extra in extras {
+            let (start, end) = (extra.start as usize, extra.end as usize);
+            let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+            let trailing = !text[line_start..start].bytes().all(|byte| byte == b' ');
+            let container = self.container_of(extra.start);
+            // The child the extra follows, and the blocks ending with it.
+            let before = self
+                .children_of(container)
+                .iter()
+                .copied()
+                .take_while(|&child| self.nodes[child as usize].start < extra.start)
+                .last();
+            // Where tree-sitter puts these is not modelled here.
+            if matches!(self.nodes[container as usize].kind, "concatenated_string") {
+                return None;
+            }
+            let mut target = container;
+            if let Some(before) = before {
+                if Some(before) != run_after || trailing {
+                    run_column = usize::MAX;
+                }
+                run_after = Some(before);
+                if !trailing {
+                    run_column = run_column.min(start - line_start);
+                }
+                let end_before = self.nodes[before as usize].end;
+                let mut chain = vec![before];
+                while let Some(&last) = self.children_of(*chain.last()?).last() {
+                    if self.nodes[last as usize].end != end_before {
+                        break;
+                    }
+                    chain.push(last);
+                }
+                let mut chosen = None;
+                for (index, &node) in chain.iter().enumerate() {
+                    if self.nodes[node as usize].kind != "block" {
+                        continue;
+                    }
+                    let block_start = self.nodes[node as usize].start as usize;
+                    let block_line = text[..block_start].rfind('\n').map_or(0, |at| at + 1);
+                    if block_start - block_line > run_column {
+                        break;
+                    }
+                    chosen = Some(index);
+                }
+                if let Some(index) = chosen {
+                    target = chain[index];
+                    for &node in &chain[..=index] {
+                        self.nodes[node as usize].end = extra.end;
+                    }
+                }
+            }
+            let node = self.push(extra.kind, start, end, &[]);
+            self.nodes[node as usize].parent = target;
+            let mut merged: Vec<u32> = self.children_of(target).to_vec();
+            let at = merged
+                .iter()
+                .position(|&child| self.nodes[child as usize].start > extra.start)
+                .unwrap_or(merged.len());
+            merged.insert(at, node);
+            let data = &mut self.nodes[target as usize];
+            data.children_start = self.children.len() as u32;
+            data.children_len = merged.len() as u32;
+            self.children.extend(merged);
+        }
+        let root = self.root as usize;
+        if let Some(&first) = self.children_of(self.root).first() {
+            let start = self.nodes[first as usize].start;
+            self.nodes[root].start = self.nodes[root].start.min(start);
+        }
+        Some(())
+    }
+
+    fn strictly_inside(&self, node: u32, at: u32) -> bool {
+        let data = &self.nodes[node as usize];
+        data.start < at && at < data.end
+    }
+
+    fn container_of(&self, at: u32) -> u32 {
+        let mut node = self.root;
+        'descend: loop {
+            for &child in self.children_of(node) {
+                if self.strictly_inside(child, at) {
+                    node = child;
+                    continue 'descend;
+                }
+            }
+            return node;
+        }
     }
 
     pub(crate) fn root_node(&self) -> FastNode<'_> {
