@@ -3,9 +3,11 @@
 //! tree-sitter-python shapes them (start, content with escape sequences, interpolations,
 //! end).
 //!
-//! `None` declines: comments, tabs or form feeds in indentation, carriage returns,
-//! non-ASCII outside strings, raw strings with backslashes, `{{` in f-strings, format
-//! specifiers and conversions, nested f-strings, unknown escapes, anything unclosed.
+//! Comments and line continuations come apart from the tokens, as extras for
+//! `fast_tree` to place. `None` declines: tabs in indentation, form feeds, carriage
+//! returns, non-ASCII outside strings, a continuation before a string, raw strings with
+//! backslashes, `{{` in f-strings, format specifiers and conversions, nested f-strings,
+//! comments or line breaks in an interpolation, unknown escapes, anything unclosed.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenKind {

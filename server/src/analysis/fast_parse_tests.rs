@@ -180,6 +180,36 @@ const EDGE_CASES: &[&str] = &[
     "s = '# not a comment'\n",
     "s = f'{x # y}'\n",
     "class A:\n    x = 1\n    # end\n",
+    "print (a), b\n",
+    "print(a) + 1\n",
+    "print(a)(b)\n",
+    "print (x)\n",
+    "exec(a) in b\n",
+    "match(x)\n",
+    "x = not a == b\n",
+    "x = a if not b else c\n",
+    "x = [a for a in b if a if b]\n",
+];
+
+/// Text Python rejects (tree-sitter accepts the two wrong indentations, which the
+/// lexical pass reports).
+const BROKEN: &[&str] = &[
+    "if x:\npass\n",
+    "x = (\n",
+    "x = )\n",
+    "def f(:\n    pass\n",
+    "x = 1\n  y = 2\n",
+    "f(a for a in b, c)\n",
+    "x = a if b\n",
+    "x = [1, 2\n",
+    "x = 'abc\n",
+    "x = 1 +\n",
+    "for x in :\n    pass\n",
+    "class :\n    pass\n",
+    "x = {1: }\n",
+    "import\n",
+    "from a import\n",
+    "x y\n",
 ];
 
 /// The cells of one bench notebook (as `/work/corpus/gen.py` writes them), as the
@@ -398,6 +428,13 @@ fn edge_cases_parse_as_tree_sitter_parses_them_or_are_declined() {
     }
     eprintln!("edge cases: {tally:?}, mutations: {mutated:?}");
     assert!(tally.accepted * 2 > tally.samples, "{tally:?}");
+}
+
+#[test]
+fn text_with_a_syntax_error_is_declined() {
+    for text in BROKEN {
+        assert!(parse_fast(text).is_none(), "accepted broken {text:?}");
+    }
 }
 
 #[test]
