@@ -37,11 +37,36 @@ pub(crate) struct Token {
     pub end: u32,
 }
 
-const OPERATORS: [&str; 47] = [
-    "**=", "//=", ">>=", "<<=", "...", "->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=",
-    "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", ":=", "+", "-", "*", "/", "%", "@", "&", "|",
-    "^", "~", "<", ">", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "=",
-];
+/// The length of the operator or delimiter `rest` starts with (the longest one).
+fn operator_length(rest: &[u8]) -> Option<usize> {
+    let second = rest.get(1).copied().unwrap_or(0);
+    let third = rest.get(2).copied().unwrap_or(0);
+    match rest.first()? {
+        b'(' | b')' | b'[' | b']' | b'{' | b'}' | b',' | b';' | b'~' => Some(1),
+        b'.' => Some(if second == b'.' && third == b'.' {
+            3
+        } else {
+            1
+        }),
+        b'-' => Some(if second == b'=' || second == b'>' {
+            2
+        } else {
+            1
+        }),
+        b':' | b'=' | b'+' | b'%' | b'@' | b'&' | b'|' | b'^' => {
+            Some(if second == b'=' { 2 } else { 1 })
+        }
+        b'!' => (second == b'=').then_some(2),
+        &first @ (b'*' | b'/' | b'<' | b'>') => Some(if second == first {
+            if third == b'=' { 3 } else { 2 }
+        } else if second == b'=' {
+            2
+        } else {
+            1
+        }),
+        _ => None,
+    }
+}
 
 struct Lexer<'s> {
     bytes: &'s [u8],
@@ -238,16 +263,13 @@ impl Lexer<'_> {
         if byte == b'"' || byte == b'\'' {
             return self.string(start, start, quote);
         }
-        let rest = &self.bytes[start..];
-        let operator = OPERATORS
-            .iter()
-            .find(|operator| rest.starts_with(operator.as_bytes()))?;
-        match operator.as_bytes()[0] {
+        let length = operator_length(&self.bytes[start..])?;
+        match byte {
             b'(' | b'[' | b'{' => self.depth += 1,
             b')' | b']' | b'}' => self.depth = self.depth.checked_sub(1)?,
             _ => {}
         }
-        self.position += operator.len();
+        self.position += length;
         self.push(TokenKind::Operator, start, self.position);
         Some(())
     }

@@ -777,22 +777,14 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Binary operators from `|` (level 0) to `*` (level 5); then unary, power, primary.
-    fn binary(&mut self, level: usize) -> Option<u32> {
-        const LEVELS: [&[&str]; 6] = [
-            // tree-sitter-python binds `^` tighter than `&` (Python: the reverse).
-            &["|"],
-            &["&"],
-            &["^"],
-            &["<<", ">>"],
-            &["+", "-"],
-            &["*", "/", "//", "%", "@"],
-        ];
-        if level == LEVELS.len() {
-            return self.unary();
-        }
-        let mut left = self.binary(level + 1)?;
-        while LEVELS[level].contains(&self.current()) && self.kind() == TokenKind::Operator {
+    /// Binary operators by precedence climbing, from `|` (level 0) to `*` (level 5);
+    /// their operands are unary operators, powers and primaries.
+    fn binary(&mut self, min_level: usize) -> Option<u32> {
+        let mut left = self.unary()?;
+        while let Some(level) = self.binary_level() {
+            if level < min_level {
+                break;
+            }
             self.at += 1;
             let right = self.binary(level + 1)?;
             let (start, _) = self.range(left);
@@ -803,6 +795,24 @@ impl<'s> Parser<'s> {
             left = self.finish("binary_operator", start, end, mark);
         }
         Some(left)
+    }
+
+    /// The precedence level of the binary operator at the current token, if it is one.
+    /// tree-sitter-python binds `^` tighter than `&` (Python: the reverse).
+    fn binary_level(&self) -> Option<usize> {
+        let token = self.token();
+        if token.kind != TokenKind::Operator {
+            return None;
+        }
+        match self.text_of(token).as_bytes() {
+            b"|" => Some(0),
+            b"&" => Some(1),
+            b"^" => Some(2),
+            b"<<" | b">>" => Some(3),
+            b"+" | b"-" => Some(4),
+            b"*" | b"/" | b"//" | b"%" | b"@" => Some(5),
+            _ => None,
+        }
     }
 
     fn unary(&mut self) -> Option<u32> {
