@@ -47,8 +47,8 @@ const SOFT_KEYWORDS: [&str; 3] = ["match", "type", "case"];
 /// Python 2 statements tree-sitter-python still knows: a call only when `(` follows.
 const PYTHON2_STATEMENTS: [&str; 2] = ["print", "exec"];
 
-/// Recursion bound: deeper text goes to tree-sitter.
-const MAX_DEPTH: usize = 200;
+/// Recursion bound (statements and expressions nested): deeper text goes to tree-sitter.
+const MAX_DEPTH: usize = 100;
 
 struct Parser<'s> {
     text: &'s str,

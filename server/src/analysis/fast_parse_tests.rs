@@ -438,6 +438,28 @@ fn text_with_a_syntax_error_is_declined() {
 }
 
 #[test]
+fn deep_nesting_is_declined_without_overflowing_the_stack() {
+    let depth = 5000;
+    for (open, close) in [
+        ("(", ")"),
+        ("[", "]"),
+        ("{", "}"),
+        ("-", ""),
+        ("not ", ""),
+        ("f(", ")"),
+    ] {
+        let text = format!("x = {}1{}\n", open.repeat(depth), close.repeat(depth));
+        assert!(parse_fast(&text).is_none(), "accepted {open}...{close}");
+    }
+    let mut text = String::new();
+    for level in 0..300 {
+        text.push_str(&" ".repeat(level * 4));
+        text.push_str("if x:\n");
+    }
+    assert!(parse_fast(&text).is_none());
+}
+
+#[test]
 fn bench_cells_are_all_accepted_and_equal() {
     let (mut tally, mut mutated) = (Tally::default(), Tally::default());
     for cell in bench_cells() {

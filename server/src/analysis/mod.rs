@@ -16,7 +16,11 @@
 //! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
 //! `strings` (Python string literal values), `names` (module-level bindings),
 //! `node_access` (node kinds, fields and children without per-call allocations, for the
-//! walks). Queries live in `queries/python/*.scm`. `graph` builds the project dependency graph from
+//! walks), `py_node` (the node trait the walks are generic over), `fast_lex`,
+//! `fast_parse`, `fast_tree` and `fast_path` (a hand-written parser for the common subset
+//! of Python, building tree-sitter's tree for it; tried first, tree-sitter parses what it
+//! declines; `fast_parse_tests` holds the two to the same trees and analyses). Queries
+//! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
 //! per-cell facts; `relevance` finds which notebooks can change the graph of a few.
 
 pub mod dataflow;
