@@ -21,11 +21,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex};
 
-use tree_sitter::Node;
-
 use super::magics::{self, MagicKind};
-use super::node_access::{Children, FIELDS, kind};
+use super::node_access::{Children, FIELDS};
 use super::parse::parse_python;
+use super::py_node::{PyNode, field_children, kind};
 use crate::text::Span;
 
 /// What one code cell does to module-level names.
@@ -435,13 +434,22 @@ pub(crate) fn cell_flow_of_parse(
     masked: &magics::MaskedSource,
     tree: Option<&tree_sitter::Tree>,
 ) -> CellFlow {
+    cell_flow_of_root(code, masked, tree.map(|tree| tree.root_node()))
+}
+
+/// [`cell_flow_of_parse`] from the root of either tree (tree-sitter's or the fast one).
+pub(crate) fn cell_flow_of_root<'a, N: PyNode<'a>>(
+    code: &'a str,
+    masked: &'a magics::MaskedSource,
+    root: Option<N>,
+) -> CellFlow {
     let mut walker = Walker::new(masked.text.as_str());
     for line in &masked.masked {
         let text = code.get(line.span.start..line.span.end).unwrap_or("");
         walker.magic(line.kind, text);
     }
-    if let Some(tree) = tree {
-        walker.block(tree.root_node());
+    if let Some(root) = root {
+        walker.block(root);
     }
     walker.finish()
 }
@@ -464,10 +472,10 @@ struct Scope<'a> {
     globals: HashSet<&'a str>,
 }
 
-struct Walker<'a> {
+struct Walker<'a, N: PyNode<'a>> {
     text: &'a str,
     scopes: Vec<Scope<'a>>,
-    children: Children<'a>,
+    children: Children<'a, N>,
     depth: usize,
     /// Inside an `if`/`try`/loop/`match` body at module level: bindings there may not
     /// happen.
@@ -493,8 +501,8 @@ struct Walker<'a> {
     first_read: HashMap<&'a str, Span>,
 }
 
-impl<'a> Walker<'a> {
-    fn new(text: &'a str) -> Walker<'a> {
+impl<'a, N: PyNode<'a>> Walker<'a, N> {
+    fn new(text: &'a str) -> Walker<'a, N> {
         Walker {
             text,
             scopes: Vec::new(),
@@ -618,14 +626,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn node_text(&self, node: Node<'a>) -> &'a str {
+    fn node_text(&self, node: N) -> &'a str {
         self.text
             .get(node.start_byte()..node.end_byte())
             .unwrap_or("")
     }
 
     /// Runs `visit` one level deeper, unless that is too deep.
-    fn deeper(&mut self, node: Node<'a>, visit: fn(&mut Self, Node<'a>)) {
+    fn deeper(&mut self, node: N, visit: fn(&mut Self, N)) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -634,13 +642,13 @@ impl<'a> Walker<'a> {
         self.depth -= 1;
     }
 
-    fn conditionally(&mut self, node: Node<'a>, visit: fn(&mut Self, Node<'a>)) {
+    fn conditionally(&mut self, node: N, visit: fn(&mut Self, N)) {
         self.conditional += 1;
         self.deeper(node, visit);
         self.conditional -= 1;
     }
 
-    fn block(&mut self, block: Node<'a>) {
+    fn block(&mut self, block: N) {
         let list_0 = self.children.named(block);
         for &statement in &list_0 {
             self.deeper(statement, Self::statement);
@@ -648,7 +656,7 @@ impl<'a> Walker<'a> {
         self.children.recycle(list_0);
     }
 
-    fn statement(&mut self, node: Node<'a>) {
+    fn statement(&mut self, node: N) {
         match kind(node) {
             "expression_statement" => {
                 let list_1 = self.children.named(node);
@@ -760,7 +768,7 @@ impl<'a> Walker<'a> {
     }
 
     /// The statements (and the headers) inside a clause such as `else:`/`elif`/`finally`.
-    fn children_statements(&mut self, node: Node<'a>) {
+    fn children_statements(&mut self, node: N) {
         let list_6 = self.children.named(node);
         for &child in &list_6 {
             match kind(child) {
@@ -774,13 +782,13 @@ impl<'a> Walker<'a> {
         self.children.recycle(list_6);
     }
 
-    fn field(&mut self, node: Node<'a>, field: u16, visit: fn(&mut Self, Node<'a>)) {
+    fn field(&mut self, node: N, field: u16, visit: fn(&mut Self, N)) {
         if let Some(child) = node.child_by_field_id(field) {
             self.deeper(child, visit);
         }
     }
 
-    fn with_items(&mut self, node: Node<'a>) {
+    fn with_items(&mut self, node: N) {
         match kind(node) {
             "as_pattern" => self.as_pattern(node),
             "with_clause" | "with_item" => {
@@ -795,7 +803,7 @@ impl<'a> Walker<'a> {
     }
 
     /// `value as target` (in `with` and `except`): the value is read, the target bound.
-    fn as_pattern(&mut self, node: Node<'a>) {
+    fn as_pattern(&mut self, node: N) {
         let alias = node.child_by_field_id(FIELDS.alias);
         let list_8 = self.children.named(node);
         for &child in &list_8 {
@@ -808,7 +816,7 @@ impl<'a> Walker<'a> {
         self.children.recycle(list_8);
     }
 
-    fn import(&mut self, node: Node<'a>) {
+    fn import(&mut self, node: N) {
         let all = self.children.all(node);
         let wildcard = all.iter().any(|child| kind(*child) == "wildcard_import");
         self.children.recycle(all);
@@ -839,7 +847,7 @@ impl<'a> Walker<'a> {
         self.children.recycle(imported);
     }
 
-    fn function(&mut self, node: Node<'a>) {
+    fn function(&mut self, node: N) {
         self.field(node, FIELDS.parameters, Self::parameter_defaults);
         self.field(node, FIELDS.return_type, Self::expression);
         let Some(body) = node.child_by_field_id(FIELDS.body) else {
@@ -863,7 +871,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn class(&mut self, node: Node<'a>) {
+    fn class(&mut self, node: N) {
         self.field(node, FIELDS.superclasses, Self::expression);
         let name = node
             .child_by_field_id(FIELDS.name)
@@ -887,8 +895,8 @@ impl<'a> Walker<'a> {
         &mut self,
         name: Option<&'a str>,
         scope: Scope<'a>,
-        body: Node<'a>,
-        visit: fn(&mut Self, Node<'a>),
+        body: N,
+        visit: fn(&mut Self, N),
     ) {
         let outer = self.callable;
         if self.scopes.is_empty()
@@ -906,7 +914,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Defaults and annotations of parameters are evaluated where the `def` is.
-    fn parameter_defaults(&mut self, parameters: Node<'a>) {
+    fn parameter_defaults(&mut self, parameters: N) {
         let list_9 = self.children.named(parameters);
         for &parameter in &list_9 {
             self.field(parameter, FIELDS.value, Self::expression);
@@ -924,7 +932,7 @@ impl<'a> Walker<'a> {
         self.children.recycle(list_9);
     }
 
-    fn lambda(&mut self, node: Node<'a>) {
+    fn lambda(&mut self, node: N) {
         self.field(node, FIELDS.parameters, Self::parameter_defaults);
         let mut scope = Scope {
             kind: ScopeKind::Function,
@@ -942,7 +950,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn comprehension(&mut self, node: Node<'a>) {
+    fn comprehension(&mut self, node: N) {
         let mut clauses = self.children.named(node);
         clauses.retain(|child| matches!(kind(*child), "for_in_clause" | "if_clause"));
         // The first iterable is evaluated in the enclosing scope.
@@ -969,7 +977,7 @@ impl<'a> Walker<'a> {
         self.scopes.pop();
     }
 
-    fn case_clause(&mut self, node: Node<'a>) {
+    fn case_clause(&mut self, node: N) {
         let list_10 = self.children.named(node);
         for &child in &list_10 {
             match kind(child) {
@@ -983,7 +991,7 @@ impl<'a> Walker<'a> {
 
     /// A `case` pattern: bare names capture (bind), dotted names and class names are
     /// values (read).
-    fn pattern(&mut self, node: Node<'a>) {
+    fn pattern(&mut self, node: N) {
         match kind(node) {
             "dotted_name" => {
                 let parts = self.children.named(node);
@@ -1073,7 +1081,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn children(&mut self, node: Node<'a>) {
+    fn children(&mut self, node: N) {
         let list_14 = self.children.named(node);
         for &child in &list_14 {
             self.deeper(child, Self::expression);
@@ -1081,7 +1089,7 @@ impl<'a> Walker<'a> {
         self.children.recycle(list_14);
     }
 
-    fn expression(&mut self, node: Node<'a>) {
+    fn expression(&mut self, node: N) {
         match kind(node) {
             "identifier" => self.read_node(node),
             "attribute" => self.field(node, FIELDS.object, Self::expression),
@@ -1110,7 +1118,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn assignment(&mut self, node: Node<'a>) {
+    fn assignment(&mut self, node: N) {
         let right = node.child_by_field_id(FIELDS.right);
         if let Some(right) = right {
             // `a = b = 1` nests the second assignment on the right.
@@ -1122,7 +1130,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn augmented_assignment(&mut self, node: Node<'a>) {
+    fn augmented_assignment(&mut self, node: N) {
         self.field(node, FIELDS.right, Self::expression);
         if let Some(left) = node.child_by_field_id(FIELDS.left) {
             if kind(left) == "identifier" {
@@ -1135,7 +1143,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn call(&mut self, node: Node<'a>) {
+    fn call(&mut self, node: N) {
         let function = node.child_by_field_id(FIELDS.function);
         let arguments = node.child_by_field_id(FIELDS.arguments);
         if let Some(function) = function {
@@ -1149,7 +1157,7 @@ impl<'a> Walker<'a> {
 
     /// What a call does besides reading: mutate its receiver or first argument, or
     /// define anything (`exec`, `globals()`).
-    fn call_effects(&mut self, function: Node<'a>, arguments: Option<Node<'a>>) {
+    fn call_effects(&mut self, function: N, arguments: Option<N>) {
         let mut first_positional = None;
         let mut inplace = false;
         if let Some(arguments) = arguments {
@@ -1226,7 +1234,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Binding targets: names are bound; `x[...]` and `x.attr` read and change `x`.
-    fn target(&mut self, node: Node<'a>) {
+    fn target(&mut self, node: N) {
         match kind(node) {
             "identifier" => {
                 let name = self.node_text(node);
@@ -1258,7 +1266,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn delete_target(&mut self, node: Node<'a>) {
+    fn delete_target(&mut self, node: N) {
         match kind(node) {
             "identifier" => {
                 let name = self.node_text(node);
@@ -1324,7 +1332,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Reads the identifier `node`, remembering where a name was first read.
-    fn read_node(&mut self, node: Node<'a>) {
+    fn read_node(&mut self, node: N) {
         let name = self.node_text(node);
         if self.read(name) && !self.first_read.contains_key(name) {
             self.first_read
@@ -1438,10 +1446,7 @@ impl<'a> Walker<'a> {
     }
 }
 
-fn named_children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
-}
+use super::py_node::named_children;
 
 /// Whether a string literal's prefix makes it a format string (`f"..."`, `t"..."`), the
 /// only kind whose `{...}` tree-sitter-python parses as interpolations.
@@ -1454,7 +1459,7 @@ fn is_format_string(literal: &str) -> bool {
 
 /// The variable at the root of `x.a[0].b`; `None` when the chain starts at a call or a
 /// literal (`f().append(1)` changes no name).
-fn root_name<'t>(node: Node, text: &'t str) -> Option<&'t str> {
+fn root_name<'t, 'n, N: PyNode<'n>>(node: N, text: &'t str) -> Option<&'t str> {
     let mut current = node;
     for _ in 0..MAX_DEPTH {
         match kind(current) {
@@ -1469,7 +1474,11 @@ fn root_name<'t>(node: Node, text: &'t str) -> Option<&'t str> {
 }
 
 /// The names a parameter list binds.
-fn parameter_names<'a>(parameters: Node, text: &'a str, names: &mut HashSet<&'a str>) {
+fn parameter_names<'a, 'n, N: PyNode<'n>>(
+    parameters: N,
+    text: &'a str,
+    names: &mut HashSet<&'a str>,
+) {
     for parameter in named_children(parameters) {
         let name = match kind(parameter) {
             "identifier" => Some(parameter),
@@ -1501,11 +1510,16 @@ fn parameter_names<'a>(parameters: Node, text: &'a str, names: &mut HashSet<&'a 
 /// Every name a function body binds (Python makes them local to the whole body), and its
 /// `global` declarations. Nested function and class bodies, lambdas and comprehension
 /// variables have their own scopes; `:=` inside a comprehension binds here.
-fn collect_locals<'a>(node: Node, text: &'a str, scope: &mut Scope<'a>, depth: usize) {
+fn collect_locals<'a, 'n, N: PyNode<'n>>(
+    node: N,
+    text: &'a str,
+    scope: &mut Scope<'a>,
+    depth: usize,
+) {
     if depth >= MAX_DEPTH {
         return;
     }
-    let name_of = |node: Node| text.get(node.start_byte()..node.end_byte()).unwrap_or("");
+    let name_of = |node: N| text.get(node.start_byte()..node.end_byte()).unwrap_or("");
     match kind(node) {
         "global_statement" => {
             for name in named_children(node) {
@@ -1527,8 +1541,7 @@ fn collect_locals<'a>(node: Node, text: &'a str, scope: &mut Scope<'a>, depth: u
         }
         "lambda" => return,
         "import_statement" | "import_from_statement" => {
-            let mut cursor = node.walk();
-            let imported: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
+            let imported = field_children(node, FIELDS.name);
             for name in imported {
                 let bound = match kind(name) {
                     "aliased_import" => name.child_by_field_id(FIELDS.alias),
@@ -1584,7 +1597,12 @@ fn collect_locals<'a>(node: Node, text: &'a str, scope: &mut Scope<'a>, depth: u
     }
 }
 
-fn target_names<'a>(node: Node, text: &'a str, names: &mut HashSet<&'a str>, depth: usize) {
+fn target_names<'a, 'n, N: PyNode<'n>>(
+    node: N,
+    text: &'a str,
+    names: &mut HashSet<&'a str>,
+    depth: usize,
+) {
     if depth >= MAX_DEPTH {
         return;
     }
@@ -1612,7 +1630,12 @@ fn target_names<'a>(node: Node, text: &'a str, names: &mut HashSet<&'a str>, dep
     }
 }
 
-fn case_captures<'a>(node: Node, text: &'a str, names: &mut HashSet<&'a str>, depth: usize) {
+fn case_captures<'a, 'n, N: PyNode<'n>>(
+    node: N,
+    text: &'a str,
+    names: &mut HashSet<&'a str>,
+    depth: usize,
+) {
     if depth >= MAX_DEPTH {
         return;
     }

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
 
-use super::node_access::{FIELDS, kind};
+use super::node_access::FIELDS;
+use super::py_node::{PyNode, kind, named_children};
 use super::strings::literal_value;
 use super::{Aliases, Argument, ArgumentKind, ArgumentValue, JcCall, JcFunction, JcModule};
 use crate::text::Span;
@@ -35,31 +36,53 @@ static JC_BARE_CALLS_QUERY: LazyLock<Query> = LazyLock::new(|| {
 });
 
 pub(crate) fn find_jc_calls(root: Node, text: &str, aliases: &Aliases) -> Vec<JcCall> {
-    let mut calls = Vec::new();
     // Only the calls whose callee starts with a module name (found by text search) can
     // match `jc_calls.scm`'s pattern, at the call itself: matched by hand there
     // (`module_call`, the pattern's test oracle keeps them equal), not by a query cursor
     // over the tree.
-    for call in calls_on_module_names(root, text, aliases) {
-        if let Some(found) = module_call(call, text) {
-            push_call(found, text, aliases, &mut calls);
-        }
-    }
+    let mut calls = find_module_calls(root, text, aliases);
     // Matching every plain call is the costly part; only an imported function needs it.
-    if aliases.functions().next().is_some() || aliases.has_star_import() {
+    if needs_bare_calls(aliases) {
         collect_calls(&JC_BARE_CALLS_QUERY, root, None, text, &mut |found| {
             push_call(found, text, aliases, &mut calls)
         });
     }
+    in_source_order(calls)
+}
+
+/// The calls sorted by span, each once.
+pub(crate) fn in_source_order(mut calls: Vec<JcCall>) -> Vec<JcCall> {
     calls.sort_by_key(|call| call.span);
     calls.dedup_by_key(|call| call.span);
     calls
 }
 
+/// The calls of `jc_calls.scm`'s pattern (a receiver naming the API as a module) in the
+/// tree at `root`, in no particular order: all of a cell's calls when `aliases` holds no
+/// imported function or star import (`needs_bare_calls`).
+pub(crate) fn find_module_calls<'t, N: PyNode<'t>>(
+    root: N,
+    text: &str,
+    aliases: &Aliases,
+) -> Vec<JcCall> {
+    let mut calls = Vec::new();
+    for call in calls_on_module_names(root, text, aliases) {
+        if let Some(found) = module_call(call, text) {
+            push_call(found, text, aliases, &mut calls);
+        }
+    }
+    calls
+}
+
+/// Does finding the calls also need `jc_bare_calls.scm` (matched with a tree-sitter query)?
+pub(crate) fn needs_bare_calls(aliases: &Aliases) -> bool {
+    aliases.functions().next().is_some() || aliases.has_star_import()
+}
+
 /// Every call whose callee is an attribute chain rooted at an identifier that names the
 /// API as a module (`jc`, `jellycell`, a module alias): the only places where the
 /// attribute pattern of `jc_calls.scm` can match.
-fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> Vec<Node<'t>> {
+fn calls_on_module_names<'t, N: PyNode<'t>>(root: N, text: &str, aliases: &Aliases) -> Vec<N> {
     let mut names = vec!["jc", "jellycell"];
     names.extend(aliases.modules().map(|(local, _)| local));
     let mut calls = Vec::new();
@@ -95,15 +118,15 @@ fn calls_on_module_names<'t>(root: Node<'t>, text: &str, aliases: &Aliases) -> V
 
 /// The nodes of one match of `jc_calls.scm` or `jc_bare_calls.scm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct CallMatch<'t> {
-    call: Node<'t>,
-    callee: Node<'t>,
+struct CallMatch<N> {
+    call: N,
+    callee: N,
     /// `jc_calls.scm`: the receiver and the function name (`jc`, `load`).
-    receiver: Option<Node<'t>>,
-    function: Option<Node<'t>>,
+    receiver: Option<N>,
+    function: Option<N>,
     /// `jc_bare_calls.scm`: the bare name called.
-    name: Option<Node<'t>>,
-    arguments: Node<'t>,
+    name: Option<N>,
+    arguments: N,
 }
 
 const API_FUNCTIONS: [&str; 6] = ["deps", "load", "save", "figure", "table", "path"];
@@ -112,7 +135,7 @@ const API_FUNCTIONS: [&str; 6] = ["deps", "load", "save", "figure", "table", "pa
 /// [(identifier) (attribute)] attribute: (identifier)) arguments: (_))` with the
 /// attribute one of the API's function names. As the query cursor does, a missing node
 /// of the right kind matches and an `ERROR` is no `(_)`.
-fn module_call<'t>(call: Node<'t>, text: &str) -> Option<CallMatch<'t>> {
+fn module_call<'t, N: PyNode<'t>>(call: N, text: &str) -> Option<CallMatch<N>> {
     if kind(call) != "call" {
         return None;
     }
@@ -144,7 +167,7 @@ fn collect_calls<'t>(
     root: Node<'t>,
     max_depth: Option<u32>,
     text: &str,
-    found: &mut dyn FnMut(CallMatch<'t>),
+    found: &mut dyn FnMut(CallMatch<Node<'t>>),
 ) {
     let capture = |name: &str| query.capture_index_for_name(name);
     let indices = (
@@ -186,7 +209,12 @@ fn collect_calls<'t>(
 }
 
 /// The API call a match is, if its receiver or bare name resolves to the API.
-fn push_call(found: CallMatch, text: &str, aliases: &Aliases, calls: &mut Vec<JcCall>) {
+fn push_call<'t, N: PyNode<'t>>(
+    found: CallMatch<N>,
+    text: &str,
+    aliases: &Aliases,
+    calls: &mut Vec<JcCall>,
+) {
     let function = match (found.receiver, found.function) {
         (Some(receiver), Some(function)) => {
             if !receiver_is_api(receiver, text, aliases) {
@@ -214,7 +242,7 @@ fn push_call(found: CallMatch, text: &str, aliases: &Aliases, calls: &mut Vec<Jc
 }
 
 /// Does this receiver expression name `jellycell.api` (or the `jellycell` package)?
-fn receiver_is_api(receiver: Node, text: &str, aliases: &Aliases) -> bool {
+fn receiver_is_api<'t, N: PyNode<'t>>(receiver: N, text: &str, aliases: &Aliases) -> bool {
     let Some(path) = dotted_path(receiver, text) else {
         return false;
     };
@@ -228,12 +256,15 @@ fn receiver_is_api(receiver: Node, text: &str, aliases: &Aliases) -> bool {
 }
 
 /// `a.b.c` as `["a", "b", "c"]`; `None` for anything that is not a plain dotted name.
-fn dotted_path<'a>(node: Node, text: &'a str) -> Option<Vec<&'a str>> {
+fn dotted_path<'a, 't, N: PyNode<'t>>(node: N, text: &'a str) -> Option<Vec<&'a str>> {
     let mut path = Vec::new();
     let mut current = node;
     while current.kind() == "attribute" {
-        path.push(node_text(current.child_by_field_name("attribute")?, text)?);
-        current = current.child_by_field_name("object")?;
+        path.push(node_text(
+            current.child_by_field_id(FIELDS.attribute)?,
+            text,
+        )?);
+        current = current.child_by_field_id(FIELDS.object)?;
     }
     if current.kind() != "identifier" {
         return None;
@@ -243,22 +274,22 @@ fn dotted_path<'a>(node: Node, text: &'a str) -> Option<Vec<&'a str>> {
     Some(path)
 }
 
-fn collect_arguments(list: Node, text: &str) -> Vec<Argument> {
+fn collect_arguments<'t, N: PyNode<'t>>(list: N, text: &str) -> Vec<Argument> {
     // `f(x for x in y)`: the generator is the only, positional argument.
     if list.kind() != "argument_list" {
         return vec![argument(ArgumentKind::Positional, list, list, text)];
     }
-    let mut cursor = list.walk();
-    list.named_children(&mut cursor)
+    named_children(list)
+        .into_iter()
         .filter(|child| child.kind() != "comment" && !child.is_error() && !child.is_missing())
         .map(|child| match child.kind() {
             "keyword_argument" => {
                 let name = child
-                    .child_by_field_name("name")
+                    .child_by_field_id(FIELDS.name)
                     .and_then(|name| node_text(name, text))
                     .unwrap_or("")
                     .to_string();
-                let value = child.child_by_field_name("value").unwrap_or(child);
+                let value = child.child_by_field_id(FIELDS.value).unwrap_or(child);
                 argument(ArgumentKind::Keyword(name), child, value, text)
             }
             "list_splat" => argument(ArgumentKind::Splat, child, child, text),
@@ -268,7 +299,7 @@ fn collect_arguments(list: Node, text: &str) -> Vec<Argument> {
         .collect()
 }
 
-fn argument(kind: ArgumentKind, whole: Node, value: Node, text: &str) -> Argument {
+fn argument<'t, N: PyNode<'t>>(kind: ArgumentKind, whole: N, value: N, text: &str) -> Argument {
     let literal = match kind {
         ArgumentKind::Positional | ArgumentKind::Keyword(_) => literal_value(value, text),
         ArgumentKind::Splat | ArgumentKind::DoubleSplat => None,
@@ -315,11 +346,11 @@ fn targets(function: JcFunction, arguments: &[Argument]) -> Vec<Argument> {
     chosen.into_iter().cloned().collect()
 }
 
-fn node_text<'a>(node: Node, text: &'a str) -> Option<&'a str> {
+fn node_text<'a, 't, N: PyNode<'t>>(node: N, text: &'a str) -> Option<&'a str> {
     text.get(node.start_byte()..node.end_byte())
 }
 
-fn span_of(node: Node) -> Span {
+fn span_of<'t, N: PyNode<'t>>(node: N) -> Span {
     Span::new(node.start_byte(), node.end_byte())
 }
 

@@ -16,11 +16,19 @@
 //! (syntax errors), `imports` (aliases), `jc_calls` (API calls and literal arguments),
 //! `strings` (Python string literal values), `names` (module-level bindings),
 //! `node_access` (node kinds, fields and children without per-call allocations, for the
-//! walks). Queries live in `queries/python/*.scm`. `graph` builds the project dependency graph from
+//! walks), `py_node` (the node trait the walks are generic over), `fast_lex`,
+//! `fast_parse`, `fast_tree` and `fast_path` (a hand-written parser for the common subset
+//! of Python, building tree-sitter's tree for it; tried first, tree-sitter parses what it
+//! declines; `fast_parse_tests` holds the two to the same trees and analyses). Queries
+//! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
 //! per-cell facts; `relevance` finds which notebooks can change the graph of a few.
 
 pub mod dataflow;
 pub mod facts_reuse;
+mod fast_lex;
+mod fast_parse;
+mod fast_path;
+mod fast_tree;
 pub mod graph;
 mod imports;
 mod jc_calls;
@@ -32,6 +40,7 @@ pub mod module_imports_memo;
 mod names;
 mod node_access;
 mod parse;
+mod py_node;
 pub mod relevance;
 mod strings;
 mod syntax;
@@ -549,3 +558,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fast_parse_tests;

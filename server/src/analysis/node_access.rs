@@ -7,7 +7,9 @@
 
 use std::sync::LazyLock;
 
-use tree_sitter::{Language, Node, TreeCursor};
+use tree_sitter::{Language, Node};
+
+use super::py_node::PyNode;
 
 fn language() -> Language {
     tree_sitter_python::LANGUAGE.into()
@@ -31,7 +33,7 @@ pub(crate) fn kind<'t>(node: Node<'t>) -> &'t str {
     match KINDS.get(usize::from(node.kind_id())) {
         Some(kind) if !kind.is_empty() => kind.as_str(),
         // `ERROR` (an id past the table) and any id the grammar does not name.
-        _ => node.kind(),
+        _ => Node::kind(&node),
     }
 }
 
@@ -40,21 +42,25 @@ pub(crate) fn kind<'t>(node: Node<'t>) -> &'t str {
 pub(crate) struct Fields {
     pub(crate) alias: u16,
     pub(crate) alternative: u16,
+    pub(crate) argument: u16,
     pub(crate) arguments: u16,
     pub(crate) attribute: u16,
     pub(crate) body: u16,
     pub(crate) condition: u16,
     pub(crate) consequence: u16,
     pub(crate) definition: u16,
+    pub(crate) expression: u16,
     pub(crate) function: u16,
     pub(crate) key: u16,
     pub(crate) left: u16,
+    pub(crate) module_name: u16,
     pub(crate) name: u16,
     pub(crate) object: u16,
     pub(crate) parameters: u16,
     pub(crate) return_type: u16,
     pub(crate) right: u16,
     pub(crate) subject: u16,
+    pub(crate) subscript: u16,
     pub(crate) superclasses: u16,
     pub(crate) type_: u16,
     pub(crate) value: u16,
@@ -66,99 +72,70 @@ pub(crate) static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
     Fields {
         alias: id("alias"),
         alternative: id("alternative"),
+        argument: id("argument"),
         arguments: id("arguments"),
         attribute: id("attribute"),
         body: id("body"),
         condition: id("condition"),
         consequence: id("consequence"),
         definition: id("definition"),
+        expression: id("expression"),
         function: id("function"),
         key: id("key"),
         left: id("left"),
+        module_name: id("module_name"),
         name: id("name"),
         object: id("object"),
         parameters: id("parameters"),
         return_type: id("return_type"),
         right: id("right"),
         subject: id("subject"),
+        subscript: id("subscript"),
         superclasses: id("superclasses"),
         type_: id("type"),
         value: id("value"),
     }
 });
 
-/// Up to this many children, a node's children are taken by index: `Node::child(i)` walks
-/// the node's children array from the start, so a few children cost a third of the
-/// cursor's sibling steps (measured over the bench notebooks' cells); a wider node (a long
-/// list literal, a big module) takes the cursor, linear where indexing is quadratic.
-const BY_INDEX_UP_TO: usize = 8;
-
 /// One cursor and a pool of node lists, reused for every node of a walk.
-#[derive(Default)]
-pub(crate) struct Children<'t> {
-    cursor: Option<TreeCursor<'t>>,
-    pool: Vec<Vec<Node<'t>>>,
+pub(crate) struct Children<'t, N: PyNode<'t> = Node<'t>> {
+    cursor: N::Cursor,
+    pool: Vec<Vec<N>>,
 }
 
-impl<'t> Children<'t> {
+impl<'t, N: PyNode<'t>> Default for Children<'t, N> {
+    fn default() -> Self {
+        Children {
+            cursor: N::Cursor::default(),
+            pool: Vec::new(),
+        }
+    }
+}
+
+impl<'t, N: PyNode<'t>> Children<'t, N> {
     /// `node`'s named children in order (as `Node::named_children`); give the list back
     /// with [`Children::recycle`] when done.
-    pub(crate) fn named(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
-        let count = node.named_child_count();
-        if count > BY_INDEX_UP_TO {
-            return self.gather(node, |_, child| child.is_named());
-        }
+    pub(crate) fn named(&mut self, node: N) -> Vec<N> {
         let mut list = self.pool.pop().unwrap_or_default();
-        list.extend((0..count as u32).filter_map(|index| node.named_child(index)));
+        node.push_named(&mut self.cursor, &mut list);
         list
     }
 
     /// Every child of `node` in order (as `Node::children`).
-    pub(crate) fn all(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
-        let count = node.child_count();
-        if count as usize > BY_INDEX_UP_TO {
-            return self.gather(node, |_, _| true);
-        }
+    pub(crate) fn all(&mut self, node: N) -> Vec<N> {
         let mut list = self.pool.pop().unwrap_or_default();
-        list.extend((0..count).filter_map(|index| node.child(index)));
+        node.push_all(&mut self.cursor, &mut list);
         list
     }
 
     /// `node`'s children of field `field` in order (as `Node::children_by_field_id`).
-    pub(crate) fn by_field(&mut self, node: Node<'t>, field: u16) -> Vec<Node<'t>> {
-        self.gather(node, |cursor, _| {
-            cursor.field_id().is_some_and(|id| id.get() == field)
-        })
-    }
-
-    fn gather(
-        &mut self,
-        node: Node<'t>,
-        keep: impl Fn(&TreeCursor<'t>, Node<'t>) -> bool,
-    ) -> Vec<Node<'t>> {
+    pub(crate) fn by_field(&mut self, node: N, field: u16) -> Vec<N> {
         let mut list = self.pool.pop().unwrap_or_default();
-        let cursor = match &mut self.cursor {
-            Some(cursor) => {
-                cursor.reset(node);
-                cursor
-            }
-            None => self.cursor.insert(node.walk()),
-        };
-        if cursor.goto_first_child() {
-            loop {
-                let child = cursor.node();
-                if keep(cursor, child) {
-                    list.push(child);
-                }
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
+        node.push_by_field(&mut self.cursor, field, &mut list);
         list
     }
 
-    pub(crate) fn recycle(&mut self, mut list: Vec<Node<'t>>) {
+    pub(crate) fn recycle(&mut self, mut list: Vec<N>) {
         list.clear();
         self.pool.push(list);
     }
@@ -168,6 +145,7 @@ impl<'t> Children<'t> {
 mod tests {
     use super::*;
     use crate::analysis::parse::parse_python;
+    use crate::analysis::py_node::BY_INDEX_UP_TO;
 
     const SOURCE: &str = "import a.b as c\nfor x, *y in z:\n    f(x, key=1)  # note\nelse:\n    pass\nclass K(B):\n    def m(self, p=1) -> int:\n        return {k: v for k, v in p}\nx = (\n";
 
@@ -186,7 +164,7 @@ mod tests {
     fn kinds_match_the_grammar_names_on_every_node() {
         let tree = parse_python(SOURCE).expect("parse");
         for node in every_node(tree.root_node()) {
-            assert_eq!(kind(node), node.kind(), "{node:?}");
+            assert_eq!(kind(node), Node::kind(&node), "{node:?}");
         }
     }
 
@@ -224,7 +202,7 @@ mod tests {
 
     fn gathered_children_match_on(source: &str) {
         let tree = parse_python(source).expect("parse");
-        let mut children = Children::default();
+        let mut children: Children = Children::default();
         let fields = &*FIELDS;
         for node in every_node(tree.root_node()) {
             let mut cursor = node.walk();

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use tree_sitter::{Parser, Tree};
 
-use super::{Aliases, CellAnalysis, imports, jc_calls, magics, syntax};
+use super::{Aliases, CellAnalysis, fast_path, imports, jc_calls, magics, syntax};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -40,12 +40,12 @@ pub(crate) fn analyze_facts_uncached(source: &str, aliases: &Aliases) -> CellAna
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Depth {
+pub(crate) enum Depth {
     Full,
     Facts,
 }
 
-fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalysis {
+pub(crate) fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalysis {
     // Both queries walk the whole tree; text that cannot hold a match skips them (an
     // alias can only be bound by an import that names `jellycell`, an API call only
     // named by a known name).
@@ -55,6 +55,32 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
         return CellAnalysis::default();
     }
     let masked = magics::mask_magics(source);
+    let wanted = fast_path::Wanted {
+        aliases,
+        may_import,
+        may_call_api,
+        full: depth == Depth::Full,
+    };
+    // The common subset of Python parses faster by hand than with tree-sitter, into a
+    // tree the same walks read; anything else comes back for tree-sitter.
+    let masked = match fast_path::analyze_fast(source, masked, &wanted) {
+        Ok(mut analysis) => {
+            analysis.shrink_to_fit();
+            return analysis;
+        }
+        Err(masked) => masked,
+    };
+    analyze_with_tree_sitter(source, masked, &wanted)
+}
+
+/// The analysis of `source` (masked as `masked`) from tree-sitter's tree.
+pub(crate) fn analyze_with_tree_sitter(
+    source: &str,
+    masked: magics::MaskedSource,
+    wanted: &fast_path::Wanted,
+) -> CellAnalysis {
+    let (aliases, may_import, may_call_api) =
+        (wanted.aliases, wanted.may_import, wanted.may_call_api);
     let Some(tree) = parse_python(&masked.text) else {
         return CellAnalysis {
             masked_lines: masked.masked,
@@ -70,7 +96,7 @@ fn analyze_to_depth(source: &str, aliases: &Aliases, depth: Depth) -> CellAnalys
     };
     let mut visible = aliases.clone();
     visible.extend(&found.everywhere);
-    let full = depth == Depth::Full;
+    let full = wanted.full;
     // The names rules read every fully analysed cell's dataflow: from this parse, not a
     // second one.
     let flow = full.then(|| super::dataflow::cell_flow_of_parse(source, &masked, Some(&tree)));

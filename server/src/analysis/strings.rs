@@ -2,11 +2,11 @@
 //! quotes, escapes and implicit concatenation. Anything that is not a plain `str`
 //! constant (f-strings, t-strings, bytes, broken literals) has no value here.
 
-use tree_sitter::Node;
+use super::py_node::{PyNode, all_children, named_children};
 
 /// The value of `node` if it is a plain string literal, a parenthesised one, or an
 /// implicit concatenation of plain literals.
-pub(crate) fn literal_value(node: Node, text: &str) -> Option<String> {
+pub(crate) fn literal_value<'t, N: PyNode<'t>>(node: N, text: &str) -> Option<String> {
     if node.has_error() {
         return None;
     }
@@ -15,8 +15,7 @@ pub(crate) fn literal_value(node: Node, text: &str) -> Option<String> {
         "string" => string_value(node, text),
         "concatenated_string" => {
             let mut value = String::new();
-            let mut cursor = node.walk();
-            for part in node.named_children(&mut cursor) {
+            for part in named_children(node) {
                 if part.kind() == "comment" {
                     continue;
                 }
@@ -29,12 +28,11 @@ pub(crate) fn literal_value(node: Node, text: &str) -> Option<String> {
 }
 
 /// `(("a"))` → `"a"`, in a loop: nesting can be deeper than the stack allows recursion.
-fn unparenthesized(node: Node) -> Option<Node> {
+fn unparenthesized<'t, N: PyNode<'t>>(node: N) -> Option<N> {
     let mut current = node;
     while current.kind() == "parenthesized_expression" {
-        let mut cursor = current.walk();
-        let inner: Vec<Node> = current
-            .named_children(&mut cursor)
+        let inner: Vec<N> = named_children(current)
+            .into_iter()
             .filter(|child| child.kind() != "comment")
             .collect();
         match inner.as_slice() {
@@ -45,13 +43,12 @@ fn unparenthesized(node: Node) -> Option<Node> {
     Some(current)
 }
 
-fn string_value(node: Node, text: &str) -> Option<String> {
+fn string_value<'t, N: PyNode<'t>>(node: N, text: &str) -> Option<String> {
     if node.kind() != "string" {
         return None;
     }
-    let mut cursor = node.walk();
-    if node
-        .children(&mut cursor)
+    if all_children(node)
+        .into_iter()
         .any(|child| child.kind() == "interpolation" || child.is_missing())
     {
         return None;
