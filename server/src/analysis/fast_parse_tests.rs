@@ -525,34 +525,3 @@ fn conformance_and_stdlib_parse_as_tree_sitter_parses_them_or_are_declined() {
         100.0 * statements.accepted as f64 / statements.samples.max(1) as f64
     );
 }
-
-/// Prints tree-sitter's tree of `$FASTPARSE_DUMP` with byte ranges (a debugging aid).
-#[test]
-#[ignore]
-fn dump_tree_sitter_tree() {
-    fn dump(node: Node, depth: usize, field: u16) {
-        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-        let name = language.field_name_for_id(field).unwrap_or("");
-        eprintln!(
-            "{}{name}{}{} {}..{}",
-            "  ".repeat(depth),
-            if name.is_empty() { "" } else { ": " },
-            Node::kind(&node),
-            Node::start_byte(&node),
-            Node::end_byte(&node)
-        );
-        let mut cursor = node.walk();
-        if cursor.goto_first_child() {
-            loop {
-                let field = cursor.field_id().map_or(0, |id| id.get());
-                dump(cursor.node(), depth + 1, field);
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
-    }
-    let text = std::env::var("FASTPARSE_DUMP").unwrap_or_default();
-    let tree = parse_python(&text).expect("parse");
-    dump(tree.root_node(), 0, 0);
-}
