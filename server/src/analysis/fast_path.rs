@@ -1,5 +1,6 @@
 //! The fast path of a cell's analysis: parse with the fast parser (`fast_parse`) and run
-//! the same walks as on tree-sitter's tree; `None` hands the cell to tree-sitter.
+//! the same walks as on tree-sitter's tree; `Err` hands the cell (its masked text) back
+//! to tree-sitter.
 //!
 //! Declined besides what the fast parser declines: cells that import `jellycell` (the
 //! imports pass is a tree-sitter query), cells where an imported API function may be
@@ -20,7 +21,8 @@ pub(crate) struct Wanted<'a> {
     pub full: bool,
 }
 
-/// The analysis of `source` (masked as `masked`) on the fast tree, or `None` to decline.
+/// The analysis of `source` (masked as `masked`) on the fast tree, or `Err(masked)` to
+/// decline.
 pub(crate) fn analyze_fast(
     source: &str,
     masked: MaskedSource,
