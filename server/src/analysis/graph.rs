@@ -964,17 +964,23 @@ impl ProjectGraph {
     /// notebooks were added, removed or reordered, or when `self` is not the newest
     /// graph of its line.
     pub fn updated(&self, notebooks: Vec<Arc<NotebookFacts>>) -> ProjectGraph {
+        // One pass: the notebooks that changed (by pointer), and whether each is still the
+        // same path at the same index.
+        let mut changed: Vec<usize> = Vec::new();
         let same_notebooks = notebooks.len() == self.notebooks.len()
             && notebooks
                 .iter()
                 .zip(&self.notebooks)
-                .all(|(new, old)| Arc::ptr_eq(new, old) || new.path == old.path);
+                .enumerate()
+                .all(|(index, (new, old))| {
+                    Arc::ptr_eq(new, old) || {
+                        changed.push(index);
+                        new.path == old.path
+                    }
+                });
         if !same_notebooks {
             return ProjectGraph::build_shared(notebooks);
         }
-        let changed: Vec<usize> = (0..notebooks.len())
-            .filter(|&index| !Arc::ptr_eq(&notebooks[index], &self.notebooks[index]))
-            .collect();
         // Facts that only moved (an edit that changed no name, kind, dep, load or save)
         // resolve as before: the index, the resolution, cycles and duplicates hold cells
         // and names, never spans, so they are kept; only the edges with spans are new.

@@ -428,17 +428,26 @@ impl Workspace {
                     .copied()
             })
         };
+        // An edit replaces one file in place: every other one is the same `Arc` at the same
+        // index, and its facts are shared without a lookup.
+        let in_place =
+            files.len() == previous.files.len() && previous.graph.notebooks.len() == files.len();
         let notebooks = files
             .iter()
             .enumerate()
-            .map(|(index, file)| match shared(index, file) {
-                Some(facts) => Arc::clone(facts),
-                None => Arc::new(match earlier(index, &file.path) {
-                    Some((old_file, old_facts)) => {
-                        crate::analysis::facts_reuse::facts_reusing(file, old_file, old_facts)
-                    }
-                    None => facts(file),
-                }),
+            .map(|(index, file)| {
+                if in_place && Arc::ptr_eq(file, &previous.files[index]) {
+                    return Arc::clone(&previous.graph.notebooks[index]);
+                }
+                match shared(index, file) {
+                    Some(facts) => Arc::clone(facts),
+                    None => Arc::new(match earlier(index, &file.path) {
+                        Some((old_file, old_facts)) => {
+                            crate::analysis::facts_reuse::facts_reusing(file, old_file, old_facts)
+                        }
+                        None => facts(file),
+                    }),
+                }
             })
             .collect();
         Workspace {
