@@ -1149,14 +1149,7 @@ impl<'s> Parser<'s> {
             let end = self.last_end();
             return Some(self.finish("parenthesized_expression", start, end, mark));
         }
-        while self.eat(",").is_some() {
-            if self.is(")") {
-                break;
-            }
-            let item = self.expression()?;
-            self.child(item, 0);
-        }
-        self.expect(")")?;
+        self.items_through(")")?;
         let end = self.last_end();
         Some(self.finish("tuple", start, end, mark))
     }
@@ -1176,14 +1169,7 @@ impl<'s> Parser<'s> {
             let end = self.last_end();
             return Some(self.finish("list_comprehension", start, end, mark));
         }
-        while self.eat(",").is_some() {
-            if self.is("]") {
-                break;
-            }
-            let item = self.expression()?;
-            self.child(item, 0);
-        }
-        self.expect("]")?;
+        self.items_through("]")?;
         let end = self.last_end();
         Some(self.finish("list", start, end, mark))
     }
@@ -1226,16 +1212,23 @@ impl<'s> Parser<'s> {
             let end = self.last_end();
             return Some(self.finish("set_comprehension", start, end, mark));
         }
+        self.items_through("}")?;
+        let end = self.last_end();
+        Some(self.finish("set", start, end, mark))
+    }
+
+    /// The items after a collection's first, each a child, through `close` (a trailing
+    /// comma allowed).
+    fn items_through(&mut self, close: &str) -> Option<()> {
         while self.eat(",").is_some() {
-            if self.is("}") {
+            if self.is(close) {
                 break;
             }
             let item = self.expression()?;
             self.child(item, 0);
         }
-        self.expect("}")?;
-        let end = self.last_end();
-        Some(self.finish("set", start, end, mark))
+        self.expect(close)?;
+        Some(())
     }
 
     /// The entries of a dictionary after its first (and its comma), through `}`.
