@@ -591,18 +591,28 @@ impl<'s> Parser<'s> {
     }
 
     fn parameters(&mut self) -> Option<u32> {
+        self.parenthesized_list("parameters", Self::parameter)
+    }
+
+    /// `(a, b, ...)` as a node of `kind` whose children are what `item` parses (a trailing
+    /// comma allowed).
+    fn parenthesized_list(
+        &mut self,
+        kind: &'static str,
+        item: fn(&mut Self) -> Option<u32>,
+    ) -> Option<u32> {
         let start = self.expect("(")?.start as usize;
         let mark = self.mark();
         while !self.is(")") {
-            let parameter = self.parameter()?;
-            self.child(parameter, 0);
+            let node = item(self)?;
+            self.child(node, 0);
             if self.eat(",").is_none() {
                 break;
             }
         }
         self.expect(")")?;
         let end = self.last_end();
-        Some(self.finish("parameters", start, end, mark))
+        Some(self.finish(kind, start, end, mark))
     }
 
     fn parameter(&mut self) -> Option<u32> {
@@ -944,18 +954,7 @@ impl<'s> Parser<'s> {
     }
 
     fn argument_list(&mut self) -> Option<u32> {
-        let start = self.expect("(")?.start as usize;
-        let mark = self.mark();
-        while !self.is(")") {
-            let argument = self.argument()?;
-            self.child(argument, 0);
-            if self.eat(",").is_none() {
-                break;
-            }
-        }
-        self.expect(")")?;
-        let end = self.last_end();
-        Some(self.finish("argument_list", start, end, mark))
+        self.parenthesized_list("argument_list", Self::argument)
     }
 
     fn argument(&mut self) -> Option<u32> {
