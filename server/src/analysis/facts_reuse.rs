@@ -1,6 +1,6 @@
 //! A notebook's graph facts after an edit, taken from its facts before the edit for
-//! every cell the edit did not touch (their spans moved by the edit's length), computed
-//! only for the cells around it: an edit costs its cells, not the notebook's.
+//! every cell the edit did not touch (shared: their spans are relative to their cells,
+//! so only the cells' starts move), computed only for the cells around it.
 //!
 //! A cell's facts depend on its text (header, tags, spec), its analysis and its ordinal;
 //! their spans are relative to the cell's start. A cell whose whole span lies outside the
