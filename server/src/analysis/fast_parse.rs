@@ -529,6 +529,11 @@ impl<'s> Parser<'s> {
         self.expect("in")?;
         let right = self.expression_list()?;
         self.child(right, FIELDS.right);
+        self.loop_rest("for_statement", start, mark)
+    }
+
+    /// A loop's `:`, body and optional `else`, and the loop's node of `kind`.
+    fn loop_rest(&mut self, kind: &'static str, start: usize, mark: usize) -> Option<u32> {
         self.expect(":")?;
         let body = self.block()?;
         self.child(body, FIELDS.body);
@@ -537,7 +542,7 @@ impl<'s> Parser<'s> {
             self.child(clause, FIELDS.alternative);
         }
         let end = self.last_block_end();
-        Some(self.finish("for_statement", start, end, mark))
+        Some(self.finish(kind, start, end, mark))
     }
 
     /// The targets of `for` (statement or clause): a pattern, or a `pattern_list`.
@@ -561,15 +566,7 @@ impl<'s> Parser<'s> {
         let mark = self.mark();
         let condition = self.expression()?;
         self.child(condition, FIELDS.condition);
-        self.expect(":")?;
-        let body = self.block()?;
-        self.child(body, FIELDS.body);
-        if self.is("else") {
-            let clause = self.else_clause()?;
-            self.child(clause, FIELDS.alternative);
-        }
-        let end = self.last_block_end();
-        Some(self.finish("while_statement", start, end, mark))
+        self.loop_rest("while_statement", start, mark)
     }
 
     fn function_definition(&mut self) -> Option<u32> {
