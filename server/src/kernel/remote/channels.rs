@@ -8,7 +8,7 @@
 //! We never wait for `iopub_welcome`: the server does not forward it (its own
 //! `kernel_info` nudge already made the subscription live before it accepted us).
 //!
-//! A dropped socket is opened again once with the same `session_id`, so the server replays
+//! A dropped socket is opened again once with the same `session_id` and framing, so the server replays
 //! what it buffered meanwhile; if that fails, or the socket drops again before a message
 //! came through, the kernel counts as lost. A ping goes out every second and a socket that
 //! shows no frame for 5 s counts as dropped, so a server that vanished without closing
@@ -74,7 +74,7 @@ impl Channels {
         endpoint: Endpoint,
         table: Arc<RouteTable>,
     ) -> Result<Channels, OpenError> {
-        let (socket, framing) = open_socket(&endpoint).await?;
+        let (socket, framing, endpoint) = open_socket(endpoint).await?;
         let (outgoing, queue) = mpsc::unbounded_channel();
         let (lost_tx, lost) = watch::channel(None);
         let task = tokio::spawn(drive(socket, framing, endpoint, table, queue, lost_tx));
@@ -126,14 +126,25 @@ impl Drop for Channels {
     }
 }
 
-/// Opens the websocket, offering v1 and falling back to legacy when the server picks none.
-async fn open_socket(endpoint: &Endpoint) -> Result<(Socket, Framing), OpenError> {
-    match handshake(endpoint, true).await {
-        Ok(socket) => Ok((socket, Framing::V1)),
-        Err(HandshakeFailure::NoSubprotocol) => match handshake(endpoint, false).await {
-            Ok(socket) => Ok((socket, Framing::Legacy)),
-            Err(failure) => Err(failure.into_open_error()),
-        },
+/// Opens the websocket, offering v1 and falling back to legacy when the server picks none;
+/// with the endpoint it opened (a reconnect opens that one again, in the same framing).
+async fn open_socket(endpoint: Endpoint) -> Result<(Socket, Framing, Endpoint), OpenError> {
+    match handshake(&endpoint, true).await {
+        Ok(socket) => Ok((socket, Framing::V1, endpoint)),
+        Err(HandshakeFailure::NoSubprotocol) => {
+            // The server accepted the refused upgrade and is still closing it. Under the
+            // same session it would take the new socket for that one reconnecting
+            // ("Replacing stale connection") and race with its close, which can leave
+            // the new socket without the kernel's channels: a session of its own.
+            let legacy = Endpoint {
+                session_id: format!("{}-legacy", endpoint.session_id),
+                ..endpoint
+            };
+            match handshake(&legacy, false).await {
+                Ok(socket) => Ok((socket, Framing::Legacy, legacy)),
+                Err(failure) => Err(failure.into_open_error()),
+            }
+        }
         Err(failure) => Err(failure.into_open_error()),
     }
 }
@@ -226,7 +237,7 @@ async fn handshake(endpoint: &Endpoint, offer_v1: bool) -> Result<Socket, Handsh
 /// Owns the socket: sends, receives, pings, and reconnects once.
 async fn drive(
     mut socket: Socket,
-    mut framing: Framing,
+    framing: Framing,
     endpoint: Endpoint,
     table: Arc<RouteTable>,
     mut queue: mpsc::UnboundedReceiver<WireMessage>,
@@ -257,17 +268,16 @@ async fn drive(
         }
         let mut again = endpoint.clone();
         again.timeout = SILENCE_LIMIT;
-        match open_socket(&again).await {
-            Ok((fresh, fresh_framing)) => {
+        match handshake(&again, framing == Framing::V1).await {
+            Ok(fresh) => {
                 socket = fresh;
-                framing = fresh_framing;
                 reconnected = true;
                 first_frame_within = again.timeout;
             }
-            Err(error) => {
+            Err(failure) => {
                 lost.send_replace(Some(format!(
                     "{reason}, and reconnecting failed: {}",
-                    describe(&error)
+                    describe(&failure.into_open_error())
                 )));
                 return;
             }
