@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::analysis::graph::{CellFacts, NotebookFacts};
 use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
 use crate::format::Cell;
+use crate::format::cell_window::CellWindow;
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
 
@@ -26,6 +27,9 @@ pub fn facts_reusing(
     let (old_cells, new_cells) = (&previous.notebook.cells, &file.notebook.cells);
     if previous_facts.cells.len() != old_cells.len() || previous.relative != file.relative {
         return facts(file);
+    }
+    if let Some(window) = file.window_since(previous) {
+        return facts_around(file, previous_facts, &window);
     }
     let ChangedBytes {
         start,
@@ -96,6 +100,44 @@ pub fn facts_reusing(
             .map(|cell| cell.spans.whole.start)
             .collect(),
     )
+}
+
+/// [`facts_reusing`] when the reading records the cells its edit touched: the others'
+/// facts are taken without comparing them (the window promises they are the same cells
+/// with the same analyses).
+fn facts_around(
+    file: &NotebookFile,
+    previous_facts: &NotebookFacts,
+    window: &CellWindow,
+) -> NotebookFacts {
+    let new_cells = &file.notebook.cells;
+    let mut cells = Vec::with_capacity(new_cells.len());
+    cells.extend_from_slice(&previous_facts.cells[..window.prefix]);
+    cells.extend(
+        window
+            .read_again()
+            .map(|ordinal| Arc::new(cell_facts(file, ordinal, &new_cells[ordinal]))),
+    );
+    cells.extend(
+        previous_facts.cells[window.old_stop..]
+            .iter()
+            .zip(window.new_stop..)
+            .map(|(facts, ordinal)| {
+                if facts.ordinal == ordinal {
+                    facts.clone()
+                } else {
+                    Arc::new(CellFacts {
+                        ordinal,
+                        ..CellFacts::clone(facts)
+                    })
+                }
+            }),
+    );
+    let starts = new_cells
+        .iter()
+        .map(|cell| cell.spans.whole.start)
+        .collect();
+    NotebookFacts::with_starts(file.relative.clone(), cells, starts)
 }
 
 /// Whether `new` is `old` with its spans moved by `moved`.

@@ -3,9 +3,11 @@
 //! module and the first cell calling `jc.*`, as `module_imports` and
 //! `NotebookNames::of` find them, but an edit scans only the cells it changed.
 //!
-//! The cells before and after an edit are told apart from the changed ones by pointer
-//! (a shared content with the same body length and the same analysis, which also carries
-//! the aliases earlier cells bound); the cells in between are scanned again. The modules
+//! The cells before and after an edit are the ones its re-read did not read again
+//! (`NotebookFile::window_since`); for readings of other origins they are told apart
+//! from the changed ones by pointer (a shared content with the same body length and the
+//! same analysis, which also carries the aliases earlier cells bound). The cells in
+//! between are scanned again. The modules
 //! in file order are recomputed only when a scanned cell's imports differ from what it
 //! had, which a keystroke outside an import line never does.
 
@@ -61,13 +63,19 @@ impl HintNamesMemo {
         let new = self.file.clone();
         let new = &*new;
         let (old_len, new_len) = (old.notebook.cells.len(), new.notebook.cells.len());
-        let prefix = (0..old_len.min(new_len))
-            .take_while(|&ordinal| same_cell(&old, ordinal, new, ordinal))
-            .count();
-        let room = old_len.min(new_len) - prefix;
-        let suffix = (1..=room)
-            .take_while(|&back| same_cell(&old, old_len - back, new, new_len - back))
-            .count();
+        let (prefix, suffix) = match new.window_since(&old) {
+            Some(window) => (window.prefix, new_len - window.new_stop),
+            None => {
+                let prefix = (0..old_len.min(new_len))
+                    .take_while(|&ordinal| same_cell(&old, ordinal, new, ordinal))
+                    .count();
+                let room = old_len.min(new_len) - prefix;
+                let suffix = (1..=room)
+                    .take_while(|&back| same_cell(&old, old_len - back, new, new_len - back))
+                    .count();
+                (prefix, suffix)
+            }
+        };
         let (old_stop, new_stop) = (old_len - suffix, new_len - suffix);
         let scanned: Vec<Vec<CellImport>> = (prefix..new_stop)
             .map(|ordinal| imports_of(new, ordinal))

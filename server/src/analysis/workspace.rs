@@ -10,10 +10,12 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::analysis::dataflow::{CellFlow, cell_flow};
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell_facts, analyze_cell_shared};
+use crate::format::cell_window::CellWindow;
 use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
 use crate::project::Project;
 use crate::project::read::{ReadError, read_text_file};
@@ -52,6 +54,26 @@ pub struct NotebookFile {
     pub analyses: Vec<Option<Arc<CellAnalysis>>>,
     /// How deeply `analyses` went; lint needs `Full`.
     pub depth: AnalysisDepth,
+    /// The code cells (ordinals, ascending) whose analysis binds a jellycell alias: the
+    /// aliases in scope at any cell, without a walk over the cells above it.
+    alias_cells: Vec<usize>,
+    /// Which reading this is; a clone is the same reading.
+    reading: ReadingId,
+    /// After an edit read only the cells around it: the reading this one was built from,
+    /// and those cells. Outside the window the cells and their analyses are that
+    /// reading's (the same `Arc`s): see [`NotebookFile::window_since`].
+    edited_from: Option<(ReadingId, CellWindow)>,
+}
+
+/// One reading of a notebook, told apart from every other reading in the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReadingId(u64);
+
+impl ReadingId {
+    fn next() -> ReadingId {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        ReadingId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 impl NotebookFile {
@@ -87,10 +109,12 @@ impl NotebookFile {
         } else {
             Vec::new()
         };
-        NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
+        NotebookFile::assembled(project, path, text, format, notebook, analyses, depth, None)
     }
 
     /// The file of `notebook` (read from `text` at `path`) with its cells' `analyses`.
+    /// `alias_cells`, when the caller knows them, are those of `analyses`.
+    #[allow(clippy::too_many_arguments)]
     fn assembled(
         project: &Project,
         path: PathBuf,
@@ -99,20 +123,27 @@ impl NotebookFile {
         notebook: Notebook,
         analyses: Vec<Option<Arc<CellAnalysis>>>,
         depth: AnalysisDepth,
+        alias_cells: Option<Vec<usize>>,
     ) -> Self {
         let relative = relative_name(project, &path);
         // Cells in another language (an R or Julia kernel) are not Python: no Python
         // analysis, so no Python syntax errors; the format-level rules still apply.
-        let analyses = if crate::format::language::is_python_notebook(&notebook) {
-            analyses
+        let (analyses, alias_cells) = if crate::format::language::is_python_notebook(&notebook) {
+            let alias_cells = alias_cells.unwrap_or_else(|| {
+                (0..analyses.len())
+                    .filter(|&ordinal| binds_aliases(&analyses[ordinal]))
+                    .collect()
+            });
+            (analyses, alias_cells)
         } else {
-            notebook
+            let placeholders = notebook
                 .cells
                 .iter()
                 .map(|cell| {
                     (cell.cell_type == CellType::Code).then(|| Arc::new(CellAnalysis::default()))
                 })
-                .collect()
+                .collect();
+            (placeholders, Vec::new())
         };
         // The format the text was read in (a `.py` may be py:light).
         let format = if format == NotebookFormat::Ipynb {
@@ -128,6 +159,9 @@ impl NotebookFile {
             notebook,
             analyses,
             depth,
+            alias_cells,
+            reading: ReadingId::next(),
+            edited_from: None,
         }
     }
 
@@ -150,6 +184,7 @@ impl NotebookFile {
             notebook,
             no_analyses,
             AnalysisDepth::Facts,
+            None,
         )
     }
 
@@ -165,10 +200,37 @@ impl NotebookFile {
         previous: &NotebookFile,
     ) -> Self {
         let notebook = format::read(&text, format);
-        NotebookFile::from_notebook_reusing(project, path, text, format, notebook, previous)
+        NotebookFile::from_notebook_reusing(project, path, text, format, notebook, previous, None)
     }
 
-    /// [`NotebookFile::reusing`] for a notebook already read from `text`.
+    /// [`NotebookFile::reusing`] for an editor's buffer after an edit: only the cells
+    /// around the edit are read again when that reads as a full read would
+    /// (`resplit::reread_after_edit`), and the window of cells it read is recorded, so
+    /// what is kept per cell (graph facts, lint memos) is carried over for the others
+    /// ([`NotebookFile::window_since`]). Cells keep no originals: the reading is never
+    /// written back.
+    pub fn edited(
+        project: &Project,
+        path: PathBuf,
+        text: String,
+        format: NotebookFormat,
+        previous: &NotebookFile,
+    ) -> Self {
+        let reread = crate::format::resplit::reread_after_edit(
+            &previous.text,
+            &previous.notebook,
+            &text,
+            format,
+        );
+        let (notebook, window) = match reread {
+            Some((notebook, window)) => (notebook, Some(window)),
+            None => (crate::format::read_without_originals(&text, format), None),
+        };
+        NotebookFile::from_notebook_reusing(project, path, text, format, notebook, previous, window)
+    }
+
+    /// [`NotebookFile::reusing`] for a notebook already read from `text`; `window`, when
+    /// given, is which cells the reading read again since `previous`.
     pub fn from_notebook_reusing(
         project: &Project,
         path: PathBuf,
@@ -176,6 +238,7 @@ impl NotebookFile {
         format: NotebookFormat,
         notebook: Notebook,
         previous: &NotebookFile,
+        window: Option<CellWindow>,
     ) -> Self {
         // Analyses of a notebook in another language are placeholders (`assembled`).
         let reusable = previous.depth == AnalysisDepth::Full
@@ -186,89 +249,184 @@ impl NotebookFile {
             &[]
         };
         let new_cells = &notebook.cells;
+        let window = window.filter(|window| {
+            reusable
+                && previous.analyses.len() == old_cells.len()
+                && window.prefix <= window.old_stop.min(window.new_stop)
+                && window.old_stop <= old_cells.len()
+                && window.new_stop <= new_cells.len()
+                && old_cells.len() - window.old_stop == new_cells.len() - window.new_stop
+        });
         // An edit leaves the cells before and after it as they were: those are matched by
-        // position (no hashing of every source), the ones in between by source.
-        let same = |(old, new): (&Cell, &Cell)| {
-            old.shares_content(new) || (old.cell_type == new.cell_type && old.source == new.source)
-        };
-        let prefix = old_cells
-            .iter()
-            .zip(new_cells)
-            .take_while(|pair| same(*pair))
-            .count();
-        let room = old_cells.len().min(new_cells.len()) - prefix;
-        let suffix = old_cells
-            .iter()
-            .rev()
-            .zip(new_cells.iter().rev())
-            .take(room)
-            .take_while(|pair| same(*pair))
-            .count();
-        let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
-        // The prefix's cells and aliases are the same in both readings: walked once.
-        let mut aliases_at_prefix = Aliases::new();
-        let mut analyses: Vec<Option<Arc<CellAnalysis>>> = Vec::with_capacity(new_cells.len());
-        for (index, cell) in new_cells[..prefix].iter().enumerate() {
-            let analysis = (cell.cell_type == CellType::Code).then(|| match old_analysis(index) {
-                Some(analysis) => Arc::clone(analysis),
-                None => analyze_cell_shared(&cell.source, &aliases_at_prefix),
-            });
-            if let Some(analysis) = &analysis {
-                aliases_at_prefix.extend(&analysis.aliases_defined);
+        // position (no hashing of every source), the ones in between by source. The
+        // re-read's window tells which they are; else they are compared.
+        let (prefix, suffix) = match &window {
+            Some(window) => (window.prefix, new_cells.len() - window.new_stop),
+            None => {
+                let same = |(old, new): (&Cell, &Cell)| {
+                    old.shares_content(new)
+                        || (old.cell_type == new.cell_type && old.source == new.source)
+                };
+                let prefix = old_cells
+                    .iter()
+                    .zip(new_cells)
+                    .take_while(|pair| same(*pair))
+                    .count();
+                let room = old_cells.len().min(new_cells.len()) - prefix;
+                let suffix = old_cells
+                    .iter()
+                    .rev()
+                    .zip(new_cells.iter().rev())
+                    .take(room)
+                    .take_while(|pair| same(*pair))
+                    .count();
+                (prefix, suffix)
             }
-            analyses.push(analysis);
+        };
+        let (old_stop, new_stop) = (old_cells.len() - suffix, new_cells.len() - suffix);
+        let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
+        // The prefix's cells and aliases are the same in both readings.
+        let mut aliases_at_prefix = Aliases::new();
+        let mut alias_cells = Vec::new();
+        let mut outside_kept = true;
+        let mut analyses: Vec<Option<Arc<CellAnalysis>>> = Vec::with_capacity(new_cells.len());
+        if window.is_some() {
+            // The window's prefix: the old analyses as they are, the aliases from the
+            // cells that bind any.
+            analyses.extend_from_slice(&previous.analyses[..prefix]);
+            let binding = previous
+                .alias_cells
+                .partition_point(|&ordinal| ordinal < prefix);
+            alias_cells.extend_from_slice(&previous.alias_cells[..binding]);
+            for &ordinal in &alias_cells {
+                if let Some(analysis) = old_analysis(ordinal) {
+                    aliases_at_prefix.extend(&analysis.aliases_defined);
+                }
+            }
+        } else {
+            // Walked once.
+            for (index, cell) in new_cells[..prefix].iter().enumerate() {
+                let analysis =
+                    (cell.cell_type == CellType::Code).then(|| match old_analysis(index) {
+                        Some(analysis) => Arc::clone(analysis),
+                        None => {
+                            outside_kept = false;
+                            analyze_cell_shared(&cell.source, &aliases_at_prefix)
+                        }
+                    });
+                if let Some(analysis) = &analysis {
+                    aliases_at_prefix.extend(&analysis.aliases_defined);
+                }
+                analyses.push(analysis);
+            }
         }
+        // The old cells in between, by source, with the aliases each saw.
         let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
         let mut aliases = aliases_at_prefix.clone();
-        let mut aliases_at_suffix = Aliases::new();
-        for (index, cell) in old_cells.iter().enumerate().skip(prefix) {
-            if index == old_cells.len() - suffix {
-                aliases_at_suffix = aliases.clone();
-            }
+        for (index, cell) in old_cells.iter().enumerate().take(old_stop).skip(prefix) {
             if let Some(analysis) = old_analysis(index) {
-                if index < old_cells.len() - suffix {
-                    earlier
-                        .entry(cell.source.as_str())
-                        .or_default()
-                        .push((aliases.clone(), analysis));
-                }
+                earlier
+                    .entry(cell.source.as_str())
+                    .or_default()
+                    .push((aliases.clone(), analysis));
                 aliases.extend(&analysis.aliases_defined);
             }
         }
+        let aliases_at_suffix = aliases;
         let mut aliases = aliases_at_prefix;
-        let mut suffix_matches = false;
-        let rest = new_cells
-            .iter()
-            .enumerate()
-            .skip(prefix)
-            .map(|(index, cell)| {
-                let suffix_start = new_cells.len() - suffix;
-                if index == suffix_start {
-                    suffix_matches = aliases == aliases_at_suffix;
+        let reuse_or_analyse = |cell: &Cell, aliases: &mut Aliases| {
+            (cell.cell_type == CellType::Code).then(|| {
+                let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
+                    candidates
+                        .iter()
+                        .find(|(before, _)| before == aliases)
+                        .map(|(_, analysis)| Arc::clone(analysis))
+                });
+                let analysis = reused.unwrap_or_else(|| analyze_cell_shared(&cell.source, aliases));
+                aliases.extend(&analysis.aliases_defined);
+                analysis
+            })
+        };
+        for (index, cell) in new_cells.iter().enumerate().take(new_stop).skip(prefix) {
+            let analysis = reuse_or_analyse(cell, &mut aliases);
+            if binds_aliases(&analysis) {
+                alias_cells.push(index);
+            }
+            analyses.push(analysis);
+        }
+        // The cells after the edit saw the same aliases as before it: theirs are kept.
+        let suffix_kept = aliases == aliases_at_suffix;
+        let suffix_start = if window.is_some() && suffix_kept {
+            analyses.extend_from_slice(&previous.analyses[old_stop..]);
+            let binding = previous
+                .alias_cells
+                .partition_point(|&ordinal| ordinal < old_stop);
+            alias_cells.extend(
+                previous.alias_cells[binding..]
+                    .iter()
+                    .map(|&ordinal| ordinal - old_stop + new_stop),
+            );
+            new_cells.len()
+        } else {
+            new_stop
+        };
+        for (index, cell) in new_cells.iter().enumerate().skip(suffix_start) {
+            let kept = (suffix_kept && cell.cell_type == CellType::Code)
+                .then(|| old_analysis(index - new_stop + old_stop))
+                .flatten();
+            let analysis = match kept {
+                Some(analysis) => Some(Arc::clone(analysis)),
+                None => {
+                    if suffix_kept && cell.cell_type == CellType::Code {
+                        // An old code cell without analysis: the kept cells before it
+                        // were not added to the aliases.
+                        outside_kept = false;
+                        aliases = analyses
+                            .iter()
+                            .flatten()
+                            .fold(Aliases::new(), |mut all, a| {
+                                all.extend(&a.aliases_defined);
+                                all
+                            });
+                    }
+                    reuse_or_analyse(cell, &mut aliases)
                 }
-                (cell.cell_type == CellType::Code).then(|| {
-                    let by_position = if index >= suffix_start && suffix_matches {
-                        old_analysis(index + old_cells.len() - new_cells.len())
-                    } else {
-                        None
-                    };
-                    let reused = by_position.map(Arc::clone).or_else(|| {
-                        earlier.get(cell.source.as_str()).and_then(|candidates| {
-                            candidates
-                                .iter()
-                                .find(|(before, _)| *before == aliases)
-                                .map(|(_, analysis)| Arc::clone(analysis))
-                        })
-                    });
-                    let analysis =
-                        reused.unwrap_or_else(|| analyze_cell_shared(&cell.source, &aliases));
-                    aliases.extend(&analysis.aliases_defined);
-                    analysis
-                })
-            });
-        analyses.extend(rest);
+            };
+            analyses.push(analysis);
+        }
+        let python = crate::format::language::is_python_notebook(&notebook);
         let depth = AnalysisDepth::Full;
-        NotebookFile::assembled(project, path, text, format, notebook, analyses, depth)
+        // Known unless the cells after the window were walked.
+        let alias_cells =
+            (suffix_start == new_cells.len() && window.is_some()).then_some(alias_cells);
+        let mut file = NotebookFile::assembled(
+            project,
+            path,
+            text,
+            format,
+            notebook,
+            analyses,
+            depth,
+            alias_cells,
+        );
+        file.edited_from = window.filter(|_| python && outside_kept).map(|window| {
+            let window = if suffix_kept {
+                window
+            } else {
+                window.to_the_end(old_cells.len(), file.notebook.cells.len())
+            };
+            (previous.reading, window)
+        });
+        file
+    }
+
+    /// The cells an edit touched since `earlier`, when this reading was built from it by
+    /// [`NotebookFile::edited`]. Outside the window the cells share their contents with
+    /// `earlier`'s, their spans the same before it and moved by the change after it, and
+    /// their analyses are the same `Arc`s.
+    pub fn window_since(&self, earlier: &NotebookFile) -> Option<CellWindow> {
+        let (reading, window) = self.edited_from?;
+        (reading == earlier.reading).then_some(window)
     }
 
     /// The dataflow of the code cell at `ordinal`: kept with its analysis when it has one
@@ -290,6 +448,13 @@ impl NotebookFile {
             .and_then(|stem| stem.to_str())
             .unwrap_or("")
     }
+}
+
+/// Whether a cell's analysis binds a jellycell alias (`import jellycell.api as J`).
+fn binds_aliases(analysis: &Option<Arc<CellAnalysis>>) -> bool {
+    analysis
+        .as_ref()
+        .is_some_and(|analysis| !analysis.aliases_defined.is_empty())
 }
 
 /// A file the workspace could not read (left out of it).
@@ -619,6 +784,9 @@ fn read_guarded(
             notebook,
             analyses: Vec::new(),
             depth,
+            alias_cells: Vec::new(),
+            reading: ReadingId::next(),
+            edited_from: None,
         }
     })
 }
@@ -944,6 +1112,18 @@ mod tests {
         let mut text = format!("{header}{}", parts.concat());
         let mut previous = NotebookFile::new(&project, path.clone(), text.clone(), format);
         let mut previous_facts = facts(&previous);
+        // The editor's chain: readings without originals, re-read around each edit.
+        let notebook = crate::format::read_without_originals(&text, format);
+        let depth = AnalysisDepth::Full;
+        let mut buffer = NotebookFile::from_notebook(
+            &project,
+            path.clone(),
+            text.clone(),
+            format,
+            notebook,
+            depth,
+        );
+        let mut buffer_facts = facts(&buffer);
         for (at, length, inserted) in edits {
             let start = header.len() + at % (text.len() - header.len() + 1);
             let end = (start + length).min(text.len());
@@ -959,7 +1139,108 @@ mod tests {
             assert_eq!(reused_facts, facts(&fresh), "{text:?}");
             previous = reused;
             previous_facts = reused_facts;
+
+            let edited =
+                NotebookFile::edited(&project, path.clone(), text.clone(), format, &buffer);
+            assert_eq!(edited.analyses, fresh.analyses, "{text:?}");
+            assert_eq!(edited.alias_cells, fresh.alias_cells, "{text:?}");
+            if let Some(window) = edited.window_since(&buffer) {
+                assert_window_keeps_analyses(&buffer, &edited, &window);
+            }
+            let edited_facts =
+                crate::analysis::facts_reuse::facts_reusing(&edited, &buffer, &buffer_facts);
+            assert_eq!(edited_facts, facts(&fresh), "{text:?}");
+            buffer = edited;
+            buffer_facts = edited_facts;
         }
+    }
+
+    /// What a reading's window promises beyond the re-read's: outside it, the analyses
+    /// are the earlier reading's own.
+    fn assert_window_keeps_analyses(old: &NotebookFile, new: &NotebookFile, window: &CellWindow) {
+        let new_len = new.notebook.cells.len();
+        for ordinal in (0..window.prefix).chain(window.new_stop..new_len) {
+            let old_ordinal = window.old_ordinal(ordinal);
+            assert!(new.notebook.cells[ordinal].shares_content(&old.notebook.cells[old_ordinal]));
+            match (&old.analyses[old_ordinal], &new.analyses[ordinal]) {
+                (Some(before), Some(after)) => assert!(Arc::ptr_eq(before, after)),
+                (None, None) => {}
+                _ => panic!("cell {ordinal}: an analysis came or went outside the window"),
+            }
+        }
+    }
+
+    /// Where the tests' editor buffer lies: its project, path and format.
+    fn buffer_place() -> (Project, PathBuf, NotebookFormat) {
+        let project = Project::without_config(Path::new("/project"));
+        (
+            project,
+            PathBuf::from("/project/nb.py"),
+            NotebookFormat::Percent,
+        )
+    }
+
+    /// `text` read as the server reads an open buffer: without originals, fully analysed.
+    fn buffer_reading(text: &str) -> NotebookFile {
+        let (project, path, format) = buffer_place();
+        let notebook = crate::format::read_without_originals(text, format);
+        let depth = AnalysisDepth::Full;
+        NotebookFile::from_notebook(&project, path, text.to_string(), format, notebook, depth)
+    }
+
+    #[test]
+    fn an_edit_in_one_cell_records_the_cells_it_read_again() {
+        let (project, path, format) = buffer_place();
+        let cell = |index: usize| format!("# %% tags=[\"name=c{index}\"]\nv{index} = {index}\n\n");
+        let text: String = (0..40).map(cell).collect();
+        let before = buffer_reading(&text);
+        let after_text = text.replace("v20 = 20", "v20 = 2000\nmore = v20");
+        let after =
+            NotebookFile::edited(&project, path.clone(), after_text.clone(), format, &before);
+        let window = after
+            .window_since(&before)
+            .expect("re-read around the edit");
+        assert!(window.prefix >= 18 && window.new_stop <= 22, "{window:?}");
+        assert_eq!(window.old_stop, window.new_stop);
+        assert_window_keeps_analyses(&before, &after, &window);
+        // Only for the reading it was built from.
+        assert_eq!(after.window_since(&buffer_reading(&text)), None);
+        // An edit that binds an alias the cells below it see takes them in.
+        let aliased = text.replace("v20 = 20", "import jellycell.api as J");
+        let aliased = NotebookFile::edited(&project, path, aliased, format, &before);
+        let window = aliased
+            .window_since(&before)
+            .expect("re-read around the edit");
+        assert_eq!(window.new_stop, 40);
+    }
+
+    #[test]
+    fn the_cells_binding_aliases_move_with_a_cell_added_above_them() {
+        let (project, path, format) = buffer_place();
+        let cell = |index: usize| match index {
+            30 => "# %%\nimport jellycell.api as J\n\n".to_string(),
+            _ => format!("# %% tags=[\"name=c{index}\"]\nv{index} = {index}\n\n"),
+        };
+        let text: String = (0..40).map(cell).collect();
+        let before = buffer_reading(&text);
+        assert_eq!(before.alias_cells, vec![30]);
+        let split = text.replace("v10 = 10\n", "v10 = 10\n# %%\nnew = 1\n");
+        let after = NotebookFile::edited(&project, path.clone(), split.clone(), format, &before);
+        let window = after
+            .window_since(&before)
+            .expect("re-read around the edit");
+        assert_eq!(window.new_stop, window.old_stop + 1);
+        assert_eq!(after.alias_cells, vec![31]);
+        // The alias is in scope below it after a second edit there.
+        let used = split.replace("v35 = 35", "J.save(1, 'artifacts/x.json')");
+        let again = NotebookFile::edited(&project, path.clone(), used.clone(), format, &after);
+        assert!(again.window_since(&after).is_some());
+        let fresh = NotebookFile::new(&project, path, used, format);
+        assert_eq!(again.analyses, fresh.analyses);
+        assert_eq!(
+            again.analyses[36].as_ref().map(|a| a.jc_calls.len()),
+            Some(1)
+        );
     }
 
     proptest! {

@@ -363,6 +363,7 @@ impl Notebook {
     }
 }
 
+pub mod cell_window;
 pub mod combine;
 pub(crate) mod detect;
 pub mod ipynb;

@@ -12,18 +12,20 @@
 //! PEP-723 marker in the window, a PEP-723 block past the first cell: readings that look
 //! at the whole file) it leaves to a full read: `None`.
 
+use crate::format::cell_window::CellWindow;
 use crate::format::{Cell, Notebook, NotebookFormat, Problem, read_without_originals};
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
 
 /// The notebook `new_text` reads as, built from `old` (read from `old_text` without
-/// originals, in `format`), or `None` when only a full read can tell.
+/// originals, in `format`), with the cells it read again; `None` when only a full read
+/// can tell.
 pub fn reread_after_edit(
     old_text: &str,
     old: &Notebook,
     new_text: &str,
     format: NotebookFormat,
-) -> Option<Notebook> {
+) -> Option<(Notebook, CellWindow)> {
     let fenced_markers = match format {
         NotebookFormat::Percent => false,
         NotebookFormat::Myst => true,
@@ -116,16 +118,25 @@ pub fn reread_after_edit(
         }
     }
 
+    let new_stop = window_first + window.len();
     let mut notebook_cells = Vec::with_capacity(window_first + window.len() + cells.len());
-    notebook_cells.extend(cells[..window_first].iter().cloned());
+    notebook_cells.extend_from_slice(&cells[..window_first]);
     notebook_cells.extend(window);
     if !to_end {
-        for cell in &cells[anchor..] {
+        // Every offset of these cells lies past the change (the anchor starts after it).
+        let delta = change.new_end.wrapping_sub(change.old_end);
+        notebook_cells.extend(cells[anchor..].iter().map(|cell| {
             let mut cell = cell.clone();
-            shift_cell(&mut cell, |offset| change.moved(offset).unwrap_or(offset));
-            notebook_cells.push(cell);
-        }
+            shift_cell(&mut cell, |offset| offset.wrapping_add(delta));
+            cell
+        }));
     }
+    let cell_window = CellWindow {
+        prefix: window_first,
+        old_stop: if to_end { cells.len() } else { anchor },
+        new_stop,
+        change: change.bytes,
+    };
 
     // Problems belong to the cell their start lies in: the window's come from the new
     // reading, the others are the old ones, moved when they lie after the edit.
@@ -164,7 +175,7 @@ pub fn reread_after_edit(
     sort_problems(&mut problems);
 
     let pep723 = old.pep723.clone();
-    Some(Notebook {
+    let notebook = Notebook {
         format: old.format,
         metadata: old.metadata.clone(),
         cells: notebook_cells,
@@ -176,7 +187,8 @@ pub fn reread_after_edit(
             old.trailer.clone()
         },
         problems,
-    })
+    };
+    Some((notebook, cell_window))
 }
 
 /// Problems in text order (the readers list some kinds first; which does not matter to
@@ -214,15 +226,17 @@ struct Change {
     start: usize,
     old_end: usize,
     new_end: usize,
+    bytes: ChangedBytes,
 }
 
 impl Change {
     fn between(old_text: &str, new_text: &str) -> Change {
-        let changed = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
+        let bytes = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
         Change {
-            start: changed.start,
-            old_end: changed.old_end,
-            new_end: changed.new_end,
+            start: bytes.start,
+            old_end: bytes.old_end,
+            new_end: bytes.new_end,
+            bytes,
         }
     }
 

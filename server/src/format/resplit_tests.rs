@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::reread_after_edit;
+use crate::format::cell_window::CellWindow;
 use crate::format::{Notebook, NotebookFormat, read_without_originals};
 
 const PERCENT_HEADER: &str = "# ---\n# jupyter:\n#   kernelspec:\n#     name: python3\n# ---\n\n";
@@ -93,8 +94,9 @@ fn assert_rereads_like_a_full_read(
         text.replace_range(start..end, &inserted.concat());
         let mut fresh = read_without_originals(text, format);
         super::sort_problems(&mut fresh.problems);
-        if let Some(reread) = reread_after_edit(&before, &notebook, text, format) {
+        if let Some((reread, window)) = reread_after_edit(&before, &notebook, text, format) {
             incremental += 1;
+            assert_window_holds(&notebook, &reread, &window);
             assert_eq!(reread.cells, fresh.cells, "{before:?} → {text:?}");
             assert_eq!(reread.problems, fresh.problems, "{before:?} → {text:?}");
             assert_eq!(reread, fresh, "{before:?} → {text:?}");
@@ -104,6 +106,34 @@ fn assert_rereads_like_a_full_read(
         }
     }
     incremental
+}
+
+/// What the window promises: the cells outside it are the old reading's, the same
+/// contents, with the same spans before it and spans moved by the change after it.
+fn assert_window_holds(old: &Notebook, new: &Notebook, window: &CellWindow) {
+    let (old_cells, new_cells) = (&old.cells, &new.cells);
+    assert_eq!(
+        old_cells.len() - window.old_stop,
+        new_cells.len() - window.new_stop
+    );
+    assert!(window.prefix <= window.new_stop && window.prefix <= window.old_stop);
+    for ordinal in (0..window.prefix).chain(window.new_stop..new_cells.len()) {
+        let (before, after) = (&old_cells[window.old_ordinal(ordinal)], &new_cells[ordinal]);
+        assert!(
+            after.shares_content(before),
+            "cell {ordinal} was read again"
+        );
+        if ordinal < window.prefix {
+            assert_eq!(after.spans, before.spans);
+        } else {
+            assert!(before.spans.whole.start >= window.change.old_end);
+            assert_eq!(
+                after.spans.whole.start,
+                window.moved(before.spans.whole.start)
+            );
+            assert_eq!(after.spans.body.end, window.moved(before.spans.body.end));
+        }
+    }
 }
 
 fn edits() -> impl Strategy<Value = Vec<(usize, bool, usize, Vec<&'static str>)>> {

@@ -4,6 +4,7 @@
 //! are dropped, severities overridden.
 
 use crate::analysis::workspace::{NotebookFile, Workspace};
+use crate::lint::rules::artifact_paths::ArtifactsFolder;
 use crate::lint::rules::{self, project::PathFindings};
 use crate::lint::{Finding, LintSettings};
 use crate::project::Project;
@@ -14,26 +15,42 @@ pub fn check_file(
     file_index: usize,
     settings: &LintSettings,
 ) -> Vec<Finding> {
-    check_file_with(workspace, file_index, settings, rules::names::findings)
+    check_file_with(
+        workspace,
+        file_index,
+        settings,
+        rules::names::findings,
+        cell_rules,
+    )
+}
+
+/// `python-syntax-error` and `enforce-artifact-paths` (when given the folder) of `file`.
+pub fn cell_rules(file: &NotebookFile, artifacts: Option<ArtifactsFolder>) -> Vec<Finding> {
+    let mut findings = rules::syntax::findings(file);
+    if let Some(artifacts) = artifacts {
+        findings.extend(artifacts.findings(file));
+    }
+    findings
 }
 
 /// [`check_file`] with the `undefined-name` / `use-before-define` findings from `names`
-/// (the editor keeps them per cell across edits: `rules::names_memo`).
+/// and those of the rules of one cell each from `cells` ([`cell_rules`]): the editor keeps
+/// them per cell across edits (`rules::names_memo`, `rules::cell_rules_memo`).
 pub fn check_file_with(
     workspace: &Workspace,
     file_index: usize,
     settings: &LintSettings,
     names: impl FnOnce(&NotebookFile) -> Vec<Finding>,
+    cells: impl FnOnce(&NotebookFile, Option<ArtifactsFolder>) -> Vec<Finding>,
 ) -> Vec<Finding> {
     let Some(file) = workspace.files.get(file_index) else {
         return Vec::new();
     };
     let mut findings = rules::reader::findings(file);
-    findings.extend(rules::syntax::findings(file));
-    if settings.enforce_artifact_paths {
-        let artifacts = workspace.project.config.paths.artifacts.clone();
-        findings.extend(rules::artifact_paths::findings(file, &artifacts));
-    }
+    let artifacts = settings
+        .enforce_artifact_paths
+        .then(|| ArtifactsFolder::new(&workspace.project.config.paths.artifacts));
+    findings.extend(cells(file, artifacts));
     findings.extend(rules::graph::findings(workspace, file_index));
     if settings.severity_of("undefined-name").is_some()
         || settings.severity_of("use-before-define").is_some()

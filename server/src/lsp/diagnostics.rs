@@ -22,6 +22,8 @@ use super::state::{Snapshot, State};
 use super::{Core, convert, run_blocking};
 use crate::analysis::graph::ResolutionToken;
 use crate::analysis::workspace::Workspace;
+use crate::lint::rules::artifact_paths::ArtifactsFolder;
+use crate::lint::rules::cell_rules_memo::CellRulesMemo;
 use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{Finding, check_file, check_file_with};
 use crate::text::Document;
@@ -204,6 +206,7 @@ pub fn findings_for(state: &State, snapshot: &Snapshot) -> Arc<Vec<Finding>> {
             snapshot.file_index,
             &settings,
             |_| names_reusing(state, snapshot, workspace),
+            |_, artifacts| cell_rules_reusing(state, snapshot, workspace, artifacts),
         ))
     } else {
         Arc::new(check_file(workspace, snapshot.file_index, &settings))
@@ -229,6 +232,29 @@ fn names_reusing(state: &State, snapshot: &Snapshot, workspace: &Workspace) -> V
     };
     let findings = memo.findings();
     state.store_names_memo(&snapshot.uri, memo, replaced);
+    findings
+}
+
+/// The findings of the rules of one cell each, from the buffer's memo of its last linted
+/// reading: an edit computes those of the cells it read again.
+fn cell_rules_reusing(
+    state: &State,
+    snapshot: &Snapshot,
+    workspace: &Workspace,
+    artifacts: Option<ArtifactsFolder>,
+) -> Vec<Finding> {
+    let Some(file) = workspace.files.get(snapshot.file_index) else {
+        return Vec::new();
+    };
+    let (mut memo, replaced) = match state.take_cell_rules_memo(&snapshot.uri) {
+        Some(mut memo) => {
+            let replaced = memo.update(file.clone(), artifacts);
+            (memo, Some(replaced))
+        }
+        None => (CellRulesMemo::build(file.clone(), artifacts), None),
+    };
+    let findings = memo.findings();
+    state.store_cell_rules_memo(&snapshot.uri, memo, replaced);
     findings
 }
 

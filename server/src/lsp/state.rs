@@ -30,6 +30,7 @@ use crate::analysis::workspace::{
     notebook_format_of,
 };
 use crate::format::NotebookFormat;
+use crate::lint::rules::cell_rules_memo::CellRulesMemo;
 use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{Finding, LintSettings};
 use crate::project::read::read_text_file;
@@ -114,10 +115,18 @@ struct Inner {
     /// The last findings per buffer, with the version and the workspace they are for
     /// (a change in another notebook changes them too).
     findings: HashMap<Uri, StoredFindings>,
-    /// Per buffer, the `undefined-name` findings of its last linted reading, indexed for
-    /// the next one (`lint::rules::names_memo`).
-    names_memos: HashMap<Uri, NamesMemo>,
+    /// Per buffer, the findings of its last linted reading kept per cell for the next one.
+    lint_memos: HashMap<Uri, LintMemos>,
     next_disk_stamp: u64,
+}
+
+/// A buffer's lint memos, each for the reading it was last linted at.
+#[derive(Debug, Default)]
+struct LintMemos {
+    /// `undefined-name` / `use-before-define` (`lint::rules::names_memo`).
+    names: Option<NamesMemo>,
+    /// The rules of one cell each (`lint::rules::cell_rules_memo`).
+    cells: Option<CellRulesMemo>,
 }
 
 /// The server's state; see the module docs.
@@ -245,7 +254,7 @@ impl State {
     pub fn close(&self, uri: &Uri) {
         let mut inner = self.lock();
         inner.findings.remove(uri);
-        inner.names_memos.remove(uri);
+        inner.lint_memos.remove(uri);
         if let Some(open) = inner.documents.remove(uri)
             && let Some(root) = open.root
             && let Some(entry) = inner.projects.get_mut(&root)
@@ -371,7 +380,7 @@ impl State {
     /// The names memo of `uri`'s last linted reading, taken out (put it back with
     /// [`State::store_names_memo`]).
     pub fn take_names_memo(&self, uri: &Uri) -> Option<NamesMemo> {
-        self.lock().names_memos.remove(uri)
+        self.take_memo(uri, |memos| &mut memos.names)
     }
 
     /// Keeps `memo` for `uri`'s next lint; `replaced` (the reading it was for before) is
@@ -382,9 +391,38 @@ impl State {
         memo: NamesMemo,
         replaced: Option<Arc<NotebookFile>>,
     ) {
+        self.store_memo(uri, memo, |memos| &mut memos.names, replaced);
+    }
+
+    /// [`State::take_names_memo`] for the memo of the rules of one cell each.
+    pub fn take_cell_rules_memo(&self, uri: &Uri) -> Option<CellRulesMemo> {
+        self.take_memo(uri, |memos| &mut memos.cells)
+    }
+
+    /// [`State::store_names_memo`] for the memo of the rules of one cell each.
+    pub fn store_cell_rules_memo(
+        &self,
+        uri: &Uri,
+        memo: CellRulesMemo,
+        replaced: Option<Arc<NotebookFile>>,
+    ) {
+        self.store_memo(uri, memo, |memos| &mut memos.cells, replaced);
+    }
+
+    fn take_memo<T>(&self, uri: &Uri, slot: fn(&mut LintMemos) -> &mut Option<T>) -> Option<T> {
+        slot(self.lock().lint_memos.get_mut(uri)?).take()
+    }
+
+    fn store_memo<T>(
+        &self,
+        uri: &Uri,
+        memo: T,
+        slot: fn(&mut LintMemos) -> &mut Option<T>,
+        replaced: Option<Arc<NotebookFile>>,
+    ) {
         let mut inner = self.lock();
         if inner.documents.contains_key(uri) {
-            inner.names_memos.insert(uri.clone(), memo);
+            *slot(inner.lint_memos.entry(uri.clone()).or_default()) = Some(memo);
         }
         drop(inner);
         if let Some(replaced) = replaced {
@@ -926,16 +964,15 @@ fn analyse(
     // The server never writes a notebook back: cells keep no copy for byte-exact
     // write-back (a third of a notebook's memory). After an edit only the cells around
     // it are read again.
-    let reread = previous.as_ref().and_then(|previous| {
-        crate::format::resplit::reread_after_edit(&previous.text, &previous.notebook, &text, format)
-    });
-    let notebook = reread.unwrap_or_else(|| crate::format::read_without_originals(&text, format));
     let path = path.to_path_buf();
     let file = match previous {
         Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
-            NotebookFile::from_notebook_reusing(project, path, text, format, notebook, &previous)
+            NotebookFile::edited(project, path, text, format, &previous)
         }
-        _ => NotebookFile::from_notebook(project, path, text, format, notebook, depth),
+        _ => {
+            let notebook = crate::format::read_without_originals(&text, format);
+            NotebookFile::from_notebook(project, path, text, format, notebook, depth)
+        }
     };
     Some(Arc::new(file))
 }

@@ -3,7 +3,7 @@
 //! against the same final text opened afresh: the same cells, analyses, facts and lint
 //! findings (its own, and those of a second notebook that names its cells), for
 //! py:percent and MyST; and the findings the editor keeps per cell across the edits
-//! (`lint::rules::names_memo`) equal to the fresh open's, and so the names the
+//! (`lint::rules::names_memo`, `lint::rules::cell_rules_memo`) equal to the fresh open's, and so the names the
 //! environment hints ask about (`analysis::module_imports_memo`).
 
 use proptest::prelude::*;
@@ -14,6 +14,8 @@ use crate::analysis::graph::NotebookFacts;
 use crate::analysis::module_imports_memo::HintNamesMemo;
 use crate::analysis::workspace::{NotebookFile, Workspace, facts};
 use crate::format::NotebookFormat;
+use crate::lint::rules::artifact_paths::ArtifactsFolder;
+use crate::lint::rules::cell_rules_memo::CellRulesMemo;
 use crate::lint::rules::environment::NotebookNames;
 use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{LintSettings, check_file, check_file_with};
@@ -32,6 +34,7 @@ fn piece() -> impl Strategy<Value = &'static str> {
         Just("import numpy, os.path as p  # two\n"),
         Just("J.load('artifacts/a.json')\n"),
         Just("jc.save(v1, 'artifacts/v1.json')\n"),
+        Just("jc.save(v2, 'outside/v2.json')\n"),
         Just("print(undefined_thing)\n"),
         Just("v2 = v1 + 1\n"),
         Just("x = (\n"),
@@ -104,6 +107,13 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
         Workspace::from_shared_files(project.clone(), vec![file.clone(), other.clone()]);
     // The editor's names findings, kept across the edits as the diagnostics job keeps them.
     let mut names = NamesMemo::build(file.clone());
+    // The rules of one cell each, kept the same way.
+    let artifacts = || {
+        settings
+            .enforce_artifact_paths
+            .then(|| ArtifactsFolder::new(&project.config.paths.artifacts))
+    };
+    let mut cell_rules = CellRulesMemo::build(file.clone(), artifacts());
     // The environment hints' names, kept as the hints keep them.
     let mut hint_names = HintNamesMemo::build(file.clone());
     for (version, (at, length, inserted)) in edits.iter().enumerate() {
@@ -162,8 +172,15 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
             "{text:?}"
         );
         names.update(file.clone());
+        cell_rules.update(file.clone(), artifacts());
         assert_eq!(
-            check_file_with(&workspace, 0, &settings, |_| names.findings()),
+            check_file_with(
+                &workspace,
+                0,
+                &settings,
+                |_| names.findings(),
+                |_, _| cell_rules.findings()
+            ),
             check_file(&fresh_workspace, 0, &settings),
             "{text:?}"
         );

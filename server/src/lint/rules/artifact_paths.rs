@@ -6,17 +6,59 @@
 //! and the suggested path for one that leaves the project (`../x`, `/tmp/x`) keeps only
 //! its file name (`artifacts/x`), never a path that still leads out.
 
-use crate::analysis::JcFunction;
 use crate::analysis::workspace::NotebookFile;
+use crate::analysis::{CellAnalysis, JcFunction};
+use crate::format::Cell;
 use crate::lint::Finding;
 
 pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
-    let prefix = format!("{}/", artifacts.trim_end_matches('/'));
-    let folder = lexical(artifacts).unwrap_or_default();
-    let plain_folder = is_plain(artifacts.trim_end_matches('/'));
-    let mut findings = Vec::new();
-    for (cell, analysis) in file.notebook.cells.iter().zip(&file.analyses) {
-        let Some(analysis) = analysis else { continue };
+    ArtifactsFolder::new(artifacts).findings(file)
+}
+
+/// The artifacts folder (`[paths] artifacts`) as the rule compares targets with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactsFolder {
+    /// The folder with one trailing `/`.
+    prefix: String,
+    /// Its lexical segments.
+    folder: Vec<String>,
+    /// Whether it is its own lexical form (`artifacts`, not `./artifacts`).
+    plain: bool,
+}
+
+impl ArtifactsFolder {
+    pub fn new(artifacts: &str) -> ArtifactsFolder {
+        ArtifactsFolder {
+            prefix: format!("{}/", artifacts.trim_end_matches('/')),
+            folder: lexical(artifacts)
+                .unwrap_or_default()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            plain: is_plain(artifacts.trim_end_matches('/')),
+        }
+    }
+
+    /// The findings of every cell of `file`.
+    pub fn findings(&self, file: &NotebookFile) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (cell, analysis) in file.notebook.cells.iter().zip(&file.analyses) {
+            if let Some(analysis) = analysis {
+                self.cell_findings(file, cell, analysis, &mut findings);
+            }
+        }
+        findings
+    }
+
+    /// The findings of one cell (with its `analysis`) of `file`, added to `findings`.
+    pub fn cell_findings(
+        &self,
+        file: &NotebookFile,
+        cell: &Cell,
+        analysis: &CellAnalysis,
+        findings: &mut Vec<Finding>,
+    ) {
+        let prefix = &self.prefix;
         for call in &analysis.jc_calls {
             if !matches!(call.function, JcFunction::Save | JcFunction::Figure) {
                 continue;
@@ -24,15 +66,16 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
             for (target, span) in call.literal_targets() {
                 // The usual `artifacts/x.json` is inside without resolving its segments.
                 let inside = || {
-                    (plain_folder && is_plain(&target[prefix.len()..]))
+                    (self.plain && is_plain(&target[prefix.len()..]))
                         || lexical(target).is_some_and(|parts| {
-                            parts.len() > folder.len() && parts[..folder.len()] == folder[..]
+                            parts.len() > self.folder.len()
+                                && parts[..self.folder.len()] == self.folder[..]
                         })
                 };
-                if target.starts_with(&prefix) && inside() {
+                if target.starts_with(prefix.as_str()) && inside() {
                     continue;
                 }
-                let suggestion = suggestion(target, &prefix);
+                let suggestion = suggestion(target, prefix);
                 // From the call's start to the path, as jellycell reports the line the
                 // call starts on (a call spread over several lines names its first).
                 let reported = crate::text::Span::new(call.span.start.min(span.start), span.end);
@@ -47,7 +90,6 @@ pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
             }
         }
     }
-    findings
 }
 
 /// Whether `path` is relative with no empty, `.` or `..` segment (its own lexical form).

@@ -3,9 +3,11 @@
 //! `check` applies the settings.
 
 pub mod artifact_paths;
+pub mod cell_rules_memo;
 pub mod declared_deps;
 pub mod environment;
 pub mod graph;
+pub mod kept_findings;
 pub mod large_output;
 pub mod names;
 pub mod names_memo;

@@ -13,9 +13,10 @@
 //! a `from m import *`-like cell, or changes the notebook's language or path rebuilds
 //! the memo (what `names::findings` costs).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use super::kept_findings::KeptFindings;
 use super::names::{
     NameHasher, PRELUDE_NAMES, deferred_read_is_defined, finding, is_python, sorted_contains,
 };
@@ -23,7 +24,6 @@ use crate::analysis::workspace::NotebookFile;
 use crate::format::CellType;
 use crate::format::tags::CellKind;
 use crate::lint::Finding;
-use crate::text::Span;
 
 /// The names findings of one reading of a notebook, indexed for the next reading.
 #[derive(Debug)]
@@ -41,8 +41,8 @@ pub struct NamesMemo {
     setup: HashMap<String, usize, NameHasher>,
     /// The checked cells that may define anything: none at or below the first is checked.
     everything: BTreeSet<usize>,
-    /// The findings of the cells that have any, by ordinal.
-    findings: BTreeMap<usize, CellFindings>,
+    /// The findings of the cells that have any.
+    findings: KeptFindings,
 }
 
 /// What the rule needs of one cell.
@@ -59,13 +59,6 @@ struct CellEntry {
     reads: Vec<String>,
 }
 
-/// A cell's findings, with the body offset their spans were computed at.
-#[derive(Debug)]
-struct CellFindings {
-    body_start: usize,
-    findings: Vec<Finding>,
-}
-
 impl NamesMemo {
     /// The memo of `file`, computed from scratch.
     pub fn build(file: Arc<NotebookFile>) -> NamesMemo {
@@ -77,7 +70,7 @@ impl NamesMemo {
             readers: HashMap::default(),
             setup: HashMap::default(),
             everything: BTreeSet::new(),
-            findings: BTreeMap::new(),
+            findings: KeptFindings::default(),
             file,
         };
         if !python {
@@ -111,20 +104,10 @@ impl NamesMemo {
         if !self.python {
             return old;
         }
-        let changed: Vec<usize> = (0..new_cells.len())
-            .filter(|&ordinal| {
-                let (old_cell, new_cell) = (&old_cells[ordinal], &new_cells[ordinal]);
-                let same_analysis = match (old.analyses.get(ordinal), file.analyses.get(ordinal)) {
-                    (Some(Some(before)), Some(Some(after))) => Arc::ptr_eq(before, after),
-                    (before, after) => {
-                        before.is_none_or(Option::is_none) && after.is_none_or(Option::is_none)
-                    }
-                };
-                !(new_cell.shares_content(old_cell)
-                    && new_cell.spans.body.len() == old_cell.spans.body.len()
-                    && same_analysis)
-            })
-            .collect();
+        let changed: Vec<usize> = match file.window_since(&old) {
+            Some(window) => window.read_again().collect(),
+            None => changed_cells(&old, &file),
+        };
         let mut touched: HashSet<String, NameHasher> = HashSet::default();
         for &ordinal in &changed {
             let entry = entry_of(&file, ordinal);
@@ -166,24 +149,7 @@ impl NamesMemo {
 
     /// The findings of the memo's reading, in the order `names::findings` gives them.
     pub fn findings(&mut self) -> Vec<Finding> {
-        let cells = &self.file.notebook.cells;
-        let mut all = Vec::new();
-        for (ordinal, kept) in &mut self.findings {
-            let Some(cell) = cells.get(*ordinal) else {
-                continue;
-            };
-            let body_start = cell.spans.body.start;
-            if body_start != kept.body_start {
-                for finding in &mut kept.findings {
-                    finding.span = finding
-                        .span
-                        .map(|span| moved(span, kept.body_start, body_start));
-                }
-                kept.body_start = body_start;
-            }
-            all.extend(kept.findings.iter().cloned());
-        }
-        all
+        self.findings.all(&self.file.notebook.cells)
     }
 
     fn index(&mut self, ordinal: usize, entry: &CellEntry) {
@@ -236,18 +202,8 @@ impl NamesMemo {
     /// Computes the findings of the cell at `ordinal` again.
     fn recheck(&mut self, ordinal: usize) {
         let findings = self.check(ordinal);
-        if findings.is_empty() {
-            self.findings.remove(&ordinal);
-        } else {
-            let body_start = self.file.notebook.cells[ordinal].spans.body.start;
-            self.findings.insert(
-                ordinal,
-                CellFindings {
-                    body_start,
-                    findings,
-                },
-            );
-        }
+        let body_start = self.file.notebook.cells[ordinal].spans.body.start;
+        self.findings.set(ordinal, body_start, findings);
     }
 
     /// The findings of the cell at `ordinal`, as `names::findings` computes them.
@@ -352,8 +308,22 @@ fn symmetric_difference<'a>(
     gone.chain(new).cloned()
 }
 
-/// `span`, computed when the cell's body started at `from`, for a body now at `to`.
-fn moved(span: Span, from: usize, to: usize) -> Span {
-    let shift = |offset: usize| (offset + to).saturating_sub(from);
-    Span::new(shift(span.start), shift(span.end))
+/// The cells of `new` that are not `old`'s cell of the same ordinal, untouched (both have
+/// the same count of cells): a different content, body length or analysis.
+fn changed_cells(old: &NotebookFile, new: &NotebookFile) -> Vec<usize> {
+    let (old_cells, new_cells) = (&old.notebook.cells, &new.notebook.cells);
+    (0..new_cells.len())
+        .filter(|&ordinal| {
+            let (old_cell, new_cell) = (&old_cells[ordinal], &new_cells[ordinal]);
+            let same_analysis = match (old.analyses.get(ordinal), new.analyses.get(ordinal)) {
+                (Some(Some(before)), Some(Some(after))) => Arc::ptr_eq(before, after),
+                (before, after) => {
+                    before.is_none_or(Option::is_none) && after.is_none_or(Option::is_none)
+                }
+            };
+            !(new_cell.shares_content(old_cell)
+                && new_cell.spans.body.len() == old_cell.spans.body.len()
+                && same_analysis)
+        })
+        .collect()
 }
