@@ -6,7 +6,9 @@
 //! MyST (`JELLYCELL_BENCH_CELLS`, default `500,2000,8000,16000` cells; markdown every 10
 //! cells, named steps with deps, saves and loads, `lsp_latency`'s shape), each in a fresh
 //! project with a fresh server; then projects of 20 / 200 / 2,000 notebooks of 50 cells
-//! (`JELLYCELL_BENCH_NOTEBOOKS`) with one of them open. Each row: 5 warm-up edits, then
+//! (`JELLYCELL_BENCH_NOTEBOOKS`) with one of them open. Each row: warm-up edits for 2 s
+//! and at least 5 (`support::time_settled`: the server's environment probe at open, a
+//! Python process, is over by then; `JELLYCELL_BENCH_SETTLE_MS` sets it), then
 //! 40 timed ones (20 at 8,000 cells and more, so that a loaded machine finishes the run
 //! in about a quarter of an hour; `JELLYCELL_BENCH_RUNS` sets the count, and
 //! `JELLYCELL_BENCH_FORMATS=percent` keeps only those rows, e.g. for a profile) (the body
@@ -197,7 +199,7 @@ impl Session {
 
     fn timed_edits(mut self, text: &str, needle: &str, runs: usize) -> Stats {
         let at = position(text, needle, needle.len());
-        let stats = support::time(WARMUP, runs, |index| self.edit(&at, index));
+        let stats = support::time_settled(WARMUP, runs, |index| self.edit(&at, index));
         self.client.shutdown();
         stats
     }
@@ -211,7 +213,7 @@ impl Session {
         runs: usize,
     ) -> (Stats, Option<(u64, u64)>) {
         let at = position(text, needle, needle.len());
-        let stats = support::time(WARMUP, runs, |index| self.edit(&at, index));
+        let stats = support::time_settled(WARMUP, runs, |index| self.edit(&at, index));
         let wrapped = std::env::var_os("JELLYCELL_BENCH_WRAP").is_some_and(|wrap| !wrap.is_empty());
         let memory = if wrapped {
             None
@@ -350,7 +352,8 @@ fn main() {
         ));
     }
     println!(
-        "edit → diagnostics over stdio (release build), {WARMUP} warm-up + {RUNS} timed edits per row ({RUNS_LARGE} at 8,000 cells and more, unless JELLYCELL_BENCH_RUNS says); load (1/5/15 min) before {load_before}, after {}",
+        "edit → diagnostics over stdio (release build), warm-up edits for {} ms (at least {WARMUP}) + {RUNS} timed edits per row ({RUNS_LARGE} at 8,000 cells and more, unless JELLYCELL_BENCH_RUNS says); load (1/5/15 min) before {load_before}, after {}",
+        support::settle().as_millis(),
         support::load()
     );
     if ruff.is_none() {

@@ -2,8 +2,9 @@
 //! the release binary, on a generated 2,000-cell py:percent notebook, and resident memory
 //! with 20 such notebooks open.
 //!
-//! Run: `cargo bench --bench lsp_latency`. For each request kind: 20 warm-up requests,
-//! then 200 timed ones, each sent only after the previous answer (no pipelining); prints
+//! Run: `cargo bench --bench lsp_latency`. For each request kind: warm-up requests for 2 s
+//! and at least 20 (`support::time_settled`: the environment probe the server starts at
+//! open is over by then), then 200 timed ones, each sent only after the previous answer (no pipelining); prints
 //! p50/p95/min/max as a markdown table, with `/proc/loadavg` before and after (the
 //! machine may be shared: the spread and the load say how far to trust the figures). `didChange → publishDiagnostics` is the time from
 //! sending an edit of one cell's body to receiving the diagnostics for that version.
@@ -65,7 +66,7 @@ fn notebook(k: usize) -> String {
 }
 
 fn time(once: impl FnMut(usize)) -> Stats {
-    support::time(WARMUP, RUNS, once)
+    support::time_settled(WARMUP, RUNS, once)
 }
 
 /// The server's pid: the child itself, or the server a profiler wrapper started.
@@ -212,7 +213,8 @@ fn main() {
         text.len() / 1024
     );
     println!(
-        "{WARMUP} warm-up + {RUNS} timed requests per kind, sequential; first diagnostics after didOpen: {}",
+        "warm-up for {} ms (at least {WARMUP}) + {RUNS} timed requests per kind, sequential; first diagnostics after didOpen: {}",
+        support::settle().as_millis(),
         millis(first_diagnostics)
     );
     println!("load (1/5/15 min) before: {load_before}; after: {load_after}");
