@@ -45,10 +45,15 @@ pub fn time(warmup: usize, runs: usize, mut once: impl FnMut(usize)) -> Stats {
     for index in 0..warmup {
         once(index);
     }
+    timed(warmup, runs, once)
+}
+
+/// The figures of `runs` timed calls of `once`, the first with index `first`.
+fn timed(first: usize, runs: usize, mut once: impl FnMut(usize)) -> Stats {
     let samples = (0..runs)
-        .map(|index| {
+        .map(|run| {
             let start = Instant::now();
-            once(warmup + index);
+            once(first + run);
             start.elapsed()
         })
         .collect();
@@ -66,14 +71,7 @@ pub fn time_settled(warmup: usize, runs: usize, mut once: impl FnMut(usize)) -> 
         once(index);
         index += 1;
     }
-    let samples = (0..runs)
-        .map(|run| {
-            let start = Instant::now();
-            once(index + run);
-            start.elapsed()
-        })
-        .collect();
-    Stats::of(samples)
+    timed(index, runs, once)
 }
 
 /// How long [`time_settled`] warms up at least: `JELLYCELL_BENCH_SETTLE_MS`, else 2 s.
