@@ -262,26 +262,7 @@ impl NotebookFile {
         // re-read's window tells which they are; else they are compared.
         let (prefix, suffix) = match &window {
             Some(window) => (window.prefix, new_cells.len() - window.new_stop),
-            None => {
-                let same = |(old, new): (&Cell, &Cell)| {
-                    old.shares_content(new)
-                        || (old.cell_type == new.cell_type && old.source == new.source)
-                };
-                let prefix = old_cells
-                    .iter()
-                    .zip(new_cells)
-                    .take_while(|pair| same(*pair))
-                    .count();
-                let room = old_cells.len().min(new_cells.len()) - prefix;
-                let suffix = old_cells
-                    .iter()
-                    .rev()
-                    .zip(new_cells.iter().rev())
-                    .take(room)
-                    .take_while(|pair| same(*pair))
-                    .count();
-                (prefix, suffix)
-            }
+            None => same_ends(old_cells, new_cells),
         };
         let (old_stop, new_stop) = (old_cells.len() - suffix, new_cells.len() - suffix);
         let old_analysis = |index: usize| previous.analyses.get(index).and_then(Option::as_ref);
@@ -298,11 +279,7 @@ impl NotebookFile {
                 .alias_cells
                 .partition_point(|&ordinal| ordinal < prefix);
             alias_cells.extend_from_slice(&previous.alias_cells[..binding]);
-            for &ordinal in &alias_cells {
-                if let Some(analysis) = old_analysis(ordinal) {
-                    aliases_at_prefix.extend(&analysis.aliases_defined);
-                }
-            }
+            aliases_at_prefix = aliases_of(alias_cells.iter().filter_map(|&at| old_analysis(at)));
         } else {
             // Walked once.
             for (index, cell) in new_cells[..prefix].iter().enumerate() {
@@ -320,19 +297,8 @@ impl NotebookFile {
                 analyses.push(analysis);
             }
         }
-        // The old cells in between, by source, with the aliases each saw.
-        let mut earlier: HashMap<&str, Vec<(Aliases, &Arc<CellAnalysis>)>> = HashMap::new();
-        let mut aliases = aliases_at_prefix.clone();
-        for (index, cell) in old_cells.iter().enumerate().take(old_stop).skip(prefix) {
-            if let Some(analysis) = old_analysis(index) {
-                earlier
-                    .entry(cell.source.as_str())
-                    .or_default()
-                    .push((aliases.clone(), analysis));
-                aliases.extend(&analysis.aliases_defined);
-            }
-        }
-        let aliases_at_suffix = aliases;
+        let (earlier, aliases_at_suffix) =
+            analyses_by_source(previous, prefix..old_stop, aliases_at_prefix.clone());
         let mut aliases = aliases_at_prefix;
         let reuse_or_analyse = |cell: &Cell, aliases: &mut Aliases| {
             (cell.cell_type == CellType::Code).then(|| {
@@ -381,13 +347,7 @@ impl NotebookFile {
                         // An old code cell without analysis: the kept cells before it
                         // were not added to the aliases.
                         outside_kept = false;
-                        aliases = analyses
-                            .iter()
-                            .flatten()
-                            .fold(Aliases::new(), |mut all, a| {
-                                all.extend(&a.aliases_defined);
-                                all
-                            });
+                        aliases = aliases_of(analyses.iter().flatten());
                     }
                     reuse_or_analyse(cell, &mut aliases)
                 }
@@ -448,6 +408,64 @@ impl NotebookFile {
             .and_then(|stem| stem.to_str())
             .unwrap_or("")
     }
+}
+
+/// How many cells at the start and at the end of two readings are the same cells (the
+/// same content, or the same type and source), without overlapping.
+fn same_ends(old_cells: &[Cell], new_cells: &[Cell]) -> (usize, usize) {
+    let same = |(old, new): (&Cell, &Cell)| {
+        old.shares_content(new) || (old.cell_type == new.cell_type && old.source == new.source)
+    };
+    let prefix = old_cells
+        .iter()
+        .zip(new_cells)
+        .take_while(|pair| same(*pair))
+        .count();
+    let room = old_cells.len().min(new_cells.len()) - prefix;
+    let suffix = old_cells
+        .iter()
+        .rev()
+        .zip(new_cells.iter().rev())
+        .take(room)
+        .take_while(|pair| same(*pair))
+        .count();
+    (prefix, suffix)
+}
+
+/// Analyses by their cell's source, each with the aliases in scope before its cell.
+type AnalysesBySource<'a> = HashMap<&'a str, Vec<(Aliases, &'a Arc<CellAnalysis>)>>;
+
+/// The analyses of `previous`'s cells in `cells`, by source, with the aliases each saw
+/// (`aliases` before the first), and the aliases after the last.
+fn analyses_by_source(
+    previous: &NotebookFile,
+    cells: std::ops::Range<usize>,
+    mut aliases: Aliases,
+) -> (AnalysesBySource<'_>, Aliases) {
+    let mut by_source = AnalysesBySource::new();
+    for index in cells {
+        let (Some(cell), Some(Some(analysis))) = (
+            previous.notebook.cells.get(index),
+            previous.analyses.get(index),
+        ) else {
+            continue;
+        };
+        by_source
+            .entry(cell.source.as_str())
+            .or_default()
+            .push((aliases.clone(), analysis));
+        aliases.extend(&analysis.aliases_defined);
+    }
+    (by_source, aliases)
+}
+
+/// The aliases `analyses` bind, in order (a later binding wins).
+fn aliases_of<'a>(analyses: impl Iterator<Item = &'a Arc<CellAnalysis>>) -> Aliases {
+    let mut aliases = Aliases::new();
+    for analysis in analyses {
+        aliases.extend(&analysis.aliases_defined);
+    }
+    aliases
 }
 
 /// Whether a cell's analysis binds a jellycell alias (`import jellycell.api as J`).
