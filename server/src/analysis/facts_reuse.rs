@@ -29,7 +29,13 @@ pub fn facts_reusing(
         return facts(file);
     }
     if let Some(window) = file.window_since(previous) {
-        return facts_around(file, previous_facts, &window);
+        let CellWindow {
+            prefix,
+            old_stop,
+            new_stop,
+            ..
+        } = window;
+        return facts_around(file, previous_facts, prefix, old_stop, new_stop);
     }
     let ChangedBytes {
         start,
@@ -65,74 +71,44 @@ pub fn facts_reusing(
                 && same_analysis(old_ordinal, new_ordinal)
         })
         .count();
-    let suffix_start = new_cells.len() - suffix;
-    let shift = old_cells.len().abs_diff(new_cells.len());
-    let cells = new_cells
-        .iter()
-        .enumerate()
-        .map(|(ordinal, cell)| {
-            if ordinal < prefix {
-                return previous_facts.cells[ordinal].clone();
-            }
-            if ordinal >= suffix_start {
-                let old_ordinal = if old_cells.len() >= new_cells.len() {
-                    ordinal + shift
-                } else {
-                    ordinal - shift
-                };
-                let facts = &previous_facts.cells[old_ordinal];
-                if facts.ordinal == ordinal {
-                    return facts.clone();
-                }
-                return Arc::new(CellFacts {
-                    ordinal,
-                    ..CellFacts::clone(facts)
-                });
-            }
-            Arc::new(cell_facts(file, ordinal, cell))
-        })
-        .collect();
-    NotebookFacts::with_starts(
-        file.relative.clone(),
-        cells,
-        new_cells
-            .iter()
-            .map(|cell| cell.spans.whole.start)
-            .collect(),
+    facts_around(
+        file,
+        previous_facts,
+        prefix,
+        old_cells.len() - suffix,
+        new_cells.len() - suffix,
     )
 }
 
-/// [`facts_reusing`] when the reading records the cells its edit touched: the others'
-/// facts are taken without comparing them (the window promises they are the same cells
-/// with the same analyses).
+/// The facts of `file` whose cells before `prefix`, and from `new_stop` on (the old
+/// reading's from `old_stop` on), are the old reading's cells with the same analyses:
+/// theirs are `previous_facts`' (renumbered when cells came or went), only the cells in
+/// between are computed.
 fn facts_around(
     file: &NotebookFile,
     previous_facts: &NotebookFacts,
-    window: &CellWindow,
+    prefix: usize,
+    old_stop: usize,
+    new_stop: usize,
 ) -> NotebookFacts {
     let new_cells = &file.notebook.cells;
     let mut cells = Vec::with_capacity(new_cells.len());
-    cells.extend_from_slice(&previous_facts.cells[..window.prefix]);
+    cells.extend_from_slice(&previous_facts.cells[..prefix]);
     cells.extend(
-        window
-            .read_again()
-            .map(|ordinal| Arc::new(cell_facts(file, ordinal, &new_cells[ordinal]))),
+        (prefix..new_stop).map(|ordinal| Arc::new(cell_facts(file, ordinal, &new_cells[ordinal]))),
     );
-    cells.extend(
-        previous_facts.cells[window.old_stop..]
-            .iter()
-            .zip(window.new_stop..)
-            .map(|(facts, ordinal)| {
-                if facts.ordinal == ordinal {
-                    facts.clone()
-                } else {
-                    Arc::new(CellFacts {
-                        ordinal,
-                        ..CellFacts::clone(facts)
-                    })
-                }
-            }),
-    );
+    cells.extend(previous_facts.cells[old_stop..].iter().zip(new_stop..).map(
+        |(facts, ordinal)| {
+            if facts.ordinal == ordinal {
+                facts.clone()
+            } else {
+                Arc::new(CellFacts {
+                    ordinal,
+                    ..CellFacts::clone(facts)
+                })
+            }
+        },
+    ));
     let starts = new_cells
         .iter()
         .map(|cell| cell.spans.whole.start)

@@ -36,11 +36,6 @@ impl CellWindow {
         }
     }
 
-    /// How far the edit moved an old offset at or after the change.
-    pub fn moved(&self, offset: usize) -> usize {
-        offset - self.change.old_end + self.change.new_end
-    }
-
     /// The window that also takes in every cell after it (when what the cells after it
     /// carry cannot be kept: an edit that changed what their analyses saw).
     pub fn to_the_end(self, old_len: usize, new_len: usize) -> CellWindow {

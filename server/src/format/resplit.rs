@@ -34,7 +34,7 @@ pub fn reread_after_edit(
     if old.format != format || old.cells.len() < 3 || (fenced_markers && !says_myst(old)) {
         return None;
     }
-    let change = Change::between(old_text, new_text);
+    let change = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
     let cells = &old.cells;
     let first_end = cells[0].spans.whole.end;
     // The cell holding the first changed byte, and one more before it (its end, trailing
@@ -135,7 +135,7 @@ pub fn reread_after_edit(
         prefix: window_first,
         old_stop: if to_end { cells.len() } else { anchor },
         new_stop,
-        change: change.bytes,
+        change,
     };
 
     // Problems belong to the cell their start lies in: the window's come from the new
@@ -217,33 +217,6 @@ fn says_myst(notebook: &Notebook) -> bool {
 /// PEP-723 block marker (the first block anywhere is the notebook's).
 fn reads_globally(text: &str) -> bool {
     text.contains("```") || text.contains("~~~") || text.contains("///")
-}
-
-/// The bytes an edit replaced: `old_text[start..old_end]` became
-/// `new_text[start..new_end]`, everything before and after is the same.
-#[derive(Debug, Clone, Copy)]
-struct Change {
-    start: usize,
-    old_end: usize,
-    new_end: usize,
-    bytes: ChangedBytes,
-}
-
-impl Change {
-    fn between(old_text: &str, new_text: &str) -> Change {
-        let bytes = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
-        Change {
-            start: bytes.start,
-            old_end: bytes.old_end,
-            new_end: bytes.new_end,
-            bytes,
-        }
-    }
-
-    /// Where an old offset at or after the change lies in the new text.
-    fn moved(&self, offset: usize) -> Option<usize> {
-        (offset >= self.old_end).then(|| offset - self.old_end + self.new_end)
-    }
 }
 
 fn shift_cell(cell: &mut Cell, shift: impl Fn(usize) -> usize) {

@@ -129,9 +129,12 @@ fn assert_window_holds(old: &Notebook, new: &Notebook, window: &CellWindow) {
             assert!(before.spans.whole.start >= window.change.old_end);
             assert_eq!(
                 after.spans.whole.start,
-                window.moved(before.spans.whole.start)
+                window.change.moved(before.spans.whole.start).unwrap()
             );
-            assert_eq!(after.spans.body.end, window.moved(before.spans.body.end));
+            assert_eq!(
+                after.spans.body.end,
+                window.change.moved(before.spans.body.end).unwrap()
+            );
         }
     }
 }

@@ -23,6 +23,11 @@ impl ChangedBytes {
             new_end: new.len() - same_tail,
         }
     }
+
+    /// Where an old offset at or after the change lies in the new text.
+    pub fn moved(&self, offset: usize) -> Option<usize> {
+        (offset >= self.old_end).then(|| offset - self.old_end + self.new_end)
+    }
 }
 
 /// Blocks compared at once: big ones over the untouched megabytes, then small ones and
