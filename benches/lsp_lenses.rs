@@ -9,7 +9,8 @@
 //! notebook (markdown every 10 cells, steps chained by `deps=` within a section) is run
 //! by `jellycell-lsp run` with the test venv's kernel (`JELLYCELL_TEST_PYTHON`'s folder,
 //! else `target/py`), so every code cell has a real manifest; then a fresh server opens it
-//! and times (3 warm-up, 20 timed each; p50 / p95 / max): `codeLens` of the document (and
+//! and times (3 warm-up or more lasting at least `JELLYCELL_BENCH_SETTLE_MS`, default
+//! 2 s, then 20 timed each; p50 / p95 / max): `codeLens` of the document (and
 //! its size); `codeLens/resolve` of each lens on a 60-line visible page in the middle (per
 //! request, and the page's total; nothing when the lenses came resolved); `inlayHint`
 //! over those 60 lines and over the whole document; `documentSymbol` (and its size);
@@ -17,7 +18,7 @@
 //! start over) the first `inlayHint` of the page. A time is from the request's last byte
 //! written to the answer's last byte read (the client's own JSON parse is not the
 //! server's). For the bare notebook, the server's CPU per `codeLens` (utime + stime from
-//! `/proc`, 10 ms ticks, over the timed runs) too. Prints markdown tables and `uptime`'s
+//! `/proc`, 10 ms ticks, over every request sent) too. Prints markdown tables and `uptime`'s
 //! load before and after each table (the machine is shared: compare rows of one run).
 
 #![allow(clippy::print_stdout)]
@@ -139,18 +140,20 @@ impl Session {
         (answer.received.duration_since(sent), answer.value)
     }
 
-    /// Times `method` (warm-ups, then the timed runs); the last answer too.
-    fn time(&mut self, method: &str, extra: &Value) -> (Stats, Value) {
+    /// Times `method` (warm-ups lasting at least `support::settle()`, then the timed
+    /// runs; each sample is request written → answer read); the last answer and how
+    /// many requests were sent too.
+    fn time(&mut self, method: &str, extra: &Value) -> (Stats, Value, usize) {
         let mut samples = Vec::new();
         let mut last = Value::Null;
-        for run in 0..WARMUP + RUNS {
+        support::time_settled(WARMUP, RUNS, |_| {
             let (took, answer) = self.request(method, extra.clone());
-            if run >= WARMUP {
-                samples.push(took);
-            }
+            samples.push(took);
             last = answer;
-        }
-        (Stats::of(samples), last)
+        });
+        let sent = samples.len();
+        let timed = samples.split_off(sent - RUNS);
+        (Stats::of(timed), last, sent)
     }
 
     /// Resolves every unresolved lens on lines `first..first + VISIBLE_LINES`: the time
@@ -225,8 +228,8 @@ fn measure(label: String, root: &Path, path: &Path, text: &str, run: Option<Dura
     let lines = text.lines().count();
     let middle = lines / 2;
     let cpu_before = session.cpu();
-    let (lens, lenses) = session.time("textDocument/codeLens", &json!({}));
-    let lens_cpu = (session.cpu().saturating_sub(cpu_before)) / (WARMUP + RUNS) as u32;
+    let (lens, lenses, sent) = session.time("textDocument/codeLens", &json!({}));
+    let lens_cpu = (session.cpu().saturating_sub(cpu_before)) / sent as u32;
     let lens_bytes = lenses["result"].to_string().len();
     let mut each = Vec::new();
     let mut pages = Vec::new();
@@ -245,11 +248,11 @@ fn measure(label: String, root: &Path, path: &Path, text: &str, run: Option<Dura
         (Some(Stats::of(each)), Some(Stats::of(pages)))
     };
     let visible = range(middle, middle + VISIBLE_LINES);
-    let (hint, _) = session.time("textDocument/inlayHint", &visible);
-    let (hint_all, _) = session.time("textDocument/inlayHint", &range(0, lines));
-    let (symbols, symbol_answer) = session.time("textDocument/documentSymbol", &json!({}));
+    let (hint, _, _) = session.time("textDocument/inlayHint", &visible);
+    let (hint_all, _, _) = session.time("textDocument/inlayHint", &range(0, lines));
+    let (symbols, symbol_answer, _) = session.time("textDocument/documentSymbol", &json!({}));
     let symbol_bytes = symbol_answer["result"].to_string().len();
-    let (folding, _) = session.time("textDocument/foldingRange", &json!({}));
+    let (folding, _, _) = session.time("textDocument/foldingRange", &json!({}));
     // A blank line appended: a new snapshot whose cells' keys did not change.
     session.version += 1;
     session.client.notify(
@@ -333,7 +336,8 @@ fn main() {
         "lens scaling over stdio (release build); load average before {load_before}, after {load_after}"
     );
     println!(
-        "p50 / p95 / max of {RUNS} after {WARMUP} warm-up, request written → answer read; the visible page is {VISIBLE_LINES} lines in the middle"
+        "p50 / p95 / max of {RUNS} after at least {WARMUP} warm-up lasting {} s or more, request written → answer read; the visible page is {VISIBLE_LINES} lines in the middle",
+        support::settle().as_secs_f64()
     );
     println!();
     println!(
