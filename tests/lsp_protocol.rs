@@ -243,3 +243,61 @@ fn many_requests_in_flight_all_answer() {
     }
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// A large answer (a 2,000-cell notebook's outline is 420 KiB) crosses stdout in one
+/// write instead of seven wake-ups of a 64 KiB pipe: the server widens the pipe it is
+/// given to the 1 MiB an unprivileged process may ask for.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_widens_its_stdout_pipe() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jellycell-lsp"))
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn jellycell-lsp");
+    let stdout = child.stdout.take().expect("stdout");
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"processId": null, "rootUri": uri(dir.path()), "capabilities": {}}})
+    .to_string();
+    let mut stdin = child.stdin.take().expect("stdin");
+    write!(
+        stdin,
+        "Content-Length: {}\r\n\r\n{initialize}",
+        initialize.len()
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    // The answer to initialize comes after the widening.
+    let mut reader = BufReader::new(stdout);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("the body");
+    let answer: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(answer["id"], 1, "{answer}");
+    let widened = rustix::pipe::fcntl_getpipe_size(reader.get_ref()).expect("a pipe");
+    let _ = child.kill();
+    let _ = child.wait();
+    // What the server asks for, unless this kernel allows less.
+    let most = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .ok()
+        .and_then(|size| size.trim().parse::<usize>().ok())
+        .unwrap_or(1024 * 1024);
+    assert_eq!(widened, most.min(1024 * 1024));
+}

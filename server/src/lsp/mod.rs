@@ -698,6 +698,7 @@ pub fn run_stdio() -> i32 {
             inner: service,
             core: core.clone(),
         };
+        transport::widen_stdout_pipe();
         transport::serve(tokio::io::stdin(), tokio::io::stdout(), socket, ordered).await;
         if core.shutdown_requested.load(Ordering::SeqCst) {
             0

@@ -37,6 +37,24 @@ pub(crate) enum Outgoing {
     Encoded(Vec<u8>),
 }
 
+/// The pipe capacity asked for stdout: Linux's default 64 KiB holds a sixth of a
+/// 2,000-cell notebook's outline, so a large answer crossed in several wake-ups of the
+/// client's reader. 1 MiB is the most an unprivileged process may set (the kernel's
+/// `pipe-max-size` default).
+#[cfg(target_os = "linux")]
+const STDOUT_PIPE: usize = 1024 * 1024;
+
+/// Widens stdout's pipe when stdout is one (an editor's stdio), so an answer of up to
+/// [`STDOUT_PIPE`] is written in one go; anything else (a file, a terminal, a refused
+/// size) is left as it is.
+pub(crate) fn widen_stdout_pipe() {
+    #[cfg(target_os = "linux")]
+    {
+        let stdout = std::io::stdout();
+        let _ = rustix::pipe::fcntl_setpipe_size(&stdout, STDOUT_PIPE);
+    }
+}
+
 /// Writes one line to stderr (the protocol owns stdout).
 pub(crate) fn log(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "jellycell-lsp: {message}");
