@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use crate::analysis::chunk_list::ChunkListBuilder;
 use crate::analysis::graph::{CellFacts, NotebookFacts};
 use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
 use crate::format::Cell;
@@ -92,23 +93,24 @@ fn facts_around(
     new_stop: usize,
 ) -> NotebookFacts {
     let new_cells = &file.notebook.cells;
-    let mut cells = Vec::with_capacity(new_cells.len());
-    cells.extend_from_slice(&previous_facts.cells[..prefix]);
-    cells.extend(
-        (prefix..new_stop).map(|ordinal| Arc::new(cell_facts(file, ordinal, &new_cells[ordinal]))),
-    );
-    cells.extend(previous_facts.cells[old_stop..].iter().zip(new_stop..).map(
-        |(facts, ordinal)| {
-            if facts.ordinal == ordinal {
-                facts.clone()
-            } else {
-                Arc::new(CellFacts {
-                    ordinal,
-                    ..CellFacts::clone(facts)
-                })
-            }
-        },
-    ));
+    let old_cells = &previous_facts.cells;
+    let mut cells = ChunkListBuilder::with_capacity(new_cells.len());
+    cells.extend_from(old_cells, 0..prefix);
+    for (ordinal, cell) in new_cells.iter().enumerate().take(new_stop).skip(prefix) {
+        cells.push(Arc::new(cell_facts(file, ordinal, cell)));
+    }
+    if old_stop == new_stop {
+        // Every cell after the edit keeps its ordinal: the chunks are shared.
+        cells.extend_from(old_cells, old_stop..old_cells.len());
+    } else {
+        for (facts, ordinal) in old_cells.iter().skip(old_stop).zip(new_stop..) {
+            cells.push(Arc::new(CellFacts {
+                ordinal,
+                ..CellFacts::clone(facts)
+            }));
+        }
+    }
+    let cells = cells.finish();
     let starts = new_cells
         .iter()
         .map(|cell| cell.spans.whole.start)

@@ -18,6 +18,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
+use crate::analysis::chunk_list::ChunkList;
 use crate::format::tags::CellKind;
 use crate::text::Span;
 
@@ -75,8 +76,9 @@ pub struct CellFacts {
 pub struct NotebookFacts {
     /// Project-relative path, e.g. `notebooks/prep.py`.
     pub path: String,
-    /// By position; each cell's spans are relative to its start (`starts`).
-    pub cells: Vec<Arc<CellFacts>>,
+    /// By position; each cell's spans are relative to its start (`starts`). In shared
+    /// chunks: the facts after an edit share the untouched cells' chunks.
+    pub cells: ChunkList<Arc<CellFacts>>,
     /// Where each cell starts in the notebook's text, by position.
     starts: Vec<usize>,
 }
@@ -87,9 +89,8 @@ impl PartialEq for NotebookFacts {
     fn eq(&self, other: &NotebookFacts) -> bool {
         self.path == other.path
             && self.cells.len() == other.cells.len()
-            && (0..self.cells.len()).all(|position| {
-                (Arc::ptr_eq(&self.cells[position], &other.cells[position])
-                    && self.start(position) == other.start(position))
+            && (self.cells.iter().zip(&other.cells).enumerate()).all(|(position, (a, b))| {
+                (Arc::ptr_eq(a, b) && self.start(position) == other.start(position))
                     || self.absolute_cell(position) == other.absolute_cell(position)
             })
     }
@@ -110,7 +111,7 @@ impl NotebookFacts {
     /// Facts of cells whose spans are relative to `starts` (one per cell).
     pub fn with_starts(
         path: String,
-        cells: Vec<Arc<CellFacts>>,
+        cells: ChunkList<Arc<CellFacts>>,
         starts: Vec<usize>,
     ) -> NotebookFacts {
         debug_assert_eq!(cells.len(), starts.len());
@@ -568,9 +569,11 @@ fn same_but_positions(old: &NotebookFacts, new: &NotebookFacts) -> bool {
     let same_paths = |old: &[PathRef], new: &[PathRef]| {
         old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a.path == b.path)
     };
+    // Only the cells outside the chunks both share are compared.
     old.path == new.path
         && old.cells.len() == new.cells.len()
-        && old.cells.iter().zip(&new.cells).all(|(old, new)| {
+        && (old.cells.unshared(&new.cells).into_iter().flatten()).all(|position| {
+            let (old, new) = (&old.cells[position], &new.cells[position]);
             Arc::ptr_eq(old, new)
                 || old.ordinal == new.ordinal
                     && old.kind == new.kind

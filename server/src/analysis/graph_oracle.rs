@@ -496,11 +496,12 @@ mod agreement {
                 notebook = NotebookFacts::new(notebook.path.clone(), cells.clone());
             }
             Change::Cell(at, cell) => {
-                if let Some(old) = notebook.cells.get_mut(*at) {
-                    *old = Arc::new(CellFacts {
+                if let Some(old) = notebook.cells.get(*at) {
+                    let new = Arc::new(CellFacts {
                         ordinal: old.ordinal,
                         ..cell.clone()
                     });
+                    notebook.cells.set(*at, new);
                 }
             }
         }

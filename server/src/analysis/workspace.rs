@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::analysis::chunk_list::{ChunkList, ChunkListBuilder};
 use crate::analysis::dataflow::{CellFlow, cell_flow};
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell_facts, analyze_cell_shared};
@@ -21,6 +22,7 @@ use crate::project::Project;
 use crate::project::read::{ReadError, read_text_file};
 use crate::project::walk::files_under;
 use crate::text::Span;
+use crate::text::changed::ChangedBytes;
 
 /// A notebook's path and text, as the workspace is given it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +52,9 @@ pub struct NotebookFile {
     pub text: String,
     pub notebook: Notebook,
     /// One entry per cell (by ordinal): the analysis of code cells, `None` for others.
-    /// Shared: a re-read after an edit takes the unchanged cells' analyses by pointer.
-    pub analyses: Vec<Option<Arc<CellAnalysis>>>,
+    /// Shared: a re-read after an edit takes the unchanged cells' analyses by pointer,
+    /// and the chunks of them it did not touch.
+    pub analyses: Analyses,
     /// How deeply `analyses` went; lint needs `Full`.
     pub depth: AnalysisDepth,
     /// The code cells (ordinals, ascending) whose analysis binds a jellycell alias: the
@@ -64,6 +67,9 @@ pub struct NotebookFile {
     /// reading's (the same `Arc`s): see [`NotebookFile::window_since`].
     edited_from: Option<(ReadingId, CellWindow)>,
 }
+
+/// Per cell (by ordinal), the analysis of a code cell, `None` for others.
+pub type Analyses = ChunkList<Option<Arc<CellAnalysis>>>;
 
 /// One reading of a notebook, told apart from every other reading in the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +113,7 @@ impl NotebookFile {
         let analyses = if crate::format::language::is_python_notebook(&notebook) {
             analyze_code_cells(&notebook.cells, depth)
         } else {
-            Vec::new()
+            Analyses::new()
         };
         NotebookFile::assembled(project, path, text, format, notebook, analyses, depth, None)
     }
@@ -121,7 +127,7 @@ impl NotebookFile {
         text: String,
         format: NotebookFormat,
         notebook: Notebook,
-        analyses: Vec<Option<Arc<CellAnalysis>>>,
+        analyses: Analyses,
         depth: AnalysisDepth,
         alias_cells: Option<Vec<usize>>,
     ) -> Self {
@@ -130,8 +136,9 @@ impl NotebookFile {
         // analysis, so no Python syntax errors; the format-level rules still apply.
         let (analyses, alias_cells) = if crate::format::language::is_python_notebook(&notebook) {
             let alias_cells = alias_cells.unwrap_or_else(|| {
-                (0..analyses.len())
-                    .filter(|&ordinal| binds_aliases(&analyses[ordinal]))
+                (analyses.iter().enumerate())
+                    .filter(|(_, analysis)| binds_aliases(analysis))
+                    .map(|(ordinal, _)| ordinal)
                     .collect()
             });
             (analyses, alias_cells)
@@ -175,7 +182,7 @@ impl NotebookFile {
         format: NotebookFormat,
     ) -> Self {
         let notebook = format::read(&text, format);
-        let no_analyses = Vec::new();
+        let no_analyses = Analyses::new();
         NotebookFile::assembled(
             project,
             path,
@@ -215,12 +222,14 @@ impl NotebookFile {
         text: String,
         format: NotebookFormat,
         previous: &NotebookFile,
+        change: Option<ChangedBytes>,
     ) -> Self {
         let reread = crate::format::resplit::reread_after_edit(
             &previous.text,
             &previous.notebook,
             &text,
             format,
+            change,
         );
         let (notebook, window) = match reread {
             Some((notebook, window)) => (notebook, Some(window)),
@@ -270,11 +279,11 @@ impl NotebookFile {
         let mut aliases_at_prefix = Aliases::new();
         let mut alias_cells = Vec::new();
         let mut outside_kept = true;
-        let mut analyses: Vec<Option<Arc<CellAnalysis>>> = Vec::with_capacity(new_cells.len());
+        let mut analyses = ChunkListBuilder::with_capacity(new_cells.len());
         if window.is_some() {
             // The window's prefix: the old analyses as they are, the aliases from the
             // cells that bind any.
-            analyses.extend_from_slice(&previous.analyses[..prefix]);
+            analyses.extend_from(&previous.analyses, 0..prefix);
             let binding = previous
                 .alias_cells
                 .partition_point(|&ordinal| ordinal < prefix);
@@ -323,7 +332,7 @@ impl NotebookFile {
         // The cells after the edit saw the same aliases as before it: theirs are kept.
         let suffix_kept = aliases == aliases_at_suffix;
         let suffix_start = if window.is_some() && suffix_kept {
-            analyses.extend_from_slice(&previous.analyses[old_stop..]);
+            analyses.extend_from(&previous.analyses, old_stop..previous.analyses.len());
             let binding = previous
                 .alias_cells
                 .partition_point(|&ordinal| ordinal < old_stop);
@@ -365,7 +374,7 @@ impl NotebookFile {
             text,
             format,
             notebook,
-            analyses,
+            analyses.finish(),
             depth,
             alias_cells,
         );
@@ -800,7 +809,7 @@ fn read_guarded(
             format,
             text: input.text.clone(),
             notebook,
-            analyses: Vec::new(),
+            analyses: Analyses::new(),
             depth,
             alias_cells: Vec::new(),
             reading: ReadingId::next(),
@@ -902,7 +911,7 @@ fn relative_name(project: &Project, path: &Path) -> String {
 }
 
 /// Analyses every code cell in order, threading import aliases from cell to cell.
-fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Vec<Option<Arc<CellAnalysis>>> {
+fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Analyses {
     let mut aliases = Aliases::new();
     cells
         .iter()
@@ -1159,7 +1168,7 @@ mod tests {
             previous_facts = reused_facts;
 
             let edited =
-                NotebookFile::edited(&project, path.clone(), text.clone(), format, &buffer);
+                NotebookFile::edited(&project, path.clone(), text.clone(), format, &buffer, None);
             assert_eq!(edited.analyses, fresh.analyses, "{text:?}");
             assert_eq!(edited.alias_cells, fresh.alias_cells, "{text:?}");
             if let Some(window) = edited.window_since(&buffer) {
@@ -1213,8 +1222,14 @@ mod tests {
         let text: String = (0..40).map(cell).collect();
         let before = buffer_reading(&text);
         let after_text = text.replace("v20 = 20", "v20 = 2000\nmore = v20");
-        let after =
-            NotebookFile::edited(&project, path.clone(), after_text.clone(), format, &before);
+        let after = NotebookFile::edited(
+            &project,
+            path.clone(),
+            after_text.clone(),
+            format,
+            &before,
+            None,
+        );
         let window = after
             .window_since(&before)
             .expect("re-read around the edit");
@@ -1225,7 +1240,7 @@ mod tests {
         assert_eq!(after.window_since(&buffer_reading(&text)), None);
         // An edit that binds an alias the cells below it see takes them in.
         let aliased = text.replace("v20 = 20", "import jellycell.api as J");
-        let aliased = NotebookFile::edited(&project, path, aliased, format, &before);
+        let aliased = NotebookFile::edited(&project, path, aliased, format, &before, None);
         let window = aliased
             .window_since(&before)
             .expect("re-read around the edit");
@@ -1243,7 +1258,8 @@ mod tests {
         let before = buffer_reading(&text);
         assert_eq!(before.alias_cells, vec![30]);
         let split = text.replace("v10 = 10\n", "v10 = 10\n# %%\nnew = 1\n");
-        let after = NotebookFile::edited(&project, path.clone(), split.clone(), format, &before);
+        let after =
+            NotebookFile::edited(&project, path.clone(), split.clone(), format, &before, None);
         let window = after
             .window_since(&before)
             .expect("re-read around the edit");
@@ -1251,7 +1267,8 @@ mod tests {
         assert_eq!(after.alias_cells, vec![31]);
         // The alias is in scope below it after a second edit there.
         let used = split.replace("v35 = 35", "J.save(1, 'artifacts/x.json')");
-        let again = NotebookFile::edited(&project, path.clone(), used.clone(), format, &after);
+        let again =
+            NotebookFile::edited(&project, path.clone(), used.clone(), format, &after, None);
         assert!(again.window_since(&after).is_some());
         let fresh = NotebookFile::new(&project, path, used, format);
         assert_eq!(again.analyses, fresh.analyses);

@@ -25,6 +25,7 @@ pub fn reread_after_edit(
     old: &Notebook,
     new_text: &str,
     format: NotebookFormat,
+    change: Option<ChangedBytes>,
 ) -> Option<(Notebook, CellWindow)> {
     let fenced_markers = match format {
         NotebookFormat::Percent => false,
@@ -34,7 +35,9 @@ pub fn reread_after_edit(
     if old.format != format || old.cells.len() < 3 || (fenced_markers && !says_myst(old)) {
         return None;
     }
-    let change = ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes());
+    let change = change
+        .filter(|change| change.fits(old_text.len(), new_text.len()))
+        .unwrap_or_else(|| ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes()));
     let cells = &old.cells;
     let first_end = cells[0].spans.whole.end;
     // The cell holding the first changed byte, and one more before it (its end, trailing

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use super::reread_after_edit;
 use crate::format::cell_window::CellWindow;
 use crate::format::{Notebook, NotebookFormat, read_without_originals};
+use crate::text::changed::ChangedBytes;
 
 const PERCENT_HEADER: &str = "# ---\n# jupyter:\n#   kernelspec:\n#     name: python3\n# ---\n\n";
 const MYST_HEADER: &str = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n";
@@ -84,7 +85,7 @@ fn assert_rereads_like_a_full_read(
 ) -> usize {
     let mut notebook = read_without_originals(text, format);
     let mut incremental = 0;
-    for (at, on_boundary, length, inserted) in edits {
+    for (index, (at, on_boundary, length, inserted)) in edits.iter().enumerate() {
         let start = target(text, &notebook, *at, *on_boundary);
         let mut end = (start + length).min(text.len());
         while !text.is_char_boundary(end) {
@@ -94,7 +95,15 @@ fn assert_rereads_like_a_full_read(
         text.replace_range(start..end, &inserted.concat());
         let mut fresh = read_without_originals(text, format);
         super::sort_problems(&mut fresh.problems);
-        if let Some((reread, window)) = reread_after_edit(&before, &notebook, text, format) {
+        // Every other edit says what it replaced, as an editor's change does (which may
+        // cover more than what differs); the others are found by comparing the texts.
+        let change = (index % 2 == 1).then(|| ChangedBytes {
+            start,
+            old_end: end,
+            new_end: start + inserted.concat().len(),
+        });
+        if let Some((reread, window)) = reread_after_edit(&before, &notebook, text, format, change)
+        {
             incremental += 1;
             assert_window_holds(&notebook, &reread, &window);
             assert_eq!(reread.cells, fresh.cells, "{before:?} → {text:?}");

@@ -35,6 +35,7 @@ use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{Finding, LintSettings};
 use crate::project::read::read_text_file;
 use crate::project::{DEFAULT_MAX_FILE_MB, Project, SETTINGS_FILES, find_config};
+use crate::text::changed::ChangedBytes;
 use crate::text::{Document, PositionEncoding};
 
 /// An open editor buffer.
@@ -77,8 +78,24 @@ impl Snapshot {
 /// Which version of an input a file was analysed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stamp {
-    Open(i32),
+    /// A buffer: its LSP version and its revision (`Document::revision`).
+    Open(i32, u64),
     Disk(u64),
+}
+
+impl Stamp {
+    fn of(document: &Document) -> Stamp {
+        Stamp::Open(document.version(), document.revision())
+    }
+
+    /// The bytes of `document` that changed since the text this stamp is for, when it
+    /// is an earlier reading of that buffer and its log reaches back to it.
+    fn changes_to(self, document: &Document) -> Option<ChangedBytes> {
+        match self {
+            Stamp::Open(_, revision) => document.changes_since(revision),
+            Stamp::Disk(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -497,8 +514,7 @@ impl State {
             None => self.workspace(&root),
         };
         let placed = stamps.get(&path);
-        let current =
-            placed.map(|placed| placed.stamp) == Some(Stamp::Open(open.document.version()));
+        let current = placed.map(|placed| placed.stamp) == Some(Stamp::of(&open.document));
         // A buffer opened after the workspace was built may be in it as a disk file.
         let file_index = match placed {
             Some(placed) => placed.file,
@@ -734,11 +750,7 @@ impl State {
             })
             .collect();
         for (path, document) in open_here {
-            let source = (
-                path,
-                Stamp::Open(document.version()),
-                InputText::Open(document),
-            );
+            let source = (path, Stamp::of(document), InputText::Open(document));
             match sources.binary_search_by(|(other, _, _)| (*other).cmp(path)) {
                 Ok(at) => sources[at] = source,
                 Err(at) => sources.insert(at, source),
@@ -753,6 +765,12 @@ impl State {
                         InputWork::Unchanged(file.clone())
                     }
                     _ => InputWork::Read {
+                        change: match (&text, previous) {
+                            (InputText::Open(document), Some((previous_stamp, _))) => {
+                                previous_stamp.changes_to(document)
+                            }
+                            _ => None,
+                        },
                         text: match text {
                             InputText::Disk(text) => text.to_string(),
                             InputText::Open(document) => document.text(),
@@ -788,11 +806,15 @@ fn build(
     let mut analysed = Vec::new();
     let mut stamps = HashMap::new();
     for input in inputs {
-        let open = matches!(input.stamp, Stamp::Open(_)).then(|| input.path.clone());
+        let open = matches!(input.stamp, Stamp::Open(..)).then(|| input.path.clone());
         let file = match input.work {
             InputWork::Unchanged(file) => file,
-            InputWork::Read { text, previous } => {
-                let file = analyse(&project, &input.path, input.stamp, text, previous);
+            InputWork::Read {
+                text,
+                previous,
+                change,
+            } => {
+                let file = analyse(&project, &input.path, input.stamp, text, previous, change);
                 analysed.push((input.path.clone(), input.stamp, file.clone()));
                 file
             }
@@ -922,6 +944,8 @@ enum InputWork {
     Read {
         text: String,
         previous: Option<Arc<NotebookFile>>,
+        /// What changed since `previous` was read, when the buffer's log knows.
+        change: Option<ChangedBytes>,
     },
 }
 
@@ -935,6 +959,7 @@ fn analyse(
     stamp: Stamp,
     text: String,
     previous: Option<Arc<NotebookFile>>,
+    change: Option<ChangedBytes>,
 ) -> Option<Arc<NotebookFile>> {
     let format = notebook_format_of(path)?;
     let under_notebooks =
@@ -950,14 +975,28 @@ fn analyse(
         return None;
     }
     let depth = match stamp {
-        Stamp::Open(_) => AnalysisDepth::Full,
+        Stamp::Open(..) => AnalysisDepth::Full,
         Stamp::Disk(_) => AnalysisDepth::Facts,
     };
     let deep_enough =
         |file: &NotebookFile| file.depth == AnalysisDepth::Full || file.depth == depth;
+    // The buffer's log tells which bytes changed since `previous` was read (checked
+    // against the lengths, else the texts are compared).
+    let change = previous
+        .as_ref()
+        .and_then(|previous| change.filter(|change| change.fits(previous.text.len(), text.len())));
+    debug_assert!(
+        change.is_none_or(|change| previous
+            .as_ref()
+            .is_some_and(|previous| change.covers(previous.text.as_bytes(), text.as_bytes()))),
+        "the edit log missed a change"
+    );
     if let Some(previous) = &previous
-        && previous.text == text
         && deep_enough(previous)
+        && match change {
+            Some(change) => change.is_empty() && previous.text.len() == text.len(),
+            None => previous.text == text,
+        }
     {
         return Some(previous.clone());
     }
@@ -967,7 +1006,7 @@ fn analyse(
     let path = path.to_path_buf();
     let file = match previous {
         Some(previous) if previous.format == format && depth == AnalysisDepth::Full => {
-            NotebookFile::edited(project, path, text, format, &previous)
+            NotebookFile::edited(project, path, text, format, &previous, change)
         }
         _ => {
             let notebook = crate::format::read_without_originals(&text, format);

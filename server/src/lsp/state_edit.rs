@@ -15,6 +15,7 @@ use tower_lsp_server::ls_types::Uri;
 use super::{Analysed, OpenDocument, ProjectEntry, Stamp, Stamps, analyse};
 use crate::analysis::workspace::{NotebookFile, Workspace};
 use crate::project::Project;
+use crate::text::changed::ChangedBytes;
 
 /// What an edit's build reads: the buffers whose version moved, over `base`.
 pub(super) struct EditPlan {
@@ -32,6 +33,8 @@ struct ChangedBuffer {
     stamp: Stamp,
     text: String,
     previous: Option<Arc<NotebookFile>>,
+    /// What changed since `previous` was read, when the buffer's log knows.
+    change: Option<ChangedBytes>,
     /// Its index in `base.files` (`None` when it was not a notebook).
     file: Option<usize>,
 }
@@ -62,16 +65,18 @@ pub(super) fn plan(
         // A buffer the last build did not have (or two URIs of one file): the full plan.
         let placed = stamps.get_mut(path)?;
         buffers += 1;
-        let stamp = Stamp::Open(open.document.version());
+        let stamp = Stamp::of(&open.document);
         if placed.stamp == stamp {
             continue;
         }
         placed.stamp = stamp;
+        let previous = entry.analysed.get(path);
         changed.push(ChangedBuffer {
             path: path.to_path_buf(),
             stamp,
             text: open.document.text(),
-            previous: entry.analysed.get(path).and_then(|(_, file)| file.clone()),
+            change: previous.and_then(|(stamp, _)| stamp.changes_to(&open.document)),
+            previous: previous.and_then(|(_, file)| file.clone()),
             file: placed.file,
         });
     }
@@ -109,6 +114,7 @@ pub(super) fn build(plan: EditPlan) -> (Option<(Arc<Workspace>, Stamps)>, Analys
             buffer.stamp,
             buffer.text,
             buffer.previous,
+            buffer.change,
         );
         match (buffer.file.and_then(|index| files.get_mut(index)), &file) {
             (Some(slot), Some(file)) => *slot = file.clone(),

@@ -20,6 +20,7 @@ use crate::lint::rules::environment::NotebookNames;
 use crate::lint::rules::names_memo::NamesMemo;
 use crate::lint::{LintSettings, check_file, check_file_with};
 use crate::project::Project;
+use crate::text::{Document, Span};
 
 const MYST_HEADER: &str = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n";
 
@@ -90,7 +91,16 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
     });
     let settings = LintSettings::from_config(&project.config.lint);
     let mut text = notebook(format, 16);
-    let Some(mut file) = analyse(&project, &path, Stamp::Open(0), text.clone(), None) else {
+    // The buffer, whose edit log tells the analysis what each edit replaced.
+    let mut document = Document::new(&text, 0);
+    let Some(mut file) = analyse(
+        &project,
+        &path,
+        Stamp::of(&document),
+        text.clone(),
+        None,
+        None,
+    ) else {
         panic!("not a notebook: {text:?}");
     };
     // A second notebook that names cells of the edited one (and a name it lacks), so
@@ -125,8 +135,33 @@ fn check_edits(format: NotebookFormat, edits: &[(usize, usize, Vec<&str>)]) {
         }
         let end = (start + length).min(text.len());
         text.replace_range(start..end, &inserted.concat());
-        let stamp = Stamp::Open(version as i32 + 1);
-        let Some(edited) = analyse(&project, &path, stamp, text.clone(), Some(file.clone())) else {
+        // As an editor sends it: one change, or (every other edit) two, the replacement
+        // and then the rest of the insertion typed after it.
+        let previous_stamp = Stamp::of(&document);
+        let inserted = inserted.concat();
+        let split = if version % 2 == 1 {
+            (0..=inserted.len() / 2)
+                .rev()
+                .find(|&at| inserted.is_char_boundary(at))
+                .unwrap_or(0)
+        } else {
+            inserted.len()
+        };
+        document.replace(Span::new(start, end), &inserted[..split]);
+        document.replace(Span::new(start + split, start + split), &inserted[split..]);
+        assert_eq!(document.text(), text);
+        let change = previous_stamp.changes_to(&document);
+        assert!(change.is_some());
+        document.set_version(version as i32 + 1);
+        let stamp = Stamp::of(&document);
+        let Some(edited) = analyse(
+            &project,
+            &path,
+            stamp,
+            text.clone(),
+            Some(file.clone()),
+            change,
+        ) else {
             return;
         };
         file = edited;
@@ -247,7 +282,7 @@ fn a_body_edit_keeps_the_resolution_and_a_rename_does_not() {
     let project = Project::without_config(Path::new("/project"));
     let path = PathBuf::from("/project/nb.py");
     let text = notebook(NotebookFormat::Percent, 8);
-    let Some(file) = analyse(&project, &path, Stamp::Open(0), text.clone(), None) else {
+    let Some(file) = analyse(&project, &path, Stamp::Open(0, 0), text.clone(), None, None) else {
         panic!("not a notebook");
     };
     let workspace = Workspace::from_shared_files(project.clone(), vec![file.clone()]);
@@ -256,9 +291,10 @@ fn a_body_edit_keeps_the_resolution_and_a_rename_does_not() {
         let Some(edited) = analyse(
             &project,
             &path,
-            Stamp::Open(version),
+            Stamp::Open(version, 0),
             new_text,
             Some(file.clone()),
+            None,
         ) else {
             panic!("not a notebook");
         };

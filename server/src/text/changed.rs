@@ -24,6 +24,27 @@ impl ChangedBytes {
         }
     }
 
+    /// Whether this can be a change from a text of `old_len` bytes to one of `new_len`.
+    pub fn fits(&self, old_len: usize, new_len: usize) -> bool {
+        self.start <= self.old_end
+            && self.start <= self.new_end
+            && self.old_end <= old_len
+            && self.new_end <= new_len
+            && old_len - self.old_end == new_len - self.new_end
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.old_end && self.start == self.new_end
+    }
+
+    /// Whether `old` and `new` are the same outside this change (it may cover more).
+    pub fn covers(&self, old: &[u8], new: &[u8]) -> bool {
+        self.fits(old.len(), new.len())
+            && old[..self.start] == new[..self.start]
+            && old[self.old_end..] == new[self.new_end..]
+    }
+
     /// Where an old offset at or after the change lies in the new text.
     pub fn moved(&self, offset: usize) -> Option<usize> {
         (offset >= self.old_end).then(|| offset - self.old_end + self.new_end)

@@ -18,6 +18,8 @@ use std::sync::Arc;
 use ropey::Rope;
 
 use crate::text::Span;
+use crate::text::changed::ChangedBytes;
+use crate::text::edit_log::EditLog;
 
 /// A zero-based line and character offset, counted in the units of a
 /// [`PositionEncoding`].
@@ -67,6 +69,8 @@ pub struct Document {
     /// copies it only while a snapshot still holds the old one.
     line_starts: Arc<Vec<usize>>,
     version: i32,
+    /// The byte ranges the edits changed, by revision.
+    edits: EditLog,
 }
 
 impl Document {
@@ -75,6 +79,7 @@ impl Document {
             rope: Rope::from_str(text),
             line_starts: Arc::new(line_starts(text.as_bytes())),
             version,
+            edits: EditLog::default(),
         }
     }
 
@@ -128,6 +133,17 @@ impl Document {
         self.version = version;
     }
 
+    /// Which text this is ([`EditLog::revision`]): every replacement gives a new one.
+    pub fn revision(&self) -> u64 {
+        self.edits.revision()
+    }
+
+    /// The bytes that changed since `revision` ([`EditLog::since`]): `None` when that is
+    /// too far back to tell.
+    pub fn changes_since(&self, revision: u64) -> Option<ChangedBytes> {
+        self.edits.since(revision, self.len_bytes())
+    }
+
     /// Applies one LSP content change: replaces `range` (or, if `None`, the whole text)
     /// with `new_text`. Returns the byte span of the text that was replaced.
     pub fn apply_change(
@@ -138,7 +154,17 @@ impl Document {
     ) -> Span {
         let Some(range) = range else {
             let old = Span::new(0, self.len_bytes());
+            let mut edits = std::mem::take(&mut self.edits);
+            edits.record(
+                ChangedBytes {
+                    start: 0,
+                    old_end: old.end,
+                    new_end: new_text.len(),
+                },
+                old.end,
+            );
             *self = Document::new(new_text, self.version);
+            self.edits = edits;
             return old;
         };
         let a = self.position_to_offset(range.start, encoding);
@@ -153,11 +179,18 @@ impl Document {
     pub fn replace(&mut self, span: Span, new_text: &str) {
         let start = self.floor_char_boundary(span.start);
         let end = self.floor_char_boundary(span.end).max(start);
+        let old_len = self.len_bytes();
         let start_char = self.rope.byte_to_char(start);
         let end_char = self.rope.byte_to_char(end);
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, new_text);
         self.update_line_starts(start, end, new_text);
+        let change = ChangedBytes {
+            start,
+            old_end: end,
+            new_end: start + new_text.len(),
+        };
+        self.edits.record(change, old_len);
     }
 
     /// Re-derives the line starts that an edit of `start..end` (old text) to `new_text` can

@@ -1,10 +1,12 @@
 //! The text model: byte spans, a line index for human-facing line:column messages, and
 //! (in `document`) a ropey-backed document that applies incremental edits and converts
-//! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32. `suggest` holds
+//! byte offsets to line/character positions in UTF-8, UTF-16 or UTF-32; `edit_log` keeps
+//! the byte ranges its edits changed. `suggest` holds
 //! the "did you mean" helper every reader shares.
 
 pub mod changed;
 mod document;
+pub mod edit_log;
 mod line_index;
 mod span;
 pub mod suggest;
