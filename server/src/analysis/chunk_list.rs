@@ -44,7 +44,7 @@ impl<T> ChunkList<T> {
     }
 
     pub fn get(&self, index: usize) -> Option<&T> {
-        let chunk = self.ends.partition_point(|&end| end <= index);
+        let chunk = self.chunk_of(index);
         let items = self.chunks.get(chunk)?;
         items.get(index - self.start_of(chunk))
     }
@@ -57,12 +57,13 @@ impl<T> ChunkList<T> {
     }
 
     /// Replaces the item at `index` (a copy of its chunk, the others still shared);
-    /// `false` when there is none.
+    /// `false` when there is none. For tests that edit a list in place.
+    #[cfg(test)]
     pub fn set(&mut self, index: usize, item: T) -> bool
     where
         T: Clone,
     {
-        let chunk = self.ends.partition_point(|&end| end <= index);
+        let chunk = self.chunk_of(index);
         let start = self.start_of(chunk);
         let Some(items) = self.chunks.get_mut(chunk) else {
             return false;
@@ -102,6 +103,11 @@ impl<T> ChunkList<T> {
         ranges
     }
 
+    /// The chunk holding `index` (`chunks.len()` past the end).
+    fn chunk_of(&self, index: usize) -> usize {
+        self.ends.partition_point(|&end| end <= index)
+    }
+
     fn start_of(&self, chunk: usize) -> usize {
         if chunk == 0 { 0 } else { self.ends[chunk - 1] }
     }
@@ -114,12 +120,6 @@ fn chunk_items<T>(chunk: &Arc<[T]>) -> std::slice::Iter<'_, T> {
 impl<T> Default for ChunkList<T> {
     fn default() -> Self {
         ChunkList::new()
-    }
-}
-
-impl<T: Clone> From<Vec<T>> for ChunkList<T> {
-    fn from(items: Vec<T>) -> Self {
-        items.into_iter().collect()
     }
 }
 
@@ -250,7 +250,7 @@ impl<T: Clone> ChunkListBuilder<T> {
         if range.start >= range.end {
             return;
         }
-        let mut chunk = list.ends.partition_point(|&end| end <= range.start);
+        let mut chunk = list.chunk_of(range.start);
         let mut at = range.start;
         while at < range.end {
             let (start, end) = (list.start_of(chunk), list.ends[chunk]);
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn reads_like_the_vector_it_was_built_from() {
         let items: Vec<u32> = (0..1000).collect();
-        let chunked = ChunkList::from(items.clone());
+        let chunked: ChunkList<u32> = items.iter().copied().collect();
         assert_eq!(chunked.len(), 1000);
         assert_eq!(chunked.iter().copied().collect::<Vec<_>>(), items);
         assert_eq!(chunked.iter().next_back(), Some(&999));
@@ -413,7 +413,7 @@ mod tests {
             ),
         ) {
             let mut vector: Vec<u32> = (0..initial as u32).collect();
-            let mut chunked = ChunkList::from(vector.clone());
+            let mut chunked: ChunkList<u32> = vector.iter().copied().collect();
             for (start, removed, added) in edits {
                 let before = chunked.clone();
                 chunked = edited(&before, start, removed, &added);

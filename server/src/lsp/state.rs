@@ -981,7 +981,8 @@ fn analyse(
     let deep_enough =
         |file: &NotebookFile| file.depth == AnalysisDepth::Full || file.depth == depth;
     // The buffer's log tells which bytes changed since `previous` was read (checked
-    // against the lengths, else the texts are compared).
+    // against the lengths, so an empty change means the same text; without one the
+    // texts are compared).
     let change = previous
         .as_ref()
         .and_then(|previous| change.filter(|change| change.fits(previous.text.len(), text.len())));
@@ -994,7 +995,7 @@ fn analyse(
     if let Some(previous) = &previous
         && deep_enough(previous)
         && match change {
-            Some(change) => change.is_empty() && previous.text.len() == text.len(),
+            Some(change) => change.is_empty(),
             None => previous.text == text,
         }
     {
