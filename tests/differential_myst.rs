@@ -199,9 +199,7 @@ fn generated_texts_read_and_write_like_jupytext() {
             continue;
         }
         let mut rebuilt = notebook.clone();
-        for cell in &mut rebuilt.cells {
-            cell.original = None;
-        }
+        rebuilt.cells.update(|cell| cell.original = None);
         rebuilt.preamble = Preamble::default();
         let written = write_myst(&rebuilt);
         if result.get("written").and_then(Value::as_str) == Some(written.as_str()) {

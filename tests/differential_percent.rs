@@ -286,9 +286,7 @@ fn generated_notebooks_match_jupytext() {
             continue;
         }
         let mut regenerated = notebook.clone();
-        for cell in &mut regenerated.cells {
-            cell.original = None;
-        }
+        regenerated.cells.update(|cell| cell.original = None);
         let written = write_percent(&regenerated);
         let theirs = expected["written"].as_str().unwrap_or_default();
         if without_header(&written) == without_header(theirs) {

@@ -240,9 +240,7 @@ proptest! {
         // Rewriting every cell gives a notebook that reads back with the same cells (up to
         // blank lines and whitespace at either end, which jupytext's writer does not keep either).
         let mut rebuilt = notebook.clone();
-        for cell in &mut rebuilt.cells {
-            cell.original = None;
-        }
+        rebuilt.cells.update(|cell| cell.original = None);
         let rewritten = write_myst(&rebuilt);
         let reread = read_myst(&rewritten);
         let summary = |notebook: &Notebook| {

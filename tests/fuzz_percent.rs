@@ -137,9 +137,7 @@ proptest! {
         // marker, say), so equality with jupytext's writer is checked in
         // `differential_percent`; here: writing never panics and its output reads cleanly.
         let mut notebook = read_percent(&text);
-        for cell in &mut notebook.cells {
-            cell.original = None;
-        }
+        notebook.cells.update(|cell| cell.original = None);
         let written = write_percent(&notebook);
         let again = read_percent(&written);
         check_spans(&written, &again);

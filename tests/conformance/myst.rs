@@ -159,9 +159,7 @@ fn writes_like_jupytext_when_originals_are_dropped() {
     let mut failures = Vec::new();
     for (name, text) in &files {
         let mut notebook = read_myst(text);
-        for cell in &mut notebook.cells {
-            cell.original = None;
-        }
+        notebook.cells.update(|cell| cell.original = None);
         notebook.preamble = Preamble::default();
         let written = write_myst(&notebook);
         if Some(&written) == expected.get(name) {

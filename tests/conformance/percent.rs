@@ -150,9 +150,7 @@ fn jupytext_style_writer_reproduces_jupytext_output() {
     for (name, text, _) in corpus() {
         let exception = WRITE_EXCEPTIONS.iter().any(|(file, _)| *file == name);
         let mut notebook = read_percent(&text);
-        for cell in &mut notebook.cells {
-            cell.original = None;
-        }
+        notebook.cells.update(|cell| cell.original = None);
         let mut written = write_percent(&notebook);
         if exception {
             written = without_text_representation(&written);

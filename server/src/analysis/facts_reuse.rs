@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
-use crate::analysis::chunk_list::ChunkListBuilder;
 use crate::analysis::graph::{CellFacts, NotebookFacts};
 use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
-use crate::format::Cell;
+use crate::format::PlacedCell;
 use crate::format::cell_window::CellWindow;
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
+use crate::text::chunk_list::ChunkListBuilder;
 
 /// The facts of `file`, reusing `previous_facts` (those of `previous`, an earlier reading
 /// of the same notebook) where the cells did not change.
@@ -66,7 +66,7 @@ pub fn facts_reusing(
         .take_while(|&back| {
             let old_ordinal = old_cells.len() - 1 - back;
             let new_ordinal = new_cells.len() - 1 - back;
-            let (old, new) = (&old_cells[old_ordinal], &new_cells[new_ordinal]);
+            let (old, new) = (old_cells.at(old_ordinal), new_cells.at(new_ordinal));
             old.spans.whole.start >= old_end
                 && moved_cell_equals(old, new, moved)
                 && same_analysis(old_ordinal, new_ordinal)
@@ -111,15 +111,16 @@ fn facts_around(
         }
     }
     let cells = cells.finish();
-    let starts = new_cells
-        .iter()
-        .map(|cell| cell.spans.whole.start)
-        .collect();
+    let starts = new_cells.starts().to_vec();
     NotebookFacts::with_starts(file.relative.clone(), cells, starts)
 }
 
 /// Whether `new` is `old` with its spans moved by `moved`.
-fn moved_cell_equals(old: &Cell, new: &Cell, moved: impl Fn(usize) -> usize) -> bool {
+fn moved_cell_equals(
+    old: PlacedCell<'_>,
+    new: PlacedCell<'_>,
+    moved: impl Fn(usize) -> usize,
+) -> bool {
     let moved_span = |span: Span| Span::new(moved(span.start), moved(span.end));
     new.spans.whole == moved_span(old.spans.whole)
         && new.spans.body == moved_span(old.spans.body)

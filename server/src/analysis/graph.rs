@@ -18,9 +18,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
-use crate::analysis::chunk_list::ChunkList;
 use crate::format::tags::CellKind;
 use crate::text::Span;
+use crate::text::chunk_list::ChunkList;
 
 /// A cell's place in the project: notebook index and 0-based ordinal over all cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -21,10 +21,8 @@
 //! of Python, building tree-sitter's tree for it; tried first, tree-sitter parses what it
 //! declines; `fast_parse_tests` holds the two to the same trees and analyses). Queries
 //! live in `queries/python/*.scm`. `graph` builds the project dependency graph from
-//! per-cell facts; `relevance` finds which notebooks can change the graph of a few;
-//! `chunk_list` holds per-cell lists (analyses, facts) in shared chunks.
+//! per-cell facts; `relevance` finds which notebooks can change the graph of a few.
 
-pub mod chunk_list;
 pub mod dataflow;
 pub mod facts_reuse;
 mod fast_lex;

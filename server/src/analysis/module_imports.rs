@@ -7,7 +7,7 @@
 
 use crate::analysis::workspace::NotebookFile;
 use crate::format::tags::CellKind;
-use crate::format::{Cell, CellType};
+use crate::format::{CellType, PlacedCell};
 use crate::text::Span;
 
 /// One module-level import of a top-level module.
@@ -39,7 +39,7 @@ pub fn module_imports(file: &NotebookFile) -> Vec<ModuleImport> {
 /// `(top-level module, start, end)` of each module-level import in `cell`'s body (`text`
 /// is the file's), in order, offsets from the body's start; none for a cell that is not
 /// code, or is a note.
-pub fn body_imports(cell: &Cell, text: &str) -> Vec<(String, usize, usize)> {
+pub fn body_imports(cell: PlacedCell<'_>, text: &str) -> Vec<(String, usize, usize)> {
     if cell.cell_type != CellType::Code || cell.spec.kind == CellKind::Note {
         return Vec::new();
     }

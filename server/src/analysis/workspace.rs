@@ -12,17 +12,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::analysis::chunk_list::{ChunkList, ChunkListBuilder};
 use crate::analysis::dataflow::{CellFlow, cell_flow};
 use crate::analysis::graph::{CellFacts, DepOrigin, DepRef, NotebookFacts, PathRef, ProjectGraph};
 use crate::analysis::{Aliases, CellAnalysis, JcFunction, analyze_cell_facts, analyze_cell_shared};
 use crate::format::cell_window::CellWindow;
-use crate::format::{self, Cell, CellType, Notebook, NotebookFormat, tags};
+use crate::format::{self, CellType, Cells, Notebook, NotebookFormat, PlacedCell, tags};
 use crate::project::Project;
 use crate::project::read::{ReadError, read_text_file};
 use crate::project::walk::files_under;
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
+use crate::text::chunk_list::{ChunkList, ChunkListBuilder};
 
 /// A notebook's path and text, as the workspace is given it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,10 +252,11 @@ impl NotebookFile {
         // Analyses of a notebook in another language are placeholders (`assembled`).
         let reusable = previous.depth == AnalysisDepth::Full
             && crate::format::language::is_python_notebook(&previous.notebook);
+        let no_cells = Cells::new();
         let old_cells = if reusable {
-            &previous.notebook.cells[..]
+            &previous.notebook.cells
         } else {
-            &[]
+            &no_cells
         };
         let new_cells = &notebook.cells;
         let window = window.filter(|window| {
@@ -291,7 +292,7 @@ impl NotebookFile {
             aliases_at_prefix = aliases_of(alias_cells.iter().filter_map(|&at| old_analysis(at)));
         } else {
             // Walked once.
-            for (index, cell) in new_cells[..prefix].iter().enumerate() {
+            for (index, cell) in new_cells.iter().take(prefix).enumerate() {
                 let analysis =
                     (cell.cell_type == CellType::Code).then(|| match old_analysis(index) {
                         Some(analysis) => Arc::clone(analysis),
@@ -309,7 +310,7 @@ impl NotebookFile {
         let (earlier, aliases_at_suffix) =
             analyses_by_source(previous, prefix..old_stop, aliases_at_prefix.clone());
         let mut aliases = aliases_at_prefix;
-        let reuse_or_analyse = |cell: &Cell, aliases: &mut Aliases| {
+        let reuse_or_analyse = |cell: PlacedCell<'_>, aliases: &mut Aliases| {
             (cell.cell_type == CellType::Code).then(|| {
                 let reused = earlier.get(cell.source.as_str()).and_then(|candidates| {
                     candidates
@@ -421,8 +422,8 @@ impl NotebookFile {
 
 /// How many cells at the start and at the end of two readings are the same cells (the
 /// same content, or the same type and source), without overlapping.
-fn same_ends(old_cells: &[Cell], new_cells: &[Cell]) -> (usize, usize) {
-    let same = |(old, new): (&Cell, &Cell)| {
+fn same_ends(old_cells: &Cells, new_cells: &Cells) -> (usize, usize) {
+    let same = |(old, new): (PlacedCell<'_>, PlacedCell<'_>)| {
         old.shares_content(new) || (old.cell_type == new.cell_type && old.source == new.source)
     };
     let prefix = old_cells
@@ -454,7 +455,7 @@ fn analyses_by_source(
     let mut by_source = AnalysesBySource::new();
     for index in cells {
         let (Some(cell), Some(Some(analysis))) = (
-            previous.notebook.cells.get(index),
+            previous.notebook.cells.get(index).map(PlacedCell::content),
             previous.analyses.get(index),
         ) else {
             continue;
@@ -911,7 +912,7 @@ fn relative_name(project: &Project, path: &Path) -> String {
 }
 
 /// Analyses every code cell in order, threading import aliases from cell to cell.
-fn analyze_code_cells(cells: &[Cell], depth: AnalysisDepth) -> Analyses {
+fn analyze_code_cells(cells: &Cells, depth: AnalysisDepth) -> Analyses {
     let mut aliases = Aliases::new();
     cells
         .iter()
@@ -944,7 +945,7 @@ pub fn facts(file: &NotebookFile) -> NotebookFacts {
 
 /// The graph facts of `file`'s cell at `ordinal`, with spans relative to the cell's start
 /// (what [`NotebookFacts`] holds).
-pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: &Cell) -> CellFacts {
+pub(crate) fn cell_facts(file: &NotebookFile, ordinal: usize, cell: PlacedCell<'_>) -> CellFacts {
     let text = &file.text;
     let origin = cell.spans.whole.start;
     let relative = |span: Span| Span::new(span.start - origin, span.end - origin);
@@ -1188,7 +1189,12 @@ mod tests {
         let new_len = new.notebook.cells.len();
         for ordinal in (0..window.prefix).chain(window.new_stop..new_len) {
             let old_ordinal = window.old_ordinal(ordinal);
-            assert!(new.notebook.cells[ordinal].shares_content(&old.notebook.cells[old_ordinal]));
+            assert!(
+                new.notebook
+                    .cells
+                    .at(ordinal)
+                    .shares_content(old.notebook.cells.at(old_ordinal))
+            );
             match (&old.analyses[old_ordinal], &new.analyses[ordinal]) {
                 (Some(before), Some(after)) => assert!(Arc::ptr_eq(before, after)),
                 (None, None) => {}

@@ -8,7 +8,7 @@ use crate::cache::key::{Injection, KeyContext};
 use crate::cache::manifest::{Manifest, ManifestStatus};
 use crate::cache::store::Store;
 use crate::format::tags::{self, CellKind};
-use crate::format::{Cell, CellType};
+use crate::format::{CellType, PlacedCell};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellStatus {
@@ -129,7 +129,7 @@ fn state_of(
     keys: &mut KeyContext<'_>,
     relative: &str,
     name: &str,
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     cell_ref: CellRef,
     store: &Store,
 ) -> (CellStatus, Option<String>, Option<Manifest>) {

@@ -180,12 +180,13 @@ fn attach_outputs(path: &Path, notebook: &mut format::Notebook, parameters: &Par
         source,
     });
     let outputs = outputs_by_current_key(&workspace, file, &store, injection.clone());
-    for (cell, found) in notebook.cells.iter_mut().zip(outputs) {
-        if let Some((outputs, execution_count)) = found {
+    let mut outputs = outputs.into_iter();
+    notebook.cells.update(|cell| {
+        if let Some(Some((outputs, execution_count))) = outputs.next() {
             cell.jupyter_mut().outputs = outputs;
             cell.jupyter_mut().execution_count = execution_count.map(i64::from);
         }
-    }
+    });
     if let Some(injection) = injection {
         let mut cell = format::Cell::new(format::CellType::Code, injection.source.trim_end());
         cell.metadata

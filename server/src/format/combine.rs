@@ -7,7 +7,9 @@
 use serde_json::{Map, Value};
 
 use super::myst::metadata_filter::{filter_cell_metadata, filter_notebook_metadata};
-use super::{Cell, CellType, Notebook, NotebookFormat, jupytext_reads};
+use std::ops::Deref;
+
+use super::{CellContent, CellType, Notebook, NotebookFormat, jupytext_reads};
 
 /// The characters black may change, which jupytext ignores when it compares two sources
 /// (`black_invariant`).
@@ -35,7 +37,10 @@ fn same_content(reference: &str, test: &str, endswith: bool) -> bool {
 /// is the end of an unused output cell (a cell split in two); then, for non-empty cells,
 /// the next unused output cell of the same type after the previous match (an edited cell
 /// keeps its outputs).
-pub fn map_outputs_to_inputs(inputs: &[Cell], outputs: &[Cell]) -> Vec<Option<usize>> {
+pub fn map_outputs_to_inputs<C: Deref<Target = CellContent>>(
+    inputs: &[C],
+    outputs: &[C],
+) -> Vec<Option<usize>> {
     let mut map: Vec<Option<usize>> = vec![None; inputs.len()];
     let mut first_unmatched: Vec<(CellType, usize)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -147,13 +152,16 @@ pub fn combine_inputs_with_outputs(text: &Notebook, with_outputs: &Notebook) -> 
         metadata.shift_remove("jupytext");
     }
     let cell_filter = jupytext_key(&metadata, "cell_metadata_filter");
-    let map = map_outputs_to_inputs(&text.cells, &with_outputs.cells);
+    let map = map_outputs_to_inputs(
+        &text.cells.iter().collect::<Vec<_>>(),
+        &with_outputs.cells.iter().collect::<Vec<_>>(),
+    );
     let cells = text
         .cells
         .iter()
         .zip(map)
         .map(|(source, matched)| {
-            let mut cell = source.clone();
+            let mut cell = source.to_cell();
             if let Some(output) = matched.and_then(|j| with_outputs.cells.get(j)) {
                 cell.jupyter.clone_from(&output.jupyter);
                 cell.metadata = restore_filtered(&source.metadata, &output.metadata, |metadata| {
@@ -177,6 +185,7 @@ pub fn combine_inputs_with_outputs(text: &Notebook, with_outputs: &Notebook) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Cell;
 
     fn code(source: &str) -> Cell {
         Cell::new(CellType::Code, source)

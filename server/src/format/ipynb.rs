@@ -11,7 +11,8 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use crate::format::{
-    Cell, CellType, JupyterCellData, Notebook, NotebookFormat, Problem, jupytext_reads, tags,
+    Cell, CellType, JupyterCellData, Notebook, NotebookFormat, PlacedCell, Problem, jupytext_reads,
+    tags,
 };
 use crate::text::Span;
 
@@ -71,10 +72,11 @@ pub fn read_ipynb(text: &str) -> Notebook {
         ));
         return notebook;
     };
+    let mut read: Vec<Cell> = Vec::with_capacity(cells.len());
     for (index, value) in cells.iter().enumerate() {
         match read_cell(value) {
             Ok((cell, problems)) => {
-                notebook.cells.push(cell);
+                read.push(cell);
                 notebook.problems.extend(problems);
             }
             Err(reason) => notebook.problems.push(invalid(
@@ -83,6 +85,7 @@ pub fn read_ipynb(text: &str) -> Notebook {
             )),
         }
     }
+    notebook.cells = read.into();
     notebook
 }
 
@@ -164,7 +167,7 @@ pub fn write_ipynb(notebook: &Notebook) -> String {
     out
 }
 
-fn write_cell(cell: &Cell, id: String) -> Value {
+fn write_cell(cell: PlacedCell<'_>, id: String) -> Value {
     let mut object = Map::new();
     object.insert(
         "cell_type".into(),
@@ -252,7 +255,7 @@ fn source_lines(source: &str) -> Value {
 
 /// The cell's own id when it has a valid, unused one; else an id derived from its
 /// position and source, so that exporting the same notebook twice gives the same file.
-fn unique_cell_id(cell: &Cell, ordinal: usize, used: &mut HashSet<String>) -> String {
+fn unique_cell_id(cell: PlacedCell<'_>, ordinal: usize, used: &mut HashSet<String>) -> String {
     if let Some(id) = &cell.jupyter().id
         && is_valid_cell_id(id)
         && used.insert(id.clone())

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::jupytext::object_entry;
-use super::{Notebook, NotebookFormat};
+use super::{Notebook, NotebookFormat, PlacedCell};
 
 /// Cell metadata jupytext itself manages, never listed in a filter
 /// (`_JUPYTEXT_CELL_METADATA`).
@@ -53,7 +53,7 @@ pub(crate) fn notebook_metadata(notebook: &Notebook) -> Map<String, Value> {
             .insert("main_language".into(), Value::String(main_language));
     }
     let mut cell_keys: Vec<&str> = Vec::new();
-    for cell in &notebook.cells {
+    for cell in notebook.cells.iter().map(PlacedCell::content) {
         for key in cell.metadata.keys() {
             if !cell_keys.contains(&key.as_str()) {
                 cell_keys.push(key);

@@ -17,6 +17,8 @@ use serde_json::{Map, Value};
 
 use crate::text::Span;
 
+pub use cells::{Cells, PlacedCell};
+
 /// The notebook formats this tool reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotebookFormat {
@@ -230,17 +232,34 @@ impl Cell {
         }
     }
 
+    /// The cell as a list hands it out: its content with its spans.
+    pub fn view(&self) -> PlacedCell<'_> {
+        PlacedCell::new(&self.content, self.spans)
+    }
+
     /// Whether both cells hold the same content (shared, or equal), wherever they lie.
     pub fn same_content(&self, other: &Cell) -> bool {
-        self.shares_content(other) || *self.content == *other.content
+        self.view().same_content(other.view())
     }
 
     /// Whether both cells share one content (one is a clone of the other, spans aside):
     /// a pointer comparison, for telling untouched cells apart without comparing text.
     pub fn shares_content(&self, other: &Cell) -> bool {
-        Arc::ptr_eq(&self.content, &other.content)
+        self.view().shares_content(other.view())
     }
 
+    /// [`PlacedCell::text_offset`].
+    pub fn text_offset(&self, text: &str, offset: usize) -> usize {
+        self.view().text_offset(text, offset)
+    }
+
+    /// [`PlacedCell::text_span`].
+    pub fn text_span(&self, text: &str, span: Span) -> Span {
+        self.view().text_span(text, span)
+    }
+}
+
+impl CellContent {
     /// What only nbformat JSON carries; empty when the cell has none.
     pub fn jupyter(&self) -> &JupyterCellData {
         static NONE: JupyterCellData = JupyterCellData {
@@ -252,7 +271,7 @@ impl Cell {
         self.jupyter.as_deref().unwrap_or(&NONE)
     }
 
-    /// [`Cell::jupyter`] to change.
+    /// [`CellContent::jupyter`] to change.
     pub fn jupyter_mut(&mut self) -> &mut JupyterCellData {
         self.jupyter.get_or_insert_with(Default::default)
     }
@@ -263,42 +282,6 @@ impl Cell {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         }
-    }
-
-    /// The offset in the notebook text of byte `offset` of this cell's `source`.
-    ///
-    /// Readers keep one source line per body line, only removing a prefix on some (the
-    /// `# ` of a percent markdown line or of an uncommented magic), so a source line maps
-    /// to the body line with the same index, shifted by what was removed. Offsets of a
-    /// built cell (no spans) map to 0.
-    pub fn text_offset(&self, text: &str, offset: usize) -> usize {
-        let body = self.spans.body.slice(text);
-        let source_before = self.source.get(..offset).unwrap_or(&self.source);
-        let line_index = source_before.matches('\n').count();
-        let column_in_source = offset - source_before.rfind('\n').map_or(0, |newline| newline + 1);
-        let source_line = self.source.split('\n').nth(line_index).unwrap_or("");
-        let mut body_line_start = 0;
-        for (index, line) in body.split_inclusive('\n').enumerate() {
-            if index == line_index {
-                let body_line = line.trim_end_matches(['\n', '\r']);
-                let source_line = source_line.trim_end_matches('\r');
-                let removed = if body_line.ends_with(source_line) {
-                    body_line.len() - source_line.len()
-                } else {
-                    0
-                };
-                let column = (removed + column_in_source).min(body_line.len());
-                return self.spans.body.start + body_line_start + column;
-            }
-            body_line_start += line.len();
-        }
-        self.spans.body.start + body.len().min(body_line_start)
-    }
-
-    /// [`Cell::text_offset`] for both ends of a span.
-    pub fn text_span(&self, text: &str, span: Span) -> Span {
-        let start = self.text_offset(text, span.start);
-        Span::new(start, self.text_offset(text, span.end).max(start))
     }
 
     /// Whether the cell still equals what was read, so its original text can be written.
@@ -329,7 +312,7 @@ pub struct Notebook {
     pub format: NotebookFormat,
     /// Notebook metadata (jupytext header / MyST front matter / ipynb metadata).
     pub metadata: Map<String, Value>,
-    pub cells: Vec<Cell>,
+    pub cells: Cells,
     /// The first `# /// script` block, wherever it was.
     pub pep723: Option<pep723::Pep723Block>,
     /// Text before the first cell, kept for byte-exact write-back.
@@ -354,7 +337,7 @@ impl Notebook {
         Notebook {
             format,
             metadata: Map::new(),
-            cells: Vec::new(),
+            cells: Cells::new(),
             pep723: None,
             preamble: Preamble::default(),
             trailer: String::new(),
@@ -364,6 +347,7 @@ impl Notebook {
 }
 
 pub mod cell_window;
+mod cells;
 pub mod combine;
 pub(crate) mod detect;
 pub mod ipynb;
@@ -404,9 +388,7 @@ pub fn read_without_originals(text: &str, format: NotebookFormat) -> Notebook {
         }
         NotebookFormat::Myst | NotebookFormat::Markdown | NotebookFormat::Ipynb => {
             let mut notebook = read(text, format);
-            for cell in &mut notebook.cells {
-                cell.original = None;
-            }
+            notebook.cells.update(|cell| cell.original = None);
             notebook
         }
     }

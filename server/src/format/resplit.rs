@@ -13,7 +13,8 @@
 //! at the whole file) it leaves to a full read: `None`.
 
 use crate::format::cell_window::CellWindow;
-use crate::format::{Cell, Notebook, NotebookFormat, Problem, read_without_originals};
+use crate::format::cells::moved_spans;
+use crate::format::{Cell, Cells, Notebook, NotebookFormat, Problem, read_without_originals};
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
 
@@ -39,13 +40,14 @@ pub fn reread_after_edit(
         .filter(|change| change.fits(old_text.len(), new_text.len()))
         .unwrap_or_else(|| ChangedBytes::between(old_text.as_bytes(), new_text.as_bytes()));
     let cells = &old.cells;
-    let first_end = cells[0].spans.whole.end;
+    let first_end = cells.at(0).spans.whole.end;
     // The cell holding the first changed byte, and one more before it (its end, trailing
     // blank lines included, depends on what follows it).
     // Cells are in text order: found by bisection, not by a walk over every cell.
     let last_starting_by = |offset: usize| {
         cells
-            .partition_point(|cell| cell.spans.whole.start <= offset)
+            .starts()
+            .partition_point(|&start| start <= offset)
             .checked_sub(1)
     };
     let touched_first = last_starting_by(change.start)?;
@@ -59,11 +61,11 @@ pub fn reread_after_edit(
     let anchor = touched_last + 1;
     let to_end = anchor >= cells.len();
 
-    let old_start = cells[window_first].spans.whole.start;
+    let old_start = cells.starts()[window_first];
     let old_stop = if to_end {
         old_text.len()
     } else {
-        cells[anchor].spans.whole.end
+        cells.at(anchor).spans.whole.end
     };
     let new_stop = change.moved(old_stop)?;
     let old_window = old_text.get(old_start..old_stop)?;
@@ -103,14 +105,20 @@ pub fn reread_after_edit(
     }
     // Offsets in `composed` past the first cell are `old_start` later in the new text.
     let window_offset = old_start - first_end;
-    let mut window: Vec<Cell> = read.cells.into_iter().skip(1).collect();
-    for cell in &mut window {
-        shift_cell(cell, |offset| offset + window_offset);
-    }
+    let mut window: Vec<Cell> = read
+        .cells
+        .iter()
+        .skip(1)
+        .map(|cell| {
+            let mut cell = cell.to_cell();
+            cell.spans = moved_spans(cell.spans, |offset| offset + window_offset);
+            cell
+        })
+        .collect();
     if !to_end {
         let anchor_cell = window.pop()?;
-        let expected = change.moved(cells[anchor].spans.whole.start)?;
-        let header = cells[anchor].spans.header.and_then(|span| {
+        let expected = change.moved(cells.starts()[anchor])?;
+        let header = cells.at(anchor).spans.header.and_then(|span| {
             Some(Span::new(
                 change.moved(span.start)?,
                 change.moved(span.end)?,
@@ -122,18 +130,11 @@ pub fn reread_after_edit(
     }
 
     let new_stop = window_first + window.len();
-    let mut notebook_cells = Vec::with_capacity(window_first + window.len() + cells.len());
-    notebook_cells.extend_from_slice(&cells[..window_first]);
-    notebook_cells.extend(window);
-    if !to_end {
-        // Every offset of these cells lies past the change (the anchor starts after it).
-        let delta = change.new_end.wrapping_sub(change.old_end);
-        notebook_cells.extend(cells[anchor..].iter().map(|cell| {
-            let mut cell = cell.clone();
-            shift_cell(&mut cell, |offset| offset.wrapping_add(delta));
-            cell
-        }));
-    }
+    // Every offset of the cells from the anchor on lies past the change (the anchor
+    // starts after it).
+    let delta = change.new_end.wrapping_sub(change.old_end);
+    let suffix = if to_end { cells.len() } else { anchor };
+    let notebook_cells = Cells::spliced(cells, window_first, window, suffix, delta);
     let cell_window = CellWindow {
         prefix: window_first,
         old_stop: if to_end { cells.len() } else { anchor },
@@ -146,7 +147,7 @@ pub fn reread_after_edit(
     let anchor_start = if to_end {
         old_text.len()
     } else {
-        cells[anchor].spans.whole.start
+        cells.starts()[anchor]
     };
     let new_anchor_start = change.moved(anchor_start)?;
     if old
@@ -220,13 +221,6 @@ fn says_myst(notebook: &Notebook) -> bool {
 /// PEP-723 block marker (the first block anywhere is the notebook's).
 fn reads_globally(text: &str) -> bool {
     text.contains("```") || text.contains("~~~") || text.contains("///")
-}
-
-fn shift_cell(cell: &mut Cell, shift: impl Fn(usize) -> usize) {
-    let moved = |span: Span| Span::new(shift(span.start), shift(span.end));
-    cell.spans.whole = moved(cell.spans.whole);
-    cell.spans.body = moved(cell.spans.body);
-    cell.spans.header = cell.spans.header.map(moved);
 }
 
 #[cfg(test)]

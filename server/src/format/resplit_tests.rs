@@ -64,7 +64,7 @@ fn base(format: NotebookFormat, cells: usize) -> String {
 /// The offset an edit aims at: anywhere, or exactly at a cell boundary.
 fn target(text: &str, notebook: &Notebook, at: usize, on_boundary: bool) -> usize {
     if on_boundary && !notebook.cells.is_empty() {
-        let cell = &notebook.cells[at % notebook.cells.len()];
+        let cell = notebook.cells.at(at % notebook.cells.len());
         return match at % 3 {
             0 => cell.spans.whole.start,
             1 => cell.spans.whole.end,
@@ -127,7 +127,10 @@ fn assert_window_holds(old: &Notebook, new: &Notebook, window: &CellWindow) {
     );
     assert!(window.prefix <= window.new_stop && window.prefix <= window.old_stop);
     for ordinal in (0..window.prefix).chain(window.new_stop..new_cells.len()) {
-        let (before, after) = (&old_cells[window.old_ordinal(ordinal)], &new_cells[ordinal]);
+        let (before, after) = (
+            old_cells.at(window.old_ordinal(ordinal)),
+            new_cells.at(ordinal),
+        );
         assert!(
             after.shares_content(before),
             "cell {ordinal} was read again"

@@ -4,13 +4,18 @@
 //! py:percent: into `tags=[...]` or a JSON header's `"tags": [...]`, else appends
 //! ` tags=["X"]`. MyST: into a `:tags: [...]` option.
 
-use crate::format::{Cell, NotebookFormat};
+use crate::format::{NotebookFormat, PlacedCell};
 use crate::lint::TextEdit;
 use crate::text::Span;
 
 /// The edit that adds `tag` to `cell`'s tags, or `None` when the header has no place
 /// this can be done safely (no header, or a MyST cell without a `:tags:` list).
-pub fn add_tag(text: &str, format: NotebookFormat, cell: &Cell, tag: &str) -> Option<TextEdit> {
+pub fn add_tag(
+    text: &str,
+    format: NotebookFormat,
+    cell: PlacedCell<'_>,
+    tag: &str,
+) -> Option<TextEdit> {
     let header = cell.spans.header?;
     let header_text = header.slice(text);
     let quoted = serde_json::to_string(tag).ok()?;
@@ -54,8 +59,7 @@ fn insert_into_list(base: Span, text: &str, start: usize, item: &str) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::CellSpans;
-    use crate::format::CellType;
+    use crate::format::{Cell, CellSpans, CellType};
     use crate::lint::apply_edits;
 
     fn header_cell(text: &str) -> Cell {
@@ -70,7 +74,7 @@ mod tests {
     }
 
     fn added(text: &str, format: NotebookFormat) -> Option<String> {
-        let edit = add_tag(text, format, &header_cell(text), "deps=raw")?;
+        let edit = add_tag(text, format, header_cell(text).view(), "deps=raw")?;
         Some(apply_edits(text, &[edit]).0)
     }
 

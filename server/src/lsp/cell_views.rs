@@ -59,7 +59,7 @@ pub fn cell_views(core: &Core, snapshot: &Snapshot) -> Option<Vec<CellView>> {
 }
 
 /// The header line of a cell (its first line when it has no header).
-pub fn header_of(text: &str, cell: &crate::format::Cell) -> Span {
+pub fn header_of(text: &str, cell: crate::format::PlacedCell<'_>) -> Span {
     cell.spans.header.unwrap_or_else(|| {
         let start = cell.spans.whole.start;
         let end = text[start..]

@@ -118,7 +118,7 @@ pub fn resolve_name(workspace: &Workspace, from: CellRef, name: &str) -> Vec<Cel
 pub fn cell_at(workspace: &Workspace, file_index: usize, offset: usize) -> Option<CellRef> {
     let file = workspace.files.get(file_index)?;
     let cells = &file.notebook.cells;
-    let index = cells.partition_point(|cell| cell.spans.whole.start <= offset);
+    let index = cells.starts().partition_point(|&start| start <= offset);
     let ordinal = index.checked_sub(1)?;
     let cell = cells.get(ordinal)?;
     (offset <= cell.spans.whole.end).then_some(CellRef {

@@ -6,7 +6,7 @@ use tower_lsp_server::ls_types::{DocumentSymbol, DocumentSymbolResponse, Range, 
 
 use super::positions::Positions;
 use super::state::Snapshot;
-use crate::format::{Cell, CellType, tags};
+use crate::format::{CellType, PlacedCell, tags};
 use crate::text::Span;
 
 enum Entry {
@@ -19,7 +19,7 @@ enum Entry {
 }
 
 /// Markdown ATX headings of a cell: (level, title, span of the heading line in the text).
-fn headings(cell: &Cell, text: &str) -> Vec<(usize, String, Span)> {
+fn headings(cell: PlacedCell<'_>, text: &str) -> Vec<(usize, String, Span)> {
     let mut found = Vec::new();
     let mut offset = 0;
     let mut in_fence = false;

@@ -8,7 +8,7 @@ use super::{UrlScheme, escape, escape_into, notebook_url};
 use crate::analysis::graph::CellRef;
 use crate::analysis::workspace::Workspace;
 use crate::cache::{CellState, CellStatus, Manifest, Store};
-use crate::format::{Cell, CellType};
+use crate::format::{CellType, PlacedCell};
 
 /// What the page needs to render the cells of one notebook.
 pub struct CellContext<'a> {
@@ -28,7 +28,7 @@ pub struct RenderedCell {
 pub fn render_cell(
     context: &mut CellContext<'_>,
     ordinal: usize,
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     state: Option<&CellState>,
 ) -> RenderedCell {
     let mut html = String::with_capacity(cell.source.len() * 2 + 512);
@@ -63,7 +63,7 @@ pub fn render_cell(
 fn render_code(
     context: &mut CellContext<'_>,
     ordinal: usize,
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     state: Option<&CellState>,
     html: &mut String,
 ) {

@@ -14,7 +14,7 @@ pub mod side;
 
 use serde_json::{Map, Value};
 
-use crate::format::{Cell, CellType, Notebook};
+use crate::format::{CellType, Notebook, PlacedCell};
 use align::{Aligned, CellIdentity};
 use lines::Hunk;
 use outputs::OutputChange;
@@ -158,7 +158,7 @@ pub fn diff_notebooks(old: &Side, new: &Side, options: DiffOptions) -> NotebookD
 
 /// The differences between old cell `i` and new cell `j`.
 fn compare(old: &Side, i: usize, new: &Side, j: usize, options: DiffOptions) -> CellDiff {
-    let (old_cell, new_cell) = (&old.notebook.cells[i], &new.notebook.cells[j]);
+    let (old_cell, new_cell) = (old.notebook.cells.at(i), new.notebook.cells.at(j));
     CellDiff {
         change: Change::Modified,
         old: Some(i),
@@ -204,7 +204,7 @@ fn compare_outputs(
 }
 
 /// A cell's metadata as compared: volatile keys left out unless asked for.
-pub fn compared_metadata(cell: &Cell, options: DiffOptions) -> Map<String, Value> {
+pub fn compared_metadata(cell: PlacedCell<'_>, options: DiffOptions) -> Map<String, Value> {
     cell.metadata
         .iter()
         .filter(|(key, _)| options.volatile || !VOLATILE_METADATA.contains(&key.as_str()))

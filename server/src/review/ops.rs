@@ -28,7 +28,7 @@ pub fn notebook_view(side: &Side, options: DiffOptions) -> Value {
 }
 
 fn cell_view(side: &Side, index: usize, options: DiffOptions) -> Value {
-    let cell = &side.notebook.cells[index];
+    let cell = side.notebook.cells.at(index);
     let mut view = Map::new();
     view.insert("cell_type".into(), cell.cell_type.as_str().into());
     view.insert("source".into(), cell.source.clone().into());

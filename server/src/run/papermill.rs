@@ -28,7 +28,8 @@ pub fn executed_notebook(
     let file = workspace.files.get(plan.file)?;
     let mut notebook = file.notebook.clone();
     let outputs = outputs_by_current_key(workspace, plan.file, store, plan.injection.clone());
-    for (ordinal, (cell, found)) in notebook.cells.iter_mut().zip(outputs).enumerate() {
+    let mut notebook_cells = notebook.cells.to_vec();
+    for (ordinal, (cell, found)) in notebook_cells.iter_mut().zip(outputs).enumerate() {
         if cell.cell_type != CellType::Code {
             continue;
         }
@@ -77,7 +78,7 @@ pub fn executed_notebook(
     if let Some((None, cell)) = &injected {
         cells.push(cell.clone());
     }
-    for (ordinal, cell) in notebook.cells.into_iter().enumerate() {
+    for (ordinal, cell) in notebook_cells.into_iter().enumerate() {
         if failed_at == Some(ordinal) {
             cells.push(error_anchor());
         }
@@ -88,7 +89,7 @@ pub fn executed_notebook(
             cells.push(injected.clone());
         }
     }
-    notebook.cells = cells;
+    notebook.cells = cells.into();
     let papermill = json!({
         "parameters": Value::Object(parameters.to_map()),
         "default_parameters": {},

@@ -319,10 +319,11 @@ fn fill_from_cache(project: &Project, path: &Path, notebook: &mut Notebook) {
     }
     let store = Store::open(&workspace.project);
     let outputs = outputs_by_current_key(&workspace, file, &store, None);
-    for (cell, found) in notebook.cells.iter_mut().zip(outputs) {
-        if let Some((outputs, execution_count)) = found {
+    let mut outputs = outputs.into_iter();
+    notebook.cells.update(|cell| {
+        if let Some(Some((outputs, execution_count))) = outputs.next() {
             cell.jupyter_mut().outputs = outputs;
             cell.jupyter_mut().execution_count = execution_count.map(i64::from);
         }
-    }
+    });
 }

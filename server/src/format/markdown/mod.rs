@@ -149,6 +149,7 @@ pub fn read_markdown(text: &str) -> Notebook {
     notebook.metadata = header.metadata;
 
     let mut read_cells: Vec<(usize, ReadCell)> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     while pos < lines.len() {
         let cell = reader::read_markdown_cell(&lines[pos..], &reader_language, options);
         let next = cell.next.max(1);
@@ -172,7 +173,7 @@ pub fn read_markdown(text: &str) -> Notebook {
                 body: Span::new(0, body_end),
             },
         );
-        push_cell(&mut notebook, cell, text, "", 0);
+        push_cell(&mut notebook, &mut cells, cell, text, "", 0);
     }
     for (start, mut read) in read_cells {
         set_cell_language(&mut read, &main_language);
@@ -206,8 +207,16 @@ pub fn read_markdown(text: &str) -> Notebook {
                 body,
             },
         );
-        push_cell(&mut notebook, cell, text, header_text, header_offset);
+        push_cell(
+            &mut notebook,
+            &mut cells,
+            cell,
+            text,
+            header_text,
+            header_offset,
+        );
     }
+    notebook.cells = cells.into();
     notebook.problems.sort_by_key(|problem| problem.span.start);
     notebook
 }
@@ -294,6 +303,7 @@ fn set_cell_language(cell: &mut ReadCell, main_language: &str) {
 /// Adds the spec, its problems and the original text, then appends the cell.
 fn push_cell(
     notebook: &mut Notebook,
+    cells: &mut Vec<Cell>,
     mut cell: Cell,
     text: &str,
     header: &str,
@@ -310,5 +320,5 @@ fn push_cell(
         source: cell.source.clone(),
         metadata: cell.metadata.clone(),
     }));
-    notebook.cells.push(cell);
+    cells.push(cell);
 }

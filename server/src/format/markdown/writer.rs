@@ -20,13 +20,15 @@ use crate::format::percent::writer::{
     lines_to_next_cell,
 };
 use crate::format::percent::yaml_header::MARKDOWN_HEADER;
-use crate::format::{Cell, CellType, Notebook, NotebookFormat};
+use crate::format::{CellType, Notebook, NotebookFormat, PlacedCell};
 
 /// Writes `notebook` as md:markdown text.
 pub fn write_markdown(notebook: &Notebook) -> String {
-    let mut cells: &[Cell] = &notebook.cells;
+    let all_cells: Vec<PlacedCell<'_>> = notebook.cells.iter().collect();
+    let mut cells: &[PlacedCell<'_>] = &all_cells;
     let first_is_changed_frontmatter = cells.first().is_some_and(|cell| {
-        frontmatter_lines(cell).is_some() && !cell.is_unchanged_since_read(NotebookFormat::Markdown)
+        frontmatter_lines(*cell).is_some()
+            && !cell.is_unchanged_since_read(NotebookFormat::Markdown)
     });
     let regenerate_header = notebook.format != NotebookFormat::Markdown
         || notebook.metadata != notebook.preamble.metadata
@@ -50,7 +52,7 @@ pub fn write_markdown(notebook: &Notebook) -> String {
     let plain_json = flag("cell_metadata_json");
     let exported: Vec<Exported> = cells
         .iter()
-        .map(|cell| {
+        .map(|&cell| {
             if cell.is_unchanged_since_read(NotebookFormat::Markdown)
                 && let Some(original) = &cell.original
             {
@@ -81,7 +83,7 @@ pub fn write_markdown(notebook: &Notebook) -> String {
         }
         let mut lines = cell.lines.clone();
         // `pep8_lines_between_cells` outside `.py`: one blank line, none before nothing.
-        let blank = lines_to_next_cell(&cells[index]).unwrap_or(1);
+        let blank = lines_to_next_cell(cells[index]).unwrap_or(1);
         lines.extend(std::iter::repeat_n(String::new(), blank));
         if let Some(next) = exported.get(index + 1)
             && !cell.is_code
@@ -149,7 +151,7 @@ fn has_active_tag(metadata: &Map<String, Value>) -> bool {
 }
 
 /// `is_code()` once the cell is exported (a raw cell's `active: ""` is gone by then).
-fn is_code_after_export(cell: &Cell) -> bool {
+fn is_code_after_export(cell: PlacedCell<'_>) -> bool {
     cell.cell_type == CellType::Code
         || (cell.cell_type == CellType::Raw
             && cell
@@ -161,7 +163,7 @@ fn is_code_after_export(cell: &Cell) -> bool {
 
 /// `MarkdownCellExporter(cell, default_language, fmt).cell_to_text()`.
 fn export_cell(
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     default_language: &str,
     filter: &CellMetadataFilter,
     options: &CellOptions,

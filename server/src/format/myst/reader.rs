@@ -170,7 +170,7 @@ pub fn read_myst(text: &str) -> Notebook {
             metadata: metadata.clone(),
         },
         metadata,
-        cells,
+        cells: cells.into(),
         pep723: None,
         trailer: String::new(),
         problems,
@@ -434,11 +434,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::format::PlacedCell;
 
     fn sources(notebook: &Notebook) -> Vec<(CellType, &str)> {
         notebook
             .cells
             .iter()
+            .map(PlacedCell::content)
             .map(|cell| (cell.cell_type, cell.source.as_str()))
             .collect()
     }
@@ -459,7 +461,7 @@ mod tests {
                 (CellType::Markdown, "after")
             ]
         );
-        let code = &notebook.cells[1];
+        let code = notebook.cells.at(1);
         assert_eq!(
             code.spans.header.map(|header| slice(text, header)),
             Some("```{code-cell} ipython3")
@@ -469,7 +471,7 @@ mod tests {
             slice(text, code.spans.whole),
             "```{code-cell} ipython3\nx = 1\n```\n\n"
         );
-        assert_eq!(slice(text, notebook.cells[0].spans.whole), "# Title\n\n");
+        assert_eq!(slice(text, notebook.cells.at(0).spans.whole), "# Title\n\n");
         let lexer = notebook
             .metadata
             .get("jupytext")
@@ -480,7 +482,8 @@ mod tests {
     #[test]
     fn colon_options_become_cell_metadata() {
         let text = "```{code-cell}\n:tags: [jc.step, name=x]\n\nprint(1)\n```\n";
-        let cell = &read_myst(text).cells[0];
+        let notebook = read_myst(text);
+        let cell = notebook.cells.at(0);
         assert_eq!(
             cell.metadata.get("tags"),
             Some(&json!(["jc.step", "name=x"]))
@@ -492,7 +495,8 @@ mod tests {
     #[test]
     fn yaml_block_options_become_cell_metadata() {
         let text = "```{code-cell}\n---\ntags: [a]\nslideshow:\n  slide_type: slide\n---\nx\n```\n";
-        let cell = &read_myst(text).cells[0];
+        let notebook = read_myst(text);
+        let cell = notebook.cells.at(0);
         assert_eq!(
             Value::Object(cell.metadata.clone()),
             json!({"tags": ["a"], "slideshow": {"slide_type": "slide"}})
@@ -517,7 +521,7 @@ mod tests {
             sources(&notebook),
             [(CellType::Markdown, "a"), (CellType::Markdown, "b")]
         );
-        let second = &notebook.cells[1];
+        let second = notebook.cells.at(1);
         assert_eq!(
             second.metadata.get("slideshow"),
             Some(&json!({"slide_type": "slide"}))
@@ -538,7 +542,7 @@ mod tests {
             [(CellType::Code, "x"), (CellType::Code, "y")]
         );
         assert_eq!(
-            slice(text, notebook.cells[0].spans.whole),
+            slice(text, notebook.cells.at(0).spans.whole),
             "```{code-cell}\nx\n```\n+++\n"
         );
     }
@@ -609,7 +613,7 @@ mod tests {
             sources(&notebook),
             [(CellType::Markdown, "a\nb"), (CellType::Code, "x\ny")]
         );
-        assert_eq!(slice(text, notebook.cells[1].spans.body), "x\r\ny");
+        assert_eq!(slice(text, notebook.cells.at(1).spans.body), "x\r\ny");
         assert_eq!(notebook.cells[1].metadata.get("tags"), Some(&json!(["t"])));
     }
 
@@ -661,7 +665,7 @@ mod tests {
                 (CellType::Markdown, "x")
             ]
         );
-        assert!(notebook.cells[0].spans.whole.is_empty());
+        assert!(notebook.cells.at(0).spans.whole.is_empty());
         assert_eq!(notebook.metadata.get("title"), None);
     }
 
@@ -672,6 +676,7 @@ mod tests {
         let originals: String = notebook
             .cells
             .iter()
+            .map(PlacedCell::content)
             .filter_map(|cell| cell.original.as_ref())
             .map(|original| original.text.as_str())
             .collect();

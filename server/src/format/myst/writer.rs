@@ -12,7 +12,7 @@ use super::lines::is_python_space;
 use super::metadata_filter::filter_cell_metadata;
 use crate::format::jupytext::python_json_dumps;
 use crate::format::yaml;
-use crate::format::{Cell, CellType, Notebook, NotebookFormat};
+use crate::format::{CellType, Notebook, NotebookFormat, PlacedCell};
 
 /// Writes `notebook` as MyST markdown.
 pub fn write_myst(notebook: &Notebook) -> String {
@@ -26,7 +26,8 @@ pub fn write_myst(notebook: &Notebook) -> String {
     let mut out = String::new();
     // Whether the last piece written was generated here (it then needs a blank line after).
     let mut previous_generated = false;
-    let mut cells = notebook.cells.as_slice();
+    let all_cells: Vec<PlacedCell<'_>> = notebook.cells.iter().collect();
+    let mut cells = all_cells.as_slice();
     // A preamble read from another format (a `# ---` percent header) is not front matter.
     if notebook.format == NotebookFormat::Myst && notebook.metadata == notebook.preamble.metadata {
         out.push_str(&notebook.preamble.text);
@@ -51,7 +52,7 @@ pub fn write_myst(notebook: &Notebook) -> String {
     }
 
     let mut previous_markdown = false;
-    for cell in cells {
+    for &cell in cells {
         let reusable = cell.is_unchanged_since_read(NotebookFormat::Myst)
             // Two markdown cells need a `+++` between them, or they read back as one.
             && !(cell.cell_type == CellType::Markdown && previous_markdown && cell.spans.header.is_none());
@@ -95,7 +96,8 @@ pub fn write_myst(notebook: &Notebook) -> String {
 fn uses_crlf(notebook: &Notebook) -> bool {
     let texts = std::iter::once(notebook.preamble.text.as_str()).chain(
         notebook.cells.iter().filter_map(|cell| {
-            cell.original
+            cell.content()
+                .original
                 .as_ref()
                 .map(|original| original.text.as_str())
         }),
@@ -129,7 +131,7 @@ fn end_with_blank_line(out: &mut String, newline: &str) {
 
 /// One cell as jupytext's `notebook_to_myst` writes it, without the blank line before it.
 fn cell_text(
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     previous_markdown: bool,
     lexer: Option<&str>,
     cell_filter: Option<&Value>,
@@ -246,7 +248,7 @@ mod tests {
 
     fn notebook(cells: Vec<Cell>) -> Notebook {
         let mut notebook = Notebook::empty(NotebookFormat::Myst);
-        notebook.cells = cells;
+        notebook.cells = cells.into();
         notebook
     }
 
@@ -345,6 +347,7 @@ mod mixed_tests {
     use serde_json::json;
 
     use super::*;
+    use crate::format::Cell;
     use crate::format::myst::read_myst;
 
     #[test]

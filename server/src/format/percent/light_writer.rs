@@ -17,7 +17,7 @@ use super::writer::{
     usual_language,
 };
 use crate::format::jupytext::{CellOptions, python_truthy};
-use crate::format::{Cell, CellType};
+use crate::format::{CellType, PlacedCell};
 
 /// A cell exported as light text, before the end marker and blank lines are settled.
 pub(crate) struct LightCell {
@@ -37,7 +37,7 @@ fn count(metadata: &Map<String, Value>, key: &str) -> Option<usize> {
 impl LightCell {
     /// `LightScriptCellExporter(cell, default_language, fmt).cell_to_text()`.
     pub(crate) fn export(
-        cell: &Cell,
+        cell: PlacedCell<'_>,
         default_language: &str,
         plain_json: bool,
         filter: &CellMetadataFilter,

@@ -181,6 +181,7 @@ fn read_with_block_as(
     let fences = FenceIndex::new(&lines);
 
     let mut read_cells: Vec<(usize, ReadCell)> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     // Root-level YAML keys make the header a raw cell (jupytext's front-matter cell).
     let frontmatter: Option<(String, Map<String, Value>)> = header.raw_cell;
     let preamble_end = if frontmatter.is_some() {
@@ -210,7 +211,15 @@ fn read_with_block_as(
                 body: Span::new(whole.start, body_end.max(whole.start)),
             },
         );
-        push_cell(&mut notebook, cell, text, "", whole.start, originals);
+        push_cell(
+            &mut notebook,
+            &mut cells,
+            cell,
+            text,
+            "",
+            whole.start,
+            originals,
+        );
     }
 
     while pos < lines.len() {
@@ -353,6 +362,7 @@ fn read_with_block_as(
         notebook.problems.extend(problems);
         push_cell(
             &mut notebook,
+            &mut cells,
             built,
             text,
             header_text,
@@ -360,6 +370,7 @@ fn read_with_block_as(
             originals,
         );
     }
+    notebook.cells = cells.into();
     notebook.problems.sort_by_key(|problem| problem.span.start);
     notebook
 }
@@ -406,6 +417,7 @@ fn compact_value(value: Value) -> Value {
 /// Adds the spec, its problems and the original text, then appends the cell.
 fn push_cell(
     notebook: &mut Notebook,
+    cells: &mut Vec<Cell>,
     mut cell: Cell,
     text: &str,
     header: &str,
@@ -433,7 +445,7 @@ fn push_cell(
             metadata: cell.metadata.clone(),
         }));
     }
-    notebook.cells.push(cell);
+    cells.push(cell);
 }
 
 /// A light header with `jupytext.cell_markers` other than `+,-` (`{{{,}}}`, `region,

@@ -45,7 +45,7 @@ fn every_marker_form_opens_a_code_cell() {
 fn text_before_the_first_marker_is_cell_zero_without_header() {
     let notebook = read_percent("import os\n\n# %%\nx = 1\n");
     assert_eq!(notebook.cells[0].source, "import os");
-    assert_eq!(notebook.cells[0].spans.header, None);
+    assert_eq!(notebook.cells.at(0).spans.header, None);
     assert_eq!(notebook.cells[1].source, "x = 1");
 }
 
@@ -149,14 +149,14 @@ fn jupytext_header_is_notebook_metadata_in_the_preamble() {
 fn spans_point_at_header_body_and_whole_cell() {
     let text = "# %% T\r\nx = 1\r\ny = 2\r\n\r\n# %%\r\nz\r\n";
     let notebook = read_percent(text);
-    let first = &notebook.cells[0];
+    let first = notebook.cells.at(0);
     assert_eq!(first.spans.header.map(|s| s.slice(text)), Some("# %% T"));
     assert_eq!(first.spans.body.slice(text), "x = 1\r\ny = 2");
     assert_eq!(
         first.spans.whole.slice(text),
         "# %% T\r\nx = 1\r\ny = 2\r\n\r\n"
     );
-    assert_eq!(notebook.cells[1].spans.whole.end, text.len());
+    assert_eq!(notebook.cells.at(1).spans.whole.end, text.len());
 }
 
 #[test]
@@ -322,7 +322,7 @@ fn pep723_block_then_jupytext_header() {
     assert_eq!(Value::Object(notebook.metadata.clone()), json!({"a": 1}));
     assert_eq!(notebook.cells.len(), 1);
     assert_eq!(
-        notebook.cells[0].spans.whole.start,
+        notebook.cells.at(0).spans.whole.start,
         text.find("# %%").unwrap()
     );
     assert_eq!(write_percent(&notebook), text);
@@ -335,7 +335,7 @@ fn pep723_block_inside_a_cell_is_left_out_of_its_source() {
     let notebook = with_block(text);
     assert_eq!(notebook.cells.len(), 1);
     assert_eq!(notebook.cells[0].source, "x = 1\n\ny = 2");
-    assert_eq!(notebook.cells[0].spans.whole, Span::new(0, text.len()));
+    assert_eq!(notebook.cells.at(0).spans.whole, Span::new(0, text.len()));
     assert_eq!(write_percent(&notebook), text);
 }
 

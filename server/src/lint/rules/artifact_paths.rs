@@ -8,7 +8,7 @@
 
 use crate::analysis::workspace::NotebookFile;
 use crate::analysis::{CellAnalysis, JcFunction};
-use crate::format::Cell;
+use crate::format::PlacedCell;
 use crate::lint::Finding;
 
 pub fn findings(file: &NotebookFile, artifacts: &str) -> Vec<Finding> {
@@ -54,7 +54,7 @@ impl ArtifactsFolder {
     pub fn cell_findings(
         &self,
         file: &NotebookFile,
-        cell: &Cell,
+        cell: PlacedCell<'_>,
         analysis: &CellAnalysis,
         findings: &mut Vec<Finding>,
     ) {

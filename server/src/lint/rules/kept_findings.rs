@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::format::Cell;
+use crate::format::Cells;
 use crate::format::cell_window::CellWindow;
 use crate::lint::Finding;
 use crate::text::Span;
@@ -54,7 +54,7 @@ impl KeptFindings {
 
     /// Every kept finding in ordinal order, spans moved to where `cells` (the reading the
     /// findings are for) put the bodies.
-    pub fn all(&mut self, cells: &[Cell]) -> Vec<Finding> {
+    pub fn all(&mut self, cells: &Cells) -> Vec<Finding> {
         let mut all = Vec::new();
         for (ordinal, kept) in &mut self.cells {
             let Some(cell) = cells.get(*ordinal) else {

@@ -86,7 +86,7 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
         if !parses {
             continue;
         }
-        let cell = &file.notebook.cells[*ordinal];
+        let cell = file.notebook.cells.at(*ordinal);
         for (name, span) in &flow.read_spans {
             if PRELUDE_NAMES.contains(&name.as_str())
                 || setup_defines.contains(name.as_str())

@@ -202,7 +202,7 @@ impl NamesMemo {
     /// Computes the findings of the cell at `ordinal` again.
     fn recheck(&mut self, ordinal: usize) {
         let findings = self.check(ordinal);
-        let body_start = self.file.notebook.cells[ordinal].spans.body.start;
+        let body_start = self.file.notebook.cells.at(ordinal).spans.body.start;
         self.findings.set(ordinal, body_start, findings);
     }
 
@@ -219,7 +219,7 @@ impl NamesMemo {
         if !entry.checked || !entry.parses || below_everything {
             return Vec::new();
         }
-        let cell = &file.notebook.cells[ordinal];
+        let cell = file.notebook.cells.at(ordinal);
         let flow = file.cell_flow(ordinal);
         let mut findings = Vec::new();
         for (name, span) in &flow.read_spans {
@@ -254,7 +254,7 @@ impl NamesMemo {
 }
 
 fn entry_of(file: &NotebookFile, ordinal: usize) -> CellEntry {
-    let cell = &file.notebook.cells[ordinal];
+    let cell = file.notebook.cells.at(ordinal);
     if cell.cell_type != CellType::Code || cell.spec.kind == CellKind::Note {
         return CellEntry::default();
     }
@@ -314,7 +314,7 @@ fn changed_cells(old: &NotebookFile, new: &NotebookFile) -> Vec<usize> {
     let (old_cells, new_cells) = (&old.notebook.cells, &new.notebook.cells);
     (0..new_cells.len())
         .filter(|&ordinal| {
-            let (old_cell, new_cell) = (&old_cells[ordinal], &new_cells[ordinal]);
+            let (old_cell, new_cell) = (old_cells.at(ordinal), new_cells.at(ordinal));
             let same_analysis = match (old.analyses.get(ordinal), new.analyses.get(ordinal)) {
                 (Some(Some(before)), Some(Some(after))) => Arc::ptr_eq(before, after),
                 (before, after) => {

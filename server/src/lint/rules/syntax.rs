@@ -3,7 +3,7 @@
 
 use crate::analysis::CellAnalysis;
 use crate::analysis::workspace::NotebookFile;
-use crate::format::Cell;
+use crate::format::PlacedCell;
 use crate::lint::Finding;
 
 pub fn findings(file: &NotebookFile) -> Vec<Finding> {
@@ -19,7 +19,7 @@ pub fn findings(file: &NotebookFile) -> Vec<Finding> {
 /// The findings of one cell (with its `analysis`) of `file`, added to `findings`.
 pub fn cell_findings(
     file: &NotebookFile,
-    cell: &Cell,
+    cell: PlacedCell<'_>,
     analysis: &CellAnalysis,
     findings: &mut Vec<Finding>,
 ) {

@@ -1,9 +1,9 @@
-//! A list kept in shared chunks, for what a notebook holds per cell (analyses, graph
-//! facts): a copy of the list takes one reference per chunk, not per item, and a list
-//! built from another with a few items replaced (an edit's re-read) shares every chunk
-//! the replacement did not touch. An edit of a 16,000-cell notebook then copies and
-//! frees a few chunks and the chunk index, not 16,000 reference counts scattered over
-//! the heap (a cache miss each, when copied and again when freed).
+//! A list kept in shared chunks, for what a notebook holds per cell (its cells, their
+//! analyses and graph facts): a copy of the list takes one reference per chunk, not per
+//! item, and a list built from another with a few items replaced (an edit's re-read)
+//! shares every chunk the replacement did not touch. An edit of a 16,000-cell notebook
+//! then copies and frees a few chunks and the chunk index, not 16,000 reference counts
+//! scattered over the heap (a cache miss each, when copied and again when freed).
 //!
 //! Read it like a slice (`len`, `get`, indexing, `iter`); build it with
 //! [`ChunkListBuilder`], which shares whole chunks of another list
@@ -51,9 +51,26 @@ impl<T> ChunkList<T> {
 
     pub fn iter(&self) -> Iter<'_, T> {
         Iter {
-            items: self.chunks.iter().flat_map(chunk_items),
+            chunks: self.chunks.iter(),
+            front: Default::default(),
+            back: Default::default(),
             remaining: self.len(),
         }
+    }
+
+    /// The item at `index` to change: its chunk is copied first when another list
+    /// shares it.
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T>
+    where
+        T: Clone,
+    {
+        let chunk = self.chunk_of(index);
+        let start = self.start_of(chunk);
+        let items = self.chunks.get_mut(chunk)?;
+        if Arc::get_mut(items).is_none() {
+            *items = Arc::from(items.to_vec());
+        }
+        Arc::get_mut(items)?.get_mut(index - start)
     }
 
     /// Replaces the item at `index` (a copy of its chunk, the others still shared);
@@ -168,15 +185,14 @@ impl<T: fmt::Debug> fmt::Debug for ChunkList<T> {
     }
 }
 
-/// The items of a [`ChunkList`] in order.
+/// The items of a [`ChunkList`] in order. Skipping (`nth`, `skip`) passes over whole
+/// chunks without visiting their items.
 #[derive(Clone)]
 pub struct Iter<'a, T> {
-    #[allow(clippy::type_complexity)]
-    items: std::iter::FlatMap<
-        std::slice::Iter<'a, Arc<[T]>>,
-        std::slice::Iter<'a, T>,
-        fn(&'a Arc<[T]>) -> std::slice::Iter<'a, T>,
-    >,
+    /// The chunks between `front` and `back`.
+    chunks: std::slice::Iter<'a, Arc<[T]>>,
+    front: std::slice::Iter<'a, T>,
+    back: std::slice::Iter<'a, T>,
     remaining: usize,
 }
 
@@ -184,9 +200,27 @@ impl<'a, T> Iterator for Iter<'a, T> {
     type Item = &'a T;
 
     fn next(&mut self) -> Option<&'a T> {
-        let item = self.items.next()?;
-        self.remaining -= 1;
-        Some(item)
+        self.nth(0)
+    }
+
+    fn nth(&mut self, mut skipped: usize) -> Option<&'a T> {
+        if skipped >= self.remaining {
+            self.remaining = 0;
+            self.front = Default::default();
+            self.chunks = Default::default();
+            self.back = Default::default();
+            return None;
+        }
+        self.remaining -= skipped + 1;
+        while skipped >= self.front.len() {
+            skipped -= self.front.len();
+            self.front = Default::default();
+            match self.chunks.next() {
+                Some(chunk) => self.front = chunk.iter(),
+                None => return self.back.nth(skipped),
+            }
+        }
+        self.front.nth(skipped)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -196,9 +230,19 @@ impl<'a, T> Iterator for Iter<'a, T> {
 
 impl<T> DoubleEndedIterator for Iter<'_, T> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let item = self.items.next_back()?;
+        if self.remaining == 0 {
+            return None;
+        }
         self.remaining -= 1;
-        Some(item)
+        loop {
+            if let Some(item) = self.back.next_back() {
+                return Some(item);
+            }
+            match self.chunks.next_back() {
+                Some(chunk) => self.back = chunk.iter(),
+                None => return self.front.next_back(),
+            }
+        }
     }
 }
 
@@ -402,6 +446,33 @@ mod tests {
     }
 
     proptest! {
+        /// Skipping from the front and taking from both ends give what a slice's
+        /// iterator gives, in a list of chunks of every size.
+        #[test]
+        fn the_iterator_walks_and_skips_like_a_slice(
+            sizes in prop::collection::vec(0usize..150, 0..8),
+            steps in prop::collection::vec((0usize..3, 0usize..200), 0..30),
+        ) {
+            let mut builder = ChunkListBuilder::new();
+            let mut vector = Vec::new();
+            for size in sizes {
+                let chunk: ChunkList<usize> = (vector.len()..vector.len() + size).collect();
+                vector.extend(vector.len()..vector.len() + size);
+                builder.extend_from(&chunk, 0..size);
+            }
+            let list = builder.finish();
+            let (mut ours, mut theirs) = (list.iter(), vector.iter());
+            for (kind, skipped) in steps {
+                match kind {
+                    0 => prop_assert_eq!(ours.nth(skipped), theirs.nth(skipped)),
+                    1 => prop_assert_eq!(ours.next_back(), theirs.next_back()),
+                    _ => prop_assert_eq!(ours.next(), theirs.next()),
+                }
+                prop_assert_eq!(ours.len(), theirs.len());
+            }
+            prop_assert!(ours.eq(theirs));
+        }
+
         /// Any edits give what the same edits of a vector give, and the chunks stay big:
         /// every chunk but the last holds at least half of `CHUNK`, none more than twice.
         #[test]
