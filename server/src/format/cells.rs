@@ -8,8 +8,8 @@
 //! its length: no reference count is taken or dropped per untouched cell, and the
 //! previous reading frees only the chunks it does not share.
 //!
-//! Read cells through [`PlacedCell`] (`get`, `iter`, `first`, `last`), which carries the
-//! cell's spans in the text; indexing (`cells[i]`) gives the content alone.
+//! Read cells through [`PlacedCell`] (`get`, `at`, `iter`, `first`, `last`), which
+//! carries the cell's spans in the text; indexing (`cells[i]`) gives the content alone.
 
 use std::fmt;
 use std::ops::{Index, IndexMut};

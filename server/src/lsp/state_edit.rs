@@ -71,12 +71,21 @@ pub(super) fn plan(
         }
         placed.stamp = stamp;
         let previous = entry.analysed.get(path);
+        let change = previous.and_then(|(stamp, _)| stamp.changes_to(&open.document));
+        let previous = previous.and_then(|(_, file)| file.clone());
+        // The analysed text and what changed since give the buffer's text without a walk
+        // over every chunk of its rope.
+        let text = previous
+            .as_ref()
+            .zip(change)
+            .and_then(|(file, change)| open.document.text_after(&file.text, change))
+            .unwrap_or_else(|| open.document.text());
         changed.push(ChangedBuffer {
             path: path.to_path_buf(),
             stamp,
-            text: open.document.text(),
-            change: previous.and_then(|(stamp, _)| stamp.changes_to(&open.document)),
-            previous: previous.and_then(|(_, file)| file.clone()),
+            text,
+            change,
+            previous,
             file: placed.file,
         });
     }

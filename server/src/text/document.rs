@@ -93,6 +93,29 @@ impl Document {
         text
     }
 
+    /// The whole text, built from `base` (this buffer's text at an earlier revision) and
+    /// `change`, the bytes that changed since ([`Document::changes_since`]): `base`'s
+    /// unchanged bytes are copied in two runs and only the changed ones are read from
+    /// the rope, whose chunks lie scattered over the heap. `None` when the change does
+    /// not fit `base` or its ends are not character boundaries.
+    pub fn text_after(&self, base: &str, change: ChangedBytes) -> Option<String> {
+        if !change.fits(base.len(), self.len_bytes())
+            || !base.is_char_boundary(change.start)
+            || !base.is_char_boundary(change.old_end)
+        {
+            return None;
+        }
+        let changed = self.rope.get_byte_slice(change.start..change.new_end)?;
+        let mut text = String::with_capacity(self.len_bytes());
+        text.push_str(&base[..change.start]);
+        for chunk in changed.chunks() {
+            text.push_str(chunk);
+        }
+        text.push_str(&base[change.old_end..]);
+        debug_assert!(text == self.text(), "the edit log missed a change");
+        Some(text)
+    }
+
     /// The text a span covers, clamped to the text and to char boundaries.
     pub fn slice(&self, span: Span) -> String {
         let start = self.floor_char_boundary(span.start);
@@ -469,6 +492,29 @@ mod tests {
         assert_eq!(doc.version(), 1);
         doc.set_version(2);
         assert_eq!(doc.version(), 2);
+    }
+
+    #[test]
+    fn the_text_after_edits_is_built_from_the_earlier_text_and_the_change() {
+        let mut doc = Document::new("a = 1\né = 2\nc = 3\n", 1);
+        let (base, revision) = (doc.text(), doc.revision());
+        doc.replace(Span::new(4, 5), "10");
+        doc.replace(Span::new(7, 9), "ü");
+        let change = doc.changes_since(revision).unwrap();
+        assert_eq!(
+            doc.text_after(&base, change).as_deref(),
+            Some(doc.text().as_str())
+        );
+        // A change that does not fit the base, or ends inside a character of it.
+        assert_eq!(doc.text_after("a = 1\n", change), None);
+        let inside = ChangedBytes {
+            start: 7,
+            old_end: 8,
+            new_end: 7,
+        };
+        let base = "a = 10\né = 2\nc = 3\n\n";
+        assert!(inside.fits(base.len(), doc.len_bytes()));
+        assert_eq!(doc.text_after(base, inside), None);
     }
 
     #[test]
