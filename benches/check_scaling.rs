@@ -33,7 +33,14 @@ fn ours() -> String {
 
 fn ruff() -> Option<PathBuf> {
     let candidates = [
-        std::env::var_os("JELLYCELL_BENCH_RUFF").map(PathBuf::from),
+        // A path is taken from where the bench started: ruff runs in the project's folder.
+        std::env::var_os("JELLYCELL_BENCH_RUFF").map(|ruff| {
+            let ruff = PathBuf::from(ruff);
+            match ruff.components().count() {
+                1 => ruff,
+                _ => std::path::absolute(&ruff).unwrap_or(ruff),
+            }
+        }),
         Some(PathBuf::from("ruff")),
         Some(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
