@@ -14,7 +14,6 @@ use crate::analysis::graph::{CellFacts, NotebookFacts};
 use crate::analysis::workspace::{NotebookFile, cell_facts, facts};
 use crate::format::PlacedCell;
 use crate::format::cell_window::CellWindow;
-use crate::text::Span;
 use crate::text::changed::ChangedBytes;
 use crate::text::chunk_list::ChunkListBuilder;
 
@@ -121,10 +120,7 @@ fn moved_cell_equals(
     new: PlacedCell<'_>,
     moved: impl Fn(usize) -> usize,
 ) -> bool {
-    let moved_span = |span: Span| Span::new(moved(span.start), moved(span.end));
-    new.spans.whole == moved_span(old.spans.whole)
-        && new.spans.body == moved_span(old.spans.body)
-        && new.spans.header == old.spans.header.map(moved_span)
+    new.spans == old.spans.moved(moved)
         && (new.shares_content(old)
             || (new.cell_type == old.cell_type
                 && new.source == old.source

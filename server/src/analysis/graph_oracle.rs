@@ -496,12 +496,11 @@ mod agreement {
                 notebook = NotebookFacts::new(notebook.path.clone(), cells.clone());
             }
             Change::Cell(at, cell) => {
-                if let Some(old) = notebook.cells.get(*at) {
-                    let new = Arc::new(CellFacts {
-                        ordinal: old.ordinal,
+                if let Some(slot) = notebook.cells.get_mut(*at) {
+                    *slot = Arc::new(CellFacts {
+                        ordinal: slot.ordinal,
                         ..cell.clone()
                     });
-                    notebook.cells.set(*at, new);
                 }
             }
         }

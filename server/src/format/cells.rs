@@ -104,22 +104,17 @@ impl Cells {
         self.iter().map(PlacedCell::to_cell).collect()
     }
 
-    /// Appends a cell. Copies the last chunk: build a long list with `collect` or
-    /// [`Cells::from`] instead.
+    /// Appends a cell. Copies the last chunk and the starts: build a long list with
+    /// `collect` or [`Cells::from`] instead.
     pub fn push(&mut self, cell: Cell) {
-        let mut builder = ChunkListBuilder::with_capacity(self.len() + 1);
-        builder.extend_from(&self.local, 0..self.len());
-        self.starts.push(cell.spans.whole.start);
-        builder.push(localized(cell));
-        self.local = builder.finish();
+        self.insert(self.len(), cell);
     }
 
-    /// Inserts a cell at `index` (copying the list: for building notebooks, not for
-    /// edits).
+    /// Inserts a cell at `index` (past the end: at the end), the others where they
+    /// are. Copies the chunk it goes into and the starts: for building notebooks, not
+    /// for edits.
     pub fn insert(&mut self, index: usize, cell: Cell) {
-        let mut cells = self.to_vec();
-        cells.insert(index.min(cells.len()), cell);
-        *self = cells.into();
+        *self = Cells::spliced(self, index, vec![cell], index, 0);
     }
 
     /// Changes the cells in place (content or spans), copying no content a previous
@@ -170,7 +165,7 @@ impl Cells {
 /// `cell` with its spans made relative to its start.
 fn localized(mut cell: Cell) -> Cell {
     let start = cell.spans.whole.start;
-    cell.spans = moved_spans(cell.spans, |offset| offset.wrapping_sub(start));
+    cell.spans = cell.spans.moved(|offset| offset.wrapping_sub(start));
     cell
 }
 
@@ -178,18 +173,8 @@ fn localized(mut cell: Cell) -> Cell {
 fn placed(cell: &Cell, start: usize) -> PlacedCell<'_> {
     PlacedCell::new(
         &cell.content,
-        moved_spans(cell.spans, |offset| offset.wrapping_add(start)),
+        cell.spans.moved(|offset| offset.wrapping_add(start)),
     )
-}
-
-/// `spans` with every offset mapped by `moved`.
-pub(crate) fn moved_spans(spans: CellSpans, moved: impl Fn(usize) -> usize) -> CellSpans {
-    let span = |span: Span| Span::new(moved(span.start), moved(span.end));
-    CellSpans {
-        whole: span(spans.whole),
-        header: spans.header.map(span),
-        body: span(spans.body),
-    }
 }
 
 impl From<Vec<Cell>> for Cells {
@@ -434,7 +419,7 @@ mod tests {
             expected.extend(window);
             expected.extend(cells[suffix..].iter().map(|cell| {
                 let mut cell = cell.clone();
-                cell.spans = moved_spans(cell.spans, |offset| offset.wrapping_add(delta));
+                cell.spans = cell.spans.moved(|offset| offset.wrapping_add(delta));
                 cell
             }));
             prop_assert_eq!(spliced.len(), expected.len());

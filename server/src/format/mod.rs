@@ -113,6 +113,18 @@ pub struct CellSpans {
     pub body: Span,
 }
 
+impl CellSpans {
+    /// The spans with every offset mapped by `moved`.
+    pub fn moved(self, moved: impl Fn(usize) -> usize) -> CellSpans {
+        let span = |span: Span| Span::new(moved(span.start), moved(span.end));
+        CellSpans {
+            whole: span(self.whole),
+            header: self.header.map(span),
+            body: span(self.body),
+        }
+    }
+}
+
 /// What a cell looked like when it was read: lets a writer emit the original bytes for a
 /// cell nobody changed.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,22 +169,8 @@ pub struct CellContent {
     pub original: Option<Box<OriginalCell>>,
     /// What only nbformat JSON carries (cell id, outputs, execution count); `None` when
     /// there is none (always for cells read from text): boxed, since most cells in
-    /// memory never have any. Read it with [`Cell::jupyter`].
+    /// memory never have any. Read it with [`CellContent::jupyter`].
     pub jupyter: Option<Box<JupyterCellData>>,
-}
-
-impl CellContent {
-    /// A raw cell built from a header (no spec, original or nbformat data).
-    pub fn raw(source: String, metadata: Map<String, Value>) -> CellContent {
-        CellContent {
-            cell_type: CellType::Raw,
-            source,
-            metadata,
-            spec: tags::CellSpec::default(),
-            original: None,
-            jupyter: None,
-        }
-    }
 }
 
 impl std::ops::Deref for Cell {
@@ -191,7 +189,7 @@ impl std::ops::DerefMut for Cell {
 
 impl PartialEq for Cell {
     fn eq(&self, other: &Cell) -> bool {
-        self.spans == other.spans && self.same_content(other)
+        self.view() == other.view()
     }
 }
 
@@ -236,30 +234,21 @@ impl Cell {
     pub fn view(&self) -> PlacedCell<'_> {
         PlacedCell::new(&self.content, self.spans)
     }
-
-    /// Whether both cells hold the same content (shared, or equal), wherever they lie.
-    pub fn same_content(&self, other: &Cell) -> bool {
-        self.view().same_content(other.view())
-    }
-
-    /// Whether both cells share one content (one is a clone of the other, spans aside):
-    /// a pointer comparison, for telling untouched cells apart without comparing text.
-    pub fn shares_content(&self, other: &Cell) -> bool {
-        self.view().shares_content(other.view())
-    }
-
-    /// [`PlacedCell::text_offset`].
-    pub fn text_offset(&self, text: &str, offset: usize) -> usize {
-        self.view().text_offset(text, offset)
-    }
-
-    /// [`PlacedCell::text_span`].
-    pub fn text_span(&self, text: &str, span: Span) -> Span {
-        self.view().text_span(text, span)
-    }
 }
 
 impl CellContent {
+    /// A raw cell built from a header (no spec, original or nbformat data).
+    pub fn raw(source: String, metadata: Map<String, Value>) -> CellContent {
+        CellContent {
+            cell_type: CellType::Raw,
+            source,
+            metadata,
+            spec: tags::CellSpec::default(),
+            original: None,
+            jupyter: None,
+        }
+    }
+
     /// What only nbformat JSON carries; empty when the cell has none.
     pub fn jupyter(&self) -> &JupyterCellData {
         static NONE: JupyterCellData = JupyterCellData {

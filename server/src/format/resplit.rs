@@ -13,7 +13,6 @@
 //! at the whole file) it leaves to a full read: `None`.
 
 use crate::format::cell_window::CellWindow;
-use crate::format::cells::moved_spans;
 use crate::format::{Cell, Cells, Notebook, NotebookFormat, Problem, read_without_originals};
 use crate::text::Span;
 use crate::text::changed::ChangedBytes;
@@ -111,7 +110,7 @@ pub fn reread_after_edit(
         .skip(1)
         .map(|cell| {
             let mut cell = cell.to_cell();
-            cell.spans = moved_spans(cell.spans, |offset| offset + window_offset);
+            cell.spans = cell.spans.moved(|offset| offset + window_offset);
             cell
         })
         .collect();

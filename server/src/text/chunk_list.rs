@@ -73,24 +73,6 @@ impl<T> ChunkList<T> {
         Arc::get_mut(items)?.get_mut(index - start)
     }
 
-    /// Replaces the item at `index` (a copy of its chunk, the others still shared);
-    /// `false` when there is none. For tests that edit a list in place.
-    #[cfg(test)]
-    pub fn set(&mut self, index: usize, item: T) -> bool
-    where
-        T: Clone,
-    {
-        let chunk = self.chunk_of(index);
-        let start = self.start_of(chunk);
-        let Some(items) = self.chunks.get_mut(chunk) else {
-            return false;
-        };
-        let mut copy = items.to_vec();
-        copy[index - start] = item;
-        *items = Arc::from(copy);
-        true
-    }
-
     /// The positions where this list and `other` may hold different items: every
     /// position but those of a chunk both share at the same place (whose items are the
     /// same, by pointer). All positions past the shorter list's end are included.
@@ -391,8 +373,8 @@ mod tests {
         assert!(ChunkList::<u32>::new().is_empty());
         assert_eq!(ChunkList::<u32>::new().get(0), None);
         let mut edited = chunked.clone();
-        assert!(edited.set(70, 7));
-        assert!(!edited.set(1000, 7));
+        *edited.get_mut(70).expect("in the list") = 7;
+        assert!(edited.get_mut(1000).is_none());
         assert_eq!((edited[70], chunked[70], edited.len()), (7, 70, 1000));
     }
 
