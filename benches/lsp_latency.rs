@@ -2,7 +2,8 @@
 //! the release binary, on a generated 2,000-cell py:percent notebook, and resident memory
 //! with 20 such notebooks open.
 //!
-//! Run: `cargo bench --bench lsp_latency`. For each request kind: warm-up requests for 2 s
+//! Run: `cargo bench --bench lsp_latency` (`JELLYCELL_BENCH_SERVER` names another build of
+//! ours, for before/after figures in one sitting). For each request kind: warm-up requests for 2 s
 //! and at least 20 (`support::time_settled`: the environment probe the server starts at
 //! open is over by then), then 200 timed ones, each sent only after the previous answer (no pipelining); prints
 //! p50/p95/min/max as a markdown table, with `/proc/loadavg` before and after (the
@@ -17,7 +18,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -319,15 +319,12 @@ impl Message for Envelope {
     }
 }
 
-/// The server, or the server under `JELLYCELL_BENCH_WRAP`
-/// (`"heaptrack -o /tmp/lsp"` runs it under a profiler; set `MALLOC_ARENA_MAX=2` too, or
-/// the server's re-execution (`lsp/arenas.rs`) escapes it).
+/// The server (`support::server`: `JELLYCELL_BENCH_SERVER` names another build, and
+/// `JELLYCELL_BENCH_WRAP="heaptrack -o /tmp/lsp"` runs it under a profiler; set
+/// `MALLOC_ARENA_MAX=2` too, or the server's re-execution (`lsp/arenas.rs`) escapes it,
+/// and build with `--no-default-features`: heaptrack sees only glibc's malloc).
 fn spawn() -> Client<Envelope> {
-    let server = env!("CARGO_BIN_EXE_jellycell-lsp");
-    let wrap = std::env::var("JELLYCELL_BENCH_WRAP").unwrap_or_default();
-    let mut words: Vec<&str> = wrap.split_whitespace().collect();
-    words.push(server);
-    Client::spawn(Command::new(words[0]).args(&words[1..]))
+    Client::spawn(&mut support::server())
 }
 
 trait Diagnosed {

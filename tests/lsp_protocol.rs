@@ -301,3 +301,58 @@ fn the_server_widens_its_stdout_pipe() {
         .unwrap_or(1024 * 1024);
     assert_eq!(widened, most.min(1024 * 1024));
 }
+
+/// The server's environment as the kernel shows it (`/proc/PID/environ`).
+fn environment_of(pid: u32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment");
+    raw.split(|byte| *byte == 0)
+        .map(|entry| String::from_utf8_lossy(entry).into_owned())
+        .collect()
+}
+
+#[test]
+fn the_server_limits_its_malloc_arenas_unless_the_user_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = LspClient::spawn_with(|command| {
+        command
+            .env_remove("MALLOC_ARENA_MAX")
+            .env_remove("_RJEM_MALLOC_CONF");
+    });
+    // Answered only after the re-execution: the environment read below is its.
+    client.initialize(dir.path(), json!({}));
+    let environment = environment_of(client.pid());
+    assert!(
+        environment
+            .iter()
+            .any(|entry| entry == "MALLOC_ARENA_MAX=2"),
+        "{environment:?}"
+    );
+    assert!(
+        environment
+            .iter()
+            .any(|entry| entry == "_RJEM_MALLOC_CONF=narenas:2"),
+        "{environment:?}"
+    );
+    assert_eq!(client.shutdown(), Some(0));
+
+    let mut chosen = LspClient::spawn_with(|command| {
+        command
+            .env("MALLOC_ARENA_MAX", "4")
+            .env_remove("_RJEM_MALLOC_CONF");
+    });
+    chosen.initialize(dir.path(), json!({}));
+    let environment = environment_of(chosen.pid());
+    assert!(
+        environment
+            .iter()
+            .any(|entry| entry == "MALLOC_ARENA_MAX=4"),
+        "{environment:?}"
+    );
+    assert!(
+        !environment
+            .iter()
+            .any(|entry| entry.starts_with("_RJEM_MALLOC_CONF=")),
+        "{environment:?}"
+    );
+    assert_eq!(chosen.shutdown(), Some(0));
+}

@@ -1,5 +1,9 @@
 //! The `jellycell-lsp` binary: the CLI front (clap) over the library.
 
+#[cfg(all(feature = "jemalloc", target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let code = jellycell_lsp::cli::main();
     // Kernels still running (a server whose client went away without `shutdown`) and
