@@ -302,9 +302,22 @@ fn the_server_widens_its_stdout_pipe() {
     assert_eq!(widened, most.min(1024 * 1024));
 }
 
-/// The server's environment as the kernel shows it (`/proc/PID/environ`).
-fn environment_of(pid: u32) -> Vec<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment");
+/// The environment of a server started with `arena_max` as `MALLOC_ARENA_MAX` (`None`:
+/// unset) and no `_RJEM_MALLOC_CONF`, as the kernel shows it once the server answered
+/// `initialize` (so after its re-execution): `KEY=value` entries.
+fn server_environment(arena_max: Option<&str>) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = LspClient::spawn_with(|command| {
+        command.env_remove("_RJEM_MALLOC_CONF");
+        match arena_max {
+            Some(value) => command.env("MALLOC_ARENA_MAX", value),
+            None => command.env_remove("MALLOC_ARENA_MAX"),
+        };
+    });
+    client.initialize(dir.path(), json!({}));
+    let raw =
+        std::fs::read(format!("/proc/{}/environ", client.pid())).expect("the server's environment");
+    assert_eq!(client.shutdown(), Some(0));
     raw.split(|byte| *byte == 0)
         .map(|entry| String::from_utf8_lossy(entry).into_owned())
         .collect()
@@ -312,47 +325,22 @@ fn environment_of(pid: u32) -> Vec<String> {
 
 #[test]
 fn the_server_limits_its_malloc_arenas_unless_the_user_chose() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut client = LspClient::spawn_with(|command| {
-        command
-            .env_remove("MALLOC_ARENA_MAX")
-            .env_remove("_RJEM_MALLOC_CONF");
-    });
-    // Answered only after the re-execution: the environment read below is its.
-    client.initialize(dir.path(), json!({}));
-    let environment = environment_of(client.pid());
+    let limited = server_environment(None);
+    for wanted in ["MALLOC_ARENA_MAX=2", "_RJEM_MALLOC_CONF=narenas:2"] {
+        assert!(
+            limited.iter().any(|entry| entry == wanted),
+            "{wanted}: {limited:?}"
+        );
+    }
+    let chosen = server_environment(Some("4"));
     assert!(
-        environment
-            .iter()
-            .any(|entry| entry == "MALLOC_ARENA_MAX=2"),
-        "{environment:?}"
+        chosen.iter().any(|entry| entry == "MALLOC_ARENA_MAX=4"),
+        "{chosen:?}"
     );
     assert!(
-        environment
-            .iter()
-            .any(|entry| entry == "_RJEM_MALLOC_CONF=narenas:2"),
-        "{environment:?}"
-    );
-    assert_eq!(client.shutdown(), Some(0));
-
-    let mut chosen = LspClient::spawn_with(|command| {
-        command
-            .env("MALLOC_ARENA_MAX", "4")
-            .env_remove("_RJEM_MALLOC_CONF");
-    });
-    chosen.initialize(dir.path(), json!({}));
-    let environment = environment_of(chosen.pid());
-    assert!(
-        environment
-            .iter()
-            .any(|entry| entry == "MALLOC_ARENA_MAX=4"),
-        "{environment:?}"
-    );
-    assert!(
-        !environment
+        !chosen
             .iter()
             .any(|entry| entry.starts_with("_RJEM_MALLOC_CONF=")),
-        "{environment:?}"
+        "{chosen:?}"
     );
-    assert_eq!(chosen.shutdown(), Some(0));
 }
