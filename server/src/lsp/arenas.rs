@@ -16,8 +16,9 @@
 //! `--check` and the other commands are short-lived and use every core, so they keep
 //! the allocators' defaults.
 
-/// Two arenas: the builder thread's, and one shared by the threads that answer (one
-/// arena saved another 1 MiB but made large answers slower under contention).
+/// Two arenas in each allocator: the builder thread's, and one shared by the threads
+/// that answer (one arena saved another 1 MiB but made large answers slower under
+/// contention).
 const GLIBC_ARENAS: &str = "2";
 const JEMALLOC_CONF: &str = "narenas:2";
 
