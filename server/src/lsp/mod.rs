@@ -699,7 +699,7 @@ pub fn run_stdio() -> i32 {
             core: core.clone(),
         };
         transport::widen_stdout_pipe();
-        transport::serve(tokio::io::stdin(), tokio::io::stdout(), socket, ordered).await;
+        transport::serve(tokio::io::stdin(), transport::stdout(), socket, ordered).await;
         if core.shutdown_requested.load(Ordering::SeqCst) {
             0
         } else {

@@ -9,14 +9,15 @@
 //! that is not a request is answered with -32700/-32600 and the loop goes on. Each is
 //! logged to stderr. The loop ends at end of input, after `exit`, or when the service has
 //! exited. The service answers with an [`Outgoing`]: a JSON-RPC response, or one already
-//! written as JSON (`encoded.rs`).
+//! written as JSON (`encoded.rs`). Frames are written by a thread that owns stdout
+//! ([`Stdout`]): one hand-off per message, and the body is never copied again.
 
-use std::io::Write as _;
+use std::io::Write;
 
 use futures::channel::mpsc;
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt, TryFutureExt, future, stream};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::{ClientSocket, ExitedError};
 use tower_service::Service;
@@ -29,6 +30,12 @@ const MAX_CONCURRENCY: usize = 4;
 /// Calls queued for the handlers before reading waits (tower-lsp's figure).
 const QUEUE: usize = 100;
 const READ_CHUNK: usize = 64 * 1024;
+/// Frames waiting for the stdout thread before the answers wait (a client that stops
+/// reading holds the server's answers, not its memory).
+const WRITE_QUEUE: usize = 16;
+/// The stdout thread's buffer: a small message and its header leave in one `write`; a
+/// larger body goes straight from its own buffer.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// What the service answers a request with.
 pub(crate) enum Outgoing {
@@ -55,6 +62,17 @@ pub(crate) fn widen_stdout_pipe() {
     }
 }
 
+/// Where the protocol is written: stdout, as a file of its own (a duplicate of the
+/// descriptor), not through `std::io::Stdout`, whose line buffering scans every body for
+/// a newline; `std::io::Stdout` only if the descriptor cannot be duplicated.
+pub(crate) fn stdout() -> Box<dyn Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(descriptor) => Box::new(std::fs::File::from(descriptor)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
+}
+
 /// Writes one line to stderr (the protocol owns stdout).
 pub(crate) fn log(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "jellycell-lsp: {message}");
@@ -66,7 +84,7 @@ where
     S: Service<Request, Response = Option<Outgoing>, Error = ExitedError>,
     S::Future: Send + 'static,
     I: AsyncRead + Unpin,
-    O: AsyncWrite + Unpin,
+    O: Write + Send + 'static,
 {
     let (client_requests, mut client_responses) = socket.split();
     let (client_requests, client_abort) = stream::abortable(client_requests);
@@ -86,7 +104,16 @@ where
         }),
         client_requests.map(|request| serde_json::to_vec(&request)),
     );
-    let write_output = write_all(output, outgoing);
+    let (frames, writer) = match spawn_writer(output) {
+        Ok(writer) => writer,
+        Err(error) => {
+            log(format_args!(
+                "cannot start the thread that writes stdout: {error}"
+            ));
+            return;
+        }
+    };
+    let write_output = write_all(frames, outgoing);
 
     let read_input = async {
         let mut input = input;
@@ -171,12 +198,42 @@ where
     };
 
     futures::join!(answer_calls.map(|_| ()), write_output, read_input);
+    // Every frame queued is written before the server exits.
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
 }
 
-/// Writes each message as a frame; after a write error (the client has gone) keeps
-/// draining so that nobody waits on a full channel.
-async fn write_all<O: AsyncWrite + Unpin>(
-    mut output: O,
+/// The thread that writes frames to `output` in the order they are sent, each flushed.
+/// It ends when the sender is dropped or a write fails (the client has gone); sending
+/// then fails.
+fn spawn_writer<O: Write + Send + 'static>(
+    output: O,
+) -> std::io::Result<(
+    tokio::sync::mpsc::Sender<Vec<u8>>,
+    std::thread::JoinHandle<()>,
+)> {
+    let (frames, mut queued) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_QUEUE);
+    let write = move || {
+        let mut output = std::io::BufWriter::with_capacity(WRITE_BUFFER, output);
+        while let Some(body) = queued.blocking_recv() {
+            let written = write!(output, "Content-Length: {}\r\n\r\n", body.len())
+                .and_then(|()| output.write_all(&body))
+                .and_then(|()| output.flush());
+            if let Err(error) = written {
+                log(format_args!("cannot write to stdout: {error}"));
+                return;
+            }
+        }
+    };
+    let writer = std::thread::Builder::new()
+        .name("jellycell-stdout".into())
+        .spawn(write)?;
+    Ok((frames, writer))
+}
+
+/// Hands each message to the stdout thread; after it stopped (a write failed: the client
+/// has gone) keeps draining so that nobody waits on a full channel.
+async fn write_all(
+    frames: tokio::sync::mpsc::Sender<Vec<u8>>,
     mut messages: impl futures::Stream<Item = serde_json::Result<Vec<u8>>> + Unpin,
 ) {
     let mut broken = false;
@@ -188,18 +245,78 @@ async fn write_all<O: AsyncWrite + Unpin>(
                 continue;
             }
         };
-        if broken {
-            continue;
-        }
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        let written = async {
-            output.write_all(header.as_bytes()).await?;
-            output.write_all(&body).await?;
-            output.flush().await
-        };
-        if let Err(error) = written.await {
-            log(format_args!("cannot write to stdout: {error}"));
+        // The writer has stopped after a failed write (and said why).
+        if !broken && frames.send(body).await.is_err() {
             broken = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer whose bytes the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A client that has gone: every write fails.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_stdout_thread_writes_each_body_as_a_frame_in_order() {
+        let output = Shared::default();
+        let (frames, writer) = spawn_writer(output.clone()).expect("thread");
+        let large = vec![b'x'; 3 * WRITE_BUFFER];
+        frames.blocking_send(b"{}".to_vec()).expect("queued");
+        frames.blocking_send(large.clone()).expect("queued");
+        frames.blocking_send(b"[1]".to_vec()).expect("queued");
+        drop(frames);
+        writer
+            .join()
+            .expect("the thread ends when the sender is gone");
+
+        let mut expected = b"Content-Length: 2\r\n\r\n{}".to_vec();
+        expected.extend_from_slice(format!("Content-Length: {}\r\n\r\n", large.len()).as_bytes());
+        expected.extend_from_slice(&large);
+        expected.extend_from_slice(b"Content-Length: 3\r\n\r\n[1]");
+        assert!(*output.0.lock().expect("not poisoned") == expected);
+    }
+
+    #[test]
+    fn after_a_failed_write_the_stdout_thread_stops_and_sending_fails() {
+        let (frames, writer) = spawn_writer(Closed).expect("thread");
+        // The first frame may be taken before the failure is seen; the thread then ends.
+        let _ = frames.blocking_send(b"{}".to_vec());
+        writer
+            .join()
+            .expect("the thread ends after the failed write");
+        assert!(frames.blocking_send(b"{}".to_vec()).is_err());
     }
 }
