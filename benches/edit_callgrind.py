@@ -6,7 +6,9 @@ usage: python3 benches/edit_callgrind.py SERVER CELLS EDITS OUTFILE [NOTEBOOKS],
 With NOTEBOOKS, the project of edit_scaling.rs's project rows: NOTEBOOKS notebooks of
 CELLS cells (names prefixed per notebook, so nothing another notebook sees changes), the
 edit in the first."""
-import json, os, subprocess, sys, tempfile, time
+import os, subprocess, sys, tempfile, time
+
+from lsp_stdio import StdioClient
 
 server, cells, edits, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 notebooks = int(sys.argv[5]) if len(sys.argv) > 5 else None
@@ -68,30 +70,8 @@ proc = subprocess.Popen(
 )
 
 
-def send(message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def receive():
-    length = 0
-    while True:
-        header = proc.stdout.readline()
-        if header in (b"\r\n", b""):
-            break
-        if header.lower().startswith(b"content-length:"):
-            length = int(header.split(b":")[1])
-    return json.loads(proc.stdout.read(length))
-
-
-def wait(accept):
-    while True:
-        message = receive()
-        if "id" in message and "method" in message:  # a request of the server
-            send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-        if accept(message):
-            return message
+client = StdioClient(proc)
+send, wait = client.send, client.wait
 
 
 uri = "file://" + path

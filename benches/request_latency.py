@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from lsp_stdio import StdioClient
+
 
 def main():
     server, notebook = sys.argv[1], os.path.abspath(sys.argv[2])
@@ -26,37 +28,21 @@ def main():
     wrap = os.environ.get("WRAP", "").split()
     child = subprocess.Popen(wrap + [server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-    def send(message):
-        body = json.dumps(message).encode()
-        child.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        child.stdin.flush()
-
-    def read_body():
-        length = 0
-        while True:
-            line = child.stdout.readline()
-            if not line:
-                sys.exit("the server closed its stdout")
-            if line in (b"\r\n", b"\n"):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        return child.stdout.read(length)
+    client = StdioClient(child)
+    send = client.send
 
     def call(request_id, method, params):
         send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         # The answers timed here start so (`encoded.rs`): known without a parse.
         prefix = b'{"jsonrpc":"2.0","id":%d,' % request_id
         while True:
-            body = read_body()
+            body = client.read_body()
             if body.startswith(prefix):
                 return body
             message = json.loads(body)
             if "method" not in message and message.get("id") == request_id:
                 return body
-            if "method" in message and "id" in message:
-                # A request from the server (progress, configuration): answer null.
-                send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            client.answer_if_request(message)
 
     root = os.path.dirname(os.path.dirname(notebook))
     uri = "file://" + notebook
