@@ -10,8 +10,8 @@
 //! logged to stderr. The loop ends at end of input, after `exit`, or when the service has
 //! exited. The service answers with an [`Outgoing`]: a JSON-RPC response, or one already
 //! written as JSON (`encoded.rs`). Frames are written by a thread that owns stdout
-//! ([`stdout`], `spawn_writer`): one hand-off per message, and the body is never copied
-//! again.
+//! ([`stdout`], `spawn_writer`): one hand-off per message, and a body larger than the
+//! thread's buffer is written from where it was encoded, not copied.
 
 use std::io::Write;
 
